@@ -1,0 +1,36 @@
+# The two-command quickstart: `make plan` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: plan validate test lint schemas clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Validate the example org/ and print its plan against the embedded local provider.
+plan: $(STAMP)
+	$(BIN)/reconciler validate
+	$(BIN)/reconciler plan
+
+validate: $(STAMP)
+	$(BIN)/reconciler validate
+
+## The test suite (what CI runs).
+test: $(STAMP)
+	$(BIN)/ruff check reconciler tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+## Regenerate schemas/*.schema.json from the models.
+schemas: $(STAMP)
+	$(BIN)/reconciler schemas --write schemas
+
+clean:
+	rm -rf $(VENV) .reconciler

@@ -1,0 +1,94 @@
+"""Carry out a plan through a provider: in waves, skipping what depends on a failure.
+
+A wave is a run of changes of one kind and phase in which none refers to
+another, so a provider may batch it. Initial passwords for new users are
+generated here with `secrets`, handed to the provider, and dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.passwords import generate_password
+from reconciler.plan.model import Change
+from reconciler.providers.base import ChangeResult, Provider
+from reconciler.state import Kind
+
+Progress = Callable[[ChangeResult], None]
+
+
+@dataclass
+class ApplyReport:
+    results: list[ChangeResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ChangeResult]:
+        return [r for r in self.results if r.outcome != "applied"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def counts(self) -> dict[str, int]:
+        out = {"applied": 0, "failed": 0, "skipped": 0}
+        for r in self.results:
+            out[r.outcome] += 1
+        return out
+
+
+def refs_of(change: Change) -> set[tuple[Kind, str]]:
+    if change.after is None:
+        return set()
+    return set(change.resource_after().refs())
+
+
+def _phase(change: Change) -> tuple[str, bool]:
+    return change.kind, change.action == "delete"
+
+
+def waves(changes: Sequence[Change]) -> list[list[Change]]:
+    """Split ordered changes where the kind or phase changes, or a change needs an earlier one."""
+    result: list[list[Change]] = []
+    current: list[Change] = []
+    keys: set[tuple[Kind, str]] = set()
+    for change in changes:
+        if current and (_phase(change) != _phase(current[0]) or refs_of(change) & keys):
+            result.append(current)
+            current, keys = [], set()
+        current.append(change)
+        keys.add((change.kind, change.key))
+    if current:
+        result.append(current)
+    return result
+
+
+def apply_changes(changes: Sequence[Change], provider: Provider,
+                  progress: Progress | None = None) -> ApplyReport:
+    report = ApplyReport()
+    broken: dict[tuple[Kind, str], str] = {}  # what failed or was skipped, and why
+    try:
+        for wave in waves(changes):
+            runnable = []
+            for change in wave:
+                blocker = next((f"{k} {key}" for k, key in sorted(refs_of(change)) if (k, key) in broken), None)
+                if blocker is None:
+                    runnable.append(change)
+                    continue
+                result = ChangeResult(change, "skipped", f"skipped: {blocker} was not applied")
+                broken[(change.kind, change.key)] = "skipped"
+                report.results.append(result)
+                if progress:
+                    progress(result)
+            passwords = {c.key: generate_password() for c in runnable
+                         if c.kind == "user" and c.action == "create"}
+            for result in provider.apply(runnable, passwords):
+                if not result.ok:
+                    broken[(result.change.kind, result.change.key)] = result.outcome
+                report.results.append(result)
+                if progress:
+                    progress(result)
+            passwords.clear()
+    finally:
+        provider.close()
+    return report

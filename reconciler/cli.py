@@ -1,0 +1,227 @@
+"""The command line: parses options, calls the pipeline, prints, and picks exit codes.
+
+Only this module prints. Exit codes: 0 success, 1 error (invalid input,
+refused plan, failed apply), 2 `plan --detailed-exitcode` with changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.exceptions import TyperException
+
+from reconciler.apply import ApplyReport, apply_changes
+from reconciler.errors import InputIssue, UnsafePlan, UserError, ValidationFailed
+from reconciler.model.loader import load_org
+from reconciler.model.org import Org
+from reconciler.plan.build import Planned, build_plan, validate_org
+from reconciler.plan.model import Plan
+from reconciler.plan.saved import load_plan, pending_changes, save_plan
+from reconciler.providers import open_provider
+from reconciler.providers.base import ChangeResult
+from reconciler.render import render_json, render_markdown, render_text
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="GitOps for a company's mail and identity directory.")
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Format(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class Options:
+    org_dir: Path = Path("org")
+    debug: bool = False
+
+
+OPTIONS = Options()
+ProviderOpt = Annotated[
+    str | None, typer.Option("--provider", help="local, local:PATH, google or microsoft; default: org.yaml.")
+]
+TodayOpt = Annotated[dt.datetime | None, typer.Option("--today", hidden=True, formats=["%Y-%m-%d"])]
+
+
+@app.callback()
+def main_options(
+    org: Annotated[Path, typer.Option("--org", help="The org/ folder.")] = Path("org"),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    OPTIONS.org_dir = org
+    OPTIONS.debug = debug
+
+
+def _load() -> tuple[Org, list[InputIssue]]:
+    return load_org(OPTIONS.org_dir)
+
+
+@app.command()
+def validate() -> None:
+    """Check org/ offline: schema, references, naming, duplicates. Reports every problem."""
+    org, issues = _load()
+    resolved = validate_org(org, issues)
+    err.print(f"[green]org/ is valid[/]: {len(org.users)} users, {len(org.groups)} groups, "
+              f"{len(org.departments)} departments, {len(org.domains)} domains, "
+              f"{len(resolved.desired.of('membership'))} memberships.")
+
+
+def _print_plan(plan: Plan, fmt: Format) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(render_json(plan))
+    elif fmt is Format.markdown:
+        sys.stdout.write(render_markdown(plan))
+    else:
+        sys.stdout.write(render_text(plan, colour=sys.stdout.isatty()))
+    sys.stdout.flush()
+
+
+def _today(today: dt.datetime | None) -> dt.date:
+    return today.date() if today else dt.date.today()
+
+
+def _make_plan(provider_spec: str | None, today: dt.datetime | None) -> tuple[Planned, Org]:
+    org, issues = _load()
+    provider, kind = open_provider(provider_spec, org)
+    try:
+        planned = build_plan(org, issues, provider, kind, _today(today))
+    finally:
+        provider.close()
+    return planned, org
+
+
+@app.command()
+def plan(
+    provider: ProviderOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Save the plan (JSON) for `apply FILE`.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
+    ] = False,
+    today: TodayOpt = None,
+) -> None:
+    """Read the provider, diff it against org/, check safety limits and print the plan."""
+    planned, _ = _make_plan(provider, today)
+    result = planned.plan
+    if out is not None:
+        save_plan(result, out)
+        err.print(f"Plan saved to {escape(str(out))}.")
+    _print_plan(result, fmt)
+    if result.violations:
+        raise UnsafePlan("the plan breaks safety limits:\n  " + "\n  ".join(result.violations))
+    if detailed_exitcode and result.has_changes:
+        raise typer.Exit(2)
+
+
+def _confirm(plan: Plan, count: int) -> None:
+    sys.stdout.write(render_text(plan, colour=sys.stdout.isatty()))
+    if not sys.stdin.isatty():
+        raise UserError("not applying: no terminal to confirm on; pass --yes to apply without asking")
+    answer = typer.prompt(f"Apply these {count} changes? Only 'yes' will be accepted")
+    if answer.strip() != "yes":
+        raise UserError("apply cancelled")
+
+
+def _report(report: ApplyReport) -> None:
+    counts = report.counts()
+    for result in report.failed:
+        err.print(f"[red]{result.outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
+    err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}.")
+    if not report.ok:
+        raise UserError(f"{counts['failed'] + counts['skipped']} changes were not applied; "
+                        "fix the cause and run apply again (it converges)")
+
+
+@app.command()
+def apply(
+    plan_file: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="A plan saved with `plan --out`.")] = None,
+    provider: ProviderOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Apply without asking.")] = False,
+    today: TodayOpt = None,
+) -> None:
+    """Apply a saved plan (refused if the provider changed since), or plan and apply."""
+    org, issues = _load()
+    handle, kind = open_provider(provider, org)
+    try:
+        if plan_file is not None:
+            the_plan = load_plan(plan_file)
+            if the_plan.provider != handle.name:
+                raise UserError(f"{plan_file} was made for provider {the_plan.provider}, not {handle.name}")
+            validate_org(org, issues, provider_kind=kind, today=_today(today))
+            changes = pending_changes(the_plan, handle.fetch(org.domain_names()), org.digest)
+        else:
+            the_plan = build_plan(org, issues, handle, kind, _today(today)).plan
+            changes = the_plan.changes
+        if the_plan.violations:
+            sys.stdout.write(render_text(the_plan))
+            limits = "\n  ".join(the_plan.violations)
+            raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
+        if not changes:
+            err.print("No changes to apply. The provider matches org/.")
+            return
+        if not yes:
+            _confirm(the_plan, len(changes))
+
+        def progress(result: ChangeResult) -> None:
+            if result.ok:
+                err.print(f"[green]done[/] {escape(result.change.label)}")
+
+        report = apply_changes(changes, handle, progress)
+    finally:
+        handle.close()
+    _report(report)
+
+
+@app.command(hidden=True)
+def schemas(
+    write: Annotated[Path, typer.Option("--write", help="Folder to write *.schema.json into.")] = Path("schemas"),
+) -> None:
+    """Write the JSON Schemas of the org/ files (editors use them for completion)."""
+    from reconciler.model.schemas import write_schemas
+
+    for path in write_schemas(write):
+        err.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point: user errors are one clear message and exit 1, never a traceback."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except ValidationFailed as failed:
+        for issue in failed.issues:
+            err.print(escape(str(issue)), style="red")
+        err.print(f"{len(failed.issues)} problem{'s' * (len(failed.issues) != 1)} in {OPTIONS.org_dir}/")
+        sys.exit(1)
+    except UserError as error:
+        err.print(f"[red]error:[/] {escape(str(error))}")
+        sys.exit(1)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except TyperException as usage:  # bad options; 2 is taken by --detailed-exitcode
+        show = getattr(usage, "show", None)
+        if show is not None:
+            show()
+        else:
+            err.print(f"error: {escape(str(usage))}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as bug:
+        if OPTIONS.debug:
+            raise
+        err.print(f"[red]internal error:[/] {escape(type(bug).__name__)}: {escape(str(bug))}\n"
+                  "This is a bug in reconciler; run again with --debug for the traceback and report it.")
+        sys.exit(1)

@@ -1,0 +1,301 @@
+"""The org/ files as pydantic models: one class per file kind, unknown keys forbidden.
+
+These describe the *shape* of each file; references between files (a user's
+department, a group's members) are checked in `crossref.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+DOMAIN_PATTERN = r"(?i)^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+EMAIL_PATTERN = r"(?i)^[a-z0-9]([a-z0-9._+-]*[a-z0-9])?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$"
+# A local part or a full address, as org/ lets aliases and members be written.
+ADDRESS_PATTERN = r"(?i)^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})?$"
+
+USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PHONE_PATTERN = r"^\+?[0-9 ()-]{3,32}$"
+NAME_PART_PATTERN = r"^[a-z0-9._-]+$"
+
+# What each pattern means, for error messages an admin can act on.
+PATTERN_MEANINGS: dict[str, str] = {
+    KEY_PATTERN: "a key of lower-case letters, digits and '-' (like 'sales-east')",
+    DOMAIN_PATTERN: "a domain name (like acme.com)",
+    EMAIL_PATTERN: "an email address (like name@acme.com)",
+    ADDRESS_PATTERN: "a local part or an address (like 'san.zhang' or 'san.zhang@acme.com')",
+    USER_ID_PATTERN: "an id of letters, digits, '.', '_' and '-' (like E1001)",
+    PHONE_PATTERN: "a phone number of digits, spaces, '()', '-' and a leading '+'",
+    NAME_PART_PATTERN: "lower-case letters, digits, '.', '_' or '-'",
+}
+
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
+DomainName = Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253, to_lower=True)]
+Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254, to_lower=True)]
+AddressOrLocal = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN, to_lower=True)]
+UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+
+Service = Literal["mail", "calendar", "drive", "chat", "meet"]
+SERVICES: tuple[str, ...] = ("mail", "calendar", "drive", "chat", "meet")
+AdminRole = Literal[
+    "super-admin",
+    "user-admin",
+    "groups-admin",
+    "help-desk-admin",
+    "billing-admin",
+    "security-admin",
+    "reports-admin",
+]
+ProviderKind = Literal["local", "google", "microsoft"]
+Locale = Literal["zh-CN", "en-US"]
+Status = Literal["active", "suspended", "frozen", "offboarded"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- org.yaml -----------------------------------------------------------------
+
+
+class LocalProviderConfig(Strict):
+    kind: Literal["local"]
+    path: str = Field(
+        ".reconciler/directory.json", description="The directory file; relative to the folder holding org/."
+    )
+
+
+class GoogleProviderConfig(Strict):
+    kind: Literal["google"]
+    customer: str = Field("my_customer", description="Customer id, or my_customer.")
+    admin: Email = Field(
+        description="Admin the service account impersonates (domain-wide delegation subject)."
+    )
+
+
+class MicrosoftProviderConfig(Strict):
+    kind: Literal["microsoft"]
+    tenant: NonEmpty = Field(description="Tenant id or primary domain.")
+    client_id: NonEmpty = Field(description="Application (client) id of the app registration.")
+    usage_location: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
+
+
+ProviderConfig = Annotated[
+    LocalProviderConfig | GoogleProviderConfig | MicrosoftProviderConfig,
+    Field(discriminator="kind"),
+]
+
+
+class Defaults(Strict):
+    profile: Key | None = Field(None, description="Profile of users that name none; default: the first profile.")
+    locale: Locale = "zh-CN"
+
+
+class Safety(Strict):
+    max_deletes: int = Field(
+        10, ge=0, description="Refuse a plan that deletes or suspends more than this many objects."
+    )
+    max_delete_percent: float = Field(
+        5, ge=0, le=100, description="...or suspends/deletes more than this share of managed users."
+    )
+    protected: list[Email] = Field(default_factory=list, description="Accounts the reconciler never changes.")
+
+
+class DeleteUnlisted(Strict):
+    """Whether objects at the provider that org/ does not list are deleted (default: reported only)."""
+
+    groups: bool = False
+    orgunits: bool = False
+
+
+class Lifecycle(Strict):
+    offboard_after_days: int = Field(30, ge=0)
+    transfer_data_to: Literal["manager"] | Email = "manager"
+
+
+class Security(Strict):
+    require_2sv: bool = False
+
+
+class OrgFile(Strict):
+    name: NonEmpty
+    provider: ProviderConfig = Field(default_factory=lambda: LocalProviderConfig(kind="local"))
+    defaults: Defaults = Field(default_factory=Defaults)
+    safety: Safety = Field(default_factory=Safety)
+    unmanaged: Literal["ignore", "report", "suspend"] = "report"
+    delete_unlisted: DeleteUnlisted = Field(default_factory=DeleteUnlisted)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    security: Security = Field(default_factory=Security)
+
+
+# --- domains.yaml ---------------------------------------------------------------
+
+
+class DomainEntry(Strict):
+    name: DomainName
+    primary: bool = False
+    alias_of: DomainName | None = Field(None, description="This domain is an alias: everyone also receives mail here.")
+
+    @model_validator(mode="after")
+    def _primary_is_no_alias(self) -> DomainEntry:
+        if self.primary and self.alias_of:
+            raise ValueError("a primary domain cannot be an alias (alias_of) at the same time")
+        return self
+
+
+class DomainsFile(Strict):
+    domains: list[DomainEntry] = Field(min_length=1)
+
+
+# --- naming.yaml ------------------------------------------------------------------
+
+PLACEHOLDERS_USER = ("given", "family", "given_initial", "family_initial", "id")
+PLACEHOLDERS_GROUP = ("key",)
+
+
+def _check_pattern(pattern: str, allowed: tuple[str, ...]) -> str:
+    names = re.findall(r"\{([^{}]*)\}", pattern)
+    if not names:
+        raise ValueError("the pattern uses no placeholder; every address would be the same")
+    for name in names:
+        if name not in allowed:
+            raise ValueError(
+                f"unknown placeholder {{{name}}}; use {', '.join('{' + a + '}' for a in allowed)}"
+            )
+    literal = re.sub(r"\{[^{}]*\}", "", pattern)
+    if not re.fullmatch(r"[a-z0-9._-]*", literal):
+        raise ValueError("outside placeholders a pattern may hold only a-z, 0-9, '.', '_' and '-'")
+    return pattern
+
+
+class UserNaming(Strict):
+    pattern: str = "{family}{given}"
+    latin_pattern: str | None = Field(
+        None,
+        description="Pattern for names not written in Han, Hangul or kana, whose usual order is "
+        "given name first (José Núñez -> josenunez with '{given}{family}'); default: pattern.",
+    )
+    transliterate: Literal["pinyin", "ascii", "none"] = "pinyin"
+    collision: Literal["number", "fail"] = Field(
+        "number", description="number: zhangwei, zhangwei2, ...; fail: report a validation error."
+    )
+
+    @model_validator(mode="after")
+    def _pattern(self) -> UserNaming:
+        _check_pattern(self.pattern, PLACEHOLDERS_USER)
+        if self.latin_pattern is not None:
+            _check_pattern(self.latin_pattern, PLACEHOLDERS_USER)
+        return self
+
+
+class GroupNaming(Strict):
+    pattern: str = "{key}"
+
+    @model_validator(mode="after")
+    def _pattern(self) -> GroupNaming:
+        _check_pattern(self.pattern, PLACEHOLDERS_GROUP)
+        return self
+
+
+class NamingFile(Strict):
+    users: UserNaming = Field(default_factory=UserNaming)
+    groups: GroupNaming = Field(default_factory=GroupNaming)
+    reserved: list[Annotated[str, StringConstraints(pattern=NAME_PART_PATTERN)]] = Field(default_factory=list)
+
+
+# --- permissions.yaml ---------------------------------------------------------------
+
+
+class Profile(Strict):
+    services: list[Service] = Field(default_factory=list)
+    licenses: dict[ProviderKind, NonEmpty] = Field(
+        default_factory=dict, description="The licence (SKU) per provider kind."
+    )
+
+
+class RoleEntry(Strict):
+    admin_role: AdminRole
+    members: list[UserId] = Field(default_factory=list)
+
+
+class PermissionsFile(Strict):
+    profiles: dict[Key, Profile] = Field(default_factory=dict)
+    roles: dict[Key, RoleEntry] = Field(default_factory=dict)
+
+
+# --- departments.yaml ----------------------------------------------------------------
+
+
+class Department(Strict):
+    key: Key
+    name: NonEmpty
+    description: str | None = None
+    children: list[Department] = Field(default_factory=list)
+
+
+class DepartmentsFile(Strict):
+    departments: list[Department] = Field(default_factory=list)
+
+
+# --- users/*.yaml ------------------------------------------------------------------------
+
+
+class UserEntry(Strict):
+    id: UserId
+    given_name: NonEmpty
+    family_name: NonEmpty
+    display_name: NonEmpty | None = None
+    email: Email | None = None
+    aliases: list[AddressOrLocal] | None = Field(None, description="Absent: aliases are not managed.")
+    department: Key | None = None
+    title: NonEmpty | None = None
+    manager: UserId | None = None
+    profile: Key | None = None
+    phone: Annotated[str, StringConstraints(pattern=PHONE_PATTERN)] | None = None
+    personal_email: Email | None = None
+    locale: Locale | None = None
+    status: Status = "active"
+    offboarded_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _offboarding_date(self) -> UserEntry:
+        if self.offboarded_on is not None and self.status != "offboarded":
+            raise ValueError("offboarded_on is only meaningful with status: offboarded")
+        if self.manager is not None and self.manager == self.id:
+            raise ValueError("a user cannot be their own manager")
+        return self
+
+
+# --- groups/*.yaml ---------------------------------------------------------------------------
+
+
+class GroupEntry(Strict):
+    key: Key
+    type: Literal["mailbox", "list", "team", "security"] = "list"
+    email: Email | None = None
+    name: NonEmpty | None = None
+    description: str | None = None
+    members: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list, description="User ids or other group keys."
+    )
+    departments: list[Key] = Field(default_factory=list)
+    owners: list[UserId] = Field(default_factory=list)
+    aliases: list[AddressOrLocal] | None = None
+    external_members: list[Email] = Field(default_factory=list)
+
+
+# Each file kind: the JSON Schema file it points at.
+SCHEMA_FILES: dict[str, type[BaseModel]] = {
+    "org.schema.json": OrgFile,
+    "domains.schema.json": DomainsFile,
+    "naming.schema.json": NamingFile,
+    "permissions.schema.json": PermissionsFile,
+    "departments.schema.json": DepartmentsFile,
+    "user.schema.json": UserEntry,
+    "group.schema.json": GroupEntry,
+}

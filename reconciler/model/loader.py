@@ -1,0 +1,167 @@
+"""Load org/ from disk: every file parsed, shape-checked and kept with its positions.
+
+All problems are collected; nothing stops at the first one. Cross-file checks
+(`crossref.py`) run on whatever loaded cleanly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from reconciler.errors import InputIssue, SourceLocation, UserError, display_path
+from reconciler.model.files import (
+    DepartmentsFile,
+    DomainsFile,
+    GroupEntry,
+    NamingFile,
+    OrgFile,
+    PermissionsFile,
+    UserEntry,
+)
+from reconciler.model.messages import issues_from_validation
+from reconciler.model.org import Org, Sourced, walk_departments
+from reconciler.model.yamlsource import DocumentView, YamlDocument, YamlProblem, load_yaml
+
+M = TypeVar("M", bound=BaseModel)
+YAML_SUFFIXES = (".yaml", ".yml")
+TOP_FILES = ("org.yaml", "domains.yaml", "naming.yaml", "permissions.yaml", "departments.yaml")
+
+
+class _Reader:
+    def __init__(self, org_dir: Path) -> None:
+        self.org_dir = org_dir
+        self.real_root = org_dir.resolve()
+        self.root = org_dir.parent
+        self.issues: list[InputIssue] = []
+        self.hasher = hashlib.sha256()
+
+    def show(self, path: Path) -> str:
+        return display_path(path, self.root) if path.is_absolute() else path.as_posix()
+
+    def read(self, path: Path) -> YamlDocument | None:
+        shown = self.show(path)
+        real = path.resolve()
+        if not real.is_relative_to(self.real_root):
+            self.issues.append(
+                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {real}); "
+                           "org/ files must live inside org/")
+            )
+            return None
+        try:
+            document = load_yaml(path, shown)
+        except YamlProblem as problem:
+            self.issues.append(problem.issue)
+            return None
+        self.hasher.update(shown.encode() + b"\0" + path.read_bytes() + b"\0")
+        return document
+
+    def validate(
+        self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None
+    ) -> M | None:
+        payload = {wrap: data} if wrap else data
+        if data is None and wrap is None:
+            payload = {}
+        try:
+            return model.model_validate(payload)
+        except ValidationError as exc:
+            self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
+            return None
+
+    def files_under(self, folder: str) -> list[Path]:
+        base = self.org_dir / folder
+        if not base.is_dir():
+            return []
+        found: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            here = Path(dirpath)
+            for name in list(dirnames):
+                if (here / name).is_symlink():
+                    dirnames.remove(name)
+                    if not (here / name).resolve().is_relative_to(self.real_root):
+                        self.issues.append(InputIssue(
+                            SourceLocation(self.show(here / name)),
+                            "symbolic link leads outside org/; org/ files must live inside org/",
+                        ))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            found.extend(
+                here / f for f in filenames if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
+            )
+        return sorted(found)
+
+
+def find_org_dir(org_dir: Path) -> Path:
+    if not org_dir.is_dir():
+        raise UserError(f"{org_dir}: no such folder; pass the folder holding org.yaml with --org")
+    if not (org_dir / "org.yaml").is_file():
+        raise UserError(f"{org_dir}: no org.yaml here; pass the folder holding org.yaml with --org")
+    return org_dir
+
+
+def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sourced[M]]:
+    """A users/ or groups/ file holds one entry or a list of them."""
+    items: list[tuple[Any, DocumentView]]
+    if isinstance(doc.data, list):
+        items = [(item, doc.sub((i,))) for i, item in enumerate(doc.data)]
+    elif doc.data is None:
+        reader.issues.append(InputIssue(doc.locate(), "the file is empty"))
+        return []
+    else:
+        items = [(doc.data, doc.sub(()))]
+    loaded = []
+    for data, view in items:
+        entry = reader.validate(model, data, view)
+        if entry is not None:
+            loaded.append(Sourced(entry, view))
+    return loaded
+
+
+def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
+    """Read org/; returns what loaded and every problem found on the way."""
+    org_dir = find_org_dir(org_dir)
+    reader = _Reader(org_dir)
+    docs = {name: reader.read(org_dir / name) if (org_dir / name).exists() else None
+            for name in TOP_FILES}
+    if (org_dir / "domains.yaml").exists() is False:
+        reader.issues.append(InputIssue(SourceLocation(reader.show(org_dir / "domains.yaml")),
+                                        "missing: declare at least the primary mail domain"))
+
+    settings_doc = docs["org.yaml"]
+    settings = None
+    if settings_doc is not None:
+        settings = reader.validate(OrgFile, settings_doc.data, settings_doc.sub(()))
+    org = Org(
+        root=org_dir.resolve().parent,
+        org_dir=org_dir,
+        settings=settings or OrgFile(name="(invalid org.yaml)"),
+        settings_where=settings_doc.sub(()) if settings_doc else None,
+    )
+    _load_top_files(reader, docs, org)
+    for path in reader.files_under("users"):
+        if (doc := reader.read(path)) is not None:
+            org.users.extend(_typed_list(reader, doc, UserEntry))
+    for path in reader.files_under("groups"):
+        if (doc := reader.read(path)) is not None:
+            org.groups.extend(_typed_list(reader, doc, GroupEntry))
+    org.digest = "sha256:" + reader.hasher.hexdigest()
+    return org, reader.issues
+
+
+def _load_top_files(reader: _Reader, docs: dict[str, YamlDocument | None], org: Org) -> None:
+    if (doc := docs["domains.yaml"]) is not None:
+        domains = reader.validate(DomainsFile, doc.data, doc.sub(()), wrap="domains")
+        if domains is not None:
+            org.domains = [Sourced(d, doc.sub((i,))) for i, d in enumerate(domains.domains)]
+    if (doc := docs["naming.yaml"]) is not None:
+        org.naming = reader.validate(NamingFile, doc.data, doc.sub(())) or NamingFile()
+    if (doc := docs["permissions.yaml"]) is not None:
+        org.permissions = reader.validate(PermissionsFile, doc.data, doc.sub(())) or PermissionsFile()
+        org.permissions_where = doc.sub(())
+    if (doc := docs["departments.yaml"]) is not None and doc.data is not None:
+        tree = reader.validate(DepartmentsFile, doc.data, doc.sub(()), wrap="departments")
+        if tree is not None:
+            org.departments = list(walk_departments(tree.departments, doc.sub(()), ()))

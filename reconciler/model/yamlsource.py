@@ -1,0 +1,197 @@
+"""Read one org/ YAML file into plain data while keeping every node's position.
+
+`yaml.safe_load` forgets where things were written; admins need
+`org/users/e1001.yaml:4:3`. So we compose the node graph ourselves and build
+the Python values from it, recording the line and column of every value and
+every mapping key under its path (("members", 2) is the third member).
+
+Hostile input gets a clear `InputIssue`, never a traceback: files that are too
+large, not UTF-8, not YAML, alias bombs, recursive aliases, duplicate keys and
+nesting deep enough to exhaust the parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.errors import InputIssue, SourceLocation
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Far above any real org/ file (a 10,000-person list is about 150,000 nodes),
+# far below what an alias bomb expands to.
+MAX_NODES = 2_000_000
+
+PathKey = tuple[str | int, ...]
+
+
+class YamlProblem(Exception):
+    def __init__(self, issue: InputIssue) -> None:
+        super().__init__(str(issue))
+        self.issue = issue
+
+
+@dataclass
+class YamlDocument:
+    """A parsed file: its data and where each piece of it was written."""
+
+    display_path: str
+    data: Any
+    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: PathKey = (), *, key: bool = False) -> SourceLocation:
+        """The position of the value at `path` (or of its key), else of its nearest parent."""
+        if key and path in self.key_marks:
+            line, col = self.key_marks[path]
+            return SourceLocation(self.display_path, line, col)
+        probe = tuple(path)
+        while True:
+            if probe in self.value_marks:
+                line, col = self.value_marks[probe]
+                return SourceLocation(self.display_path, line, col)
+            if probe in self.key_marks:
+                line, col = self.key_marks[probe]
+                return SourceLocation(self.display_path, line, col)
+            if not probe:
+                return SourceLocation(self.display_path, 1, 1)
+            probe = probe[:-1]
+
+    def sub(self, prefix: PathKey) -> DocumentView:
+        return DocumentView(self, prefix)
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document seen from one item down (one user of a file holding a list)."""
+
+    document: YamlDocument
+    prefix: PathKey
+
+    def locate(self, path: PathKey = (), *, key: bool = False) -> SourceLocation:
+        return self.document.locate(self.prefix + tuple(path), key=key)
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    """Builds Python values from a composed node graph, counting every node visited."""
+
+    def __init__(self, doc: YamlDocument) -> None:
+        self.doc = doc
+        self.count = 0
+        self.active: set[int] = set()
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def problem(self, node: yaml.Node, message: str) -> YamlProblem:
+        line, col = _mark(node)
+        return YamlProblem(InputIssue(SourceLocation(self.doc.display_path, line, col), message))
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self.problem(
+                node,
+                f"the file expands to more than {MAX_NODES:,} YAML nodes "
+                "(an alias bomb?); write the data out without anchors",
+            )
+        self.doc.value_marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self.build_scalar(node)
+        if id(node) in self.active:
+            raise self.problem(node, "recursive YAML alias: a node contains itself")
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode):
+                return self.build_mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        raise self.problem(node, f"unsupported YAML node {node.tag}")
+
+    def build_scalar(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.scalars.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            raise self.problem(node, f"cannot read value {node.value!r}: {exc.problem}") from None
+        except ValueError as exc:  # e.g. 2026-02-30 resolves as a timestamp but is no date
+            raise self.problem(node, f"invalid value {node.value!r}: {exc}") from None
+
+    def build_mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.problem(key_node, "YAML merge keys (<<) are not supported in org/ files")
+            key = self.build_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if isinstance(key, bool) or not isinstance(key, str | int):
+                raise self.problem(key_node, f"mapping keys must be plain text, not {key!r}")
+            if key in result:
+                first = self.doc.key_marks.get((*path, key))
+                where = f" (first at line {first[0]})" if first else ""
+                raise self.problem(key_node, f"duplicate key {key!r}{where}")
+            self.doc.key_marks[(*path, key)] = _mark(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+def _read_text(path: Path, display: str) -> str:
+    def issue(message: str, line: int = 0, col: int = 0) -> YamlProblem:
+        return YamlProblem(InputIssue(SourceLocation(display, line, col), message))
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise issue(f"cannot read: {exc.strerror}") from None
+    if size > MAX_FILE_BYTES:
+        raise issue(
+            f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} MiB "
+            "limit for one org/ file; split it into several files"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise issue(f"cannot read: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise issue(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", line, col
+        ) from None
+
+
+def load_yaml(path: Path, display: str) -> YamlDocument:
+    """Parse one file. Raises `YamlProblem` with a located, readable message."""
+    text = _read_text(path, display)
+    doc = YamlDocument(display, None)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = exc.problem or exc.context or "invalid YAML"
+        raise YamlProblem(
+            InputIssue(SourceLocation(display, line, col), f"invalid YAML: {what}")
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(InputIssue(SourceLocation(display), f"invalid YAML: {exc}")) from None
+    except RecursionError:
+        raise YamlProblem(
+            InputIssue(SourceLocation(display), "invalid YAML: nested too deeply")
+        ) from None
+    if node is None:
+        return doc
+    try:
+        doc.data = _Builder(doc).build(node, ())
+    except RecursionError:
+        raise YamlProblem(
+            InputIssue(SourceLocation(display), "invalid YAML: nested too deeply")
+        ) from None
+    return doc

@@ -1,0 +1,144 @@
+"""Address derivation: patterns, transliteration, reserved names and collisions.
+
+Identity is the user's id, not the name: a user who already has an address at
+the provider keeps it while it still fits their name, so a newcomer with the
+same name never takes it over; newcomers are numbered in ascending id order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reconciler.errors import InputIssue
+from reconciler.model.files import GroupEntry, NamingFile, UserEntry
+from reconciler.model.org import Sourced
+from reconciler.romanize import (
+    clean_local_part,
+    contains_han,
+    romanize_family,
+    romanize_given,
+)
+
+MAX_LOCAL_PART = 64
+_EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort E999 before E1000: digits compare as numbers."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", text) if part
+    )
+
+
+def written_family_first(user: UserEntry) -> bool:
+    names = user.given_name + user.family_name
+    return contains_han(names) or bool(_EAST_ASIAN.search(names))
+
+
+def local_base(user: UserEntry, naming: NamingFile) -> str:
+    """The local part the pattern gives, before any collision numbering ('' if none)."""
+    rule = naming.users
+    pattern = rule.pattern
+    if rule.latin_pattern and not written_family_first(user):
+        pattern = rule.latin_pattern
+    given = romanize_given(user.given_name, rule.transliterate)
+    family = romanize_family(user.family_name, rule.transliterate)
+    values = {
+        "given": given,
+        "family": family,
+        "given_initial": given[:1],
+        "family_initial": family[:1],
+        "id": clean_local_part(user.id.lower()),
+    }
+    raw = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pattern)
+    return clean_local_part(raw)[:MAX_LOCAL_PART].strip("._-")
+
+
+def fits_base(local: str, base: str) -> bool:
+    """Whether `local` is what the collision rule could have given for `base`."""
+    if local == base:
+        return True
+    suffix = local[len(base):] if local.startswith(base) else ""
+    return suffix.isdigit() and int(suffix) >= 2 and not suffix.startswith("0")
+
+
+@dataclass
+class Assignment:
+    addresses: dict[str, str]  # user id -> address
+    issues: list[InputIssue]
+
+
+def assign_user_addresses(
+    users: Iterable[Sourced[UserEntry]],
+    naming: NamingFile,
+    domain: str,
+    taken: set[str],
+    existing: dict[str, str],
+    adoptable: frozenset[str] = frozenset(),
+) -> Assignment:
+    """Give every user an address.
+
+    `taken` holds addresses nobody new may get (explicit emails, aliases, groups,
+    and everything at the provider); `existing` maps ids to their current
+    address at the provider; `adoptable` holds addresses of provider accounts
+    without an id yet: a user whose derived address is one of them takes it
+    over (adopting a tenant) instead of being numbered around it.
+    """
+    reserved = {f"{r}@{domain}" for r in naming.reserved}
+    used = set(taken) | reserved
+    result: dict[str, str] = {}
+    issues: list[InputIssue] = []
+    pending: list[tuple[Sourced[UserEntry], str]] = []
+    for entry in sorted(users, key=lambda e: natural_key(e.value.id)):
+        user = entry.value
+        if user.email:
+            result[user.id] = user.email
+            continue
+        base = local_base(user, naming)
+        if not base:
+            issues.append(InputIssue(entry.locate("given_name"),
+                f"cannot derive an address from {user.family_name!r} {user.given_name!r} with "
+                f"transliterate: {naming.users.transliterate}; add an explicit email"))
+            continue
+        current = existing.get(user.id)
+        if current and current.endswith("@" + domain) and fits_base(current.split("@")[0], base):
+            result[user.id] = current  # still fits the name: never renumbered by a newcomer
+            used.add(current)
+            continue
+        if current is None and f"{base}@{domain}" in adoptable:
+            result[user.id] = f"{base}@{domain}"
+            used.add(result[user.id])
+            continue
+        pending.append((entry, base))
+    for entry, base in sorted(pending, key=lambda p: natural_key(p[0].value.id)):
+        address = _first_free(base, domain, used)
+        if address != f"{base}@{domain}" and naming.users.collision == "fail":
+            issues.append(InputIssue(entry.locate("given_name"),
+                f"the derived address {base}@{domain} is already taken and naming.yaml says "
+                "collision: fail; add an explicit email"))
+            continue
+        result[entry.value.id] = address
+        used.add(address)
+    return Assignment(result, issues)
+
+
+def _first_free(base: str, domain: str, used: set[str]) -> str:
+    candidate, n = f"{base}@{domain}", 2
+    while candidate in used:
+        candidate, n = f"{base}{n}@{domain}", n + 1
+    return candidate
+
+
+def group_address(group: GroupEntry, naming: NamingFile, domain: str) -> str:
+    if group.email:
+        return group.email
+    local = naming.groups.pattern.replace("{key}", group.key)
+    return f"{clean_local_part(local)}@{domain}"
+
+
+def qualify(address: str, domain: str) -> str:
+    """'san.zhang' -> 'san.zhang@acme.com'; full addresses stay as they are."""
+    return address if "@" in address else f"{address}@{domain}"

@@ -1,0 +1,63 @@
+"""Build a plan: load org/, fetch the provider, resolve, diff, order, check safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from reconciler.errors import InputIssue, ValidationFailed
+from reconciler.model.crossref import check_references
+from reconciler.model.files import ProviderKind
+from reconciler.model.org import Org
+from reconciler.plan.diff import Policy, diff
+from reconciler.plan.model import Plan
+from reconciler.plan.order import order_changes
+from reconciler.plan.safety import check_safety
+from reconciler.providers.base import Provider
+from reconciler.resolve import Resolved, resolve
+from reconciler.state import State
+
+
+def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None = None,
+                 provider_kind: ProviderKind = "local", today: dt.date | None = None) -> Resolved:
+    """All checks that need no provider (and, given `actual`, the address ones that do)."""
+    issues = list(load_issues) + check_references(org)
+    resolved = resolve(org, actual or State(), provider_kind, today or dt.date.today())
+    issues.extend(resolved.issues)
+    if issues:
+        raise ValidationFailed(issues)
+    return resolved
+
+
+def policy_of(org: Org) -> Policy:
+    s = org.settings
+    return Policy(
+        unmanaged=s.unmanaged,
+        delete_unlisted_groups=s.delete_unlisted.groups,
+        delete_unlisted_orgunits=s.delete_unlisted.orgunits,
+        protected=frozenset(s.safety.protected),
+    )
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    actual: State
+
+
+def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, provider_kind: ProviderKind,
+               today: dt.date | None = None) -> Planned:
+    actual = provider.fetch(org.domain_names())
+    resolved = validate_org(org, load_issues, actual, provider_kind, today)
+    result = diff(resolved, actual, policy_of(org))
+    changes = order_changes(result.changes)
+    plan = Plan(
+        provider=provider.name,
+        changes=changes,
+        warnings=sorted(result.warnings, key=lambda w: (w.code, w.subject or "")),
+        violations=check_safety(changes, org.settings.safety, actual),
+        org_digest=org.digest,
+        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        managed_users=sum(1 for u in actual.users().values() if u.id),
+    ).with_summary()
+    return Planned(plan, actual)

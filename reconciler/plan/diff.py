@@ -1,0 +1,191 @@
+"""Desired vs actual State -> changes.
+
+Users are matched by id, then by address (adoption); a changed address is a
+rename (update), never delete + create. Only fields org/ sets are compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.plan.model import Change, PlanWarning
+from reconciler.resolve import Resolved
+from reconciler.state import COLLECTION_KINDS, KIND_ORDER, Kind, Resource, State, User
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The parts of org.yaml that decide what happens to what org/ does not list."""
+
+    unmanaged: str = "report"  # ignore | report | suspend
+    delete_unlisted_groups: bool = False
+    delete_unlisted_orgunits: bool = False
+    protected: frozenset[str] = frozenset()
+
+
+@dataclass
+class Diff:
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[PlanWarning] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)  # old address -> new
+    leavers: set[str] = field(default_factory=set)  # managed users whose file was removed
+
+    def add(self, change: Change) -> None:
+        self.changes.append(change)
+
+
+def _dump(resource: Resource) -> dict[str, object]:
+    return resource.model_dump(mode="json", exclude_none=True)
+
+
+def changed_fields(desired: Resource, actual: Resource) -> list[str]:
+    return sorted(k for k, v in desired.managed_fields().items() if getattr(actual, k) != v)
+
+
+def _update(desired: Resource, actual: Resource, changed: list[str], **extra: object) -> Change:
+    merged = actual.model_copy(update=desired.managed_fields())
+    return Change(action="update", kind=desired.kind, key=desired.key, before=_dump(actual),
+                  after=_dump(merged), changed=changed, **extra)
+
+
+def diff_users(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> None:
+    by_id = {u.id: u for u in actual.users().values() if u.id}
+    matched: set[str] = set()
+    for want in resolved.desired.users().values():
+        have = by_id.get(want.id) if want.id else None
+        if have is None:
+            candidate = actual.users().get(want.email)
+            if candidate is not None and candidate.id in (None, want.id):
+                have = candidate
+        if have is None:
+            if want.email not in resolved.not_created:
+                out.add(Change(action="create", kind="user", key=want.email, after=_dump(want)))
+            continue
+        matched.add(have.email)
+        if have.email != want.email:
+            out.renames[have.email] = want.email
+        _diff_one_user(want, have, resolved, out)
+    for have in actual.users().values():
+        if have.email not in matched:
+            _unlisted_user(have, policy, out)
+
+
+def _diff_one_user(want: User, have: User, resolved: Resolved, out: Diff) -> None:
+    if want.email in resolved.due_for_deletion:
+        due = resolved.due_for_deletion[want.email]
+        out.add(Change(action="delete", kind="user", key=want.email, before=_dump(have),
+                       reason=f"offboarded; the waiting period ended on {due.isoformat()}"))
+        return
+    changed = changed_fields(want, have)
+    if not changed:
+        return
+    frozen = want.email in resolved.frozen
+    extra: dict[str, object] = {}
+    if "suspended" in changed:
+        extra["action"] = "suspend" if want.suspended else "restore"
+    if frozen and want.suspended:
+        extra.update(security=True, reason="frozen: security incident")
+    change = _update(want, have, changed)
+    out.add(change.model_copy(update=extra) if extra else change)
+
+
+def _unlisted_user(have: User, policy: Policy, out: Diff) -> None:
+    if have.id:
+        # It carries an id, so org/ managed it: its file was removed, which means offboarded.
+        out.leavers.add(have.email)
+        if not have.suspended:
+            after = have.model_copy(update={"suspended": True})
+            out.add(Change(action="suspend", kind="user", key=have.email, before=_dump(have),
+                           after=_dump(after), changed=["suspended"],
+                           reason=f"no file in org/users for id {have.id}: offboarded"))
+        return
+    if policy.unmanaged == "report":
+        out.warnings.append(PlanWarning(code="unmanaged-user", subject=have.email,
+            message=f"{have.email} exists at the provider but no file in org/users describes it"))
+    elif policy.unmanaged == "suspend" and not have.suspended:
+        after = have.model_copy(update={"suspended": True})
+        out.add(Change(action="suspend", kind="user", key=have.email, before=_dump(have),
+                       after=_dump(after), changed=["suspended"],
+                       reason="unmanaged account (org.yaml unmanaged: suspend)"))
+
+
+def apply_renames(actual: State, renames: dict[str, str]) -> State:
+    """The actual state as it will be once renames are done: references follow the user."""
+    if not renames:
+        return actual
+    fields = {"alias": "target", "membership": "member", "license": "user", "role": "user", "user": "manager"}
+    result = State(scopes=actual.scopes)
+    for resource in actual:
+        name = fields.get(resource.kind)
+        value = getattr(resource, name) if name else None
+        if name and value in renames:
+            resource = resource.model_copy(update={name: renames[value]})
+        result.add(resource)
+    return result
+
+
+def diff_others(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> None:
+    desired = resolved.desired
+    deleted_users = {c.key for c in out.changes if c.kind == "user" and c.action == "delete"}
+    absent = {a for a in resolved.not_created if a not in actual.users()}
+    for kind in KIND_ORDER:
+        if kind == "user":
+            continue
+        for key, want in desired.of(kind).items():
+            have = actual.get(kind, key)
+            if have is None and any(k == "user" and r in absent for k, r in want.refs()):
+                continue  # its user is offboarded and was never created
+            if have is None:
+                out.add(Change(action="create", kind=kind, key=key, after=_dump(want)))
+            elif changed := changed_fields(want, have):
+                out.add(_update(want, have, changed))
+        for key, have in actual.of(kind).items():
+            if key not in desired.of(kind):
+                _unlisted(kind, have, resolved, policy, out, deleted_users)
+
+
+def _unlisted(kind: Kind, have: Resource, resolved: Resolved, policy: Policy, out: Diff,
+              deleted_users: set[str]) -> None:
+    if kind in COLLECTION_KINDS:
+        if have.scope not in resolved.desired.scopes[kind]:
+            return
+        owner = getattr(have, "member", None) or getattr(have, "user", None) or getattr(have, "target", None)
+        if owner in deleted_users:
+            return  # goes with the user
+        if owner in out.leavers and kind in ("membership", "license"):
+            return  # a leaver keeps memberships (mail to groups still archives) and licences
+        out.add(Change(action="delete", kind=kind, key=have.key, before=_dump(have)))
+        return
+    prune = {"group": policy.delete_unlisted_groups, "orgunit": policy.delete_unlisted_orgunits}
+    if prune.get(kind):
+        out.add(Change(action="delete", kind=kind, key=have.key, before=_dump(have),
+                       reason=f"not in org/ (org.yaml delete_unlisted: {kind}s)"))
+    elif kind in prune:
+        out.warnings.append(PlanWarning(code=f"unmanaged-{kind}", subject=have.key,
+            message=f"{kind} {have.key} exists at the provider but org/ does not describe it"))
+
+
+def touches(change: Change, address: str) -> bool:
+    for side in (change.before, change.after):
+        if side and address in (side.get("email"), side.get("user"), side.get("member"), side.get("target")):
+            return True
+    return False
+
+
+def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
+    out = Diff()
+    diff_users(resolved, actual, policy, out)
+    diff_others(resolved, apply_renames(actual, out.renames), policy, out)
+    if policy.protected:
+        kept = []
+        for change in out.changes:
+            # Creating a protected account (bootstrapping) is fine; changing it never is.
+            hit = None if change.action == "create" else next(
+                (p for p in sorted(policy.protected) if touches(change, p)), None)
+            if hit is None:
+                kept.append(change)
+            else:
+                out.warnings.append(PlanWarning(code="protected", subject=hit,
+                    message=f"{hit} is protected (org.yaml safety.protected): not doing {change.label}"))
+        out.changes = kept
+    return out

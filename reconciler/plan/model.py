@@ -1,0 +1,83 @@
+"""The plan as data: a list of changes with before and after, and what to warn about.
+
+This is the JSON contract of SPEC.md (format_version 1); every renderer reads
+only this, and a saved plan is this value written to a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.state import Kind, Resource, resource_from_dict
+
+Action = Literal["create", "update", "delete", "suspend", "restore"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "suspend", "restore")
+FORMAT_VERSION = 1
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Action
+    kind: Kind
+    key: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    changed: list[str] = Field(default_factory=list, description="Attributes an update changes.")
+    security: bool = Field(False, description="A security action (frozen account).")
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.action} {self.kind} {self.key}"
+
+    @property
+    def before_key(self) -> str:
+        """The key the provider knows the object by now (differs from `key` on a rename)."""
+        if self.before is None:
+            return self.key
+        return self.resource_before().key
+
+    def resource_before(self) -> Resource:
+        assert self.before is not None
+        return resource_from_dict(self.kind, self.before)
+
+    def resource_after(self) -> Resource:
+        assert self.after is not None
+        return resource_from_dict(self.kind, self.after)
+
+
+class PlanWarning(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str  # unmanaged-user, protected-skipped, ...
+    message: str
+    subject: str | None = None
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: Literal[1] = 1
+    provider: str
+    changes: list[Change] = Field(default_factory=list)
+    summary: dict[str, int] = Field(default_factory=dict)
+    warnings: list[PlanWarning] = Field(default_factory=list)
+    violations: list[str] = Field(default_factory=list, description="Safety limits this plan breaks.")
+    org_digest: str = ""
+    created_at: dt.datetime | None = None
+    managed_users: int = 0
+
+    def with_summary(self) -> Plan:
+        counts: dict[str, int] = {action: 0 for action in ACTIONS}
+        for change in self.changes:
+            counts[change.action] += 1
+        self.summary = counts
+        return self
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)

@@ -1,0 +1,29 @@
+"""The order changes are applied in: what others refer to is created first and removed last.
+
+Three phases: removals of things that hang off others (roles, licences,
+memberships, aliases) free addresses and links first; then creates, updates,
+suspends and restores in dependency order (org units parent-first); then
+removals of containers (groups, users, org units child-first, domains).
+"""
+
+from __future__ import annotations
+
+from reconciler.plan.model import Change
+from reconciler.state import COLLECTION_KINDS, KIND_ORDER
+
+
+def _sort_key(change: Change) -> tuple[int, int, int, str]:
+    rank = KIND_ORDER.index(change.kind)
+    depth = 0
+    if change.kind == "orgunit":
+        depth = change.key.count("/")
+    elif change.kind == "domain":
+        depth = int(bool((change.after or change.before or {}).get("alias_of")))
+    if change.action == "delete":
+        phase = 0 if change.kind in COLLECTION_KINDS else 2
+        return phase, -rank, -depth, change.key
+    return 1, rank, depth, change.key
+
+
+def order_changes(changes: list[Change]) -> list[Change]:
+    return sorted(changes, key=_sort_key)

@@ -1,0 +1,56 @@
+"""Safety limits from org.yaml, checked on every plan; apply refuses a plan that breaks one."""
+
+from __future__ import annotations
+
+from reconciler.model.files import Safety
+from reconciler.plan.model import Change
+from reconciler.state import Role, State
+
+SUPER_ADMIN = "super-admin"
+
+
+def _removes_user(change: Change) -> bool:
+    return change.kind == "user" and change.action in ("delete", "suspend")
+
+
+def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[str]:
+    """The limits this plan breaks, each naming the limit and the numbers; [] if none."""
+    violations = []
+    removals = [c for c in changes if c.action in ("delete", "suspend")]
+    if len(removals) > safety.max_deletes:
+        violations.append(
+            f"the plan deletes or suspends {len(removals)} objects, over safety.max_deletes "
+            f"= {safety.max_deletes}; raise the limit in org.yaml if this is intended"
+        )
+    managed = sum(1 for u in actual.users().values() if u.id)
+    user_removals = sum(1 for c in changes if _removes_user(c))
+    if managed and user_removals:
+        share = 100.0 * user_removals / managed
+        if share > safety.max_delete_percent:
+            violations.append(
+                f"the plan suspends or deletes {user_removals} of {managed} managed users "
+                f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%"
+            )
+    violations.extend(_last_super_admin(changes, actual))
+    return violations
+
+
+def _last_super_admin(changes: list[Change], actual: State) -> list[str]:
+    holders = {r.user for r in actual.of("role").values() if isinstance(r, Role) and r.role == SUPER_ADMIN}
+    if not holders:
+        return []
+    remaining = set(holders)
+    for change in changes:
+        before = change.before or {}
+        if change.kind == "role" and change.action == "delete" and before.get("role") == SUPER_ADMIN:
+            remaining.discard(str(before.get("user")))
+        if _removes_user(change):
+            remaining.discard(change.before_key)
+    users = actual.users()
+    active = {u for u in remaining if u in users and not users[u].suspended}
+    if active or not any(u in users and not users[u].suspended for u in holders):
+        return []
+    return [
+        "the plan would leave no active super-admin (it removes or suspends "
+        f"{', '.join(sorted(holders - remaining))}); keep at least one"
+    ]

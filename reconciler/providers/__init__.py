@@ -1,0 +1,36 @@
+"""Provider selection: `--provider local|local:PATH|google|microsoft`, else org.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.errors import UserError
+from reconciler.model.files import LocalProviderConfig, ProviderKind
+from reconciler.model.org import Org
+from reconciler.providers.base import ChangeResult, Provider
+
+__all__ = ["ChangeResult", "Provider", "open_provider"]
+
+KNOWN = ("local", "local:PATH", "google", "microsoft")
+
+
+def open_provider(spec: str | None, org: Org) -> tuple[Provider, ProviderKind]:
+    """The provider to talk to and its kind (the key for licences in permissions.yaml)."""
+    config = org.settings.provider
+    kind, _, arg = (spec or config.kind).partition(":")
+    if kind == "local":
+        from reconciler.providers.local import LocalProvider
+
+        if arg:
+            path = Path(arg)
+        elif isinstance(config, LocalProviderConfig):
+            path = Path(config.path)
+        else:
+            path = Path(LocalProviderConfig(kind="local").path)
+        if not path.is_absolute() and not arg:
+            path = org.root / path  # org.yaml paths are relative to the folder holding org/
+        return LocalProvider(path), "local"
+    if kind in ("google", "microsoft"):
+        raise UserError(f"the {kind} provider is not available in this version of reconciler yet; "
+                        "use --provider local")
+    raise UserError(f"unknown provider {spec!r}; use one of {', '.join(KNOWN)}")

@@ -1,0 +1,52 @@
+"""The Provider protocol: a provider only translates to and from canonical resources.
+
+Diffing, ordering, safety and rendering never know which provider they talk to.
+A provider reads the actual State of the domains org/ declares, and carries
+out one wave of changes at a time (changes in a wave do not depend on each
+other, so a provider may batch them in any order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from reconciler.plan.model import Change
+from reconciler.state import Kind, State
+
+Outcome = Literal["applied", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    outcome: Outcome
+    error: str | None = None  # one line an admin can read: "409 duplicate: Entity already exists"
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "applied"
+
+
+class Provider(Protocol):
+    """What every provider module implements."""
+
+    name: str
+    # Kinds this provider can manage; the plan warns about the others instead of failing.
+    supports: frozenset[Kind]
+
+    def fetch(self, domains: Sequence[str]) -> State:
+        """Everything the provider holds in these domains, as canonical resources."""
+        ...
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        """Carry out independent changes; `passwords` holds initial passwords by user key.
+
+        Must not raise for a failed change: report it in its ChangeResult.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release locks and connections; called once after the last wave."""
+        ...

@@ -1,0 +1,387 @@
+"""The embedded provider: a directory kept in one JSON file, no credentials needed.
+
+It behaves like a real directory so that plans and applies against it mean
+something: objects have internal ids (a rename keeps memberships, as at
+Google), references must exist (404), addresses are unique across users,
+groups and aliases (409), deleted users stay restorable for 30 days, and
+initial passwords are kept only as salted hashes. The file is written
+atomically (temp file, fsync, rename) after every wave, under an exclusive
+lock, so a crash never corrupts it and a re-run converges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from reconciler.errors import ProviderError
+from reconciler.passwords import generate_password, hash_password
+from reconciler.plan.model import Change
+from reconciler.providers.base import ChangeResult
+from reconciler.state import (
+    KIND_ORDER,
+    Alias,
+    Domain,
+    Group,
+    Kind,
+    License,
+    Membership,
+    OrgUnit,
+    Resource,
+    Role,
+    State,
+    User,
+)
+
+FILE_FORMAT = "reconciler-local-directory"
+RESTORE_DAYS = 30
+TABLES = ("domains", "orgunits", "users", "groups", "aliases", "memberships", "licenses",
+          "roles", "deleted_users")
+
+
+class Refused(Exception):
+    """A change the directory rejects, with an HTTP-like code as a real provider gives."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(f"{code} {reason}: {message}")
+
+
+def _new_id() -> str:
+    return secrets.token_hex(8)
+
+
+def empty_directory() -> dict[str, Any]:
+    return {"format": FILE_FORMAT, "version": 1, **{t: {} for t in TABLES}}
+
+
+class LocalProvider:
+    name = "local"
+    supports: frozenset[Kind] = frozenset(KIND_ORDER)
+
+    def __init__(self, path: Path, *, now: Callable[[], dt.datetime] | None = None) -> None:
+        self.path = path
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self._lock: TextIO | None = None
+        self.data = self._read()
+
+    # --- reading -----------------------------------------------------------
+
+    def _read(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return empty_directory()
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProviderError(f"{self.path}: cannot read the local directory file: {exc}") from None
+        if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
+            raise ProviderError(f"{self.path}: not a reconciler local directory file")
+        for table in TABLES:
+            data.setdefault(table, {})
+        return data
+
+    def fetch(self, domains: Sequence[str]) -> State:
+        wanted = set(domains)
+        aliases_of = {k: v.get("alias_of") for k, v in self.data["domains"].items()}
+
+        def managed(address: str) -> bool:
+            domain = address.rsplit("@", 1)[-1]
+            return domain in wanted or aliases_of.get(domain) in wanted
+
+        state = State()
+        for name, d in self.data["domains"].items():
+            if name in wanted:
+                state.add(Domain(name=name, **d))
+        for path, ou in self.data["orgunits"].items():
+            state.add(OrgUnit(path=path, **ou))
+        for resource in self._objects():
+            if managed(resource.anchor):
+                state.add(resource)
+        return state
+
+    def _objects(self) -> Iterator[Resource]:
+        """Users, groups and what hangs off them, with internal ids turned into addresses."""
+        for record in self.data["users"].values():
+            yield User(**record["user"])
+        for record in self.data["groups"].values():
+            yield Group(**record["group"])
+        for address, a in self.data["aliases"].items():
+            target, kind = self._address_of(a["target"])
+            yield Alias(address=address, target=target, target_kind=kind)
+        for m in self.data["memberships"].values():
+            member = m["member"] if m["member_type"] == "external" else self._address_of(m["member"])[0]
+            yield Membership(group=self._address_of(m["group"])[0], member=member, role=m["role"],
+                             member_type=m["member_type"])
+        for lic in self.data["licenses"].values():
+            yield License(user=self._address_of(lic["user"])[0], sku=lic["sku"])
+        for r in self.data["roles"].values():
+            yield Role(role=r["role"], user=self._address_of(r["user"])[0])
+
+    def _address_of(self, object_id: str) -> tuple[str, Literal["user", "group"]]:
+        if object_id in self.data["users"]:
+            return self.data["users"][object_id]["user"]["email"], "user"
+        return self.data["groups"][object_id]["group"]["email"], "group"
+
+    # --- lookups that raise like an API would ------------------------------------
+
+    def _user_id(self, address: str) -> str:
+        for uid, record in self.data["users"].items():
+            if record["user"]["email"] == address:
+                return str(uid)
+        raise Refused(404, "notFound", f"Resource Not Found: user {address}")
+
+    def _group_id(self, address: str) -> str:
+        for gid, record in self.data["groups"].items():
+            if record["group"]["email"] == address:
+                return str(gid)
+        raise Refused(404, "notFound", f"Resource Not Found: group {address}")
+
+    def _object_id(self, address: str, kind: str) -> str:
+        return self._user_id(address) if kind == "user" else self._group_id(address)
+
+    def _address_in_use(self, address: str) -> bool:
+        return (
+            any(r["user"]["email"] == address for r in self.data["users"].values())
+            or any(r["group"]["email"] == address for r in self.data["groups"].values())
+            or address in self.data["aliases"]
+        )
+
+    def _check_new_address(self, address: str) -> None:
+        domain = address.rsplit("@", 1)[-1]
+        record = self.data["domains"].get(domain)
+        if record is None:
+            raise Refused(400, "invalid", f"domain {domain} is not a domain of this directory")
+        if self._address_in_use(address):
+            raise Refused(409, "duplicate", f"Entity already exists: {address}")
+
+    def _check_orgunit(self, path: str | None) -> None:
+        if path and path != "/" and path not in self.data["orgunits"]:
+            raise Refused(400, "invalid", f"Invalid Input: org unit {path} does not exist")
+
+    # --- applying ---------------------------------------------------------------------
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        self._take_lock()
+        results = []
+        for change in wave:
+            handler = getattr(self, f"_{change.action}_{change.kind}", None)
+            if handler is None:
+                handler = getattr(self, f"_update_{change.kind}")
+            try:
+                handler(change, passwords)
+                results.append(ChangeResult(change, "applied"))
+            except Refused as refused:
+                results.append(ChangeResult(change, "failed", str(refused)))
+        self._write()
+        return results
+
+    def _create_domain(self, change: Change, _: Mapping[str, str]) -> None:
+        d = Domain.model_validate(change.after)
+        if d.name in self.data["domains"]:
+            raise Refused(409, "duplicate", f"Entity already exists: domain {d.name}")
+        if d.alias_of and d.alias_of not in self.data["domains"]:
+            raise Refused(404, "notFound", f"Resource Not Found: domain {d.alias_of}")
+        self.data["domains"][d.name] = {"primary": d.primary, "alias_of": d.alias_of}
+
+    def _update_domain(self, change: Change, _: Mapping[str, str]) -> None:
+        d = Domain.model_validate(change.after)
+        if d.name not in self.data["domains"]:
+            raise Refused(404, "notFound", f"Resource Not Found: domain {d.name}")
+        self.data["domains"][d.name] = {"primary": d.primary, "alias_of": d.alias_of}
+
+    def _delete_domain(self, change: Change, _: Mapping[str, str]) -> None:
+        name = change.key
+        if any(r["user"]["email"].endswith("@" + name) for r in self.data["users"].values()):
+            raise Refused(400, "conditionNotMet", f"domain {name} still has users")
+        self.data["domains"].pop(name, None)
+
+    def _create_orgunit(self, change: Change, _: Mapping[str, str]) -> None:
+        ou = OrgUnit.model_validate(change.after)
+        if ou.path in self.data["orgunits"]:
+            raise Refused(409, "duplicate", f"Entity already exists: org unit {ou.path}")
+        self._check_orgunit(ou.parent)
+        self.data["orgunits"][ou.path] = {"name": ou.name, "description": ou.description}
+
+    def _update_orgunit(self, change: Change, _: Mapping[str, str]) -> None:
+        ou = OrgUnit.model_validate(change.after)
+        if ou.path not in self.data["orgunits"]:
+            raise Refused(404, "notFound", f"Resource Not Found: org unit {ou.path}")
+        self.data["orgunits"][ou.path] = {"name": ou.name, "description": ou.description}
+
+    def _delete_orgunit(self, change: Change, _: Mapping[str, str]) -> None:
+        path = change.key
+        if path not in self.data["orgunits"]:
+            raise Refused(404, "notFound", f"Resource Not Found: org unit {path}")
+        busy = any(r["user"].get("orgunit") == path for r in self.data["users"].values())
+        children = any(p.startswith(path + "/") for p in self.data["orgunits"])
+        if busy or children:
+            raise Refused(400, "conditionNotMet", f"org unit {path} is not empty")
+        del self.data["orgunits"][path]
+
+    def _create_user(self, change: Change, passwords: Mapping[str, str]) -> None:
+        user = User.model_validate(change.after)
+        self._check_new_address(user.email)
+        self._check_orgunit(user.orgunit)
+        password = passwords.get(user.email) or generate_password()
+        self.data["users"][_new_id()] = {
+            "user": user.model_dump(mode="json", exclude_none=True),
+            "password": hash_password(password),
+            "created": self.now().isoformat(),
+        }
+
+    def _update_user(self, change: Change, _: Mapping[str, str]) -> None:
+        uid = self._user_id(change.before_key)
+        user = User.model_validate(change.after)
+        if user.email != change.before_key:
+            self._check_new_address(user.email)
+        self._check_orgunit(user.orgunit)
+        record = self.data["users"][uid]
+        record["user"] = user.model_dump(mode="json", exclude_none=True)
+        if change.action == "suspend" and change.security:
+            record["sessions_revoked"] = self.now().isoformat()
+
+    def _delete_user(self, change: Change, _: Mapping[str, str]) -> None:
+        uid = self._user_id(change.before_key)
+        record = self.data["users"].pop(uid)
+        record["deleted"] = self.now().isoformat()
+        self.data["deleted_users"][uid] = record
+        self._drop_references(uid)
+
+    def _drop_references(self, object_id: str) -> None:
+        for table, fields in (("aliases", ("target",)), ("memberships", ("group", "member")),
+                              ("licenses", ("user",)), ("roles", ("user",))):
+            rows = self.data[table]
+            for key in [k for k, v in rows.items() if any(v.get(f) == object_id for f in fields)]:
+                del rows[key]
+
+    def _create_group(self, change: Change, _: Mapping[str, str]) -> None:
+        group = Group.model_validate(change.after)
+        self._check_new_address(group.email)
+        self.data["groups"][_new_id()] = {"group": group.model_dump(mode="json", exclude_none=True)}
+
+    def _update_group(self, change: Change, _: Mapping[str, str]) -> None:
+        gid = self._group_id(change.before_key)
+        self.data["groups"][gid]["group"] = Group.model_validate(change.after).model_dump(
+            mode="json", exclude_none=True)
+
+    def _delete_group(self, change: Change, _: Mapping[str, str]) -> None:
+        gid = self._group_id(change.before_key)
+        del self.data["groups"][gid]
+        self._drop_references(gid)
+
+    def _create_alias(self, change: Change, _: Mapping[str, str]) -> None:
+        alias = Alias.model_validate(change.after)
+        self._check_new_address(alias.address)
+        target = self._object_id(alias.target, alias.target_kind)
+        self.data["aliases"][alias.address] = {"target": target}
+
+    def _delete_alias(self, change: Change, _: Mapping[str, str]) -> None:
+        if self.data["aliases"].pop(change.key, None) is None:
+            raise Refused(404, "notFound", f"Resource Not Found: alias {change.key}")
+
+    def _membership_key(self, m: Membership) -> tuple[str, dict[str, str]]:
+        gid = self._group_id(m.group)
+        member = m.member if m.member_type == "external" else self._object_id(m.member, m.member_type)
+        row = {"group": gid, "member": member, "member_type": m.member_type, "role": m.role}
+        return f"{gid}/{member}", row
+
+    def _create_membership(self, change: Change, _: Mapping[str, str]) -> None:
+        key, row = self._membership_key(Membership.model_validate(change.after))
+        if key in self.data["memberships"]:
+            raise Refused(409, "duplicate", f"Member already exists: {change.key}")
+        self.data["memberships"][key] = row
+
+    def _update_membership(self, change: Change, _: Mapping[str, str]) -> None:
+        key, row = self._membership_key(Membership.model_validate(change.after))
+        if key not in self.data["memberships"]:
+            raise Refused(404, "notFound", f"Resource Not Found: member {change.key}")
+        self.data["memberships"][key] = row
+
+    def _delete_membership(self, change: Change, _: Mapping[str, str]) -> None:
+        key, _row = self._membership_key(Membership.model_validate(change.before))
+        if self.data["memberships"].pop(key, None) is None:
+            raise Refused(404, "notFound", f"Resource Not Found: member {change.key}")
+
+    def _create_license(self, change: Change, _: Mapping[str, str]) -> None:
+        lic = License.model_validate(change.after)
+        uid = self._user_id(lic.user)
+        key = f"{uid}/{lic.sku}"
+        if key in self.data["licenses"]:
+            raise Refused(409, "duplicate", f"User already has a license for {lic.sku}")
+        self.data["licenses"][key] = {"user": uid, "sku": lic.sku}
+
+    def _delete_license(self, change: Change, _: Mapping[str, str]) -> None:
+        lic = License.model_validate(change.before)
+        key = f"{self._user_id(lic.user)}/{lic.sku}"
+        if self.data["licenses"].pop(key, None) is None:
+            raise Refused(404, "notFound", f"Resource Not Found: license {change.key}")
+
+    def _create_role(self, change: Change, _: Mapping[str, str]) -> None:
+        role = Role.model_validate(change.after)
+        key = f"{role.role}/{self._user_id(role.user)}"
+        if key in self.data["roles"]:
+            raise Refused(409, "duplicate", f"Entity already exists: role assignment {change.key}")
+        self.data["roles"][key] = {"role": role.role, "user": self._user_id(role.user)}
+
+    def _delete_role(self, change: Change, _: Mapping[str, str]) -> None:
+        role = Role.model_validate(change.before)
+        key = f"{role.role}/{self._user_id(role.user)}"
+        if self.data["roles"].pop(key, None) is None:
+            raise Refused(404, "notFound", f"Resource Not Found: role assignment {change.key}")
+
+    def restore_deleted_user(self, address: str) -> None:
+        """Undelete within the restore window (used by `restore` of a deleted user)."""
+        cutoff = self.now() - dt.timedelta(days=RESTORE_DAYS)
+        for uid, record in self.data["deleted_users"].items():
+            if record["user"]["email"] == address and dt.datetime.fromisoformat(record["deleted"]) > cutoff:
+                record = self.data["deleted_users"].pop(uid)
+                record.pop("deleted")
+                self.data["users"][uid] = record
+                return
+        raise Refused(404, "notFound", f"no deleted user {address} within {RESTORE_DAYS} days")
+
+    # --- the file ---------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        if self._lock is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise ProviderError(f"{self.path} is being changed by another reconciler apply") from None
+        self._lock = lock
+        self.data = self._read()  # what we planned against may be older than what is on disk now
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.data, out, ensure_ascii=False, indent=1, sort_keys=True)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None

@@ -1,0 +1,9 @@
+"""The JSON contract of SPEC.md: the plan value itself."""
+
+from __future__ import annotations
+
+from reconciler.plan.model import Plan
+
+
+def render_json(plan: Plan) -> str:
+    return plan.model_dump_json(indent=2) + "\n"

@@ -1,0 +1,60 @@
+"""The pull-request comment: a summary table, then collapsible details per kind."""
+
+from __future__ import annotations
+
+import html
+
+from reconciler.plan.model import ACTIONS, Change, Plan
+from reconciler.render.common import SYMBOLS, field_changes, headline, summary_line, title
+from reconciler.state import KIND_ORDER
+
+
+def cell(text: str) -> str:
+    """Safe inside a table cell: no HTML, no column breaks, no line breaks."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def _details(change: Change) -> str:
+    parts = []
+    if change.action in ("create", "delete") and (detail := headline(change)):
+        parts.append(detail)
+    parts.extend(f"{name}: {old} → {new}" for name, old, new in field_changes(change))
+    if change.reason:
+        parts.append(f"because: {change.reason}")
+    text = cell("; ".join(parts))
+    return ("**security** " + text).strip() if change.security else text
+
+
+def _summary_table(plan: Plan) -> list[str]:
+    rows = ["| kind | " + " | ".join(ACTIONS) + " |", "|---" * (len(ACTIONS) + 1) + "|"]
+    for kind in KIND_ORDER:
+        of_kind = [c for c in plan.changes if c.kind == kind]
+        if of_kind:
+            counts = [str(sum(1 for c in of_kind if c.action == a)) for a in ACTIONS]
+            rows.append(f"| {kind} | " + " | ".join(counts) + " |")
+    return rows
+
+
+def render_markdown(plan: Plan) -> str:
+    lines = [f"### {summary_line(plan)}", ""]
+    if plan.violations:
+        lines += ["> [!CAUTION]", "> **Refused by safety limits:**"]
+        lines += [f"> - {cell(v)}" for v in plan.violations]
+        lines.append("")
+    if plan.changes:
+        lines += [*_summary_table(plan), ""]
+    for kind in KIND_ORDER:
+        of_kind = [c for c in plan.changes if c.kind == kind]
+        if not of_kind:
+            continue
+        lines += [f"<details><summary>{kind}: {len(of_kind)} change{'s' * (len(of_kind) != 1)}</summary>", "",
+                  "| | change | details |", "|---|---|---|"]
+        for change in of_kind:
+            lines.append(f"| `{SYMBOLS[change.action]}` | {cell(title(change))} | {_details(change)} |")
+        lines += ["", "</details>", ""]
+    if plan.warnings:
+        lines += [f"**Warnings ({len(plan.warnings)})**", ""]
+        lines += [f"- {cell(w.message)}" for w in plan.warnings]
+        lines.append("")
+    lines.append(f"<sub>provider `{cell(plan.provider)}` · org/ digest `{cell(plan.org_digest[:19])}`</sub>")
+    return "\n".join(lines) + "\n"

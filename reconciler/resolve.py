@@ -1,0 +1,219 @@
+"""Org + the provider's actual State -> the desired State.
+
+Here names become addresses, departments become org units and group members,
+profiles become services and licences, and every address is checked to be
+unique (a domain alias's addresses count as their primary's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from reconciler.errors import InputIssue, SourceLocation
+from reconciler.model.files import GroupEntry, ProviderKind, UserEntry
+from reconciler.model.org import Org, Sourced
+from reconciler.naming import assign_user_addresses, group_address, qualify
+from reconciler.romanize import display_name
+from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User
+
+
+@dataclass
+class Resolved:
+    desired: State
+    issues: list[InputIssue] = field(default_factory=list)
+    addresses: dict[str, str] = field(default_factory=dict)  # user id -> address
+    due_for_deletion: dict[str, dt.date] = field(default_factory=dict)  # address -> due date
+    not_created: set[str] = field(default_factory=set)  # offboarded users absent at the provider
+    frozen: set[str] = field(default_factory=set)  # addresses in the security-incident state
+
+
+class _Addresses:
+    """Every address org/ claims, to report the second claimant of any address."""
+
+    def __init__(self, org: Org, issues: list[InputIssue]) -> None:
+        self.aliases_of = org.alias_domains()
+        self.plain_domains = {d for d in org.domain_names() if d not in self.aliases_of}
+        self.owners: dict[str, tuple[str, SourceLocation]] = {}
+        self.issues = issues
+
+    def canonical(self, address: str) -> str:
+        local, domain = address.split("@", 1)
+        return f"{local}@{self.aliases_of.get(domain, domain)}"
+
+    def claim(self, address: str, owner: str, where: SourceLocation) -> bool:
+        domain = address.split("@", 1)[1]
+        if domain not in self.plain_domains:
+            if domain in self.aliases_of:
+                hint = f"; {domain} is an alias of {self.aliases_of[domain]}, use that"
+            else:
+                hint = f"; declare {domain} in domains.yaml or use one of {', '.join(sorted(self.plain_domains))}"
+            self.issues.append(InputIssue(where, f"{address} is not in a managed domain{hint}"))
+            return False
+        key = self.canonical(address)
+        if key in self.owners and self.owners[key][0] != owner:
+            first_owner, first_where = self.owners[key]
+            self.issues.append(InputIssue(where, f"address {address} is already used by {first_owner} ({first_where})"))
+            return False
+        self.owners.setdefault(key, (owner, where))
+        return True
+
+
+def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date) -> Resolved:
+    desired = State()
+    result = Resolved(desired)
+    domain = org.primary_domain
+    if domain is None:
+        return result  # already reported by the cross-file checks
+    claims = _Addresses(org, result.issues)
+    reserved = {f"{r}@{domain}" for r in org.naming.reserved}
+
+    for entry in org.users:
+        if entry.value.email:
+            claims.claim(entry.value.email, f"user {entry.value.id}", entry.locate("email"))
+    group_emails: dict[str, str] = {}
+    for g in org.groups:
+        address = group_address(g.value, org.naming, domain)
+        group_emails[g.value.key] = address
+        if not g.value.email and address in reserved:
+            result.issues.append(InputIssue(
+                g.locate("key"), f"{address} is a reserved name; give the group an explicit email or another key"))
+        claims.claim(address, f"group {g.value.key}", g.locate("email" if g.value.email else "key"))
+    _claim_aliases(org, claims, reserved, domain, result.issues)
+
+    existing = {u.id: u.email for u in actual.users().values() if u.id}
+    adoptable = frozenset(u.email for u in actual.users().values() if not u.id)
+    # Everything at the provider stays taken, even an address a rename frees: handing a
+    # leaver's or renamed person's address to a newcomer would deliver their mail to a stranger.
+    at_provider = {claims.canonical(a) for kind in ("user", "group", "alias") for a in actual.of(kind)}
+    taken = set(claims.owners) | at_provider
+    assignment = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
+    result.issues.extend(assignment.issues)
+    result.addresses = assignment.addresses
+    for entry in org.users:
+        derived = assignment.addresses.get(entry.value.id)
+        if derived and not entry.value.email:
+            claims.claim(derived, f"user {entry.value.id}", entry.locate("id"))
+
+    _domains_and_units(org, desired)
+    _users(org, result, today)
+    _groups(org, result, group_emails, domain)
+    _permissions(org, result, provider_kind)
+    return result
+
+
+def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str, issues: list[InputIssue]) -> None:
+    owners = [(f"user {u.value.id}", u) for u in org.users] + [(f"group {g.value.key}", g) for g in org.groups]
+    for owner, entry in owners:
+        for i, alias in enumerate(entry.value.aliases or []):
+            address = qualify(alias, domain)
+            where = entry.locate("aliases", i)
+            if address in reserved:
+                issues.append(InputIssue(where, f"{address} is a reserved name (naming.yaml reserved)"))
+                continue
+            claims.claim(address, owner, where)
+
+
+def _domains_and_units(org: Org, desired: State) -> None:
+    for d in org.domains:
+        desired.add(Domain(name=d.value.name, primary=d.value.primary, alias_of=d.value.alias_of))
+    for node in org.departments:
+        dept = node.department.value
+        desired.add(OrgUnit(path=node.path, name=dept.name, description=dept.description))
+
+
+def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses: dict[str, str]) -> User:
+    user = entry.value
+    departments = org.department_index()
+    profile = org.permissions.profiles.get(user.profile or org.default_profile() or "")
+    node = departments.get(user.department or "")
+    return User(
+        email=address,
+        id=user.id,
+        given_name=user.given_name,
+        family_name=user.family_name,
+        display_name=user.display_name or display_name(user.given_name, user.family_name),
+        orgunit=node.path if node else None,
+        department=user.department,
+        title=user.title,
+        manager=addresses.get(user.manager) if user.manager else None,
+        phone=user.phone,
+        services=tuple(sorted(profile.services)) if profile is not None else None,
+        suspended=user.status != "active",
+    )
+
+
+def _users(org: Org, result: Resolved, today: dt.date) -> None:
+    after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
+    for entry in org.users:
+        address = result.addresses.get(entry.value.id)
+        if address is None:
+            continue
+        user = entry.value
+        result.desired.add(_user_resource(org, entry, address, result.addresses))
+        if user.aliases is not None:
+            result.desired.scopes["alias"].add(address)
+            for alias in user.aliases:
+                result.desired.add(Alias(address=qualify(alias, address.split("@")[1]), target=address))
+        if user.status == "frozen":
+            result.frozen.add(address)
+        if user.status == "offboarded":
+            result.not_created.add(address)
+            if user.offboarded_on is not None and user.offboarded_on + after <= today:
+                result.due_for_deletion[address] = user.offboarded_on + after
+
+
+def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> None:
+    by_department: dict[str, list[str]] = {}
+    for entry in org.users:
+        if entry.value.department and entry.value.id in result.addresses:
+            by_department.setdefault(entry.value.department, []).append(result.addresses[entry.value.id])
+    for g in org.groups:
+        group, email = g.value, emails[g.value.key]
+        result.desired.add(Group(email=email, name=group.name or group.key, description=group.description,
+                                 type=group.type))
+        result.desired.scopes["membership"].add(email)
+        for membership in _members(org, group, email, emails, result.addresses, by_department):
+            result.desired.add(membership)
+        if group.aliases is not None:
+            result.desired.scopes["alias"].add(email)
+            for alias in group.aliases:
+                result.desired.add(Alias(address=qualify(alias, domain), target=email, target_kind="group"))
+
+
+def _members(org: Org, group: GroupEntry, email: str, groups: dict[str, str], users: dict[str, str],
+             by_department: dict[str, list[str]]) -> list[Membership]:
+    """Members from departments (and below), listed ids and groups, externals; owners win."""
+    members: dict[str, Membership] = {}
+    for dept in group.departments:
+        for key in sorted(org.department_and_below(dept)):
+            for address in by_department.get(key, []):
+                members[address] = Membership(group=email, member=address)
+    for member in group.members:
+        if member in groups:
+            members[groups[member]] = Membership(group=email, member=groups[member], member_type="group")
+        elif member in users:
+            members[users[member]] = Membership(group=email, member=users[member])
+    for external in group.external_members:
+        members[external] = Membership(group=email, member=external, member_type="external")
+    for owner in group.owners:
+        if owner in users:
+            members[users[owner]] = Membership(group=email, member=users[owner], role="OWNER")
+    return list(members.values())
+
+
+def _permissions(org: Org, result: Resolved, provider_kind: ProviderKind) -> None:
+    desired = result.desired
+    profiles = org.permissions.profiles.values()
+    skus = {p.licenses[provider_kind] for p in profiles if provider_kind in p.licenses}
+    desired.scopes["license"].update(skus)
+    for entry in org.users:
+        address = result.addresses.get(entry.value.id)
+        profile = org.permissions.profiles.get(entry.value.profile or org.default_profile() or "")
+        if address and profile is not None and provider_kind in profile.licenses:
+            desired.add(License(user=address, sku=profile.licenses[provider_kind]))
+    for role in org.permissions.roles.values():
+        desired.scopes["role"].add(role.admin_role)
+        for member in role.members:
+            if member in result.addresses:
+                desired.add(Role(role=role.admin_role, user=result.addresses[member]))

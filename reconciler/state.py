@@ -1,0 +1,258 @@
+"""The canonical resources both sides speak, and `State`: kind -> key -> resource.
+
+Providers translate their API objects to and from these; diffing, ordering,
+safety and rendering only ever see these. A field left as None in a *desired*
+resource means "org/ does not manage it": it is never compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Kind = Literal["domain", "orgunit", "user", "group", "alias", "membership", "license", "role"]
+# Creation order: what later kinds refer to comes first. Deletion runs in reverse.
+KIND_ORDER: tuple[Kind, ...] = (
+    "domain",
+    "orgunit",
+    "user",
+    "group",
+    "alias",
+    "membership",
+    "license",
+    "role",
+)
+# Kinds that are sets hanging off an owner: only owners org/ manages are diffed.
+COLLECTION_KINDS: frozenset[Kind] = frozenset({"alias", "membership", "license", "role"})
+
+
+class Resource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: ClassVar[Kind]
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def scope(self) -> str:
+        """For collection kinds: the owner whose whole collection org/ manages."""
+        return self.key
+
+    @property
+    def anchor(self) -> str:
+        """The address whose domain this resource belongs to (providers fetch by domain)."""
+        return self.key
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        """Other resources this one needs to exist first (for apply ordering and skips)."""
+        return []
+
+    def managed_fields(self) -> dict[str, Any]:
+        """The fields a desired resource sets; None means unmanaged."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class Domain(Resource):
+    kind: ClassVar[Kind] = "domain"
+    name: str
+    primary: bool = False
+    alias_of: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        return [("domain", self.alias_of)] if self.alias_of else []
+
+
+class OrgUnit(Resource):
+    kind: ClassVar[Kind] = "orgunit"
+    path: str  # "/sales/sales-east"
+    name: str | None = None
+    description: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.path
+
+    @property
+    def parent(self) -> str | None:
+        head = self.path.rsplit("/", 1)[0]
+        return head or None
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        return [("orgunit", self.parent)] if self.parent else []
+
+
+class User(Resource):
+    kind: ClassVar[Kind] = "user"
+    email: str
+    id: str | None = None  # the employee id: our identity for the person
+    given_name: str | None = None
+    family_name: str | None = None
+    display_name: str | None = None
+    orgunit: str | None = None
+    department: str | None = None
+    title: str | None = None
+    manager: str | None = None  # the manager's address
+    phone: str | None = None
+    services: tuple[str, ...] | None = None
+    suspended: bool | None = None
+
+    @property
+    def key(self) -> str:
+        return self.email
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        refs: list[tuple[Kind, str]] = [("domain", self.email.split("@", 1)[1])]
+        if self.orgunit and self.orgunit != "/":
+            refs.append(("orgunit", self.orgunit))
+        # The manager is no hard dependency: providers keep it as an address (Google) or set
+        # it after creation (Microsoft), and a batch of new users may name each other.
+        return refs
+
+
+class Group(Resource):
+    kind: ClassVar[Kind] = "group"
+    email: str
+    name: str | None = None
+    description: str | None = None
+    type: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.email
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        return [("domain", self.email.split("@", 1)[1])]
+
+
+class Alias(Resource):
+    kind: ClassVar[Kind] = "alias"
+    address: str
+    target: str
+    target_kind: Literal["user", "group"] = "user"
+
+    @property
+    def key(self) -> str:
+        return self.address
+
+    @property
+    def scope(self) -> str:
+        return self.target
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        return [(self.target_kind, self.target)]
+
+
+class Membership(Resource):
+    kind: ClassVar[Kind] = "membership"
+    group: str
+    member: str
+    role: Literal["MEMBER", "OWNER"] = "MEMBER"
+    member_type: Literal["user", "group", "external"] = "user"
+
+    @property
+    def key(self) -> str:
+        return f"{self.group}/{self.member}"
+
+    @property
+    def scope(self) -> str:
+        return self.group
+
+    @property
+    def anchor(self) -> str:
+        return self.group
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        refs: list[tuple[Kind, str]] = [("group", self.group)]
+        if self.member_type != "external":
+            refs.append((self.member_type, self.member))
+        return refs
+
+
+class License(Resource):
+    kind: ClassVar[Kind] = "license"
+    user: str
+    sku: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.user}/{self.sku}"
+
+    @property
+    def scope(self) -> str:
+        return self.sku
+
+    @property
+    def anchor(self) -> str:
+        return self.user
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        return [("user", self.user)]
+
+
+class Role(Resource):
+    kind: ClassVar[Kind] = "role"
+    role: str
+    user: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.role}/{self.user}"
+
+    @property
+    def scope(self) -> str:
+        return self.role
+
+    @property
+    def anchor(self) -> str:
+        return self.user
+
+    def refs(self) -> list[tuple[Kind, str]]:
+        return [("user", self.user)]
+
+
+RESOURCE_TYPES: dict[Kind, type[Resource]] = {
+    cls.kind: cls for cls in (Domain, OrgUnit, User, Group, Alias, Membership, License, Role)
+}
+
+
+def resource_from_dict(kind: Kind, data: dict[str, Any]) -> Resource:
+    return RESOURCE_TYPES[kind].model_validate(data)
+
+
+@dataclass
+class State:
+    """Resources by kind and key; `scopes` says which collections org/ manages."""
+
+    resources: dict[Kind, dict[str, Resource]] = field(
+        default_factory=lambda: {kind: {} for kind in KIND_ORDER}
+    )
+    scopes: dict[Kind, set[str]] = field(
+        default_factory=lambda: {kind: set() for kind in COLLECTION_KINDS}
+    )
+
+    def add(self, resource: Resource) -> None:
+        self.resources[resource.kind][resource.key] = resource
+
+    def get(self, kind: Kind, key: str) -> Resource | None:
+        return self.resources[kind].get(key)
+
+    def of(self, kind: Kind) -> dict[str, Resource]:
+        return self.resources[kind]
+
+    def users(self) -> dict[str, User]:
+        return self.resources["user"]  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[Resource]:
+        for kind in KIND_ORDER:
+            yield from self.resources[kind].values()
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.resources.values())
