@@ -24,7 +24,7 @@ validate: $(STAMP)
 
 ## The test suite (what CI runs).
 test: $(STAMP)
-	$(BIN)/ruff check reconciler tests
+	$(BIN)/ruff check reconciler tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 

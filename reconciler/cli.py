@@ -6,8 +6,10 @@ refused plan, failed apply), 2 `plan --detailed-exitcode` with changes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +17,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
 from reconciler.apply import ApplyReport, apply_changes
@@ -130,6 +133,29 @@ def _confirm(plan: Plan, count: int) -> None:
         raise UserError("apply cancelled")
 
 
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
+    """A bar on a terminal; in CI logs, one line per change for small plans, every 10% for large ones."""
+    if err.is_terminal:
+        with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("apply", total=total)
+            yield lambda result: bar.advance(task)
+        return
+    done = 0
+    step = max(1, total // 10)
+
+    def log(result: ChangeResult) -> None:
+        nonlocal done
+        done += 1
+        if total <= 200:
+            err.print(f"{result.outcome} {escape(result.change.label)}")
+        elif done % step == 0 or done == total:
+            err.print(f"applied {done}/{total} changes")
+
+    yield log
+
+
 def _report(report: ApplyReport) -> None:
     counts = report.counts()
     for result in report.failed:
@@ -170,11 +196,8 @@ def apply(
         if not yes:
             _confirm(the_plan, len(changes))
 
-        def progress(result: ChangeResult) -> None:
-            if result.ok:
-                err.print(f"[green]done[/] {escape(result.change.label)}")
-
-        report = apply_changes(changes, handle, progress)
+        with _progress(len(changes)) as progress:
+            report = apply_changes(changes, handle, progress)
     finally:
         handle.close()
     _report(report)

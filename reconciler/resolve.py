@@ -68,9 +68,16 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     claims = _Addresses(org, result.issues)
     reserved = {f"{r}@{domain}" for r in org.naming.reserved}
 
+    holders = {u.email: u.id for u in actual.users().values() if u.id}
     for entry in org.users:
-        if entry.value.email:
-            claims.claim(entry.value.email, f"user {entry.value.id}", entry.locate("email"))
+        user = entry.value
+        if user.email:
+            claims.claim(user.email, f"user {user.id}", entry.locate("email"))
+            holder = holders.get(user.email)
+            if holder is not None and holder != user.id and holder not in org.users_by_id():
+                result.issues.append(InputIssue(entry.locate("email"),
+                    f"{user.email} belongs at the provider to another person (id {holder}, whose file was "
+                    "removed); choose another address, or delete that account first"))
     group_emails: dict[str, str] = {}
     for g in org.groups:
         address = group_address(g.value, org.naming, domain)

@@ -103,6 +103,7 @@ class User(Resource):
     phone: str | None = None
     services: tuple[str, ...] | None = None
     suspended: bool | None = None
+    deleted: bool | None = None  # only on users read from the provider's restorable deleted items
 
     @property
     def key(self) -> str:
@@ -237,6 +238,8 @@ class State:
     scopes: dict[Kind, set[str]] = field(
         default_factory=lambda: {kind: set() for kind in COLLECTION_KINDS}
     )
+    # Users deleted at the provider that can still be restored, by address.
+    deleted: dict[str, User] = field(default_factory=dict)
 
     def add(self, resource: Resource) -> None:
         self.resources[resource.kind][resource.key] = resource

@@ -26,6 +26,8 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_NODES = 2_000_000
 
 PathKey = tuple[str | int, ...]
+# libyaml's parser where PyYAML was built with it: several times faster on 10,000 files.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlProblem(Exception):
@@ -172,7 +174,7 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
     text = _read_text(path, display)
     doc = YamlDocument(display, None)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

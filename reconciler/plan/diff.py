@@ -58,8 +58,7 @@ def diff_users(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> 
             if candidate is not None and candidate.id in (None, want.id):
                 have = candidate
         if have is None:
-            if want.email not in resolved.not_created:
-                out.add(Change(action="create", kind="user", key=want.email, after=_dump(want)))
+            _absent_user(want, actual, resolved, out)
             continue
         matched.add(have.email)
         if have.email != want.email:
@@ -68,6 +67,19 @@ def diff_users(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> 
     for have in actual.users().values():
         if have.email not in matched:
             _unlisted_user(have, policy, out)
+
+
+def _absent_user(want: User, actual: State, resolved: Resolved, out: Diff) -> None:
+    """Not at the provider: restore it from the deleted items if we can, else create it."""
+    if want.email in resolved.not_created:
+        return  # offboarded: never created again
+    deleted = next((u for u in actual.deleted.values() if u.id == want.id), None) or actual.deleted.get(want.email)
+    if deleted is not None and (deleted.id in (None, want.id)):
+        after = deleted.model_copy(update={**want.managed_fields(), "deleted": None})
+        out.add(Change(action="restore", kind="user", key=want.email, before=_dump(deleted), after=_dump(after),
+                       changed=changed_fields(want, deleted), reason="restored from the provider's deleted users"))
+        return
+    out.add(Change(action="create", kind="user", key=want.email, after=_dump(want)))
 
 
 def _diff_one_user(want: User, have: User, resolved: Resolved, out: Diff) -> None:

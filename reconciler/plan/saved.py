@@ -49,6 +49,8 @@ def load_plan(path: Path) -> Plan:
 def _matches(change: Change, side: dict[str, object] | None, actual: State) -> bool:
     key = change.before_key if side is change.before else change.key
     current = actual.get(change.kind, key)
+    if side is not None and side.get("deleted"):
+        current = actual.deleted.get(key)
     if side is None:
         return current is None
     if current is None:

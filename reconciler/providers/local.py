@@ -70,7 +70,9 @@ class LocalProvider:
         self.path = path
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self._lock: TextIO | None = None
+        self._ids: dict[str, tuple[str, str]] = {}  # address -> (table, internal id)
         self.data = self._read()
+        self._reindex()
 
     # --- reading -----------------------------------------------------------
 
@@ -86,6 +88,17 @@ class LocalProvider:
         for table in TABLES:
             data.setdefault(table, {})
         return data
+
+    def _reindex(self) -> None:
+        """Address -> internal id of users and groups, so lookups stay O(1) at 10,000 users."""
+        self._ids = {r["user"]["email"]: ("users", uid) for uid, r in self.data["users"].items()}
+        self._ids.update({r["group"]["email"]: ("groups", gid) for gid, r in self.data["groups"].items()})
+
+    def _index(self, table: str, object_id: str, old: str | None, new: str | None) -> None:
+        if old is not None:
+            self._ids.pop(old, None)
+        if new is not None:
+            self._ids[new] = (table, object_id)
 
     def fetch(self, domains: Sequence[str]) -> State:
         wanted = set(domains)
@@ -104,6 +117,11 @@ class LocalProvider:
         for resource in self._objects():
             if managed(resource.anchor):
                 state.add(resource)
+        cutoff = self.now() - dt.timedelta(days=RESTORE_DAYS)
+        for record in self.data["deleted_users"].values():
+            user = User(**record["user"], deleted=True)
+            if managed(user.email) and dt.datetime.fromisoformat(record["deleted"]) > cutoff:
+                state.deleted[user.email] = user
         return state
 
     def _objects(self) -> Iterator[Resource]:
@@ -132,26 +150,22 @@ class LocalProvider:
     # --- lookups that raise like an API would ------------------------------------
 
     def _user_id(self, address: str) -> str:
-        for uid, record in self.data["users"].items():
-            if record["user"]["email"] == address:
-                return str(uid)
-        raise Refused(404, "notFound", f"Resource Not Found: user {address}")
+        table, uid = self._ids.get(address, ("", ""))
+        if table != "users":
+            raise Refused(404, "notFound", f"Resource Not Found: user {address}")
+        return uid
 
     def _group_id(self, address: str) -> str:
-        for gid, record in self.data["groups"].items():
-            if record["group"]["email"] == address:
-                return str(gid)
-        raise Refused(404, "notFound", f"Resource Not Found: group {address}")
+        table, gid = self._ids.get(address, ("", ""))
+        if table != "groups":
+            raise Refused(404, "notFound", f"Resource Not Found: group {address}")
+        return gid
 
     def _object_id(self, address: str, kind: str) -> str:
         return self._user_id(address) if kind == "user" else self._group_id(address)
 
     def _address_in_use(self, address: str) -> bool:
-        return (
-            any(r["user"]["email"] == address for r in self.data["users"].values())
-            or any(r["group"]["email"] == address for r in self.data["groups"].values())
-            or address in self.data["aliases"]
-        )
+        return address in self._ids or address in self.data["aliases"]
 
     def _check_new_address(self, address: str) -> None:
         domain = address.rsplit("@", 1)[-1]
@@ -230,7 +244,9 @@ class LocalProvider:
         self._check_new_address(user.email)
         self._check_orgunit(user.orgunit)
         password = passwords.get(user.email) or generate_password()
-        self.data["users"][_new_id()] = {
+        uid = _new_id()
+        self._index("users", uid, None, user.email)
+        self.data["users"][uid] = {
             "user": user.model_dump(mode="json", exclude_none=True),
             "password": hash_password(password),
             "created": self.now().isoformat(),
@@ -244,12 +260,19 @@ class LocalProvider:
         self._check_orgunit(user.orgunit)
         record = self.data["users"][uid]
         record["user"] = user.model_dump(mode="json", exclude_none=True)
+        self._index("users", uid, change.before_key, user.email)
         if change.action == "suspend" and change.security:
             record["sessions_revoked"] = self.now().isoformat()
+
+    def _restore_user(self, change: Change, passwords: Mapping[str, str]) -> None:
+        if change.before and change.before.get("deleted"):
+            self.restore_deleted_user(change.before_key)
+        self._update_user(change, passwords)
 
     def _delete_user(self, change: Change, _: Mapping[str, str]) -> None:
         uid = self._user_id(change.before_key)
         record = self.data["users"].pop(uid)
+        self._index("users", uid, change.before_key, None)
         record["deleted"] = self.now().isoformat()
         self.data["deleted_users"][uid] = record
         self._drop_references(uid)
@@ -264,16 +287,22 @@ class LocalProvider:
     def _create_group(self, change: Change, _: Mapping[str, str]) -> None:
         group = Group.model_validate(change.after)
         self._check_new_address(group.email)
-        self.data["groups"][_new_id()] = {"group": group.model_dump(mode="json", exclude_none=True)}
+        gid = _new_id()
+        self._index("groups", gid, None, group.email)
+        self.data["groups"][gid] = {"group": group.model_dump(mode="json", exclude_none=True)}
 
     def _update_group(self, change: Change, _: Mapping[str, str]) -> None:
         gid = self._group_id(change.before_key)
-        self.data["groups"][gid]["group"] = Group.model_validate(change.after).model_dump(
-            mode="json", exclude_none=True)
+        group = Group.model_validate(change.after)
+        if group.email != change.before_key:
+            self._check_new_address(group.email)
+        self.data["groups"][gid]["group"] = group.model_dump(mode="json", exclude_none=True)
+        self._index("groups", gid, change.before_key, group.email)
 
     def _delete_group(self, change: Change, _: Mapping[str, str]) -> None:
         gid = self._group_id(change.before_key)
         del self.data["groups"][gid]
+        self._index("groups", gid, change.before_key, None)
         self._drop_references(gid)
 
     def _create_alias(self, change: Change, _: Mapping[str, str]) -> None:
@@ -341,9 +370,12 @@ class LocalProvider:
         cutoff = self.now() - dt.timedelta(days=RESTORE_DAYS)
         for uid, record in self.data["deleted_users"].items():
             if record["user"]["email"] == address and dt.datetime.fromisoformat(record["deleted"]) > cutoff:
+                if self._address_in_use(address):
+                    raise Refused(409, "duplicate", f"Entity already exists: {address}")
                 record = self.data["deleted_users"].pop(uid)
                 record.pop("deleted")
                 self.data["users"][uid] = record
+                self._index("users", uid, None, address)
                 return
         raise Refused(404, "notFound", f"no deleted user {address} within {RESTORE_DAYS} days")
 
@@ -361,6 +393,7 @@ class LocalProvider:
             raise ProviderError(f"{self.path} is being changed by another reconciler apply") from None
         self._lock = lock
         self.data = self._read()  # what we planned against may be older than what is on disk now
+        self._reindex()
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

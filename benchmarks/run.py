@@ -1,0 +1,60 @@
+"""Scale run on the local provider: wall time and peak memory of validate, a first plan,
+apply, and a no-change plan, for a synthetic org of N people.
+
+    .venv/bin/python benchmarks/run.py 10000
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import write_org
+
+from reconciler.apply import apply_changes
+from reconciler.model.loader import load_org
+from reconciler.plan.build import build_plan, validate_org
+from reconciler.providers.local import LocalProvider
+
+T = TypeVar("T")
+TODAY = dt.date(2026, 11, 29)
+
+
+def measure(label: str, step: Callable[[], T]) -> T:
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = step()
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"{label:<28} {seconds:8.2f} s   peak {peak / 2**20:8.1f} MiB (traced)")
+    return result
+
+
+def main(people: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        org_dir = measure(f"generate {people} people", lambda: write_org(Path(tmp), people))
+        org, issues = measure("load org/", lambda: load_org(org_dir))
+        measure("validate", lambda: validate_org(org, issues, today=TODAY))
+        directory = Path(tmp) / "directory.json"
+        first = measure("plan (empty provider)",
+                        lambda: build_plan(org, issues, LocalProvider(directory), "local", TODAY))
+        print(f"  {len(first.plan.changes)} changes: {first.plan.summary}")
+        report = measure("apply", lambda: apply_changes(first.plan.changes, LocalProvider(directory)))
+        print(f"  {report.counts()}")
+        again = measure("plan (no changes)",
+                        lambda: build_plan(org, issues, LocalProvider(directory), "local", TODAY))
+        print(f"  {len(again.plan.changes)} changes; directory file {directory.stat().st_size / 2**20:.1f} MiB")
+    print(f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
