@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from reconciler.passwords import generate_password
 from reconciler.plan.model import Change
+from reconciler.plan.order import wave_key
 from reconciler.providers.base import ChangeResult, Provider
 from reconciler.state import Kind
 
@@ -43,17 +44,13 @@ def refs_of(change: Change) -> set[tuple[Kind, str]]:
     return set(change.resource_after().refs())
 
 
-def _phase(change: Change) -> tuple[str, bool]:
-    return change.kind, change.action == "delete"
-
-
 def waves(changes: Sequence[Change]) -> list[list[Change]]:
-    """Split ordered changes where the kind or phase changes, or a change needs an earlier one."""
+    """Split ordered changes where phase, kind or tree depth changes, or a change needs an earlier one."""
     result: list[list[Change]] = []
     current: list[Change] = []
     keys: set[tuple[Kind, str]] = set()
     for change in changes:
-        if current and (_phase(change) != _phase(current[0]) or refs_of(change) & keys):
+        if current and (wave_key(change) != wave_key(current[0]) or refs_of(change) & keys):
             result.append(current)
             current, keys = [], set()
         current.append(change)

@@ -26,6 +26,7 @@ class Resolved:
     due_for_deletion: dict[str, dt.date] = field(default_factory=dict)  # address -> due date
     not_created: set[str] = field(default_factory=set)  # offboarded users absent at the provider
     frozen: set[str] = field(default_factory=set)  # addresses in the security-incident state
+    offboarding: dict[str, str] = field(default_factory=dict)  # address -> why it is suspended
 
 
 class _Addresses:
@@ -166,8 +167,14 @@ def _users(org: Org, result: Resolved, today: dt.date) -> None:
             result.frozen.add(address)
         if user.status == "offboarded":
             result.not_created.add(address)
-            if user.offboarded_on is not None and user.offboarded_on + after <= today:
+            if user.offboarded_on is None:
+                result.offboarding[address] = "offboarded; no offboarded_on date, so it is never deleted"
+            elif user.offboarded_on + after <= today:
                 result.due_for_deletion[address] = user.offboarded_on + after
+            else:
+                result.offboarding[address] = (
+                    f"offboarded on {user.offboarded_on.isoformat()}; "
+                    f"deleted from {(user.offboarded_on + after).isoformat()}")
 
 
 def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> None:

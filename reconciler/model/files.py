@@ -98,7 +98,7 @@ class Defaults(Strict):
 
 class Safety(Strict):
     max_deletes: int = Field(
-        10, ge=0, description="Refuse a plan that deletes or suspends more than this many objects."
+        10, ge=0, description="Refuse a plan that deletes or suspends more users, groups and org units than this."
     )
     max_delete_percent: float = Field(
         5, ge=0, le=100, description="...or suspends/deletes more than this share of managed users."

@@ -10,12 +10,12 @@ from reconciler.model.crossref import check_references
 from reconciler.model.files import ProviderKind
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Change, Plan, PlanWarning
 from reconciler.plan.order import order_changes
 from reconciler.plan.safety import check_safety
 from reconciler.providers.base import Provider
 from reconciler.resolve import Resolved, resolve
-from reconciler.state import State
+from reconciler.state import Kind, State
 
 
 def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None = None,
@@ -39,6 +39,22 @@ def policy_of(org: Org) -> Policy:
     )
 
 
+def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple[list[Change], list[PlanWarning]]:
+    """Changes the provider cannot make are left out, and the plan says so plainly, once per kind."""
+    kept = [c for c in changes if c.kind in supports]
+    left_out: dict[Kind, list[str]] = {}
+    for change in changes:
+        if change.kind not in supports:
+            left_out.setdefault(change.kind, []).append(change.key)
+    warnings = [
+        PlanWarning(code="unsupported", subject=kind,
+                    message=f"this provider cannot manage {kind}s; not planned ({len(keys)}): "
+                            + ", ".join(keys[:10]) + (" ..." if len(keys) > 10 else ""))
+        for kind, keys in left_out.items()
+    ]
+    return kept, warnings
+
+
 @dataclass
 class Planned:
     plan: Plan
@@ -50,7 +66,9 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
     actual = provider.fetch(org.domain_names())
     resolved = validate_org(org, load_issues, actual, provider_kind, today)
     result = diff(resolved, actual, policy_of(org))
-    changes = order_changes(result.changes)
+    changes, unsupported = split_unsupported(result.changes, provider.supports)
+    result.warnings.extend(unsupported)
+    changes = order_changes(changes)
     plan = Plan(
         provider=provider.name,
         changes=changes,

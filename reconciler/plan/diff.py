@@ -29,6 +29,7 @@ class Diff:
     warnings: list[PlanWarning] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # old address -> new
     leavers: set[str] = field(default_factory=set)  # managed users whose file was removed
+    origin: dict[tuple[Kind, str], Resource] = field(default_factory=dict)  # renamed view -> as it is now
 
     def add(self, change: Change) -> None:
         self.changes.append(change)
@@ -95,6 +96,8 @@ def _diff_one_user(want: User, have: User, resolved: Resolved, out: Diff) -> Non
     extra: dict[str, object] = {}
     if "suspended" in changed:
         extra["action"] = "suspend" if want.suspended else "restore"
+        if want.email in resolved.offboarding:
+            extra["reason"] = resolved.offboarding[want.email]
     if frozen and want.suspended:
         extra.update(security=True, reason="frozen: security incident")
     change = _update(want, have, changed)
@@ -121,17 +124,23 @@ def _unlisted_user(have: User, policy: Policy, out: Diff) -> None:
                        reason="unmanaged account (org.yaml unmanaged: suspend)"))
 
 
-def apply_renames(actual: State, renames: dict[str, str]) -> State:
-    """The actual state as it will be once renames are done: references follow the user."""
+def apply_renames(actual: State, renames: dict[str, str], origin: dict[tuple[Kind, str], Resource]) -> State:
+    """The actual state as it will be once renames are done: references follow the user.
+
+    `origin` receives, for every resource the renames touch, the resource as the
+    provider holds it now: changes to it must name it so (they may run before the rename).
+    """
     if not renames:
         return actual
-    fields = {"alias": "target", "membership": "member", "license": "user", "role": "user", "user": "manager"}
-    result = State(scopes=actual.scopes)
+    fields = {"alias": "target", "membership": "member", "license": "user", "role": "user"}
+    result = State(scopes=actual.scopes, deleted=actual.deleted)
     for resource in actual:
         name = fields.get(resource.kind)
         value = getattr(resource, name) if name else None
         if name and value in renames:
-            resource = resource.model_copy(update={name: renames[value]})
+            renamed = resource.model_copy(update={name: renames[value]})
+            origin[(renamed.kind, renamed.key)] = resource
+            resource = renamed
         result.add(resource)
     return result
 
@@ -150,7 +159,7 @@ def diff_others(resolved: Resolved, actual: State, policy: Policy, out: Diff) ->
             if have is None:
                 out.add(Change(action="create", kind=kind, key=key, after=_dump(want)))
             elif changed := changed_fields(want, have):
-                out.add(_update(want, have, changed))
+                out.add(_update(want, out.origin.get((kind, key), have), changed))
         for key, have in actual.of(kind).items():
             if key not in desired.of(kind):
                 _unlisted(kind, have, resolved, policy, out, deleted_users)
@@ -166,7 +175,10 @@ def _unlisted(kind: Kind, have: Resource, resolved: Resolved, policy: Policy, ou
             return  # goes with the user
         if owner in out.leavers and kind in ("membership", "license"):
             return  # a leaver keeps memberships (mail to groups still archives) and licences
-        out.add(Change(action="delete", kind=kind, key=have.key, before=_dump(have)))
+        if kind in ("license", "role") and owner not in resolved.desired.users() and owner not in out.leavers:
+            return  # an account org/ does not manage: its licences and roles are not ours to touch
+        now = out.origin.get((kind, have.key), have)  # named as the provider has it before any rename
+        out.add(Change(action="delete", kind=kind, key=now.key, before=_dump(now)))
         return
     prune = {"group": policy.delete_unlisted_groups, "orgunit": policy.delete_unlisted_orgunits}
     if prune.get(kind):
@@ -187,7 +199,7 @@ def touches(change: Change, address: str) -> bool:
 def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
     out = Diff()
     diff_users(resolved, actual, policy, out)
-    diff_others(resolved, apply_renames(actual, out.renames), policy, out)
+    diff_others(resolved, apply_renames(actual, out.renames, out.origin), policy, out)
     if policy.protected:
         kept = []
         for change in out.changes:

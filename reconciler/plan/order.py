@@ -12,6 +12,11 @@ from reconciler.plan.model import Change
 from reconciler.state import COLLECTION_KINDS, KIND_ORDER
 
 
+def wave_key(change: Change) -> tuple[int, int, int]:
+    """Changes with equal wave keys may run in any order (phase, kind and tree depth agree)."""
+    return _sort_key(change)[:3]
+
+
 def _sort_key(change: Change) -> tuple[int, int, int, str]:
     rank = KIND_ORDER.index(change.kind)
     depth = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.model.files import Safety
 from reconciler.plan.model import Change
-from reconciler.state import Role, State
+from reconciler.state import COLLECTION_KINDS, Role, State
 
 SUPER_ADMIN = "super-admin"
 
@@ -14,13 +14,18 @@ def _removes_user(change: Change) -> bool:
 
 
 def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[str]:
-    """The limits this plan breaks, each naming the limit and the numbers; [] if none."""
+    """The limits this plan breaks, each naming the limit and the numbers; [] if none.
+
+    `max_deletes` counts deletes and suspends of things that hold mail or structure
+    (users, groups, org units, domains); links (memberships, aliases, licences,
+    roles) come and go with every department move and are not counted.
+    """
     violations = []
-    removals = [c for c in changes if c.action in ("delete", "suspend")]
+    removals = [c for c in changes if c.action in ("delete", "suspend") and c.kind not in COLLECTION_KINDS]
     if len(removals) > safety.max_deletes:
         violations.append(
-            f"the plan deletes or suspends {len(removals)} objects, over safety.max_deletes "
-            f"= {safety.max_deletes}; raise the limit in org.yaml if this is intended"
+            f"the plan deletes or suspends {len(removals)} users, groups or org units, over "
+            f"safety.max_deletes = {safety.max_deletes}; raise the limit in org.yaml if this is intended"
         )
     managed = sum(1 for u in actual.users().values() if u.id)
     user_removals = sum(1 for c in changes if _removes_user(c))

@@ -86,21 +86,36 @@ class LocalProvider:
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
             raise ProviderError(f"{self.path}: not a reconciler local directory file")
         for table in TABLES:
-            data.setdefault(table, {})
+            rows = data.setdefault(table, {})
+            if not isinstance(rows, dict) or not all(isinstance(r, dict) for r in rows.values()):
+                raise ProviderError(f"{self.path}: the directory file is damaged: '{table}' is not a "
+                                    "mapping of records; restore it from a backup")
         return data
 
     def _reindex(self) -> None:
         """Address -> internal id of users and groups, so lookups stay O(1) at 10,000 users."""
-        self._ids = {r["user"]["email"]: ("users", uid) for uid, r in self.data["users"].items()}
-        self._ids.update({r["group"]["email"]: ("groups", gid) for gid, r in self.data["groups"].items()})
+        try:
+            self._ids = {r["user"]["email"].lower(): ("users", uid) for uid, r in self.data["users"].items()}
+            self._ids.update(
+                {r["group"]["email"].lower(): ("groups", gid) for gid, r in self.data["groups"].items()})
+        except (KeyError, TypeError):
+            raise ProviderError(f"{self.path}: the directory file is damaged (a user or group without "
+                                "an address); restore it from a backup") from None
 
     def _index(self, table: str, object_id: str, old: str | None, new: str | None) -> None:
         if old is not None:
-            self._ids.pop(old, None)
+            self._ids.pop(old.lower(), None)
         if new is not None:
-            self._ids[new] = (table, object_id)
+            self._ids[new.lower()] = (table, object_id)
 
     def fetch(self, domains: Sequence[str]) -> State:
+        try:
+            return self._fetch(domains)
+        except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
+            raise ProviderError(f"{self.path}: the directory file is damaged ({type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0]}); restore it from a backup") from None
+
+    def _fetch(self, domains: Sequence[str]) -> State:
         wanted = set(domains)
         aliases_of = {k: v.get("alias_of") for k, v in self.data["domains"].items()}
 
@@ -150,13 +165,13 @@ class LocalProvider:
     # --- lookups that raise like an API would ------------------------------------
 
     def _user_id(self, address: str) -> str:
-        table, uid = self._ids.get(address, ("", ""))
+        table, uid = self._ids.get(address.lower(), ("", ""))
         if table != "users":
             raise Refused(404, "notFound", f"Resource Not Found: user {address}")
         return uid
 
     def _group_id(self, address: str) -> str:
-        table, gid = self._ids.get(address, ("", ""))
+        table, gid = self._ids.get(address.lower(), ("", ""))
         if table != "groups":
             raise Refused(404, "notFound", f"Resource Not Found: group {address}")
         return gid
@@ -165,10 +180,11 @@ class LocalProvider:
         return self._user_id(address) if kind == "user" else self._group_id(address)
 
     def _address_in_use(self, address: str) -> bool:
-        return address in self._ids or address in self.data["aliases"]
+        # Addresses are case-insensitive, as at every mail provider.
+        return address.lower() in self._ids or address.lower() in self.data["aliases"]
 
     def _check_new_address(self, address: str) -> None:
-        domain = address.rsplit("@", 1)[-1]
+        domain = address.rsplit("@", 1)[-1].lower()
         record = self.data["domains"].get(domain)
         if record is None:
             raise Refused(400, "invalid", f"domain {domain} is not a domain of this directory")
@@ -309,7 +325,7 @@ class LocalProvider:
         alias = Alias.model_validate(change.after)
         self._check_new_address(alias.address)
         target = self._object_id(alias.target, alias.target_kind)
-        self.data["aliases"][alias.address] = {"target": target}
+        self.data["aliases"][alias.address.lower()] = {"target": target}
 
     def _delete_alias(self, change: Change, _: Mapping[str, str]) -> None:
         if self.data["aliases"].pop(change.key, None) is None:

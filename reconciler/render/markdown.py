@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import html
+import re
 
 from reconciler.plan.model import ACTIONS, Change, Plan
 from reconciler.render.common import SYMBOLS, field_changes, headline, summary_line, title
 from reconciler.state import KIND_ORDER
 
 
+# Markdown punctuation that would turn data into emphasis, links, code or strike-through.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~#!])")
+# An @ that GitHub would read as a mention of a person or team (not one inside an address).
+_MENTION = re.compile(r"(?<![A-Za-z0-9._%+-])@")
+
+
 def cell(text: str) -> str:
-    """Safe inside a table cell: no HTML, no column breaks, no line breaks."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    """Data shown literally in a table cell: no HTML, markdown, mentions, column or line breaks."""
+    text = _MARKDOWN_PUNCTUATION.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    text = html.escape(text, quote=False).replace("|", "\\|")
+    return _MENTION.sub("&#64;", text)
 
 
 def _details(change: Change) -> str:
@@ -56,5 +65,8 @@ def render_markdown(plan: Plan) -> str:
         lines += [f"**Warnings ({len(plan.warnings)})**", ""]
         lines += [f"- {cell(w.message)}" for w in plan.warnings]
         lines.append("")
-    lines.append(f"<sub>provider `{cell(plan.provider)}` · org/ digest `{cell(plan.org_digest[:19])}`</sub>")
+    footer = f"provider {cell(plan.provider)}"
+    if plan.org_digest:
+        footer += f" · org/ digest {cell(plan.org_digest[:19])}"
+    lines.append(f"<sub>{footer}</sub>")
     return "\n".join(lines) + "\n"
