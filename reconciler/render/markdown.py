@@ -9,7 +9,6 @@ from reconciler.plan.model import ACTIONS, Change, Plan
 from reconciler.render.common import SYMBOLS, field_changes, headline, summary_line, title
 from reconciler.state import KIND_ORDER
 
-
 # Markdown punctuation that would turn data into emphasis, links, code or strike-through.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~#!])")
 # An @ that GitHub would read as a mention of a person or team (not one inside an address).
