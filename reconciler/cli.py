@@ -93,7 +93,7 @@ def _today(today: dt.datetime | None) -> dt.date:
 
 def _make_plan(provider_spec: str | None, today: dt.datetime | None) -> tuple[Planned, Org]:
     org, issues = _load()
-    provider, kind = open_provider(provider_spec, org)
+    provider, kind = open_provider(provider_spec, org, read_only=True)
     try:
         planned = build_plan(org, issues, provider, kind, _today(today))
     finally:

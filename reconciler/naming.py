@@ -92,6 +92,7 @@ def assign_user_addresses(
     result: dict[str, str] = {}
     issues: list[InputIssue] = []
     pending: list[tuple[Sourced[UserEntry], str]] = []
+    adopted: set[str] = set()
     for entry in sorted(users, key=lambda e: natural_key(e.value.id)):
         user = entry.value
         if user.email:
@@ -108,9 +109,9 @@ def assign_user_addresses(
             result[user.id] = current  # still fits the name: never renumbered by a newcomer
             used.add(current)
             continue
-        if current is None and f"{base}@{domain}" in adoptable:
+        if current is None and f"{base}@{domain}" in adoptable and f"{base}@{domain}" not in adopted:
             result[user.id] = f"{base}@{domain}"
-            used.add(result[user.id])
+            adopted.add(result[user.id])
             continue
         pending.append((entry, base))
     for entry, base in sorted(pending, key=lambda p: natural_key(p[0].value.id)):

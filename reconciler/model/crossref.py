@@ -41,12 +41,14 @@ def _domains(org: Org, report: Report) -> None:
             report(d.locate("name"), f"domain {d.value.name} is declared twice (first at {seen[d.value.name]})")
         seen.setdefault(d.value.name, d.locate("name"))
         target = d.value.alias_of
+        if target is not None and d.value.primary:
+            report(d.locate("alias_of", key=True), "a primary domain cannot be an alias (alias_of) at the same time")
         if target is not None:
             if target not in names:
                 report(d.locate("alias_of"), _unknown("domain", target, names))
             elif target in org.alias_domains():
                 report(d.locate("alias_of"), f"{target} is itself an alias; point at its primary domain")
-    primaries = [d for d in org.domains if d.value.primary]
+    primaries = [d for d in org.domains if d.value.primary and not d.value.alias_of]
     if len(primaries) != 1:
         where = primaries[1].locate("primary") if len(primaries) > 1 else org.domains[0].locate()
         report(where, f"exactly one domain must be primary: true (found {len(primaries)})")
@@ -63,8 +65,8 @@ def _departments(org: Org, report: Report) -> None:
 
 def _users(org: Org, report: Report) -> None:
     seen: dict[str, SourceLocation] = {}
-    departments = org.department_index()
-    profiles = org.permissions.profiles
+    departments = set(org.department_index()) | org.unvalidated["department"]
+    profiles = set(org.permissions.profiles) | org.unvalidated["profile"]
     for entry in org.users:
         user = entry.value
         if user.id in seen:
@@ -74,17 +76,22 @@ def _users(org: Org, report: Report) -> None:
             report(entry.locate("department"), _unknown("department", user.department, departments))
         if user.profile is not None and user.profile not in profiles:
             report(entry.locate("profile"), _unknown("profile", user.profile, profiles))
+        if user.offboarded_on is not None and user.status != "offboarded":
+            report(entry.locate("offboarded_on"), "offboarded_on is only meaningful with status: offboarded")
 
 
 def _managers(org: Org, report: Report) -> None:
     users = org.users_by_id()
     for entry in org.users:
         manager = entry.value.manager
-        if manager is not None and manager not in users:
+        if manager is not None and manager not in users and manager not in org.unvalidated["user"]:
             report(entry.locate("manager"), _unknown("manager id", manager, users))
     # A chain of managers that loops back has no top; the provider would accept it,
     # but every "who approves" question (and data hand-over) breaks on it.
     for entry in org.users:
+        if entry.value.manager == entry.value.id:
+            report(entry.locate("manager"), "a user cannot be their own manager")
+            continue
         chain, current = [entry.value.id], entry.value.manager
         while current is not None and current in users and current not in chain:
             chain.append(current)
@@ -94,11 +101,11 @@ def _managers(org: Org, report: Report) -> None:
 
 
 def _profiles_and_roles(org: Org, report: Report) -> None:
-    profiles = org.permissions.profiles
+    profiles = set(org.permissions.profiles) | org.unvalidated["profile"]
     default = org.settings.defaults.profile
     if default is not None and default not in profiles and org.settings_where is not None:
         report(org.settings_where.locate(("defaults", "profile")), _unknown("profile", default, profiles))
-    users = org.users_by_id()
+    users = set(org.users_by_id()) | org.unvalidated["user"]
     where = org.permissions_where
     if where is None:
         return
@@ -109,9 +116,9 @@ def _profiles_and_roles(org: Org, report: Report) -> None:
 
 
 def _groups(org: Org, report: Report) -> None:
-    users = org.users_by_id()
-    groups = org.groups_by_key()
-    departments = org.department_index()
+    users = set(org.users_by_id()) | org.unvalidated["user"]
+    groups = set(org.groups_by_key()) | org.unvalidated["group"]
+    departments = set(org.department_index()) | org.unvalidated["department"]
     domains = set(org.domain_names())
     seen: dict[str, SourceLocation] = {}
     for g in org.groups:

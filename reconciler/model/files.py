@@ -70,12 +70,28 @@ class LocalProviderConfig(Strict):
     )
 
 
+class RateLimit(Strict):
+    calls: int = Field(2400, ge=1, description="At most this many API calls...")
+    per_seconds: float = Field(60, gt=0, description="...in any window of this many seconds.")
+    retries: int = Field(8, ge=1, description="Attempts for a call that hits quota or a server error.")
+    backoff_seconds: float = Field(1.0, ge=0, description="First backoff; it doubles each attempt (with jitter).")
+
+
 class GoogleProviderConfig(Strict):
     kind: Literal["google"]
     customer: str = Field("my_customer", description="Customer id, or my_customer.")
     admin: Email = Field(
         description="Admin the service account impersonates (domain-wide delegation subject)."
     )
+    service_account: Email | None = Field(
+        None, description="Service account to impersonate with keyless Workload Identity Federation."
+    )
+    service_groups: dict[Service, Email] = Field(
+        default_factory=dict,
+        description="Access group per service (mail: svc-gmail@acme.com ...); services are managed "
+        "as membership in these groups. Without them, profile services are not managed on Google.",
+    )
+    rate_limit: RateLimit = Field(default_factory=RateLimit)
 
 
 class MicrosoftProviderConfig(Strict):
@@ -140,12 +156,6 @@ class DomainEntry(Strict):
     name: DomainName
     primary: bool = False
     alias_of: DomainName | None = Field(None, description="This domain is an alias: everyone also receives mail here.")
-
-    @model_validator(mode="after")
-    def _primary_is_no_alias(self) -> DomainEntry:
-        if self.primary and self.alias_of:
-            raise ValueError("a primary domain cannot be an alias (alias_of) at the same time")
-        return self
 
 
 class DomainsFile(Strict):
@@ -262,13 +272,6 @@ class UserEntry(Strict):
     status: Status = "active"
     offboarded_on: dt.date | None = None
 
-    @model_validator(mode="after")
-    def _offboarding_date(self) -> UserEntry:
-        if self.offboarded_on is not None and self.status != "offboarded":
-            raise ValueError("offboarded_on is only meaningful with status: offboarded")
-        if self.manager is not None and self.manager == self.id:
-            raise ValueError("a user cannot be their own manager")
-        return self
 
 
 # --- groups/*.yaml ---------------------------------------------------------------------------

@@ -38,6 +38,8 @@ class _Reader:
         self.real_root = org_dir.resolve()
         self.root = org_dir.parent
         self.issues: list[InputIssue] = []
+        self.unvalidated: dict[str, set[str]] = {"user": set(), "group": set(), "department": set(),
+                                                 "profile": set()}
         self.hasher = hashlib.sha256()
 
     def show(self, path: Path) -> str:
@@ -117,6 +119,10 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
         entry = reader.validate(model, data, view)
         if entry is not None:
             loaded.append(Sourced(entry, view))
+        elif isinstance(data, dict):
+            name = data.get("id" if model is UserEntry else "key")
+            if isinstance(name, str):
+                reader.unvalidated["user" if model is UserEntry else "group"].add(name)
     return loaded
 
 
@@ -148,6 +154,7 @@ def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
         if (doc := reader.read(path)) is not None:
             org.groups.extend(_typed_list(reader, doc, GroupEntry))
     org.digest = "sha256:" + reader.hasher.hexdigest()
+    org.unvalidated = reader.unvalidated
     return org, reader.issues
 
 
@@ -159,9 +166,27 @@ def _load_top_files(reader: _Reader, docs: dict[str, YamlDocument | None], org: 
     if (doc := docs["naming.yaml"]) is not None:
         org.naming = reader.validate(NamingFile, doc.data, doc.sub(())) or NamingFile()
     if (doc := docs["permissions.yaml"]) is not None:
-        org.permissions = reader.validate(PermissionsFile, doc.data, doc.sub(())) or PermissionsFile()
+        permissions = reader.validate(PermissionsFile, doc.data, doc.sub(()))
+        org.permissions = permissions or PermissionsFile()
         org.permissions_where = doc.sub(())
+        if permissions is None and isinstance(doc.data, dict) and isinstance(doc.data.get("profiles"), dict):
+            reader.unvalidated["profile"].update(str(k) for k in doc.data["profiles"])
     if (doc := docs["departments.yaml"]) is not None and doc.data is not None:
         tree = reader.validate(DepartmentsFile, doc.data, doc.sub(()), wrap="departments")
         if tree is not None:
             org.departments = list(walk_departments(tree.departments, doc.sub(()), ()))
+        else:
+            reader.unvalidated["department"].update(_raw_keys(doc.data))
+
+
+def _raw_keys(data: Any) -> set[str]:
+    """Every `key:` in a departments tree that did not validate, to keep references quiet."""
+    found: set[str] = set()
+    if isinstance(data, list):
+        for item in data:
+            found |= _raw_keys(item)
+    elif isinstance(data, dict):
+        if isinstance(data.get("key"), str):
+            found.add(data["key"])
+        found |= _raw_keys(data.get("children"))
+    return found

@@ -62,6 +62,14 @@ class Org:
     users: list[Sourced[UserEntry]] = field(default_factory=list)
     groups: list[Sourced[GroupEntry]] = field(default_factory=list)
     digest: str = ""
+    # Names from entries that failed validation (already reported): references to them
+    # are not reported again, so one typo gives one error, not a cascade.
+    unvalidated: dict[str, set[str]] = field(
+        default_factory=lambda: {"user": set(), "group": set(), "department": set(), "profile": set()})
+
+    @property
+    def broken_profiles(self) -> bool:
+        return bool(self.unvalidated["profile"])
 
     @property
     def primary_domain(self) -> str | None:

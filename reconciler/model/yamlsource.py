@@ -87,6 +87,7 @@ class _Builder:
     def __init__(self, doc: YamlDocument) -> None:
         self.doc = doc
         self.count = 0
+        self.last: yaml.Node | None = None
         self.active: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
 
@@ -103,6 +104,7 @@ class _Builder:
                 "(an alias bomb?); write the data out without anchors",
             )
         self.doc.value_marks.setdefault(path, _mark(node))
+        self.last = node
         if isinstance(node, yaml.ScalarNode):
             return self.build_scalar(node)
         if id(node) in self.active:
@@ -175,6 +177,16 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
     doc = YamlDocument(display, None)
     try:
         node = yaml.compose(text, Loader=_LOADER)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
+        position = exc.position
+        if _LOADER is not yaml.SafeLoader:  # libyaml counts bytes, PyYAML characters
+            position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+        line = text.count("\n", 0, position) + 1
+        col = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+        raise YamlProblem(InputIssue(SourceLocation(display, line, col),
+                                     f"invalid YAML: character {char!r} (U+{ord(char[:1] or ' '):04X}) "
+                                     "is not allowed")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -190,10 +202,36 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
         ) from None
     if node is None:
         return doc
+    builder = _Builder(doc)
     try:
-        doc.data = _Builder(doc).build(node, ())
+        if _expanded_size(node, {}) > MAX_NODES:
+            raise builder.problem(node, f"the file expands to more than {MAX_NODES:,} YAML nodes "
+                                  "(an alias bomb?); write the data out without anchors")
+        doc.data = builder.build(node, ())
     except RecursionError:
+        line, col = _mark(builder.last or node)
         raise YamlProblem(
-            InputIssue(SourceLocation(display), "invalid YAML: nested too deeply")
+            InputIssue(SourceLocation(display, line, col), "invalid YAML: nested too deeply")
         ) from None
     return doc
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many nodes building this node would visit, counting aliases every time they are used.
+
+    Computed over distinct nodes (memoised), so an alias bomb is refused at once
+    instead of after building millions of values. A node met again while it is
+    being sized is a recursive alias: the builder reports it with its position.
+    """
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = 1
+    if isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(item, memo) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    else:
+        total = 1
+    memo[key] = min(total, MAX_NODES + 1)
+    return memo[key]

@@ -55,6 +55,22 @@ def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple
     return kept, warnings
 
 
+def drop_ignored_fields(desired: State, ignores: frozenset[str]) -> list[PlanWarning]:
+    """Fields the provider has no place for become unmanaged; say so once per field that org/ sets."""
+    warnings = []
+    for name in sorted(ignores):
+        kind, _, field_name = name.partition(".")
+        resources = desired.of(kind)  # type: ignore[arg-type]
+        setting = [key for key, r in resources.items() if getattr(r, field_name, None) is not None]
+        for key in setting:
+            desired.add(resources[key].model_copy(update={field_name: None}))
+        if setting:
+            warnings.append(PlanWarning(code="unsupported-field", subject=name,
+                                        message=f"this provider has no {field_name} for {kind}s; org/ sets it on "
+                                                f"{len(setting)} and it is not managed here"))
+    return warnings
+
+
 @dataclass
 class Planned:
     plan: Plan
@@ -65,7 +81,9 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
                today: dt.date | None = None) -> Planned:
     actual = provider.fetch(org.domain_names())
     resolved = validate_org(org, load_issues, actual, provider_kind, today)
+    ignored = drop_ignored_fields(resolved.desired, provider.ignores)
     result = diff(resolved, actual, policy_of(org))
+    result.warnings.extend(ignored)
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
     changes = order_changes(changes)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import UserError
-from reconciler.model.files import LocalProviderConfig, ProviderKind
+from reconciler.model.files import GoogleProviderConfig, LocalProviderConfig, ProviderKind
 from reconciler.model.org import Org
 from reconciler.providers.base import ChangeResult, Provider
 
-__all__ = ["ChangeResult", "Provider", "open_provider"]
+__all__ = ["KNOWN", "ChangeResult", "Provider", "open_provider"]
 
 KNOWN = ("local", "local:PATH", "google", "microsoft")
 
 
-def open_provider(spec: str | None, org: Org) -> tuple[Provider, ProviderKind]:
+def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tuple[Provider, ProviderKind]:
     """The provider to talk to and its kind (the key for licences in permissions.yaml)."""
     config = org.settings.provider
     kind, _, arg = (spec or config.kind).partition(":")
@@ -30,7 +30,16 @@ def open_provider(spec: str | None, org: Org) -> tuple[Provider, ProviderKind]:
         if not path.is_absolute() and not arg:
             path = org.root / path  # org.yaml paths are relative to the folder holding org/
         return LocalProvider(path), "local"
-    if kind in ("google", "microsoft"):
+    if kind == "google":
+        if not isinstance(config, GoogleProviderConfig):
+            raise UserError("--provider google needs provider: {kind: google, admin: ...} in org.yaml")
+        from reconciler.providers.google import GoogleProvider
+
+        skus = [p.licenses["google"] for p in org.permissions.profiles.values() if "google" in p.licenses]
+        products = sorted({sku.partition("/")[0] for sku in skus} | {"Google-Apps"})
+        return GoogleProvider(config, products, read_only=read_only), "google"
+    if kind == "microsoft":
         raise UserError(f"the {kind} provider is not available in this version of reconciler yet; "
                         "use --provider local")
     raise UserError(f"unknown provider {spec!r}; use one of {', '.join(KNOWN)}")
+

@@ -35,6 +35,9 @@ class Provider(Protocol):
     name: str
     # Kinds this provider can manage; the plan warns about the others instead of failing.
     supports: frozenset[Kind]
+    # "kind.field" names the provider has no place for (group.type at Google): org/ may set
+    # them, and the plan says once that they are not managed here instead of showing drift.
+    ignores: frozenset[str]
 
     def fetch(self, domains: Sequence[str]) -> State:
         """Everything the provider holds in these domains, as canonical resources."""

@@ -65,6 +65,7 @@ def empty_directory() -> dict[str, Any]:
 class LocalProvider:
     name = "local"
     supports: frozenset[Kind] = frozenset(KIND_ORDER)
+    ignores: frozenset[str] = frozenset()
 
     def __init__(self, path: Path, *, now: Callable[[], dt.datetime] | None = None) -> None:
         self.path = path

@@ -1,0 +1,108 @@
+"""Credentials and API clients for Google Workspace.
+
+Three ways in, checked in this order:
+- `RECONCILER_GOOGLE_ENDPOINT` (loopback only): anonymous credentials, every
+  request (batches too) to that URL. For the emulator in tests and trials.
+- A service account key with domain-wide delegation
+  (`GOOGLE_APPLICATION_CREDENTIALS` pointing at the key), impersonating `admin`.
+- Keyless Workload Identity Federation (GitHub Actions OIDC):
+  `GOOGLE_APPLICATION_CREDENTIALS` points at an external-account config and
+  `service_account` in org.yaml names the service account to impersonate,
+  with `admin` as the delegation subject.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler.errors import ProviderError
+
+ENDPOINT_ENV = "RECONCILER_GOOGLE_ENDPOINT"
+SCOPES_WRITE = (
+    "https://www.googleapis.com/auth/admin.directory.user",
+    "https://www.googleapis.com/auth/admin.directory.group",
+    "https://www.googleapis.com/auth/admin.directory.orgunit",
+    "https://www.googleapis.com/auth/admin.directory.domain",
+    "https://www.googleapis.com/auth/admin.directory.rolemanagement",
+    "https://www.googleapis.com/auth/admin.directory.customer.readonly",
+    "https://www.googleapis.com/auth/apps.licensing",
+)
+SCOPES_READ = (
+    "https://www.googleapis.com/auth/admin.directory.user.readonly",
+    "https://www.googleapis.com/auth/admin.directory.group.readonly",
+    "https://www.googleapis.com/auth/admin.directory.orgunit.readonly",
+    "https://www.googleapis.com/auth/admin.directory.domain.readonly",
+    "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly",
+    "https://www.googleapis.com/auth/admin.directory.customer.readonly",
+    "https://www.googleapis.com/auth/apps.licensing",  # Licensing has no read-only scope
+)
+
+
+@dataclass
+class Clients:
+    directory: Any
+    licensing: Any
+    root: str  # where batches go: https://admin.googleapis.com/ or the emulator
+
+
+def loopback_endpoint() -> str | None:
+    url = os.environ.get(ENDPOINT_ENV)
+    if not url:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ProviderError(f"{ENDPOINT_ENV}={url} is not a loopback URL; it is only for the local emulator")
+    return url if url.endswith("/") else url + "/"
+
+
+def _credentials(admin: str, service_account: str | None, read_only: bool) -> Any:
+    import google.auth
+    from google.auth import impersonated_credentials
+    from google.auth.exceptions import DefaultCredentialsError
+
+    scopes = list(SCOPES_READ if read_only else SCOPES_WRITE)
+    try:
+        credentials, _ = google.auth.default(scopes=scopes)
+    except DefaultCredentialsError as exc:
+        raise ProviderError(
+            "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service account key with "
+            f"domain-wide delegation, or to a Workload Identity Federation config ({exc})"
+        ) from None
+    if hasattr(credentials, "with_subject"):  # a service account key: delegate to the admin
+        # with_scopes() would drop the subject, so scopes are set first (by default()) and subject last.
+        return credentials.with_subject(admin)
+    if service_account is None:
+        raise ProviderError("these Google credentials cannot impersonate an admin by themselves; set "
+                            "provider.service_account in org.yaml to the service account to impersonate")
+    return impersonated_credentials.Credentials(
+        source_credentials=credentials, target_principal=service_account, target_scopes=scopes, subject=admin)
+
+
+def build_clients(admin: str, service_account: str | None, read_only: bool) -> Clients:
+    try:
+        from google.auth.credentials import AnonymousCredentials
+        from googleapiclient.discovery import build
+    except ImportError:
+        raise ProviderError("the Google provider needs google-api-python-client: pip install "
+                            "google-api-python-client google-auth") from None
+    endpoint = loopback_endpoint()
+    if endpoint is not None:
+        credentials: Any = AnonymousCredentials()
+        options: dict[str, Any] | None = {"api_endpoint": endpoint}
+        root = endpoint
+    else:
+        credentials = _credentials(admin, service_account, read_only)
+        options, root = None, "https://admin.googleapis.com/"
+    directory = build("admin", "directory_v1", credentials=credentials, client_options=options,
+                      static_discovery=True, cache_discovery=False)
+    licensing = build("licensing", "v1", credentials=credentials, client_options=options,
+                      static_discovery=True, cache_discovery=False)
+    return Clients(directory, licensing, root)

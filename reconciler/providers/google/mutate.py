@@ -1,0 +1,165 @@
+"""Each planned change as one or more steps of Google API calls.
+
+A step's calls are built when the step runs, so a later step can use what an
+earlier one returned (the id of a user just created). All changes' first
+steps go out together in batches, then all second steps, and so on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.plan.model import Change
+from reconciler.providers.google.client import Clients
+from reconciler.providers.google.fetch import Lookup
+from reconciler.providers.google.translate import group_body, orgunit_body, user_body
+from reconciler.state import Alias, Domain, License, Membership, OrgUnit, Role, User
+
+Step = Callable[[], list[Any]]  # builds the HttpRequests of one step
+
+
+class Unsupported(Exception):
+    """A change the Google provider cannot make; reported as the change's error."""
+
+
+class Mutations:
+    def __init__(self, clients: Clients, customer: str, lookup: Lookup, service_groups: Mapping[str, str]) -> None:
+        self.d = clients.directory
+        self.lic = clients.licensing
+        self.customer = customer
+        self.lookup = lookup
+        self.service_groups = service_groups
+
+    def steps(self, change: Change, password: str | None) -> list[Step]:
+        handler = getattr(self, f"_{change.kind}", None)
+        if handler is None:
+            raise Unsupported(f"the Google provider cannot manage {change.kind}s")
+        steps: list[Step] = handler(change, password)
+        return steps
+
+    # --- domains and org units --------------------------------------------------------
+
+    def _domain(self, change: Change, _: str | None) -> list[Step]:
+        if change.action == "create":
+            domain = Domain.model_validate(change.after)
+            if domain.alias_of:
+                body = {"domainAliasName": domain.name, "parentDomainName": domain.alias_of}
+                return [lambda: [self.d.domainAliases().insert(customer=self.customer, body=body)]]
+            return [lambda: [self.d.domains().insert(customer=self.customer, body={"domainName": domain.name})]]
+        if change.action == "delete" and (change.before or {}).get("alias_of"):
+            return [lambda: [self.d.domainAliases().delete(customer=self.customer, domainAliasName=change.key)]]
+        raise Unsupported("Google does not let a domain's primary or alias role change; do it in the Admin console")
+
+    def _orgunit(self, change: Change, _: str | None) -> list[Step]:
+        path = change.key.lstrip("/")
+        if change.action == "create":
+            body = orgunit_body(OrgUnit.model_validate(change.after))
+            return [lambda: [self.d.orgunits().insert(customerId=self.customer, body=body)]]
+        if change.action == "delete":
+            return [lambda: [self.d.orgunits().delete(customerId=self.customer, orgUnitPath=path)]]
+        ou = OrgUnit.model_validate(change.after)
+        return [lambda: [self.d.orgunits().patch(customerId=self.customer, orgUnitPath=path,
+                                                 body={"description": ou.name or ""})]]
+
+    # --- users ----------------------------------------------------------------------------
+
+    def _user(self, change: Change, password: str | None) -> list[Step]:
+        users = self.d.users()
+        if change.action == "delete":
+            return [lambda: [users.delete(userKey=change.before_key)]]
+        user = User.model_validate(change.after)
+        if change.action == "create":
+            body = {**user_body(user), "password": password, "changePasswordAtNextLogin": True}
+            steps: list[Step] = [lambda: [users.insert(body=body)]]
+            return steps + self._service_steps(user.email, (), user.services)
+        before = User.model_validate(change.before)
+        steps = []
+        if before.deleted:
+            deleted_id = self.lookup.deleted_ids.get(before.email, "")
+            steps.append(lambda: [users.undelete(userKey=deleted_id, body={"orgUnitPath": user.orgunit or "/"})])
+        fields = [f for f in change.changed if f not in ("services", "deleted")]
+        if fields:
+            body = user_body(user, fields)
+            steps.append(lambda: [users.patch(userKey=change.before_key, body=body)])
+        steps += self._service_steps(user.email, before.services or (), user.services)
+        if change.action == "suspend" and change.security:
+            steps.append(lambda: [users.signOut(userKey=user.email)])
+        return steps
+
+    def _service_steps(self, address: str, before: tuple[str, ...], after: tuple[str, ...] | None) -> list[Step]:
+        if after is None or not self.service_groups:
+            return []
+        add = sorted(set(after) - set(before))
+        remove = sorted(set(before) - set(after))
+        members = self.d.members()
+
+        def build() -> list[Any]:
+            calls = [members.insert(groupKey=self.service_groups[s], body={"email": address, "role": "MEMBER"})
+                     for s in add if s in self.service_groups]
+            calls += [members.delete(groupKey=self.service_groups[s], memberKey=address)
+                      for s in remove if s in self.service_groups]
+            return calls
+
+        return [build] if add or remove else []
+
+    # --- groups and what hangs off users and groups ------------------------------------------
+
+    def _group(self, change: Change, _: str | None) -> list[Step]:
+        groups = self.d.groups()
+        if change.action == "delete":
+            return [lambda: [groups.delete(groupKey=change.before_key)]]
+        from reconciler.state import Group
+
+        body = group_body(Group.model_validate(change.after))
+        if change.action == "create":
+            return [lambda: [groups.insert(body=body)]]
+        return [lambda: [groups.patch(groupKey=change.before_key, body=body)]]
+
+    def _alias(self, change: Change, _: str | None) -> list[Step]:
+        alias = Alias.model_validate(change.after if change.after is not None else change.before)
+        owner = self.d.users() if alias.target_kind == "user" else self.d.groups()
+        key = "userKey" if alias.target_kind == "user" else "groupKey"
+        if change.action == "delete":
+            return [lambda: [owner.aliases().delete(**{key: alias.target, "alias": alias.address})]]
+        return [lambda: [owner.aliases().insert(**{key: alias.target, "body": {"alias": alias.address}})]]
+
+    def _membership(self, change: Change, _: str | None) -> list[Step]:
+        m = Membership.model_validate(change.after if change.after is not None else change.before)
+        members = self.d.members()
+        if change.action == "delete":
+            return [lambda: [members.delete(groupKey=m.group, memberKey=m.member)]]
+        if change.action == "create":
+            return [lambda: [members.insert(groupKey=m.group, body={"email": m.member, "role": m.role})]]
+        return [lambda: [members.patch(groupKey=m.group, memberKey=m.member, body={"role": m.role})]]
+
+    def _license(self, change: Change, _: str | None) -> list[Step]:
+        lic = License.model_validate(change.after if change.after is not None else change.before)
+        product, _, sku = lic.sku.partition("/")
+        if not sku:
+            raise Unsupported(f"licence {lic.sku!r} is not PRODUCT/SKU (like Google-Apps/1010020028)")
+        assignments = self.lic.licenseAssignments()
+        if change.action == "delete":
+            return [lambda: [assignments.delete(productId=product, skuId=sku, userId=lic.user)]]
+        return [lambda: [assignments.insert(productId=product, skuId=sku, body={"userId": lic.user})]]
+
+    def _role(self, change: Change, _: str | None) -> list[Step]:
+        role = Role.model_validate(change.after if change.after is not None else change.before)
+        assignments = self.d.roleAssignments()
+        if change.action == "delete":
+            assignment = self.lookup.assignments.get((role.role, role.user))
+            if assignment is None:
+                raise Unsupported(f"no role assignment of {role.role} to {role.user} was read")
+            return [lambda: [assignments.delete(customer=self.customer, roleAssignmentId=assignment)]]
+        role_id = self.lookup.role_ids.get(role.role)
+        if role_id is None:
+            raise Unsupported(f"the tenant has no Google admin role for {role.role!r}")
+
+        def build() -> list[Any]:
+            user_id = self.lookup.user_ids.get(role.user)
+            if user_id is None:  # created by this apply before the insert answered with its id
+                user_id = self.d.users().get(userKey=role.user, fields="id").execute(num_retries=5)["id"]
+            body = {"roleId": role_id, "assignedTo": user_id, "scopeType": "CUSTOMER"}
+            return [assignments.insert(customer=self.customer, body=body)]
+
+        return [build]
