@@ -33,16 +33,19 @@ class Lookup:
     deleted_ids: dict[str, str] = field(default_factory=dict)  # address -> id of a deleted user
     role_ids: dict[str, str] = field(default_factory=dict)  # neutral role name -> roleId
     assignments: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, address) -> assignment id
+    fetched: bool = False  # set by a full fetch; an apply without one reads what it needs itself
 
 
-def list_all(method: Any, key: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a list call, page after page (the client's list_next)."""
+def list_all(resource: Any, key: str, method: str = "list", **params: Any) -> list[dict[str, Any]]:
+    """Every item of a list call, page after page (the client's `<method>_next`)."""
     items: list[dict[str, Any]] = []
-    request = method.list(**params)
+    request = getattr(resource, method)(**params)
+    # Some lists (domains) have no pages, and so no `list_next`.
+    following = getattr(resource, f"{method}_next", None)
     while request is not None:
         response = request.execute(num_retries=RETRIES)
         items.extend(response.get(key, []))
-        request = method.list_next(request, response)
+        request = following(request, response) if following is not None else None
     return items
 
 
@@ -102,7 +105,20 @@ class GoogleFetcher:
                 state.add(member_from_google(address, member, addresses))
         self._roles(state, lookup, managed)
         self._licenses(state, lookup, managed)
+        lookup.fetched = True
         return state
+
+    def load_lookup(self, lookup: Lookup) -> None:
+        """The ids mutations need, for an apply on a provider that has not fetched (a saved plan)."""
+        d = self.c.directory
+        users = list_all(d.users(), "users", customer=self.customer, maxResults=500,
+                         fields="nextPageToken,users(id,primaryEmail)")
+        lookup.user_ids.update({u["primaryEmail"].lower(): u["id"] for u in users})
+        for user in list_all(d.users(), "users", customer=self.customer, maxResults=500, showDeleted="true",
+                             fields="nextPageToken,users(id,primaryEmail)"):
+            lookup.deleted_ids.setdefault(user["primaryEmail"].lower(), user["id"])
+        self._roles(State(), lookup, lambda _: True)
+        lookup.fetched = True
 
     def _members(self, groups: list[str]) -> dict[str, list[dict[str, Any]]]:
         """All groups' members, one batch call per group and page, pages followed in later batches."""
@@ -159,7 +175,7 @@ class GoogleFetcher:
 
     def _licenses(self, state: State, lookup: Lookup, managed: Callable[[str], bool]) -> None:
         for product in sorted(set(self.products)):
-            for item in list_all(self.c.licensing.licenseAssignments(), "items", productId=product,
+            for item in list_all(self.c.licensing.licenseAssignments(), "items", "listForProduct", productId=product,
                                  customerId=lookup.customer_id, maxResults=1000):
                 address = str(item.get("userId", "")).lower()
                 if managed(address):

@@ -52,6 +52,8 @@ class GoogleProvider:
         return self.fetcher.fetch(domains, self.lookup)
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" for c in wave):
+            self.fetcher.load_lookup(self.lookup)
         failures: dict[int, str] = {}
         steps: dict[int, list[Step]] = {}
         for i, change in enumerate(wave):
@@ -138,4 +140,6 @@ class GoogleProvider:
         return not changed_fields(want, have)
 
     def close(self) -> None:
-        """Nothing to release: HTTP connections close with the process."""
+        """Close the HTTP connections of both API clients (they would linger until exit)."""
+        self.clients.directory.close()
+        self.clients.licensing.close()

@@ -60,7 +60,7 @@ def user_from_google(user: dict[str, Any], services: tuple[str, ...] | None) -> 
 
 def user_body(user: User, fields: list[str] | None = None) -> dict[str, Any]:
     """The users.insert / users.patch body for the given canonical fields (all when None)."""
-    wanted = set(fields) if fields is not None else set(user.model_fields)
+    wanted = set(fields) if fields is not None else set(User.model_fields)
     body: dict[str, Any] = {}
     if "email" in wanted:
         body["primaryEmail"] = user.email

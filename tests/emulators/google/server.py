@@ -1,0 +1,403 @@
+"""The emulator: an HTTP server on 127.0.0.1 in a thread, and the Python API tests drive it with."""
+
+from __future__ import annotations
+
+import collections
+import copy
+import http.server
+import json
+import random
+import re
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
+from . import batch as batchwire
+from . import fields as fieldmask
+from .common import HANDLERS, Call, render_member
+from .discovery import Catalog, Match, check_body, parse_params
+from .errors import ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
+from .state import Member, Store, rfc3339
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Vary": "Origin, X-Origin, Referer"}
+_CATALOG: Catalog | None = None
+
+
+def catalog() -> Catalog:
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = Catalog()
+    return _CATALOG
+
+
+@dataclass
+class Fault:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    reason: str
+    message: str
+    remaining: int
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class GoogleEmulator:
+    """A loopback emulator of the Google Workspace Admin APIs for google-api-python-client.
+
+    ``start()`` serves it on ``url``; the other methods read and set its state directly.
+    """
+
+    def __init__(self, *, customer_id: str = "C01abc234", domains: Sequence[str] = ("acme.com",),
+                 domain_aliases: Mapping[str, str] | None = None,
+                 skus: Mapping[str, int | None] | None = None,
+                 latency_ms: float = 0, quota_per_minute: int | None = None,
+                 consistency_delay_s: float = 0, batch_seed: int | None = 0,
+                 transfer_delay_s: float = 0, quota_window_s: float = 60.0) -> None:
+        self._config = (customer_id, tuple(domains), dict(domain_aliases or {}),
+                        dict(skus if skus is not None else {"Google-Apps/1010020028": None}))
+        self.latency_ms = latency_ms
+        self.quota_per_minute = quota_per_minute
+        # The quota's "minute": tests shorten it so a 1,200-a-minute quota is felt in seconds.
+        self.quota_window_s = quota_window_s
+        self.consistency_delay_s = consistency_delay_s
+        self.transfer_delay_s = transfer_delay_s
+        self.batch_seed = batch_seed
+        self._lock = threading.RLock()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        self.reset()
+
+    # --------------------------------------------------------------------------- lifecycle
+
+    def start(self, port: int = 0) -> GoogleEmulator:
+        handler = type("Handler", (_Handler,), {"emulator": self})
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="google-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> GoogleEmulator:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Back to the initial tenant (domains, system roles, SKUs), with empty statistics."""
+        customer_id, domains, aliases, skus = self._config
+        with self._lock:
+            self.store = Store(customer_id, domains, aliases, skus)
+            self._faults: list[Fault] = []
+            self._throttle = 0
+            self._window: collections.deque[float] = collections.deque()
+            self._rng = random.Random(self.batch_seed)
+            self.reset_stats()
+
+    # --------------------------------------------------------------------------- statistics and faults
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._stats)
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats: dict[str, Any] = {"requests": 0, "calls": 0, "by_method": {}, "quota_rejections": 0,
+                                           "batches": 0}
+            self._calls: list[tuple[str, str]] = []
+
+    def calls(self) -> list[tuple[str, str]]:
+        """Every API call made, in order: (HTTP method, decoded path without the query)."""
+        with self._lock:
+            return list(self._calls)
+
+    def fail_next(self, method: str, path_regex: str, status: int, reason: str, message: str,
+                  count: int = 1) -> None:
+        """Answer the next ``count`` calls matching method (``*`` for any) and path regex with this error."""
+        with self._lock:
+            self._faults.append(Fault(method.upper(), re.compile(path_regex), status, reason, message, count))
+
+    def throttle_next(self, count: int) -> None:
+        """Answer the next ``count`` calls with 429 rateLimitExceeded."""
+        with self._lock:
+            self._throttle += count
+
+    # --------------------------------------------------------------------------- direct state access
+
+    def add_user(self, primary_email: str, given: str, family: str, **fields: Any) -> dict[str, Any]:
+        """Create a user directly (no HTTP, no creation delay). ``fields`` are User fields in API spelling;
+        ``aliases`` registers aliases and ``isAdmin=True`` makes a super admin."""
+        with self._lock:
+            store = self.store
+            fields = dict(fields)
+            is_admin = bool(fields.pop("isAdmin", False))
+            addresses = [primary_email, *fields.get("aliases", [])]
+            for address in addresses:
+                if store.owner(address) is not None:
+                    raise ValueError(f"address already in use: {address}")
+            if not store.orgunit_exists(fields.get("orgUnitPath", "/")):
+                raise ValueError(f"no such org unit: {fields['orgUnitPath']}")
+            fields["aliases"] = [a.lower() for a in fields.get("aliases", [])]
+            fields.setdefault("password", "emulator-password")
+            user = store.create_user({**fields, "primaryEmail": primary_email,
+                                      "name": {"givenName": given, "familyName": family}})
+            if is_admin:
+                self._assign_super_admin(user["id"])
+            return copy.deepcopy(user)
+
+    def _assign_super_admin(self, user_id: str) -> None:
+        seed = self.store.role_named("_SEED_ADMIN_ROLE")
+        assert seed is not None
+        assignment_id = self.store.new_id()
+        self.store.role_assignments[assignment_id] = {"roleAssignmentId": assignment_id, "roleId": seed["roleId"],
+                                                      "assignedTo": user_id, "assigneeType": "user",
+                                                      "scopeType": "CUSTOMER"}
+        self.store.sync_admin_flag(user_id)
+
+    def add_group(self, email: str, name: str = "", **fields: Any) -> dict[str, Any]:
+        with self._lock:
+            for address in [email, *fields.get("aliases", [])]:
+                if self.store.owner(address) is not None:
+                    raise ValueError(f"address already in use: {address}")
+            return copy.deepcopy(self.store.create_group({**fields, "email": email, "name": name}))
+
+    def add_member(self, group_email: str, member_email: str, role: str = "MEMBER") -> None:
+        with self._lock:
+            store = self.store
+            group = store.group_by_key(group_email)
+            if group is None:
+                raise ValueError(f"no such group: {group_email}")
+            owner = store.owner(member_email)
+            if owner is None:
+                if store.is_internal(member_email):
+                    raise ValueError(f"no such user or group: {member_email}")
+                member = Member(role=role, ref=None, kind="USER", external=member_email.lower())
+            else:
+                member = Member(role=role, ref=owner[1], kind=owner[0].upper())
+            store.members[group["id"]][store.member_key(member.kind, member.ref, member.external)] = member
+
+    def add_orgunit(self, path: str, description: str = "") -> None:
+        """Create an org unit (and any missing parents) at an absolute path such as ``/Sales/EMEA``."""
+        with self._lock:
+            parent = "/"
+            parts = [p for p in path.split("/") if p]
+            for index, name in enumerate(parts):
+                here = "/" + "/".join(parts[: index + 1])
+                if not self.store.orgunit_exists(here):
+                    self.store.create_orgunit(parent, name, description if index == len(parts) - 1 else "")
+                parent = here
+
+    def set_seats(self, sku: str, seats: int | None) -> None:
+        """Seats of a ``product/sku`` (None: unlimited); adds the SKU to the subscription if new."""
+        with self._lock:
+            self.store.seats[sku] = seats
+
+    def set_user_activity(self, email: str, *, last_login: str | float | None = None,
+                          is_enrolled_2sv: bool | None = None, used_quota_mb: int | None = None) -> None:
+        """Figures the Directory (lastLoginTime, isEnrolledIn2Sv) and Reports API report for a user."""
+        with self._lock:
+            user = self.store.user_by_key(email)
+            if user is None:
+                raise ValueError(f"no such user: {email}")
+            if last_login is not None:
+                user["lastLoginTime"] = rfc3339(last_login) if isinstance(last_login, float | int) else last_login
+            if is_enrolled_2sv is not None:
+                user["isEnrolledIn2Sv"] = is_enrolled_2sv
+            if used_quota_mb is not None:
+                self.store.activity.setdefault(user["id"], {})["used_quota_mb"] = used_quota_mb
+
+    def user(self, key: str) -> dict[str, Any] | None:
+        """The stored user by address, alias or id (a deleted user by id), including its password fields."""
+        with self._lock:
+            found = self.store.user_by_key(key, deleted=True)
+            return copy.deepcopy(found) if found is not None else None
+
+    def group(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self.store.group_by_key(key)
+            return copy.deepcopy(found) if found is not None else None
+
+    def members(self, group_email: str) -> list[dict[str, Any]]:
+        """The group's direct members as the API renders them (email, role, type, id, status), by email."""
+        with self._lock:
+            group = self.store.group_by_key(group_email)
+            if group is None:
+                raise ValueError(f"no such group: {group_email}")
+            rendered = [render_member(self.store, m) for m in self.store.members[group["id"]].values()]
+            for member in rendered:
+                member.pop("kind")
+                member.pop("etag")
+            return sorted(rendered, key=lambda m: m["email"])
+
+    def role_assignments(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(a) for a in self.store.role_assignments.values()]
+
+    def licenses(self) -> list[dict[str, str]]:
+        with self._lock:
+            return sorted(({"productId": p, "skuId": s, "userId": self.store.users[u]["primaryEmail"]}
+                           for p, s, u in self.store.licenses), key=lambda x: (x["productId"], x["skuId"], x["userId"]))
+
+    # --------------------------------------------------------------------------- serving
+
+    def handle_http(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """One HTTP request to the server: an API call, a batch, or an /_emulator/ control request."""
+        # "/" + lstrip: a batch_uri written as f"{url}/batch" arrives as "//batch".
+        path = "/" + target.partition("?")[0].lstrip("/")
+        if path.startswith("/_emulator/"):
+            return self._control(method, path)
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        with self._lock:
+            self._stats["requests"] += 1
+        if method == "POST" and (path == "/batch" or path.startswith("/batch/")):
+            return self._batch(headers.get("content-type", ""), body)
+        return self.execute(method, target, body)
+
+    def _control(self, method: str, path: str) -> Answer:
+        if method == "GET" and path == "/_emulator/stats":
+            return Answer(200, dict(JSON_HEADERS), json.dumps(self.stats()).encode())
+        if method == "POST" and path == "/_emulator/reset":
+            self.reset()
+            return Answer(200, dict(JSON_HEADERS), b"{}")
+        return Answer(404, {"Content-Type": "text/html; charset=UTF-8"}, html_not_found(path))
+
+    def _batch(self, content_type: str, body: bytes) -> Answer:
+        with self._lock:
+            self._stats["batches"] += 1
+        try:
+            parts = batchwire.parse(content_type, body)
+        except batchwire.BatchFormatError as exc:
+            return _error_answer(bad_request(f"Failed to parse batch request: {exc}"))
+        if len(parts) > batchwire.MAX_PARTS:
+            return _error_answer(bad_request(
+                f"A batch request cannot contain more than {batchwire.MAX_PARTS} requests: {len(parts)} were sent."))
+        with self._lock:
+            order = list(range(len(parts)))
+            self._rng.shuffle(order)  # a real batch has no order guarantee
+        responses = []
+        for index in order:
+            part = parts[index]
+            answer = self.execute(part.method, part.target, part.body)
+            responses.append(batchwire.InnerResponse(part.content_id, answer.status, answer.headers, answer.body))
+        content_type_out, payload = batchwire.serialize(responses)
+        return Answer(200, {"Content-Type": content_type_out}, payload)
+
+    def execute(self, method: str, target: str, body: bytes) -> Answer:
+        """One API call (a plain request, or a part of a batch)."""
+        raw_path, _, raw_query = target.partition("?")
+        path = urllib.parse.unquote(raw_path)
+        query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
+        with self._lock:
+            match = catalog().match(method, raw_path)
+            self._count(method, path, match)
+            if match is None:
+                return Answer(404, {"Content-Type": "text/html; charset=UTF-8"}, html_not_found(raw_path))
+            try:
+                self._admission(method, path)
+                return self._dispatch(match, query, body)
+            except ApiError as error:
+                return _error_answer(error)
+
+    def _count(self, method: str, path: str, match: Match | None) -> None:
+        self._stats["calls"] += 1
+        key = f"{method} /{match.method.template}" if match else f"{method} {path}"
+        self._stats["by_method"][key] = self._stats["by_method"].get(key, 0) + 1
+        self._calls.append((method, path))
+
+    def _admission(self, method: str, path: str) -> None:
+        """Throttling, injected faults and the per-minute quota, in that order."""
+        if self._throttle > 0:
+            self._throttle -= 1
+            raise rate_limit()
+        for fault in self._faults:
+            if fault.remaining > 0 and fault.method in ("*", method) and fault.pattern.search(path):
+                fault.remaining -= 1
+                raise ApiError(fault.status, fault.reason, fault.message)
+        self._faults = [f for f in self._faults if f.remaining > 0]
+        if self.quota_per_minute is not None:
+            now = time.monotonic()
+            while self._window and now - self._window[0] >= self.quota_window_s:
+                self._window.popleft()
+            if len(self._window) >= self.quota_per_minute:
+                self._stats["quota_rejections"] += 1
+                raise user_rate_limit()
+            self._window.append(now)
+
+    def _dispatch(self, match: Match, query: dict[str, list[str]], raw_body: bytes) -> Answer:
+        params = parse_params(match, query)
+        mask_text = str(params.get("fields") or "")
+        try:
+            mask = fieldmask.parse(mask_text) if mask_text else None
+        except fieldmask.MaskError:
+            raise ApiError(400, "invalidParameter", f"Invalid field selection {mask_text}", location="fields") from None
+        if mask is not None:
+            fieldmask.check(match.method.api, match.method.response, mask, mask_text)
+        body = check_body(match.method, raw_body)
+        handler = HANDLERS.get(match.method.id)
+        if handler is None:
+            raise ApiError(501, "notImplemented", f"The emulator does not implement {match.method.id}.")
+        call = Call(match.method, params, body, self.store, self.consistency_delay_s, self.transfer_delay_s)
+        result = handler(call)
+        if result.payload is None:
+            return Answer(result.status, {}, b"")
+        payload = fieldmask.apply(result.payload, mask)
+        pretty = params.get("prettyPrint", True)
+        text = json.dumps(payload, indent=2 if pretty else None, ensure_ascii=False)
+        return Answer(result.status, dict(JSON_HEADERS), text.encode())
+
+
+def _error_answer(error: ApiError) -> Answer:
+    return Answer(error.code, dict(JSON_HEADERS), error.payload())
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    emulator: GoogleEmulator
+    protocol_version = "HTTP/1.1"
+    server_version = "ESF"
+    sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
+        # the client's delayed ACK would add 40 ms to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        answer = self.emulator.handle_http(self.command, self.path, headers, body)
+        self.send_response(answer.status, reason_phrase(answer.status))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

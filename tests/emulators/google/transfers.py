@@ -1,0 +1,147 @@
+"""Data Transfer API v1 (Drive and Calendar ownership transfers) and Reports API v1 (user usage)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .common import Call, Result, check_customer, handles, ok, page, with_meta
+from .errors import ApiError, invalid, not_found
+from .state import NEVER, Store, rfc3339
+
+APPLICATIONS: tuple[dict[str, Any], ...] = (
+    {"id": "55656082996", "name": "Drive and Docs",
+     "transferParams": [{"key": "PRIVACY_LEVEL", "value": ["PRIVATE", "SHARED"]}]},
+    {"id": "435070579839", "name": "Calendar", "transferParams": [{"key": "RELEASE_RESOURCES", "value": ["TRUE"]}]},
+    {"id": "810260081642", "name": "Looker Studio", "transferParams": []},
+)
+
+
+@handles("datatransfer.applications.list")
+def list_applications(call: Call) -> Result:
+    if call.param("customerId"):
+        check_customer(call.store, call.param("customerId"))
+    apps = [with_meta(a, "admin#datatransfer#ApplicationResource") for a in APPLICATIONS]
+    return ok(page(call, apps, key="applications", kind="admin#datatransfer#applicationsList", default=100))
+
+
+@handles("datatransfer.applications.get")
+def get_application(call: Call) -> Result:
+    app = next((a for a in APPLICATIONS if a["id"] == call.params["applicationId"]), None)
+    if app is None:
+        raise not_found("applicationId")
+    return ok(with_meta(app, "admin#datatransfer#ApplicationResource"))
+
+
+def _progress(call: Call, transfer: dict[str, Any]) -> dict[str, Any]:
+    """A transfer is in progress for ``transfer_delay_s`` after its insert, then completed."""
+    done = call.now - transfer["_started"] >= call.transfer_delay_s
+    state = "completed" if done else "inProgress"
+    out = {k: v for k, v in transfer.items() if not k.startswith("_")}
+    out["overallTransferStatusCode"] = state
+    out["applicationDataTransfers"] = [{**a, "applicationTransferStatus": state}
+                                       for a in out["applicationDataTransfers"]]
+    return with_meta(out, "admin#datatransfer#DataTransfer")
+
+
+def _owner(store: Store, body: dict[str, Any], name: str) -> str:
+    key = str(body.get(name) or "")
+    if not key:
+        raise ApiError(400, "required", f"Missing required field: {name}")
+    if store.user_by_key(key, deleted=True) is None:
+        raise invalid(f"Invalid Input: {name}")
+    return key
+
+
+@handles("datatransfer.transfers.insert")
+def insert_transfer(call: Call) -> Result:
+    store = call.store
+    body = call.json()
+    old, new = _owner(store, body, "oldOwnerUserId"), _owner(store, body, "newOwnerUserId")
+    apps = body.get("applicationDataTransfers") or []
+    if not apps:
+        raise ApiError(400, "required", "Missing required field: applicationDataTransfers")
+    known = {a["id"] for a in APPLICATIONS}
+    for app in apps:
+        if str(app.get("applicationId")) not in known:
+            raise invalid("Invalid Input: applicationId")
+    transfer_id = "AKrEtI" + store.new_id("t")
+    store.transfers[transfer_id] = {
+        "id": transfer_id, "oldOwnerUserId": old, "newOwnerUserId": new, "requestTime": rfc3339(),
+        "applicationDataTransfers": [{"applicationId": str(a["applicationId"]),
+                                      "applicationTransferParams": a.get("applicationTransferParams", [])}
+                                     for a in apps],
+        "_started": call.now,
+    }
+    out = _progress(call, store.transfers[transfer_id])
+    if call.transfer_delay_s > 0:
+        out["overallTransferStatusCode"] = "inProgress"
+    return ok(out)
+
+
+@handles("datatransfer.transfers.get")
+def get_transfer(call: Call) -> Result:
+    transfer = call.store.transfers.get(call.params["dataTransferId"])
+    if transfer is None:
+        raise not_found("dataTransferId")
+    return ok(_progress(call, transfer))
+
+
+@handles("datatransfer.transfers.list")
+def list_transfers(call: Call) -> Result:
+    if call.param("customerId"):
+        check_customer(call.store, call.param("customerId"))
+    items = [_progress(call, t) for t in call.store.transfers.values()]
+    for name in ("oldOwnerUserId", "newOwnerUserId"):
+        if call.param(name):
+            items = [t for t in items if t[name] == call.param(name)]
+    if call.param("status"):
+        items = [t for t in items if t["overallTransferStatusCode"] == call.param("status")]
+    return ok(page(call, items, key="dataTransfers", kind="admin#datatransfer#dataTransfersList", default=100))
+
+
+# ----------------------------------------------------------------------------- reports
+
+REPORT_PARAMETERS = ("accounts:last_login_time", "accounts:is_2sv_enrolled", "accounts:used_quota_in_mb",
+                     "accounts:is_disabled", "accounts:creation_time")
+
+
+def _figures(store: Store, user: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    activity = store.activity.get(user["id"], {})
+    return {
+        "accounts:last_login_time": {"datetimeValue": user.get("lastLoginTime", NEVER)},
+        "accounts:is_2sv_enrolled": {"boolValue": bool(user.get("isEnrolledIn2Sv"))},
+        "accounts:used_quota_in_mb": {"intValue": str(int(activity.get("used_quota_mb", 0)))},
+        "accounts:is_disabled": {"boolValue": bool(user.get("suspended"))},
+        "accounts:creation_time": {"datetimeValue": user["creationTime"]},
+    }
+
+
+def _report(store: Store, user: dict[str, Any], date: str, wanted: list[str]) -> dict[str, Any]:
+    figures = _figures(store, user)
+    parameters = [{"name": name, **figures[name]} for name in wanted]
+    entity = {"customerId": store.customer_id, "userEmail": user["primaryEmail"], "profileId": user["id"],
+              "type": "USER"}
+    return with_meta({"date": date, "entity": entity, "parameters": parameters}, "admin#reports#usageReport")
+
+
+@handles("reports.userUsageReport.get")
+def user_usage(call: Call) -> Result:
+    store = call.store
+    date = call.params["date"]
+    if dt.date.fromisoformat(date) > dt.datetime.now(dt.UTC).date():
+        raise invalid(f"Start date can not be later than {dt.datetime.now(dt.UTC).date().isoformat()}")
+    wanted = [p for p in str(call.param("parameters", "")).split(",") if p] or list(REPORT_PARAMETERS)
+    unknown = [p for p in wanted if p not in REPORT_PARAMETERS]
+    if unknown:
+        raise invalid(f"Bad request - invalid parameters: {unknown[0]}", location="parameters")
+    key = call.params["userKey"]
+    if key == "all":
+        users = sorted((u for u in store.users.values() if "deletionTime" not in u), key=lambda u: u["primaryEmail"])
+    else:
+        user = store.user_by_key(key)
+        if user is None:
+            raise not_found("userKey")
+        users = [user]
+    reports = [_report(store, u, date, wanted) for u in users]
+    return ok(page(call, reports, key="usageReports", kind="admin#reports#usageReports", default=1000))

@@ -1,0 +1,73 @@
+"""Helpers for tests of the Google provider against the emulator: start one, point the
+provider at it, and seed it with a canonical State through the provider itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.apply import ApplyReport, apply_changes
+from reconciler.model.files import GoogleProviderConfig, RateLimit
+from reconciler.model.loader import load_org
+from reconciler.plan.build import Planned, build_plan
+from reconciler.plan.diff import Policy, diff
+from reconciler.plan.order import order_changes
+from reconciler.providers.google import GoogleProvider
+from reconciler.providers.google.client import ENDPOINT_ENV
+from reconciler.resolve import Resolved
+from reconciler.state import State
+from tests.emulators.google import GoogleEmulator
+
+TODAY = dt.date(2026, 11, 29)
+SKUS = {"Google-Apps/1010020028": None, "Google-Apps/1010020027": None, "Google-Apps/1010020025": None}
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[GoogleEmulator]:
+    emu = GoogleEmulator(domains=("acme.com",), domain_aliases={"acme.cn": "acme.com"}, skus=SKUS).start()
+    monkeypatch.setenv(ENDPOINT_ENV, emu.url)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def google_config(**rate: float) -> GoogleProviderConfig:
+    # The emulator has no quota unless a test sets one, so the client-side limit is lifted too.
+    limit = RateLimit(**{"backoff_seconds": 0.02, "calls": 1_000_000, **rate})  # type: ignore[arg-type]
+    return GoogleProviderConfig(kind="google", admin="admin@acme.com", rate_limit=limit)
+
+
+def provider(config: GoogleProviderConfig | None = None) -> GoogleProvider:
+    return GoogleProvider(config or google_config(), ["Google-Apps"])
+
+
+def to_google(org_dir: Path) -> None:
+    """Switch a copied org/ to the Google provider (the emulator answers for acme.com)."""
+    settings = org_dir / "org.yaml"
+    text = re.sub(r"provider:\n(  .*\n)+", "provider:\n  kind: google\n  admin: admin@acme.com\n"
+                  "  rate_limit: {backoff_seconds: 0.02, calls: 1000000}\n", settings.read_text())
+    settings.write_text(text)
+
+
+def plan_for(org_dir: Path, google: GoogleProvider, today: dt.date = TODAY) -> Planned:
+    org, issues = load_org(org_dir)
+    try:
+        return build_plan(org, issues, google, "google", today)
+    finally:
+        google.close()
+
+
+def seed(state: State, google: GoogleProvider) -> ApplyReport:
+    """Make the emulator hold `state` by applying, through the provider, what creates it."""
+    desired = State()
+    for resource in state:
+        desired.add(resource)
+    desired.scopes = {kind: {r.scope for r in state.of(kind).values()} for kind in desired.scopes}
+    actual = google.fetch(sorted(d for d in state.of("domain")) or ["acme.com"])
+    result = diff(Resolved(desired), actual, Policy(unmanaged="ignore"))
+    return apply_changes(order_changes(result.changes), google)
