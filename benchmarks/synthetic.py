@@ -22,7 +22,8 @@ def dump(data: object) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
-def write_org(root: Path, people: int, seed: int = 7) -> Path:
+def write_org(root: Path, people: int, seed: int = 7, lists: int = 0) -> Path:
+    """`lists` adds that many distribution lists of 5 to 40 random members each."""
     rng = random.Random(seed)
     org = root / "org"
     (org / "users").mkdir(parents=True, exist_ok=True)
@@ -61,4 +62,8 @@ def write_org(root: Path, people: int, seed: int = 7) -> Path:
     for t in tops:
         (org / "groups" / f"{t}.yaml").write_text(dump({"key": t, "type": "mailbox", "departments": [t]}))
     (org / "groups" / "everyone.yaml").write_text(dump({"key": "everyone", "members": tops}))
+    ids = [f"E{100000 + i}" for i in range(people)]
+    for n in range(lists):
+        members = sorted(rng.sample(ids, min(len(ids), rng.randint(5, 40))))
+        (org / "groups" / f"list{n}.yaml").write_text(dump({"key": f"list{n}", "members": members}))
     return org

@@ -248,3 +248,14 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
             assert rest == []
     finally:
         emu.stop()
+
+
+def test_a_refused_read_is_one_clear_error(org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    emulator.fail_next("GET", r"/users$", 403, "forbidden", "Not Authorized to access this resource/api")
+    exe = Path(sys.executable).parent / "reconciler"
+    done = subprocess.run([str(exe), "plan"], cwd=org_copy.parent, capture_output=True, text=True,
+                          env={**os.environ}, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("error: reading the Google Workspace tenant: "
+                                   "403 forbidden: Not Authorized to access this resource/api")

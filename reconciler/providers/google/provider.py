@@ -3,19 +3,37 @@ google-api-python-client. It only translates; the core diffs, orders and checks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.plan.diff import changed_fields
 from reconciler.plan.model import Change
 from reconciler.providers.base import ChangeResult
-from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy
+from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy, result_of_error
 from reconciler.providers.google.client import Clients, build_clients
 from reconciler.providers.google.fetch import GoogleFetcher, Lookup
 from reconciler.providers.google.mutate import Mutations, Step, Unsupported
 from reconciler.providers.google.translate import group_from_google, orgunit_from_google, user_from_google
 from reconciler.state import KIND_ORDER, Kind, Membership, State, resource_from_dict
+
+
+@contextlib.contextmanager
+def google_errors(doing: str) -> Iterator[None]:
+    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback."""
+    from google.auth.exceptions import GoogleAuthError
+    from googleapiclient.errors import HttpError
+
+    try:
+        yield
+    except HttpError as exc:
+        raise ProviderError(f"{doing}: {result_of_error(exc).error}") from None
+    except GoogleAuthError as exc:
+        raise ProviderError(f"{doing}: Google refused the credentials: {exc}") from None
+    except OSError as exc:
+        raise ProviderError(f"{doing}: cannot reach Google: {exc}") from None
 
 
 class GoogleProvider:
@@ -49,11 +67,13 @@ class GoogleProvider:
         return "https://admin.googleapis.com/batch/admin/directory_v1"
 
     def fetch(self, domains: Sequence[str]) -> State:
-        return self.fetcher.fetch(domains, self.lookup)
+        with google_errors("reading the Google Workspace tenant"):
+            return self.fetcher.fetch(domains, self.lookup)
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" for c in wave):
-            self.fetcher.load_lookup(self.lookup)
+            with google_errors("reading role and user ids"):
+                self.fetcher.load_lookup(self.lookup)
         failures: dict[int, str] = {}
         steps: dict[int, list[Step]] = {}
         for i, change in enumerate(wave):
