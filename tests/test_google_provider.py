@@ -16,6 +16,7 @@ import yaml
 
 from benchmarks.synthetic import write_org
 from reconciler.apply import apply_changes
+from reconciler.providers.google import GoogleProvider
 from reconciler.providers.local import LocalProvider
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import SKUS, TODAY, emulator, google_config, plan_for, provider, seed, to_google
@@ -259,3 +260,34 @@ def test_a_refused_read_is_one_clear_error(org_copy: Path, emulator: GoogleEmula
     assert done.returncode == 1
     assert done.stderr.strip() == ("error: reading the Google Workspace tenant: "
                                    "403 forbidden: Not Authorized to access this resource/api")
+
+
+def test_profile_services_are_access_group_memberships(org_copy: Path, emulator: GoogleEmulator) -> None:
+    for service in ("gmail", "calendar", "drive"):
+        emulator.add_group(f"svc-{service}@acme.com", f"{service} access")
+    to_google(org_copy)
+    groups = {"mail": "svc-gmail@acme.com", "calendar": "svc-calendar@acme.com", "drive": "svc-drive@acme.com"}
+    config = google_config().model_copy(update={"service_groups": groups})
+
+    def provider() -> GoogleProvider:
+        return GoogleProvider(config, ["Google-Apps"])
+
+    plan = plan_for(org_copy, provider()).plan
+    assert [w.message for w in plan.warnings if w.subject == "user.services"] == [
+        "services chat, meet have no access group in provider.service_groups: they are not managed here"]
+    assert [c.label for c in plan.changes if c.key.startswith("svc-")] == []  # not org/'s groups
+    assert apply_changes(plan.changes, provider()).ok
+    gmail = {m["email"] for m in emulator.members("svc-gmail@acme.com")}
+    drive = {m["email"] for m in emulator.members("svc-drive@acme.com")}
+    assert "pengtao@acme.com" in gmail and "pengtao@acme.com" not in drive  # the contractor: mail only
+    assert "zhangwei@acme.com" in drive
+    # A profile change moves the person between access groups, and nothing else.
+    user = org_copy / "users" / "e1011.yaml"
+    user.write_text(user.read_text().replace("profile: staff", "profile: contractor")
+                    if "profile: staff" in user.read_text() else user.read_text() + "profile: contractor\n")
+    change = [c for c in plan_for(org_copy, provider()).plan.changes if c.kind == "user"]
+    assert [(c.key, c.changed) for c in change] == [("zhangwei@acme.com", ["services"])]
+    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert "zhangwei@acme.com" not in {m["email"] for m in emulator.members("svc-drive@acme.com")}
+    assert "zhangwei@acme.com" in {m["email"] for m in emulator.members("svc-gmail@acme.com")}
+    assert plan_for(org_copy, provider()).plan.changes == []

@@ -82,6 +82,9 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
     actual = provider.fetch(org.domain_names())
     resolved = validate_org(org, load_issues, actual, provider_kind, today)
     ignored = drop_ignored_fields(resolved.desired, provider.ignores)
+    adapt = getattr(provider, "adapt_desired", None)  # optional: values a provider can only partly hold
+    if adapt is not None:
+        ignored.extend(adapt(resolved.desired))
     result = diff(resolved, actual, policy_of(org))
     result.warnings.extend(ignored)
     changes, unsupported = split_unsupported(result.changes, provider.supports)

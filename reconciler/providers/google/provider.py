@@ -10,7 +10,7 @@ from typing import Any
 from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.plan.diff import changed_fields
-from reconciler.plan.model import Change
+from reconciler.plan.model import Change, PlanWarning
 from reconciler.providers.base import ChangeResult
 from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy, result_of_error
 from reconciler.providers.google.client import Clients, build_clients
@@ -57,6 +57,22 @@ class GoogleProvider:
         self.lookup = Lookup()
         self.fetcher = GoogleFetcher(self.clients, self.runner, config.customer, products, self.service_groups)
         self.mutations = Mutations(self.clients, config.customer, self.lookup, self.service_groups)
+
+    def adapt_desired(self, desired: State) -> list[PlanWarning]:
+        """Services without an access group cannot be granted: they are left out, said once."""
+        if not self.service_groups:
+            return []
+        missing: set[str] = set()
+        for user in list(desired.users().values()):
+            if user.services is not None:
+                missing |= set(user.services) - set(self.service_groups)
+                kept = tuple(s for s in user.services if s in self.service_groups)
+                desired.add(user.model_copy(update={"services": kept}))
+        if not missing:
+            return []
+        return [PlanWarning(code="unsupported-field", subject="user.services",
+                            message=f"services {', '.join(sorted(missing))} have no access group in "
+                                    "provider.service_groups: they are not managed here")]
 
     def _batch_uri(self, request: Any) -> str:
         root = self.clients.root
