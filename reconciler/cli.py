@@ -110,10 +110,17 @@ def plan(
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
     ] = False,
     today: TodayOpt = None,
+    check_dns: Annotated[bool, typer.Option("--dns", help="Also check DNS; findings become plan warnings.")] = False,
+    nameserver: Annotated[str | None, typer.Option("--nameserver", help="HOST[:PORT] for --dns.")] = None,
 ) -> None:
     """Read the provider, diff it against org/, check safety limits and print the plan."""
-    planned, _ = _make_plan(provider, today)
+    planned, org = _make_plan(provider, today)
     result = planned.plan
+    if check_dns:
+        from reconciler.dns import dns_warnings
+
+        kind = (provider or org.settings.provider.kind).partition(":")[0]
+        result.warnings.extend(dns_warnings(org, kind, nameserver))
     if out is not None:
         save_plan(result, out)
         err.print(f"Plan saved to {escape(str(out))}.")
@@ -201,6 +208,29 @@ def apply(
     finally:
         handle.close()
     _report(report)
+
+
+@app.command()
+def dns(
+    provider: ProviderOpt = None,
+    nameserver: Annotated[str | None, typer.Option(
+        "--nameserver", help="HOST[:PORT] to ask (a resolver, or the domain's own server); "
+        "default: this machine's resolvers.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")] = 2.0,
+    retries: Annotated[int, typer.Option("--retries", help="Tries after the first on a timeout or SERVFAIL.")] = 1,
+) -> None:
+    """Check MX, SPF, DKIM, DMARC and verification records of every domain against what the provider needs."""
+    from reconciler.dns import run_dns_check
+
+    org, issues = _load()
+    validate_org(org, issues)
+    kind = (provider or org.settings.provider.kind).partition(":")[0]
+    output, code = run_dns_check(org, kind, nameserver, timeout, retries, fmt.value, colour=sys.stdout.isatty())
+    sys.stdout.write(output)
+    sys.stdout.flush()
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command(hidden=True)

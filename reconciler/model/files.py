@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from reconciler.dns.model import RequiredRecord
+
 KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 DOMAIN_PATTERN = r"(?i)^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 EMAIL_PATTERN = r"(?i)^[a-z0-9]([a-z0-9._+-]*[a-z0-9])?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -156,6 +158,11 @@ class DomainEntry(Strict):
     name: DomainName
     primary: bool = False
     alias_of: DomainName | None = Field(None, description="This domain is an alias: everyone also receives mail here.")
+    records: list[RequiredRecord] = Field(
+        default_factory=list,
+        description="Records this domain must publish besides what the provider needs (the local provider, "
+        "a self-hosted relay); `reconciler dns` checks them.",
+    )
 
 
 class DomainsFile(Strict):

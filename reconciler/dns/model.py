@@ -1,0 +1,98 @@
+"""Records a domain declares itself in domains.yaml (`records:`).
+
+For the local provider, or a self-hosted relay next to a cloud provider, only
+the admin knows what DNS must say; they list it here and `reconciler dns`
+checks it like the records a provider needs:
+
+```yaml
+- name: acme.com
+  primary: true
+  records:
+    - {type: MX, name: "@", value: mail.acme.com, priority: 10}
+    - {type: TXT, name: "@", value: "v=spf1 mx -all"}
+    - {type: A, name: mail, value: 192.0.2.25}
+```
+
+This module imports only pydantic: `reconciler.model.files` imports it, and
+loading org/ must not pay for dnspython.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RecordType = Literal["MX", "TXT", "CNAME", "A", "AAAA"]
+RECORD_TYPES: tuple[str, ...] = ("MX", "TXT", "CNAME", "A", "AAAA")
+
+# A name relative to the domain: "@" for the domain itself, else labels that may
+# start with "_" (_dmarc, selector._domainkey).
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?"
+RELATIVE_NAME = re.compile(rf"^(@|{_LABEL}(\.{_LABEL})*)$")
+HOST_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}\.?$")
+MAX_TXT = 4000  # far above any real SPF or DKIM record; keeps a typo from becoming a megabyte
+
+
+class RequiredRecord(BaseModel):
+    """One record the domain must publish: checked present and equal by `reconciler dns`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: RecordType = Field(description="MX, TXT, CNAME, A or AAAA.")
+    name: str = Field("@", description="Relative to the domain: '@' for the domain itself, or 'mail', '_dmarc' ...")
+    value: str = Field(
+        description="MX and CNAME: a host name; A/AAAA: an address; TXT: the text, without quotes.",
+        min_length=1, max_length=MAX_TXT,
+    )
+    priority: int | None = Field(None, ge=0, le=65535, description="MX only: the preference (lower is tried first).")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        name = name.strip().lower()
+        if not RELATIVE_NAME.match(name):
+            raise ValueError(f"{name!r} is not a name relative to the domain; use '@' for the domain itself, "
+                             "or labels like 'mail' or '_dmarc'")
+        return name
+
+    @model_validator(mode="after")
+    def _value_fits_type(self) -> RequiredRecord:
+        problem = _value_problem(self.type, self.value)
+        if problem:
+            raise ValueError(problem)
+        if self.type == "MX" and self.priority is None:
+            raise ValueError("an MX record needs a priority (like 10)")
+        if self.type != "MX" and self.priority is not None:
+            raise ValueError(f"priority is for MX records only, not {self.type}")
+        if self.type == "CNAME" and self.name == "@":
+            raise ValueError("a CNAME cannot be at the domain itself: no MX or TXT record could live beside it")
+        return self
+
+    @property
+    def host_value(self) -> str:
+        """The value as compared: host names lower-case without the final dot."""
+        if self.type in ("MX", "CNAME"):
+            return self.value.strip().lower().rstrip(".")
+        if self.type in ("A", "AAAA"):
+            return str(ipaddress.ip_address(self.value.strip()))
+        return self.value
+
+
+def _value_problem(rtype: str, value: str) -> str | None:
+    text = value.strip()
+    if rtype in ("MX", "CNAME"):
+        if not HOST_NAME.match(text.lower()):
+            return f"{value!r} is not a host name (like mail.acme.com)"
+    elif rtype in ("A", "AAAA"):
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            return f"{value!r} is not an IP address"
+        if (address.version == 4) != (rtype == "A"):
+            return f"{value!r} is an IPv{address.version} address; use type {'A' if address.version == 4 else 'AAAA'}"
+    elif any(ord(ch) < 32 or ord(ch) > 126 for ch in value):
+        return "TXT values may hold only printable ASCII characters"
+    return None

@@ -1,0 +1,121 @@
+"""The DNS report as text (a Rich table per domain), JSON, or markdown (a PR comment).
+
+Pure functions of a `DnsReport`. Zone-file lines are printed outside tables and
+never wrapped, so they can be copied into a zone file as they are.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from reconciler.dns.expected import PROVIDER_LABELS
+from reconciler.dns.report import DnsReport, DomainReport, Finding
+from reconciler.render.markdown import cell
+
+CHECK_LABELS = {"apex": "domain", "mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC",
+                "verification": "verification", "autodiscover": "autodiscover", "record": "record"}
+STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
+MARKDOWN_ICON = {"ok": "✅", "warning": "⚠️", "error": "❌"}
+
+
+def _counts(domain: DomainReport) -> str:
+    if domain.ready and not domain.warnings:
+        return "ready"
+    parts = []
+    if domain.errors:
+        parts.append(f"{domain.errors} error{'s' * (domain.errors != 1)}")
+    if domain.warnings:
+        parts.append(f"{domain.warnings} warning{'s' * (domain.warnings != 1)}")
+    return ", ".join(parts)
+
+
+def _title(domain: DomainReport) -> str:
+    return f"{domain.domain} ({PROVIDER_LABELS.get(domain.provider, domain.provider)}): {_counts(domain)}"
+
+
+def _details(finding: Finding) -> list[str]:
+    lines = [finding.message]
+    if finding.status in ("wrong", "risky") and finding.found:
+        lines += [f"found: {value}" for value in finding.found]
+    if finding.status == "wrong" and finding.expected:
+        lines += [f"expected: {value}" for value in finding.expected]
+    return lines
+
+
+def render_dns_text(report: DnsReport, *, colour: bool = False, width: int = 120) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
+                      emoji=False)
+    console.print(f"DNS checked through {escape(', '.join(report.nameservers))}", soft_wrap=True)
+    for domain in report.domains:
+        console.print()
+        style = "green" if domain.ready and not domain.warnings else ("red" if not domain.ready else "yellow")
+        console.print(f"[bold {style}]{escape(_title(domain))}[/]", soft_wrap=True)
+        table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, expand=False)
+        table.add_column("status", no_wrap=True)
+        table.add_column("check", no_wrap=True)
+        table.add_column("record", overflow="fold")
+        table.add_column("finding", overflow="fold", ratio=1)
+        for finding in domain.findings:
+            table.add_row(f"[{STATUS_STYLE[finding.severity]}]{finding.status}[/]", CHECK_LABELS[finding.purpose],
+                          escape(f"{finding.name} {finding.type}"), escape("\n".join(_details(finding))))
+        console.print(table)
+        _print_lines(console, "Publish these records:", domain.to_publish())
+        _print_lines(console, "Remove these records:", domain.to_remove())
+    console.print()
+    console.print(f"[bold]{escape(report.summary())}[/]", soft_wrap=True)
+    return out.getvalue()
+
+
+def _print_lines(console: Console, title: str, lines: list[str]) -> None:
+    if not lines:
+        return
+    console.print(title)
+    for line in lines:
+        console.print("  " + escape(line), soft_wrap=True)
+
+
+def render_dns_json(report: DnsReport) -> str:
+    data: dict[str, Any] = report.model_dump(mode="json")
+    for item, domain in zip(data["domains"], report.domains, strict=True):
+        item["ready"] = domain.ready
+        item["errors"] = domain.errors
+        item["warnings"] = domain.warnings
+        item["publish"] = domain.to_publish()
+        item["remove"] = domain.to_remove()
+    data["summary"] = {"domains": len(report.domains), "ready": sum(1 for d in report.domains if d.ready),
+                       "errors": report.errors, "warnings": report.warnings}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _fence(lines: list[str]) -> list[str]:
+    """A code block no line can close early: the fence is longer than any backtick run inside."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence + "text", *lines, fence]
+
+
+def render_dns_markdown(report: DnsReport) -> str:
+    lines = [f"### DNS: {cell(report.summary())}", ""]
+    for domain in report.domains:
+        icon = MARKDOWN_ICON["ok" if domain.ready and not domain.warnings else
+                             ("error" if not domain.ready else "warning")]
+        lines += [f"#### {icon} {cell(_title(domain))}", "", "| | check | record | finding |", "|---|---|---|---|"]
+        for finding in domain.findings:
+            text = "<br>".join(cell(part) for part in _details(finding))
+            lines.append(f"| {MARKDOWN_ICON[finding.severity]} {finding.status} | {CHECK_LABELS[finding.purpose]} "
+                         f"| {cell(finding.name)} {finding.type} | {text} |")
+        lines.append("")
+        for title, records in (("Publish these records:", domain.to_publish()),
+                               ("Remove these records:", domain.to_remove())):
+            if records:
+                lines += [f"**{title}**", "", *_fence(records), ""]
+    return "\n".join(lines)

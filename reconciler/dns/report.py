@@ -1,0 +1,123 @@
+"""What `reconciler dns` found: findings per domain, and the zone-file lines that fix them.
+
+A `DnsReport` is plain data (pydantic): the JSON output is this value, and the
+text and markdown renderers read only it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["ok", "missing", "wrong", "risky", "failed"]
+Severity = Literal["ok", "warning", "error"]
+Purpose = Literal["mx", "spf", "dkim", "dmarc", "verification", "autodiscover", "apex", "record"]
+FORMAT_VERSION = 1
+DEFAULT_TTL = 3600
+TXT_CHUNK = 255  # one character-string of a TXT record holds at most 255 bytes (RFC 1035 §3.3)
+
+
+def quote_txt(text: str) -> str:
+    """TXT data as a zone file writes it: quoted strings of at most 255 characters."""
+    escaped = [text[i:i + TXT_CHUNK] for i in range(0, len(text), TXT_CHUNK)] or [""]
+    return " ".join('"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"' for part in escaped)
+
+
+def absolute(host: str) -> str:
+    return host if host.endswith(".") or host.startswith("<") else host + "."
+
+
+def zone_line(name: str, rtype: str, value: str, priority: int | None = None, ttl: int = DEFAULT_TTL) -> str:
+    """One record in zone-file syntax, with the absolute owner name: `acme.com. 3600 IN MX 1 smtp.google.com.`"""
+    if rtype == "TXT":
+        data = quote_txt(value)
+    elif rtype == "MX":
+        data = f"{priority if priority is not None else 10} {absolute(value)}"
+    elif rtype == "CNAME":
+        data = absolute(value)
+    else:
+        data = value
+    return f"{absolute(name)} {ttl} IN {rtype} {data}"
+
+
+class Finding(BaseModel):
+    """One judged record (or one risk) of a domain."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    purpose: Purpose
+    code: str = Field(description="Stable machine code: mx-ok, mx-missing, spf-too-many-lookups, ...")
+    status: Status
+    severity: Severity
+    name: str = Field(description="The DNS name looked at.")
+    type: str = Field(description="The record type looked at.")
+    message: str
+    found: list[str] = Field(default_factory=list, description="What DNS holds there now.")
+    expected: list[str] = Field(default_factory=list, description="What it should hold.")
+    publish: list[str] = Field(default_factory=list, description="Zone-file lines to add.")
+    remove: list[str] = Field(default_factory=list, description="Zone-file lines to delete.")
+
+
+class DomainReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    domain: str
+    provider: str
+    findings: list[Finding] = Field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    @property
+    def ready(self) -> bool:
+        return self.errors == 0
+
+    def to_publish(self) -> list[str]:
+        return _unique(line for f in self.findings for line in f.publish)
+
+    def to_remove(self) -> list[str]:
+        return _unique(line for f in self.findings for line in f.remove)
+
+
+class DnsReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: Literal[1] = 1
+    provider: str
+    nameservers: list[str]
+    domains: list[DomainReport] = Field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.errors for d in self.domains)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.warnings for d in self.domains)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a required record is missing or wrong (or could not be read), else 0."""
+        return 1 if self.errors else 0
+
+    def summary(self) -> str:
+        ready = sum(1 for d in self.domains if d.ready)
+        total = len(self.domains)
+        head = f"{ready} of {total} domain{'s' * (total != 1)} ready"
+        counts = []
+        if self.errors:
+            counts.append(f"{self.errors} error{'s' * (self.errors != 1)}")
+        if self.warnings:
+            counts.append(f"{self.warnings} warning{'s' * (self.warnings != 1)}")
+        return head + (": " + ", ".join(counts) if counts else "") + "."
+
+
+def _unique(lines: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(lines))

@@ -1,0 +1,119 @@
+"""`reconciler dns` and `plan --dns`: every domain of org/, checked against what its provider needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import TypeAdapter, ValidationError
+
+from reconciler.dns.check import check_domain
+from reconciler.dns.expected import ExpectedRecordsSource, expected_records
+from reconciler.dns.model import RequiredRecord
+from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver, system_nameservers
+from reconciler.dns.render import render_dns_json, render_dns_markdown, render_dns_text
+from reconciler.dns.report import DnsReport, DomainReport
+from reconciler.errors import UserError
+from reconciler.model.files import MicrosoftProviderConfig
+from reconciler.model.messages import describe
+from reconciler.model.org import Org
+from reconciler.plan.model import PlanWarning
+
+Format = Literal["text", "json", "markdown"]
+_RECORDS = TypeAdapter(list[RequiredRecord])
+
+
+def declared_records(entry: object) -> list[RequiredRecord]:
+    """The `records:` of a domains.yaml entry (validated again if the entry carries raw data)."""
+    raw = getattr(entry, "records", None) or []
+    try:
+        return _RECORDS.validate_python([r.model_dump() if isinstance(r, RequiredRecord) else r for r in raw])
+    except ValidationError as error:
+        problems = [f"record {int(e['loc'][0]) + 1}: {describe(e, RequiredRecord)}" if e["loc"] else describe(
+            e, RequiredRecord) for e in error.errors()]
+        raise UserError(f"domains.yaml: records of {getattr(entry, 'name', '?')}: " + "; ".join(problems)) from None
+
+
+def make_client(nameserver: str | Sequence[str] | None, timeout: float, retries: int) -> DnsClient:
+    if timeout <= 0:
+        raise UserError("--timeout must be more than 0 seconds")
+    if retries < 0:
+        raise UserError("--retries must be 0 or more")
+    if nameserver is None:
+        servers: list[Nameserver] = system_nameservers()
+    elif isinstance(nameserver, str):
+        servers = [parse_nameserver(nameserver)]
+    else:
+        servers = [parse_nameserver(n) for n in nameserver]
+    return DnsClient(servers, timeout=timeout, retries=retries)
+
+
+def check_org(org: Org, provider_kind: str, client: DnsClient,
+              records_from_provider: ExpectedRecordsSource | None = None) -> DnsReport:
+    kind = provider_kind.partition(":")[0]  # "local:PATH" from --provider
+    config = org.settings.provider
+    tenant = config.tenant if isinstance(config, MicrosoftProviderConfig) else None
+    report = DnsReport(provider=kind, nameservers=[str(s) for s in client.nameservers])
+    for sourced in org.domains:
+        entry = sourced.value
+        known = records_from_provider(entry.name) if records_from_provider is not None else None
+        expected = expected_records(entry.name, kind, tenant=tenant, declared=declared_records(entry),
+                                    from_provider=known)
+        report.domains.append(DomainReport(domain=entry.name, provider=kind,
+                                           findings=check_domain(entry.name, kind, expected, client)))
+    return report
+
+
+def render_report(report: DnsReport, fmt: str, *, colour: bool = False) -> str:
+    if fmt == "json":
+        return render_dns_json(report)
+    if fmt == "markdown":
+        return render_dns_markdown(report)
+    if fmt == "text":
+        return render_dns_text(report, colour=colour)
+    raise UserError(f"unknown format {fmt!r}; use text, json or markdown")
+
+
+def run_dns_check(
+    org: Org,
+    provider_kind: str,
+    nameserver: str | Sequence[str] | None = None,
+    timeout: float = 2.0,
+    retries: int = 1,
+    fmt: str = "text",
+    records_from_provider: ExpectedRecordsSource | None = None,
+    *,
+    colour: bool = False,
+) -> tuple[str, int]:
+    """The rendered report and the exit code: 1 when a required record is missing, wrong or unreadable."""
+    if fmt not in ("text", "json", "markdown"):
+        raise UserError(f"unknown format {fmt!r}; use text, json or markdown")
+    report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
+    return render_report(report, fmt, colour=colour), report.exit_code
+
+
+def dns_warnings(
+    org: Org,
+    provider_kind: str,
+    nameserver: str | Sequence[str] | None = None,
+    timeout: float = 2.0,
+    retries: int = 1,
+    records_from_provider: ExpectedRecordsSource | None = None,
+) -> list[PlanWarning]:
+    """Every DNS finding that is not ok, as plan warnings: a plan never fails only for DNS."""
+    try:
+        report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
+    except UserError as error:
+        return [PlanWarning(code="dns-not-checked", message=f"DNS not checked: {error}")]
+    warnings = []
+    for domain in report.domains:
+        for finding in domain.findings:
+            if finding.severity == "ok":
+                continue
+            message = f"DNS {domain.domain}: {finding.message}"
+            if finding.publish:
+                message += "; publish: " + " | ".join(finding.publish)
+            if finding.remove:
+                message += "; remove: " + " | ".join(finding.remove)
+            warnings.append(PlanWarning(code=f"dns-{finding.code}", subject=domain.domain, message=message))
+    return warnings
