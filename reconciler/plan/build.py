@@ -39,6 +39,9 @@ def policy_of(org: Org) -> Policy:
     )
 
 
+PLURALS = {"alias": "aliases"}
+
+
 def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple[list[Change], list[PlanWarning]]:
     """Changes the provider cannot make are left out, and the plan says so plainly, once per kind."""
     kept = [c for c in changes if c.kind in supports]
@@ -48,7 +51,7 @@ def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple
             left_out.setdefault(change.kind, []).append(change.key)
     warnings = [
         PlanWarning(code="unsupported", subject=kind,
-                    message=f"this provider cannot manage {kind}s; not planned ({len(keys)}): "
+                    message=f"this provider cannot manage {PLURALS.get(kind, kind + 's')}; not planned ({len(keys)}): "
                             + ", ".join(keys[:10]) + (" ..." if len(keys) > 10 else ""))
         for kind, keys in left_out.items()
     ]
@@ -81,15 +84,17 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
                today: dt.date | None = None) -> Planned:
     actual = provider.fetch(org.domain_names())
     resolved = validate_org(org, load_issues, actual, provider_kind, today)
-    ignored = drop_ignored_fields(resolved.desired, provider.ignores)
     adapt = getattr(provider, "adapt_desired", None)  # optional: values a provider can only partly hold
-    if adapt is not None:
-        ignored.extend(adapt(resolved.desired))
+    ignored = adapt(resolved.desired) if adapt is not None else []
+    ignored.extend(drop_ignored_fields(resolved.desired, provider.ignores))
     result = diff(resolved, actual, policy_of(org))
     result.warnings.extend(ignored)
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
     changes = order_changes(changes)
+    review = getattr(provider, "review_changes", None)  # optional: provider-specific findings (seats)
+    if review is not None:
+        result.warnings.extend(review(changes))
     plan = Plan(
         provider=provider.name,
         changes=changes,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.errors import UserError
-from reconciler.model.files import GoogleProviderConfig, LocalProviderConfig, ProviderKind
+from reconciler.model.files import GoogleProviderConfig, LocalProviderConfig, MicrosoftProviderConfig, ProviderKind
 from reconciler.model.org import Org
 from reconciler.providers.base import ChangeResult, Provider
 
@@ -39,7 +39,11 @@ def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tup
         products = sorted({sku.partition("/")[0] for sku in skus} | {"Google-Apps"})
         return GoogleProvider(config, products, read_only=read_only), "google"
     if kind == "microsoft":
-        raise UserError(f"the {kind} provider is not available in this version of reconciler yet; "
-                        "use --provider local")
+        if not isinstance(config, MicrosoftProviderConfig):
+            raise UserError("--provider microsoft needs provider: {kind: microsoft, tenant: ..., client_id: ...} "
+                            "in org.yaml")
+        from reconciler.providers.microsoft import MicrosoftProvider
+
+        return MicrosoftProvider(config), "microsoft"
     raise UserError(f"unknown provider {spec!r}; use one of {', '.join(KNOWN)}")
 

@@ -1,0 +1,92 @@
+"""An HTTP client for Microsoft Graph built by msgraph-sdk's own GraphClientFactory
+(its middleware retries 429/503/504 honouring Retry-After), authenticated by azure-identity.
+
+Ways in: `RECONCILER_GRAPH_ENDPOINT` (loopback only, no credentials: the emulator);
+a client secret (`AZURE_CLIENT_SECRET`) or certificate (`AZURE_CLIENT_CERTIFICATE_PATH`)
+for local use; keyless federated credentials from GitHub Actions OIDC
+(`ClientAssertionCredential` fed by the runner's ID token, audience
+`api://AzureADTokenExchange`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Generator
+from typing import Any
+from urllib.parse import urlsplit
+
+from reconciler.errors import ProviderError
+
+ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+def loopback_endpoint() -> str | None:
+    url = os.environ.get(ENDPOINT_ENV)
+    if not url:
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ProviderError(f"{ENDPOINT_ENV}={url} is not a loopback URL; it is only for the local emulator")
+    return url.rstrip("/")
+
+
+def _github_oidc_token() -> str:
+    """The runner's OIDC token for Entra ID's token exchange (needs `id-token: write`)."""
+    import httpx
+
+    url, bearer = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"), os.environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    if not url or not bearer:
+        raise ProviderError("no GitHub OIDC token: the job needs `permissions: id-token: write`")
+    answer = httpx.get(url, params={"audience": "api://AzureADTokenExchange"},
+                       headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
+    answer.raise_for_status()
+    return str(answer.json()["value"])
+
+
+def credential(tenant: str, client_id: str) -> Any:
+    try:
+        from azure.identity import CertificateCredential, ClientAssertionCredential, ClientSecretCredential
+    except ImportError:
+        raise ProviderError("the Microsoft provider needs azure-identity: pip install azure-identity") from None
+    if secret := os.environ.get("AZURE_CLIENT_SECRET"):
+        return ClientSecretCredential(tenant, client_id, secret)
+    if certificate := os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH"):
+        return CertificateCredential(tenant, client_id, certificate_path=certificate)
+    if os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
+        return ClientAssertionCredential(tenant, client_id, _github_oidc_token)
+    raise ProviderError("no Microsoft credentials: set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, "
+                        "or run in GitHub Actions with id-token: write and a federated credential")
+
+
+def _bearer_auth(httpx: Any, cred: Any) -> Any:
+    """httpx auth asking azure-identity for a (cached, refreshed) Graph token per request."""
+
+    class BearerAuth(httpx.Auth):
+        def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+            request.headers["Authorization"] = f"Bearer {cred.get_token(GRAPH_SCOPE).token}"
+            yield request
+
+    return BearerAuth()
+
+
+def build_http(tenant: str, client_id: str) -> tuple[Any, str, Any]:
+    """An httpx.AsyncClient with Graph's middleware, the base URL requests are relative to, and
+    the transport to close afterwards (the middleware's wrapper cannot close it itself)."""
+    try:
+        import httpx
+        from msgraph_core import GraphClientFactory
+    except ImportError:
+        raise ProviderError("the Microsoft provider needs msgraph-sdk: pip install msgraph-sdk") from None
+    endpoint = loopback_endpoint()
+    base = f"{endpoint}/v1.0" if endpoint else "https://graph.microsoft.com/v1.0"
+    auth = None if endpoint else _bearer_auth(httpx, credential(tenant, client_id))
+    transport = httpx.AsyncHTTPTransport()
+    client = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(base_url=base, auth=auth, timeout=60, transport=transport))
+    return client, base, transport

@@ -1,0 +1,170 @@
+"""Each planned change as steps of Graph calls; a step is built when it runs, so it can use
+ids an earlier step returned (a user created in this apply becomes a group member)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.passwords import generate_password
+from reconciler.plan.model import Change
+from reconciler.providers.microsoft.fetch import Lookup
+from reconciler.providers.microsoft.graph import Call
+from reconciler.providers.microsoft.translate import ROLE_TEMPLATES, disabled_plans, group_body, user_body
+from reconciler.state import Domain, Group, License, Membership, Role, User
+
+Step = Callable[[], list[Call]]
+GRAPH = "https://graph.microsoft.com/v1.0"
+
+
+class Unsupported(Exception):
+    """A change Graph cannot make; reported as the change's error, plainly."""
+
+
+class Mutations:
+    def __init__(self, lookup: Lookup, usage_location: str) -> None:
+        self.lookup = lookup
+        self.usage_location = usage_location
+        self.wanted_services: dict[str, tuple[str, ...]] = {}
+
+    def steps(self, change: Change, password: str | None) -> list[Step]:
+        handler = getattr(self, f"_{change.kind}", None)
+        if handler is None:
+            raise Unsupported(f"the Microsoft provider cannot manage {change.kind}s")
+        steps: list[Step] = handler(change, password)
+        return steps
+
+    def oid(self, address: str) -> str:
+        found = self.lookup.ids.get(address.lower())
+        if found is None:
+            raise Unsupported(f"{address} does not exist in the tenant")
+        return found
+
+    def _domain(self, change: Change, _: str | None) -> list[Step]:
+        if change.action == "create":
+            domain = Domain.model_validate(change.after)
+            return [lambda: [Call("POST", "/domains", {"id": domain.name})]]
+        if change.action == "delete":
+            return [lambda: [Call("DELETE", f"/domains/{change.key}")]]
+        raise Unsupported("the default domain is changed in the Microsoft 365 admin center, not by Graph")
+
+    def _user(self, change: Change, password: str | None) -> list[Step]:
+        if change.action == "delete":
+            return [lambda: [Call("DELETE", f"/users/{self.oid(change.before_key)}")]]
+        user = User.model_validate(change.after)
+        if user.services is not None:
+            # The services as licences give them; a licence assigned later in this apply uses them.
+            self.wanted_services[user.email] = user.services
+        if change.action == "create":
+            body = {**user_body(user, None, self.usage_location), "accountEnabled": not user.suspended,
+                    "passwordProfile": {"password": password or generate_password(),
+                                        "forceChangePasswordNextSignIn": True}}
+            steps: list[Step] = [lambda: [Call("POST", "/users", body)]]
+            if user.manager:
+                steps.append(lambda: [self._manager_call(user.email, user.manager)])
+            return steps
+        return self._update_steps(change, user)
+
+    def _update_steps(self, change: Change, user: User) -> list[Step]:
+        before = User.model_validate(change.before)
+        steps: list[Step] = []
+        if before.deleted:
+            deleted_id = self.lookup.deleted_ids.get(before.email, "")
+            steps.append(lambda: [Call("POST", f"/directory/deletedItems/{deleted_id}/restore", {})])
+            self.lookup.ids.setdefault(before.email, deleted_id)
+        fields = [f for f in change.changed if f not in ("manager", "services", "deleted", "orgunit")]
+        if fields:
+            body = user_body(user, fields, self.usage_location)
+            steps.append(lambda: [Call("PATCH", f"/users/{self.oid(change.before_key)}", body)])
+            if "email" in fields:
+                self.lookup.ids[user.email] = self.lookup.ids.get(change.before_key, "")
+        if "manager" in change.changed:
+            steps.append(lambda: [self._manager_call(user.email, user.manager)])
+        if "services" in change.changed and user.services is not None:
+            steps.append(lambda: self._service_calls(user.email, user.services))
+        if change.action == "suspend" and change.security:
+            steps.append(lambda: [Call("POST", f"/users/{self.oid(user.email)}/revokeSignInSessions", {})])
+        return steps
+
+    def _manager_call(self, address: str, manager: str | None) -> Call:
+        if manager is None:
+            return Call("DELETE", f"/users/{self.oid(address)}/manager/$ref")
+        return Call("PUT", f"/users/{self.oid(address)}/manager/$ref",
+                    {"@odata.id": f"{GRAPH}/users/{self.oid(manager)}"})
+
+    def _service_calls(self, address: str, services: tuple[str, ...] | None) -> list[Call]:
+        """Re-assign each licence the user holds with the plans of unwanted services disabled."""
+        adds = [{"skuId": sku_id, "disabledPlans": disabled_plans(self.lookup.skus.get(sku_id, {}), services)}
+                for sku_id in sorted(self.lookup.user_skus.get(address, set()))]
+        if not adds:
+            return []
+        return [Call("POST", f"/users/{self.oid(address)}/assignLicense", {"addLicenses": adds, "removeLicenses": []})]
+
+    def _group(self, change: Change, _: str | None) -> list[Step]:
+        if change.action == "delete":
+            return [lambda: [Call("DELETE", f"/groups/{self.oid(change.before_key)}")]]
+        group = Group.model_validate(change.after)
+        if change.action == "create":
+            return [lambda: [Call("POST", "/groups", group_body(group))]]
+        if "email" in change.changed:
+            raise Unsupported("a group's address cannot be changed through Graph")
+        if "type" in change.changed:
+            raise Unsupported("Graph cannot turn a Microsoft 365 group into a security group or back; "
+                              "create a new group")
+        body = {k: v for k, v in group_body(group).items() if k in ("displayName", "description")}
+        return [lambda: [Call("PATCH", f"/groups/{self.oid(change.before_key)}", body)]]
+
+    def _membership(self, change: Change, _: str | None) -> list[Step]:
+        m = Membership.model_validate(change.after if change.after is not None else change.before)
+        if m.member_type == "external":
+            raise Unsupported(f"{m.member} is outside the tenant: Microsoft 365 groups hold directory objects "
+                              "only; invite the address as a guest user and list it as a member")
+
+        def ref(relation: str) -> Call:
+            return Call("POST", f"/groups/{self.oid(m.group)}/{relation}/$ref",
+                        {"@odata.id": f"{GRAPH}/directoryObjects/{self.oid(m.member)}"})
+
+        def unref(relation: str) -> Call:
+            return Call("DELETE", f"/groups/{self.oid(m.group)}/{relation}/{self.oid(m.member)}/$ref")
+
+        if change.action == "create":
+            return [lambda: [ref("members")] + ([ref("owners")] if m.role == "OWNER" else [])]
+        if change.action == "delete":
+            was_owner = (change.before or {}).get("role") == "OWNER"
+            return [lambda: [unref("members")] + ([unref("owners")] if was_owner else [])]
+        return [lambda: [ref("owners") if m.role == "OWNER" else unref("owners")]]
+
+    def _license(self, change: Change, _: str | None) -> list[Step]:
+        lic = License.model_validate(change.after if change.after is not None else change.before)
+        sku_id = self.lookup.sku_ids.get(lic.sku)
+        if sku_id is None:
+            raise Unsupported(f"the tenant has no subscription for {lic.sku!r} (GET /subscribedSkus)")
+        if change.action == "delete":
+            body: dict[str, Any] = {"addLicenses": [], "removeLicenses": [sku_id]}
+            return [lambda: [Call("POST", f"/users/{self.oid(lic.user)}/assignLicense", body)]]
+        steps: list[Step] = []
+        if lic.user in self.lookup.usage_location and not self.lookup.usage_location[lic.user]:
+            usage = {"usageLocation": self.usage_location}
+            steps.append(lambda: [Call("PATCH", f"/users/{self.oid(lic.user)}", usage)])
+
+        def assign() -> list[Call]:
+            services = self.wanted_services.get(lic.user, self.lookup.services.get(lic.user))
+            add = {"skuId": sku_id, "disabledPlans": disabled_plans(self.lookup.skus[sku_id], services)}
+            return [Call("POST", f"/users/{self.oid(lic.user)}/assignLicense",
+                         {"addLicenses": [add], "removeLicenses": []})]
+
+        return [*steps, assign]
+
+    def _role(self, change: Change, _: str | None) -> list[Step]:
+        role = Role.model_validate(change.after if change.after is not None else change.before)
+        if change.action == "delete":
+            assignment = self.lookup.assignments.get((role.role, role.user))
+            if assignment is None:
+                raise Unsupported(f"no assignment of {role.role} to {role.user} was read")
+            return [lambda: [Call("DELETE", f"/roleManagement/directory/roleAssignments/{assignment}")]]
+        template = ROLE_TEMPLATES.get(role.role)
+        if template is None:
+            raise Unsupported(f"no Entra ID role for {role.role!r}")
+        return [lambda: [Call("POST", "/roleManagement/directory/roleAssignments",
+                              {"principalId": self.oid(role.user), "roleDefinitionId": template,
+                               "directoryScopeId": "/"})]]

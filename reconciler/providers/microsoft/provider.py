@@ -1,0 +1,183 @@
+"""The Microsoft 365 provider: Entra ID users, groups, licences and roles through Microsoft
+Graph, over msgraph-sdk's HTTP pipeline. It only translates; the core diffs and orders.
+
+Aliases (Exchange proxy addresses) and distribution lists are Exchange objects that Graph
+cannot write: the provider declares them unsupported and the plan says so plainly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from reconciler.errors import ProviderError
+from reconciler.model.files import MicrosoftProviderConfig
+from reconciler.plan.model import Change, PlanWarning
+from reconciler.providers.base import ChangeResult
+from reconciler.providers.microsoft.client import build_http
+from reconciler.providers.microsoft.fetch import Lookup, fetch_state
+from reconciler.providers.microsoft.graph import Answer, GraphHttp
+from reconciler.providers.microsoft.mutate import Mutations, Step, Unsupported
+from reconciler.providers.microsoft.translate import SECURITY, disabled_plans, group_kind, services_of
+from reconciler.state import KIND_ORDER, Kind, State
+
+T = TypeVar("T")
+ALREADY_THERE = "already exist"  # Graph's answer to adding a member twice
+
+
+class MicrosoftProvider:
+    name = "microsoft"
+    supports: frozenset[Kind] = frozenset(KIND_ORDER) - {"alias", "orgunit"}
+    # No org units (departments are the department attribute), no group kinds to tell apart
+    # beyond security vs Microsoft 365, no alias domains (every domain is verified on its own).
+    ignores: frozenset[str] = frozenset({"user.orgunit", "domain.alias_of"})
+
+    def __init__(self, config: MicrosoftProviderConfig) -> None:
+        self.config = config
+        self.lookup = Lookup()
+        self.mutations = Mutations(self.lookup, config.usage_location)
+        self.requests = 0
+
+    def _run(self, work: Callable[[GraphHttp], Awaitable[T]]) -> T:
+        async def go() -> T:
+            client, base, transport = build_http(self.config.tenant, self.config.client_id)
+            http = GraphHttp(client, base)
+            try:
+                return await work(http)
+            finally:
+                self.requests += http.requests
+                await client.aclose()
+                await transport.aclose()
+
+        try:
+            return asyncio.run(go())
+        except OSError as exc:
+            raise ProviderError(f"cannot reach Microsoft Graph: {exc}") from None
+
+    def fetch(self, domains: Sequence[str]) -> State:
+        return self._run(lambda http: fetch_state(http, domains, self.lookup))
+
+    def adapt_desired(self, desired: State) -> list[PlanWarning]:
+        """What org/ asks for, as Microsoft 365 can hold it; what it cannot is said once."""
+        self._services_as_licences_give_them(desired)
+        for group in list(desired.of("group").values()):
+            # mailbox, list and team are all Microsoft 365 groups here; security stays security.
+            kind = group_kind(getattr(group, "type", None))
+            if kind is not None:
+                desired.add(group.model_copy(update={"type": kind}))
+        return self._drop_impossible_members(desired)
+
+    def _services_as_licences_give_them(self, desired: State) -> None:
+        """Services ride on licences' service plans, and some plans carry two services (Exchange:
+        mail and calendar). Without a licence in org/ services cannot be granted at all."""
+        skus: dict[str, list[str]] = {}
+        for lic in desired.of("license").values():
+            sku_id = self.lookup.sku_ids.get(str(getattr(lic, "sku", "")))
+            if sku_id:
+                skus.setdefault(str(getattr(lic, "user", "")), []).append(sku_id)
+        for user in list(desired.users().values()):
+            if user.services is None:
+                continue
+            held = skus.get(user.email)
+            # Kept for the licence assignment, which switches the unwanted plans off.
+            self.mutations.wanted_services[user.email] = user.services
+            assigned = [{"skuId": s, "disabledPlans": disabled_plans(self.lookup.skus[s], user.services)}
+                        for s in held or []]
+            services = services_of({"assignedLicenses": assigned}, self.lookup.skus) if held else None
+            desired.add(user.model_copy(update={"services": services}))
+
+    def _drop_impossible_members(self, desired: State) -> list[PlanWarning]:
+        groups = desired.of("group")
+        dropped = []
+        for key, m in list(desired.of("membership").items()):
+            member_type = getattr(m, "member_type", "user")
+            parent = groups.get(getattr(m, "group", ""))
+            nested = member_type == "group" and getattr(parent, "type", None) != SECURITY
+            if member_type == "external" or nested:
+                del desired.resources["membership"][key]
+                dropped.append(key)
+        if not dropped:
+            return []
+        shown = ", ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else "")
+        return [PlanWarning(code="unsupported", subject="membership",
+                            message="Microsoft 365 groups hold only people of the tenant (invite outside addresses "
+                                    "as guests; nest groups only in security groups); not planned "
+                                    f"({len(dropped)}): {shown}")]
+
+    def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
+        """Seats: say before apply when the plan needs more licences than the tenant has left."""
+        needed: dict[str, int] = {}
+        for change in changes:
+            if change.kind == "license" and change.after is not None:
+                sku = str(change.after["sku"])
+                needed[sku] = needed.get(sku, 0) + (1 if change.action == "create" else 0)
+            if change.kind == "license" and change.action == "delete" and change.before is not None:
+                sku = str(change.before["sku"])
+                needed[sku] = needed.get(sku, 0) - 1
+        warnings = []
+        for sku, count in sorted(needed.items()):
+            subscribed = self.lookup.skus.get(self.lookup.sku_ids.get(sku, ""), {})
+            enabled = int((subscribed.get("prepaidUnits") or {}).get("enabled", 0))
+            free = enabled - int(subscribed.get("consumedUnits", 0))
+            if subscribed and count > free:
+                warnings.append(PlanWarning(code="licence-seats", subject=sku,
+                    message=f"{sku}: the plan assigns {count} more licences but the tenant has {free} free; "
+                            f"buy {count - free} more seats or those assignments will fail"))
+        return warnings
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        if not self.lookup.fetched:  # a saved plan applied by a fresh provider: read the ids first
+            self.fetch([])
+        failures: dict[int, str] = {}
+        steps: dict[int, list[Step]] = {}
+        for i, change in enumerate(wave):
+            try:
+                steps[i] = self.mutations.steps(change, passwords.get(change.key))
+            except Unsupported as exc:
+                failures[i] = str(exc)
+        self._run(lambda http: self._run_steps(http, wave, steps, failures))
+        return [ChangeResult(c, "failed", failures[i]) if i in failures else ChangeResult(c, "applied")
+                for i, c in enumerate(wave)]
+
+    async def _run_steps(self, http: GraphHttp, wave: Sequence[Change], steps: dict[int, list[Step]],
+                         failures: dict[int, str]) -> None:
+        round_ = 0
+        while True:
+            calls, owners = [], []
+            for i, change_steps in steps.items():
+                if i in failures or round_ >= len(change_steps):
+                    continue
+                try:
+                    built = change_steps[round_]()
+                except Unsupported as exc:
+                    failures[i] = str(exc)
+                    continue
+                calls += built
+                owners += [i] * len(built)
+            if not calls:
+                return
+            for i, answer in zip(owners, await http.batch(calls), strict=True):
+                if answer.ok or self._already_done(answer):
+                    self._remember(wave[i], answer)
+                elif i not in failures:
+                    failures[i] = answer.error
+            round_ += 1
+
+    @staticmethod
+    def _already_done(answer: Answer) -> bool:
+        """A re-run after a crash: the reference we add exists already, exactly as wanted."""
+        message = str((answer.body.get("error") or {}).get("message", ""))
+        return answer.status == 400 and ALREADY_THERE in message
+
+    def _remember(self, change: Change, answer: Answer) -> None:
+        body: dict[str, Any] = answer.body
+        if change.action == "create" and change.kind in ("user", "group") and body.get("id"):
+            self.lookup.ids[change.key] = str(body["id"])
+        if change.kind == "license" and change.after is not None and change.action == "create":
+            sku_id = self.lookup.sku_ids.get(str(change.after["sku"]))
+            if sku_id:
+                self.lookup.user_skus.setdefault(str(change.after["user"]), set()).add(sku_id)
+
+    def close(self) -> None:
+        """Each fetch and apply closes its own HTTP client."""

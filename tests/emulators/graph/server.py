@@ -1,0 +1,407 @@
+"""The emulator: an HTTP server on 127.0.0.1 in a thread, and the Python API tests drive it with."""
+
+from __future__ import annotations
+
+import collections
+import copy
+import http.server
+import json
+import random
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import batch, core, delta, directory, errors, groups, schema, seed, throttle, users, wire
+from .core import Request, Response
+from .errors import GraphError
+from .state import Store
+
+ROUTE_MODULES = (users, groups, delta, directory)     # importing them registered their routes
+BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid " \
+           "JSON format."
+
+
+@dataclass
+class Fault:
+    method: str
+    pattern: re.Pattern[str]
+    error: GraphError
+    remaining: int
+
+
+class GraphEmulator:
+    """A loopback emulator of Microsoft Graph v1.0 for what a directory provider uses.
+
+    ``start()`` serves it on ``url`` (the SDK's base URL is ``url + "/v1.0"``); the other methods
+    read and set its state directly. Objects come back as Graph's camelCase JSON dicts.
+    """
+
+    def __init__(self, *, tenant_domain: str = "acme.com", domains: Sequence[str] = ("acme.com",),
+                 skus: Mapping[str, int] | None = None, latency_ms: float = 0,
+                 resource_units_per_10s: int | None = None, batch_seed: int | None = 0,
+                 writes_per_150s: int | None = None, consistency_delay_s: float = 0,
+                 strict_paths: bool = False) -> None:
+        seats = dict(skus) if skus is not None else {"O365_BUSINESS_PREMIUM": 100}
+        self._config = (tenant_domain, tuple(domains), seats)
+        self.latency_ms = latency_ms
+        self.resource_units_per_10s = resource_units_per_10s
+        self.writes_per_150s = writes_per_150s
+        self.batch_seed = batch_seed
+        self.consistency_delay_s = consistency_delay_s
+        self.strict_paths = strict_paths
+        self._lock = threading.RLock()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        self.reset()
+
+    # --------------------------------------------------------------------------- lifecycle
+
+    def start(self, port: int = 0) -> GraphEmulator:
+        handler = type("Handler", (wire.Handler,), {"emulator": self})
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="graph-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> GraphEmulator:
+        return self.start() if self._server is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Back to the initial tenant (domains, SKUs, Global Administrator role), with empty statistics."""
+        tenant_domain, domains, skus = self._config
+        with self._lock:
+            self._clock_offset = 0.0
+            self.store = Store(tenant_domain, domains, skus, self._now)
+            self.store.visibility_delay_s = self.consistency_delay_s
+            self._faults: list[Fault] = []
+            self._throttle_left = 0
+            self._throttle_retry_after = 1
+            self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
+            self._rng = random.Random(self.batch_seed)
+            self.reset_stats()
+
+    def _now(self) -> float:
+        return time.time() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the tenant's clock forward (e.g. 31 days, to see deleted users purged)."""
+        with self._lock:
+            self._clock_offset += seconds
+
+    # --------------------------------------------------------------------------- statistics and faults
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"requests": self._requests, "calls": len(self._log), "by_method": dict(self._by_method),
+                    "throttled": self._throttled, "batches": self._batches, "double_slash": self._double_slash,
+                    "resource_units": self._units}
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._requests = self._throttled = self._batches = self._double_slash = self._units = 0
+            self._by_method: collections.Counter[str] = collections.Counter()
+            self._log: list[dict[str, Any]] = []
+
+    def calls(self) -> list[tuple[str, str]]:
+        """Every API call (method, path below /v1.0) in order, including the requests inside batches."""
+        with self._lock:
+            return [(entry["method"], entry["path"]) for entry in self._log]
+
+    def call_log(self) -> list[dict[str, Any]]:
+        """The calls with their query options, status and whether they came inside a ``$batch``."""
+        with self._lock:
+            return copy.deepcopy(self._log)
+
+    def fail_next(self, method: str, path_regex: str, status: int, code: str, message: str, count: int = 1) -> None:
+        """The next ``count`` calls whose method is ``method`` (or ``*``) and whose path matches fail so."""
+        with self._lock:
+            self._faults.append(Fault(method.upper(), re.compile(path_regex), GraphError(status, code, message),
+                                      count))
+
+    def throttle_next(self, count: int, retry_after: int = 1) -> None:
+        """The next ``count`` calls (a ``$batch`` envelope is not one; its requests are) get 429."""
+        with self._lock:
+            self._throttle_left = count
+            self._throttle_retry_after = retry_after
+
+    # --------------------------------------------------------------------------- state, the Python way
+
+    def add_user(self, upn: str, display_name: str, **props: Any) -> dict[str, Any]:
+        """Create a user directly (no HTTP, no statistics). ``props`` are Graph property names, plus
+        ``licenses`` (skuPartNumbers, skuIds or ``{"skuId", "disabledPlans"}``), ``manager`` (a user
+        key) and ``password``. The tenant's rules apply: they raise ``GraphError`` as the API would."""
+        with self._lock:
+            licenses = props.pop("licenses", [])
+            manager = props.pop("manager", None)
+            password = props.pop("password", "Emulator-Pa55word!")
+            self._check_names("user", props)
+            users.check_upn(self.store, upn)
+            fields = {"accountEnabled": True, "mailNickname": upn.split("@")[0],
+                      "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False}, **props}
+            user = self.store.create_user({"userPrincipalName": upn, "displayName": display_name, **fields})
+            self.store.created_at[user["id"]] = 0.0
+            if licenses:
+                self.store.assign_licenses(user, [_licence(item) for item in licenses], [])
+            if manager is not None:
+                users.set_manager(self.store, user, manager)
+            return copy.deepcopy(user)
+
+    def add_group(self, display_name: str, mail_nickname: str, *, unified: bool = True, **props: Any) -> dict[str, Any]:
+        """Create a group directly. ``unified`` makes a Microsoft 365 group; otherwise a security
+        group, or (with ``mailEnabled=True``) a distribution list / mail-enabled security group,
+        which Graph then treats as read-only. ``members`` and ``owners`` take object keys."""
+        with self._lock:
+            members = props.pop("members", [])
+            owners = props.pop("owners", [])
+            self._check_names("group", props)
+            fields: dict[str, Any] = {"displayName": display_name, "mailNickname": mail_nickname,
+                                      "groupTypes": ["Unified"] if unified else [], "mailEnabled": unified,
+                                      "securityEnabled": not unified, **props}
+            group = self.store.create_group(fields)
+            self.store.created_at[group["id"]] = 0.0
+            for relation, keys in (("owners", owners), ("members", members)):
+                for key in keys:
+                    self.store.links[group["id"]][relation].append(self._object_id(key))
+            return copy.deepcopy(group)
+
+    def add_member(self, group_id: str, object_id: str) -> None:
+        self._add_link(group_id, "members", object_id)
+
+    def add_owner(self, group_id: str, object_id: str) -> None:
+        self._add_link(group_id, "owners", object_id)
+
+    def assign_role(self, role: str, principal: str) -> None:
+        """Give ``principal`` (a user key) a built-in role, named by display name or template id."""
+        with self._lock:
+            found = next((r for r in seed.ROLE_TEMPLATES if role in (r.display_name, r.template_id)), None)
+            if found is None:
+                raise ValueError(f"unknown role {role!r}")
+            self.store.assign_role(found.template_id, self._object_id(principal))
+
+    def user(self, key: str) -> dict[str, Any] | None:
+        """A live user by id or userPrincipalName."""
+        with self._lock:
+            found = self.store.users.get(key) or next(
+                (u for u in self.store.users.values() if u["userPrincipalName"].lower() == key.lower()), None)
+            return copy.deepcopy(found)
+
+    def group(self, key: str) -> dict[str, Any] | None:
+        """A live group by id, mail or mailNickname."""
+        with self._lock:
+            found = self.store.groups.get(key) or next(
+                (g for g in self.store.groups.values()
+                 if key.lower() in ((g.get("mail") or "").lower(), g["mailNickname"].lower())), None)
+            return copy.deepcopy(found)
+
+    def members(self, group_id: str) -> list[dict[str, Any]]:
+        return self._related(group_id, "members")
+
+    def owners(self, group_id: str) -> list[dict[str, Any]]:
+        return self._related(group_id, "owners")
+
+    def manager_of(self, user_key: str) -> dict[str, Any] | None:
+        with self._lock:
+            user = self.user(user_key)
+            boss = self.store.manager.get(user["id"]) if user else None
+            return copy.deepcopy(self.store.users.get(boss)) if boss else None
+
+    def deleted_users(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self.store.purge_expired()
+            return [copy.deepcopy(d.obj) for d in self.store.deleted.values() if d.kind == "user"]
+
+    def licenses_of(self, user_key: str) -> list[str]:
+        """The skuPartNumbers a live user holds."""
+        with self._lock:
+            user = self.user(user_key)
+            return self.store.sku_part_numbers(user) if user else []
+
+    def seats(self) -> dict[str, tuple[int, int]]:
+        """skuPartNumber -> (enabled, consumed)."""
+        with self._lock:
+            return {sku.part_number: (count, self.store.consumed(sku_id))
+                    for sku_id, count in self.store.seats.items() if (sku := seed.sku_by_id(sku_id))}
+
+    def _check_names(self, model: str, props: Mapping[str, Any]) -> None:
+        unknown = sorted(set(props) - schema.fields(model))
+        if unknown:
+            raise ValueError(f"not {model} properties: {', '.join(unknown)}")
+
+    def _object_id(self, key: str) -> str:
+        found = self.user(key) or self.group(key)
+        if found is None:
+            raise ValueError(f"no user or group {key!r}")
+        return str(found["id"])
+
+    def _add_link(self, group_key: str, relation: str, object_key: str) -> None:
+        with self._lock:
+            group = self.group(group_key)
+            if group is None:
+                raise ValueError(f"no group {group_key!r}")
+            ids = self.store.links[group["id"]][relation]
+            object_id = self._object_id(object_key)
+            if object_id not in ids:
+                ids.append(object_id)
+                self.store.record("group", group["id"], "member+" if relation == "members" else "updated",
+                                  object_id)
+
+    def _related(self, group_key: str, relation: str) -> list[dict[str, Any]]:
+        with self._lock:
+            group = self.group(group_key)
+            if group is None:
+                raise ValueError(f"no group {group_key!r}")
+            ids = self.store.links[group["id"]][relation]
+            return [copy.deepcopy(self.store.users.get(oid) or self.store.groups[oid]) for oid in ids]
+
+    # --------------------------------------------------------------------------- serving
+
+    def handle_http(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Response:
+        """One HTTP request: control endpoints, ``$batch``, or one API call."""
+        split = urllib.parse.urlsplit(target)
+        if split.path.startswith("/_emulator/"):
+            return self._control(method, split.path)
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        with self._lock:
+            self._requests += 1
+            try:
+                request = self._request(method, split.path, split.query, headers, raw)
+            except GraphError as error:
+                return _error(error, headers)
+            if request.path == "/$batch":
+                return self._batch(request)
+            return self._call(request, in_batch=False)
+
+    def _request(self, method: str, path: str, query: str, headers: dict[str, str], body: Any,
+                 *, parsed: bool = False) -> Request:
+        if "//" in path:
+            if self.strict_paths:
+                raise errors.segment_not_found("")
+            self._double_slash += 1
+            path = re.sub("/{2,}", "/", path)
+        segments = [urllib.parse.unquote(segment) for segment in path.split("/")[1:]]
+        if not segments or segments[0] != "v1.0":
+            raise errors.invalid_version()
+        if not parsed:
+            body = _json_body(body)
+        options = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        return Request(method.upper(), "/" + "/".join(segments[1:]), options, headers, body, f"{self.url}/v1.0")
+
+    def _batch(self, request: Request) -> Response:
+        self._batches += 1
+        self._by_method["POST /$batch"] += 1
+        if request.method != "POST":
+            return _error(errors.method_not_allowed(), request.headers)
+        try:
+            steps = batch.parse(request.body)
+        except GraphError as error:
+            return _error(error, request.headers)
+        return batch.run(steps, self._rng, lambda step: self._step(step, request.headers))
+
+    def _step(self, step: batch.Step, outer_headers: dict[str, str]) -> Response:
+        url = urllib.parse.urlsplit(step.url)
+        path = url.path if url.scheme else "/v1.0/" + url.path.lstrip("/")
+        try:
+            inner = self._request(step.method, path, url.query, step.headers, batch.body_of(step), parsed=True)
+        except GraphError as error:
+            return _error(error, step.headers)
+        return self._call(inner, in_batch=True)
+
+    def _call(self, request: Request, *, in_batch: bool) -> Response:
+        entry = {"method": request.method, "path": request.path, "query": dict(request.query), "status": 0,
+                 "in_batch": in_batch}
+        self._log.append(entry)
+        response = self._answer(request)
+        entry["status"] = response.status
+        if response.status == 429:
+            self._throttled += 1
+        return response
+
+    def _answer(self, request: Request) -> Response:
+        try:
+            found, params = core.find(request.method, request.path)
+            self._by_method[f"{request.method} {found.template}"] += 1
+        except GraphError as error:
+            self._by_method[f"{request.method} {request.path}"] += 1
+            return self._injected(request) or _error(error, request.headers)
+        injected = self._injected(request)
+        if injected is not None:
+            return injected
+        units = throttle.cost(found.cost, request.query)
+        wait = self._budget.admit(self._now(), request.method, units)
+        if wait:
+            return _error(errors.too_many_requests(wait, self._scope()), request.headers)
+        self._units += units
+        try:
+            response = found.handler(self.store, request, **params)
+        except GraphError as error:
+            response = _error(error, request.headers)
+        response.headers["x-ms-resource-unit"] = str(units)
+        share = self._budget.percentage(self._now())
+        if share is not None:
+            response.headers["x-ms-throttle-limit-percentage"] = f"{share:.1f}"
+        return response
+
+    def _injected(self, request: Request) -> Response | None:
+        """A throttle_next or fail_next answer, if one is due for this call."""
+        if self._throttle_left > 0:
+            self._throttle_left -= 1
+            return _error(errors.too_many_requests(self._throttle_retry_after, self._scope()), request.headers)
+        for fault in self._faults:
+            if fault.remaining > 0 and fault.method in ("*", request.method) and fault.pattern.search(request.path):
+                fault.remaining -= 1
+                return _error(fault.error, request.headers)
+        return None
+
+    def _scope(self) -> str:
+        return f"Tenant_Application/ReadWrite/00000000-0000-0000-0000-000000000000/{self.store.tenant_id}"
+
+    def _control(self, method: str, path: str) -> Response:
+        if method == "GET" and path == "/_emulator/stats":
+            return Response(200, self.stats())
+        if method == "POST" and path == "/_emulator/reset":
+            self.reset()
+            return Response(204)
+        return Response(404, {"error": {"code": "NotFound", "message": f"no emulator endpoint {method} {path}"}})
+
+
+def _licence(item: Any) -> dict[str, Any]:
+    if isinstance(item, dict):
+        return item
+    sku = seed.SKUS.get(item) or seed.sku_by_id(item)
+    if sku is None:
+        raise ValueError(f"unknown SKU {item!r}")
+    return {"skuId": sku.sku_id, "disabledPlans": []}
+
+
+def _json_body(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise errors.GraphError(400, "BadRequest", BAD_JSON) from None
+
+
+def _error(error: GraphError, headers: Mapping[str, str]) -> Response:
+    return Response(error.status, error.body(headers.get("client-request-id")), dict(error.headers))

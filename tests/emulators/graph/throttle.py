@@ -1,0 +1,94 @@
+"""Identity throttling as Graph documents it: resource units per 10 s, and writes per 150 s.
+
+Each request costs its route's base cost (``GET /users`` 2, ``GET /groups/{id}/members`` 3,
+``GET /subscribedSkus`` 3, ``GET /users/{id}/licenseDetails`` 2, anything else 1), less 1 with
+``$select``, plus 1 with ``$expand``, less 1 with ``$top`` under 20, never under 1. Writes
+(POST, PATCH, PUT, DELETE) also cost one write unit. Past a budget the request is refused with
+429 and ``Retry-After`` (the seconds until enough of the window has expired); refused requests
+cost nothing. Inside ``$batch`` each request is evaluated on its own.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+WINDOW_S = 10.0
+WRITE_WINDOW_S = 150.0
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def cost(base: int, query: Mapping[str, str]) -> int:
+    units = base
+    if "$select" in query:
+        units -= 1
+    if "$expand" in query:
+        units += 1
+    top = query.get("$top", "")
+    if top.isdigit() and int(top) < 20:
+        units -= 1
+    return max(1, units)
+
+
+@dataclass
+class _Window:
+    length: float
+    budget: int | None
+    spent: collections.deque[tuple[float, int]] = field(default_factory=collections.deque)
+
+    def used(self, now: float) -> int:
+        while self.spent and self.spent[0][0] <= now - self.length:
+            self.spent.popleft()
+        return sum(units for _, units in self.spent)
+
+    def wait(self, now: float, units: int) -> float:
+        """Seconds until ``units`` more fit in the window (0 when they fit now)."""
+        if self.budget is None:
+            return 0.0
+        excess = self.used(now) + units - self.budget
+        if excess <= 0:
+            return 0.0
+        freed = 0
+        for at, spent in self.spent:
+            freed += spent
+            if freed >= excess:
+                return at + self.length - now
+        return self.length      # a single request dearer than the whole budget
+
+    def spend(self, now: float, units: int) -> None:
+        self.spent.append((now, units))
+
+
+@dataclass
+class Budget:
+    """The application+tenant limits. ``None`` means unlimited."""
+
+    resource_units_per_10s: int | None = None
+    writes_per_150s: int | None = None
+    units: _Window = field(init=False)
+    writes: _Window = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.units = _Window(WINDOW_S, self.resource_units_per_10s)
+        self.writes = _Window(WRITE_WINDOW_S, self.writes_per_150s)
+
+    def admit(self, now: float, method: str, units: int) -> int:
+        """0 when the request may run (and is charged), else the Retry-After seconds."""
+        wait = self.units.wait(now, units)
+        if method in WRITES:
+            wait = max(wait, self.writes.wait(now, 1))
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        self.units.spend(now, units)
+        if method in WRITES:
+            self.writes.spend(now, 1)
+        return 0
+
+    def percentage(self, now: float) -> float | None:
+        """The share of the unit budget in use, for ``x-ms-throttle-limit-percentage`` (over 0.8 only)."""
+        if self.units.budget is None:
+            return None
+        share = self.units.used(now) / self.units.budget
+        return share if share > 0.8 else None
