@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +32,13 @@ from reconciler.plan.saved import load_plan, pending_changes, save_plan
 from reconciler.providers import open_provider
 from reconciler.providers.base import ChangeResult
 from reconciler.render import render_json, render_markdown, render_text
+from reconciler.render.github import (
+    GITHUB_COMMENT_LIMIT,
+    render_annotations,
+    render_apply_summary,
+    render_comment,
+    render_violations,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="GitOps for a company's mail and identity directory.")
@@ -42,6 +51,27 @@ class Format(StrEnum):
     json = "json"
 
 
+class PlanFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    comment = "comment"  # markdown for a pull-request comment: marker, commit, cut to --max-chars
+
+
+class ValidateFormat(StrEnum):
+    text = "text"
+    github = "github"  # also every problem as a GitHub annotation (::error file=...,line=...::) on stdout
+
+
+@dataclass(frozen=True)
+class CommentOptions:
+    """What `plan --format comment` adds to the markdown plan."""
+
+    commit: str | None = None
+    artifact_hint: str | None = None
+    max_chars: int = GITHUB_COMMENT_LIMIT - 536  # room for the marker a sticky-comment action appends
+
+
 class Options:
     org_dir: Path = Path("org")
     debug: bool = False
@@ -52,6 +82,10 @@ ProviderOpt = Annotated[
     str | None, typer.Option("--provider", help="local, local:PATH, google or microsoft; default: org.yaml.")
 ]
 TodayOpt = Annotated[dt.datetime | None, typer.Option("--today", hidden=True, formats=["%Y-%m-%d"])]
+CommitOpt = Annotated[str | None, typer.Option("--commit", help="The commit this runs at, named in the comment "
+                                                                 "or summary.")]
+# Set by CI jobs that only read (plan, drift check): `apply` refuses to run there.
+READ_ONLY_ENV = "RECONCILER_READ_ONLY"
 
 
 @app.callback()
@@ -68,19 +102,33 @@ def _load() -> tuple[Org, list[InputIssue]]:
 
 
 @app.command()
-def validate() -> None:
+def validate(
+    fmt: Annotated[ValidateFormat, typer.Option(
+        "--format", help="text, or github: also print each problem as a GitHub annotation on stdout.")
+    ] = ValidateFormat.text,
+) -> None:
     """Check org/ offline: schema, references, naming, duplicates. Reports every problem."""
     org, issues = _load()
-    resolved = validate_org(org, issues)
+    try:
+        resolved = validate_org(org, issues)
+    except ValidationFailed as failed:
+        if fmt is ValidateFormat.github:
+            sys.stdout.write(render_annotations(failed.issues))
+            sys.stdout.flush()
+        raise
     err.print(f"[green]org/ is valid[/]: {len(org.users)} users, {len(org.groups)} groups, "
               f"{len(org.departments)} departments, {len(org.domains)} domains, "
               f"{len(resolved.desired.of('membership'))} memberships.")
 
 
-def _print_plan(plan: Plan, fmt: Format) -> None:
-    if fmt is Format.json:
+def _print_plan(plan: Plan, fmt: PlanFormat, comment: CommentOptions | None = None) -> None:
+    if fmt is PlanFormat.json:
         sys.stdout.write(render_json(plan))
-    elif fmt is Format.markdown:
+    elif fmt is PlanFormat.comment:
+        options = comment or CommentOptions()
+        sys.stdout.write(render_comment(plan, commit=options.commit, limit=options.max_chars,
+                                        artifact_hint=options.artifact_hint))
+    elif fmt is PlanFormat.markdown:
         sys.stdout.write(render_markdown(plan))
     else:
         sys.stdout.write(render_text(plan, colour=sys.stdout.isatty()))
@@ -105,16 +153,30 @@ def _make_plan(provider_spec: str | None, today: dt.datetime | None) -> tuple[Pl
 def plan(
     provider: ProviderOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="Save the plan (JSON) for `apply FILE`.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
+    fmt: Annotated[PlanFormat, typer.Option(
+        "--format", help="text, markdown, json, or comment (markdown for a pull-request comment).")
+    ] = PlanFormat.text,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
     ] = False,
+    commit: CommitOpt = None,
+    artifact_hint: Annotated[str | None, typer.Option(
+        "--artifact-hint", help="With --format comment: where the full plan is when the comment is cut (markdown).")
+    ] = None,
+    max_chars: Annotated[int, typer.Option(
+        "--max-chars", min=2000, help="With --format comment: cut the comment to this many characters.")
+    ] = CommentOptions.max_chars,
     today: TodayOpt = None,
     check_dns: Annotated[bool, typer.Option("--dns", help="Also check DNS; findings become plan warnings.")] = False,
     nameserver: Annotated[str | None, typer.Option("--nameserver", help="HOST[:PORT] for --dns.")] = None,
 ) -> None:
     """Read the provider, diff it against org/, check safety limits and print the plan."""
-    planned, org = _make_plan(provider, today)
+    try:
+        planned, org = _make_plan(provider, today)
+    except ValidationFailed as failed:
+        if fmt is PlanFormat.comment:  # in CI: annotate the files as `validate --format github` does
+            sys.stderr.write(render_annotations(failed.issues))
+        raise
     result = planned.plan
     if check_dns:
         from reconciler.dns import dns_warnings
@@ -124,8 +186,10 @@ def plan(
     if out is not None:
         save_plan(result, out)
         err.print(f"Plan saved to {escape(str(out))}.")
-    _print_plan(result, fmt)
+    _print_plan(result, fmt, CommentOptions(commit, artifact_hint, max_chars))
     if result.violations:
+        if fmt is PlanFormat.comment:
+            sys.stderr.write(render_violations(result.violations))
         raise UnsafePlan("the plan breaks safety limits:\n  " + "\n  ".join(result.violations))
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
@@ -178,9 +242,22 @@ def apply(
     plan_file: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="A plan saved with `plan --out`.")] = None,
     provider: ProviderOpt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Apply without asking.")] = False,
+    summary: Annotated[Path | None, typer.Option(
+        "--summary", help="Also write what was done as markdown (a CI job summary or pull-request comment).")
+    ] = None,
+    commit: CommitOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Apply a saved plan (refused if the provider changed since), or plan and apply."""
+    if os.environ.get(READ_ONLY_ENV) == "1":
+        raise UserError(f"not applying: {READ_ONLY_ENV}=1 marks this job as read-only (a plan or drift check); "
+                        "changes are applied by the apply workflow")
+
+    def write_summary(report: ApplyReport, violations: list[str] | None = None) -> None:
+        if summary is not None:
+            summary.write_text(render_apply_summary(report, commit=commit, violations=violations or []),
+                               encoding="utf-8")
+
     org, issues = _load()
     handle, kind = open_provider(provider, org)
     try:
@@ -194,10 +271,12 @@ def apply(
             the_plan = build_plan(org, issues, handle, kind, _today(today)).plan
             changes = the_plan.changes
         if the_plan.violations:
+            write_summary(ApplyReport(), the_plan.violations)
             sys.stdout.write(render_text(the_plan))
             limits = "\n  ".join(the_plan.violations)
             raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
         if not changes:
+            write_summary(ApplyReport())
             err.print("No changes to apply. The provider matches org/.")
             return
         if not yes:
@@ -207,6 +286,7 @@ def apply(
             report = apply_changes(changes, handle, progress)
     finally:
         handle.close()
+    write_summary(report)
     _report(report)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from reconciler.errors import UserError
@@ -35,6 +36,9 @@ def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tup
             raise UserError("--provider google needs provider: {kind: google, admin: ...} in org.yaml")
         from reconciler.providers.google import GoogleProvider
 
+        override = os.environ.get("RECONCILER_GOOGLE_SERVICE_ACCOUNT", "").strip()
+        if override:  # a read-only identity for plan and drift jobs
+            config = config.model_copy(update={"service_account": override})
         skus = [p.licenses["google"] for p in org.permissions.profiles.values() if "google" in p.licenses]
         products = sorted({sku.partition("/")[0] for sku in skus} | {"Google-Apps"})
         return GoogleProvider(config, products, read_only=read_only), "google"
@@ -44,6 +48,9 @@ def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tup
                             "in org.yaml")
         from reconciler.providers.microsoft import MicrosoftProvider
 
+        client_id = os.environ.get("AZURE_CLIENT_ID", "").strip()
+        if client_id:  # a read-only app registration for plan and drift jobs
+            config = config.model_copy(update={"client_id": client_id})
         return MicrosoftProvider(config), "microsoft"
     raise UserError(f"unknown provider {spec!r}; use one of {', '.join(KNOWN)}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from reconciler.plan.model import ACTIONS, Change, Plan
 from reconciler.render.common import SYMBOLS, field_changes, headline, summary_line, title
@@ -22,7 +23,7 @@ def cell(text: str) -> str:
     return _MENTION.sub("&#64;", text)
 
 
-def _details(change: Change) -> str:
+def change_details(change: Change) -> str:
     parts = []
     if change.action in ("create", "delete") and (detail := headline(change)):
         parts.append(detail)
@@ -33,7 +34,19 @@ def _details(change: Change) -> str:
     return ("**security** " + text).strip() if change.security else text
 
 
-def _summary_table(plan: Plan) -> list[str]:
+def change_row(change: Change) -> str:
+    """One change as a row of a kind's table: symbol, what, details."""
+    return f"| `{SYMBOLS[change.action]}` | {cell(title(change))} | {change_details(change)} |"
+
+
+def violations_block(violations: Sequence[str]) -> list[str]:
+    """The safety limits a plan breaks, as a caution callout; no lines when there are none."""
+    if not violations:
+        return []
+    return ["> [!CAUTION]", "> **Refused by safety limits:**", *(f"> - {cell(v)}" for v in violations), ""]
+
+
+def summary_table(plan: Plan) -> list[str]:
     rows = ["| kind | " + " | ".join(ACTIONS) + " |", "|---" * (len(ACTIONS) + 1) + "|"]
     for kind in KIND_ORDER:
         of_kind = [c for c in plan.changes if c.kind == kind]
@@ -45,12 +58,9 @@ def _summary_table(plan: Plan) -> list[str]:
 
 def render_markdown(plan: Plan) -> str:
     lines = [f"### {summary_line(plan)}", ""]
-    if plan.violations:
-        lines += ["> [!CAUTION]", "> **Refused by safety limits:**"]
-        lines += [f"> - {cell(v)}" for v in plan.violations]
-        lines.append("")
+    lines += violations_block(plan.violations)
     if plan.changes:
-        lines += [*_summary_table(plan), ""]
+        lines += [*summary_table(plan), ""]
     for kind in KIND_ORDER:
         of_kind = [c for c in plan.changes if c.kind == kind]
         if not of_kind:
@@ -58,7 +68,7 @@ def render_markdown(plan: Plan) -> str:
         lines += [f"<details><summary>{kind}: {len(of_kind)} change{'s' * (len(of_kind) != 1)}</summary>", "",
                   "| | change | details |", "|---|---|---|"]
         for change in of_kind:
-            lines.append(f"| `{SYMBOLS[change.action]}` | {cell(title(change))} | {_details(change)} |")
+            lines.append(change_row(change))
         lines += ["", "</details>", ""]
     if plan.warnings:
         lines += [f"**Warnings ({len(plan.warnings)})**", ""]

@@ -1,0 +1,262 @@
+"""GitHub's views: validation errors as annotations, the sticky plan comment, the apply summary.
+
+Pure functions returning strings; the CLI prints them and the workflows in
+.github/workflows/ post them. A comment over GitHub's size limit is refused
+by GitHub, so the comment and the apply summary are cut to a budget: the
+summary, the safety violations and the most important changes stay, and a
+note says what was left out and where the rest is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler.apply import ApplyReport
+from reconciler.errors import InputIssue
+from reconciler.plan.model import Action, Change, Plan, PlanWarning
+from reconciler.providers.base import ChangeResult
+from reconciler.render.common import SYMBOLS
+from reconciler.render.markdown import cell, change_row, render_markdown, summary_table, violations_block
+from reconciler.state import KIND_ORDER, Kind
+
+PLAN_MARKER = "<!-- reconciler-plan -->"
+APPLY_MARKER = "<!-- reconciler-apply -->"
+GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in an issue or pull-request comment
+MIN_LIMIT = 2_000  # below this not even the summary and the note are sure to fit
+ERROR_ANNOTATIONS_PER_STEP = 10  # GitHub shows at most this many error annotations of one step
+
+# What a reviewer of a cut plan must see first: what removes access or data, then what adds it.
+ACTION_RANK: dict[Action, int] = {"delete": 0, "suspend": 1, "restore": 2, "create": 3, "update": 4}
+KIND_RANK: dict[Kind, int] = {"user": 0, "group": 1, "role": 2, "orgunit": 3, "domain": 4, "license": 5,
+                              "alias": 6, "membership": 7}
+SECTION_TAIL = ("", "</details>", "")
+
+
+# --- workflow commands ----------------------------------------------------------------------
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, as actions/toolkit's command.ts escapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value: also ':' and ',', which separate properties."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, message: str, *, title: str, file: str | None = None, line: int = 0,
+               col: int = 0) -> str:
+    """One `::error file=...,line=...,col=...,title=...::message` line (no line or column when 0)."""
+    props = [("file", file or ""), ("line", str(line) if line > 0 else ""),
+             ("col", str(col) if line > 0 and col > 0 else ""), ("title", title)]
+    text = ",".join(f"{key}={escape_property(value)}" for key, value in props if value)
+    return f"::{level} {text}::{escape_data(message)}"
+
+
+def render_annotations(issues: Sequence[InputIssue], *, title: str = "reconciler validate",
+                       limit: int = ERROR_ANNOTATIONS_PER_STEP) -> str:
+    """Validation problems as error annotations on the files and lines that hold them.
+
+    GitHub shows only `limit` error annotations of a step; past that, the last
+    annotation says how many more there are (the log lists every one).
+    """
+    shown = list(issues) if len(issues) <= limit else list(issues)[: limit - 1]
+    lines = [annotation("error", i.message, title=title, file=i.location.path, line=i.location.line,
+                        col=i.location.column) for i in shown]
+    if len(shown) < len(issues):
+        rest = len(issues) - len(shown)
+        lines.append(annotation("error", f"{rest} more problems in org/; the log of this step lists every one",
+                                title=title))
+    return "".join(line + "\n" for line in lines)
+
+
+def render_violations(violations: Sequence[str], *, title: str = "reconciler plan refused") -> str:
+    """Safety limits a plan breaks, as error annotations (each names the limit)."""
+    return "".join(annotation("error", v, title=title) + "\n" for v in violations)
+
+
+# --- budgets ---------------------------------------------------------------------------------
+
+def _size(lines: Sequence[str]) -> int:
+    """Characters `lines` take in the joined document, each with its newline."""
+    return sum(len(line) + 1 for line in lines)
+
+
+def _join(lines: Sequence[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def _check_limit(limit: int) -> None:
+    if limit < MIN_LIMIT:
+        raise ValueError(f"a comment limit under {MIN_LIMIT} characters cannot hold the summary")
+
+
+@dataclass
+class _Budget:
+    left: int
+
+    def take(self, cost: int) -> bool:
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
+
+
+def _fit_warnings(warnings: Sequence[PlanWarning], budget: int) -> tuple[list[str], int]:
+    """The warnings block with as many warnings as fit in `budget`, and how many were left out."""
+    if not warnings:
+        return [], 0
+    total = len(warnings)
+    head = [f"**Warnings ({total})**", ""]
+    room = _Budget(budget - _size(head) - _size([f"- … and {total} more warnings, not shown", ""]))
+    shown = []
+    for warning in warnings:
+        line = f"- {cell(warning.message)}"
+        if not room.take(len(line) + 1):
+            break
+        shown.append(line)
+    more = [f"- … and {total - len(shown)} more warnings, not shown"] if len(shown) < total else []
+    return [*head, *shown, *more, ""], total - len(shown)
+
+
+# --- the plan comment ------------------------------------------------------------------------
+
+def importance(change: Change) -> tuple[int, int, int]:
+    """Sort key: security actions, then removals before additions, users and groups before links."""
+    return (0 if change.security else 1, ACTION_RANK[change.action], KIND_RANK[change.kind])
+
+
+def _section_head(kind: str, label: str) -> list[str]:
+    return [f"<details><summary>{kind}: {label}</summary>", "", "| | change | details |", "|---|---|---|"]
+
+
+def _section_label(shown: int, total: int) -> str:
+    return f"{shown} change{'s' * (shown != 1)}" if shown == total else f"{shown} of {total} changes shown"
+
+
+def _note(changes: tuple[int, int], warnings: tuple[int, int], artifact_hint: str | None) -> list[str]:
+    """Says what is left out (`(left out, total)` of changes and of warnings) and where the rest is."""
+    what = [f"{left} of {total} {noun}" for (left, total), noun in ((changes, "changes"), (warnings, "warnings"))
+            if left]
+    return ["> [!NOTE]", f"> Not shown here: {' and '.join(what)}. The whole plan would pass GitHub's limit on "
+            f"comment size; it is in {artifact_hint or 'the saved plan file'}.", ""]
+
+
+def render_comment(plan: Plan, *, commit: str | None = None, limit: int = GITHUB_COMMENT_LIMIT,
+                   artifact_hint: str | None = None) -> str:
+    """The sticky pull-request comment: the markdown plan, cut to `limit` characters when needed.
+
+    It is `render_markdown` with a hidden marker line first and the commit under
+    the summary line. `artifact_hint` is trusted markdown written by the workflow
+    ("the `plan` artifact of [this run](URL)"); everything from the plan is escaped.
+    """
+    _check_limit(limit)
+    markdown = render_markdown(plan)
+    summary, rest = markdown.split("\n", 1)
+    heading = [PLAN_MARKER, summary, ""]
+    if commit:
+        heading += [f"Planned at commit {cell(commit)}.", ""]
+    full = _join(heading[:-1]) + rest
+    if len(full) <= limit:
+        return full
+    footer = markdown.rstrip("\n").rsplit("\n", 1)[1]
+    return _cut_comment(plan, heading, footer, limit, artifact_hint)
+
+
+def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifact_hint: str | None) -> str:
+    """Summary, violations and table in full; then changes, most important first, and warnings, while they fit."""
+    total = len(plan.changes)
+    top = [*heading, *violations_block(plan.violations), *summary_table(plan), ""]
+    warnings_total = len(plan.warnings)
+    note_bound = _note((total, total), (warnings_total, warnings_total), artifact_hint)
+    budget = _Budget(limit - _size([*top, *note_bound, footer]))
+    all_warnings, _ = _fit_warnings(plan.warnings, limit)
+    warnings, warnings_left_out = _fit_warnings(plan.warnings, min(budget.left // 4, _size(all_warnings)))
+    budget.take(_size(warnings))
+
+    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in KIND_ORDER}
+    rows: dict[int, str] = {}  # by position in `by_importance`
+    opened: set[str] = set()
+    by_importance = sorted(plan.changes, key=importance)  # stable: plan order within a rank
+    for index, change in enumerate(by_importance):
+        row = change_row(change)
+        cost = len(row) + 1
+        if change.kind not in opened:  # the longest label this section can get
+            count = of_kind[change.kind]
+            cost += _size(_section_head(change.kind, f"{count} of {count} changes shown")) + _size(SECTION_TAIL)
+        if budget.take(cost):
+            rows[index] = row
+            opened.add(change.kind)
+
+    sections: list[str] = []
+    for kind in KIND_ORDER:
+        shown = [rows[i] for i, c in enumerate(by_importance) if c.kind == kind and i in rows]
+        if shown:
+            sections += [*_section_head(kind, _section_label(len(shown), of_kind[kind])), *shown, *SECTION_TAIL]
+    note = _note((total - len(rows), total), (warnings_left_out, warnings_total), artifact_hint)
+    return _join([*top, *note, *sections, *warnings, footer])
+
+
+# --- the apply summary -----------------------------------------------------------------------
+
+def _result_row(result: ChangeResult) -> str:
+    row = f"| `{SYMBOLS[result.change.action]}` | {cell(result.change.label)} |"
+    return row if result.ok else f"{row} {cell(result.error or 'no reason given')} |"
+
+
+def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence[str]) -> list[str]:
+    counts = report.counts()
+    if violations:
+        headline = "Apply refused: the plan breaks safety limits."
+    elif not report.results:
+        headline = "Nothing to apply. The provider matches org/."
+    else:
+        headline = f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}."
+    lines = [APPLY_MARKER, f"### {headline}", ""]
+    if commit:
+        lines += [f"At commit {cell(commit)}.", ""]
+    return [*lines, *violations_block(violations)]
+
+
+def _result_group(name: str, count: int) -> tuple[list[str], list[str]]:
+    """Opening and closing lines of one outcome's table; applied changes are collapsed."""
+    if name == "applied":
+        return ([f"<details><summary>Applied: {count}</summary>", "", "| | change |", "|---|---|"],
+                ["", "</details>", ""])
+    return [f"**{name.capitalize()} ({count})**", "", "| | change | reason |", "|---|---|---|"], [""]
+
+
+def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[str] = (),
+                         limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None) -> str:
+    """What an apply did, for the job summary and a comment on the merged pull request.
+
+    Failed and skipped changes come first, each with its reason; applied ones
+    follow, collapsed. Rows past `limit` are counted instead of shown
+    (`log_hint`, trusted markdown, says where the full log is).
+    """
+    _check_limit(limit)
+    lines = _apply_heading(report, commit, violations)
+    groups = [(name, [r for r in report.results if r.outcome == name]) for name in ("failed", "skipped", "applied")]
+    groups = [(name, results) for name, results in groups if results]
+    where = f" (the log has them all: {log_hint})" if log_hint else ""
+
+    def more(count: int) -> list[str]:
+        return ["", f"… and {count} more, not shown{where}"]
+
+    frames = {name: _result_group(name, len(results)) for name, results in groups}
+    budget = _Budget(limit - _size(lines)
+                     - sum(_size([*frames[n][0], *frames[n][1], *more(len(r))]) for n, r in groups))
+    for name, results in groups:
+        rows = []
+        for result in results:
+            row = _result_row(result)
+            if not budget.take(len(row) + 1):
+                break
+            rows.append(row)
+        opening, closing = frames[name]
+        rest = more(len(results) - len(rows)) if len(rows) < len(results) else []
+        lines += [*opening, *rows, *rest, *closing]
+    while lines[-1] == "":
+        lines.pop()
+    return _join(lines)
