@@ -306,7 +306,12 @@ def dns(
     org, issues = _load()
     validate_org(org, issues)
     kind = (provider or org.settings.provider.kind).partition(":")[0]
-    output, code = run_dns_check(org, kind, nameserver, timeout, retries, fmt.value, colour=sys.stdout.isatty())
+    source = None
+    if kind == "microsoft":  # Graph knows the exact records each domain needs
+        handle, _ = open_provider(provider, org, read_only=True)
+        source = getattr(handle, "dns_records", None)
+    output, code = run_dns_check(org, kind, nameserver, timeout, retries, fmt.value, source,
+                                 colour=sys.stdout.isatty())
     sys.stdout.write(output)
     sys.stdout.flush()
     if code:

@@ -13,9 +13,10 @@ import pytest
 from reconciler.apply import ApplyReport, apply_changes
 from reconciler.model.files import GoogleProviderConfig, RateLimit
 from reconciler.model.loader import load_org
-from reconciler.plan.build import Planned, build_plan
+from reconciler.plan.build import Planned, build_plan, drop_ignored_fields, split_unsupported
 from reconciler.plan.diff import Policy, diff
 from reconciler.plan.order import order_changes
+from reconciler.providers.base import Provider
 from reconciler.providers.google import GoogleProvider
 from reconciler.providers.google.client import ENDPOINT_ENV
 from reconciler.resolve import Resolved
@@ -62,12 +63,18 @@ def plan_for(org_dir: Path, google: GoogleProvider, today: dt.date = TODAY) -> P
         google.close()
 
 
-def seed(state: State, google: GoogleProvider) -> ApplyReport:
-    """Make the emulator hold `state` by applying, through the provider, what creates it."""
+def seed(state: State, target: Provider) -> ApplyReport:
+    """Make an emulator hold `state` by applying, through the provider, what creates it
+    (what the provider cannot hold is left out, as a plan would)."""
     desired = State()
     for resource in state:
         desired.add(resource)
     desired.scopes = {kind: {r.scope for r in state.of(kind).values()} for kind in desired.scopes}
-    actual = google.fetch(sorted(d for d in state.of("domain")) or ["acme.com"])
+    actual = target.fetch(sorted(d for d in state.of("domain")) or ["acme.com"])
+    adapt = getattr(target, "adapt_desired", None)
+    if adapt is not None:
+        adapt(desired)
+    drop_ignored_fields(desired, target.ignores)
     result = diff(Resolved(desired), actual, Policy(unmanaged="ignore"))
-    return apply_changes(order_changes(result.changes), google)
+    changes, _ = split_unsupported(result.changes, target.supports)
+    return apply_changes(order_changes(changes), target)

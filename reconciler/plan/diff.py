@@ -177,7 +177,10 @@ def _unlisted(kind: Kind, have: Resource, resolved: Resolved, policy: Policy, ou
             return  # a leaver keeps memberships (mail to groups still archives) and licences
         if kind in ("license", "role") and owner not in resolved.desired.users() and owner not in out.leavers:
             return  # an account org/ does not manage: its licences and roles are not ours to touch
-        now = out.origin.get((kind, have.key), have)  # named as the provider has it before any rename
+        # Named as the provider has it when the removal runs: before any rename (phase 0), except an
+        # owner's removal, which runs after renames and creates (see plan/order.py).
+        late = kind == "membership" and getattr(have, "role", "") == "OWNER"
+        now = have if late else out.origin.get((kind, have.key), have)
         out.add(Change(action="delete", kind=kind, key=now.key, before=_dump(now)))
         return
     prune = {"group": policy.delete_unlisted_groups, "orgunit": policy.delete_unlisted_orgunits}

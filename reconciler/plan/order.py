@@ -2,14 +2,21 @@
 
 Three phases: removals of things that hang off others (roles, licences,
 memberships, aliases) free addresses and links first; then creates, updates,
-suspends and restores in dependency order (org units parent-first); then
-removals of containers (groups, users, org units child-first, domains).
+suspends and restores in dependency order (org units parent-first), with the
+removal of group owners after the new ones are added (Microsoft refuses to
+leave a group without owners); then removals of containers (groups, users, org
+units child-first, domains).
 """
 
 from __future__ import annotations
 
 from reconciler.plan.model import Change
 from reconciler.state import COLLECTION_KINDS, KIND_ORDER
+
+
+def _hands_over(change: Change) -> bool:
+    """Removing an owner waits until new owners are in: a group may not be left without one."""
+    return change.kind == "membership" and (change.before or {}).get("role") == "OWNER"
 
 
 def wave_key(change: Change) -> tuple[int, int, int]:
@@ -24,6 +31,8 @@ def _sort_key(change: Change) -> tuple[int, int, int, str]:
         depth = change.key.count("/")
     elif change.kind == "domain":
         depth = int(bool((change.after or change.before or {}).get("alias_of")))
+    if change.action == "delete" and _hands_over(change):
+        return 1, rank, 1, change.key  # after the memberships created in phase 1, in a wave of its own
     if change.action == "delete":
         phase = 0 if change.kind in COLLECTION_KINDS else 2
         return phase, -rank, -depth, change.key

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from reconciler.dns.expected import ProviderDomainRecords
 from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.plan.model import Change, PlanWarning
@@ -57,6 +58,12 @@ class MicrosoftProvider:
 
     def fetch(self, domains: Sequence[str]) -> State:
         return self._run(lambda http: fetch_state(http, domains, self.lookup))
+
+    def dns_records(self, domain: str) -> ProviderDomainRecords | None:
+        """What Microsoft 365 says this domain must publish (for `reconciler dns`)."""
+        from reconciler.providers.microsoft.dns import domain_records
+
+        return self._run(lambda http: domain_records(http, domain))
 
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
         """What org/ asks for, as Microsoft 365 can hold it; what it cannot is said once."""
