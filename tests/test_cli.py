@@ -145,6 +145,8 @@ def test_plan_exit_codes_and_formats(repo: Path) -> None:
         "changed": [],
         "security": False,
         "reason": None,
+        "effects": [],
+        "transfer_to": None,
     }
     users = {c["key"]: c["after"] for c in document["changes"] if c["kind"] == "user"}
     assert (users["zhangwei@acme.com"]["id"], users["zhangwei2@acme.com"]["id"]) == ("E1011", "E1061")

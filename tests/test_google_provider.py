@@ -291,3 +291,21 @@ def test_profile_services_are_access_group_memberships(org_copy: Path, emulator:
     assert "zhangwei@acme.com" not in {m["email"] for m in emulator.members("svc-drive@acme.com")}
     assert "zhangwei@acme.com" in {m["email"] for m in emulator.members("svc-gmail@acme.com")}
     assert plan_for(org_copy, provider()).plan.changes == []
+
+
+def test_offboarding_signs_out_resets_and_hands_data_over(org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    (org_copy / "users" / "e1084.yaml").unlink()  # 方圆 leaves: her file is removed
+    plan = plan_for(org_copy, provider()).plan
+    [change] = [c for c in plan.changes if c.kind == "user"]
+    assert (change.action, change.effects, change.transfer_to) == (
+        "suspend", ["sign_out", "reset_password", "transfer_data"], "oliviasmith@acme.com")
+    emulator.reset_stats()
+    assert apply_changes(plan.changes, provider()).ok
+    calls = emulator.calls()
+    assert ("POST", "/admin/directory/v1/users/fangyuan@acme.com/signOut") in calls
+    assert ("POST", "/admin/datatransfer/v1/transfers") in calls
+    stored = emulator.user("fangyuan@acme.com")
+    assert stored is not None and stored["suspended"] is True and stored["changePasswordAtNextLogin"] is True
+    assert plan_for(org_copy, provider()).plan.changes == []  # suspended, kept; deleted only by date

@@ -269,3 +269,19 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
             assert [c.label for c in plan_for(org_dir, today=today).plan.changes] == []
     finally:
         emu.stop()
+
+
+def test_offboarding_says_what_graph_cannot_hand_over(org_copy: Path, graph: GraphEmulator) -> None:
+    to_microsoft(org_copy)
+    assert apply_changes(plan_for(org_copy).plan.changes, provider()).ok
+    (org_copy / "users" / "e1084.yaml").unlink()
+    plan = plan_for(org_copy).plan
+    [change] = [c for c in plan.changes if c.kind == "user"]
+    assert change.effects == ["sign_out", "reset_password", "transfer_data"]
+    [warning] = [w for w in plan.warnings if w.code == "no-data-transfer"]
+    assert warning.subject == "fangyuan@acme.com" and "oliviasmith@acme.com" in warning.message
+    graph.reset_stats()
+    assert apply_changes(plan.changes, provider()).ok
+    assert any(p.endswith("/revokeSignInSessions") for _, p in graph.calls())
+    assert graph.user("fangyuan@acme.com")["accountEnabled"] is False  # type: ignore[index]
+    assert graph.user("fangyuan@acme.com")["passwordProfile"]["forceChangePasswordNextSignIn"] is True  # type: ignore[index]

@@ -36,6 +36,7 @@ def policy_of(org: Org) -> Policy:
         delete_unlisted_groups=s.delete_unlisted.groups,
         delete_unlisted_orgunits=s.delete_unlisted.orgunits,
         protected=frozenset(s.safety.protected),
+        transfer_data_to=s.lifecycle.transfer_data_to,
     )
 
 

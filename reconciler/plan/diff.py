@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconciler.plan.model import Change, PlanWarning
+from reconciler.plan.model import Change, Effect, PlanWarning
 from reconciler.resolve import Resolved
 from reconciler.state import COLLECTION_KINDS, KIND_ORDER, Kind, Resource, State, User
 
@@ -21,6 +21,16 @@ class Policy:
     delete_unlisted_groups: bool = False
     delete_unlisted_orgunits: bool = False
     protected: frozenset[str] = frozenset()
+    transfer_data_to: str = "manager"  # lifecycle.transfer_data_to: manager, or an address
+
+
+OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
+FREEZING: list[Effect] = ["sign_out", "reset_password"]
+
+
+def recipient(user: User, policy: Policy) -> str | None:
+    """Who receives a leaver's files and calendars."""
+    return user.manager if policy.transfer_data_to == "manager" else policy.transfer_data_to
 
 
 @dataclass
@@ -64,7 +74,7 @@ def diff_users(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> 
         matched.add(have.email)
         if have.email != want.email:
             out.renames[have.email] = want.email
-        _diff_one_user(want, have, resolved, out)
+        _diff_one_user(want, have, resolved, policy, out)
     for have in actual.users().values():
         if have.email not in matched:
             _unlisted_user(have, policy, out)
@@ -83,7 +93,7 @@ def _absent_user(want: User, actual: State, resolved: Resolved, out: Diff) -> No
     out.add(Change(action="create", kind="user", key=want.email, after=_dump(want)))
 
 
-def _diff_one_user(want: User, have: User, resolved: Resolved, out: Diff) -> None:
+def _diff_one_user(want: User, have: User, resolved: Resolved, policy: Policy, out: Diff) -> None:
     if want.email in resolved.due_for_deletion:
         due = resolved.due_for_deletion[want.email]
         out.add(Change(action="delete", kind="user", key=want.email, before=_dump(have),
@@ -96,10 +106,13 @@ def _diff_one_user(want: User, have: User, resolved: Resolved, out: Diff) -> Non
     extra: dict[str, object] = {}
     if "suspended" in changed:
         extra["action"] = "suspend" if want.suspended else "restore"
-        if want.email in resolved.offboarding:
-            extra["reason"] = resolved.offboarding[want.email]
+        if want.suspended and want.email in resolved.offboarding:
+            extra.update(reason=resolved.offboarding[want.email], effects=OFFBOARDING,
+                         transfer_to=recipient(want, policy))
+        elif not want.suspended:
+            extra["effects"] = ["require_password_change"]  # whoever held the account must choose anew
     if frozen and want.suspended:
-        extra.update(security=True, reason="frozen: security incident")
+        extra.update(security=True, reason="frozen: security incident", effects=FREEZING)
     change = _update(want, have, changed)
     out.add(change.model_copy(update=extra) if extra else change)
 
@@ -111,7 +124,8 @@ def _unlisted_user(have: User, policy: Policy, out: Diff) -> None:
         if not have.suspended:
             after = have.model_copy(update={"suspended": True})
             out.add(Change(action="suspend", kind="user", key=have.email, before=_dump(have),
-                           after=_dump(after), changed=["suspended"],
+                           after=_dump(after), changed=["suspended"], effects=OFFBOARDING,
+                           transfer_to=recipient(have, policy),
                            reason=f"no file in org/users for id {have.id}: offboarded"))
         return
     if policy.unmanaged == "report":

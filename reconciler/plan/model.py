@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.state import Kind, Resource, resource_from_dict
 
 Action = Literal["create", "update", "delete", "suspend", "restore"]
+# What a provider does with a user change beyond setting its fields (issue 7's lifecycle).
+Effect = Literal["sign_out", "reset_password", "transfer_data", "require_password_change"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "suspend", "restore")
 FORMAT_VERSION = 1
 
@@ -29,6 +31,11 @@ class Change(BaseModel):
     changed: list[str] = Field(default_factory=list, description="Attributes an update changes.")
     security: bool = Field(False, description="A security action (frozen account).")
     reason: str | None = None
+    effects: list[Effect] = Field(
+        default_factory=list,
+        description="Done with the change: sign out every session, reset the password to a random one, "
+        "hand the person's files and calendars over, require a new password at next sign-in.")
+    transfer_to: str | None = Field(None, description="Who receives the data (transfer_data).")
 
     @property
     def label(self) -> str:

@@ -278,8 +278,22 @@ class LocalProvider:
         record = self.data["users"][uid]
         record["user"] = user.model_dump(mode="json", exclude_none=True)
         self._index("users", uid, change.before_key, user.email)
-        if change.action == "suspend" and change.security:
-            record["sessions_revoked"] = self.now().isoformat()
+        self._effects(change, record)
+
+    def _effects(self, change: Change, record: dict[str, Any]) -> None:
+        """Lifecycle effects, recorded as a real directory would carry them out."""
+        now = self.now().isoformat()
+        if "sign_out" in change.effects:
+            record["sessions_revoked"] = now
+        if "reset_password" in change.effects:
+            record["password"] = hash_password(generate_password())
+            record["must_change_password"] = True
+        if "require_password_change" in change.effects:
+            record["must_change_password"] = True
+        if "transfer_data" in change.effects and change.transfer_to:
+            if self._ids.get(change.transfer_to.lower(), ("", ""))[0] != "users":
+                raise Refused(404, "notFound", f"Resource Not Found: data recipient {change.transfer_to}")
+            record.setdefault("transfers", []).append({"to": change.transfer_to, "at": now, "status": "completed"})
 
     def _restore_user(self, change: Change, passwords: Mapping[str, str]) -> None:
         if change.before and change.before.get("deleted"):

@@ -55,6 +55,23 @@ def headline(change: Change) -> str:
     return ", ".join(f"{f}={show_value(side[f])}" for f in fields if f in side)
 
 
+EFFECT_WORDS = {
+    "sign_out": "sign out every session",
+    "reset_password": "reset the password",
+    "transfer_data": "hand files and calendars over",
+    "require_password_change": "require a new password at next sign-in",
+}
+
+
+def effects_text(change: Change) -> str:
+    """'also: sign out every session, reset the password, hand files ... over to x@acme.com'"""
+    if not change.effects:
+        return ""
+    words = [EFFECT_WORDS[e] + (f" to {change.transfer_to}" if e == "transfer_data" and change.transfer_to else "")
+             for e in change.effects]
+    return "also: " + ", ".join(words)
+
+
 def field_changes(change: Change) -> list[tuple[str, str, str]]:
     before, after = change.before or {}, change.after or {}
     return [(f, show_value(before.get(f)), show_value(after.get(f))) for f in change.changed]

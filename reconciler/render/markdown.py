@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from reconciler.plan.model import ACTIONS, Change, Plan
-from reconciler.render.common import SYMBOLS, field_changes, headline, summary_line, title
+from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
 from reconciler.state import KIND_ORDER
 
 # Markdown punctuation that would turn data into emphasis, links, code or strike-through.
@@ -28,6 +28,8 @@ def change_details(change: Change) -> str:
     if change.action in ("create", "delete") and (detail := headline(change)):
         parts.append(detail)
     parts.extend(f"{name}: {old} → {new}" for name, old, new in field_changes(change))
+    if change.effects:
+        parts.append(effects_text(change))
     if change.reason:
         parts.append(f"because: {change.reason}")
     text = cell("; ".join(parts))

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from reconciler.plan.model import Change, Plan
-from reconciler.render.common import SYMBOLS, field_changes, headline, summary_line, title
+from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red", "suspend": "magenta", "restore": "cyan"}
 
@@ -21,6 +21,8 @@ def _change_lines(change: Change) -> list[str]:
         lines[0] += f" [dim]({escape(detail)})[/]"
     for name, old, new in field_changes(change):
         lines.append(f"      {escape(name)}: {escape(old)} [{colour}]->[/] {escape(new)}")
+    if change.effects:
+        lines.append(f"      [{colour}]{escape(effects_text(change))}[/]")
     if change.reason:
         lines.append(f"      {mark}[dim]because: {escape(change.reason)}[/]")
     elif mark:

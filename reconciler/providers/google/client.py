@@ -30,6 +30,7 @@ SCOPES_WRITE = (
     "https://www.googleapis.com/auth/admin.directory.rolemanagement",
     "https://www.googleapis.com/auth/admin.directory.customer.readonly",
     "https://www.googleapis.com/auth/apps.licensing",
+    "https://www.googleapis.com/auth/admin.datatransfer",
 )
 SCOPES_READ = (
     "https://www.googleapis.com/auth/admin.directory.user.readonly",
@@ -46,7 +47,8 @@ SCOPES_READ = (
 class Clients:
     directory: Any
     licensing: Any
-    root: str  # where batches go: https://admin.googleapis.com/ or the emulator
+    root: str
+    datatransfer: Any = None  # where batches go: https://admin.googleapis.com/ or the emulator
 
 
 def loopback_endpoint() -> str | None:
@@ -105,4 +107,6 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
                       static_discovery=True, cache_discovery=False)
     licensing = build("licensing", "v1", credentials=credentials, client_options=options,
                       static_discovery=True, cache_discovery=False)
-    return Clients(directory, licensing, root)
+    datatransfer = build("admin", "datatransfer_v1", credentials=credentials, client_options=options,
+                         static_discovery=True, cache_discovery=False)
+    return Clients(directory, licensing, root, datatransfer)

@@ -18,6 +18,8 @@ from reconciler.providers.google.translate import group_body, orgunit_body, user
 from reconciler.state import Alias, Domain, License, Membership, OrgUnit, Role, User
 
 Step = Callable[[], list[Any]]  # builds the HttpRequests of one step
+# Data Transfer API application ids (admin.datatransfer applications.list): Drive and Calendar.
+DRIVE_APP, CALENDAR_APP = "55656082996", "435070579839"
 
 
 class Unsupported(Exception):
@@ -34,6 +36,7 @@ class Mutations:
         self.orgunits, self.domains, self.domain_aliases = d.orgunits(), d.domains(), d.domainAliases()
         self.role_assignments = d.roleAssignments()
         self.license_assignments = clients.licensing.licenseAssignments()
+        self.transfers = clients.datatransfer.transfers() if clients.datatransfer is not None else None
         self.customer = customer
         self.lookup = lookup
         self.service_groups = service_groups
@@ -91,8 +94,34 @@ class Mutations:
             body = user_body(user, fields)
             steps.append(lambda: [users.patch(userKey=change.before_key, body=body)])
         steps += self._service_steps(user.email, before.services or (), user.services)
-        if change.action == "suspend" and change.security:
+        return steps + self._effect_steps(change, user)
+
+    def _effect_steps(self, change: Change, user: User) -> list[Step]:
+        users, steps = self.users, []
+        if "sign_out" in change.effects:
             steps.append(lambda: [users.signOut(userKey=user.email)])
+        if "reset_password" in change.effects:
+            reset = {"password": generate_password(), "changePasswordAtNextLogin": True}
+            steps.append(lambda: [users.patch(userKey=user.email, body=reset)])
+        if "require_password_change" in change.effects:
+            steps.append(lambda: [users.patch(userKey=user.email, body={"changePasswordAtNextLogin": True})])
+        if "transfer_data" in change.effects and change.transfer_to and self.transfers is not None:
+            recipient, transfers = change.transfer_to, self.transfers
+
+            def transfer() -> list[Any]:
+                old, new = self.lookup.user_ids.get(user.email), self.lookup.user_ids.get(recipient)
+                if old is None or new is None:
+                    raise Unsupported(f"cannot hand data over: {recipient} is not a user of this tenant")
+                return [transfers.insert(body={
+                    "oldOwnerUserId": old, "newOwnerUserId": new,
+                    "applicationDataTransfers": [
+                        {"applicationId": DRIVE_APP, "applicationTransferParams": [
+                            {"key": "PRIVACY_LEVEL", "value": ["PRIVATE", "SHARED"]}]},
+                        {"applicationId": CALENDAR_APP, "applicationTransferParams": [
+                            {"key": "RELEASE_RESOURCES", "value": ["TRUE"]}]},
+                    ]})]
+
+            steps.append(transfer)
         return steps
 
     def _service_steps(self, address: str, before: tuple[str, ...], after: tuple[str, ...] | None) -> list[Step]:

@@ -87,7 +87,7 @@ class GoogleProvider:
             return self.fetcher.fetch(domains, self.lookup)
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
-        if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" for c in wave):
+        if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects for c in wave):
             with google_errors("reading role and user ids"):
                 self.fetcher.load_lookup(self.lookup)
         failures: dict[int, str] = {}
@@ -111,7 +111,11 @@ class GoogleProvider:
             for i, change_steps in steps.items():
                 if i in failures or round_ >= len(change_steps):
                     continue
-                built = change_steps[round_]()
+                try:
+                    built = change_steps[round_]()
+                except Unsupported as exc:
+                    failures[i] = str(exc)
+                    continue
                 calls += built
                 owners += [i] * len(built)
             if not calls:
@@ -179,3 +183,5 @@ class GoogleProvider:
         """Close the HTTP connections of both API clients (they would linger until exit)."""
         self.clients.directory.close()
         self.clients.licensing.close()
+        if self.clients.datatransfer is not None:
+            self.clients.datatransfer.close()

@@ -82,8 +82,14 @@ class Mutations:
             steps.append(lambda: [self._manager_call(user.email, user.manager)])
         if "services" in change.changed and user.services is not None:
             steps.append(lambda: self._service_calls(user.email, user.services))
-        if change.action == "suspend" and change.security:
+        if "sign_out" in change.effects:
             steps.append(lambda: [Call("POST", f"/users/{self.oid(user.email)}/revokeSignInSessions", {})])
+        if "reset_password" in change.effects:
+            reset = {"passwordProfile": {"password": generate_password(), "forceChangePasswordNextSignIn": True}}
+            steps.append(lambda: [Call("PATCH", f"/users/{self.oid(user.email)}", reset)])
+        # require_password_change: Graph takes the flag only with a new password, and the reset
+        # done when the account was frozen or offboarded already forces a change at next sign-in.
+        # transfer_data: Graph has no hand-over of OneDrive or mailbox; review_changes says so.
         return steps
 
     def _manager_call(self, address: str, manager: str | None) -> Call:

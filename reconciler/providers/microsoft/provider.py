@@ -122,7 +122,13 @@ class MicrosoftProvider:
             if change.kind == "license" and change.action == "delete" and change.before is not None:
                 sku = str(change.before["sku"])
                 needed[sku] = needed.get(sku, 0) - 1
-        warnings = []
+        warnings = [
+            PlanWarning(code="no-data-transfer", subject=c.key,
+                        message=f"{c.key}: Microsoft Graph cannot hand OneDrive files or the mailbox over to "
+                                f"{c.transfer_to or 'a successor'}; give them access in the admin center "
+                                "(OneDrive: 'Access files'; mailbox: delegate or convert to shared) before "
+                                "the account is deleted")
+            for c in changes if "transfer_data" in c.effects]
         for sku, count in sorted(needed.items()):
             subscribed = self.lookup.skus.get(self.lookup.sku_ids.get(sku, ""), {})
             enabled = int((subscribed.get("prepaidUnits") or {}).get("enabled", 0))
