@@ -318,6 +318,77 @@ def dns(
         raise typer.Exit(code)
 
 
+@contextlib.contextmanager
+def _import_progress() -> Iterator[Callable[[int, int], None]]:
+    """A bar on a terminal; in CI logs, a line every 10% of an import of 500 files or more."""
+    if err.is_terminal:
+        with Progress(TextColumn("writing org/"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("import", total=None)
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+        return
+    shown = 0
+
+    def log(done: int, total: int) -> None:
+        nonlocal shown
+        if total >= 500 and done * 10 // total > shown:
+            shown = done * 10 // total
+            err.print(f"wrote {done}/{total} files")
+
+    yield log
+
+
+@app.command("import")
+def import_command(
+    provider: Annotated[str, typer.Option("--provider", help="local, local:PATH, google or microsoft.")],
+    into: Annotated[Path, typer.Option("--into", help="The folder to write org/ into: new or empty.")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write into a folder that is not empty (its users/ and groups/ are emptied first).")] = False,
+    domains: Annotated[list[str] | None, typer.Option(
+        "--domain", help="A domain to import (repeat it for more; its aliases come along); default: every "
+        "domain of the tenant but Microsoft's *.onmicrosoft.com.")] = None,
+    admin: Annotated[str | None, typer.Option(
+        "--admin", help="google: the admin the service account acts as.")] = None,
+    customer: Annotated[str, typer.Option("--customer", help="google: the customer id.")] = "my_customer",
+    tenant: Annotated[str | None, typer.Option(
+        "--tenant", help="microsoft: the tenant id or primary domain.")] = None,
+    client_id: Annotated[str | None, typer.Option(
+        "--client-id", help="microsoft: the app registration's client id.")] = None,
+    provider_config: Annotated[Path | None, typer.Option(
+        "--provider-config", help="A YAML file holding the provider block (an org.yaml will do), for the "
+        "settings these options do not cover (service_groups, rate_limit, usage_location).")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="The organisation's name in org.yaml; default: the primary domain.")] = None,
+) -> None:
+    """Write an org/ tree that describes an existing tenant, so that a plan right after shows no changes."""
+    from reconciler.importer import check_target, import_tenant
+    from reconciler.importer.tenant import bare_org, first_plan, provider_block, select_domains, tenant_domains
+
+    check_target(into, force)
+    config = provider_block(provider, into, admin=admin, customer=customer, tenant=tenant, client_id=client_id,
+                            config_file=provider_config)
+    handle, kind = open_provider(provider, bare_org(into, config), read_only=True)
+    try:
+        chosen = select_domains(tenant_domains(handle), domains)
+        err.print(f"Reading {escape(', '.join(chosen))} from {handle.name} ...")
+        state = handle.fetch(chosen)
+        with _import_progress() as progress:
+            report = import_tenant(state, provider_config=config, into=into, force=force, progress=progress,
+                                   name=name)
+        err.print(escape(report.summary()), end="")
+        if report.problems:
+            raise UserError(f"the org/ written to {into} does not validate (problems above); this is a bug in "
+                            "reconciler import: please report it")
+        after = first_plan(into, handle, kind, state)
+    finally:
+        handle.close()
+    if after.changes:
+        err.print(f"A plan now shows {len(after.changes)} changes (review them; `reconciler apply` makes them):")
+        sys.stderr.write(render_text(after, colour=err.is_terminal))
+    else:
+        err.print(f"[green]A plan now shows no changes.[/] Review {escape(str(into))}, then commit it.")
+
+
 @app.command(hidden=True)
 def schemas(
     write: Annotated[Path, typer.Option("--write", help="Folder to write *.schema.json into.")] = Path("schemas"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -345,3 +346,21 @@ def test_usage_errors_exit_1_not_2(repo: Path, args: list[str], pattern: str) ->
     assert result.returncode == 1
     assert result.stdout == ""
     assert re.search(pattern, result.stderr), result.stderr
+
+
+def test_import_writes_an_org_a_plan_finds_nothing_to_change_in(repo: Path) -> None:
+    apply_in_process(repo)
+    shutil.rmtree(repo / "org")  # adopting: the tenant exists, org/ does not
+    result = reconciler(repo, "import", "--provider", "local:.reconciler/directory.json", "--into", "org")
+    assert result.returncode == 0, result.stderr
+    assert "Wrote org: 50 users, 9 groups, 13 departments, 3 admin roles." in result.stderr
+    assert result.stderr.rstrip().endswith("A plan now shows no changes. Review org, then commit it.")
+    assert "  path: .reconciler/directory.json\n" in (repo / "org" / "org.yaml").read_text()
+    plan = reconciler(repo, "plan", "--detailed-exitcode")
+    assert plan.returncode == 0 and NO_CHANGES in plan.stdout
+    again = reconciler(repo, "import", "--provider", "local", "--into", "org")
+    assert again.returncode == 1 and "org is not empty" in again.stderr
+    forced = reconciler(repo, "import", "--provider", "local", "--into", "org", "--force")
+    assert forced.returncode == 0 and "A plan now shows no changes." in forced.stderr
+    missing = reconciler(repo, "import", "--provider", "google", "--into", "other")
+    assert missing.returncode == 1 and "--provider google needs --admin ADDRESS" in missing.stderr

@@ -50,6 +50,11 @@ class Provider(Protocol):
         """
         ...
 
+    # Optional, found with getattr: `adapt_desired(State) -> list[PlanWarning]` (values a provider can
+    # hold only partly), `review_changes(changes) -> list[PlanWarning]` (e.g. licence seats),
+    # `dns_records(domain)` (exact DNS records, for `reconciler dns`), `list_domains() -> list[Domain]`
+    # (every domain of the tenant, for `reconciler import`).
+
     def close(self) -> None:
         """Release locks and connections; called once after the last wave."""
         ...

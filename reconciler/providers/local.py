@@ -140,6 +140,10 @@ class LocalProvider:
                 state.deleted[user.email] = user
         return state
 
+    def list_domains(self) -> list[Domain]:
+        """Every domain of the directory (for `reconciler import`)."""
+        return [Domain(name=name, **record) for name, record in self.data["domains"].items()]
+
     def _objects(self) -> Iterator[Resource]:
         """Users, groups and what hangs off them, with internal ids turned into addresses."""
         for record in self.data["users"].values():

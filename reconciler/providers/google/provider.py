@@ -14,10 +14,15 @@ from reconciler.plan.model import Change, PlanWarning
 from reconciler.providers.base import ChangeResult
 from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy, result_of_error
 from reconciler.providers.google.client import Clients, build_clients
-from reconciler.providers.google.fetch import GoogleFetcher, Lookup
+from reconciler.providers.google.fetch import GoogleFetcher, Lookup, list_all
 from reconciler.providers.google.mutate import Mutations, Step, Unsupported
-from reconciler.providers.google.translate import group_from_google, orgunit_from_google, user_from_google
-from reconciler.state import KIND_ORDER, Kind, Membership, State, resource_from_dict
+from reconciler.providers.google.translate import (
+    domains_from_google,
+    group_from_google,
+    orgunit_from_google,
+    user_from_google,
+)
+from reconciler.state import KIND_ORDER, Domain, Kind, Membership, State, resource_from_dict
 
 
 @contextlib.contextmanager
@@ -81,6 +86,13 @@ class GoogleProvider:
         if "licensing.googleapis.com" in request.uri:
             return "https://licensing.googleapis.com/batch"
         return "https://admin.googleapis.com/batch/admin/directory_v1"
+
+    def list_domains(self) -> list[Domain]:
+        """Every domain of the tenant (for `reconciler import`)."""
+        d, customer = self.clients.directory, self.config.customer
+        with google_errors("reading the tenant's domains"):
+            return domains_from_google(list_all(d.domains(), "domains", customer=customer),
+                                       list_all(d.domainAliases(), "domainAliases", customer=customer))
 
     def fetch(self, domains: Sequence[str]) -> State:
         with google_errors("reading the Google Workspace tenant"):

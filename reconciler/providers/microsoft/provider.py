@@ -20,8 +20,14 @@ from reconciler.providers.microsoft.client import build_http
 from reconciler.providers.microsoft.fetch import Lookup, fetch_state
 from reconciler.providers.microsoft.graph import Answer, GraphHttp
 from reconciler.providers.microsoft.mutate import Mutations, Step, Unsupported
-from reconciler.providers.microsoft.translate import SECURITY, disabled_plans, group_kind, services_of
-from reconciler.state import KIND_ORDER, Kind, State
+from reconciler.providers.microsoft.translate import (
+    SECURITY,
+    disabled_plans,
+    domain_from_graph,
+    group_kind,
+    services_of,
+)
+from reconciler.state import KIND_ORDER, Domain, Kind, State
 
 T = TypeVar("T")
 ALREADY_THERE = "already exist"  # Graph's answer to adding a member twice
@@ -55,6 +61,13 @@ class MicrosoftProvider:
             return asyncio.run(go())
         except OSError as exc:
             raise ProviderError(f"cannot reach Microsoft Graph: {exc}") from None
+
+    def list_domains(self) -> list[Domain]:
+        """Every domain of the tenant (for `reconciler import`)."""
+        async def read(http: GraphHttp) -> list[Domain]:
+            return [domain_from_graph(d) for d in await http.get_all("/domains")]
+
+        return self._run(read)
 
     def fetch(self, domains: Sequence[str]) -> State:
         return self._run(lambda http: fetch_state(http, domains, self.lookup))
