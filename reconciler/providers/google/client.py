@@ -13,13 +13,11 @@ Three ways in, checked in this order:
 
 from __future__ import annotations
 
-import ipaddress
-import os
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from reconciler.errors import ProviderError
+from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 
 ENDPOINT_ENV = "RECONCILER_GOOGLE_ENDPOINT"
 SCOPES_WRITE = (
@@ -47,22 +45,13 @@ SCOPES_READ = (
 class Clients:
     directory: Any
     licensing: Any
-    root: str
-    datatransfer: Any = None  # where batches go: https://admin.googleapis.com/ or the emulator
+    root: str  # where batches go: https://admin.googleapis.com/ or the emulator
+    datatransfer: Any = None
 
 
 def loopback_endpoint() -> str | None:
-    url = os.environ.get(ENDPOINT_ENV)
-    if not url:
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ProviderError(f"{ENDPOINT_ENV}={url} is not a loopback URL; it is only for the local emulator")
-    return url if url.endswith("/") else url + "/"
+    url = emulator_endpoint(ENDPOINT_ENV)
+    return None if url is None else url.rstrip("/") + "/"
 
 
 def _credentials(admin: str, service_account: str | None, read_only: bool) -> Any:

@@ -10,30 +10,20 @@ for local use; keyless federated credentials from GitHub Actions OIDC
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Generator
 from typing import Any
-from urllib.parse import urlsplit
 
 from reconciler.errors import ProviderError
+from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 
 ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 
 def loopback_endpoint() -> str | None:
-    url = os.environ.get(ENDPOINT_ENV)
-    if not url:
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ProviderError(f"{ENDPOINT_ENV}={url} is not a loopback URL; it is only for the local emulator")
-    return url.rstrip("/")
+    url = emulator_endpoint(ENDPOINT_ENV)
+    return None if url is None else url.rstrip("/")
 
 
 def _github_oidc_token() -> str:
