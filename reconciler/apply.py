@@ -17,6 +17,8 @@ from reconciler.providers.base import ChangeResult, Provider
 from reconciler.state import Kind
 
 Progress = Callable[[ChangeResult], None]
+# Told of each user the provider created, with its initial password, before the password is dropped.
+OnCreated = Callable[[Change, str], None]
 
 
 @dataclass
@@ -61,7 +63,7 @@ def waves(changes: Sequence[Change]) -> list[list[Change]]:
 
 
 def apply_changes(changes: Sequence[Change], provider: Provider,
-                  progress: Progress | None = None) -> ApplyReport:
+                  progress: Progress | None = None, on_created: OnCreated | None = None) -> ApplyReport:
     report = ApplyReport()
     broken: dict[tuple[Kind, str], str] = {}  # what failed or was skipped, and why
     try:
@@ -82,6 +84,8 @@ def apply_changes(changes: Sequence[Change], provider: Provider,
             for result in provider.apply(runnable, passwords):
                 if not result.ok:
                     broken[(result.change.kind, result.change.key)] = result.outcome
+                elif on_created is not None and result.change.key in passwords:
+                    on_created(result.change, passwords[result.change.key])
                 report.results.append(result)
                 if progress:
                     progress(result)

@@ -24,6 +24,7 @@ from typer.exceptions import TyperException
 
 from reconciler.apply import ApplyReport, apply_changes
 from reconciler.errors import InputIssue, UnsafePlan, UserError, ValidationFailed
+from reconciler.mail.step import OnboardingMail
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
 from reconciler.plan.build import Planned, build_plan, validate_org
@@ -98,7 +99,12 @@ def main_options(
 
 
 def _load() -> tuple[Org, list[InputIssue]]:
-    return load_org(OPTIONS.org_dir)
+    org, issues = load_org(OPTIONS.org_dir)
+    if org.settings.onboarding is not None:  # a broken mail template fails validate and plan, not an apply
+        from reconciler.mail.onboarding import check_templates
+
+        issues = [*issues, *check_templates(org, org.settings.onboarding, org.settings.provider.kind)]
+    return org, issues
 
 
 @app.command()
@@ -237,6 +243,11 @@ def _report(report: ApplyReport) -> None:
                         "fix the cause and run apply again (it converges)")
 
 
+def _print_mail(report: str) -> None:
+    if report:
+        err.print(escape(report.rstrip()))
+
+
 @app.command()
 def apply(
     plan_file: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="A plan saved with `plan --out`.")] = None,
@@ -260,34 +271,40 @@ def apply(
 
     org, issues = _load()
     handle, kind = open_provider(provider, org)
-    try:
-        if plan_file is not None:
-            the_plan = load_plan(plan_file)
-            if the_plan.provider != handle.name:
-                raise UserError(f"{plan_file} was made for provider {the_plan.provider}, not {handle.name}")
-            validate_org(org, issues, provider_kind=kind, today=_today(today))
-            changes = pending_changes(the_plan, handle.fetch(org.domain_names()), org.digest)
-        else:
-            the_plan = build_plan(org, issues, handle, kind, _today(today)).plan
-            changes = the_plan.changes
-        if the_plan.violations:
-            write_summary(ApplyReport(), the_plan.violations)
-            sys.stdout.write(render_text(the_plan))
-            limits = "\n  ".join(the_plan.violations)
-            raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
-        if not changes:
-            write_summary(ApplyReport())
-            err.print("No changes to apply. The provider matches org/.")
-            return
-        if not yes:
-            _confirm(the_plan, len(changes))
+    with OnboardingMail(org, org.settings.onboarding, kind) as mail:
+        try:
+            if plan_file is not None:
+                the_plan = load_plan(plan_file)
+                if the_plan.provider != handle.name:
+                    raise UserError(f"{plan_file} was made for provider {the_plan.provider}, not {handle.name}")
+                validate_org(org, issues, provider_kind=kind, today=_today(today))
+                changes = pending_changes(the_plan, handle.fetch(org.domain_names()), org.digest)
+            else:
+                the_plan = build_plan(org, issues, handle, kind, _today(today)).plan
+                changes = the_plan.changes
+            if the_plan.violations:
+                write_summary(ApplyReport(), the_plan.violations)
+                sys.stdout.write(render_text(the_plan))
+                limits = "\n  ".join(the_plan.violations)
+                raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
+            if not changes:
+                write_summary(ApplyReport())
+                err.print("No changes to apply. The provider matches org/.")
+                _print_mail(mail.deliver())  # what an earlier apply could not send
+                mail.raise_if_unsent()
+                return
+            mail.check(changes)  # new people's passwords must be mailable before they are created
+            if not yes:
+                _confirm(the_plan, len(changes))
 
-        with _progress(len(changes)) as progress:
-            report = apply_changes(changes, handle, progress)
-    finally:
-        handle.close()
-    write_summary(report)
-    _report(report)
+            with _progress(len(changes)) as progress:
+                report = apply_changes(changes, handle, progress, on_created=mail.on_created)
+        finally:
+            handle.close()
+        write_summary(report)
+        _print_mail(mail.deliver())
+        _report(report)
+        mail.raise_if_unsent()
 
 
 @app.command()

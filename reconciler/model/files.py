@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from reconciler.dns.model import RequiredRecord
+from reconciler.mail.settings import MailSettings
 
 KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 DOMAIN_PATTERN = r"(?i)^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -149,6 +150,8 @@ class OrgFile(Strict):
     delete_unlisted: DeleteUnlisted = Field(default_factory=DeleteUnlisted)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     security: Security = Field(default_factory=Security)
+    onboarding: MailSettings | None = Field(
+        None, description="Welcome (and initial-password) mail to people an apply creates; absent: no mail.")
 
 
 # --- domains.yaml ---------------------------------------------------------------

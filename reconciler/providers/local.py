@@ -270,6 +270,7 @@ class LocalProvider:
         self.data["users"][uid] = {
             "user": user.model_dump(mode="json", exclude_none=True),
             "password": hash_password(password),
+            "must_change_password": True,  # the initial password is changed at first sign-in
             "created": self.now().isoformat(),
         }
 

@@ -1,0 +1,169 @@
+"""The delivery ledger: which onboarding messages were sent, and which wait for a retry.
+
+One JSON object a line: a header, then the whole current record of an account
+each time it changes; the last line of an entry wins. Appending one line (and
+fsync) per step keeps a first apply of thousands of people linear, and a crash
+can only cut the last line short, which is ignored. When superseded lines pile
+up, the file is rewritten atomically (temp file, fsync, rename). An exclusive
+lock keeps two applies from sending the same message.
+
+Nothing secret is ever written here: the user's id and address, names, and per
+message its state, tries, Message-ID and a one-line reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from reconciler.errors import UserError
+
+FORMAT = "reconciler-mail-ledger"
+VERSION = 1
+MessageKind = Literal["welcome", "password"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = ("welcome", "password")
+# pending: to be sent (again) on the next delivery; needs_reset: a password message that can no
+# longer be sent because the password is gone; cancelled: the person left org/ or is not active.
+MessageState = Literal["pending", "sent", "needs_reset", "cancelled"]
+
+
+class MessageRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: MessageState
+    message_id: str
+    attempts: int = 0
+    updated: dt.datetime
+    error: str | None = None
+
+
+class Entry(BaseModel):
+    """One created account and its messages; `entry` is a hash of the id, address and creation time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry: str
+    user_id: str
+    address: str
+    display_name: str
+    given_name: str
+    family_name: str
+    manager: str | None = None
+    provider: str
+    created_at: dt.datetime
+    messages: dict[MessageKind, MessageRecord]
+
+
+def entry_key(user_id: str, address: str, created_at: dt.datetime) -> str:
+    return hashlib.sha256(f"{user_id}\0{address}\0{created_at.isoformat()}".encode()).hexdigest()[:24]
+
+
+class Ledger:
+    def __init__(self, path: Path, shown: str) -> None:
+        self.path = path
+        self.shown = shown
+        self.entries: dict[str, Entry] = {}
+        self._lock: TextIO | None = None
+        self._lines = 0
+
+    def open(self) -> None:
+        """Take the lock and read the file; compact it when it is mostly superseded lines."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115 - held until close()
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise UserError(f"{self.shown} is in use by another reconciler apply; "
+                            "wait for it to finish, it sends the same messages") from None
+        self._lock = lock
+        try:
+            torn = self._read()
+            if torn or self._lines > 2 * len(self.entries) + 64 or not self.path.exists():
+                self._rewrite()
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self) -> bool:
+        """Load every entry; True when the last line was cut short (by a crash)."""
+        if not self.path.exists():
+            return False
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        if not text:
+            return True
+        lines = text.split("\n")
+        torn = lines[-1] != ""
+        lines = lines[:-1]  # after the last newline: empty, or a line a crash cut short
+        if not lines or self._header(lines[0]) is None:
+            raise UserError(f"{self.shown}:1: not a reconciler mail ledger ({FORMAT} version {VERSION}); "
+                            "move it aside if it is something else")
+        for number, line in enumerate(lines[1:], start=2):
+            try:
+                entry = Entry.model_validate_json(line)
+            except ValidationError as problem:
+                first = problem.errors()[0]
+                raise UserError(f"{self.shown}:{number}: damaged line ({first['msg']}); fix or remove that line, "
+                                "then apply again") from None
+            self.entries[entry.entry] = entry
+        self._lines = len(lines)
+        return torn
+
+    @staticmethod
+    def _header(line: str) -> dict[str, object] | None:
+        try:
+            header = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
+            return None
+        return header
+
+    def put(self, entry: Entry) -> None:
+        """Record an entry's new state on disk before anything relies on it."""
+        assert self._lock is not None, "open() the ledger first"
+        self.entries[entry.entry] = entry
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(_line(entry))
+            out.flush()
+            os.fsync(out.fileno())
+        self._lines += 1
+
+    def _rewrite(self) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps({"format": FORMAT, "version": VERSION}) + "\n")
+                for entry in self.entries.values():
+                    out.write(_line(entry))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._lines = len(self.entries) + 1
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def _line(entry: Entry) -> str:
+    return json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n"

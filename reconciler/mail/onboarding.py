@@ -1,0 +1,279 @@
+"""Onboarding mail for the accounts an apply creates: recorded first, then sent, never twice.
+
+The apply hands each created user and its initial password to `created()`
+while it still has the password in memory. The account goes into the ledger
+at once (its messages `pending`); the password stays in memory only.
+`deliver()` then sends every pending message, including those left over from
+earlier applies, and writes each outcome to the ledger as it happens.
+
+A welcome mail that cannot be sent stays pending and is tried again on the
+next apply. A password message cannot wait for the next apply: the password
+exists nowhere else, and keeping it would put it on disk. So it is tried a few
+times now; if it still fails, the ledger marks it `needs_reset` and the report
+says which account needs a new password from an admin. The welcome mail does
+not depend on it and is sent (or retried) either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Literal
+
+from reconciler.errors import InputIssue, display_path
+from reconciler.mail.compose import Recipient, build_message, links_for, message_id, values_for
+from reconciler.mail.ledger import MESSAGE_KINDS, Entry, Ledger, MessageKind, MessageRecord, MessageState, entry_key
+from reconciler.mail.settings import MailSettings
+from reconciler.mail.smtp import SendFailure, SmtpSender
+from reconciler.mail.templates import MailTemplate, TemplateError, TemplateKind, load_templates
+from reconciler.model.files import UserEntry
+from reconciler.model.org import Org, Sourced
+from reconciler.plan.model import Change
+from reconciler.romanize import display_name
+
+# What happened to a message in one delivery: its new ledger state, or `waiting` (still pending,
+# but for org/ to name a recipient, not for the server: no error, nothing an apply could fix).
+Outcome = Literal["sent", "pending", "waiting", "needs_reset", "cancelled"]
+OUTCOMES: tuple[Outcome, ...] = ("sent", "pending", "waiting", "needs_reset", "cancelled")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one message in this delivery (no recipient address, no secret)."""
+
+    user_id: str
+    address: str  # the new account's address
+    message: MessageKind
+    outcome: Outcome
+    detail: str | None = None
+
+    def __str__(self) -> str:
+        what = f"{self.message} mail for {self.address} ({self.user_id})"
+        if self.outcome == "sent":
+            return f"sent {what}" + (f" to the {self.detail}" if self.detail else "")
+        if self.outcome == "pending":
+            return f"not sent: {what}: {self.detail}; it is sent on the next apply"
+        if self.outcome == "waiting":
+            return f"waiting: {what}: {self.detail}; it is sent on the first apply after the file names one"
+        if self.outcome == "needs_reset":
+            return (f"not sent: the initial password of {self.address} ({self.user_id}): {self.detail}. "
+                    "It is kept nowhere: reset the password at the provider and hand it over in person")
+        return f"cancelled {what}: {self.detail}"
+
+
+@dataclass
+class DeliveryReport:
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    def counts(self) -> dict[Outcome, int]:
+        out = dict.fromkeys(OUTCOMES, 0)
+        for d in self.deliveries:
+            out[d.outcome] += 1
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """Nothing failed to send and no password needs a reset (waiting for a recipient is not a failure)."""
+        counts = self.counts()
+        return not counts["pending"] and not counts["needs_reset"]
+
+    def render(self) -> str:
+        if not self.deliveries:
+            return ""
+        c = self.counts()
+        lines = [str(d) for d in self.deliveries]
+        lines.append(f"Onboarding mail: {c['sent']} sent, {c['pending']} to retry on the next apply, "
+                     f"{c['waiting']} waiting for a recipient, {c['needs_reset']} to reset the password, "
+                     f"{c['cancelled']} cancelled.")
+        return "\n".join(lines) + "\n"
+
+
+def template_needs(settings: MailSettings) -> list[TemplateKind]:
+    kinds: list[TemplateKind] = ["welcome"]
+    if settings.send_password == "separate":
+        kinds.append("password")
+    if settings.send_to == "manager":
+        kinds.append("handover")
+    return kinds
+
+
+def locales_in_use(org: Org) -> set[str]:
+    return {org.settings.defaults.locale} | {u.value.locale for u in org.users if u.value.locale}
+
+
+def check_templates(org: Org, settings: MailSettings, provider_kind: str) -> list[InputIssue]:
+    """Every problem with the templates this org needs (for `validate` and `plan`)."""
+    _, issues = load_templates(org.org_dir, org.root, provider_kind, locales_in_use(org), template_needs(settings),
+                               links_for(provider_kind, settings.links))
+    return issues
+
+
+class Onboarding:
+    """Records created accounts and sends their mail. Use as a context manager (it holds a lock)."""
+
+    def __init__(self, org: Org, settings: MailSettings, provider_kind: str, *,
+                 environ: Mapping[str, str] | None = None, now: Callable[[], dt.datetime] | None = None,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self.org = org
+        self.settings = settings
+        self.provider_kind = provider_kind
+        self._users = org.users_by_id()
+        self._now = now or (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
+        self._templates, self.template_issues = load_templates(
+            org.org_dir, org.root, provider_kind, locales_in_use(org), template_needs(settings),
+            links_for(provider_kind, settings.links))
+        extra = {"sleep": sleep} if sleep else {}
+        self._sender = SmtpSender(settings.smtp, org.root, os.environ if environ is None else environ, **extra)
+        path = org.root / settings.ledger
+        self.ledger = Ledger(path, display_path(path, org.root))
+        self.ledger.open()
+        self._passwords: dict[str, str] = {}  # entry -> initial password; memory only
+
+    def __enter__(self) -> Onboarding:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._passwords.clear()
+        self._sender.close()
+        self.ledger.close()
+
+    def preflight(self, *, connect: bool = True) -> list[str]:
+        """Why mail could not be sent, checked before the apply creates anyone ([] when it can)."""
+        problems = [str(issue) for issue in self.template_issues]
+        if missing := self._sender.missing_password():
+            problems.append(missing)
+        if not problems and connect and (reason := self._sender.probe()):
+            problems.append(reason)
+        return problems
+
+    def created(self, change: Change, password: str | None) -> None:
+        """Record a created account (the `on_created` callback of the apply); other changes are ignored."""
+        if change.kind != "user" or change.action != "create" or change.after is None:
+            return
+        after = change.after
+        now = self._now()
+        key = entry_key(str(after.get("id") or ""), change.key, now)
+        given, family = str(after.get("given_name") or ""), str(after.get("family_name") or "")
+        entry = Entry(
+            entry=key, user_id=str(after.get("id") or ""), address=change.key,
+            display_name=str(after.get("display_name") or display_name(given, family)),
+            given_name=given, family_name=family, manager=after.get("manager"),
+            provider=self.provider_kind, created_at=now, messages={},
+        )
+        for kind in self._kinds():
+            state: MessageState = "pending"
+            error = None
+            if kind == "password" and not password:
+                state, error = "needs_reset", "the apply handed over no initial password"
+            entry.messages[kind] = MessageRecord(state=state, updated=now, error=error,
+                                                 message_id=message_id(entry, kind, self.settings.sender_address))
+        self.ledger.put(entry)
+        if password and "password" in entry.messages:
+            self._passwords[key] = password
+
+    def _kinds(self) -> Iterable[MessageKind]:
+        return [k for k in MESSAGE_KINDS if k == "welcome" or self.settings.send_password == "separate"]
+
+    def deliver(self) -> DeliveryReport:
+        """Send every pending message, this apply's and earlier ones'; the ledger is updated as it goes."""
+        report = DeliveryReport()
+        try:
+            for entry in list(self.ledger.entries.values()):
+                for kind in MESSAGE_KINDS:
+                    record = entry.messages.get(kind)
+                    if record is not None and record.state == "pending":
+                        report.deliveries.append(self._deliver(entry, kind))
+        finally:
+            self._passwords.clear()
+            self._sender.close()
+        return report
+
+    def _deliver(self, entry: Entry, kind: MessageKind) -> Delivery:
+        password = self._passwords.pop(entry.entry, None) if kind == "password" else None
+        days = self.settings.give_up_after_days
+        if kind == "welcome" and self._now() - entry.created_at > dt.timedelta(days=days):
+            last = entry.messages[kind].error
+            return self._record(entry, kind, "cancelled", f"not sent within {days} days of the account's "
+                                f"creation, so no longer tried (last problem: {last})")
+        try:
+            recipient, template, handover = self._prepare(entry, kind, password)
+            values = values_for(entry, self.settings, self.org.settings.name, recipient)
+            if password is not None:
+                values["password"] = password
+            message = build_message(
+                template, values, settings=self.settings, recipient=recipient, now=self._now(),
+                message_id=entry.messages[kind].message_id, handover=handover, keep_subject=kind == "password")
+            attempts = self._sender.send(message, self.settings.sender_address, recipient.address, password)
+        except _Cancel as cancel:
+            return self._record(entry, kind, "cancelled", str(cancel))
+        except SendFailure as failure:
+            return self._record(entry, kind, "needs_reset" if kind == "password" else "pending", failure.reason,
+                                failure.attempts)
+        except _NoRecipient as missing:
+            return self._record(entry, kind, "needs_reset" if kind == "password" else "pending", str(missing),
+                                waiting=True)
+        except (_NotNow, TemplateError) as failure:
+            return self._record(entry, kind, "needs_reset" if kind == "password" else "pending", str(failure))
+        except Exception as bug:
+            if password and password in repr(bug.args):  # a bug must not carry the password to the terminal
+                raise RuntimeError(f"{type(bug).__name__} while sending the {kind} mail for {entry.address} "
+                                   "(its text held the password and is hidden)") from None
+            raise
+        return self._record(entry, kind, "sent", None, attempts, detail=f"{recipient.role} address")
+
+    def _prepare(self, entry: Entry, kind: MessageKind,
+                 password: str | None) -> tuple[Recipient, MailTemplate, MailTemplate | None]:
+        user = self._users.get(entry.user_id)
+        if user is None:
+            raise _Cancel("the person is no longer in org/users/")
+        if user.value.status != "active":
+            raise _Cancel(f"the account is {user.value.status} now")
+        if kind == "password" and password is None:
+            raise _NotNow("the apply that created the account ended before this message was sent, "
+                          "and the password was not kept")
+        locale = user.value.locale or self.org.settings.defaults.locale
+        template = self._templates.get((kind, locale))
+        handover = self._templates.get(("handover", locale)) if self.settings.send_to == "manager" else None
+        if template is None or (self.settings.send_to == "manager" and handover is None):
+            raise _NotNow(f"the {locale} templates have problems (run reconciler validate)")
+        return self._recipient(entry, user), template, handover
+
+    def _recipient(self, entry: Entry, user: Sourced[UserEntry]) -> Recipient:
+        file = user.where.document.display_path
+        if self.settings.send_to == "personal":
+            if not user.value.personal_email:
+                raise _NoRecipient(f"no personal_email in {file}")
+            return Recipient(entry.display_name, user.value.personal_email, "personal")
+        manager = self._users.get(user.value.manager or "")
+        if manager is None or not entry.manager:
+            raise _NoRecipient(f"no manager in {file}")
+        m = manager.value
+        return Recipient(m.display_name or display_name(m.given_name, m.family_name), entry.manager, "manager")
+
+    def _record(self, entry: Entry, kind: MessageKind, state: MessageState, error: str | None,
+                attempts: int = 0, detail: str | None = None, waiting: bool = False) -> Delivery:
+        record = entry.messages[kind]
+        entry.messages[kind] = record.model_copy(update={
+            "state": state, "error": error, "attempts": record.attempts + attempts, "updated": self._now()})
+        self.ledger.put(entry)
+        outcome: Outcome = "waiting" if waiting and state == "pending" else state
+        return Delivery(entry.user_id, entry.address, kind, outcome, detail if state == "sent" else error)
+
+
+class _NotNow(Exception):
+    """The message cannot be sent in this delivery (a welcome mail waits; a password is lost)."""
+
+
+class _NoRecipient(_NotNow):
+    """org/ names nobody to send it to (yet)."""
+
+
+class _Cancel(Exception):
+    """The message should no longer be sent at all."""

@@ -1,0 +1,88 @@
+"""The `onboarding:` section of org.yaml: SMTP server, sender, recipient and password policy.
+
+This module imports nothing from `reconciler.model`, so `model/files.py` can
+import it for `OrgFile` without an import cycle.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+ADDRESS = re.compile(r"(?i)^[a-z0-9]([a-z0-9._+-]*[a-z0-9])?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$")
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SmtpSettings(_Strict):
+    host: Annotated[str, StringConstraints(min_length=1, max_length=253, strip_whitespace=True)] = Field(
+        description="The SMTP server (submission or relay), like smtp.gmail.com or smtp.office365.com.")
+    port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for implicit TLS, 25 for a relay.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS before signing in or sending.")
+    implicit_tls: bool = Field(False, description="Speak TLS from the first byte (port 465) instead of STARTTLS.")
+    user: str | None = Field(None, description="The account to sign in as; absent: send without signing in.")
+    password_env: Annotated[str, StringConstraints(pattern=ENV_NAME)] = Field(
+        "RECONCILER_SMTP_PASSWORD", description="The environment variable that holds the SMTP password.")
+    ca_file: str | None = Field(
+        None, description="PEM file of the certificate authority to trust (an internal relay); "
+        "relative to the folder holding org/. Default: the system's trusted authorities.")
+    timeout_seconds: float = Field(30, gt=0, description="Seconds to wait for the server at each step.")
+    attempts: int = Field(3, ge=1, le=10, description="Tries per message within one apply on temporary errors.")
+    retry_seconds: float = Field(5, ge=0, description="Wait before the second try; it doubles each try.")
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpSettings:
+        if self.starttls and self.implicit_tls:
+            raise ValueError("starttls and implicit_tls exclude each other: use starttls: false with implicit_tls")
+        return self
+
+
+class Links(_Strict):
+    """Pages the templates link to; each defaults to the provider's own."""
+
+    sign_in: HttpsUrl | None = None
+    mail: HttpsUrl | None = None
+    calendar: HttpsUrl | None = None
+    contacts: HttpsUrl | None = None
+
+
+class MailSettings(_Strict):
+    """Welcome and initial-password mail to people whose account an apply has created."""
+
+    smtp: SmtpSettings
+    sender: str = Field(description='The From of every message: "IT 部门 <it@acme.com>" or it@acme.com.')
+    send_to: Literal["personal", "manager"] = Field(
+        "personal", description="personal: the person's personal_email; manager: their manager's address.")
+    send_password: Literal["separate", "never"] = Field(
+        "separate", description="separate: the initial password in a second message; never: not mailed at all.")
+    ledger: str = Field(
+        ".reconciler/mail-ledger.jsonl", description="What was sent and what waits for a retry; "
+        "relative to the folder holding org/. Must survive between applies (CI: cache it).")
+    links: Links = Field(default_factory=Links)
+    give_up_after_days: int = Field(
+        30, ge=1, le=365, description="A welcome mail still not sent this long after the account was created "
+        "is cancelled (and reported) instead of tried again.")
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        value = value.strip()
+        found = email.utils.getaddresses([value])
+        if len(found) != 1 or not ADDRESS.match(found[0][1]) or "\r" in value or "\n" in value:
+            raise ValueError(f"{value!r} is not one sender like 'IT 部门 <it@acme.com>' or it@acme.com")
+        return value
+
+    @property
+    def sender_address(self) -> str:
+        return email.utils.parseaddr(self.sender)[1]
+
+    @property
+    def sender_name(self) -> str:
+        return email.utils.parseaddr(self.sender)[0]

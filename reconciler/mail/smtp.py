@@ -1,0 +1,198 @@
+"""Sending through SMTP: one connection per delivery, TLS checked, temporary errors retried.
+
+Every failure becomes a `SendFailure` with one line an admin can act on. A
+server that cannot be reached (or refuses our sign-in) is tried `attempts`
+times once, then every later message of this delivery fails at once with the
+same reason instead of waiting again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from pathlib import Path
+
+from reconciler.mail.settings import SmtpSettings
+
+
+class SendFailure(Exception):
+    def __init__(self, reason: str, *, temporary: bool, broken: bool = False, down: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.temporary = temporary  # worth another try
+        self.broken = broken  # the connection is unusable: reconnect before the next try
+        self.down = down  # the server cannot be used at all in this delivery
+        self.attempts = 0  # tries of the message that failed
+
+
+class SmtpSender:
+    def __init__(self, settings: SmtpSettings, root: Path, environ: Mapping[str, str],
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.root = root
+        self._password = environ.get(settings.password_env) if settings.user else None
+        self._sleep = sleep
+        self._smtp: smtplib.SMTP | None = None
+        self._down: SendFailure | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def missing_password(self) -> str | None:
+        if self.settings.user and not self._password:
+            return (f"the SMTP password of {self.settings.user} is not set: put it in the environment "
+                    f"variable {self.settings.password_env} (onboarding.smtp.password_env in org.yaml)")
+        return None
+
+    def probe(self) -> str | None:
+        """Connect, sign in and leave: None when the server would take our mail."""
+        try:
+            self._connect()
+        except SendFailure as failure:
+            return failure.reason
+        finally:
+            self.close()
+        return None
+
+    def send(self, message: EmailMessage, sender: str, recipient: str, secret: str | None = None) -> int:
+        """Send one message (tries on temporary errors); the number of tries, or a SendFailure."""
+        delay = self.settings.retry_seconds
+        for attempt in range(1, self.settings.attempts + 1):
+            if self._down is not None:
+                raise self._down
+            try:
+                smtp = self._smtp or self._connect()
+            except SendFailure as failure:  # after _connect's own tries: give up on the server for now
+                self._down = failure
+                raise
+            try:
+                smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+                return attempt
+            except Exception as problem:  # every failure is reported; none may escape with the message
+                failed = classify(problem, secret)
+                failed.attempts = attempt
+                if failed.broken:
+                    self.close()
+                if not failed.temporary or attempt == self.settings.attempts:
+                    raise failed from None
+            self._sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def _connect(self) -> smtplib.SMTP:
+        """A signed-in connection, tried `attempts` times; SendFailure(down=True) when there is none."""
+        if missing := self.missing_password():
+            raise SendFailure(missing, temporary=False, down=True)
+        delay = self.settings.retry_seconds
+        for attempt in range(1, self.settings.attempts + 1):
+            try:
+                self._smtp = self._open()
+                return self._smtp
+            except Exception as problem:
+                self.close()
+                failure = classify(problem, self._password)
+                if not failure.temporary or attempt == self.settings.attempts:
+                    raise SendFailure(f"cannot use the SMTP server {self.where}: {failure.reason}",
+                                      temporary=failure.temporary, down=True) from None
+            self._sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context(cafile=str(self.root / s.ca_file) if s.ca_file else None)
+        smtp: smtplib.SMTP
+        if s.implicit_tls:
+            smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=context)
+        else:
+            smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        self._smtp = smtp
+        smtp.ehlo()
+        if s.starttls:
+            if not smtp.has_extn("starttls"):
+                raise SendFailure("the server does not offer STARTTLS; set implicit_tls: true (port 465), "
+                                  "or starttls: false only for a relay on this machine", temporary=False)
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if s.user:
+            if not (s.starttls or s.implicit_tls) and not _is_loopback(s.host):
+                raise SendFailure(f"refusing to send the SMTP password unencrypted to {s.host}: "
+                                  "set starttls: true or implicit_tls: true", temporary=False)
+            smtp.login(s.user, self._password or "")
+        return smtp
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _text(raw: bytes | str) -> str:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    return " ".join(text.split())
+
+
+def _coded(code: int, raw: bytes | str, what: str) -> SendFailure:
+    reason = f"{what}: {code} {_text(raw)}".strip()
+    return SendFailure(reason, temporary=400 <= code < 500, broken=code == 421)
+
+
+def classify(problem: BaseException, secret: str | None = None) -> SendFailure:
+    """One line for any failure, scrubbed of the secret in case a server echoed it."""
+    failure = _classify(problem)
+    if secret and secret in failure.reason:
+        failure.reason = failure.reason.replace(secret, "[hidden]")
+        failure.args = (failure.reason,)
+    return failure
+
+
+def _classify(problem: BaseException) -> SendFailure:  # noqa: C901 - one flat table of cases
+    if isinstance(problem, SendFailure):
+        return problem
+    if isinstance(problem, smtplib.SMTPAuthenticationError):
+        return SendFailure(f"sign-in refused: {problem.smtp_code} {_text(problem.smtp_error)}", temporary=False)
+    if isinstance(problem, smtplib.SMTPRecipientsRefused):
+        code, raw = next(iter(problem.recipients.values()))
+        return _coded(code, raw, "recipient refused")
+    if isinstance(problem, smtplib.SMTPSenderRefused):
+        return _coded(problem.smtp_code, problem.smtp_error, f"sender {problem.sender} refused")
+    if isinstance(problem, smtplib.SMTPResponseException):
+        return _coded(problem.smtp_code, problem.smtp_error, "refused")
+    if isinstance(problem, smtplib.SMTPServerDisconnected):
+        return SendFailure(f"the server closed the connection ({_text(str(problem)) or 'no reason'})",
+                           temporary=True, broken=True)
+    if isinstance(problem, ssl.SSLCertVerificationError):
+        return SendFailure(f"its TLS certificate is not trusted ({problem.verify_message}); "
+                           "set onboarding.smtp.ca_file for an internal authority", temporary=False, broken=True)
+    if isinstance(problem, ssl.SSLError):
+        return SendFailure(f"TLS failed ({problem.reason or problem})", temporary=False, broken=True)
+    if isinstance(problem, ConnectionRefusedError):
+        return SendFailure("connection refused", temporary=True, broken=True)
+    if isinstance(problem, socket.gaierror):
+        return SendFailure(f"cannot resolve the host name ({problem.strerror})", temporary=True, broken=True)
+    if isinstance(problem, TimeoutError):
+        return SendFailure("no answer in time", temporary=True, broken=True)
+    if isinstance(problem, OSError):
+        return SendFailure(f"network error ({problem.strerror or problem})", temporary=True, broken=True)
+    if isinstance(problem, smtplib.SMTPException):
+        return SendFailure(_text(str(problem)) or type(problem).__name__, temporary=False, broken=True)
+    return SendFailure(f"{type(problem).__name__}: {_text(str(problem))}", temporary=False, broken=True)

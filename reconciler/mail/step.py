@@ -1,0 +1,67 @@
+"""The onboarding-mail step of `reconciler apply`, in the few calls the CLI makes.
+
+A no-op when org.yaml has no `onboarding:` section, so the CLI calls it the
+same way either way. It never prints: `deliver()` returns the text to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+
+from reconciler.errors import UserError
+from reconciler.mail.onboarding import DeliveryReport, Onboarding
+from reconciler.mail.settings import MailSettings
+from reconciler.model.org import Org
+from reconciler.plan.model import Change
+
+
+class OnboardingMail:
+    def __init__(self, org: Org, settings: MailSettings | None, provider_kind: str, *,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.mailer = None if settings is None else Onboarding(org, settings, provider_kind, environ=environ)
+        self.report: DeliveryReport | None = None
+
+    def __enter__(self) -> OnboardingMail:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.mailer is not None:
+            self.mailer.close()
+
+    @property
+    def on_created(self) -> Callable[[Change, str], None] | None:
+        """For `apply_changes(..., on_created=...)`."""
+        return None if self.mailer is None else self.mailer.created
+
+    def check(self, changes: Sequence[Change]) -> None:
+        """Refuse an apply that creates people whose initial password could not be mailed: it would be lost."""
+        if self.mailer is None or not any(c.kind == "user" and c.action == "create" for c in changes):
+            return
+        if problems := self.mailer.preflight():
+            raise UserError("not applying: the onboarding mail for the new people could not be sent, and their "
+                            "initial passwords would be lost:\n  " + "\n  ".join(problems))
+
+    def deliver(self) -> str:
+        """Send this apply's mail and what earlier applies could not send; the report to print ('' if none)."""
+        if self.mailer is None:
+            return ""
+        try:
+            self.report = self.mailer.deliver()
+        finally:
+            self.close()
+        return self.report.render()
+
+    def raise_if_unsent(self) -> None:
+        if self.report is not None and not self.report.ok:
+            counts = self.report.counts()
+            raise UserError(f"onboarding mail: {_count(counts['pending'], 'message')} to retry on the next apply, "
+                            f"{_count(counts['needs_reset'], 'initial password')} to reset (see above)")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
