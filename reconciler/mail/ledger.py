@@ -13,18 +13,17 @@ message its state, tries, Message-ID and a one-line reason.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from reconciler.atomicfile import atomic_write
 from reconciler.errors import UserError
 
 FORMAT = "reconciler-mail-ledger"
@@ -139,24 +138,10 @@ class Ledger:
         self._lines += 1
 
     def _rewrite(self) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(json.dumps({"format": FORMAT, "version": VERSION}) + "\n")
-                for entry in self.entries.values():
-                    out.write(_line(entry))
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        with atomic_write(self.path) as out:
+            out.write(json.dumps({"format": FORMAT, "version": VERSION}) + "\n")
+            for entry in self.entries.values():
+                out.write(_line(entry))
         self._lines = len(self.entries) + 1
 
     def close(self) -> None:

@@ -11,17 +11,15 @@ lock, so a crash never corrupts it and a re-run converges.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
 import json
-import os
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from reconciler.atomicfile import atomic_write
 from reconciler.errors import ProviderError
 from reconciler.passwords import generate_password, hash_password
 from reconciler.plan.model import Change
@@ -432,23 +430,8 @@ class LocalProvider:
         self._reindex()
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self.data, out, ensure_ascii=False, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        with atomic_write(self.path) as out:
+            json.dump(self.data, out, ensure_ascii=False, indent=1, sort_keys=True)
 
     def close(self) -> None:
         if self._lock is not None:
