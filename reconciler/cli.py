@@ -185,7 +185,7 @@ def plan(
         raise
     result = planned.plan
     if check_dns:
-        from reconciler.dns import dns_warnings
+        from reconciler.dns.run import dns_warnings
 
         kind = (provider or org.settings.provider.kind).partition(":")[0]
         result.warnings.extend(dns_warnings(org, kind, nameserver))
@@ -318,7 +318,7 @@ def dns(
     retries: Annotated[int, typer.Option("--retries", help="Tries after the first on a timeout or SERVFAIL.")] = 1,
 ) -> None:
     """Check MX, SPF, DKIM, DMARC and verification records of every domain against what the provider needs."""
-    from reconciler.dns import run_dns_check
+    from reconciler.dns.run import run_dns_check
 
     org, issues = _load()
     validate_org(org, issues)

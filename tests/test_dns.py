@@ -33,14 +33,13 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from reconciler.dns import dns_warnings, run_dns_check
 from reconciler.dns.check import check_domain
 from reconciler.dns.expected import ProviderDomainRecords, ProviderRecord, expected_records
 from reconciler.dns.model import RequiredRecord
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver
 from reconciler.dns.render import render_dns_markdown
 from reconciler.dns.report import DnsReport, DomainReport, Finding, zone_line
-from reconciler.dns.run import check_org, declared_records, make_client
+from reconciler.dns.run import check_org, declared_records, dns_warnings, make_client, run_dns_check
 from reconciler.dns.spf import merge_spf, parse_spf, with_include
 from reconciler.errors import UserError
 from reconciler.model.loader import load_org
