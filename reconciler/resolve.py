@@ -27,6 +27,7 @@ class Resolved:
     not_created: set[str] = field(default_factory=set)  # offboarded users absent at the provider
     frozen: set[str] = field(default_factory=set)  # addresses in the security-incident state
     offboarding: dict[str, str] = field(default_factory=dict)  # address -> why it is suspended
+    kept_owners: dict[str, str] = field(default_factory=dict)  # group -> leaver kept as its only owner
 
 
 class _Addresses:
@@ -107,7 +108,32 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     _users(org, result, today)
     _groups(org, result, group_emails, domain)
     _permissions(org, result, provider_kind)
+    _offboarding_removals(org, result)
     return result
+
+
+def _offboarding_removals(org: Org, result: Resolved) -> None:
+    """org.yaml lifecycle may take offboarded people out of groups and take their licences back."""
+    lifecycle = org.settings.lifecycle
+    kinds = [kind for kind, wanted in (("membership", lifecycle.remove_from_groups),
+                                       ("license", lifecycle.remove_licenses)) if wanted]
+    leaving = {result.addresses[u.value.id] for u in org.users
+               if u.value.status == "offboarded" and u.value.id in result.addresses}
+    for kind in kinds:
+        resources = result.desired.of(kind)  # type: ignore[arg-type]
+        for key in [k for k, r in resources.items()
+                    if (getattr(r, "member", None) or getattr(r, "user", None)) in leaving]:
+            resource = resources[key]
+            if isinstance(resource, Membership) and resource.role == "OWNER" and not _other_owners(
+                    result.desired, resource.group, leaving):
+                result.kept_owners[resource.group] = resource.member
+                continue
+            del resources[key]
+
+
+def _other_owners(desired: State, group: str, leaving: set[str]) -> bool:
+    return any(isinstance(m, Membership) and m.group == group and m.role == "OWNER" and m.member not in leaving
+               for m in desired.of("membership").values())
 
 
 def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str, issues: list[InputIssue]) -> None:

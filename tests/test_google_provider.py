@@ -18,6 +18,7 @@ from benchmarks.synthetic import write_org
 from reconciler.apply import apply_changes
 from reconciler.providers.google import GoogleProvider
 from reconciler.providers.local import LocalProvider
+from reconciler.state import State
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import SKUS, TODAY, emulator, google_config, plan_for, provider, seed, to_google
 
@@ -206,6 +207,19 @@ def projection(changes: list[dict[str, Any]]) -> list[tuple[str, str, str, tuple
     return sorted(out)
 
 
+def _hand_over_suspended(state: State, emu: GoogleEmulator) -> None:
+    """Suspended people of a scenario were offboarded earlier: their files were handed over then."""
+    google = provider()
+    transfers = google.clients.datatransfer.transfers()
+    for user in state.users().values():
+        if user.suspended and user.id and user.manager:
+            old, new = emu.user(user.email), emu.user(user.manager)
+            assert old is not None and new is not None
+            transfers.insert(body={"oldOwnerUserId": old["id"], "newOwnerUserId": new["id"],
+                                   "applicationDataTransfers": [{"applicationId": "55656082996"}]}).execute()
+    google.close()
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.iterdir() if (p / "org").is_dir()))
 def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The local provider's scenarios, seeded into the emulator: Google plans the same changes."""
@@ -229,6 +243,7 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("RECONCILER_GOOGLE_ENDPOINT", emu.url)
     try:
         assert seed(before, provider()).ok
+        _hand_over_suspended(before, emu)
         org_dir = folder / "org"
         to_google(org_dir)
         settings = org_dir / "org.yaml"
@@ -246,6 +261,11 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
             # user's aliases, the next plan removes it. Nothing else may be left.
             renamed = {c["before"]["email"] for c in got if c["kind"] == "user" and "email" in c["changed"]}
             rest = [c.label for c in again.changes if not (c.kind == "alias" and c.key in renamed)]
+            follow_up = folder / "next.txt"  # a two-step lifecycle: suspend and hand over, then delete
+            if follow_up.exists():
+                assert rest == follow_up.read_text().splitlines()
+                assert apply_changes(again.changes, provider()).ok
+                rest = [c.label for c in plan_for(org_dir, provider(), today).plan.changes]
             assert rest == []
     finally:
         emu.stop()
@@ -309,3 +329,47 @@ def test_offboarding_signs_out_resets_and_hands_data_over(org_copy: Path, emulat
     stored = emulator.user("fangyuan@acme.com")
     assert stored is not None and stored["suspended"] is True and stored["changePasswordAtNextLogin"] is True
     assert plan_for(org_copy, provider()).plan.changes == []  # suspended, kept; deleted only by date
+
+
+def test_a_delete_waits_until_the_hand_over_of_files_completed(org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    emulator.transfer_delay_s = 3600  # Google moves the files in the background
+    leaver = org_copy / "users" / "e1084.yaml"
+    leaver.write_text(leaver.read_text() + "status: offboarded\noffboarded_on: 2026-09-01\n")
+    # Past the waiting period but still active: suspended and handed over now, never deleted from active.
+    plan = plan_for(org_copy, provider()).plan
+    [change] = [c for c in plan.changes if c.kind == "user"]
+    assert (change.action, change.effects, change.transfer_to) == (
+        "suspend", ["sign_out", "reset_password", "transfer_data"], "oliviasmith@acme.com")
+    assert apply_changes(plan.changes, provider()).ok
+    # While Google is still moving files, the delete waits and the plan says why.
+    plan = plan_for(org_copy, provider()).plan
+    assert [c.label for c in plan.changes] == []
+    [held] = [w for w in plan.warnings if w.code == "delete-held"]
+    assert held.subject == "fangyuan@acme.com" and "is inProgress" in held.message
+    emulator.transfer_delay_s = 0  # completed
+    plan = plan_for(org_copy, provider()).plan
+    assert [c.label for c in plan.changes] == ["delete user fangyuan@acme.com"]
+    assert apply_changes(plan.changes, provider()).ok
+    assert emulator.user("fangyuan@acme.com") is None
+    assert plan_for(org_copy, provider()).plan.changes == []
+
+
+def test_a_suspended_account_without_a_hand_over_gets_one_before_its_delete(
+        org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    leaver = org_copy / "users" / "e1084.yaml"
+    original = leaver.read_text()
+    leaver.write_text(original + "status: suspended\n")  # suspended by hand: nothing handed over
+    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    leaver.write_text(original + "status: offboarded\noffboarded_on: 2026-09-01\n")
+    plan = plan_for(org_copy, provider()).plan
+    [change] = [c for c in plan.changes if c.kind == "user"]
+    assert (change.action, change.effects, change.transfer_to, change.changed) == (
+        "update", ["transfer_data"], "oliviasmith@acme.com", [])
+    assert "no hand-over of its files is on record" in (change.reason or "")
+    emulator.reset_stats()
+    assert apply_changes(plan.changes, provider()).ok
+    assert emulator.calls().count(("POST", "/admin/datatransfer/v1/transfers")) == 1
+    assert [c.label for c in plan_for(org_copy, provider()).plan.changes] == ["delete user fangyuan@acme.com"]

@@ -150,6 +150,9 @@ def test_a_deleted_user_is_restored_not_recreated(org_copy: Path, graph: GraphEm
     user_file = org_copy / "users" / "e1084.yaml"
     original = user_file.read_text()
     user_file.write_text(original + "status: offboarded\noffboarded_on: 2026-01-01\n")
+    plan = plan_for(org_copy).plan  # never deleted straight from active: suspended first
+    assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [("suspend", "fangyuan@acme.com")]
+    assert apply_changes(plan.changes, provider()).ok
     plan = plan_for(org_copy).plan
     assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [("delete", "fangyuan@acme.com")]
     assert apply_changes(plan.changes, provider()).ok
@@ -266,7 +269,13 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
         if not plan.violations:
             report = apply_changes(plan.changes, provider())
             assert report.ok, [(r.change.label, r.error) for r in report.failed]
-            assert [c.label for c in plan_for(org_dir, today=today).plan.changes] == []
+            again = plan_for(org_dir, today=today).plan
+            follow_up = folder / "next.txt"  # a two-step lifecycle: suspend and hand over, then delete
+            if follow_up.exists():
+                assert [c.label for c in again.changes] == follow_up.read_text().splitlines()
+                assert apply_changes(again.changes, provider()).ok
+                again = plan_for(org_dir, today=today).plan
+            assert [c.label for c in again.changes] == []
     finally:
         emu.stop()
 

@@ -7,6 +7,7 @@ A folder holds
   today.txt       optional: the date the plan is made on (default 2026-11-29)
   expected.json   the plan's `changes`, `warnings` and `violations` a demanding admin expects
   README.md       the intent, in words
+  next.txt        optional: the changes the plan after the apply makes (a lifecycle of two steps)
 
 The plan is compared whole (changes in apply order, warnings, violations). Changes and
 warnings are written without their default values (no `"before": null`, `"changed": []`,
@@ -91,4 +92,9 @@ def test_scenario(name: str, tmp_path: Path) -> None:
     assert [(r.change.label, r.outcome, r.error) for r in report.failed] == []
     assert report.counts()["applied"] == len(expected["changes"])
     again = make_plan(folder)
+    follow_up = folder / "next.txt"  # a lifecycle that takes two applies (suspend, then delete)
+    if follow_up.exists():
+        assert [c.label for c in again.changes] == follow_up.read_text().splitlines()
+        assert apply_changes(again.changes, LocalProvider(folder / "directory.json")).ok
+        again = make_plan(folder)
     assert [c.label for c in again.changes] == []

@@ -135,10 +135,28 @@ class DeleteUnlisted(Strict):
 class Lifecycle(Strict):
     offboard_after_days: int = Field(30, ge=0)
     transfer_data_to: Literal["manager"] | Email = "manager"
+    remove_from_groups: bool = Field(
+        False, description="Offboarding also removes the person from every group (default: kept, so mail "
+        "to groups still reaches the archived mailbox).")
+    remove_licenses: bool = Field(
+        False, description="Offboarding also takes the person's licences back (at Google and Microsoft the "
+        "mailbox and files go with the licence once the grace period ends).")
 
 
 class Security(Strict):
     require_2sv: bool = False
+
+
+Severity = Literal["info", "low", "medium", "high"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high")
+
+
+class Audit(Strict):
+    """What `reconciler audit` reports."""
+
+    inactive_days: int = Field(90, ge=1, description="An active account unused for longer than this is reported.")
+    quota_percent: float = Field(
+        90, gt=0, le=100, description="A mailbox using at least this share of its storage quota is reported.")
 
 
 class OrgFile(Strict):
@@ -150,6 +168,7 @@ class OrgFile(Strict):
     delete_unlisted: DeleteUnlisted = Field(default_factory=DeleteUnlisted)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     security: Security = Field(default_factory=Security)
+    audit: Audit = Field(default_factory=Audit)
     onboarding: MailSettings | None = Field(
         None, description="Welcome (and initial-password) mail to people an apply creates; absent: no mail.")
 

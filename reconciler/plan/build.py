@@ -10,6 +10,7 @@ from reconciler.model.crossref import check_references
 from reconciler.model.files import ProviderKind
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
+from reconciler.plan.frozen import frozen_warnings
 from reconciler.plan.model import Change, Plan, PlanWarning
 from reconciler.plan.order import order_changes
 from reconciler.plan.safety import check_safety
@@ -37,6 +38,8 @@ def policy_of(org: Org) -> Policy:
         delete_unlisted_orgunits=s.delete_unlisted.orgunits,
         protected=frozenset(s.safety.protected),
         transfer_data_to=s.lifecycle.transfer_data_to,
+        remove_from_groups=s.lifecycle.remove_from_groups,
+        remove_licenses=s.lifecycle.remove_licenses,
     )
 
 
@@ -92,7 +95,12 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
     result.warnings.extend(ignored)
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
+    hold = getattr(provider, "hold_changes", None)  # optional: changes that must wait (a delete for a transfer)
+    if hold is not None:
+        changes, held = hold(changes)
+        result.warnings.extend(held)
     changes = order_changes(changes)
+    result.warnings.extend(frozen_warnings(resolved.frozen, actual, provider))
     review = getattr(provider, "review_changes", None)  # optional: provider-specific findings (seats)
     if review is not None:
         result.warnings.extend(review(changes))

@@ -22,6 +22,8 @@ class Policy:
     delete_unlisted_orgunits: bool = False
     protected: frozenset[str] = frozenset()
     transfer_data_to: str = "manager"  # lifecycle.transfer_data_to: manager, or an address
+    remove_from_groups: bool = False  # lifecycle: offboarding takes the person out of groups...
+    remove_licenses: bool = False  # ...and takes licences back
 
 
 OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
@@ -94,11 +96,17 @@ def _absent_user(want: User, actual: State, resolved: Resolved, out: Diff) -> No
 
 
 def _diff_one_user(want: User, have: User, resolved: Resolved, policy: Policy, out: Diff) -> None:
-    if want.email in resolved.due_for_deletion:
-        due = resolved.due_for_deletion[want.email]
+    offboarding = resolved.offboarding.get(want.email)
+    due = resolved.due_for_deletion.get(want.email)
+    if due is not None and have.suspended:
         out.add(Change(action="delete", kind="user", key=want.email, before=_dump(have),
+                       transfer_to=recipient(want, policy),
                        reason=f"offboarded; the waiting period ended on {due.isoformat()}"))
         return
+    if due is not None:
+        # Never deleted straight from active: signed out and handed over first, deleted by a later plan.
+        offboarding = (f"offboarded; the waiting period ended on {due.isoformat()}, but the account is "
+                       "still active: suspended now, deleted by a later plan")
     changed = changed_fields(want, have)
     if not changed:
         return
@@ -106,9 +114,8 @@ def _diff_one_user(want: User, have: User, resolved: Resolved, policy: Policy, o
     extra: dict[str, object] = {}
     if "suspended" in changed:
         extra["action"] = "suspend" if want.suspended else "restore"
-        if want.suspended and want.email in resolved.offboarding:
-            extra.update(reason=resolved.offboarding[want.email], effects=OFFBOARDING,
-                         transfer_to=recipient(want, policy))
+        if want.suspended and offboarding is not None:
+            extra.update(reason=offboarding, effects=OFFBOARDING, transfer_to=recipient(want, policy))
         elif not want.suspended:
             extra["effects"] = ["require_password_change"]  # whoever held the account must choose anew
     if frozen and want.suspended:
@@ -187,8 +194,9 @@ def _unlisted(kind: Kind, have: Resource, resolved: Resolved, policy: Policy, ou
         owner = getattr(have, "member", None) or getattr(have, "user", None) or getattr(have, "target", None)
         if owner in deleted_users:
             return  # goes with the user
-        if owner in out.leavers and kind in ("membership", "license"):
-            return  # a leaver keeps memberships (mail to groups still archives) and licences
+        kept = {"membership": not policy.remove_from_groups, "license": not policy.remove_licenses}
+        if owner in out.leavers and kept.get(kind, False):
+            return  # by default a leaver keeps memberships (mail to groups still archives) and licences
         if kind in ("license", "role") and owner not in resolved.desired.users() and owner not in out.leavers:
             return  # an account org/ does not manage: its licences and roles are not ours to touch
         # Named as the provider has it when the removal runs: before any rename (phase 0), except an
@@ -215,6 +223,10 @@ def touches(change: Change, address: str) -> bool:
 
 def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
     out = Diff()
+    for group, leaver in sorted(resolved.kept_owners.items()):
+        out.warnings.append(PlanWarning(code="last-owner-kept", subject=group, message=(
+            f"{leaver} is offboarded but stays an owner of {group}, its only one (lifecycle.remove_from_groups): "
+            "name another owner in the group's file")))
     diff_users(resolved, actual, policy, out)
     diff_others(resolved, apply_renames(actual, out.renames, out.origin), policy, out)
     if policy.protected:

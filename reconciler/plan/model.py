@@ -35,7 +35,8 @@ class Change(BaseModel):
         default_factory=list,
         description="Done with the change: sign out every session, reset the password to a random one, "
         "hand the person's files and calendars over, require a new password at next sign-in.")
-    transfer_to: str | None = Field(None, description="Who receives the data (transfer_data).")
+    transfer_to: str | None = Field(None, description="Who receives the data (transfer_data); on a user's "
+                                    "delete, who should have received it (a provider may first hand it over).")
 
     @property
     def label(self) -> str:

@@ -4,7 +4,9 @@ Three phases: removals of things that hang off others (roles, licences,
 memberships, aliases) free addresses and links first; then creates, updates,
 suspends and restores in dependency order (org units parent-first), with the
 removal of group owners after the new ones are added (Microsoft refuses to
-leave a group without owners); then removals of containers (groups, users, org
+leave a group without owners), and the removal of a leaver's memberships and
+licences after the suspension that signs them out and hands their data over
+(a licence taken first could take the mailbox and files with it); then removals of containers (groups, users, org
 units child-first, domains).
 """
 
@@ -24,7 +26,7 @@ def wave_key(change: Change) -> tuple[int, int, int]:
     return _sort_key(change)[:3]
 
 
-def _sort_key(change: Change) -> tuple[int, int, int, str]:
+def _sort_key(change: Change, leaving: frozenset[str] = frozenset()) -> tuple[int, int, int, str]:
     rank = KIND_ORDER.index(change.kind)
     depth = 0
     if change.kind == "orgunit":
@@ -33,6 +35,8 @@ def _sort_key(change: Change) -> tuple[int, int, int, str]:
         depth = int(bool((change.after or change.before or {}).get("alias_of")))
     if change.action == "delete" and _hands_over(change):
         return 1, rank, 1, change.key  # after the memberships created in phase 1, in a wave of its own
+    if change.action == "delete" and (change.before or {}).get("member", (change.before or {}).get("user")) in leaving:
+        return 1, rank, 2, change.key  # a leaver's: after the suspension (users come before these kinds)
     if change.action == "delete":
         phase = 0 if change.kind in COLLECTION_KINDS else 2
         return phase, -rank, -depth, change.key
@@ -40,4 +44,5 @@ def _sort_key(change: Change) -> tuple[int, int, int, str]:
 
 
 def order_changes(changes: list[Change]) -> list[Change]:
-    return sorted(changes, key=_sort_key)
+    leaving = frozenset(c.key for c in changes if c.kind == "user" and c.action == "suspend")
+    return sorted(changes, key=lambda change: _sort_key(change, leaving))

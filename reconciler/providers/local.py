@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from reconciler.activity import Activity, ActivityReport
 from reconciler.atomicfile import atomic_write
 from reconciler.errors import ProviderError
 from reconciler.passwords import generate_password, hash_password
@@ -137,6 +138,30 @@ class LocalProvider:
             if managed(user.email) and dt.datetime.fromisoformat(record["deleted"]) > cutoff:
                 state.deleted[user.email] = user
         return state
+
+    def activity(self, addresses: Sequence[str] | None = None) -> ActivityReport:
+        """Usage figures a user record may carry under "activity" (last_sign_in, two_step, used_mb,
+        quota_mb): the embedded directory has no sign-ins of its own, so trials and tests plant them."""
+        wanted = None if addresses is None else {a.lower() for a in addresses}
+        report = ActivityReport()
+        for record in self.data["users"].values():
+            address = str(record["user"]["email"]).lower()
+            if wanted is not None and address not in wanted:
+                continue
+            figures = record.get("activity") or {}
+            try:
+                last = figures.get("last_sign_in")
+                created = record.get("created")
+                report.by_user[address] = Activity(
+                    last_sign_in=dt.datetime.fromisoformat(last) if last else None,
+                    never_signed_in=not last,
+                    two_step=bool(figures.get("two_step", False)),
+                    used_mb=int(figures.get("used_mb", 0)),
+                    quota_mb=int(figures["quota_mb"]) if figures.get("quota_mb") is not None else None,
+                    created=dt.datetime.fromisoformat(created) if created else None)
+            except (TypeError, ValueError) as exc:
+                raise ProviderError(f"{self.path}: the activity of {address} is damaged ({exc})") from None
+        return report
 
     def list_domains(self) -> list[Domain]:
         """Every domain of the directory (for `reconciler import`)."""

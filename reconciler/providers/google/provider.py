@@ -15,6 +15,7 @@ from reconciler.providers.base import ChangeResult
 from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy, result_of_error
 from reconciler.providers.google.client import Clients, build_clients
 from reconciler.providers.google.fetch import GoogleFetcher, Lookup, list_all
+from reconciler.providers.google.handover import hold_deletes
 from reconciler.providers.google.mutate import Mutations, Step, Unsupported
 from reconciler.providers.google.translate import (
     domains_from_google,
@@ -97,6 +98,18 @@ class GoogleProvider:
     def fetch(self, domains: Sequence[str]) -> State:
         with google_errors("reading the Google Workspace tenant"):
             return self.fetcher.fetch(domains, self.lookup)
+
+    def hold_changes(self, changes: Sequence[Change]) -> tuple[list[Change], list[PlanWarning]]:
+        """A user's delete waits until the hand-over of their files has completed (handover.py)."""
+        if self.clients.datatransfer is None:
+            return list(changes), []
+        transfers = self.clients.datatransfer.transfers()
+
+        def list_transfers(user_id: str) -> list[dict[str, Any]]:
+            with google_errors("its data transfers cannot be read"):
+                return list_all(transfers, "dataTransfers", oldOwnerUserId=user_id)
+
+        return hold_deletes(changes, self.lookup.user_ids, list_transfers)
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects for c in wave):
