@@ -24,6 +24,7 @@ from typer.exceptions import TyperException
 
 from reconciler.apply import ApplyReport, apply_changes
 from reconciler.errors import InputIssue, UnsafePlan, UserError, ValidationFailed
+from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
@@ -264,10 +265,11 @@ def apply(
         raise UserError(f"not applying: {READ_ONLY_ENV}=1 marks this job as read-only (a plan or drift check); "
                         "changes are applied by the apply workflow")
 
-    def write_summary(report: ApplyReport, violations: list[str] | None = None) -> None:
+    def write_summary(report: ApplyReport, violations: list[str] | None = None,
+                      delivered: DeliveryReport | None = None) -> None:
         if summary is not None:
-            summary.write_text(render_apply_summary(report, commit=commit, violations=violations or []),
-                               encoding="utf-8")
+            summary.write_text(render_apply_summary(report, commit=commit, violations=violations or [],
+                                                    mail=delivered), encoding="utf-8")
 
     org, issues = _load()
     handle, kind = open_provider(provider, org)
@@ -288,9 +290,9 @@ def apply(
                 limits = "\n  ".join(the_plan.violations)
                 raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
             if not changes:
-                write_summary(ApplyReport())
                 err.print("No changes to apply. The provider matches org/.")
                 _print_mail(mail.deliver())  # what an earlier apply could not send
+                write_summary(ApplyReport(), delivered=mail.report)
                 mail.raise_if_unsent()
                 return
             mail.check(changes)  # new people's passwords must be mailable before they are created
@@ -301,8 +303,9 @@ def apply(
                 report = apply_changes(changes, handle, progress, on_created=mail.on_created)
         finally:
             handle.close()
-        write_summary(report)
+        write_summary(report)  # first: it must exist even if the mail step fails badly
         _print_mail(mail.deliver())
+        write_summary(report, delivered=mail.report)
         _report(report)
         mail.raise_if_unsent()
 

@@ -1037,12 +1037,18 @@ def test_reconciler_apply_retries_on_the_next_run_and_refuses_when_it_cannot_mai
         f"passwords would be lost:\n  cannot use the SMTP server 127.0.0.1:{port}: connection refused\n")
     server = smtp_server(port=port)
     server.inbox.data_answers = ["451 4.3.0 Try again later"] * 2  # the first welcome, twice
-    first = cli(repo, "apply", "--yes")
+    first = cli(repo, "apply", "--yes", "--summary", "apply.md")
     assert first.returncode == 1
     assert first.stderr.endswith("error: onboarding mail: 1 message to retry on the next apply, "
                                  "0 initial passwords to reset (see above)\n")
-    second = cli(repo, "apply", "--yes")
+    # The job summary (and the comment on the merged pull request) says so too.
+    summary = (repo / "apply.md").read_text(encoding="utf-8")
+    assert ("**Onboarding mail**\n\n3 sent, 1 to retry on the next apply, 0 waiting for a recipient, "
+            "0 to reset the password, 0 cancelled.\n\n- not sent: welcome mail for chenjing@acme.com (E2001): "
+            ) in summary
+    second = cli(repo, "apply", "--yes", "--summary", "apply.md")
     assert second.returncode == 0, second.stderr
+    assert "**Onboarding mail**\n\n1 sent, 0 to retry" in (repo / "apply.md").read_text(encoding="utf-8")
     assert second.stderr == (
         "No changes to apply. The provider matches org/.\n"
         "sent welcome mail for chenjing@acme.com (E2001) to the personal address\n"

@@ -34,6 +34,7 @@ from reconciler.apply import apply_changes
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
+from tests.test_mail import StartServer, loop, smtp_server  # noqa: F401 - the SMTP server fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -165,6 +166,7 @@ class Expression:
             self.tokens.append((kind, match.group(kind)))
             position = match.end()
         self.lookup, self.functions, self.at = lookup, functions, 0
+        self.skipping = 0  # inside operands whose value cannot matter
 
     def value(self) -> Any:
         result = self._or()
@@ -184,7 +186,7 @@ class Expression:
         left = self._and()
         while self._peek() == "||":
             self._take()
-            right = self._and()
+            right = self._lazily(self._and, skip=truthy(left))  # the runner stops at the first truthy
             left = left if truthy(left) else right
         return left
 
@@ -192,9 +194,17 @@ class Expression:
         left = self._equality()
         while self._peek() == "&&":
             self._take()
-            right = self._equality()
+            right = self._lazily(self._equality, skip=not truthy(left))  # ...and at the first falsy
             left = right if truthy(left) else left
         return left
+
+    def _lazily(self, parse: Callable[[], Any], skip: bool) -> Any:
+        """Parse an operand; when its value cannot matter, call no function for it (as GitHub's runner)."""
+        self.skipping += skip
+        try:
+            return parse()
+        finally:
+            self.skipping -= skip
 
     def _equality(self) -> Any:
         left = self._unary()
@@ -232,7 +242,7 @@ class Expression:
                     self._take()
             self._take(")")
             assert text in self.functions, f"function {text}() is not modelled here"
-            return self.functions[text](*args)
+            return None if self.skipping else self.functions[text](*args)
         return self.lookup(text)
 
 
@@ -607,6 +617,13 @@ PLAN_STEPS = ["Check out the pull request", "Set up Python", "Install reconciler
               "Say why a fork gets no plan", "Fail the check when the plan was refused"]
 
 
+APPLY_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Validate org/",
+               "Read the provider from org/org.yaml", "Restore the local provider's directory file",
+               "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Apply",
+               "Keep the local provider's directory file", "Keep the onboarding mail ledger", "Job summary",
+               "Comment the result on the merged pull request"]
+
+
 def outcomes(names: list[str], failed: tuple[str, ...] = (), skipped: tuple[str, ...] = ()) -> dict[str, str]:
     return {n: "failure" if n in failed else "skipped" if n in skipped else "success" for n in names}
 
@@ -636,11 +653,8 @@ def test_a_pull_request_adding_an_employee_is_planned_then_applied_on_merge(gith
 
     github.merged(MERGE_SHA, 7)
     job = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA).run()
-    assert job.outcomes == outcomes(
-        ["Check out main", "Set up Python", "Install reconciler", "Validate org/",
-         "Read the provider from org/org.yaml", "Restore the local provider's directory file",
-         "Sign in to Google (keyless)", "Apply", "Keep the local provider's directory file", "Job summary",
-         "Comment the result on the merged pull request"], skipped=("Sign in to Google (keyless)",))
+    assert job.outcomes == outcomes(APPLY_STEPS, skipped=(
+        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger"))
     assert users_of(github.directory)["wangxiaoming@acme.com"].id == "E2001"
     ((number, body),) = [(c["number"], c["body"]) for c in github.gh["pr_comments"]]
     assert number == 7
@@ -778,3 +792,31 @@ def test_expressions_follow_githubs_rules() -> None:
     assert ev("'it''s'") == "it's"
     assert read_outputs("a=1\nb<<EOF\nx=y\nz\nEOF\nc=\n") == {"a": "1", "b": "x=y\nz", "c": ""}
     assert [as_text(v) for v in (None, True, 2.0, "x")] == ["", "true", "2", "x"]
+
+
+def test_the_onboarding_mail_ledger_is_kept_between_applies(github: GitHub, repo: Path,
+                                                             smtp_server: StartServer) -> None:  # noqa: F811 - the fixture
+    """A welcome the mail server refused is sent by the next apply run, which finds it in the kept ledger."""
+    server = smtp_server()
+    server.inbox.data_answers = ["451 4.3.0 Try again later"] * 2  # the welcome, both tries of the first run
+    with (repo / "org" / "org.yaml").open("a", encoding="utf-8") as out:
+        out.write("\nonboarding:\n"
+                  f"  smtp: {{host: 127.0.0.1, port: {server.port}, starttls: false, attempts: 2, "
+                  "retry_seconds: 0}\n  sender: \"IT <it@acme.com>\"\n  send_password: never\n")
+    applied_main(github, repo)
+    (repo / "org" / "users" / "e2001.yaml").write_text(NEW_EMPLOYEE + "personal_email: xm.wang@example.net\n",
+                                                       encoding="utf-8")
+    github.merged(MERGE_SHA, 7)
+    first = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA).run()
+    assert first.outcomes == outcomes(APPLY_STEPS, failed=("Apply",), skipped=("Sign in to Google (keyless)",))
+    assert "**Onboarding mail**\n\n0 sent, 1 to retry on the next apply" in first.summary
+    assert [k for k, _ in github.caches if k.startswith("reconciler-mail-ledger-")] == [
+        f"reconciler-mail-ledger-{1000 + github.runs}-1"]
+    assert server.inbox.received == []
+
+    second = Runner(github, "apply.yml", repo, "workflow_dispatch", {}, MERGE_SHA).run()
+    assert second.outcomes == outcomes(APPLY_STEPS, skipped=("Sign in to Google (keyless)",))
+    assert "No changes to apply" in second.step("Apply").stderr
+    assert "sent welcome mail for wangxiaoming@acme.com (E2001) to the personal address" in second.step(
+        "Apply").stderr
+    assert [m.recipients for m in server.inbox.received] == [["xm.wang@example.net"]]

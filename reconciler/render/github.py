@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from reconciler.apply import ApplyReport
 from reconciler.errors import InputIssue
+from reconciler.mail.onboarding import DeliveryReport
 from reconciler.plan.model import Action, Change, Plan, PlanWarning
 from reconciler.providers.base import ChangeResult
 from reconciler.render.common import SYMBOLS
@@ -227,8 +228,27 @@ def _result_group(name: str, count: int) -> tuple[list[str], list[str]]:
     return [f"**{name.capitalize()} ({count})**", "", "| | change | reason |", "|---|---|---|"], [""]
 
 
+MAIL_ROWS = 50  # messages that need an admin, listed; the rest are counted
+
+
+def mail_block(mail: DeliveryReport | None) -> list[str]:
+    """The onboarding mail of this apply: counts, and every message that did not go (what to do)."""
+    if mail is None or not mail.deliveries:
+        return []
+    c = mail.counts()
+    lines = ["**Onboarding mail**", "",
+             f"{c['sent']} sent, {c['pending']} to retry on the next apply, {c['waiting']} waiting for a "
+             f"recipient, {c['needs_reset']} to reset the password, {c['cancelled']} cancelled.", ""]
+    open_ones = [d for d in mail.deliveries if d.outcome != "sent"]
+    lines += [f"- {cell(str(d))}" for d in open_ones[:MAIL_ROWS]]
+    if len(open_ones) > MAIL_ROWS:
+        lines.append(f"- … and {len(open_ones) - MAIL_ROWS} more (the log has them all)")
+    return [*lines, ""] if open_ones else lines
+
+
 def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[str] = (),
-                         limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None) -> str:
+                         limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None,
+                         mail: DeliveryReport | None = None) -> str:
     """What an apply did, for the job summary and a comment on the merged pull request.
 
     Failed and skipped changes come first, each with its reason; applied ones
@@ -236,7 +256,7 @@ def render_apply_summary(report: ApplyReport, *, commit: str | None = None, viol
     (`log_hint`, trusted markdown, says where the full log is).
     """
     _check_limit(limit)
-    lines = _apply_heading(report, commit, violations)
+    lines = [*_apply_heading(report, commit, violations), *mail_block(mail)]
     groups = [(name, [r for r in report.results if r.outcome == name]) for name in ("failed", "skipped", "applied")]
     groups = [(name, results) for name, results in groups if results]
     where = f" (the log has them all: {log_hint})" if log_hint else ""
