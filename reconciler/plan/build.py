@@ -78,6 +78,17 @@ def drop_ignored_fields(desired: State, ignores: frozenset[str]) -> list[PlanWar
     return warnings
 
 
+def _say_until_when_restorable(changes: list[Change], provider: Provider, today: dt.date) -> list[Change]:
+    """A deleted user can be restored for as long as the provider keeps it (`restore_days`)."""
+    days = getattr(provider, "restore_days", None)
+    if days is None:
+        return changes
+    until = (today + dt.timedelta(days=days)).isoformat()
+    return [c.model_copy(update={"reason": f"{c.reason}; restorable until {until}" if c.reason else
+                                 f"restorable until {until}"})
+            if c.kind == "user" and c.action == "delete" else c for c in changes]
+
+
 @dataclass
 class Planned:
     plan: Plan
@@ -95,6 +106,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
     result.warnings.extend(ignored)
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
+    changes = _say_until_when_restorable(changes, provider, today or dt.date.today())
     hold = getattr(provider, "hold_changes", None)  # optional: changes that must wait (a delete for a transfer)
     if hold is not None:
         changes, held = hold(changes)

@@ -56,7 +56,7 @@ class Provider(Protocol):
     # (every domain of the tenant, for `reconciler import`), `activity(addresses | None) -> ActivityReport`
     # (last sign-in, 2-step verification, storage: reconciler/activity.py; None means every user),
     # `hold_changes(changes) -> (kept, warnings)` (changes that must wait, e.g. a delete until its data
-    # transfer completes).
+    # transfer completes). Optional attribute `restore_days: int`: how long a deleted user can be restored.
 
     def close(self) -> None:
         """Release locks and connections; called once after the last wave."""

@@ -65,6 +65,7 @@ class LocalProvider:
     name = "local"
     supports: frozenset[Kind] = frozenset(KIND_ORDER)
     ignores: frozenset[str] = frozenset()
+    restore_days = RESTORE_DAYS
 
     def __init__(self, path: Path, *, now: Callable[[], dt.datetime] | None = None) -> None:
         self.path = path

@@ -45,6 +45,7 @@ def google_errors(doing: str) -> Iterator[None]:
 class GoogleProvider:
     name = "google"
     supports: frozenset[Kind] = frozenset(KIND_ORDER)
+    restore_days = 20  # Google keeps a deleted user restorable for 20 days
 
     def __init__(self, config: GoogleProviderConfig, products: Sequence[str], *, read_only: bool = False,
                  clients: Clients | None = None) -> None:

@@ -39,6 +39,7 @@ class MicrosoftProvider:
     # No org units (departments are the department attribute), no group kinds to tell apart
     # beyond security vs Microsoft 365, no alias domains (every domain is verified on its own).
     ignores: frozenset[str] = frozenset({"user.orgunit", "domain.alias_of"})
+    restore_days = 30  # deleted users stay in Entra ID's deleted items for 30 days
 
     def __init__(self, config: MicrosoftProviderConfig) -> None:
         self.config = config
