@@ -13,6 +13,9 @@ import yaml
 _WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "nan", ".nan", "inf", ".inf"}
 # Starts like a number (ids, phones, zip codes, '007', '1e3', '+86 ...', '.5'): always quoted.
 _NUMERIC_START = re.compile(r"^[-+.]?[0-9]")
+# Line breaks YAML knows besides \n: a block scalar would read them back as \n, so text holding one
+# is written double-quoted, where they are escaped (\r, \N, \L, \P).
+_OTHER_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 FLOW_WIDTH = 100  # lists longer than this when written inline go one item a line
 
 
@@ -45,7 +48,7 @@ def _plain(dumper: yaml.SafeDumper, text: str) -> bool:
 
 def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
     style: str | None = None
-    if "\n" in text.rstrip("\n") and text == text.strip(" "):
+    if "\n" in text.rstrip("\n") and text == text.strip(" ") and not any(b in text for b in _OTHER_BREAKS):
         style = "|"  # a paragraph reads as one
     elif isinstance(text, Quoted) or _needs_quotes(text) or not _plain(dumper, text):
         style = '"'  # one quoting style throughout, as the example org uses
