@@ -13,6 +13,7 @@ Three ways in, checked in this order:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,6 @@ SCOPES_WRITE = (
     "https://www.googleapis.com/auth/admin.directory.rolemanagement",
     "https://www.googleapis.com/auth/admin.directory.customer.readonly",
     "https://www.googleapis.com/auth/apps.licensing",
-    "https://www.googleapis.com/auth/admin.datatransfer",
 )
 SCOPES_READ = (
     "https://www.googleapis.com/auth/admin.directory.user.readonly",
@@ -39,6 +39,12 @@ SCOPES_READ = (
     "https://www.googleapis.com/auth/admin.directory.customer.readonly",
     "https://www.googleapis.com/auth/apps.licensing",  # Licensing has no read-only scope
 )
+# The Data Transfer and Reports APIs get tokens of their own: Google refuses a whole token when
+# one of its scopes is not authorised for the service account, so a scope an admin has not added
+# yet costs only that API (a plan still reads the directory; an audit says storage is unavailable).
+SCOPE_TRANSFER_WRITE = "https://www.googleapis.com/auth/admin.datatransfer"
+SCOPE_TRANSFER_READ = "https://www.googleapis.com/auth/admin.datatransfer.readonly"  # a plan reads hand-overs
+SCOPE_REPORTS = "https://www.googleapis.com/auth/admin.reports.usage.readonly"  # storage per user
 
 
 @dataclass
@@ -47,6 +53,7 @@ class Clients:
     licensing: Any
     root: str  # where batches go: https://admin.googleapis.com/ or the emulator
     datatransfer: Any = None
+    reports: Any = None  # Reports API: storage per user
 
 
 def loopback_endpoint() -> str | None:
@@ -54,12 +61,11 @@ def loopback_endpoint() -> str | None:
     return None if url is None else url.rstrip("/") + "/"
 
 
-def _credentials(admin: str, service_account: str | None, read_only: bool) -> Any:
+def _credentials(admin: str, service_account: str | None, scopes: list[str]) -> Any:
     import google.auth
     from google.auth import impersonated_credentials
     from google.auth.exceptions import DefaultCredentialsError
 
-    scopes = list(SCOPES_READ if read_only else SCOPES_WRITE)
     try:
         credentials, _ = google.auth.default(scopes=scopes)
     except DefaultCredentialsError as exc:
@@ -85,17 +91,24 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         raise ProviderError("the Google provider needs google-api-python-client: pip install "
                             "google-api-python-client google-auth") from None
     endpoint = loopback_endpoint()
-    if endpoint is not None:
-        credentials: Any = AnonymousCredentials()
-        options: dict[str, Any] | None = {"api_endpoint": endpoint}
-        root = endpoint
-    else:
-        credentials = _credentials(admin, service_account, read_only)
-        options, root = None, "https://admin.googleapis.com/"
-    directory = build("admin", "directory_v1", credentials=credentials, client_options=options,
-                      static_discovery=True, cache_discovery=False)
-    licensing = build("licensing", "v1", credentials=credentials, client_options=options,
-                      static_discovery=True, cache_discovery=False)
-    datatransfer = build("admin", "datatransfer_v1", credentials=credentials, client_options=options,
-                         static_discovery=True, cache_discovery=False)
-    return Clients(directory, licensing, root, datatransfer)
+    def credentials_for(scopes: Sequence[str]) -> Any:
+        if endpoint is not None:
+            return AnonymousCredentials()
+        return _credentials(admin, service_account, list(scopes))
+
+    options: dict[str, Any] | None = {"api_endpoint": endpoint} if endpoint is not None else None
+    root = endpoint if endpoint is not None else "https://admin.googleapis.com/"
+    core = credentials_for(SCOPES_READ if read_only else SCOPES_WRITE)
+
+    def client(api: str, version: str, credentials: Any) -> Any:
+        return build(api, version, credentials=credentials, client_options=options, static_discovery=True,
+                     cache_discovery=False)
+
+    return Clients(
+        directory=client("admin", "directory_v1", core),
+        licensing=client("licensing", "v1", core),
+        root=root,
+        datatransfer=client("admin", "datatransfer_v1",
+                            credentials_for([SCOPE_TRANSFER_READ if read_only else SCOPE_TRANSFER_WRITE])),
+        reports=client("admin", "reports_v1", credentials_for([SCOPE_REPORTS])),
+    )

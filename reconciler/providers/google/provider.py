@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from reconciler.activity import ActivityReport
 from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.plan.diff import changed_fields
@@ -205,9 +206,19 @@ class GoogleProvider:
             return str(body.get("primaryEmail") or body.get("email", "")).lower() == change.after["target"]
         return not changed_fields(want, have)
 
+    def activity(self, addresses: Sequence[str] | None = None) -> ActivityReport:
+        """Last sign-in, 2-step verification and storage per user (None: every user); an API the
+        credentials may not use leaves its figures unavailable, with why (google/activity.py)."""
+        import datetime as dt
+
+        from reconciler.providers.google.activity import read_activity
+
+        with google_errors("reading how accounts are used"):
+            return read_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date())
+
     def close(self) -> None:
-        """Close the HTTP connections of both API clients (they would linger until exit)."""
-        self.clients.directory.close()
-        self.clients.licensing.close()
-        if self.clients.datatransfer is not None:
-            self.clients.datatransfer.close()
+        """Close the HTTP connections of the API clients (they would linger until exit)."""
+        for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
+                       self.clients.reports):
+            if client is not None:
+                client.close()

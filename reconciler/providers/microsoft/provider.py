@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from reconciler.activity import ActivityReport
 from reconciler.dns.expected import ProviderDomainRecords
 from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
@@ -205,6 +206,13 @@ class MicrosoftProvider:
             sku_id = self.lookup.sku_ids.get(str(change.after["sku"]))
             if sku_id:
                 self.lookup.user_skus.setdefault(str(change.after["user"]), set()).add(sku_id)
+
+    def activity(self, addresses: Sequence[str] | None = None) -> ActivityReport:
+        """Last sign-in, MFA registration and mailbox storage per user (None: every user); a source
+        the app or the tenant's licences do not allow leaves its figure unavailable, with why."""
+        from reconciler.providers.microsoft.activity import read_activity
+
+        return self._run(lambda http: read_activity(http, addresses))
 
     def close(self) -> None:
         """Each fetch and apply closes its own HTTP client."""

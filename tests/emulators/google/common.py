@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +14,27 @@ from typing import Any
 from .discovery import SILENT_CAPS, Method
 from .errors import invalid, user_creation_not_complete
 from .state import Member, Store, etag
+
+PACIFIC = dt.timezone(dt.timedelta(hours=-8))  # the Reports API dates usage in UTC-8
+
+
+@dataclass
+class ReportSchedule:
+    """Which dates the Reports API has usage data for. Google computes a day's usage days later:
+    a date after the newest computed one is refused with 400 "Data for dates later than X is not
+    yet available", the newest computed dates may still be partial (a PARTIAL_DATA_AVAILABLE
+    warning), and a date may have no data at all (a DATA_NOT_AVAILABLE warning)."""
+
+    lag_days: int = 2  # the newest date with data is today - lag_days
+    partial_days: int = 1  # that many of the newest dates answer with PARTIAL_DATA_AVAILABLE
+    missing: set[str] = field(default_factory=set)  # dates (yyyy-mm-dd) that answer DATA_NOT_AVAILABLE
+    today: dt.date | None = None  # tests pin "today" (Pacific); None: the clock
+
+    def today_pacific(self) -> dt.date:
+        return self.today if self.today is not None else dt.datetime.now(PACIFIC).date()
+
+    def newest(self) -> dt.date:
+        return self.today_pacific() - dt.timedelta(days=self.lag_days)
 
 
 @dataclass
@@ -26,6 +48,7 @@ class Call:
     consistency_delay_s: float = 0.0
     transfer_delay_s: float = 0.0
     now: float = field(default_factory=time.monotonic)
+    reports: ReportSchedule = field(default_factory=ReportSchedule)
 
     def param(self, name: str, default: Any = None) -> Any:
         value = self.params.get(name)

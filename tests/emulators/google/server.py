@@ -19,7 +19,7 @@ from typing import Any
 from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
-from .common import HANDLERS, Call, render_member
+from .common import HANDLERS, Call, ReportSchedule, render_member
 from .discovery import Catalog, Match, check_body, parse_params
 from .errors import ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
 from .state import Member, Store, rfc3339
@@ -73,6 +73,8 @@ class GoogleEmulator:
         self.consistency_delay_s = consistency_delay_s
         self.transfer_delay_s = transfer_delay_s
         self.batch_seed = batch_seed
+        # When the Reports API has usage data (tests pin `today` and move the lag).
+        self.reports = ReportSchedule()
         self._lock = threading.RLock()
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -86,7 +88,8 @@ class GoogleEmulator:
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="google-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="google-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -215,8 +218,10 @@ class GoogleEmulator:
             self.store.seats[sku] = seats
 
     def set_user_activity(self, email: str, *, last_login: str | float | None = None,
-                          is_enrolled_2sv: bool | None = None, used_quota_mb: int | None = None) -> None:
-        """Figures the Directory (lastLoginTime, isEnrolledIn2Sv) and Reports API report for a user."""
+                          is_enrolled_2sv: bool | None = None, used_quota_mb: int | None = None,
+                          quota_mb: int | None = None) -> None:
+        """Figures the Directory (lastLoginTime, isEnrolledIn2Sv) and Reports API report for a user
+        (accounts:used_quota_in_mb, accounts:total_quota_in_mb)."""
         with self._lock:
             user = self.store.user_by_key(email)
             if user is None:
@@ -227,6 +232,8 @@ class GoogleEmulator:
                 user["isEnrolledIn2Sv"] = is_enrolled_2sv
             if used_quota_mb is not None:
                 self.store.activity.setdefault(user["id"], {})["used_quota_mb"] = used_quota_mb
+            if quota_mb is not None:
+                self.store.activity.setdefault(user["id"], {})["quota_mb"] = quota_mb
 
     def user(self, key: str) -> dict[str, Any] | None:
         """The stored user by address, alias or id (a deleted user by id), including its password fields."""
@@ -359,7 +366,8 @@ class GoogleEmulator:
         handler = HANDLERS.get(match.method.id)
         if handler is None:
             raise ApiError(501, "notImplemented", f"The emulator does not implement {match.method.id}.")
-        call = Call(match.method, params, body, self.store, self.consistency_delay_s, self.transfer_delay_s)
+        call = Call(match.method, params, body, self.store, self.consistency_delay_s, self.transfer_delay_s,
+                    reports=self.reports)
         result = handler(call)
         if result.payload is None:
             return Answer(result.status, {}, b"")

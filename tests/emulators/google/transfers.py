@@ -103,7 +103,8 @@ def list_transfers(call: Call) -> Result:
 # ----------------------------------------------------------------------------- reports
 
 REPORT_PARAMETERS = ("accounts:last_login_time", "accounts:is_2sv_enrolled", "accounts:used_quota_in_mb",
-                     "accounts:is_disabled", "accounts:creation_time")
+                     "accounts:total_quota_in_mb", "accounts:is_disabled", "accounts:creation_time")
+DEFAULT_QUOTA_MB = 30720  # Business Starter: 30 GB per user
 
 
 def _figures(store: Store, user: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -112,6 +113,7 @@ def _figures(store: Store, user: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "accounts:last_login_time": {"datetimeValue": user.get("lastLoginTime", NEVER)},
         "accounts:is_2sv_enrolled": {"boolValue": bool(user.get("isEnrolledIn2Sv"))},
         "accounts:used_quota_in_mb": {"intValue": str(int(activity.get("used_quota_mb", 0)))},
+        "accounts:total_quota_in_mb": {"intValue": str(int(activity.get("quota_mb", DEFAULT_QUOTA_MB)))},
         "accounts:is_disabled": {"boolValue": bool(user.get("suspended"))},
         "accounts:creation_time": {"datetimeValue": user["creationTime"]},
     }
@@ -125,12 +127,31 @@ def _report(store: Store, user: dict[str, Any], date: str, wanted: list[str]) ->
     return with_meta({"date": date, "entity": entity, "parameters": parameters}, "admin#reports#usageReport")
 
 
+def _availability(call: Call, date: dt.date) -> list[dict[str, Any]]:
+    """Refuse a date Google has not computed yet (as it does: 400 naming the newest date it has);
+    the warnings of a date it has computed only partly, or not at all."""
+    schedule = call.reports
+    today, newest = schedule.today_pacific(), schedule.newest()
+    if date > today:
+        raise invalid(f"Start date can not be later than {today.isoformat()}")
+    if date > newest:
+        raise invalid(f"Data for dates later than {newest.isoformat()} is not yet available. Please check back later")
+    about = [{"key": "application", "value": "accounts"}]
+    if date.isoformat() in schedule.missing:
+        return [{"code": "DATA_NOT_AVAILABLE", "data": about,
+                 "message": f'Sorry, data for date {date.isoformat()} for application "accounts" is not available.'}]
+    if (newest - date).days < schedule.partial_days:
+        return [{"code": "PARTIAL_DATA_AVAILABLE", "data": about,
+                 "message": f'Data for date {date.isoformat()} for application "accounts" is not available right '
+                            "now, please try again after a few hours."}]
+    return []
+
+
 @handles("reports.userUsageReport.get")
 def user_usage(call: Call) -> Result:
     store = call.store
     date = call.params["date"]
-    if dt.date.fromisoformat(date) > dt.datetime.now(dt.UTC).date():
-        raise invalid(f"Start date can not be later than {dt.datetime.now(dt.UTC).date().isoformat()}")
+    warnings = _availability(call, dt.date.fromisoformat(date))
     wanted = [p for p in str(call.param("parameters", "")).split(",") if p] or list(REPORT_PARAMETERS)
     unknown = [p for p in wanted if p not in REPORT_PARAMETERS]
     if unknown:
@@ -143,5 +164,10 @@ def user_usage(call: Call) -> Result:
         if user is None:
             raise not_found("userKey")
         users = [user]
+    if any(w["code"] == "DATA_NOT_AVAILABLE" for w in warnings):
+        users = []
     reports = [_report(store, u, date, wanted) for u in users]
-    return ok(page(call, reports, key="usageReports", kind="admin#reports#usageReports", default=1000))
+    body = page(call, reports, key="usageReports", kind="admin#reports#usageReports", default=1000)
+    if warnings:
+        body["warnings"] = warnings
+    return ok(body)

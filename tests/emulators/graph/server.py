@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import datetime as dt
 import http.server
 import json
 import random
@@ -11,16 +12,17 @@ import re
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import batch, core, delta, directory, errors, groups, schema, seed, throttle, users, wire
+from . import batch, core, delta, directory, errors, groups, reports, schema, seed, throttle, users, wire
 from .core import Request, Response
 from .errors import GraphError
 from .state import Store
 
-ROUTE_MODULES = (users, groups, delta, directory)     # importing them registered their routes
+ROUTE_MODULES = (users, groups, delta, directory, reports)     # importing them registered their routes
 BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid " \
            "JSON format."
 
@@ -116,9 +118,15 @@ class GraphEmulator:
                     "throttled": self._throttled, "batches": self._batches, "double_slash": self._double_slash,
                     "resource_units": self._units}
 
+    def downloads(self) -> int:
+        """Report files fetched from the download URLs reports redirect to (not Graph calls)."""
+        with self._lock:
+            return self._downloads
+
     def reset_stats(self) -> None:
         with self._lock:
             self._requests = self._throttled = self._batches = self._double_slash = self._units = 0
+            self._downloads = 0
             self._by_method: collections.Counter[str] = collections.Counter()
             self._log: list[dict[str, Any]] = []
 
@@ -197,6 +205,52 @@ class GraphEmulator:
             if found is None:
                 raise ValueError(f"unknown role {role!r}")
             self.store.assign_role(found.template_id, self._object_id(principal))
+
+    def set_user_activity(self, address: str, *, last_sign_in: str | dt.datetime | None = None,
+                          mfa_registered: bool | None = None, used_mb: int | None = None,
+                          quota_mb: int | None = None) -> None:
+        """Figures the tenant reports for a user: ``signInActivity`` (an interactive, successful
+        sign-in at ``last_sign_in``), ``isMfaRegistered`` in the registration report, and a
+        mailbox in the mailbox usage report (``used_mb`` of a ``quota_mb`` Prohibit Send/Receive
+        quota, 50 GB unless given). A user never given ``last_sign_in`` never signed in."""
+        with self._lock:
+            user = self.store.find_user(address)
+            if user is None:
+                raise ValueError(f"no user {address!r}")
+            if last_sign_in is not None:
+                when = last_sign_in if isinstance(last_sign_in, str) else \
+                    last_sign_in.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                user["signInActivity"] = {
+                    "lastSignInDateTime": when, "lastSignInRequestId": str(uuid.uuid4()),
+                    "lastNonInteractiveSignInDateTime": None, "lastNonInteractiveSignInRequestId": None,
+                    "lastSuccessfulSignInDateTime": when, "lastSuccessfulSignInRequestId": str(uuid.uuid4())}
+            if mfa_registered is not None:
+                self.store.mfa_registered[user["id"]] = mfa_registered
+            if used_mb is not None or quota_mb is not None:
+                used, quota = self.store.mailboxes.get(user["id"], (0, reports.DEFAULT_QUOTA))
+                self.store.mailboxes[user["id"]] = (used if used_mb is None else used_mb * 1024**2,
+                                                    quota if quota_mb is None else quota_mb * 1024**2)
+
+    @property
+    def premium(self) -> bool:
+        """Whether the tenant has Entra ID P1/P2; without, signInActivity and the MFA registration
+        report are refused with 403 (back to True on reset)."""
+        return self.store.premium
+
+    @premium.setter
+    def premium(self, value: bool) -> None:
+        with self._lock:
+            self.store.premium = value
+
+    @property
+    def conceal_report_names(self) -> bool:
+        """The admin center's "Display concealed user, group, and site names in all reports"."""
+        return self.store.conceal_report_names
+
+    @conceal_report_names.setter
+    def conceal_report_names(self, value: bool) -> None:
+        with self._lock:
+            self.store.conceal_report_names = value
 
     def user(self, key: str) -> dict[str, Any] | None:
         """A live user by id or userPrincipalName."""
@@ -280,6 +334,11 @@ class GraphEmulator:
         split = urllib.parse.urlsplit(target)
         if split.path.startswith("/_emulator/"):
             return self._control(method, split.path)
+        if split.path.startswith(reports.DOWNLOAD_PREFIX) and method == "GET":
+            with self._lock:  # a report file: no version, no credentials, not a Graph call
+                self._requests += 1
+                self._downloads += 1
+                return reports.download(self.store, split.path.removeprefix(reports.DOWNLOAD_PREFIX))
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
         with self._lock:

@@ -81,6 +81,11 @@ class Store:
         self.created_at: dict[str, float] = {}
         self.changes: list[Change] = []
         self.visibility_delay_s = 0.0
+        # Usage: what the reports (reports.py) and signInActivity tell.
+        self.premium = True                                   # Entra ID P1/P2: sign-ins and MFA reports
+        self.conceal_report_names = False                     # usage reports show hashes, not names
+        self.mfa_registered: dict[str, bool] = {}             # user id -> registered for MFA
+        self.mailboxes: dict[str, tuple[int, int]] = {}       # user id -> (bytes used, send/receive quota)
 
     # ------------------------------------------------------------------------- bookkeeping
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import errors, odata, schema, seed
 from .core import Request, Response, context, json_response, no_content, page, query, reference_id, route, select_view
+from .reports import require_premium
 from .state import USER_DEFAULT, Store, iso
 
 USER = odata.Resource(
@@ -127,9 +128,22 @@ def _bound_manager(body: dict[str, Any]) -> str | None:
 # ----------------------------------------------------------------------------- collection
 
 
+SIGN_IN_PAGE = 500  # the largest page when signInActivity is selected or filtered on (999 otherwise)
+
+
+def _sign_in_activity(store: Store, request: Request) -> bool:
+    """Whether the request reads signInActivity, which needs Entra ID P1/P2 (403 without)."""
+    asked = any("signInActivity" in request.query.get(option, "") for option in ("$select", "$filter"))
+    if asked:
+        require_premium(store)
+    return asked
+
+
 @route("GET", "/users", cost=2)
 def list_users(store: Store, request: Request) -> Response:
     q = query(request, USER, LIST_OPTIONS)
+    if _sign_in_activity(store, request) and q.top is not None:
+        q.top = min(q.top, SIGN_IN_PAGE)  # a larger $top is not refused: the pages are just smaller
     items = list(store.users.values())
     if q.search is not None:
         name, needle = q.search
@@ -165,6 +179,7 @@ def create_user(store: Store, request: Request) -> Response:
 @route("GET", "/users/{key}")
 def get_user(store: Store, request: Request, key: str) -> Response:
     q = query(request, USER, ITEM_OPTIONS)
+    _sign_in_activity(store, request)
     user = lookup(store, key)
     return json_response(200, {"@odata.context": context(request, fragment("users", q) + "/$entity"),
                                **render(store, user, q)})

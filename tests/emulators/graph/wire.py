@@ -30,7 +30,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                        **response.headers}
         if isinstance(response.body, str):
             payload = response.body.encode()
-            out_headers["Content-Type"] = "text/plain"
+            out_headers.setdefault("Content-Type", "text/plain")
         elif response.body is not None:
             payload = json.dumps(response.body).encode()
             out_headers["Content-Type"] = core.JSON_TYPE

@@ -1,0 +1,151 @@
+"""How Google Workspace accounts are used: last sign-in and 2-step verification from the
+Directory API's users, storage from the Reports API's user usage report.
+
+The Reports API computes a day's usage a few days late. Asked for a date it has not
+computed, it answers 400 "Data for dates later than X is not yet available" (X: the newest
+date it has); a date it computed only partly (or not at all) comes back with a
+PARTIAL_DATA_AVAILABLE (DATA_NOT_AVAILABLE) warning. So the report is asked for yesterday
+and then for the dates the answers point to, a few tries at most.
+
+A refused API (401/403: a scope missing from domain-wide delegation, an admin without the
+privilege) makes its figures unavailable, with one line saying why; it never fails the call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from googleapiclient.errors import HttpError
+
+from reconciler.activity import Activity, ActivityReport
+from reconciler.providers.google.batch import result_of_error
+from reconciler.providers.google.client import Clients
+from reconciler.providers.google.fetch import RETRIES, list_all
+
+NEVER = "1970-01-01T00:00:00.000Z"  # lastLoginTime of an account that never signed in
+USER_FIELDS = "primaryEmail,lastLoginTime,isEnrolledIn2Sv,creationTime"
+SHORT_LIST = 10  # up to this many addresses are read one users.get each, not by listing everyone
+STORAGE = "accounts:used_quota_in_mb,accounts:total_quota_in_mb"
+REPORT_PAGE = 1000  # the Reports API's largest page
+REPORT_TRIES = 5  # dates asked for before giving up on storage
+REFUSED = {401, 403}
+NOT_YET = re.compile(r"Data for dates later than (\d{4}-\d{2}-\d{2}) is not yet available")
+IN_FUTURE = re.compile(r"Start date can not be later than (\d{4}-\d{2}-\d{2})")
+NOT_COMPLETE = {"PARTIAL_DATA_AVAILABLE", "DATA_NOT_AVAILABLE"}
+DIRECTORY_NEEDS = ("the service account's domain-wide delegation needs the scope "
+                   "https://www.googleapis.com/auth/admin.directory.user.readonly and the admin it acts as the "
+                   "Users > Read privilege")
+REPORTS_NEEDS = ("the service account's domain-wide delegation needs the scope "
+                 "https://www.googleapis.com/auth/admin.reports.usage.readonly and the admin it acts as the "
+                 "Reports privilege")
+
+Storage = tuple[int | None, int | None]  # (used MB, quota MB)
+
+
+def read_activity(clients: Clients, customer: str, addresses: Sequence[str] | None,
+                  today: dt.date) -> ActivityReport:
+    """Figures by primary address for `addresses` (None: every user of the customer)."""
+    report = ActivityReport()
+    wanted = None if addresses is None else sorted({a.lower() for a in addresses})
+    users = _directory_users(clients, customer, wanted, report)
+    storage = _storage(clients, today, report)
+    known = set(users) | set(storage)
+    for address in sorted(known if wanted is None else known & set(wanted)):
+        user = users.get(address, {})
+        used, quota = storage.get(address, (None, None))
+        last = str(user.get("lastLoginTime") or "")
+        report.by_user[address] = Activity(
+            last_sign_in=_moment(last) if last and last != NEVER else None,
+            never_signed_in=last == NEVER,
+            two_step=user.get("isEnrolledIn2Sv"),
+            used_mb=used, quota_mb=quota,
+            created=_moment(str(user["creationTime"])) if user.get("creationTime") else None)
+    return report
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+def _directory_users(clients: Clients, customer: str, wanted: list[str] | None,
+                     report: ActivityReport) -> dict[str, dict[str, Any]]:
+    """The users' sign-in fields: one users.get per address for a short list, else the whole list."""
+    users = clients.directory.users()
+    try:
+        if wanted is not None and len(wanted) <= SHORT_LIST:
+            found = [u for u in (_get_user(users, a) for a in wanted) if u is not None]
+        else:
+            found = list_all(users, "users", customer=customer, maxResults=500,
+                             fields=f"nextPageToken,users({USER_FIELDS})")
+    except HttpError as exc:
+        if int(exc.resp.status) not in REFUSED:
+            raise
+        why = f"the Directory API refused to read users ({result_of_error(exc).error}): {DIRECTORY_NEEDS}"
+        report.unavailable["last_sign_in"] = report.unavailable["two_step"] = why
+        return {}
+    return {str(u["primaryEmail"]).lower(): u for u in found}
+
+
+def _get_user(users: Any, address: str) -> dict[str, Any] | None:
+    try:
+        return dict(users.get(userKey=address, fields=USER_FIELDS).execute(num_retries=RETRIES))
+    except HttpError as exc:
+        if int(exc.resp.status) == 404:  # no such user (any more): nothing to report
+            return None
+        raise
+
+
+def _storage(clients: Clients, today: dt.date, report: ActivityReport) -> dict[str, Storage]:
+    """Used and total storage per user from the newest complete usage report."""
+    if clients.reports is None:
+        report.unavailable["storage"] = "no Reports API client was built"
+        return {}
+    usage = clients.reports.userUsageReport()
+    date = today - dt.timedelta(days=1)
+    tried: list[str] = []
+    for _ in range(REPORT_TRIES):
+        tried.append(date.isoformat())
+        request = usage.get(userKey="all", date=date.isoformat(), parameters=STORAGE, maxResults=REPORT_PAGE)
+        try:
+            response = request.execute(num_retries=RETRIES)
+        except HttpError as exc:
+            error = result_of_error(exc)
+            if error.status in REFUSED:
+                report.unavailable["storage"] = f"the Reports API refused the usage report ({error.error}): " \
+                                                f"{REPORTS_NEEDS}"
+                return {}
+            named = NOT_YET.search(error.message) or IN_FUTURE.search(error.message)
+            if error.status != 400 or named is None:
+                raise
+            # Step to the date Google names; always back, so the tries end.
+            date = min(dt.date.fromisoformat(named.group(1)), date - dt.timedelta(days=1))
+            continue
+        if any(w.get("code") in NOT_COMPLETE for w in response.get("warnings") or []):
+            date -= dt.timedelta(days=1)
+            continue
+        return _storage_by_user(usage, request, response)
+    report.unavailable["storage"] = (f"the Reports API had no complete usage report for {', '.join(tried)} "
+                                     "(Google computes usage a few days late): try again later")
+    return {}
+
+
+def _storage_by_user(usage: Any, request: Any, response: dict[str, Any]) -> dict[str, Storage]:
+    found: dict[str, Storage] = {}
+    while True:
+        for entry in response.get("usageReports") or []:
+            address = str((entry.get("entity") or {}).get("userEmail") or "").lower()
+            values = {p.get("name"): p.get("intValue") for p in entry.get("parameters") or []}
+            used = values.get("accounts:used_quota_in_mb")
+            quota = values.get("accounts:total_quota_in_mb")
+            if address:
+                # A total of 0 or less is no per-user limit to compare with (what Google reports for
+                # pooled storage is not documented): the quota stays unknown.
+                found[address] = (int(used) if used is not None else None,
+                                  int(quota) if quota is not None and int(quota) > 0 else None)
+        request = usage.get_next(request, response)
+        if request is None:
+            return found
+        response = request.execute(num_retries=RETRIES)
