@@ -338,6 +338,48 @@ def dns(
         raise typer.Exit(code)
 
 
+class FailOn(StrEnum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+@app.command()
+def audit(
+    provider: ProviderOpt = None,
+    fmt: Annotated[Format, typer.Option(
+        "--format", help="text, markdown (the body of the monthly review issue) or json.")] = Format.text,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        "--fail-on", help="Exit 1 when a finding is at or above this severity: info, low, medium or high.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the report to FILE instead of printing it.")] = None,
+    today: TodayOpt = None,
+) -> None:
+    """Review the accounts: unused, unmanaged, suspended too long, without 2-step verification, near their
+    storage quota, groups with external members, licences that do not match the profile."""
+    from reconciler.atomicfile import atomic_write
+    from reconciler.audit import audit_provider, exit_code, render_audit
+
+    org, issues = _load()
+    handle, kind = open_provider(provider, org, read_only=True)
+    try:
+        report = audit_provider(org, issues, handle, kind, _today(today))
+    finally:
+        handle.close()
+    if out is not None:
+        with atomic_write(out) as file:
+            file.write(render_audit(report, fmt.value))
+        err.print(f"Audit saved to {escape(str(out))}: {escape(report.summary())}")
+    else:
+        sys.stdout.write(render_audit(report, fmt.value, colour=sys.stdout.isatty()))
+        sys.stdout.flush()
+    code = exit_code(report, fail_on.value if fail_on is not None else None)
+    if code:
+        raise typer.Exit(code)
+
+
 @contextlib.contextmanager
 def _import_progress() -> Iterator[Callable[[int, int], None]]:
     """A bar on a terminal; in CI logs, a line every 10% of an import of 500 files or more."""

@@ -15,6 +15,7 @@ runs, as the workflows keep it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -38,7 +39,7 @@ from tests.test_mail import StartServer, loop, smtp_server  # noqa: F401 - the S
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
-NAMES = ["apply.yml", "ci.yml", "drift.yml", "plan.yml"]
+NAMES = ["apply.yml", "audit.yml", "ci.yml", "drift.yml", "plan.yml"]
 BIN = Path(sys.executable).parent
 REPO = "acme/directory"
 DIRECTORY = ".reconciler/directory.json"
@@ -96,6 +97,7 @@ def test_permissions_are_least_privilege() -> None:
         "plan.yml": {"plan": {"contents": "read", "pull-requests": "write", "id-token": "write"}},
         "apply.yml": {"apply": {"contents": "read", "pull-requests": "write", "id-token": "write"}},
         "drift.yml": {"drift": {"contents": "read", "issues": "write", "id-token": "write"}},
+        "audit.yml": {"audit": {"contents": "read", "issues": "write", "id-token": "write"}},
         "ci.yml": {"test": {"contents": "read"}},
     }
     for name in NAMES:
@@ -109,6 +111,7 @@ def test_triggers() -> None:
     assert load("plan.yml")["on"] == {"pull_request": {"paths": ["org/**"]}}
     assert load("apply.yml")["on"] == {"push": {"branches": ["main"], "paths": ["org/**"]}, "workflow_dispatch": None}
     assert load("drift.yml")["on"] == {"schedule": [{"cron": "17 6 * * *"}], "workflow_dispatch": None}
+    assert load("audit.yml")["on"] == {"schedule": [{"cron": "43 6 1 * *"}], "workflow_dispatch": None}
     assert load("ci.yml")["on"] == {"push": {"branches": ["main"]}, "pull_request": None}
 
 
@@ -125,6 +128,7 @@ def test_read_only_jobs_say_so() -> None:
     assert load("plan.yml")["jobs"]["plan"]["env"] == {
         "SAME_REPO": "${{ github.event.pull_request.head.repo.full_name == github.repository }}", **read_only}
     assert load("drift.yml")["jobs"]["drift"]["env"] == read_only
+    assert load("audit.yml")["jobs"]["audit"]["env"] == read_only
     assert "env" not in load("apply.yml")["jobs"]["apply"]
 
 
@@ -326,8 +330,9 @@ if args[:2] == ["pr", "comment"]:
     done()
 if args[:2] == ["issue", "list"]:
     assert args[args.index("--json"):] == ["--json", "number", "--jq", ".[0].number // empty"], args
+    title = opt("--search").removesuffix(" in:title") if "--search" in args else ""
     found = [i["number"] for i in reversed(issues) if opt("--label") in i["labels"]
-             and (i["open"] == (opt("--state") == "open"))]
+             and (i["open"] == (opt("--state") == "open")) and title in i["title"]]
     done(0, str(found[0]) if found else "")
 if args[:2] == ["label", "create"]:
     state["labels"][args[2]] = opt("--description")
@@ -820,3 +825,29 @@ def test_the_onboarding_mail_ledger_is_kept_between_applies(github: GitHub, repo
     assert "sent welcome mail for wangxiaoming@acme.com (E2001) to the personal address" in second.step(
         "Apply").stderr
     assert [m.recipients for m in server.inbox.received] == [["xm.wang@example.net"]]
+
+
+AUDIT_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Read the provider from org/org.yaml",
+               "Restore the local provider's directory file", "Sign in to Google (keyless)", "Audit",
+               "Open or update this month's review issue"]
+
+
+def test_the_monthly_audit_becomes_this_months_issue(github: GitHub, repo: Path) -> None:
+    applied_main(github, repo)
+    data = json.loads(github.directory.read_text(encoding="utf-8"))
+    (record,) = [r for r in data["users"].values() if r["user"]["email"] == "zhouting@acme.com"]
+    record["activity"] = {"last_sign_in": "2025-01-02T08:00:00+00:00", "two_step": True}
+    github.directory.write_text(json.dumps(data), encoding="utf-8")
+
+    job = Runner(github, "audit.yml", repo, "schedule", {}, MERGE_SHA).run()
+    assert job.outcomes == outcomes(AUDIT_STEPS, skipped=("Sign in to Google (keyless)",))
+    (issue,) = github.gh["issues"]
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    assert (issue["title"], issue["labels"], issue["open"]) == (f"Account review {month}", ["audit"], True)
+    assert "zhouting@acme.com" in issue["body"]
+    assert job.summary == issue["body"]
+    # A second run in the same month updates that issue instead of opening another.
+    Runner(github, "audit.yml", repo, "workflow_dispatch", {}, MERGE_SHA).run()
+    assert len(github.gh["issues"]) == 1
+    assert [call[:2] for call in github.gh["calls"]] == [
+        ["issue", "list"], ["label", "create"], ["issue", "create"], ["issue", "list"], ["issue", "edit"]]

@@ -141,23 +141,28 @@ class LocalProvider:
         return state
 
     def activity(self, addresses: Sequence[str] | None = None) -> ActivityReport:
-        """Usage figures a user record may carry under "activity" (last_sign_in, two_step, used_mb,
-        quota_mb): the embedded directory has no sign-ins of its own, so trials and tests plant them."""
+        """Usage figures a user record may carry under "activity" (last_sign_in, null for never;
+        two_step; used_mb; quota_mb): the embedded directory has no sign-ins of its own, so trials
+        and tests plant them; a figure not planted is unknown, not zero."""
         wanted = None if addresses is None else {a.lower() for a in addresses}
         report = ActivityReport()
         for record in self.data["users"].values():
             address = str(record["user"]["email"]).lower()
             if wanted is not None and address not in wanted:
                 continue
-            figures = record.get("activity") or {}
+            figures = record.get("activity")
+            created = record.get("created")
             try:
+                if not isinstance(figures, dict):  # nothing planted: the directory cannot say
+                    report.by_user[address] = Activity(
+                        created=dt.datetime.fromisoformat(created) if created else None)
+                    continue
                 last = figures.get("last_sign_in")
-                created = record.get("created")
                 report.by_user[address] = Activity(
                     last_sign_in=dt.datetime.fromisoformat(last) if last else None,
-                    never_signed_in=not last,
-                    two_step=bool(figures.get("two_step", False)),
-                    used_mb=int(figures.get("used_mb", 0)),
+                    never_signed_in="last_sign_in" in figures and not last,
+                    two_step=bool(figures["two_step"]) if "two_step" in figures else None,
+                    used_mb=int(figures["used_mb"]) if figures.get("used_mb") is not None else None,
                     quota_mb=int(figures["quota_mb"]) if figures.get("quota_mb") is not None else None,
                     created=dt.datetime.fromisoformat(created) if created else None)
             except (TypeError, ValueError) as exc:

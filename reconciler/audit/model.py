@@ -1,0 +1,93 @@
+"""What `reconciler audit` found: findings and the report that holds them.
+
+An `AuditReport` is plain data (pydantic): the JSON output is this value, and the
+text and markdown renderers read only it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.model.files import SEVERITIES, Severity
+
+FORMAT_VERSION = 1
+# Highest first: the order of the report, its counts and its sections.
+BY_SEVERITY: tuple[Severity, ...] = tuple(reversed(SEVERITIES))
+_RANK: dict[Severity, int] = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+
+# Every code a finding can carry: stable, for scripts and `jq` (the table in reconciler/audit/__init__.py).
+CODES = ("admin-without-2sv", "inactive", "user-without-2sv", "unmanaged", "external-members", "near-quota",
+         "suspended-too-long", "licence-mismatch")
+# What a missing figure (reconciler.activity.FIGURES) keeps the audit from checking, for the line saying so.
+CHECKS_NEEDING: dict[str, str] = {
+    "last_sign_in": "unused accounts, and how long accounts without a file have been suspended",
+    "two_step": "2-step verification",
+    "storage": "storage quotas",
+}
+
+
+class Finding(BaseModel):
+    """One thing wrong with one account or group, and what to do about it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str = Field(description="Stable machine code: inactive, unmanaged, admin-without-2sv, ... "
+                                  "(the table in reconciler/audit/__init__.py).")
+    severity: Severity
+    subject: str = Field(description="The account's or group's address.")
+    message: str = Field(description="What is wrong, in one sentence.")
+    action: str = Field(description="What to do about it.")
+
+
+def sort_key(finding: Finding) -> tuple[int, str, str]:
+    return -_RANK[finding.severity], finding.code, finding.subject
+
+
+class AuditReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: Literal[1] = 1
+    provider: str
+    generated_on: dt.date
+    checked_accounts: int = Field(description="Accounts at the provider that were looked at.")
+    counts: dict[Severity, int] = Field(description="Findings by severity, highest first; every severity named.")
+    findings: list[Finding] = Field(default_factory=list, description="Highest severity first, then by code "
+                                                                        "and subject.")
+    unavailable: dict[str, str] = Field(
+        default_factory=dict, description="Figures the provider could not give (last_sign_in, two_step, storage) "
+        "-> why: the checks that need them did not run.")
+
+    @classmethod
+    def assemble(cls, provider: str, generated_on: dt.date, findings: Iterable[Finding],
+                 unavailable: Mapping[str, str], checked_accounts: int) -> AuditReport:
+        """The report in its one order: findings sorted, counts for every severity, figures by name."""
+        ordered = sorted(findings, key=sort_key)
+        counts = {severity: sum(1 for f in ordered if f.severity == severity) for severity in BY_SEVERITY}
+        return cls(provider=provider, generated_on=generated_on, checked_accounts=checked_accounts,
+                   counts=counts, findings=ordered, unavailable=dict(sorted(unavailable.items())))
+
+    def at_or_above(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.findings if _RANK[f.severity] >= _RANK[severity]]
+
+    def summary(self) -> str:
+        """'3 findings (1 high, 2 medium) in 40 accounts.' / 'No findings in 40 accounts.'"""
+        accounts = f"{self.checked_accounts} account{'s' * (self.checked_accounts != 1)}"
+        total = len(self.findings)
+        if not total:
+            return f"No findings in {accounts}."
+        parts = ", ".join(f"{n} {severity}" for severity, n in self.counts.items() if n)
+        return f"{total} finding{'s' * (total != 1)} ({parts}) in {accounts}."
+
+
+def exit_code(report: AuditReport, fail_on: Severity | None) -> int:
+    """1 when a finding is at or above `fail_on`; 0 otherwise, and always without `fail_on`.
+
+    A check that could not run never fails the audit: the report says so instead.
+    """
+    if fail_on is None:
+        return 0
+    return 1 if report.at_or_above(fail_on) else 0

@@ -1,0 +1,127 @@
+"""The audit report as text (a terminal), markdown (the monthly review issue) or JSON.
+
+Pure functions of an `AuditReport`. Findings keep the report's order: highest
+severity first, then by code and subject.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.audit.model import BY_SEVERITY, CHECKS_NEEDING, AuditReport, Finding
+from reconciler.model.files import Severity
+from reconciler.render.markdown import cell
+
+STYLE: dict[Severity, str] = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+ICON: dict[Severity, str] = {"high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
+# GitHub refuses an issue body over 65,536 characters; the rest of the margin is for the cut note.
+ISSUE_BODY_LIMIT = 65_000
+_LABEL_WIDTH = max(len(s) for s in BY_SEVERITY)
+
+
+def _title(report: AuditReport) -> str:
+    return f"Account audit of {report.provider}, {report.generated_on.isoformat()}"
+
+
+def _not_checked(report: AuditReport) -> list[str]:
+    """One line per figure the provider could not give: which checks did not run, and why."""
+    return [f"{CHECKS_NEEDING.get(figure, figure)} ({figure}): {why}" for figure, why in report.unavailable.items()]
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def render_audit_text(report: AuditReport, *, colour: bool = False, width: int = 120) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
+                      soft_wrap=True, emoji=False)
+    console.print(f"[bold]{escape(_title(report))}[/]")
+    for finding in report.findings:
+        console.print()
+        label = finding.severity.upper().ljust(_LABEL_WIDTH)
+        console.print(f"[{STYLE[finding.severity]}]{label}[/]  {escape(finding.code)}  "
+                      f"[bold]{escape(finding.subject)}[/]")
+        indent = " " * (_LABEL_WIDTH + 2)
+        console.print(indent + escape(finding.message))
+        console.print(f"{indent}[dim]To do:[/] {escape(finding.action)}")
+    lines = _not_checked(report)
+    if lines:
+        console.print()
+        console.print("[yellow]Not checked:[/]")
+        for line in lines:
+            console.print(f"  [yellow]![/] {escape(line)}")
+    console.print()
+    console.print(f"[bold]{escape(report.summary())}[/]")
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def _inline(text: str) -> str:
+    """Our own text with `code` spans kept as code; everything else shown literally."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick: nothing is code
+        return cell(text)
+    return "".join(cell(part) if i % 2 == 0 else f"`{part}`" for i, part in enumerate(parts))
+
+
+def _item(finding: Finding) -> str:
+    """A task-list item, so the admins can tick findings off in the issue as they work."""
+    return f"- [ ] `{finding.code}` {_inline(finding.message)}<br>**To do:** {_inline(finding.action)}"
+
+
+def _head(report: AuditReport) -> list[str]:
+    lines = [f"## {cell(_title(report))}", "", cell(report.summary()), "",
+             "| severity | findings |", "|---|---:|"]
+    lines += [f"| {ICON[severity]} {severity} | {n} |" for severity, n in report.counts.items()]
+    lines.append("")
+    not_checked = _not_checked(report)
+    if not_checked:
+        lines += ["> [!WARNING]", "> **Not checked**, the provider could not give the figures:"]
+        lines += [f"> - {cell(line)}" for line in not_checked]
+        lines.append("")
+    return lines
+
+
+def _sections(report: AuditReport, shown: int) -> list[str]:
+    lines: list[str] = []
+    for severity in BY_SEVERITY:
+        of_severity = [f for f in report.findings[:shown] if f.severity == severity]
+        if of_severity:
+            total = report.counts.get(severity, len(of_severity))
+            lines += [f"### {ICON[severity]} {severity.capitalize()} ({total})", ""]
+            lines += [_item(f) for f in of_severity]
+            lines.append("")
+    return lines
+
+
+def render_audit_markdown(report: AuditReport, *, limit: int = ISSUE_BODY_LIMIT) -> str:
+    """The body of the monthly review issue; cut (lowest severities first) to fit `limit`."""
+    head = _head(report)
+    body = "\n".join(head + _sections(report, len(report.findings)))
+    if len(body) <= limit:
+        return body
+
+    def cut_at(shown: int) -> str:
+        left = len(report.findings) - shown
+        note = [f"**{left} more finding{'s' * (left != 1)} not shown** (an issue holds at most 65,536 "
+                "characters): run `reconciler audit` for the full report.", ""]
+        return "\n".join(head + _sections(report, shown) + note)
+
+    # The most findings, highest first, that fit: the length only grows with the count.
+    low, high = 0, len(report.findings) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if len(cut_at(middle)) <= limit else (low, middle - 1)
+    return cut_at(low)
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def render_audit_json(report: AuditReport) -> str:
+    return report.model_dump_json(indent=2) + "\n"

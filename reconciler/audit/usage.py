@@ -1,0 +1,156 @@
+"""Checks on how accounts are used: sign-ins, suspensions, 2-step verification, storage.
+
+Each needs a figure of the ActivityReport; when the provider could not give it,
+the check does not run (the report says why). An account the provider gave no
+value for (None) is not judged by that check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from reconciler.audit.accounts import Account, Tenant
+from reconciler.audit.model import Finding
+
+
+def inactive(tenant: Tenant) -> Iterator[Finding]:
+    """Active accounts not signed in for more than audit.inactive_days, or never and made before that."""
+    if not tenant.can_read("last_sign_in"):
+        return
+    limit = tenant.settings.audit.inactive_days
+    for account in tenant.accounts:
+        if account.suspended:
+            continue
+        seen = account.activity
+        admin = f" It holds {', '.join(account.roles)}." if account.is_admin else ""
+        severity = "high" if account.is_admin else "medium"
+        if seen.last_sign_in is not None:
+            idle = tenant.days_since(seen.last_sign_in)
+            if idle <= limit:
+                continue
+            said = f"last signed in on {_day(seen.last_sign_in)}, {idle} days ago (more than {limit})."
+        elif not seen.never_signed_in:
+            continue  # the provider does not know: not judged
+        elif seen.created is not None:
+            age = tenant.days_since(seen.created)
+            if age <= limit:
+                continue
+            said = f"has never signed in since it was created on {_day(seen.created)}, {age} days ago."
+        else:
+            # Never used and of unknown age: it may be new, but an unused account is worth a look.
+            severity = "low"
+            said = f"has never signed in, and {tenant.provider} does not say when it was created."
+        yield Finding(code="inactive", severity=severity, subject=account.address,
+                      message=f"{account.address} is active but {said}{admin}",
+                      action=_inactive_action(tenant, account))
+
+
+def _inactive_action(tenant: Tenant, account: Account) -> str:
+    if account.described is None:
+        return "Ask who uses it; if nobody does, suspend or delete it at the provider (no file in org/ describes it)."
+    if account.described.suspended:
+        return "org/ already suspends it: run `reconciler apply`."
+    return (f"Ask the person or their manager. If they left, set `status: offboarded` and `offboarded_on` in "
+            f"{tenant.user_file(account)}; if the account is kept but unused, set `status: suspended`.")
+
+
+def suspended_too_long(tenant: Tenant) -> Iterator[Finding]:
+    """Suspended accounts past lifecycle.offboard_after_days.
+
+    The providers keep no suspension date we can read, so there are two rules:
+    - an account org/ offboarded (`offboarded_on`) whose waiting period has ended is still
+      there: its delete is pending (no apply since) or held (a data transfer not finished);
+    - an account suspended with no file in org/ (never described, or its file removed) has
+      nothing that will ever delete it: reported when its last sign-in (or, never used, its
+      creation) is older than the window. The suspension came after that date, so this is
+      the earliest it can have begun; either way nobody has used it for that long.
+    Accounts org/ suspends on purpose (`status: suspended`, `frozen`, `offboarded` without a
+    date) carry no date to judge and are not reported.
+    """
+    window = tenant.settings.lifecycle.offboard_after_days
+    for account in tenant.accounts:
+        if not account.suspended:
+            continue
+        if account.described is not None:
+            due = tenant.resolved.due_for_deletion.get(account.described.email)
+            if due is not None:
+                yield _overdue(tenant, account, due)
+            continue
+        if not tenant.can_read("last_sign_in"):
+            continue
+        seen = account.activity
+        since = seen.last_sign_in or (seen.created if seen.never_signed_in else None)
+        if since is None or tenant.days_since(since) <= window:
+            continue
+        used = "last used" if seen.last_sign_in is not None else "created, and never used,"
+        yield Finding(code="suspended-too-long", severity="low", subject=account.address,
+                      message=f"{account.address} is suspended and no file in org/users describes it, so nothing "
+                              f"will delete it; it was {used} on {_day(since)}, {tenant.days_since(since)} days "
+                              f"ago (offboarding waits {window}).",
+                      action=_no_file_action(account))
+
+
+def _overdue(tenant: Tenant, account: Account, due: dt.date) -> Finding:
+    entry = tenant.org.users_by_id().get(account.described.id or "") if account.described else None
+    since = entry.value.offboarded_on if entry is not None else None
+    offboarded = f"offboarded on {since.isoformat()}" if since else "offboarded"
+    return Finding(code="suspended-too-long", severity="low", subject=account.address,
+                   message=f"{account.address} was {offboarded}; its waiting period ended on {due.isoformat()}, "
+                           "but the account still exists: its delete is pending (no apply since) or held (a data "
+                           "transfer not finished).",
+                   action="Run `reconciler apply`; if the delete stays held, check the transfer of its data in "
+                          "the admin console.")
+
+
+def _no_file_action(account: Account) -> str:
+    if account.user.id:
+        return (f"Restore its file (id {account.user.id}) with `status: offboarded` and `offboarded_on`, so a plan "
+                "deletes it once the waiting period ends, or delete it at the provider.")
+    return ("Delete it at the provider, or import it (`reconciler import`) into org/users with "
+            "`status: offboarded` and `offboarded_on`.")
+
+
+def two_step(tenant: Tenant) -> Iterator[Finding]:
+    """Admins without 2-step verification, always; other users when security.require_2sv."""
+    if not tenant.can_read("two_step"):
+        return
+    required = tenant.settings.security.require_2sv
+    for account in tenant.accounts:
+        if account.suspended or account.activity.two_step is not False:
+            continue  # a suspended account cannot sign in; None: the provider did not say
+        if account.is_admin:
+            yield Finding(code="admin-without-2sv", severity="high", subject=account.address,
+                          message=f"{account.address} holds {', '.join(account.roles)} but is not enrolled in "
+                                  "2-step verification.",
+                          action="Enrol it in 2-step verification now (or take the admin role away), and "
+                                 "enforce 2-step verification for admins at the provider.")
+        elif required:
+            yield Finding(code="user-without-2sv", severity="medium", subject=account.address,
+                          message=f"{account.address} is not enrolled in 2-step verification, which org.yaml "
+                                  "requires (security.require_2sv).",
+                          action="Ask the person to enrol, and enforce 2-step verification at the provider so "
+                                 "accounts must enrol at their next sign-in.")
+
+
+def near_quota(tenant: Tenant) -> Iterator[Finding]:
+    """Mailboxes using at least audit.quota_percent of their storage quota."""
+    if not tenant.can_read("storage"):
+        return
+    threshold = tenant.settings.audit.quota_percent
+    for account in tenant.accounts:
+        used, quota = account.activity.used_mb, account.activity.quota_mb
+        if used is None or not quota or used * 100 < threshold * quota:
+            continue
+        full = used >= quota
+        share = used * 100 // quota  # rounded down: 89.9% must not read as the 90% it did not reach
+        state = "is full: it can no longer send or receive mail" if full else f"is at {share}% of its quota"
+        yield Finding(code="near-quota", severity="medium" if full else "low", subject=account.address,
+                      message=f"{account.address} uses {used:,} MB of {quota:,} MB and {state} "
+                              f"(reported from {threshold:g}%).",
+                      action="Free space (old mail, large attachments, files), or give it more storage (a "
+                             "licence with a larger quota).")
+
+
+def _day(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).date().isoformat()
