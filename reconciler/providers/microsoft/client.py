@@ -1,5 +1,6 @@
-"""An HTTP client for Microsoft Graph built by msgraph-sdk's own GraphClientFactory
-(its middleware retries 429/503/504 honouring Retry-After), authenticated by azure-identity.
+"""An HTTP client for Microsoft Graph built by msgraph-sdk's own GraphClientFactory,
+authenticated by azure-identity. Its retry middleware does not act on the plain requests
+GraphHttp sends (measured: a 503 reaches GraphHttp), so GraphHttp retries 429/503/504 itself.
 
 Ways in: `RECONCILER_GRAPH_ENDPOINT` (loopback only, no credentials: the emulator);
 a client secret (`AZURE_CLIENT_SECRET`) or certificate (`AZURE_CLIENT_CERTIFICATE_PATH`)

@@ -1,8 +1,9 @@
 """Graph over HTTP: paged reads and `$batch` writes, with Retry-After honoured per inner request.
 
-The msgraph-sdk middleware already retries whole requests that get 429/503/504;
-a `$batch` answers 200 with per-request statuses inside, so throttled inner
-requests are sent again here, after the longest Retry-After they asked for.
+Whole requests answered 429/503/504 are retried here (msgraph-sdk's retry middleware
+does not act on requests sent outside its request builders); a `$batch` answers 200
+with per-request statuses inside, so throttled inner requests are sent again too,
+after the longest Retry-After they asked for.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class GraphHttp:
         return url[len(self.base):] if url.startswith(self.base) else url
 
     async def get(self, url: str, headers: dict[str, str] | None = None) -> Answer:
-        """One GET; throttling past what the SDK middleware retried is waited out here."""
+        """One GET; throttling (429) and a busy service (503, 504) are waited out here."""
         for attempt in range(self.attempts):
             self.requests += 1
             response = await self.client.get(url, headers=headers or {})
