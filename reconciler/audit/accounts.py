@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from reconciler.activity import Activity, ActivityReport
 from reconciler.model.files import OrgFile
 from reconciler.model.org import Org
+from reconciler.plan.diff import match_users
 from reconciler.resolve import Resolved
 from reconciler.state import Role, State, User
 
@@ -70,17 +71,7 @@ class Tenant:
 
 def match_described(resolved: Resolved, actual: State) -> dict[str, User]:
     """Actual address -> the user org/ describes there (by id, else by address as adoption does)."""
-    by_id = {u.id: u for u in actual.users().values() if u.id}
-    matched: dict[str, User] = {}
-    for want in resolved.desired.users().values():
-        have = by_id.get(want.id) if want.id else None
-        if have is None:
-            candidate = actual.users().get(want.email)
-            if candidate is not None and candidate.id in (None, want.id):
-                have = candidate
-        if have is not None:
-            matched[have.email] = want
-    return matched
+    return {have.email: want for want, have in match_users(resolved.desired, actual) if have is not None}
 
 
 def gather(org: Org, resolved: Resolved, actual: State, activity: ActivityReport, today: dt.date,

@@ -15,7 +15,7 @@ from reconciler.audit.usage import inactive, near_quota, suspended_too_long, two
 from reconciler.errors import InputIssue, UserError
 from reconciler.model.files import ProviderKind
 from reconciler.model.org import Org
-from reconciler.plan.build import drop_ignored_fields, validate_org
+from reconciler.plan.build import fit_to_provider, validate_org
 from reconciler.providers.base import Provider
 from reconciler.resolve import Resolved
 from reconciler.state import State
@@ -50,10 +50,7 @@ def audit_provider(org: Org, load_issues: list[InputIssue], provider: Provider, 
     """Read the provider as `plan` does (same fetch, same validation), then audit what it holds."""
     actual = provider.fetch(org.domain_names())
     resolved = validate_org(org, load_issues, actual, provider_kind, today)
-    adapt = getattr(provider, "adapt_desired", None)  # what org/ asks for, as this provider can hold it
-    if adapt is not None:
-        adapt(resolved.desired)
-    drop_ignored_fields(resolved.desired, provider.ignores)
+    fit_to_provider(resolved.desired, provider)  # the plan warns about what does not fit; the audit need not
     return run_audit(org, resolved, actual, read_activity(provider), today, provider.name)
 
 

@@ -89,6 +89,13 @@ def _say_until_when_restorable(changes: list[Change], provider: Provider, today:
             if c.kind == "user" and c.action == "delete" else c for c in changes]
 
 
+def fit_to_provider(desired: State, provider: Provider) -> list[PlanWarning]:
+    """What org/ asks for, as this provider can hold it; the warnings say what it cannot."""
+    adapt = getattr(provider, "adapt_desired", None)  # optional: values a provider can only partly hold
+    warnings: list[PlanWarning] = adapt(desired) if adapt is not None else []
+    return warnings + drop_ignored_fields(desired, provider.ignores)
+
+
 @dataclass
 class Planned:
     plan: Plan
@@ -99,9 +106,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
                today: dt.date | None = None) -> Planned:
     actual = provider.fetch(org.domain_names())
     resolved = validate_org(org, load_issues, actual, provider_kind, today)
-    adapt = getattr(provider, "adapt_desired", None)  # optional: values a provider can only partly hold
-    ignored = adapt(resolved.desired) if adapt is not None else []
-    ignored.extend(drop_ignored_fields(resolved.desired, provider.ignores))
+    ignored = fit_to_provider(resolved.desired, provider)
     result = diff(resolved, actual, policy_of(org))
     result.warnings.extend(ignored)
     changes, unsupported = split_unsupported(result.changes, provider.supports)

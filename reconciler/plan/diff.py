@@ -6,6 +6,7 @@ rename (update), never delete + create. Only fields org/ sets are compared.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reconciler.plan.model import Change, Effect, PlanWarning
@@ -61,15 +62,22 @@ def _update(desired: Resource, actual: Resource, changed: list[str], **extra: ob
                   after=_dump(merged), changed=changed, **extra)
 
 
-def diff_users(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> None:
+def match_users(desired: State, actual: State) -> Iterator[tuple[User, User | None]]:
+    """Each user org/ describes with its account at the provider: by id, else by address (adoption
+    of an account without an id, or with this id); None when there is none."""
     by_id = {u.id: u for u in actual.users().values() if u.id}
-    matched: set[str] = set()
-    for want in resolved.desired.users().values():
+    for want in desired.users().values():
         have = by_id.get(want.id) if want.id else None
         if have is None:
             candidate = actual.users().get(want.email)
             if candidate is not None and candidate.id in (None, want.id):
                 have = candidate
+        yield want, have
+
+
+def diff_users(resolved: Resolved, actual: State, policy: Policy, out: Diff) -> None:
+    matched: set[str] = set()
+    for want, have in match_users(resolved.desired, actual):
         if have is None:
             _absent_user(want, actual, resolved, out)
             continue
