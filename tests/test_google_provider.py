@@ -373,3 +373,29 @@ def test_a_suspended_account_without_a_hand_over_gets_one_before_its_delete(
     assert apply_changes(plan.changes, provider()).ok
     assert emulator.calls().count(("POST", "/admin/datatransfer/v1/transfers")) == 1
     assert [c.label for c in plan_for(org_copy, provider()).plan.changes] == ["delete user fangyuan@acme.com"]
+
+
+def test_freezing_signs_out_resets_and_reports_two_step_verification(org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    victim = org_copy / "users" / "e1012.yaml"
+    victim.write_text(victim.read_text() + "status: frozen\n")
+    address = next(u["primaryEmail"] for u in emulator.store.users.values() if u.get("externalIds")
+                   and u["externalIds"][0]["value"] == "E1012")
+    emulator.set_user_activity(address, is_enrolled_2sv=True)
+    emulator.reset_stats()
+    plan = plan_for(org_copy, provider()).plan
+    [change] = [c for c in plan.changes if c.kind == "user"]
+    assert (change.label, change.security, change.effects) == (
+        f"suspend user {address}", True, ["sign_out", "reset_password"])
+    [report] = [w for w in plan.warnings if w.code == "frozen-2sv"]
+    assert report.message.startswith(f"{address} is frozen and enrolled in 2-step verification: check its second")
+    assert not [p for _, p in emulator.calls() if "/reports/" in p]  # only 2SV asked: no usage report read
+    before = emulator.user(address)
+    assert before is not None
+    emulator.reset_stats()
+    assert apply_changes(plan.changes, provider()).ok
+    assert ("POST", f"/admin/directory/v1/users/{address}/signOut") in emulator.calls()
+    after = emulator.user(address)
+    assert after is not None and after["suspended"] is True and after["changePasswordAtNextLogin"] is True
+    assert after["password"] != before["password"]

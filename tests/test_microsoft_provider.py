@@ -172,9 +172,15 @@ def test_frozen_revokes_sessions(org_copy: Path, graph: GraphEmulator) -> None:
     assert apply_changes(plan_for(org_copy).plan.changes, provider()).ok
     user_file = org_copy / "users" / "e1012.yaml"
     user_file.write_text(user_file.read_text() + "status: frozen\n")
+    graph.reset_stats()
     plan = plan_for(org_copy).plan
     [change] = [c for c in plan.changes if c.kind == "user"]
     assert (change.action, change.security) == ("suspend", True)
+    # The plan says whether the account has MFA, reading only that report (not sign-ins or storage).
+    [report] = [w for w in plan.warnings if w.code == "frozen-2sv"]
+    assert report.message.startswith(f"{change.key} is frozen and not enrolled in 2-step verification")
+    assert [p for _, p in graph.calls() if p.startswith("/reports")] == [
+        "/reports/authenticationMethods/userRegistrationDetails"]
     graph.reset_stats()
     assert apply_changes(plan.changes, provider()).ok
     assert any(p.endswith("/revokeSignInSessions") for _, p in graph.calls())

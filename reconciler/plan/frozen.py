@@ -20,7 +20,7 @@ def frozen_warnings(frozen: Iterable[str], actual: State, provider: Provider) ->
     if not present:
         return []
     read = getattr(provider, "activity", None)
-    report = read(present) if read is not None else ActivityReport(
+    report = read(present, figures=("two_step",)) if read is not None else ActivityReport(
         unavailable={"two_step": f"the {provider.name} provider does not report it"})
     return [PlanWarning(code="frozen-2sv", subject=a, message=_message(a, report)) for a in present]
 

@@ -53,8 +53,10 @@ class Provider(Protocol):
     # Optional, found with getattr: `adapt_desired(State) -> list[PlanWarning]` (values a provider can
     # hold only partly), `review_changes(changes) -> list[PlanWarning]` (e.g. licence seats),
     # `dns_records(domain)` (exact DNS records, for `reconciler dns`), `list_domains() -> list[Domain]`
-    # (every domain of the tenant, for `reconciler import`), `activity(addresses | None) -> ActivityReport`
-    # (last sign-in, 2-step verification, storage: reconciler/activity.py; None means every user),
+    # (every domain of the tenant, for `reconciler import`),
+    # `activity(addresses | None, figures=FIGURES) -> ActivityReport` (last sign-in, 2-step
+    # verification, storage: reconciler/activity.py; None means every user; a provider may skip
+    # the sources of figures not asked for),
     # `hold_changes(changes) -> (kept, warnings)` (changes that must wait, e.g. a delete until its data
     # transfer completes). Optional attribute `restore_days: int`: how long a deleted user can be restored.
 

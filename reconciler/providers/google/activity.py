@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from googleapiclient.errors import HttpError
 
-from reconciler.activity import Activity, ActivityReport
+from reconciler.activity import FIGURES, Activity, ActivityReport
 from reconciler.providers.google.batch import result_of_error
 from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
@@ -46,12 +46,13 @@ Storage = tuple[int | None, int | None]  # (used MB, quota MB)
 
 
 def read_activity(clients: Clients, customer: str, addresses: Sequence[str] | None,
-                  today: dt.date) -> ActivityReport:
-    """Figures by primary address for `addresses` (None: every user of the customer)."""
+                  today: dt.date, figures: Collection[str] = FIGURES) -> ActivityReport:
+    """Figures by primary address for `addresses` (None: every user of the customer); storage (the
+    Reports API) only when `figures` asks for it, sign-in and 2SV come with the directory read."""
     report = ActivityReport()
     wanted = None if addresses is None else sorted({a.lower() for a in addresses})
     users = _directory_users(clients, customer, wanted, report)
-    storage = _storage(clients, today, report)
+    storage = _storage(clients, today, report) if "storage" in figures else {}
     known = set(users) | set(storage)
     for address in sorted(known if wanted is None else known & set(wanted)):
         user = users.get(address, {})

@@ -4,10 +4,10 @@ google-api-python-client. It only translates; the core diffs, orders and checks.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from reconciler.activity import ActivityReport
+from reconciler.activity import FIGURES, ActivityReport
 from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.plan.diff import changed_fields
@@ -206,15 +206,17 @@ class GoogleProvider:
             return str(body.get("primaryEmail") or body.get("email", "")).lower() == change.after["target"]
         return not changed_fields(want, have)
 
-    def activity(self, addresses: Sequence[str] | None = None) -> ActivityReport:
-        """Last sign-in, 2-step verification and storage per user (None: every user); an API the
-        credentials may not use leaves its figures unavailable, with why (google/activity.py)."""
+    def activity(self, addresses: Sequence[str] | None = None,
+                 figures: Collection[str] = FIGURES) -> ActivityReport:
+        """Last sign-in, 2-step verification and storage per user (None: every user; `figures`: which
+        are wanted); an API the credentials may not use leaves its figures unavailable, with why."""
         import datetime as dt
 
         from reconciler.providers.google.activity import read_activity
 
         with google_errors("reading how accounts are used"):
-            return read_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date())
+            return read_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
+                                 figures)
 
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""

@@ -16,10 +16,10 @@ import csv
 import datetime as dt
 import io
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from reconciler.activity import Activity, ActivityReport
+from reconciler.activity import FIGURES, Activity, ActivityReport
 from reconciler.errors import ProviderError
 from reconciler.providers.microsoft.graph import RETRY_STATUSES, Answer, Call, GraphHttp
 
@@ -47,13 +47,15 @@ class Refused(Exception):
         self.answer = answer
 
 
-async def read_activity(http: GraphHttp, addresses: Sequence[str] | None) -> ActivityReport:
-    """Figures by userPrincipalName for `addresses` (None: every user of the tenant)."""
+async def read_activity(http: GraphHttp, addresses: Sequence[str] | None,
+                        figures: Collection[str] = FIGURES) -> ActivityReport:
+    """Figures by userPrincipalName for `addresses` (None: every user of the tenant); each of the
+    three sources is read only when `figures` asks for its figure."""
     report = ActivityReport()
     wanted = None if addresses is None else sorted({a.lower() for a in addresses})
-    users = await _users(http, wanted, report)
-    mfa = await _registrations(http, wanted, report)
-    storage = await _mailboxes(http, report)
+    users = await _users(http, wanted, report) if "last_sign_in" in figures else {}
+    mfa = await _registrations(http, wanted, report) if "two_step" in figures else {}
+    storage = await _mailboxes(http, report) if "storage" in figures else {}
     known = set(users) | set(mfa) | set(storage)
     for address in sorted(known if wanted is None else known & set(wanted)):
         user = users.get(address, {})

@@ -8,10 +8,10 @@ cannot write: the provider declares them unsupported and the plan says so plainl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-from reconciler.activity import ActivityReport
+from reconciler.activity import FIGURES, ActivityReport
 from reconciler.dns.expected import ProviderDomainRecords
 from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
@@ -207,12 +207,14 @@ class MicrosoftProvider:
             if sku_id:
                 self.lookup.user_skus.setdefault(str(change.after["user"]), set()).add(sku_id)
 
-    def activity(self, addresses: Sequence[str] | None = None) -> ActivityReport:
-        """Last sign-in, MFA registration and mailbox storage per user (None: every user); a source
-        the app or the tenant's licences do not allow leaves its figure unavailable, with why."""
+    def activity(self, addresses: Sequence[str] | None = None,
+                 figures: Collection[str] = FIGURES) -> ActivityReport:
+        """Last sign-in, MFA registration and mailbox storage per user (None: every user; `figures`:
+        which are wanted); a source the app or the tenant's licences do not allow leaves its figure
+        unavailable, with why."""
         from reconciler.providers.microsoft.activity import read_activity
 
-        return self._run(lambda http: read_activity(http, addresses))
+        return self._run(lambda http: read_activity(http, addresses, figures))
 
     def close(self) -> None:
         """Each fetch and apply closes its own HTTP client."""
