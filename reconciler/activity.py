@@ -21,6 +21,9 @@ class Activity:
     used_mb: int | None = None  # mailbox (Google: account) storage used
     quota_mb: int | None = None  # the quota that storage counts against; None: unlimited or unknown
     created: dt.datetime | None = None  # when the account was created, to judge "never signed in"
+    # A new password must be chosen at the next sign-in (set by a reset); None: the provider does not say.
+    # A frozen account that was already suspended, without it, still needs its freeze (plan/frozen.py).
+    password_change_required: bool | None = None
 
 
 @dataclass

@@ -59,9 +59,9 @@ def test_planted_figures_come_back_exactly(emulator: GoogleEmulator, clients: Cl
     assert report.by_user == {
         "ann@acme.com": Activity(last_sign_in=dt.datetime(2026, 10, 1, 8, 30, tzinfo=dt.UTC), never_signed_in=False,
                                  two_step=True, used_mb=1234, quota_mb=30720,
-                                 created=_created(emulator, "ann@acme.com")),
+                                 created=_created(emulator, "ann@acme.com"), password_change_required=False),
         "bob@acme.com": Activity(last_sign_in=None, never_signed_in=True, two_step=False, used_mb=7, quota_mb=None,
-                                 created=_created(emulator, "bob@acme.com")),
+                                 created=_created(emulator, "bob@acme.com"), password_change_required=False),
     }
     # One page of users; the report asked for yesterday, the date Google named, and the day before.
     assert emulator.calls() == [("GET", USERS)] + [("GET", USAGE + d) for d in (

@@ -207,6 +207,15 @@ def projection(changes: list[dict[str, Any]]) -> list[tuple[str, str, str, tuple
     return sorted(out)
 
 
+def _passwords_chosen(local: LocalProvider, emu: GoogleEmulator) -> None:
+    """People of a scenario who chose their own password (the seed created every account with
+    `changePasswordAtNextLogin`); a frozen plan reads that flag."""
+    chosen = {r["user"]["email"] for r in local.data["users"].values() if r.get("must_change_password") is False}
+    for user in emu.store.users.values():
+        if user["primaryEmail"] in chosen:
+            user["changePasswordAtNextLogin"] = False
+
+
 def _hand_over_suspended(state: State, emu: GoogleEmulator) -> None:
     """Suspended people of a scenario were offboarded earlier: their files were handed over then."""
     google = provider()
@@ -244,6 +253,7 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
     try:
         assert seed(before, provider()).ok
         _hand_over_suspended(before, emu)
+        _passwords_chosen(local, emu)
         org_dir = folder / "org"
         to_google(org_dir)
         settings = org_dir / "org.yaml"

@@ -218,10 +218,15 @@ UNSUPPORTED_KINDS = {"alias", "orgunit"}
 IGNORED_FIELDS = {"orgunit", "services", "type", "description", "alias_of"}
 
 
+# Graph does not say whether a user must choose a new password (passwordProfile is not returned), so
+# the freeze of an account that was already suspended cannot be told from one already done.
+OWED_FREEZE = "frozen: security incident; the account was already suspended"
+
+
 def _projection(changes: list[dict[str, object]]) -> list[tuple[str, str, str, tuple[str, ...]]]:
     out = []
     for c in changes:
-        if c["kind"] in UNSUPPORTED_KINDS:
+        if c["kind"] in UNSUPPORTED_KINDS or str(c.get("reason") or "").startswith(OWED_FREEZE):
             continue
         side = c.get("after") or c.get("before") or {}
         if c["kind"] == "membership" and isinstance(side, dict) and side.get("member_type") != "user":

@@ -10,7 +10,7 @@ from reconciler.model.crossref import check_references
 from reconciler.model.files import ProviderKind
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
-from reconciler.plan.frozen import frozen_warnings
+from reconciler.plan.frozen import review_frozen
 from reconciler.plan.model import Change, Plan, PlanWarning
 from reconciler.plan.order import order_changes
 from reconciler.plan.safety import check_safety
@@ -112,12 +112,15 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, prov
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
     changes = _say_until_when_restorable(changes, provider, today or dt.date.today())
+    owed, frozen = review_frozen(resolved.frozen, actual, changes, provider,
+                                 frozenset(org.settings.safety.protected))
+    changes += owed
+    result.warnings.extend(frozen)
     hold = getattr(provider, "hold_changes", None)  # optional: changes that must wait (a delete for a transfer)
     if hold is not None:
         changes, held = hold(changes)
         result.warnings.extend(held)
     changes = order_changes(changes)
-    result.warnings.extend(frozen_warnings(resolved.frozen, actual, provider))
     review = getattr(provider, "review_changes", None)  # optional: provider-specific findings (seats)
     if review is not None:
         result.warnings.extend(review(changes))

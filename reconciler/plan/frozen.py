@@ -1,8 +1,14 @@
-"""The plan's word on frozen accounts: their 2-step verification state.
+"""Frozen accounts in a plan: their 2-step verification state, and the freeze of an account that
+was already suspended.
 
-Whoever took over a frozen account may have enrolled a second factor of their
-own, and an account without one is easier to take again: before anyone sets
-`status: active`, the admin needs to know which case this is.
+Whoever took over a frozen account may have enrolled a second factor of their own, and an
+account without one is easier to take again: before anyone sets `status: active`, the admin
+needs to know which case this is.
+
+An account suspended before it is set to `frozen` shows no field change, yet its sessions and
+password still need the freeze: otherwise, back to `active`, whoever knows the old password
+could sign in and choose the new one. The provider's "must choose a new password" flag tells
+whether that was done (a freeze's reset sets it), so the freeze is planned once, not every time.
 """
 
 from __future__ import annotations
@@ -10,19 +16,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.activity import ActivityReport
-from reconciler.plan.model import PlanWarning
+from reconciler.plan.diff import FREEZING
+from reconciler.plan.model import Change, PlanWarning
 from reconciler.providers.base import Provider
 from reconciler.state import State
 
 
-def frozen_warnings(frozen: Iterable[str], actual: State, provider: Provider) -> list[PlanWarning]:
+def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], provider: Provider,
+                  protected: frozenset[str] = frozenset()) -> tuple[list[Change], list[PlanWarning]]:
+    """Freezes still owed to accounts that were already suspended, and a 2SV word on each frozen one."""
     present = sorted(a for a in frozen if a in actual.users())
     if not present:
-        return []
+        return [], []
     read = getattr(provider, "activity", None)
     report = read(present, figures=("two_step",)) if read is not None else ActivityReport(
         unavailable={"two_step": f"the {provider.name} provider does not report it"})
-    return [PlanWarning(code="frozen-2sv", subject=a, message=_message(a, report)) for a in present]
+    changing = {c.key for c in changes if c.kind == "user"}
+    owed = []
+    for address in present:
+        have = actual.users()[address]
+        if (have.suspended and address not in changing and address not in protected
+                and report.of(address).password_change_required is False):
+            before = have.model_dump(mode="json", exclude_none=True)
+            owed.append(Change(action="update", kind="user", key=address, before=before, after=before,
+                               security=True, effects=FREEZING,
+                               reason="frozen: security incident; the account was already suspended, so only "
+                                      "its sessions are signed out and its password reset"))
+    return owed, [PlanWarning(code="frozen-2sv", subject=a, message=_message(a, report)) for a in present]
 
 
 def _message(address: str, report: ActivityReport) -> str:

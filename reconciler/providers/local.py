@@ -155,9 +155,11 @@ class LocalProvider:
             planted = record.get("activity")
             created = record.get("created")
             try:
+                must_change = record.get("must_change_password")
                 if not isinstance(planted, dict):  # nothing planted: the directory cannot say
                     report.by_user[address] = Activity(
-                        created=dt.datetime.fromisoformat(created) if created else None)
+                        created=dt.datetime.fromisoformat(created) if created else None,
+                        password_change_required=must_change)
                     continue
                 last = planted.get("last_sign_in")
                 report.by_user[address] = Activity(
@@ -166,7 +168,8 @@ class LocalProvider:
                     two_step=bool(planted["two_step"]) if "two_step" in planted else None,
                     used_mb=int(planted["used_mb"]) if planted.get("used_mb") is not None else None,
                     quota_mb=int(planted["quota_mb"]) if planted.get("quota_mb") is not None else None,
-                    created=dt.datetime.fromisoformat(created) if created else None)
+                    created=dt.datetime.fromisoformat(created) if created else None,
+                    password_change_required=must_change)
             except (TypeError, ValueError) as exc:
                 raise ProviderError(f"{self.path}: the activity of {address} is damaged ({exc})") from None
         return report

@@ -26,7 +26,7 @@ from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
 
 NEVER = "1970-01-01T00:00:00.000Z"  # lastLoginTime of an account that never signed in
-USER_FIELDS = "primaryEmail,lastLoginTime,isEnrolledIn2Sv,creationTime"
+USER_FIELDS = "primaryEmail,lastLoginTime,isEnrolledIn2Sv,creationTime,changePasswordAtNextLogin"
 SHORT_LIST = 10  # up to this many addresses are read one users.get each, not by listing everyone
 STORAGE = "accounts:used_quota_in_mb,accounts:total_quota_in_mb"
 REPORT_PAGE = 1000  # the Reports API's largest page
@@ -63,7 +63,8 @@ def read_activity(clients: Clients, customer: str, addresses: Sequence[str] | No
             never_signed_in=last == NEVER,
             two_step=user.get("isEnrolledIn2Sv"),
             used_mb=used, quota_mb=quota,
-            created=_moment(str(user["creationTime"])) if user.get("creationTime") else None)
+            created=_moment(str(user["creationTime"])) if user.get("creationTime") else None,
+            password_change_required=user.get("changePasswordAtNextLogin"))
     return report
 
 
