@@ -1,8 +1,10 @@
-"""Replace a file all at once: a crash leaves either the old file or the new one, never half."""
+"""Replace a file all at once: a crash leaves either the old file or the new one, never half;
+and hold a file for one process at a time."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
@@ -34,3 +36,16 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def try_lock(path: Path) -> TextIO | None:
+    """An exclusive lock on `path`'s `.lock` file beside it, held until the returned file is closed;
+    None when another process holds it (the caller says who that is likely to be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115 - held until the caller closes it
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock

@@ -14,7 +14,6 @@ message its state, tries, Message-ID and a one-line reason.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
@@ -23,7 +22,7 @@ from typing import Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reconciler.atomicfile import atomic_write
+from reconciler.atomicfile import atomic_write, try_lock
 from reconciler.errors import UserError
 
 FORMAT = "reconciler-mail-ledger"
@@ -76,14 +75,10 @@ class Ledger:
 
     def open(self) -> None:
         """Take the lock and read the file; compact it when it is mostly superseded lines."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
+        lock = try_lock(self.path)
+        if lock is None:
             raise UserError(f"{self.shown} is in use by another reconciler apply; "
-                            "wait for it to finish, it sends the same messages") from None
+                            "wait for it to finish, it sends the same messages")
         self._lock = lock
         try:
             torn = self._read()

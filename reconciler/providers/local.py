@@ -12,7 +12,6 @@ lock, so a crash never corrupts it and a re-run converges.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import secrets
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from reconciler.activity import FIGURES, Activity, ActivityReport
-from reconciler.atomicfile import atomic_write
+from reconciler.atomicfile import atomic_write, try_lock
 from reconciler.errors import ProviderError
 from reconciler.passwords import generate_password, hash_password
 from reconciler.plan.model import Change
@@ -454,13 +453,9 @@ class LocalProvider:
     def _take_lock(self) -> None:
         if self._lock is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115 - held until close()
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            raise ProviderError(f"{self.path} is being changed by another reconciler apply") from None
+        lock = try_lock(self.path)
+        if lock is None:
+            raise ProviderError(f"{self.path} is being changed by another reconciler apply")
         self._lock = lock
         self.data = self._read()  # what we planned against may be older than what is on disk now
         self._reindex()
