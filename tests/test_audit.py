@@ -383,7 +383,7 @@ def test_audit_provider_reads_activity_for_every_account(org: Org) -> None:
         def fetch(self, domains: list[str]) -> State:
             return clean_state(org)
 
-        def activity(self, addresses: list[str] | None = None) -> ActivityReport:
+        def activity(self, addresses: list[str] | None = None, figures: object = None) -> ActivityReport:
             asked.append(addresses)
             report = clean_activity(clean_state(org))
             report.by_user[WEI] = used(used_mb=950)

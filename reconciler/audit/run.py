@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Literal
 
-from reconciler.activity import FIGURES, ActivityReport
+from reconciler.activity import ActivityReport
 from reconciler.audit.accounts import Tenant, gather
 from reconciler.audit.directory import external_members, licence_mismatch, unmanaged
 from reconciler.audit.model import AuditReport, Finding
@@ -16,7 +16,7 @@ from reconciler.errors import InputIssue, UserError
 from reconciler.model.files import ProviderKind
 from reconciler.model.org import Org
 from reconciler.plan.build import fit_to_provider, validate_org
-from reconciler.providers.base import Provider
+from reconciler.providers.base import Provider, read_activity
 from reconciler.resolve import Resolved
 from reconciler.state import State
 
@@ -33,16 +33,6 @@ def run_audit(org: Org, resolved: Resolved, actual: State, activity: ActivityRep
     tenant = gather(org, resolved, actual, activity, today, provider)
     findings = [finding for check in CHECKS for finding in check(tenant)]
     return AuditReport.assemble(provider, today, findings, activity.unavailable, len(tenant.accounts))
-
-
-def read_activity(provider: Provider) -> ActivityReport:
-    """The provider's figures for every account; a provider that has none says so for each figure."""
-    read = getattr(provider, "activity", None)
-    if read is None:
-        return ActivityReport(unavailable={figure: f"the {provider.name} provider does not report it"
-                                           for figure in FIGURES})
-    report: ActivityReport = read(None)
-    return report
 
 
 def audit_provider(org: Org, load_issues: list[InputIssue], provider: Provider, provider_kind: ProviderKind,

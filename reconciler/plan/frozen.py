@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from reconciler.activity import ActivityReport
 from reconciler.plan.diff import FREEZING
 from reconciler.plan.model import Change, PlanWarning
-from reconciler.providers.base import Provider
+from reconciler.providers.base import Provider, read_activity
 from reconciler.state import State
 
 
@@ -28,9 +28,7 @@ def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], p
     present = sorted(a for a in frozen if a in actual.users())
     if not present:
         return [], []
-    read = getattr(provider, "activity", None)
-    report = read(present, figures=("two_step",)) if read is not None else ActivityReport(
-        unavailable={"two_step": f"the {provider.name} provider does not report it"})
+    report = read_activity(provider, present, figures=("two_step",))
     changing = {c.key for c in changes if c.kind == "user"}
     owed = []
     for address in present:

@@ -8,10 +8,11 @@ other, so a provider may batch them in any order).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from reconciler.activity import FIGURES, ActivityReport
 from reconciler.plan.model import Change
 from reconciler.state import Kind, State
 
@@ -63,3 +64,13 @@ class Provider(Protocol):
     def close(self) -> None:
         """Release locks and connections; called once after the last wave."""
         ...
+
+
+def read_activity(provider: Provider, addresses: Sequence[str] | None = None,
+                  figures: Collection[str] = FIGURES) -> ActivityReport:
+    """The provider's usage figures (`activity`, optional); one without it says so for each figure."""
+    read = getattr(provider, "activity", None)
+    if read is None:
+        return ActivityReport(unavailable={f: f"the {provider.name} provider does not report it" for f in figures})
+    report: ActivityReport = read(addresses, figures=figures)
+    return report
