@@ -37,7 +37,8 @@ def main(people: int, groups: int) -> None:
                 "  contractor: {licenses: {google: Google-Apps/1010020027}}\n")
             started = time.perf_counter()
             plan = plan_for(org_dir, provider()).plan
-            report = apply_changes(plan.changes, provider())
+            with provider() as google:
+                report = apply_changes(plan.changes, google)
             print(f"seeded {len(plan.changes)} changes in {time.perf_counter() - started:.1f} s: {report.counts()}")
             emu.reset_stats()
             started = time.perf_counter()

@@ -12,20 +12,28 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import write_org
 
-from reconciler.apply import apply_changes
+from reconciler.apply import ApplyReport, apply_changes
+from reconciler.changes import Change
 from reconciler.model.loader import load_org
-from reconciler.plan.build import build_plan, validate_org
+from reconciler.plan.build import build_plan
+from reconciler.plan.prepare import validate_org
 from reconciler.providers.local import LocalProvider
 
 T = TypeVar("T")
 TODAY = dt.date(2026, 11, 29)
+
+
+def apply_closed(changes: Sequence[Change], provider: LocalProvider) -> ApplyReport:
+    """As `reconciler apply` does: the directory's lock is released after the last wave."""
+    with provider:
+        return apply_changes(changes, provider)
 
 
 def measure(label: str, step: Callable[[], T]) -> T:
@@ -46,12 +54,12 @@ def main(people: int) -> None:
         measure("validate", lambda: validate_org(org, issues, today=TODAY))
         directory = Path(tmp) / "directory.json"
         first = measure("plan (empty provider)",
-                        lambda: build_plan(org, issues, LocalProvider(directory), "local", TODAY))
+                        lambda: build_plan(org, issues, LocalProvider(directory), TODAY))
         print(f"  {len(first.plan.changes)} changes: {first.plan.summary}")
-        report = measure("apply", lambda: apply_changes(first.plan.changes, LocalProvider(directory)))
+        report = measure("apply", lambda: apply_closed(first.plan.changes, LocalProvider(directory)))
         print(f"  {report.counts()}")
         again = measure("plan (no changes)",
-                        lambda: build_plan(org, issues, LocalProvider(directory), "local", TODAY))
+                        lambda: build_plan(org, issues, LocalProvider(directory), TODAY))
         print(f"  {len(again.plan.changes)} changes; directory file {directory.stat().st_size / 2**20:.1f} MiB")
     print(f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

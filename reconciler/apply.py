@@ -1,19 +1,28 @@
 """Carry out a plan through a provider: in waves, skipping what depends on a failure.
 
-A wave is a run of changes of one kind and phase in which none refers to
-another, so a provider may batch it. Initial passwords for new users are
-generated here with `secrets`, handed to the provider, and dropped.
+`changes_to_apply` is where every apply starts: a fresh plan from org/, or a saved plan
+checked against org/ and the provider as they are now (stale plans refused). A wave is a
+run of changes of one kind and phase in which none refers to another, so a provider may
+batch it. Initial passwords for new users are generated here with `secrets`, handed to the
+provider, and dropped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from reconciler.changes import Change, ChangeResult, Plan
+from reconciler.errors import InputIssue, UserError
+from reconciler.model.org import Org
 from reconciler.passwords import generate_password
-from reconciler.plan.model import Change
+from reconciler.plan.build import build_plan
 from reconciler.plan.order import wave_key
-from reconciler.providers.base import ChangeResult, Provider
+from reconciler.plan.prepare import prepare
+from reconciler.plan.saved import load_plan, pending_changes
+from reconciler.providers.base import BaseProvider, Writer
 from reconciler.state import Kind
 
 Progress = Callable[[ChangeResult], None]
@@ -62,34 +71,46 @@ def waves(changes: Sequence[Change]) -> list[list[Change]]:
     return result
 
 
-def apply_changes(changes: Sequence[Change], provider: Provider,
+def changes_to_apply(org: Org, load_issues: list[InputIssue], provider: BaseProvider, plan_file: Path | None,
+                     today: dt.date | None = None) -> tuple[Plan, list[Change]]:
+    """The plan to apply and the changes of it still to do: a saved plan (`plan_file`) checked
+    against org/ and the provider as they are now, or a fresh plan."""
+    if plan_file is None:
+        fresh = build_plan(org, load_issues, provider, today).plan
+        return fresh, list(fresh.changes)
+    saved = load_plan(plan_file)
+    if saved.provider != provider.name:
+        raise UserError(f"{plan_file} was made for provider {saved.provider}, not {provider.name}")
+    ready = prepare(org, load_issues, provider, today)  # org/ must still be valid against the provider
+    return saved, pending_changes(saved, ready.actual, org.digest)
+
+
+def apply_changes(changes: Sequence[Change], provider: Writer,
                   progress: Progress | None = None, on_created: OnCreated | None = None) -> ApplyReport:
+    """Apply `changes` wave by wave; the caller closes the provider (`open_provider` does)."""
     report = ApplyReport()
     broken: dict[tuple[Kind, str], str] = {}  # what failed or was skipped, and why
-    try:
-        for wave in waves(changes):
-            runnable = []
-            for change in wave:
-                blocker = next((f"{k} {key}" for k, key in sorted(refs_of(change)) if (k, key) in broken), None)
-                if blocker is None:
-                    runnable.append(change)
-                    continue
-                result = ChangeResult(change, "skipped", f"skipped: {blocker} was not applied")
-                broken[(change.kind, change.key)] = "skipped"
-                report.results.append(result)
-                if progress:
-                    progress(result)
-            passwords = {c.key: generate_password() for c in runnable
-                         if c.kind == "user" and c.action == "create"}
-            for result in provider.apply(runnable, passwords):
-                if not result.ok:
-                    broken[(result.change.kind, result.change.key)] = result.outcome
-                elif on_created is not None and result.change.key in passwords:
-                    on_created(result.change, passwords[result.change.key])
-                report.results.append(result)
-                if progress:
-                    progress(result)
-            passwords.clear()
-    finally:
-        provider.close()
+    for wave in waves(changes):
+        runnable = []
+        for change in wave:
+            blocker = next((f"{k} {key}" for k, key in sorted(refs_of(change)) if (k, key) in broken), None)
+            if blocker is None:
+                runnable.append(change)
+                continue
+            result = ChangeResult(change, "skipped", f"skipped: {blocker} was not applied")
+            broken[(change.kind, change.key)] = "skipped"
+            report.results.append(result)
+            if progress:
+                progress(result)
+        passwords = {c.key: generate_password() for c in runnable
+                     if c.kind == "user" and c.action == "create"}
+        for result in provider.apply(runnable, passwords):
+            if not result.ok:
+                broken[(result.change.kind, result.change.key)] = result.outcome
+            elif on_created is not None and result.change.key in passwords:
+                on_created(result.change, passwords[result.change.key])
+            report.results.append(result)
+            if progress:
+                progress(result)
+        passwords.clear()
     return report

@@ -22,17 +22,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
-from reconciler.apply import ApplyReport, apply_changes
-from reconciler.errors import InputIssue, UnsafePlan, UserError, ValidationFailed
+from reconciler.apply import ApplyReport, apply_changes, changes_to_apply
+from reconciler.changes import ChangeResult, Plan
+from reconciler.errors import UnsafePlan, UserError, ValidationFailed
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
-from reconciler.model.loader import load_org
-from reconciler.model.org import Org
-from reconciler.plan.build import Planned, build_plan, validate_org
-from reconciler.plan.model import Plan
-from reconciler.plan.saved import load_plan, pending_changes, save_plan
-from reconciler.providers import open_provider
-from reconciler.providers.base import ChangeResult
+from reconciler.plan.build import build_plan
+from reconciler.plan.prepare import load_checked, validate_org
+from reconciler.plan.saved import save_plan
+from reconciler.providers import open_provider, provider_kind
 from reconciler.render import render_json, render_markdown, render_text
 from reconciler.render.github import (
     GITHUB_COMMENT_LIMIT,
@@ -99,15 +97,6 @@ def main_options(
     OPTIONS.debug = debug
 
 
-def _load() -> tuple[Org, list[InputIssue]]:
-    org, issues = load_org(OPTIONS.org_dir)
-    if org.settings.onboarding is not None:  # a broken mail template fails validate and plan, not an apply
-        from reconciler.mail.onboarding import check_templates
-
-        issues = [*issues, *check_templates(org, org.settings.onboarding, org.settings.provider.kind)]
-    return org, issues
-
-
 @app.command()
 def validate(
     fmt: Annotated[ValidateFormat, typer.Option(
@@ -115,7 +104,7 @@ def validate(
     ] = ValidateFormat.text,
 ) -> None:
     """Check org/ offline: schema, references, naming, duplicates. Reports every problem."""
-    org, issues = _load()
+    org, issues = load_checked(OPTIONS.org_dir)
     try:
         resolved = validate_org(org, issues)
     except ValidationFailed as failed:
@@ -146,16 +135,6 @@ def _today(today: dt.datetime | None) -> dt.date:
     return today.date() if today else dt.date.today()
 
 
-def _make_plan(provider_spec: str | None, today: dt.datetime | None) -> tuple[Planned, Org]:
-    org, issues = _load()
-    provider, kind = open_provider(provider_spec, org, read_only=True)
-    try:
-        planned = build_plan(org, issues, provider, kind, _today(today))
-    finally:
-        provider.close()
-    return planned, org
-
-
 @app.command()
 def plan(
     provider: ProviderOpt = None,
@@ -178,18 +157,19 @@ def plan(
     nameserver: Annotated[str | None, typer.Option("--nameserver", help="HOST[:PORT] for --dns.")] = None,
 ) -> None:
     """Read the provider, diff it against org/, check safety limits and print the plan."""
-    try:
-        planned, org = _make_plan(provider, today)
-    except ValidationFailed as failed:
-        if fmt is PlanFormat.comment:  # in CI: annotate the files as `validate --format github` does
-            sys.stderr.write(render_annotations(failed.issues))
-        raise
-    result = planned.plan
-    if check_dns:
-        from reconciler.dns.run import dns_warnings
+    org, issues = load_checked(OPTIONS.org_dir)
+    with open_provider(provider, org, read_only=True) as handle:
+        try:
+            result = build_plan(org, issues, handle, _today(today)).plan
+        except ValidationFailed as failed:
+            if fmt is PlanFormat.comment:  # in CI: annotate the files as `validate --format github` does
+                sys.stderr.write(render_annotations(failed.issues))
+            raise
+        if check_dns:
+            from reconciler.dns.run import dns_warnings
 
-        kind = (provider or org.settings.provider.kind).partition(":")[0]
-        result.warnings.extend(dns_warnings(org, kind, nameserver))
+            result.warnings.extend(dns_warnings(org, handle.name, nameserver,
+                                                records_from_provider=handle.dns_records))
     if out is not None:
         save_plan(result, out)
         err.print(f"Plan saved to {escape(str(out))}.")
@@ -271,19 +251,10 @@ def apply(
             summary.write_text(render_apply_summary(report, commit=commit, violations=violations or [],
                                                     mail=delivered), encoding="utf-8")
 
-    org, issues = _load()
-    handle, kind = open_provider(provider, org)
-    with OnboardingMail(org, org.settings.onboarding, kind) as mail:
-        try:
-            if plan_file is not None:
-                the_plan = load_plan(plan_file)
-                if the_plan.provider != handle.name:
-                    raise UserError(f"{plan_file} was made for provider {the_plan.provider}, not {handle.name}")
-                validate_org(org, issues, provider_kind=kind, today=_today(today))
-                changes = pending_changes(the_plan, handle.fetch(org.domain_names()), org.digest)
-            else:
-                the_plan = build_plan(org, issues, handle, kind, _today(today)).plan
-                changes = the_plan.changes
+    org, issues = load_checked(OPTIONS.org_dir)
+    with OnboardingMail(org, org.settings.onboarding, provider_kind(provider, org)) as mail:
+        with open_provider(provider, org) as handle:  # closed (locks, connections) before the mail step
+            the_plan, changes = changes_to_apply(org, issues, handle, plan_file, _today(today))
             if the_plan.violations:
                 write_summary(ApplyReport(), the_plan.violations)
                 sys.stdout.write(render_text(the_plan))
@@ -298,11 +269,8 @@ def apply(
             mail.check(changes)  # new people's passwords must be mailable before they are created
             if not yes:
                 _confirm(the_plan, len(changes))
-
             with _progress(len(changes)) as progress:
                 report = apply_changes(changes, handle, progress, on_created=mail.on_created)
-        finally:
-            handle.close()
         write_summary(report)  # first: it must exist even if the mail step fails badly
         _print_mail(mail.deliver())
         write_summary(report, delivered=mail.report)
@@ -321,21 +289,22 @@ def dns(
     retries: Annotated[int, typer.Option("--retries", help="Tries after the first on a timeout or SERVFAIL.")] = 1,
 ) -> None:
     """Check MX, SPF, DKIM, DMARC and verification records of every domain against what the provider needs."""
-    from reconciler.dns.run import run_dns_check
+    from reconciler.dns.run import check_domains
+    from reconciler.providers.facts import facts_of
+    from reconciler.render.dns import render_dns
 
-    org, issues = _load()
+    org, issues = load_checked(OPTIONS.org_dir)
     validate_org(org, issues)
-    kind = (provider or org.settings.provider.kind).partition(":")[0]
-    source = None
-    if kind == "microsoft":  # Graph knows the exact records each domain needs
-        handle, _ = open_provider(provider, org, read_only=True)
-        source = getattr(handle, "dns_records", None)
-    output, code = run_dns_check(org, kind, nameserver, timeout, retries, fmt.value, source,
-                                 colour=sys.stdout.isatty())
-    sys.stdout.write(output)
+    kind = provider_kind(provider, org)
+    with contextlib.ExitStack() as stack:
+        source = None
+        if facts_of(kind).tells_dns_records:  # the tenant knows the exact records each domain needs
+            source = stack.enter_context(open_provider(provider, org, read_only=True)).dns_records
+        report = check_domains(org, kind, nameserver, timeout, retries, source)
+    sys.stdout.write(render_dns(report, fmt.value, colour=sys.stdout.isatty()))
     sys.stdout.flush()
-    if code:
-        raise typer.Exit(code)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 class FailOn(StrEnum):
@@ -360,14 +329,12 @@ def audit(
     """Review the accounts: unused, unmanaged, suspended too long, without 2-step verification, near their
     storage quota, groups with external members, licences that do not match the profile."""
     from reconciler.atomicfile import atomic_write
-    from reconciler.audit import audit_provider, exit_code, render_audit
+    from reconciler.audit import audit_provider, exit_code
+    from reconciler.render.audit import render_audit
 
-    org, issues = _load()
-    handle, kind = open_provider(provider, org, read_only=True)
-    try:
-        report = audit_provider(org, issues, handle, kind, _today(today))
-    finally:
-        handle.close()
+    org, issues = load_checked(OPTIONS.org_dir)
+    with open_provider(provider, org, read_only=True) as handle:
+        report = audit_provider(org, issues, handle, _today(today))
     if out is not None:
         with atomic_write(out) as file:
             file.write(render_audit(report, fmt.value))
@@ -423,32 +390,43 @@ def import_command(
         "--name", help="The organisation's name in org.yaml; default: the primary domain.")] = None,
 ) -> None:
     """Write an org/ tree that describes an existing tenant, so that a plan right after shows no changes."""
-    from reconciler.importer import check_target, import_tenant
-    from reconciler.importer.tenant import bare_org, first_plan, provider_block, select_domains, tenant_domains
+    from reconciler.importer import check_target
+    from reconciler.importer.tenant import adopt_tenant, bare_org, provider_block
 
     check_target(into, force)
     config = provider_block(provider, into, admin=admin, customer=customer, tenant=tenant, client_id=client_id,
                             config_file=provider_config)
-    handle, kind = open_provider(provider, bare_org(into, config), read_only=True)
-    try:
-        chosen = select_domains(tenant_domains(handle), domains)
-        err.print(f"Reading {escape(', '.join(chosen))} from {handle.name} ...")
-        state = handle.fetch(chosen)
-        with _import_progress() as progress:
-            report = import_tenant(state, provider_config=config, into=into, force=force, progress=progress,
-                                   name=name)
-        err.print(escape(report.summary()), end="")
-        if report.problems:
-            raise UserError(f"the org/ written to {into} does not validate (problems above); this is a bug in "
-                            "reconciler import: please report it")
-        after = first_plan(into, handle, kind, state)
-    finally:
-        handle.close()
+    with open_provider(provider, bare_org(into, config), read_only=True) as handle, _import_progress() as progress:
+        _, after = adopt_tenant(handle, into, config, wanted=domains, force=force, name=name, progress=progress,
+                                say=lambda line: err.print(escape(line.rstrip("\n"))))
     if after.changes:
         err.print(f"A plan now shows {len(after.changes)} changes (review them; `reconciler apply` makes them):")
         sys.stderr.write(render_text(after, colour=err.is_terminal))
     else:
         err.print(f"[green]A plan now shows no changes.[/] Review {escape(str(into))}, then commit it.")
+
+
+class ConfigFormat(StrEnum):
+    text = "text"  # a string, number or boolean plain, null as an empty line, a mapping or list as JSON
+    json = "json"
+
+
+config_app = typer.Typer(no_args_is_help=True, help="Read org.yaml's settings, for scripts and CI workflows.")
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("get")
+def config_get(
+    key: Annotated[str, typer.Argument(help="A dotted key of org.yaml, like provider.kind or safety.max_deletes.")],
+    fmt: Annotated[ConfigFormat, typer.Option(
+        "--format", help="text: a value plain (null: an empty line), a mapping or list as JSON; json: all JSON.")
+    ] = ConfigFormat.text,
+) -> None:
+    """Print one setting of org.yaml with the schema's defaults applied. Only org.yaml has to be valid."""
+    from reconciler.config_query import lookup, read_settings, render
+
+    sys.stdout.write(render(lookup(read_settings(OPTIONS.org_dir), key), fmt.value))
+    sys.stdout.flush()
 
 
 @app.command(hidden=True)

@@ -11,8 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from reconciler.errors import InputIssue, SourceLocation
-from reconciler.model.files import GroupEntry, ProviderKind, UserEntry
+from reconciler.model.files import GroupEntry, UserEntry
 from reconciler.model.org import Org, Sourced
+from reconciler.model.types import ProviderKind
 from reconciler.naming import assign_user_addresses, group_address, qualify
 from reconciler.romanize import display_name
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User

@@ -224,6 +224,11 @@ RESOURCE_TYPES: dict[Kind, type[Resource]] = {
 }
 
 
+def changed_fields(desired: Resource, actual: Resource) -> list[str]:
+    """The fields `desired` manages (sets) whose value `actual` does not have."""
+    return sorted(k for k, v in desired.managed_fields().items() if getattr(actual, k) != v)
+
+
 def resource_from_dict(kind: Kind, data: dict[str, Any]) -> Resource:
     return RESOURCE_TYPES[kind].model_validate(data)
 

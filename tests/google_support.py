@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply import ApplyReport, apply_changes
+from reconciler.apply import ApplyReport
 from reconciler.model.files import GoogleProviderConfig, RateLimit
 from reconciler.model.loader import load_org
-from reconciler.plan.build import Planned, build_plan, drop_ignored_fields, split_unsupported
+from reconciler.plan.build import Planned, build_plan, split_unsupported
 from reconciler.plan.diff import Policy, diff
 from reconciler.plan.order import order_changes
-from reconciler.providers.base import Provider
+from reconciler.plan.prepare import drop_ignored_fields
+from reconciler.providers.base import BaseProvider
 from reconciler.providers.google import GoogleProvider
 from reconciler.providers.google.client import ENDPOINT_ENV
 from reconciler.resolve import Resolved
 from reconciler.state import State
+from tests.applying import apply_all
 from tests.emulators.google import GoogleEmulator
 
 TODAY = dt.date(2026, 11, 29)
@@ -58,12 +60,12 @@ def to_google(org_dir: Path) -> None:
 def plan_for(org_dir: Path, google: GoogleProvider, today: dt.date = TODAY) -> Planned:
     org, issues = load_org(org_dir)
     try:
-        return build_plan(org, issues, google, "google", today)
+        return build_plan(org, issues, google, today)
     finally:
         google.close()
 
 
-def seed(state: State, target: Provider) -> ApplyReport:
+def seed(state: State, target: BaseProvider) -> ApplyReport:
     """Make an emulator hold `state` by applying, through the provider, what creates it
     (what the provider cannot hold is left out, as a plan would)."""
     desired = State()
@@ -77,4 +79,4 @@ def seed(state: State, target: Provider) -> ApplyReport:
     drop_ignored_fields(desired, target.ignores)
     result = diff(Resolved(desired), actual, Policy(unmanaged="ignore"))
     changes, _ = split_unsupported(result.changes, target.supports)
-    return apply_changes(order_changes(changes), target)
+    return apply_all(order_changes(changes), target)

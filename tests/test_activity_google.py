@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.activity import Activity
 from reconciler.errors import ProviderError
-from reconciler.providers.google.activity import read_activity
+from reconciler.providers.google.activity import read_google_activity
 from reconciler.providers.google.client import Clients, build_clients
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import TODAY, emulator, provider
@@ -54,7 +54,7 @@ def test_planted_figures_come_back_exactly(emulator: GoogleEmulator, clients: Cl
                                used_quota_mb=1234, quota_mb=30720)
     emulator.set_user_activity("bob@acme.com", used_quota_mb=7, quota_mb=0)  # no per-user quota
     emulator.reset_stats()
-    report = read_activity(clients, "my_customer", None, TODAY)
+    report = read_google_activity(clients, "my_customer", None, TODAY)
     assert report.unavailable == {}
     assert report.by_user == {
         "ann@acme.com": Activity(last_sign_in=dt.datetime(2026, 10, 1, 8, 30, tzinfo=dt.UTC), never_signed_in=False,
@@ -73,7 +73,7 @@ def test_a_short_list_is_read_user_by_user(emulator: GoogleEmulator, clients: Cl
     emulator.add_user("bob@acme.com", "Bob", "Ma")
     emulator.set_user_activity("ann@acme.com", is_enrolled_2sv=True, used_quota_mb=5)
     emulator.reset_stats()
-    report = read_activity(clients, "my_customer", ["Ann@acme.com", "gone@acme.com"], TODAY)
+    report = read_google_activity(clients, "my_customer", ["Ann@acme.com", "gone@acme.com"], TODAY)
     assert list(report.by_user) == ["ann@acme.com"]  # bob was not asked about; gone@ is no user
     ann = report.of("ann@acme.com")
     assert (ann.never_signed_in, ann.two_step, ann.used_mb, ann.quota_mb) == (True, True, 5, 30720)
@@ -87,7 +87,7 @@ def test_paging_over_more_users_than_a_page(emulator: GoogleEmulator, clients: C
         emulator.add_user(f"u{i:04d}@acme.com", "U", str(i))
     emulator.set_user_activity("u1000@acme.com", used_quota_mb=99, is_enrolled_2sv=True)
     emulator.reset_stats()
-    report = read_activity(clients, "my_customer", None, TODAY)
+    report = read_google_activity(clients, "my_customer", None, TODAY)
     assert len(report.by_user) == 1001
     last = report.of("u1000@acme.com")
     assert (last.two_step, last.used_mb, last.never_signed_in) == (True, 99, True)
@@ -101,7 +101,7 @@ def test_a_refused_directory_leaves_sign_ins_unavailable(emulator: GoogleEmulato
     emulator.add_user("ann@acme.com", "Ann", "Lee")
     emulator.set_user_activity("ann@acme.com", used_quota_mb=12)
     emulator.fail_next("GET", r"/users$", 403, "forbidden", "Not Authorized to access this resource/api")
-    report = read_activity(clients, "my_customer", None, TODAY)
+    report = read_google_activity(clients, "my_customer", None, TODAY)
     assert set(report.unavailable) == {"last_sign_in", "two_step"}
     line = report.unavailable["last_sign_in"]
     assert "403 forbidden: Not Authorized to access this resource/api" in line
@@ -115,7 +115,7 @@ def test_a_refused_reports_api_leaves_storage_unavailable(emulator: GoogleEmulat
     emulator.set_user_activity("ann@acme.com", is_enrolled_2sv=True)
     emulator.fail_next("GET", r"/usage/users/", 403, "insufficientPermissions",
                        "Request had insufficient authentication scopes.")
-    report = read_activity(clients, "my_customer", None, TODAY)
+    report = read_google_activity(clients, "my_customer", None, TODAY)
     assert list(report.unavailable) == ["storage"]
     assert "https://www.googleapis.com/auth/admin.reports.usage.readonly" in report.unavailable["storage"]
     assert "insufficient authentication scopes" in report.unavailable["storage"]
@@ -127,7 +127,7 @@ def test_a_day_without_data_steps_back_one_more(emulator: GoogleEmulator, client
     emulator.add_user("ann@acme.com", "Ann", "Lee")
     emulator.set_user_activity("ann@acme.com", used_quota_mb=3)
     emulator.reports.missing = {COMPLETE}
-    report = read_activity(clients, "my_customer", None, TODAY)
+    report = read_google_activity(clients, "my_customer", None, TODAY)
     assert report.of("ann@acme.com").used_mb == 3
     assert _usage_dates(emulator)[-2:] == [COMPLETE, (TODAY - dt.timedelta(days=4)).isoformat()]
 
@@ -136,7 +136,7 @@ def test_a_date_ahead_of_pacific_time_follows_the_date_google_names(emulator: Go
                                                                     clients: Clients) -> None:
     emulator.add_user("ann@acme.com", "Ann", "Lee")
     ahead = TODAY + dt.timedelta(days=2)  # our "yesterday" is Google's tomorrow
-    assert read_activity(clients, "my_customer", None, ahead).of("ann@acme.com").used_mb == 0
+    assert read_google_activity(clients, "my_customer", None, ahead).of("ann@acme.com").used_mb == 0
     assert _usage_dates(emulator) == [(TODAY + dt.timedelta(days=1)).isoformat(), TODAY.isoformat(),
                                       (TODAY - dt.timedelta(days=2)).isoformat(), COMPLETE]
 
@@ -144,7 +144,7 @@ def test_a_date_ahead_of_pacific_time_follows_the_date_google_names(emulator: Go
 def test_no_complete_report_within_the_tries(emulator: GoogleEmulator, clients: Clients) -> None:
     emulator.add_user("ann@acme.com", "Ann", "Lee")
     emulator.reports.missing = {(TODAY - dt.timedelta(days=n)).isoformat() for n in range(3, 10)}
-    report = read_activity(clients, "my_customer", None, TODAY)
+    report = read_google_activity(clients, "my_customer", None, TODAY)
     assert len(_usage_dates(emulator)) == 5
     assert "no complete usage report" in report.unavailable["storage"]
     assert report.of("ann@acme.com").never_signed_in is True

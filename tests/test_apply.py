@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import apply_changes, refs_of, waves
+from reconciler.apply import refs_of, waves
+from reconciler.changes import Change, ChangeResult, Plan
 from reconciler.errors import StalePlan
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import Change, Plan
 from reconciler.plan.order import order_changes
 from reconciler.plan.saved import pending_changes
-from reconciler.providers.base import ChangeResult
 from reconciler.providers.local import LocalProvider
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Resource, Role, State, User
+from tests.applying import apply_all
 
 TODAY = dt.date(2026, 11, 29)
 SKU = "Google-Apps/1010020028"
@@ -105,7 +105,7 @@ def test_a_change_of_kind_or_phase_starts_a_new_wave() -> None:
 
 
 def _example_plan(org: Org, directory: Path) -> Plan:
-    return build_plan(org, [], LocalProvider(directory), "local", TODAY).plan
+    return build_plan(org, [], LocalProvider(directory), TODAY).plan
 
 
 def test_waves_of_the_example_plan_are_independent_batches(org_copy: Path, tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_dependants_of_a_failure_are_skipped_and_the_rest_goes_through(tmp_path:
         create(Role(role="help-desk-admin", user="a@acme.com")),
     ]
     seen: list[ChangeResult] = []
-    report = apply_changes(changes, LocalProvider(path), progress=seen.append)
+    report = apply_all(changes, LocalProvider(path), progress=seen.append)
     assert [(r.change.label, r.outcome, r.error) for r in report.results] == [
         ("create domain acme.com", "applied", None),
         ("create orgunit /sales/east", "failed", "400 invalid: Invalid Input: org unit /sales does not exist"),
@@ -173,7 +173,7 @@ def test_dependants_of_a_failure_are_skipped_and_the_rest_goes_through(tmp_path:
     assert sorted(state.users()) == ["b@acme.com"]
     assert sorted(state.of("membership")) == ["team@acme.com/b@acme.com"]
     retry = LocalProvider(path)
-    assert [r.outcome for r in apply_changes([create(OrgUnit(path="/sales"))], retry).results] == ["applied"]
+    assert [r.outcome for r in apply_all([create(OrgUnit(path="/sales"))], retry).results] == ["applied"]
 
 
 def test_a_parent_orgunit_deleted_before_apply(org_copy: Path, tmp_path: Path) -> None:
@@ -183,12 +183,12 @@ def test_a_parent_orgunit_deleted_before_apply(org_copy: Path, tmp_path: Path) -
     assert issues == []
     base = [c for c in _example_plan(org, path).changes
             if c.kind == "domain" or (c.kind == "orgunit" and c.key.count("/") == 1)]
-    assert apply_changes(base, LocalProvider(path)).ok
+    assert apply_all(base, LocalProvider(path)).ok
     plan = _example_plan(org, path)
     assert "create orgunit /it" not in [c.label for c in plan.changes]
-    assert apply_changes([delete(OrgUnit(path="/it"))], LocalProvider(path)).ok
+    assert apply_all([delete(OrgUnit(path="/it"))], LocalProvider(path)).ok
 
-    report = apply_changes(plan.changes, LocalProvider(path))
+    report = apply_all(plan.changes, LocalProvider(path))
     users = {c.key: c.after for c in plan.changes if c.kind == "user" and c.after}
     in_it = sorted(k for k, u in users.items() if u.get("orgunit") == "/it")
     in_helpdesk = sorted(k for k, u in users.items() if u.get("orgunit") == "/it/it-helpdesk")
@@ -226,13 +226,13 @@ def test_a_plan_interrupted_half_way_resumes_without_duplicates(org_copy: Path, 
     assert issues == []
     plan = _example_plan(org, path)
     half = len(plan.changes) // 2
-    first = apply_changes(plan.changes[:half], LocalProvider(path))
+    first = apply_all(plan.changes[:half], LocalProvider(path))
     assert first.counts() == {"applied": half, "failed": 0, "skipped": 0}
 
     # The crashed run is re-run with the saved plan: only what is left is done.
     todo = pending_changes(plan, LocalProvider(path).fetch(org.domain_names()), org.digest)
     assert todo == plan.changes[half:]
-    second = apply_changes(todo, LocalProvider(path))
+    second = apply_all(todo, LocalProvider(path))
     assert second.counts() == {"applied": len(todo), "failed": 0, "skipped": 0}
 
     # And once more: nothing left, and a fresh plan agrees.

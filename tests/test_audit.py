@@ -11,20 +11,23 @@ import dataclasses
 import datetime as dt
 import json
 import re
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 import reconciler.audit
 from reconciler.activity import FIGURES, Activity, ActivityReport
-from reconciler.audit import AuditReport, Finding, audit_provider, exit_code, read_activity, render_audit, run_audit
+from reconciler.audit import AuditReport, Finding, audit_provider, exit_code, run_audit
 from reconciler.audit.model import CHECKS_NEEDING, CODES
-from reconciler.audit.render import render_audit_markdown
+from reconciler.changes import Change, ChangeResult
 from reconciler.errors import UserError
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
-from reconciler.plan.build import validate_org
-from reconciler.state import License, Membership, Role, State, User
+from reconciler.plan.prepare import validate_org
+from reconciler.providers.base import BaseProvider
+from reconciler.render.audit import render_audit, render_audit_markdown
+from reconciler.state import KIND_ORDER, License, Membership, Role, State, User
 
 TODAY = dt.date(2025, 6, 1)
 NOW = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.UTC)
@@ -360,36 +363,45 @@ def test_every_figure_unavailable_skips_those_checks_only(org: Org) -> None:
 
 
 def test_a_provider_without_activity_reports_every_figure_unavailable(org: Org) -> None:
-    class Plain:
-        name = "plain"
-        ignores: frozenset[str] = frozenset()
+    class Plain(BaseProvider):
+        """A provider that overrides no hook: BaseProvider's defaults answer."""
 
-        def fetch(self, domains: list[str]) -> State:
+        name = "local"
+        supports = frozenset(KIND_ORDER)
+
+        def fetch(self, domains: Sequence[str]) -> State:
             return clean_state(org)
 
-    activity = read_activity(Plain())  # type: ignore[arg-type]
-    assert activity.unavailable == {f: "the plain provider does not report it" for f in FIGURES}
-    report = audit_provider(org, [], Plain(), "local", TODAY)  # type: ignore[arg-type]
-    assert report.findings == [] and report.provider == "plain" and set(report.unavailable) == set(FIGURES)
+        def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+            raise AssertionError("an audit never applies")
+
+    activity = Plain().activity()
+    assert activity.unavailable == {f: "the local provider does not report it" for f in FIGURES}
+    report = audit_provider(org, [], Plain(), TODAY)
+    assert report.findings == [] and report.provider == "local" and set(report.unavailable) == set(FIGURES)
 
 
 def test_audit_provider_reads_activity_for_every_account(org: Org) -> None:
     asked: list[object] = []
 
-    class WithActivity:
+    class WithActivity(BaseProvider):
         name = "local"
-        ignores: frozenset[str] = frozenset()
+        supports = frozenset(KIND_ORDER)
 
-        def fetch(self, domains: list[str]) -> State:
+        def fetch(self, domains: Sequence[str]) -> State:
             return clean_state(org)
 
-        def activity(self, addresses: list[str] | None = None, figures: object = None) -> ActivityReport:
+        def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+            raise AssertionError("an audit never applies")
+
+        def activity(self, addresses: Sequence[str] | None = None,
+                     figures: Collection[str] = FIGURES) -> ActivityReport:
             asked.append(addresses)
             report = clean_activity(clean_state(org))
             report.by_user[WEI] = used(used_mb=950)
             return report
 
-    report = audit_provider(org, [], WithActivity(), "local", TODAY)  # type: ignore[arg-type]
+    report = audit_provider(org, [], WithActivity(), TODAY)
     assert asked == [None]
     assert [(f.code, f.subject) for f in report.findings] == [("near-quota", WEI)]
 

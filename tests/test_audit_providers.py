@@ -23,13 +23,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import apply_changes
 from reconciler.audit.model import CHECKS_NEEDING
-from reconciler.model.files import ProviderKind
+from reconciler.changes import Change, Plan
 from reconciler.model.loader import load_org
+from reconciler.model.types import ProviderKind
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import Change, Plan
-from reconciler.providers.base import Provider
+from reconciler.providers.base import BaseProvider
 from reconciler.providers.google.activity import REPORTS_NEEDS
 from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT_ENV
 from reconciler.providers.local import LocalProvider
@@ -37,6 +36,7 @@ from reconciler.providers.microsoft.activity import CONCEALED, PREMIUM_NEEDS
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.state import License, Membership, User
 from tests import google_support, test_microsoft_provider
+from tests.applying import apply_all
 from tests.conftest import EXAMPLE_ORG
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
@@ -167,15 +167,15 @@ def copy_example(root: Path) -> Path:
     return root
 
 
-def apply_example(repo: Path, provider: Provider, kind: ProviderKind) -> Plan:
+def apply_example(repo: Path, provider: BaseProvider, kind: ProviderKind) -> Plan:
     org, issues = load_org(repo / "org")
-    plan = build_plan(org, issues, provider, kind, TODAY).plan
-    report = apply_changes(plan.changes, provider)
+    plan = build_plan(org, issues, provider, TODAY).plan
+    report = apply_all(plan.changes, provider)
     assert report.ok, [(r.change.label, r.error) for r in report.failed[:5]]
     return plan
 
 
-def tamper(provider: Provider, kind: str, externals: bool) -> None:
+def tamper(provider: BaseProvider, kind: str, externals: bool) -> None:
     """What an admin does in the console, past org/: through the provider's own API calls."""
     actual = provider.fetch(["acme.com"])
     staff, contractor = SKUS[kind]
@@ -193,7 +193,7 @@ def tamper(provider: Provider, kind: str, externals: bool) -> None:
         member = Membership(group=SHARED, member=OUTSIDER, member_type="external")
         changes.append(Change(action="create", kind="membership", key=member.key,
                               after=member.model_dump(mode="json")))
-    report = apply_changes(changes, provider)
+    report = apply_all(changes, provider)
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
 
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import apply_changes
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
+from tests.applying import apply_all
 
 RECONCILER = Path(sys.executable).parent / "reconciler"
 ACTIONS = ["create", "update", "delete", "suspend", "restore"]
@@ -64,9 +64,9 @@ def apply_in_process(repo: Path) -> None:
     org, issues = load_org(repo / "org")
     provider = LocalProvider(directory(repo))
     try:
-        plan = build_plan(org, issues, provider, "local").plan
+        plan = build_plan(org, issues, provider).plan
         assert plan.violations == []
-        report = apply_changes(plan.changes, provider)
+        report = apply_all(plan.changes, provider)
     finally:
         provider.close()
     assert report.ok

@@ -33,18 +33,18 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from reconciler.changes import PlanWarning
 from reconciler.dns.check import check_domain
-from reconciler.dns.expected import ProviderDomainRecords, ProviderRecord, expected_records
-from reconciler.dns.model import RequiredRecord
+from reconciler.dns.expected import expected_records
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver
-from reconciler.dns.render import render_dns_markdown
 from reconciler.dns.report import DnsReport, DomainReport, Finding, zone_line
-from reconciler.dns.run import check_org, declared_records, dns_warnings, make_client, run_dns_check
+from reconciler.dns.run import check_domains, check_org, declared_records, dns_warnings, make_client
 from reconciler.dns.spf import merge_spf, parse_spf, with_include
 from reconciler.errors import UserError
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
-from reconciler.plan.model import PlanWarning
+from reconciler.model.records import ProviderDomainRecords, ProviderRecord, RequiredRecord
+from reconciler.render.dns import render_dns, render_dns_markdown
 
 ZONES = Path(__file__).parent / "dns"
 DKIM_KEY = (
@@ -56,6 +56,12 @@ DKIM_KEY = (
 GOOGLE_DKIM_PLACEHOLDER = ("v=DKIM1; k=rsa; p=<public key from the Admin console: Apps > Google Workspace > "
                            "Gmail > Authenticate email>")
 MS_TENANT = "m365ok.onmicrosoft.com"
+
+
+def run_dns_check(org: Org, kind: str, nameserver: str, timeout: float, retries: int, fmt: str) -> tuple[str, int]:
+    """`reconciler dns` as the CLI runs it: the report rendered, and its exit code."""
+    report = check_domains(org, kind, nameserver, timeout, retries)
+    return render_dns(report, fmt), report.exit_code
 
 
 # --- the servers -----------------------------------------------------------------------------------

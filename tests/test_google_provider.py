@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from benchmarks.synthetic import write_org
-from reconciler.apply import apply_changes
 from reconciler.providers.google import GoogleProvider
 from reconciler.providers.local import LocalProvider
 from reconciler.state import State
+from tests.applying import apply_all
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import SKUS, TODAY, emulator, google_config, plan_for, provider, seed, to_google
 
@@ -30,7 +30,7 @@ def test_example_org_plan_apply_plan(org_copy: Path, emulator: GoogleEmulator) -
     to_google(org_copy)
     first = plan_for(org_copy, provider()).plan
     assert first.violations == []
-    report = apply_changes(first.changes, provider())
+    report = apply_all(first.changes, provider())
     assert report.counts() == {"applied": len(first.changes), "failed": 0, "skipped": 0}
     assert plan_for(org_copy, provider()).plan.changes == []
     # What the tenant now holds, as Google represents it.
@@ -53,7 +53,7 @@ def test_a_no_change_plan_of_2000_people_reads_in_bulk(tmp_path: Path, emulator:
         "  contractor: {services: [mail], licenses: {google: Google-Apps/1010020027}}\n")
     (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true}\n- {name: acme.cn, alias_of: acme.com}\n")
     first = plan_for(org_dir, provider()).plan
-    report = apply_changes(first.changes, provider())
+    report = apply_all(first.changes, provider())
     assert report.ok, report.failed[:3]
     emulator.reset_stats()
     assert plan_for(org_dir, provider()).plan.changes == []
@@ -72,7 +72,7 @@ def test_a_failed_half_batch_is_reported_per_change_and_a_rerun_converges(
     to_google(org_copy)
     plan = plan_for(org_copy, provider()).plan
     emulator.fail_next("POST", r"/groups/[^/]+/members$", 400, "invalid", "Invalid Input: memberKey", count=54)
-    report = apply_changes(plan.changes, provider())
+    report = apply_all(plan.changes, provider())
     failed = report.failed
     assert len(failed) == 54
     assert {r.change.kind for r in failed} == {"membership"}
@@ -80,7 +80,7 @@ def test_a_failed_half_batch_is_reported_per_change_and_a_rerun_converges(
     assert report.counts()["applied"] == len(plan.changes) - 54  # independent changes went through
     rerun = plan_for(org_copy, provider()).plan
     assert [c.kind for c in rerun.changes] == ["membership"] * 54
-    assert apply_changes(rerun.changes, provider()).ok
+    assert apply_all(rerun.changes, provider()).ok
     assert plan_for(org_copy, provider()).plan.changes == []
 
 
@@ -88,7 +88,7 @@ def test_dependants_of_a_failed_user_are_skipped(org_copy: Path, emulator: Googl
     to_google(org_copy)
     plan = plan_for(org_copy, provider()).plan
     emulator.fail_next("POST", r"/users$", 400, "invalid", "Invalid Given/Family Name: FamilyName")
-    report = apply_changes(plan.changes, provider())
+    report = apply_all(plan.changes, provider())
     [failed_user] = [r for r in report.failed if r.outcome == "failed"]
     skipped = [r for r in report.failed if r.outcome == "skipped"]
     assert failed_user.change.kind == "user"
@@ -110,7 +110,7 @@ def test_3000_creates_under_a_1200_a_minute_quota_complete(tmp_path: Path) -> No
         google = provider(google_config(backoff_seconds=0.25, retries=12))
         plan = plan_for(org_dir, google).plan
         assert sum(1 for c in plan.changes if c.action == "create") >= 3000
-        report = apply_changes(plan.changes, google)
+        report = apply_all(plan.changes, google)
         assert report.ok, report.failed[:3]
         assert emu.stats()["quota_rejections"] > 0  # the quota was hit, and retried through
         assert plan_for(org_dir, provider()).plan.changes == []
@@ -126,7 +126,7 @@ def test_user_creation_not_complete_is_retried(org_copy: Path) -> None:
         os.environ["RECONCILER_GOOGLE_ENDPOINT"] = emu.url
         to_google(org_copy)
         plan = plan_for(org_copy, provider()).plan
-        assert apply_changes(plan.changes, provider()).ok
+        assert apply_all(plan.changes, provider()).ok
         assert any(c[0] == "POST" and c[1].endswith("/members") for c in emu.calls())
         assert emu.stats()["calls"] > len(plan.changes) + 9  # some calls were answered "not complete"
     finally:
@@ -140,7 +140,7 @@ def test_409_on_create_is_success_only_when_it_matches(org_copy: Path, emulator:
     creates = {c.key: c for c in plan.changes if c.kind == "user"}
     changes = [creates["zhangwei@acme.com"], creates["shanlei@acme.com"]]
     setup = [c for c in plan.changes if c.kind == "orgunit"] + changes[:1]
-    assert apply_changes(setup, provider()).ok
+    assert apply_all(setup, provider()).ok
     # A re-run after a crash: zhangwei@ exists as wanted; shanlei@ is someone else's account.
     emulator.add_user("shanlei@acme.com", "Lei", "Shan")
     google = provider()
@@ -153,7 +153,7 @@ def test_409_on_create_is_success_only_when_it_matches(org_copy: Path, emulator:
 
 def test_rename_move_suspend_and_freeze(org_copy: Path, emulator: GoogleEmulator) -> None:
     to_google(org_copy)
-    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
     user = org_copy / "users" / "e1013.yaml"
     user.write_text(user.read_text().replace("family_name: 单", "family_name: 王")
                     .replace("department: sales-east", "department: finance") + "status: frozen\n")
@@ -161,7 +161,7 @@ def test_rename_move_suspend_and_freeze(org_copy: Path, emulator: GoogleEmulator
     [change] = [c for c in plan.changes if c.kind == "user"]
     assert (change.action, change.key, change.before["email"]) == ("suspend", "wanglei@acme.com", "shanlei@acme.com")  # type: ignore[index]
     assert change.security
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     stored = emulator.user("wanglei@acme.com")
     assert stored is not None and stored["suspended"] is True and stored["orgUnitPath"] == "/finance"
     assert ("POST", "/admin/directory/v1/users/wanglei@acme.com/signOut") in emulator.calls()
@@ -265,7 +265,7 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
         assert projection(got) == projection(expected["changes"])
         assert plan.violations == expected["violations"]
         if not plan.violations:
-            assert apply_changes(plan.changes, provider()).ok
+            assert apply_all(plan.changes, provider()).ok
             again = plan_for(org_dir, provider(), today).plan
             # Google keeps a renamed user's old address as an alias; where org/ manages that
             # user's aliases, the next plan removes it. Nothing else may be left.
@@ -274,7 +274,7 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
             follow_up = folder / "next.txt"  # a two-step lifecycle: suspend and hand over, then delete
             if follow_up.exists():
                 assert rest == follow_up.read_text().splitlines()
-                assert apply_changes(again.changes, provider()).ok
+                assert apply_all(again.changes, provider()).ok
                 rest = [c.label for c in plan_for(org_dir, provider(), today).plan.changes]
             assert rest == []
     finally:
@@ -306,7 +306,7 @@ def test_profile_services_are_access_group_memberships(org_copy: Path, emulator:
     assert [w.message for w in plan.warnings if w.subject == "user.services"] == [
         "services chat, meet have no access group in provider.service_groups: they are not managed here"]
     assert [c.label for c in plan.changes if c.key.startswith("svc-")] == []  # not org/'s groups
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     gmail = {m["email"] for m in emulator.members("svc-gmail@acme.com")}
     drive = {m["email"] for m in emulator.members("svc-drive@acme.com")}
     assert "pengtao@acme.com" in gmail and "pengtao@acme.com" not in drive  # the contractor: mail only
@@ -317,7 +317,7 @@ def test_profile_services_are_access_group_memberships(org_copy: Path, emulator:
                     if "profile: staff" in user.read_text() else user.read_text() + "profile: contractor\n")
     change = [c for c in plan_for(org_copy, provider()).plan.changes if c.kind == "user"]
     assert [(c.key, c.changed) for c in change] == [("zhangwei@acme.com", ["services"])]
-    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
     assert "zhangwei@acme.com" not in {m["email"] for m in emulator.members("svc-drive@acme.com")}
     assert "zhangwei@acme.com" in {m["email"] for m in emulator.members("svc-gmail@acme.com")}
     assert plan_for(org_copy, provider()).plan.changes == []
@@ -325,14 +325,14 @@ def test_profile_services_are_access_group_memberships(org_copy: Path, emulator:
 
 def test_offboarding_signs_out_resets_and_hands_data_over(org_copy: Path, emulator: GoogleEmulator) -> None:
     to_google(org_copy)
-    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
     (org_copy / "users" / "e1084.yaml").unlink()  # 方圆 leaves: her file is removed
     plan = plan_for(org_copy, provider()).plan
     [change] = [c for c in plan.changes if c.kind == "user"]
     assert (change.action, change.effects, change.transfer_to) == (
         "suspend", ["sign_out", "reset_password", "transfer_data"], "oliviasmith@acme.com")
     emulator.reset_stats()
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     calls = emulator.calls()
     assert ("POST", "/admin/directory/v1/users/fangyuan@acme.com/signOut") in calls
     assert ("POST", "/admin/datatransfer/v1/transfers") in calls
@@ -343,7 +343,7 @@ def test_offboarding_signs_out_resets_and_hands_data_over(org_copy: Path, emulat
 
 def test_a_delete_waits_until_the_hand_over_of_files_completed(org_copy: Path, emulator: GoogleEmulator) -> None:
     to_google(org_copy)
-    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
     emulator.transfer_delay_s = 3600  # Google moves the files in the background
     leaver = org_copy / "users" / "e1084.yaml"
     leaver.write_text(leaver.read_text() + "status: offboarded\noffboarded_on: 2026-09-01\n")
@@ -352,7 +352,7 @@ def test_a_delete_waits_until_the_hand_over_of_files_completed(org_copy: Path, e
     [change] = [c for c in plan.changes if c.kind == "user"]
     assert (change.action, change.effects, change.transfer_to) == (
         "suspend", ["sign_out", "reset_password", "transfer_data"], "oliviasmith@acme.com")
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     # While Google is still moving files, the delete waits and the plan says why.
     plan = plan_for(org_copy, provider()).plan
     assert [c.label for c in plan.changes] == []
@@ -361,7 +361,7 @@ def test_a_delete_waits_until_the_hand_over_of_files_completed(org_copy: Path, e
     emulator.transfer_delay_s = 0  # completed
     plan = plan_for(org_copy, provider()).plan
     assert [c.label for c in plan.changes] == ["delete user fangyuan@acme.com"]
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     assert emulator.user("fangyuan@acme.com") is None
     assert plan_for(org_copy, provider()).plan.changes == []
 
@@ -372,7 +372,7 @@ def test_a_suspended_account_without_a_hand_over_gets_one_before_its_delete(
     leaver = org_copy / "users" / "e1084.yaml"
     original = leaver.read_text()
     leaver.write_text(original + "status: suspended\n")  # suspended by hand: nothing handed over
-    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
     leaver.write_text(original + "status: offboarded\noffboarded_on: 2026-09-01\n")
     plan = plan_for(org_copy, provider()).plan
     [change] = [c for c in plan.changes if c.kind == "user"]
@@ -380,14 +380,14 @@ def test_a_suspended_account_without_a_hand_over_gets_one_before_its_delete(
         "update", ["transfer_data"], "oliviasmith@acme.com", [])
     assert "no hand-over of its files is on record" in (change.reason or "")
     emulator.reset_stats()
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     assert emulator.calls().count(("POST", "/admin/datatransfer/v1/transfers")) == 1
     assert [c.label for c in plan_for(org_copy, provider()).plan.changes] == ["delete user fangyuan@acme.com"]
 
 
 def test_freezing_signs_out_resets_and_reports_two_step_verification(org_copy: Path, emulator: GoogleEmulator) -> None:
     to_google(org_copy)
-    assert apply_changes(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
     victim = org_copy / "users" / "e1012.yaml"
     victim.write_text(victim.read_text() + "status: frozen\n")
     address = next(u["primaryEmail"] for u in emulator.store.users.values() if u.get("externalIds")
@@ -404,7 +404,7 @@ def test_freezing_signs_out_resets_and_reports_two_step_verification(org_copy: P
     before = emulator.user(address)
     assert before is not None
     emulator.reset_stats()
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     assert ("POST", f"/admin/directory/v1/users/{address}/signOut") in emulator.calls()
     after = emulator.user(address)
     assert after is not None and after["suspended"] is True and after["changePasswordAtNextLogin"] is True

@@ -22,24 +22,24 @@ from hypothesis import given as examples
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from reconciler.apply import apply_changes
+from reconciler.changes import Plan
 from reconciler.errors import UserError
 from reconciler.importer import ImportReport, import_tenant
 from reconciler.importer.run import settle_addresses
-from reconciler.importer.tenant import bare_org, first_plan, provider_block, select_domains, tenant_domains
+from reconciler.importer.tenant import bare_org, first_plan, provider_block, select_domains
 from reconciler.importer.yamlout import Flow, Quoted, dump_yaml
 from reconciler.model.files import NamingFile, UserEntry, UserNaming
 from reconciler.model.loader import load_org
 from reconciler.naming import local_base
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import Plan
 from reconciler.providers import open_provider
-from reconciler.providers.base import Provider
+from reconciler.providers.base import BaseProvider
 from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT_ENV
 from reconciler.providers.local import FILE_FORMAT, TABLES, LocalProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.romanize import display_name
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Resource, Role, State, User
+from tests.applying import apply_all
 from tests.conftest import EXAMPLE_ORG
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
@@ -53,21 +53,21 @@ TODAY = dt.date(2026, 11, 29)
 ACME = ["acme.cn", "acme.com"]
 
 
-def _apply_org(org_dir: Path, make: Callable[[], Provider], kind: Any) -> None:
+def _apply_org(org_dir: Path, make: Callable[[], BaseProvider], kind: Any) -> None:
     """Make the provider hold what org/ describes: plan and apply it."""
     org, issues = load_org(org_dir)
     provider = make()
-    plan = build_plan(org, issues, provider, kind, TODAY).plan
+    plan = build_plan(org, issues, provider, TODAY).plan
     provider.close()
-    report = apply_changes(plan.changes, make())
+    report = apply_all(plan.changes, make())
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
 
 
-def _plan(org_dir: Path, provider: Provider, kind: Any) -> Plan:
+def _plan(org_dir: Path, provider: BaseProvider, kind: Any) -> Plan:
     """A plan as `reconciler plan` makes it: a fresh provider, its own bulk fetch."""
     org, issues = load_org(org_dir)
     try:
-        return build_plan(org, issues, provider, kind, TODAY).plan
+        return build_plan(org, issues, provider, TODAY).plan
     finally:
         provider.close()
 
@@ -103,7 +103,7 @@ def test_the_example_org_imported_from_the_local_provider_plans_no_changes(
     assert report.profiles == {"staff": 47, "business-plus": 2, "business-starter": 1}
     plan = _plan(into, LocalProvider(directory), "local")
     assert (_labels(plan), plan.warnings, plan.violations) == ([], [], [])
-    assert _labels(first_plan(into, LocalProvider(directory), "local", LocalProvider(directory).fetch(ACME))) == []
+    assert _labels(first_plan(into, LocalProvider(directory), LocalProvider(directory).fetch(ACME))) == []
 
 
 def test_every_file_of_the_spec_is_written_with_its_schema_line(
@@ -473,7 +473,7 @@ def awkward_import(tmp_path_factory: pytest.TempPathFactory) -> Imported:
     directory = base / "directory.json"
     _write_directory(tenant.state, directory)
     provider = LocalProvider(directory)
-    domains = select_domains(tenant_domains(provider), ["acme.com"])
+    domains = select_domains(provider.list_domains(), ["acme.com"])
     assert domains == ACME  # the alias comes with its domain; other.example is not imported
     calls: list[tuple[int, int]] = []
     into = base / "org"
@@ -495,7 +495,7 @@ def test_a_2000_person_tenant_round_trips_but_for_the_ids_it_adopts(
         ("update", "user", a, ("id",)) for a in tenant.adopted)
     assert plan.violations == []
     assert [(w.code, w.subject) for w in plan.warnings] == [("unmanaged-orgunit", "/Legal Team")]
-    assert apply_changes(plan.changes, LocalProvider(directory)).ok
+    assert apply_all(plan.changes, LocalProvider(directory)).ok
     after = _plan(into, LocalProvider(directory), "local")
     assert (_labels(after), [w.code for w in after.warnings]) == ([], ["unmanaged-orgunit"])
 
@@ -589,7 +589,7 @@ def test_the_example_org_imported_from_google_plans_no_changes(org_copy: Path, e
     config = {"kind": "google", "admin": "admin@acme.com", "rate_limit": {"backoff_seconds": 0.02, "calls": 1000000}}
     into = org_copy.parent.parent / "imported" / "org"
     source = google_provider()
-    domains = select_domains(tenant_domains(source), None)
+    domains = select_domains(source.list_domains(), None)
     assert domains == ACME
     report = import_tenant(source.fetch(domains), provider_config=config, into=into)
     source.close()
@@ -612,7 +612,7 @@ def test_the_example_org_imported_from_microsoft_plans_no_changes(org_copy: Path
               "usage_location": "CN"}
     into = org_copy.parent.parent / "imported" / "org"
     source = graph_provider()
-    domains = select_domains(tenant_domains(source), None)
+    domains = select_domains(source.list_domains(), None)
     assert domains == ACME
     report = import_tenant(source.fetch(domains), provider_config=config, into=into)
     assert (report.problems, report.notes, report.generated_ids) == ([], [], {})
@@ -628,14 +628,14 @@ def test_the_example_org_imported_from_microsoft_plans_no_changes(org_copy: Path
     assert yaml.safe_load(_text(into / "domains.yaml")) == [{"name": "acme.com", "primary": True}, {"name": "acme.cn"}]
 
 
-def _adopted_round_trip(tenant: Tenant, make: Callable[[], Provider], kind: Any, config: dict[str, Any],
+def _adopted_round_trip(tenant: Tenant, make: Callable[[], BaseProvider], kind: Any, config: dict[str, Any],
                         into: Path) -> Plan:
     """Seed the tenant through the provider, import it, and check the plan right after holds
     exactly the id adoptions; apply them and return the plan after that."""
     seeded = seed(tenant.state, make())
     assert seeded.ok, [(r.change.label, r.error) for r in seeded.failed[:5]]
     source = make()
-    domains = select_domains(tenant_domains(source), ["acme.com"])
+    domains = select_domains(source.list_domains(), ["acme.com"])
     report = import_tenant(source.fetch(domains), provider_config=config, into=into)
     source.close()
     assert report.problems == []
@@ -644,7 +644,7 @@ def _adopted_round_trip(tenant: Tenant, make: Callable[[], Provider], kind: Any,
     assert sorted((c.action, c.kind, c.key, tuple(c.changed)) for c in plan.changes) == sorted(
         ("update", "user", a, ("id",)) for a in tenant.adopted)
     assert plan.violations == []
-    applied = apply_changes(plan.changes, make())
+    applied = apply_all(plan.changes, make())
     assert applied.ok, [(r.change.label, r.error) for r in applied.failed[:5]]
     return _plan(into, make(), kind)
 
@@ -720,9 +720,9 @@ def test_provider_blocks_from_options(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_the_bare_org_opens_the_provider_named(tmp_path: Path) -> None:
     into = tmp_path / "repo" / "org"
-    provider, kind = open_provider(None, bare_org(into, {"kind": "local"}))
-    assert kind == "local" and isinstance(provider, LocalProvider)
-    assert provider.path == tmp_path / "repo" / ".reconciler" / "directory.json"
+    with open_provider(None, bare_org(into, {"kind": "local"})) as provider:
+        assert provider.name == "local" and isinstance(provider, LocalProvider)
+        assert provider.path == tmp_path / "repo" / ".reconciler" / "directory.json"
 
 
 def test_domains_to_import() -> None:

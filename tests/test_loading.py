@@ -15,7 +15,7 @@ import pytest
 from reconciler.errors import InputIssue, SourceLocation, ValidationFailed
 from reconciler.model.loader import load_org
 from reconciler.model.yamlsource import MAX_NODES, YamlProblem, load_yaml
-from reconciler.plan.build import validate_org
+from reconciler.plan.prepare import validate_org
 
 EXAMPLE_USERS = 50
 EXAMPLE_GROUPS = 9

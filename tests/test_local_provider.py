@@ -12,9 +12,9 @@ from typing import IO, Any
 
 import pytest
 
+from reconciler.changes import Action, Change
 from reconciler.errors import ProviderError
 from reconciler.passwords import verify_password
-from reconciler.plan.model import Action, Change
 from reconciler.providers.local import LocalProvider, Refused
 from reconciler.state import KIND_ORDER, Alias, Domain, Group, License, Membership, OrgUnit, Resource, Role, State, User
 
@@ -413,7 +413,7 @@ def test_a_crash_mid_write_keeps_the_old_file(provider: LocalProvider, path: Pat
         raise SimulatedCrash
 
     crashing = LocalProvider(path)
-    monkeypatch.setattr("reconciler.providers.local.json.dump", dump_half_then_die)
+    monkeypatch.setattr("reconciler.providers.local.directory.json.dump", dump_half_then_die)
     with pytest.raises(SimulatedCrash):
         crashing.apply([create(Group(email="new@acme.com"))], {})
     monkeypatch.undo()

@@ -3,7 +3,7 @@
 Every scenario applies the example org on the local provider, where the 50
 people of org/ already exist, plus two new people (陈静, zh-CN, and Emily
 Clark, en-US), and hands each created account and its initial password to
-the mailer the way the proposed `apply_changes(..., on_created=...)` would
+the mailer the way the proposed `apply_all(..., on_created=...)` would
 (through a provider adapter, since apply.py is not ours to change).
 """
 
@@ -37,18 +37,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
-from reconciler.apply import ApplyReport, apply_changes
+from reconciler.apply import ApplyReport
+from reconciler.changes import Change, ChangeResult
 from reconciler.errors import UserError
-from reconciler.mail import MailSettings
 from reconciler.mail.onboarding import DeliveryReport, Onboarding, check_templates
 from reconciler.mail.step import OnboardingMail
 from reconciler.model.loader import load_org
+from reconciler.model.onboarding import MailSettings
 from reconciler.passwords import verify_password
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import Change
-from reconciler.providers.base import ChangeResult, Provider
+from reconciler.providers.base import BaseProvider
 from reconciler.providers.local import LocalProvider
 from reconciler.state import State
+from tests.applying import apply_all
 
 from .conftest import EXAMPLE_ORG
 
@@ -247,7 +248,7 @@ def seeded_directory(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     shutil.copytree(EXAMPLE_ORG, root / "org")
     org, issues = load_org(root / "org")
     provider = LocalProvider(root / ".reconciler" / "directory.json")
-    report = apply_changes(build_plan(org, issues, provider, "local", TODAY).plan.changes, provider)
+    report = apply_all(build_plan(org, issues, provider, TODAY).plan.changes, provider)
     assert report.ok
     return (root / ".reconciler" / "directory.json").read_bytes()
 
@@ -273,7 +274,7 @@ class Announcing:
     """A provider that tells the mailer about each account it created, with the password it was given:
     what the proposed `on_created` callback of `apply_changes` does."""
 
-    def __init__(self, inner: Provider, on_created: Callable[[Change, str], None]) -> None:
+    def __init__(self, inner: BaseProvider, on_created: Callable[[Change, str], None]) -> None:
         self.inner = inner
         self.on_created = on_created
         self.name, self.supports, self.ignores = inner.name, inner.supports, inner.ignores
@@ -311,8 +312,8 @@ def run_apply(root: Path, mail: MailSettings, kind: str = "local",
     sleeps: list[float] = []
     with Onboarding(org, mail, kind, environ=environ or {}, now=lambda: NOW, sleep=sleeps.append) as onboarding:
         assert onboarding.template_issues == []
-        plan = build_plan(org, issues, provider, "local", TODAY).plan
-        applied = apply_changes(plan.changes, Announcing(provider, onboarding.created))
+        plan = build_plan(org, issues, provider, TODAY).plan
+        applied = apply_all(plan.changes, Announcing(provider, onboarding.created))
         delivered = onboarding.deliver()
     assert applied.ok
     return Run(applied, delivered, sleeps)
@@ -703,8 +704,8 @@ def test_an_apply_that_stopped_before_delivery_leaves_the_welcome_pending(
     org, issues = load_org(repo / "org")
     provider = LocalProvider(repo / ".reconciler" / "directory.json")
     with Onboarding(org, settings(server.port), "local", environ={}, now=lambda: NOW) as onboarding:
-        plan = build_plan(org, issues, provider, "local", TODAY).plan
-        apply_changes(plan.changes, Announcing(provider, onboarding.created))
+        plan = build_plan(org, issues, provider, TODAY).plan
+        apply_all(plan.changes, Announcing(provider, onboarding.created))
         # ...and here the job is cancelled: no deliver()
     assert states(repo) == {CHEN: {"welcome": "pending", "password": "pending"},
                             EMILY: {"welcome": "pending", "password": "pending"}}
@@ -734,7 +735,7 @@ def test_two_applies_cannot_deliver_at_once(repo: Path) -> None:
 def test_the_apply_step_refuses_to_create_people_it_could_not_mail(repo: Path) -> None:
     org, issues = load_org(repo / "org")
     provider = LocalProvider(repo / ".reconciler" / "directory.json")
-    changes = build_plan(org, issues, provider, "local", TODAY).plan.changes
+    changes = build_plan(org, issues, provider, TODAY).plan.changes
     port = closed_port()
     with OnboardingMail(org, settings(port, smtp={"attempts": 1}), "local", environ={}) as mail:
         with pytest.raises(UserError) as refused:
@@ -751,10 +752,10 @@ def test_the_apply_step_reports_and_fails_on_mail_not_sent(repo: Path, smtp_serv
     server = smtp_server()
     server.inbox.bad_recipients = {"chenjing@example.org": "550 5.1.1 No such user"}
     with OnboardingMail(org, settings(server.port), "local", environ={}) as mail:
-        changes = build_plan(org, issues, provider, "local", TODAY).plan.changes
+        changes = build_plan(org, issues, provider, TODAY).plan.changes
         mail.check(changes)
         assert mail.on_created is not None
-        apply_changes(changes, Announcing(provider, mail.on_created))
+        apply_all(changes, Announcing(provider, mail.on_created))
         report = mail.deliver()
         assert report.splitlines()[-1] == ("Onboarding mail: 2 sent, 1 to retry on the next apply, 0 waiting for "
                                            "a recipient, 1 to reset the password, 0 cancelled.")
@@ -985,8 +986,8 @@ def test_apply_changes_hands_each_created_user_and_password_to_on_created(
     org, issues = load_org(repo / "org")
     provider = LocalProvider(repo / ".reconciler" / "directory.json")
     with Onboarding(org, settings(server.port), "local", environ={}, now=clock(NOW)) as onboarding:
-        plan = build_plan(org, issues, provider, "local", TODAY).plan
-        applied = apply_changes(plan.changes, provider, on_created=onboarding.created)
+        plan = build_plan(org, issues, provider, TODAY).plan
+        applied = apply_all(plan.changes, provider, on_created=onboarding.created)
         delivered = onboarding.deliver()
     assert applied.ok
     assert delivered.counts() == {"sent": 4, "pending": 0, "waiting": 0, "needs_reset": 0, "cancelled": 0}

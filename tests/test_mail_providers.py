@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.apply import apply_changes
 from tests import google_support, test_microsoft_provider
+from tests.applying import apply_all
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.google_support import emulator  # noqa: F401 - the Google emulator fixture
@@ -61,7 +61,7 @@ def _onboard_twice(repo: Path, server_port: int) -> tuple[str, str]:
 def test_google_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
         org_copy: Path, emulator: GoogleEmulator, smtp_server: StartServer) -> None:  # noqa: F811
     google_support.to_google(org_copy)
-    assert apply_changes(google_support.plan_for(org_copy, google_support.provider()).plan.changes,
+    assert apply_all(google_support.plan_for(org_copy, google_support.provider()).plan.changes,
                          google_support.provider()).ok
     _add_two_people(org_copy)
     server = smtp_server()
@@ -79,7 +79,7 @@ def test_google_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
 def test_microsoft_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
         org_copy: Path, graph: GraphEmulator, smtp_server: StartServer) -> None:  # noqa: F811
     test_microsoft_provider.to_microsoft(org_copy)
-    assert apply_changes(test_microsoft_provider.plan_for(org_copy).plan.changes,
+    assert apply_all(test_microsoft_provider.plan_for(org_copy).plan.changes,
                          test_microsoft_provider.provider()).ok
     _add_two_people(org_copy)
     server = smtp_server()

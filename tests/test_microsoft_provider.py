@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.synthetic import write_org
-from reconciler.apply import apply_changes
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.loader import load_org
 from reconciler.plan.build import Planned, build_plan
 from reconciler.providers.microsoft import MicrosoftProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV
+from tests.applying import apply_all
 from tests.emulators.graph import GraphEmulator
 
 TODAY = dt.date(2026, 11, 29)
@@ -47,7 +47,7 @@ def provider() -> MicrosoftProvider:
 
 def plan_for(org_dir: Path, ms: MicrosoftProvider | None = None, today: dt.date = TODAY) -> Planned:
     org, issues = load_org(org_dir)
-    return build_plan(org, issues, ms or provider(), "microsoft", today)
+    return build_plan(org, issues, ms or provider(), today)
 
 
 def test_example_org_plan_apply_plan(org_copy: Path, graph: GraphEmulator) -> None:
@@ -58,7 +58,7 @@ def test_example_org_plan_apply_plan(org_copy: Path, graph: GraphEmulator) -> No
     alias_warning = next(w for w in plan.warnings if w.subject == "alias")
     assert "nana.ouyang@acme.com" in alias_warning.message
     assert ("unsupported", "membership") in codes  # external members and groups in Microsoft 365 groups
-    report = apply_changes(plan.changes, provider())
+    report = apply_all(plan.changes, provider())
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
     assert plan_for(org_copy).plan.changes == []
     user = graph.user("zhangwei2@acme.com")
@@ -73,7 +73,7 @@ def test_example_org_plan_apply_plan(org_copy: Path, graph: GraphEmulator) -> No
 
 def test_contractor_gets_only_the_mail_plans(org_copy: Path, graph: GraphEmulator) -> None:
     to_microsoft(org_copy)
-    assert apply_changes(plan_for(org_copy).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy).plan.changes, provider()).ok
     contractor = graph.user("pengtao@acme.com")
     staff = graph.user("zhangwei@acme.com")
     assert contractor is not None and staff is not None
@@ -100,7 +100,7 @@ def _no_change_plan_of_2000(tmp_path: Path, graph: GraphEmulator) -> None:
         "licenses: {microsoft: O365_BUSINESS_PREMIUM}}\n"
         "  contractor: {services: [mail], licenses: {microsoft: O365_BUSINESS_PREMIUM}}\n")
     plan = plan_for(org_dir).plan
-    report = apply_changes(plan.changes, provider())
+    report = apply_all(plan.changes, provider())
     assert report.ok, [(r.change.label, r.error) for r in report.failed[:3]]
     graph.reset_stats()
     assert plan_for(org_dir).plan.changes == []
@@ -118,7 +118,7 @@ def test_throttled_batches_complete_without_failures(org_copy: Path, monkeypatch
     try:
         to_microsoft(org_copy)
         plan = plan_for(org_copy).plan
-        report = apply_changes(plan.changes, provider())
+        report = apply_all(plan.changes, provider())
         assert report.ok, [(r.change.label, r.error) for r in report.failed[:3]]
         assert emu.stats()["throttled"] > 0
         assert plan_for(org_copy).plan.changes == []
@@ -131,7 +131,7 @@ def test_partial_failure_then_a_rerun_converges(org_copy: Path, graph: GraphEmul
     plan = plan_for(org_copy).plan
     graph.fail_next("POST", r"/users/[^/]+/assignLicense$", 400, "Request_BadRequest",
                     "License assignment cannot be done for user with invalid usage location.", count=7)
-    report = apply_changes(plan.changes, provider())
+    report = apply_all(plan.changes, provider())
     failed = [r for r in report.failed]
     assert len(failed) == 7 and {r.change.kind for r in failed} == {"license"}
     assert all(r.error == "400 Request_BadRequest: License assignment cannot be done for user with invalid "
@@ -140,27 +140,27 @@ def test_partial_failure_then_a_rerun_converges(org_copy: Path, graph: GraphEmul
     # The seven licences again, and the seven people's services, which ride on those licences.
     assert sorted(c.kind for c in rerun.changes) == ["license"] * 7 + ["user"] * 7
     assert {tuple(c.changed) for c in rerun.changes if c.kind == "user"} == {("services",)}
-    assert apply_changes(rerun.changes, provider()).ok
+    assert apply_all(rerun.changes, provider()).ok
     assert plan_for(org_copy).plan.changes == []
 
 
 def test_a_deleted_user_is_restored_not_recreated(org_copy: Path, graph: GraphEmulator) -> None:
     to_microsoft(org_copy)
-    assert apply_changes(plan_for(org_copy).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy).plan.changes, provider()).ok
     user_file = org_copy / "users" / "e1084.yaml"
     original = user_file.read_text()
     user_file.write_text(original + "status: offboarded\noffboarded_on: 2026-01-01\n")
     plan = plan_for(org_copy).plan  # never deleted straight from active: suspended first
     assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [("suspend", "fangyuan@acme.com")]
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     plan = plan_for(org_copy).plan
     assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [("delete", "fangyuan@acme.com")]
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     user_file.write_text(original)
     plan = plan_for(org_copy).plan
     assert [(c.action, c.key) for c in plan.changes if c.kind == "user"] == [("restore", "fangyuan@acme.com")]
     graph.reset_stats()
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     calls = graph.calls()
     assert any(m == "POST" and p.startswith("/directory/deletedItems/") and p.endswith("/restore") for m, p in calls)
     assert not any(m == "POST" and p == "/users" for m, p in calls)
@@ -169,7 +169,7 @@ def test_a_deleted_user_is_restored_not_recreated(org_copy: Path, graph: GraphEm
 
 def test_frozen_revokes_sessions(org_copy: Path, graph: GraphEmulator) -> None:
     to_microsoft(org_copy)
-    assert apply_changes(plan_for(org_copy).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy).plan.changes, provider()).ok
     user_file = org_copy / "users" / "e1012.yaml"
     user_file.write_text(user_file.read_text() + "status: frozen\n")
     graph.reset_stats()
@@ -182,7 +182,7 @@ def test_frozen_revokes_sessions(org_copy: Path, graph: GraphEmulator) -> None:
     assert [p for _, p in graph.calls() if p.startswith("/reports")] == [
         "/reports/authenticationMethods/userRegistrationDetails"]
     graph.reset_stats()
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     assert any(p.endswith("/revokeSignInSessions") for _, p in graph.calls())
     assert graph.user("zengxiaoyan@acme.com")["accountEnabled"] is False  # type: ignore[index]
 
@@ -278,13 +278,13 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
         assert _projection(got) == _projection(expected["changes"])
         assert plan.violations == expected["violations"]
         if not plan.violations:
-            report = apply_changes(plan.changes, provider())
+            report = apply_all(plan.changes, provider())
             assert report.ok, [(r.change.label, r.error) for r in report.failed]
             again = plan_for(org_dir, today=today).plan
             follow_up = folder / "next.txt"  # a two-step lifecycle: suspend and hand over, then delete
             if follow_up.exists():
                 assert [c.label for c in again.changes] == follow_up.read_text().splitlines()
-                assert apply_changes(again.changes, provider()).ok
+                assert apply_all(again.changes, provider()).ok
                 again = plan_for(org_dir, today=today).plan
             assert [c.label for c in again.changes] == []
     finally:
@@ -293,7 +293,7 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
 
 def test_offboarding_says_what_graph_cannot_hand_over(org_copy: Path, graph: GraphEmulator) -> None:
     to_microsoft(org_copy)
-    assert apply_changes(plan_for(org_copy).plan.changes, provider()).ok
+    assert apply_all(plan_for(org_copy).plan.changes, provider()).ok
     (org_copy / "users" / "e1084.yaml").unlink()
     plan = plan_for(org_copy).plan
     [change] = [c for c in plan.changes if c.kind == "user"]
@@ -301,7 +301,7 @@ def test_offboarding_says_what_graph_cannot_hand_over(org_copy: Path, graph: Gra
     [warning] = [w for w in plan.warnings if w.code == "no-data-transfer"]
     assert warning.subject == "fangyuan@acme.com" and "oliviasmith@acme.com" in warning.message
     graph.reset_stats()
-    assert apply_changes(plan.changes, provider()).ok
+    assert apply_all(plan.changes, provider()).ok
     assert any(p.endswith("/revokeSignInSessions") for _, p in graph.calls())
     assert graph.user("fangyuan@acme.com")["accountEnabled"] is False  # type: ignore[index]
     assert graph.user("fangyuan@acme.com")["passwordProfile"]["forceChangePasswordNextSignIn"] is True  # type: ignore[index]

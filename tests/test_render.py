@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from reconciler.apply import apply_changes
+from reconciler.changes import ACTIONS, Change, Plan, PlanWarning
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import ACTIONS, Change, Plan, PlanWarning
 from reconciler.providers.local import LocalProvider
 from reconciler.render import render_json, render_markdown, render_text
 from reconciler.state import KIND_ORDER
+from tests.applying import apply_all
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("REGENERATE") == "1"
@@ -336,18 +336,18 @@ def test_plans_of_the_example_org_hold_no_secrets(org_copy: Path, tmp_path: Path
     directory = tmp_path / "directory.json"
     org, issues = load_org(org_copy)
     assert issues == []
-    plan = build_plan(org, issues, LocalProvider(directory), "local", TODAY).plan
+    plan = build_plan(org, issues, LocalProvider(directory), TODAY).plan
     assert len(plan.changes) > 200
     _assert_no_secrets(plan)
 
     # Once applied, the provider holds password hashes; the `before` of later changes must not carry them.
-    assert apply_changes(plan.changes, LocalProvider(directory)).ok
+    assert apply_all(plan.changes, LocalProvider(directory)).ok
     user_file = org_copy / "users" / "e1002.yaml"
     user_file.write_text(user_file.read_text(encoding="utf-8") + "status: frozen\n", encoding="utf-8")
     (org_copy / "users" / "e1003.yaml").unlink()
     org, issues = load_org(org_copy)
     assert issues == []
-    later = build_plan(org, issues, LocalProvider(directory), "local", TODAY).plan
+    later = build_plan(org, issues, LocalProvider(directory), TODAY).plan
     assert sorted(c.action for c in later.changes if c.kind == "user") == ["suspend", "suspend"]
     assert all(c.before for c in later.changes)
     _assert_no_secrets(later)

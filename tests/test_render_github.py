@@ -14,9 +14,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from reconciler.apply import ApplyReport
+from reconciler.changes import Change, ChangeResult, Plan, PlanWarning
 from reconciler.errors import InputIssue, SourceLocation
-from reconciler.plan.model import Change, Plan, PlanWarning
-from reconciler.providers.base import ChangeResult
 from reconciler.render import render_markdown
 from reconciler.render.github import (
     GITHUB_COMMENT_LIMIT,

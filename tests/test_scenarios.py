@@ -30,11 +30,11 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import apply_changes
+from reconciler.changes import Plan
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import Plan
 from reconciler.providers.local import LocalProvider
+from tests.applying import apply_all
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 DEFAULT_TODAY = dt.date(2026, 11, 29)
@@ -61,7 +61,7 @@ def today_of(folder: Path) -> dt.date:
 
 def make_plan(folder: Path) -> Plan:
     org, issues = load_org(folder / "org")
-    return build_plan(org, issues, LocalProvider(folder / "directory.json"), "local", today_of(folder)).plan
+    return build_plan(org, issues, LocalProvider(folder / "directory.json"), today_of(folder)).plan
 
 
 def test_every_scenario_folder_is_complete() -> None:
@@ -88,13 +88,13 @@ def test_scenario(name: str, tmp_path: Path) -> None:
 
     if expected["violations"]:
         return  # a plan that breaks a safety limit is never applied
-    report = apply_changes(make_plan(folder).changes, LocalProvider(folder / "directory.json"))
+    report = apply_all(make_plan(folder).changes, LocalProvider(folder / "directory.json"))
     assert [(r.change.label, r.outcome, r.error) for r in report.failed] == []
     assert report.counts()["applied"] == len(expected["changes"])
     again = make_plan(folder)
     follow_up = folder / "next.txt"  # a lifecycle that takes two applies (suspend, then delete)
     if follow_up.exists():
         assert [c.label for c in again.changes] == follow_up.read_text().splitlines()
-        assert apply_changes(again.changes, LocalProvider(folder / "directory.json")).ok
+        assert apply_all(again.changes, LocalProvider(folder / "directory.json")).ok
         again = make_plan(folder)
     assert [c.label for c in again.changes] == []

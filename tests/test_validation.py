@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.errors import ValidationFailed
 from reconciler.model.loader import load_org
-from reconciler.plan.build import validate_org
+from reconciler.plan.prepare import validate_org
 from reconciler.resolve import Resolved
 from reconciler.state import Alias, Group, State, User
 

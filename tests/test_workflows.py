@@ -31,10 +31,10 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.apply import apply_changes
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
+from tests.applying import apply_all
 from tests.test_mail import StartServer, loop, smtp_server  # noqa: F401 - the SMTP server fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -596,8 +596,8 @@ def applied_main(github: GitHub, repo: Path) -> None:
     org, issues = load_org(repo / "org")
     provider = LocalProvider(directory)
     try:
-        plan = build_plan(org, issues, provider, "local").plan
-        assert apply_changes(plan.changes, provider).ok
+        plan = build_plan(org, issues, provider).plan
+        assert apply_all(plan.changes, provider).ok
     finally:
         provider.close()
     github.save_cache("reconciler-local-1-1", directory)
@@ -851,3 +851,86 @@ def test_the_monthly_audit_becomes_this_months_issue(github: GitHub, repo: Path)
     assert len(github.gh["issues"]) == 1
     assert [call[:2] for call in github.gh["calls"]] == [
         ["issue", "list"], ["label", "create"], ["issue", "create"], ["issue", "list"], ["issue", "edit"]]
+
+
+# --- the provider step: `reconciler config get`, with org.yaml's defaults ----------------------
+
+RUNS = ["plan.yml", "apply.yml", "drift.yml", "audit.yml"]
+LOCAL_BLOCK = "provider:\n  kind: local\n  path: .reconciler/directory.json\n"
+
+
+def test_an_org_yaml_without_a_provider_block_runs_every_workflow(github: GitHub, repo: Path) -> None:
+    """No `provider:` is the local provider at its default path: found, restored, planned, applied, audited."""
+    org_yaml = repo / "org" / "org.yaml"
+    text = org_yaml.read_text(encoding="utf-8")
+    assert text.count(LOCAL_BLOCK) == 1
+    org_yaml.write_text(text.replace(LOCAL_BLOCK, ""), encoding="utf-8")
+    assert "provider" not in yaml.safe_load(org_yaml.read_text(encoding="utf-8"))
+    applied_main(github, repo)
+    (repo / "org" / "users" / "e2001.yaml").write_text(NEW_EMPLOYEE, encoding="utf-8")
+    local = {"kind": "local", "path": DIRECTORY}
+
+    plan = Runner(github, "plan.yml", repo, "pull_request", pull_request(7, PR_SHA), PR_SHA)
+    assert plan.run().outcomes == outcomes(PLAN_STEPS, skipped=(
+        "Sign in to Google (keyless)", "Say on the pull request that there is no plan",
+        "Say why a fork gets no plan", "Fail the check when the plan was refused"))
+    assert plan.context["steps"]["provider"]["outputs"] == local
+    # 4, not 245: the directory file was restored from the cache to the default path.
+    assert "### Plan: 4 to create, 0 to update" in github.comments[(7, "reconciler-plan")]
+
+    github.merged(MERGE_SHA, 7)
+    apply = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA)
+    assert apply.run().outcomes == outcomes(APPLY_STEPS, skipped=(
+        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger"))
+    assert apply.context["steps"]["provider"]["outputs"] == {**local, "ledger": ""}
+    assert users_of(github.directory)["wangxiaoming@acme.com"].id == "E2001"
+
+    drift = Runner(github, "drift.yml", repo, "schedule", {}, MERGE_SHA)
+    assert drift.run().outcomes == outcomes(DRIFT_STEPS, skipped=(
+        "Sign in to Google (keyless)", "Keep the drift plan", "Open or update the drift issue",
+        "Close the drift issue", "Fail when the check could not plan or the drift breaks a safety limit"))
+    assert drift.context["steps"]["provider"]["outputs"] == local
+
+    audit = Runner(github, "audit.yml", repo, "schedule", {}, MERGE_SHA)
+    assert audit.run().outcomes == outcomes(AUDIT_STEPS, skipped=("Sign in to Google (keyless)",))
+    assert audit.context["steps"]["provider"]["outputs"] == local
+    assert " in 51 accounts." in github.gh["issues"][0]["body"]  # the applied directory, not an empty one
+
+
+def provider_step(workflow: str, workspace: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Only the step that reads the provider, as the runner runs it, in a workspace holding org/."""
+    (step,) = [s for s in steps_of(workflow) if s.get("id") == "provider"]
+    output = workspace.parent / "output"
+    output.write_text("", encoding="utf-8")
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(output), "NO_COLOR": "1"}
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                            cwd=workspace, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result, read_outputs(output.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("workflow", RUNS)
+def test_the_provider_step_follows_org_yaml(workflow: str, tmp_path: Path) -> None:
+    """The kind for every provider; the path only for the local one (set or by default); the mail ledger."""
+    org = tmp_path / "repo" / "org"
+    org.mkdir(parents=True)
+    ledger = {"ledger": ""} if workflow == "apply.yml" else {}
+    (org / "org.yaml").write_text("name: Acme\nprovider: {kind: google, admin: admin@acme.com}\n", encoding="utf-8")
+    assert provider_step(workflow, org.parent)[1] == {"kind": "google", **ledger}
+    (org / "org.yaml").write_text(
+        "name: Acme\nprovider: {kind: local, path: state/directory.json}\n"
+        "onboarding: {smtp: {host: smtp.acme.com}, sender: it@acme.com, ledger: state/ledger.jsonl}\n",
+        encoding="utf-8")
+    ledger = {"ledger": "state/ledger.jsonl"} if workflow == "apply.yml" else {}
+    assert provider_step(workflow, org.parent)[1] == {"kind": "local", "path": "state/directory.json", **ledger}
+
+
+def test_a_broken_org_yaml_fails_the_provider_step_on_its_line(tmp_path: Path) -> None:
+    """drift and audit do not validate first: the provider step says where org.yaml is wrong."""
+    org = tmp_path / "repo" / "org"
+    org.mkdir(parents=True)
+    (org / "org.yaml").write_text("name: Acme\nprovider: {kind: locale}\n", encoding="utf-8")
+    result, outputs = provider_step("drift.yml", org.parent)
+    assert (result.returncode, outputs) == (1, {})
+    assert result.stderr.splitlines() == [
+        "org/org.yaml:2:11: unknown kind 'locale'; use one of 'local', 'google', 'microsoft'", "1 problem in org/"]

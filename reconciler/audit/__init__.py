@@ -37,6 +37,6 @@ unjudged by that check.
 """
 
 from reconciler.audit.model import AuditReport, Finding, exit_code
-from reconciler.audit.run import audit_provider, read_activity, render_audit, run_audit
+from reconciler.audit.run import audit_provider, run_audit
 
-__all__ = ["AuditReport", "Finding", "audit_provider", "exit_code", "read_activity", "render_audit", "run_audit"]
+__all__ = ["AuditReport", "Finding", "audit_provider", "exit_code", "run_audit"]

@@ -14,10 +14,12 @@ import binascii
 import re
 from typing import Protocol
 
-from reconciler.dns.expected import PROVIDER_LABELS, Expected
+from reconciler.dns.expected import Expected
 from reconciler.dns.query import Lookup
-from reconciler.dns.report import Finding, Purpose, Severity, Status, zone_line
+from reconciler.dns.report import Finding, Severity, Status, zone_line
 from reconciler.dns.spf import LOOKUP_LIMIT, SpfAnalysis, analyse_spf, is_spf, merge_spf, parse_spf, with_include
+from reconciler.model.records import Purpose
+from reconciler.providers.facts import facts_of
 
 
 class Resolver(Protocol):
@@ -25,7 +27,7 @@ class Resolver(Protocol):
 
 
 def check_domain(domain: str, provider_kind: str, expected: list[Expected], dns: Resolver) -> list[Finding]:
-    label = PROVIDER_LABELS.get(provider_kind, provider_kind)
+    label = facts_of(provider_kind).display_name
     mx = [e for e in expected if e.purpose == "mx"]
     # MX first: on a nameserver that does not answer, its message is the one with all the tries.
     mx_finding = [check_mx(domain, mx, label, dns)] if mx else []

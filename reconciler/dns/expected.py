@@ -1,7 +1,7 @@
 """What DNS each provider needs for a domain: documented values, a provider's own, and domains.yaml.
 
 Three sources, later ones winning per purpose (and per name for DKIM):
-1. the values the providers document (PROVIDERS.md "DNS each provider needs");
+1. the values the providers document (their facts: `reconciler.providers.<kind>.facts`);
 2. exact values the provider can tell for this tenant (Graph
    `serviceConfigurationRecords` / `verificationDnsRecords`, Google site
    verification tokens), through an `ExpectedRecordsSource`;
@@ -19,38 +19,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler.dns.model import RecordType, RequiredRecord
-from reconciler.dns.report import Purpose
+from reconciler.model.records import ProviderDomainRecords, ProviderRecord, Purpose, RecordType, RequiredRecord
+from reconciler.providers.facts import DnsFacts, facts_of
 
 Source = Literal["documented", "provider", "domains.yaml"]
-PROVIDER_LABELS = {"google": "Google Workspace", "microsoft": "Microsoft 365", "local": "the local provider"}
-
-GOOGLE_MX = "smtp.google.com"
-# Google's older five-host set (and the googlemail.com backups of very old tenants) are still supported.
-GOOGLE_MX_ACCEPTED = (r"smtp\.google\.com", r"(alt[1-4]\.)?aspmx\.l\.google\.com", r"aspmx[2-5]\.googlemail\.com")
-GOOGLE_SPF = "v=spf1 include:_spf.google.com ~all"
-MICROSOFT_SPF = "v=spf1 include:spf.protection.outlook.com -all"
-MICROSOFT_AUTODISCOVER = "autodiscover.outlook.com"
-
-
-@dataclass(frozen=True)
-class ProviderRecord:
-    """One record a provider says this domain needs (as Graph's domainDnsRecord describes it)."""
-
-    type: RecordType
-    name: str  # absolute (acme.com, selector1._domainkey.acme.com) or relative ("@", "autodiscover")
-    value: str  # MX: host; CNAME: target; TXT: text; A/AAAA: address
-    priority: int | None = None
-    purpose: Purpose | None = None  # None: worked out from type, name and value
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class ProviderDomainRecords:
-    """What a provider can say about one domain; `verified` False makes the verification record required."""
-
-    records: tuple[ProviderRecord, ...] = ()
-    verified: bool | None = None
+GOOGLE = facts_of("google").dns
+MICROSOFT = facts_of("microsoft").dns
 
 
 # Providers plug in here: a callable from domain name to what they know (None: nothing).
@@ -95,14 +69,11 @@ def dashed(domain: str) -> str:
 
 def google_records(domain: str) -> list[Expected]:
     return [
-        Expected("mx", domain, "MX", GOOGLE_MX, priority=1, accept=GOOGLE_MX_ACCEPTED),
-        Expected("spf", domain, "TXT", GOOGLE_SPF),
-        Expected("dkim", f"google._domainkey.{domain}", "TXT", None, placeholder=(
-            "v=DKIM1; k=rsa; p=<public key from the Admin console: Apps > Google Workspace > Gmail > "
-            "Authenticate email>")),
+        Expected("mx", domain, "MX", GOOGLE.mx, priority=GOOGLE.mx_priority, accept=GOOGLE.mx_accepted),
+        Expected("spf", domain, "TXT", GOOGLE.spf),
+        Expected("dkim", f"google._domainkey.{domain}", "TXT", None, placeholder=GOOGLE.dkim_hint),
         dmarc_default(domain),
-        Expected("verification", domain, "TXT", None, required=False, accept=(r"google-site-verification=\S+",),
-                 placeholder="google-site-verification=<token from the Admin console>"),
+        _verification(domain, GOOGLE),
     ]
 
 
@@ -117,13 +88,19 @@ def microsoft_records(domain: str, tenant: str | None = None) -> list[Expected]:
                       accept=(rf"{re.escape(label)}\.[a-z0-9-]+\.mx\.microsoft",))  # DNSSEC-enabled domains
     return [
         mx,
-        Expected("spf", domain, "TXT", MICROSOFT_SPF),
+        Expected("spf", domain, "TXT", MICROSOFT.spf),
         *[_microsoft_dkim(domain, selector, tenant) for selector in ("selector1", "selector2")],
         dmarc_default(domain),
-        Expected("verification", domain, "TXT", None, required=False, accept=(r"MS=ms[0-9]+",),
-                 placeholder="MS=ms<number from the Microsoft 365 admin center>"),
-        Expected("autodiscover", f"autodiscover.{domain}", "CNAME", MICROSOFT_AUTODISCOVER),
+        _verification(domain, MICROSOFT),
+        Expected("autodiscover", f"autodiscover.{domain}", "CNAME", MICROSOFT.autodiscover),
     ]
+
+
+def _verification(domain: str, facts: DnsFacts) -> Expected:
+    """The ownership token: only the admin console knows its value; its shape is documented."""
+    accept = (facts.verification,) if facts.verification else ()
+    return Expected("verification", domain, "TXT", None, required=False, accept=accept,
+                    placeholder=facts.verification_hint)
 
 
 def _microsoft_dkim(domain: str, selector: str, tenant: str | None) -> Expected:

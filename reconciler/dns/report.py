@@ -11,9 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.model.records import Purpose
+
 Status = Literal["ok", "missing", "wrong", "risky", "failed"]
 Severity = Literal["ok", "warning", "error"]
-Purpose = Literal["mx", "spf", "dkim", "dmarc", "verification", "autodiscover", "apex", "record"]
 FORMAT_VERSION = 1
 DEFAULT_TTL = 3600
 TXT_CHUNK = 255  # one character-string of a TXT record holds at most 255 bytes (RFC 1035 §3.3)

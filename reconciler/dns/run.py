@@ -1,25 +1,24 @@
-"""`reconciler dns` and `plan --dns`: every domain of org/, checked against what its provider needs."""
+"""`reconciler dns` and `plan --dns`: every domain of org/, checked against what its provider needs.
+
+Views of the report are in `reconciler.render.dns`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from pydantic import TypeAdapter, ValidationError
 
+from reconciler.changes import PlanWarning
 from reconciler.dns.check import check_domain
 from reconciler.dns.expected import ExpectedRecordsSource, expected_records
-from reconciler.dns.model import RequiredRecord
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver, system_nameservers
-from reconciler.dns.render import render_dns_json, render_dns_markdown, render_dns_text
 from reconciler.dns.report import DnsReport, DomainReport
 from reconciler.errors import UserError
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.messages import describe
 from reconciler.model.org import Org
-from reconciler.plan.model import PlanWarning
+from reconciler.model.records import RequiredRecord
 
-Format = Literal["text", "json", "markdown"]
 _RECORDS = TypeAdapter(list[RequiredRecord])
 
 
@@ -64,32 +63,17 @@ def check_org(org: Org, provider_kind: str, client: DnsClient,
     return report
 
 
-def render_report(report: DnsReport, fmt: str, *, colour: bool = False) -> str:
-    if fmt == "json":
-        return render_dns_json(report)
-    if fmt == "markdown":
-        return render_dns_markdown(report)
-    if fmt == "text":
-        return render_dns_text(report, colour=colour)
-    raise UserError(f"unknown format {fmt!r}; use text, json or markdown")
-
-
-def run_dns_check(
+def check_domains(
     org: Org,
     provider_kind: str,
     nameserver: str | Sequence[str] | None = None,
     timeout: float = 2.0,
     retries: int = 1,
-    fmt: str = "text",
     records_from_provider: ExpectedRecordsSource | None = None,
-    *,
-    colour: bool = False,
-) -> tuple[str, int]:
-    """The rendered report and the exit code: 1 when a required record is missing, wrong or unreadable."""
-    if fmt not in ("text", "json", "markdown"):
-        raise UserError(f"unknown format {fmt!r}; use text, json or markdown")
-    report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
-    return render_report(report, fmt, colour=colour), report.exit_code
+) -> DnsReport:
+    """`reconciler dns`: every domain of org/ asked of `nameserver` (default: this machine's
+    resolvers); the report's exit_code is 1 when a required record is missing, wrong or unreadable."""
+    return check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
 
 
 def dns_warnings(

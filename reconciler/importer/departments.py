@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.importer.people import Person, representable
 from reconciler.importer.report import Notes
-from reconciler.model.files import KEY_PATTERN
+from reconciler.model.types import KEY_PATTERN
 from reconciler.state import OrgUnit
 
 

@@ -12,7 +12,7 @@ from reconciler.importer.people import representable
 from reconciler.importer.report import Notes
 from reconciler.importer.users import Context, written_aliases
 from reconciler.importer.yamlout import Flow
-from reconciler.model.files import EMAIL_PATTERN, ProviderKind
+from reconciler.model.types import EMAIL_PATTERN, ProviderKind
 from reconciler.naming import natural_key
 from reconciler.state import Group, Membership, State
 

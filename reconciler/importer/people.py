@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from reconciler.importer.report import Notes
-from reconciler.model.files import EMAIL_PATTERN, USER_ID_PATTERN, UserEntry
+from reconciler.model.files import UserEntry
+from reconciler.model.types import EMAIL_PATTERN, USER_ID_PATTERN
 from reconciler.state import User
 
 MAX_ID = 64

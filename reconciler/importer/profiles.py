@@ -12,28 +12,16 @@ from typing import Any
 
 from reconciler.importer.people import Person
 from reconciler.importer.report import Notes
-from reconciler.model.files import SERVICES, ProviderKind
+from reconciler.model.types import SERVICES, ProviderKind
+from reconciler.providers.facts import all_facts
 from reconciler.state import License, State
 
-# Licence names admins know, by SKU (Google "product/sku", Microsoft skuPartNumber).
-SKU_NAMES = {
-    "Google-Apps/1010020027": "business-starter",
-    "Google-Apps/1010020028": "business-standard",
-    "Google-Apps/1010020025": "business-plus",
-    "Google-Apps/1010020026": "enterprise-standard",
-    "Google-Apps/1010020020": "enterprise-plus",
-    "Google-Apps/1010060003": "enterprise-essentials",
-    "Google-Apps/Google-Apps-Lite": "apps-lite",
-    "O365_BUSINESS_ESSENTIALS": "business-basic",
-    "O365_BUSINESS_PREMIUM": "business-premium",
-    "O365_BUSINESS": "apps-for-business",
-    "SPB": "business-premium",
-    "STANDARDPACK": "office-e1",
-    "ENTERPRISEPACK": "office-e3",
-    "SPE_E3": "m365-e3",
-    "SPE_E5": "m365-e5",
-    "EXCHANGESTANDARD": "exchange-online",
-}
+
+def _sku_names() -> dict[str, str]:
+    """Licence names admins know, by SKU (Google "product/sku", Microsoft skuPartNumber)."""
+    return {sku: name for facts in all_facts().values() for sku, name in facts.sku_names.items()}
+
+
 Combination = tuple[str | None, tuple[str, ...]]
 
 
@@ -79,7 +67,7 @@ def _names(combinations: list[Combination]) -> dict[Combination, str]:
         if i == 0:
             name = "staff"
         else:
-            name = SKU_NAMES.get(sku, _slug(sku)) if sku else "unlicensed"
+            name = _sku_names().get(sku, _slug(sku)) if sku else "unlicensed"
             if per_sku[sku] > 1:
                 name = _slug(f"{name}-{'-'.join(services) or 'no-services'}")
         candidate, n = name, 2

@@ -27,8 +27,8 @@ from reconciler.importer.report import ImportReport, Notes
 from reconciler.importer.users import Context, aliases_by_target, break_manager_loops, user_entry
 from reconciler.importer.yamlout import Flow, Quoted, dump_yaml, schema_line
 from reconciler.model.crossref import check_references
-from reconciler.model.files import ProviderKind
 from reconciler.model.loader import load_org
+from reconciler.model.types import ProviderKind
 from reconciler.naming import natural_key, written_family_first
 from reconciler.resolve import resolve
 from reconciler.state import Domain, Membership, OrgUnit, Role, State

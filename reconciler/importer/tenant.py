@@ -1,27 +1,30 @@
 """What `reconciler import` needs around `import_tenant`: the provider block from command-line
-options (there is no org.yaml yet), the tenant's domains, and the plan the written tree gives.
+options (there is no org.yaml yet), the domains to import, and the plan the written tree gives.
 
 Heavy SDKs are imported only for the provider asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from reconciler.changes import Plan
 from reconciler.errors import UserError
+from reconciler.importer.report import ImportReport
+from reconciler.importer.run import import_tenant
 from reconciler.model.files import OrgFile
-from reconciler.model.loader import load_org
 from reconciler.model.messages import describe
 from reconciler.model.org import Org
 from reconciler.plan.build import build_plan
-from reconciler.plan.model import Change, Plan
-from reconciler.providers.base import ChangeResult, Provider
-from reconciler.state import Domain, Kind, State
+from reconciler.plan.prepare import load_checked
+from reconciler.providers.base import BaseProvider
+from reconciler.providers.facts import facts_of
+from reconciler.state import Domain, State
 
 # Microsoft's initial domain: every tenant has one, people rarely have mail there.
 INITIAL_DOMAIN_SUFFIX = ".onmicrosoft.com"
@@ -43,7 +46,7 @@ def _local_path(arg: str, into: Path) -> str:
     """A path given on the command line (relative to here) as org.yaml holds it (relative to
     the folder holding org/), absolute where it lies outside that folder."""
     if not arg:
-        return ".reconciler/directory.json"
+        return str(facts_of("local").default_path)
     path = Path(arg).resolve()
     try:
         return path.relative_to(into.resolve().parent).as_posix()
@@ -86,32 +89,6 @@ def bare_org(into: Path, block: Mapping[str, Any]) -> Org:
                settings_where=None)
 
 
-def tenant_domains(provider: Provider) -> list[Domain]:
-    """Every domain the tenant holds (primary, secondary, aliases)."""
-    listed = getattr(provider, "list_domains", None)
-    if listed is not None:
-        return list(listed())
-    if provider.name == "local":
-        data = cast(Any, provider).data["domains"]
-        return [Domain(name=name, **record) for name, record in data.items()]
-    if provider.name == "google":
-        from reconciler.providers.google.fetch import list_all
-        from reconciler.providers.google.provider import google_errors
-        from reconciler.providers.google.translate import domains_from_google
-
-        google = cast(Any, provider)
-        d, customer = google.clients.directory, google.config.customer
-        with google_errors("reading the tenant's domains"):
-            return domains_from_google(list_all(d.domains(), "domains", customer=customer),
-                                       list_all(d.domainAliases(), "domainAliases", customer=customer))
-    if provider.name == "microsoft":
-        from reconciler.providers.microsoft.translate import domain_from_graph
-
-        raw = cast(Any, provider)._run(lambda http: http.get_all("/domains"))
-        return [domain_from_graph(d) for d in raw]
-    raise UserError(f"cannot list the domains of provider {provider.name}; name them with --domain")
-
-
 def select_domains(domains: Sequence[Domain], wanted: Sequence[str] | None) -> list[str]:
     """The domains to import: those named (with their aliases), or all but Microsoft's initial one."""
     names = {d.name for d in domains}
@@ -126,32 +103,23 @@ def select_domains(domains: Sequence[Domain], wanted: Sequence[str] | None) -> l
     return sorted(chosen)
 
 
-class _Fetched:
-    """A provider whose fetch answers with the State already read: planning the written tree
-    costs no second bulk read. Everything else is the provider's own."""
-
-    def __init__(self, provider: Provider, state: State) -> None:
-        self._provider = provider
-        self._state = state
-        self.name = provider.name
-        self.supports: frozenset[Kind] = provider.supports
-        self.ignores: frozenset[str] = provider.ignores
-
-    def fetch(self, domains: Sequence[str]) -> State:
-        return self._state
-
-    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
-        raise AssertionError("an import never applies")
-
-    def close(self) -> None:
-        """The caller closes the provider it opened."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._provider, name)  # adapt_desired, review_changes
-
-
-def first_plan(into: Path, provider: Provider, kind: str, state: State) -> Plan:
+def first_plan(into: Path, provider: BaseProvider, state: State) -> Plan:
     """The plan the written org/ gives against the State it was written from (no second fetch)."""
-    org, issues = load_org(into)
-    return build_plan(org, issues, _Fetched(provider, state), cast(Any, kind)).plan
+    org, issues = load_checked(into)
+    return build_plan(org, issues, provider, actual=state).plan
 
+
+def adopt_tenant(provider: BaseProvider, into: Path, config: dict[str, Any], *, wanted: Sequence[str] | None,
+                 force: bool, name: str | None, progress: Callable[[int, int], None],
+                 say: Callable[[str], None]) -> tuple[ImportReport, Plan]:
+    """`reconciler import`: read the chosen domains of the tenant, write org/ for them, and plan
+    the written tree against what was read (it should show no changes)."""
+    chosen = select_domains(provider.list_domains(), wanted)
+    say(f"Reading {', '.join(chosen)} from {provider.name} ...")
+    state = provider.fetch(chosen)
+    report = import_tenant(state, provider_config=config, into=into, force=force, progress=progress, name=name)
+    say(report.summary())
+    if report.problems:
+        raise UserError(f"the org/ written to {into} does not validate (problems above); this is a bug in "
+                        "reconciler import: please report it")
+    return report, first_plan(into, provider, state)

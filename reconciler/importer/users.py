@@ -12,7 +12,8 @@ from reconciler.importer.people import Person, representable
 from reconciler.importer.profiles import Profiles
 from reconciler.importer.report import Notes
 from reconciler.importer.yamlout import Flow, Quoted
-from reconciler.model.files import ADDRESS_PATTERN, PHONE_PATTERN, NamingFile
+from reconciler.model.files import NamingFile
+from reconciler.model.types import ADDRESS_PATTERN, PHONE_PATTERN
 from reconciler.naming import natural_key
 from reconciler.romanize import display_name
 from reconciler.state import Alias, State

@@ -10,26 +10,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 
 from reconciler.mail.ledger import Entry, MessageKind
-from reconciler.mail.settings import Links, MailSettings
 from reconciler.mail.templates import LINK_FIELDS, MailTemplate
-
-# Where people sign in and find mail, calendar and contacts at each provider. The local
-# provider is the embedded directory: it has no pages, so its templates say so instead.
-PROVIDER_LINKS: dict[str, dict[str, str]] = {
-    "google": {
-        "sign_in": "https://accounts.google.com",
-        "mail": "https://mail.google.com",
-        "calendar": "https://calendar.google.com",
-        "contacts": "https://contacts.google.com",
-    },
-    "microsoft": {
-        "sign_in": "https://www.office.com",
-        "mail": "https://outlook.office.com/mail/",
-        "calendar": "https://outlook.office.com/calendar/",
-        "contacts": "https://outlook.office.com/people/",
-    },
-}
-PROVIDER_NAMES = {"google": "Google Workspace", "microsoft": "Microsoft 365", "local": "reconciler local directory"}
+from reconciler.model.onboarding import Links, MailSettings
+from reconciler.providers.facts import facts_of
 
 
 @dataclass(frozen=True)
@@ -41,7 +24,7 @@ class Recipient:
 
 def links_for(provider: str, overrides: Links) -> dict[str, str | None]:
     """Placeholder -> URL (None where neither the provider nor org.yaml has one)."""
-    known = PROVIDER_LINKS.get(provider, {})
+    known = facts_of(provider).links
     return {field: getattr(overrides, key) or known.get(key) for field, key in LINK_FIELDS.items()}
 
 
@@ -54,7 +37,7 @@ def values_for(entry: Entry, settings: MailSettings, org_name: str, recipient: R
         "family_name": entry.family_name,
         "user_id": entry.user_id,
         "address": entry.address,
-        "provider_name": PROVIDER_NAMES.get(entry.provider, entry.provider),
+        "provider_name": facts_of(entry.provider).display_name,
         "sender_address": settings.sender_address,
         "recipient_name": recipient.name,
     }

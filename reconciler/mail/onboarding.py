@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
 
+from reconciler.changes import Change
 from reconciler.errors import InputIssue, display_path
 from reconciler.mail.compose import Recipient, build_message, links_for, message_id, values_for
 from reconciler.mail.ledger import MESSAGE_KINDS, Entry, Ledger, MessageKind, MessageRecord, MessageState, entry_key
-from reconciler.mail.settings import MailSettings
 from reconciler.mail.smtp import SendFailure, SmtpSender
 from reconciler.mail.templates import MailTemplate, TemplateError, TemplateKind, load_templates
 from reconciler.model.files import UserEntry
+from reconciler.model.onboarding import MailSettings
 from reconciler.model.org import Org, Sourced
-from reconciler.plan.model import Change
 from reconciler.romanize import display_name
 
 # What happened to a message in one delivery: its new ledger state, or `waiting` (still pending,

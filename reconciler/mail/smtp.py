@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from pathlib import Path
 
-from reconciler.mail.settings import SmtpSettings
+from reconciler.model.onboarding import SmtpSettings
 
 
 class SendFailure(Exception):

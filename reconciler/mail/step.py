@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 
+from reconciler.changes import Change
 from reconciler.errors import UserError
 from reconciler.mail.onboarding import DeliveryReport, Onboarding
-from reconciler.mail.settings import MailSettings
+from reconciler.model.onboarding import MailSettings
 from reconciler.model.org import Org
-from reconciler.plan.model import Change
 
 
 class OnboardingMail:

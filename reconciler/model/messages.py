@@ -9,8 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler.errors import InputIssue
-from reconciler.model.files import PATTERN_MEANINGS
 from reconciler.model.suggest import did_you_mean
+from reconciler.model.types import PATTERN_MEANINGS
 from reconciler.model.yamlsource import DocumentView, PathKey
 
 TYPE_WORDS = {

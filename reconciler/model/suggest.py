@@ -6,10 +6,16 @@ import difflib
 from collections.abc import Iterable
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """' (did you mean 'sales'?)', or '' when nothing is close."""
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `word`, or None when nothing is close."""
     options = sorted(set(candidates))
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         close = [o for o in options if o.lower() == word.lower()]
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """' (did you mean 'sales'?)', or '' when nothing is close."""
+    found = closest(word, candidates)
+    return f" (did you mean {found!r}?)" if found is not None else ""

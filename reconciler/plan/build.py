@@ -1,33 +1,20 @@
-"""Build a plan: load org/, fetch the provider, resolve, diff, order, check safety."""
+"""Build a plan: the front half (prepare.py), then diff, the provider's hooks, order, safety."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from reconciler.errors import InputIssue, ValidationFailed
-from reconciler.model.crossref import check_references
-from reconciler.model.files import ProviderKind
+from reconciler.changes import Change, Plan, PlanWarning
+from reconciler.errors import InputIssue
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
 from reconciler.plan.frozen import review_frozen
-from reconciler.plan.model import Change, Plan, PlanWarning
 from reconciler.plan.order import order_changes
+from reconciler.plan.prepare import prepare
 from reconciler.plan.safety import check_safety
-from reconciler.providers.base import Provider
-from reconciler.resolve import Resolved, resolve
+from reconciler.providers.base import BaseProvider
 from reconciler.state import Kind, State
-
-
-def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None = None,
-                 provider_kind: ProviderKind = "local", today: dt.date | None = None) -> Resolved:
-    """All checks that need no provider (and, given `actual`, the address ones that do)."""
-    issues = list(load_issues) + check_references(org)
-    resolved = resolve(org, actual or State(), provider_kind, today or dt.date.today())
-    issues.extend(resolved.issues)
-    if issues:
-        raise ValidationFailed(issues)
-    return resolved
 
 
 def policy_of(org: Org) -> Policy:
@@ -62,25 +49,8 @@ def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple
     return kept, warnings
 
 
-def drop_ignored_fields(desired: State, ignores: frozenset[str]) -> list[PlanWarning]:
-    """Fields the provider has no place for become unmanaged; say so once per field that org/ sets."""
-    warnings = []
-    for name in sorted(ignores):
-        kind, _, field_name = name.partition(".")
-        resources = desired.of(kind)  # type: ignore[arg-type]
-        setting = [key for key, r in resources.items() if getattr(r, field_name, None) is not None]
-        for key in setting:
-            desired.add(resources[key].model_copy(update={field_name: None}))
-        if setting:
-            warnings.append(PlanWarning(code="unsupported-field", subject=name,
-                                        message=f"this provider has no {field_name} for {kind}s; org/ sets it on "
-                                                f"{len(setting)} and it is not managed here"))
-    return warnings
-
-
-def _say_until_when_restorable(changes: list[Change], provider: Provider, today: dt.date) -> list[Change]:
+def _say_until_when_restorable(changes: list[Change], days: int | None, today: dt.date) -> list[Change]:
     """A deleted user can be restored for as long as the provider keeps it (`restore_days`)."""
-    days = getattr(provider, "restore_days", None)
     if days is None:
         return changes
     until = (today + dt.timedelta(days=days)).isoformat()
@@ -89,48 +59,36 @@ def _say_until_when_restorable(changes: list[Change], provider: Provider, today:
             if c.kind == "user" and c.action == "delete" else c for c in changes]
 
 
-def fit_to_provider(desired: State, provider: Provider) -> list[PlanWarning]:
-    """What org/ asks for, as this provider can hold it; the warnings say what it cannot."""
-    adapt = getattr(provider, "adapt_desired", None)  # optional: values a provider can only partly hold
-    warnings: list[PlanWarning] = adapt(desired) if adapt is not None else []
-    return warnings + drop_ignored_fields(desired, provider.ignores)
-
-
 @dataclass
 class Planned:
     plan: Plan
     actual: State
 
 
-def build_plan(org: Org, load_issues: list[InputIssue], provider: Provider, provider_kind: ProviderKind,
-               today: dt.date | None = None) -> Planned:
-    actual = provider.fetch(org.domain_names())
-    resolved = validate_org(org, load_issues, actual, provider_kind, today)
-    ignored = fit_to_provider(resolved.desired, provider)
-    result = diff(resolved, actual, policy_of(org))
-    result.warnings.extend(ignored)
+def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, today: dt.date | None = None, *,
+               actual: State | None = None) -> Planned:
+    """The plan from org/ to what `provider` holds (read now, unless `actual` was read already)."""
+    ready = prepare(org, load_issues, provider, today, actual=actual)
+    result = diff(ready.resolved, ready.actual, policy_of(org))
+    result.warnings.extend(ready.fit_warnings)
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
-    changes = _say_until_when_restorable(changes, provider, today or dt.date.today())
-    owed, frozen = review_frozen(resolved.frozen, actual, changes, provider,
+    changes = _say_until_when_restorable(changes, provider.restore_days, ready.today)
+    owed, frozen = review_frozen(ready.resolved.frozen, ready.actual, changes, provider,
                                  frozenset(org.settings.safety.protected))
     changes += owed
     result.warnings.extend(frozen)
-    hold = getattr(provider, "hold_changes", None)  # optional: changes that must wait (a delete for a transfer)
-    if hold is not None:
-        changes, held = hold(changes)
-        result.warnings.extend(held)
+    changes, held = provider.hold_changes(changes)
+    result.warnings.extend(held)
     changes = order_changes(changes)
-    review = getattr(provider, "review_changes", None)  # optional: provider-specific findings (seats)
-    if review is not None:
-        result.warnings.extend(review(changes))
+    result.warnings.extend(provider.review_changes(changes))
     plan = Plan(
         provider=provider.name,
         changes=changes,
         warnings=sorted(result.warnings, key=lambda w: (w.code, w.subject or "")),
-        violations=check_safety(changes, org.settings.safety, actual),
+        violations=check_safety(changes, org.settings.safety, ready.actual),
         org_digest=org.digest,
         created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        managed_users=sum(1 for u in actual.users().values() if u.id),
+        managed_users=sum(1 for u in ready.actual.users().values() if u.id),
     ).with_summary()
-    return Planned(plan, actual)
+    return Planned(plan, ready.actual)

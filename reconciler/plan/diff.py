@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from reconciler.plan.model import Change, Effect, PlanWarning
+from reconciler.changes import FREEZING, OFFBOARDING, Change, PlanWarning
 from reconciler.resolve import Resolved
-from reconciler.state import COLLECTION_KINDS, KIND_ORDER, Kind, Resource, State, User
+from reconciler.state import COLLECTION_KINDS, KIND_ORDER, Kind, Resource, State, User, changed_fields
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,6 @@ class Policy:
     transfer_data_to: str = "manager"  # lifecycle.transfer_data_to: manager, or an address
     remove_from_groups: bool = False  # lifecycle: offboarding takes the person out of groups...
     remove_licenses: bool = False  # ...and takes licences back
-
-
-OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
-FREEZING: list[Effect] = ["sign_out", "reset_password"]
 
 
 def recipient(user: User, policy: Policy) -> str | None:
@@ -50,10 +46,6 @@ class Diff:
 
 def _dump(resource: Resource) -> dict[str, object]:
     return resource.model_dump(mode="json", exclude_none=True)
-
-
-def changed_fields(desired: Resource, actual: Resource) -> list[str]:
-    return sorted(k for k, v in desired.managed_fields().items() if getattr(actual, k) != v)
 
 
 def _update(desired: Resource, actual: Resource, changed: list[str], **extra: object) -> Change:

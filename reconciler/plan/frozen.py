@@ -16,19 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.activity import ActivityReport
-from reconciler.plan.diff import FREEZING
-from reconciler.plan.model import Change, PlanWarning
-from reconciler.providers.base import Provider, read_activity
+from reconciler.changes import FREEZING, Change, PlanWarning
+from reconciler.providers.base import ActivitySource
 from reconciler.state import State
 
 
-def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], provider: Provider,
+def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], provider: ActivitySource,
                   protected: frozenset[str] = frozenset()) -> tuple[list[Change], list[PlanWarning]]:
     """Freezes still owed to accounts that were already suspended, and a 2SV word on each frozen one."""
     present = sorted(a for a in frozen if a in actual.users())
     if not present:
         return [], []
-    report = read_activity(provider, present, figures=("two_step",))
+    report = provider.activity(present, figures=("two_step",))
     changing = {c.key for c in changes if c.kind == "user"}
     owed = []
     for address in present:

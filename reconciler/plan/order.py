@@ -12,7 +12,7 @@ units child-first, domains).
 
 from __future__ import annotations
 
-from reconciler.plan.model import Change
+from reconciler.changes import Change
 from reconciler.state import COLLECTION_KINDS, KIND_ORDER
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from reconciler.changes import Change
 from reconciler.model.files import Safety
-from reconciler.plan.model import Change
 from reconciler.state import COLLECTION_KINDS, Role, State
 
 SUPER_ADMIN = "super-admin"

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from reconciler.changes import Change, Plan
 from reconciler.errors import StalePlan, UserError
-from reconciler.plan.diff import changed_fields
-from reconciler.plan.model import Change, Plan
-from reconciler.state import State
+from reconciler.state import State, changed_fields
 
 
 def save_plan(plan: Plan, path: Path) -> None:

@@ -1,36 +1,50 @@
-"""Provider selection: `--provider local|local:PATH|google|microsoft`, else org.yaml."""
+"""Providers and their selection: `--provider local|local:PATH|google|microsoft`, else org.yaml.
+
+`open_provider` is the one way to get a provider: a context manager that closes it (locks,
+connections) however the work ends. Heavy SDKs are imported only for the provider opened.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.errors import UserError
-from reconciler.model.files import GoogleProviderConfig, LocalProviderConfig, MicrosoftProviderConfig, ProviderKind
+from reconciler.model.files import GoogleProviderConfig, LocalProviderConfig, MicrosoftProviderConfig
 from reconciler.model.org import Org
-from reconciler.providers.base import ChangeResult, Provider
+from reconciler.providers.base import BaseProvider
+from reconciler.providers.facts import facts_of
 
-__all__ = ["KNOWN", "ChangeResult", "Provider", "open_provider"]
+__all__ = ["KNOWN", "BaseProvider", "open_provider", "provider_kind"]
 
 KNOWN = ("local", "local:PATH", "google", "microsoft")
 
 
-def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tuple[Provider, ProviderKind]:
-    """The provider to talk to and its kind (the key for licences in permissions.yaml)."""
+def provider_kind(spec: str | None, org: Org) -> str:
+    """The kind a `--provider` value (or, without one, org.yaml) names: "local:PATH" is local."""
+    return (spec or org.settings.provider.kind).partition(":")[0]
+
+
+@contextlib.contextmanager
+def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> Iterator[BaseProvider]:
+    """The provider to talk to, closed when the block ends. `read_only`: the identity for plan,
+    drift and audit jobs, where the provider has one."""
+    provider = _make_provider(spec, org, read_only=read_only)
+    try:
+        yield provider
+    finally:
+        provider.close()
+
+
+def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvider:
     config = org.settings.provider
     kind, _, arg = (spec or config.kind).partition(":")
     if kind == "local":
         from reconciler.providers.local import LocalProvider
 
-        if arg:
-            path = Path(arg)
-        elif isinstance(config, LocalProviderConfig):
-            path = Path(config.path)
-        else:
-            path = Path(LocalProviderConfig(kind="local").path)
-        if not path.is_absolute() and not arg:
-            path = org.root / path  # org.yaml paths are relative to the folder holding org/
-        return LocalProvider(path), "local"
+        return LocalProvider(_local_path(arg, org))
     if kind == "google":
         if not isinstance(config, GoogleProviderConfig):
             raise UserError("--provider google needs provider: {kind: google, admin: ...} in org.yaml")
@@ -41,7 +55,7 @@ def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tup
             config = config.model_copy(update={"service_account": override})
         skus = [p.licenses["google"] for p in org.permissions.profiles.values() if "google" in p.licenses]
         products = sorted({sku.partition("/")[0] for sku in skus} | {"Google-Apps"})
-        return GoogleProvider(config, products, read_only=read_only), "google"
+        return GoogleProvider(config, products, read_only=read_only)
     if kind == "microsoft":
         if not isinstance(config, MicrosoftProviderConfig):
             raise UserError("--provider microsoft needs provider: {kind: microsoft, tenant: ..., client_id: ...} "
@@ -51,6 +65,15 @@ def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> tup
         client_id = os.environ.get("AZURE_CLIENT_ID", "").strip()
         if client_id:  # a read-only app registration for plan and drift jobs
             config = config.model_copy(update={"client_id": client_id})
-        return MicrosoftProvider(config), "microsoft"
+        return MicrosoftProvider(config)
     raise UserError(f"unknown provider {spec!r}; use one of {', '.join(KNOWN)}")
 
+
+def _local_path(arg: str, org: Org) -> Path:
+    """`local:PATH` as given (relative to here), else org.yaml's path or the default, relative to
+    the folder holding org/."""
+    if arg:
+        return Path(arg)
+    config = org.settings.provider
+    path = Path(config.path if isinstance(config, LocalProviderConfig) else str(facts_of("local").default_path))
+    return path if path.is_absolute() else org.root / path

@@ -1,76 +1,143 @@
-"""The Provider protocol: a provider only translates to and from canonical resources.
+"""The provider contract: a provider only translates to and from canonical resources.
 
-Diffing, ordering, safety and rendering never know which provider they talk to.
-A provider reads the actual State of the domains org/ declares, and carries
-out one wave of changes at a time (changes in a wave do not depend on each
-other, so a provider may batch them in any order).
+Diffing, ordering, safety and rendering never know which provider they talk to. A
+provider subclasses `BaseProvider`, implements `fetch` and `apply`, and overrides the
+hooks its service needs; every hook has a documented no-op default, and callers call
+them directly (mypy checks every override's signature against the one declared here).
+
+    fetch(domains) -> State              required: everything it holds in these domains
+    apply(wave, passwords) -> results    required: one wave of independent changes
+    close()                              release locks and connections (open_provider calls it)
+    adapt_desired(desired) -> warnings   fit org/'s wishes to what the service can hold
+    hold_changes(changes) -> kept, warn  keep back changes that must wait (a delete until its hand-over)
+    review_changes(changes) -> warnings  findings about the plan itself (licence seats)
+    list_domains() -> [Domain]           every domain of the tenant (import)
+    activity(addresses, figures)         last sign-in, 2-step verification, storage (audit, frozen)
+    dns_records(domain)                  the exact records the service says a domain needs (dns)
+
+Features that need only a part of a provider take one of the narrow protocols below
+(`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`), so their tests
+can hand them a small double. A provider declares its facts (names, links, restore window,
+DNS values) in `providers/<kind>/facts.py`.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import ClassVar, Protocol, Self
 
 from reconciler.activity import FIGURES, ActivityReport
-from reconciler.plan.model import Change
-from reconciler.state import Kind, State
-
-Outcome = Literal["applied", "failed", "skipped"]
-
-
-@dataclass(frozen=True)
-class ChangeResult:
-    change: Change
-    outcome: Outcome
-    error: str | None = None  # one line an admin can read: "409 duplicate: Entity already exists"
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == "applied"
+from reconciler.changes import Change, ChangeResult, PlanWarning
+from reconciler.errors import ProviderError
+from reconciler.model.records import ProviderDomainRecords
+from reconciler.model.types import ProviderKind
+from reconciler.providers.facts import ProviderFacts, facts_of
+from reconciler.state import Domain, Kind, State
 
 
-class Provider(Protocol):
-    """What every provider module implements."""
+class BaseProvider(ABC):
+    """What every provider is. Subclasses set `name` and `supports`, and implement `fetch`
+    and `apply`; the hooks below do nothing unless a provider overrides them."""
 
-    name: str
+    # The provider kind (local, google, microsoft): the key for licences in permissions.yaml.
+    name: ClassVar[ProviderKind]
     # Kinds this provider can manage; the plan warns about the others instead of failing.
-    supports: frozenset[Kind]
+    supports: ClassVar[frozenset[Kind]]
     # "kind.field" names the provider has no place for (group.type at Google): org/ may set
     # them, and the plan says once that they are not managed here instead of showing drift.
-    ignores: frozenset[str]
+    ignores: frozenset[str] = frozenset()
 
+    @property
+    def facts(self) -> ProviderFacts:
+        return facts_of(self.name)
+
+    @property
+    def restore_days(self) -> int | None:
+        """How long a deleted user can be restored (None: it cannot), said on each user delete."""
+        return self.facts.restore_days
+
+    @abstractmethod
     def fetch(self, domains: Sequence[str]) -> State:
         """Everything the provider holds in these domains, as canonical resources."""
-        ...
 
+    @abstractmethod
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         """Carry out independent changes; `passwords` holds initial passwords by user key.
 
         Must not raise for a failed change: report it in its ChangeResult.
         """
-        ...
 
-    # Optional, found with getattr: `adapt_desired(State) -> list[PlanWarning]` (values a provider can
-    # hold only partly), `review_changes(changes) -> list[PlanWarning]` (e.g. licence seats),
-    # `dns_records(domain)` (exact DNS records, for `reconciler dns`), `list_domains() -> list[Domain]`
-    # (every domain of the tenant, for `reconciler import`),
-    # `activity(addresses | None, figures=FIGURES) -> ActivityReport` (last sign-in, 2-step
-    # verification, storage: reconciler/activity.py; None means every user; a provider may skip
-    # the sources of figures not asked for),
-    # `hold_changes(changes) -> (kept, warnings)` (changes that must wait, e.g. a delete until its data
-    # transfer completes). Optional attribute `restore_days: int`: how long a deleted user can be restored.
+    def close(self) -> None:  # noqa: B027 - a hook: most providers hold nothing to release
+        """Release locks and connections; called once, by `open_provider`, when the work is done."""
 
-    def close(self) -> None:
-        """Release locks and connections; called once after the last wave."""
-        ...
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def adapt_desired(self, desired: State) -> list[PlanWarning]:
+        """Change `desired` in place to what this provider can hold (a value it holds only partly);
+        the warnings say what was left out. Default: it holds everything as org/ says."""
+        return []
+
+    def hold_changes(self, changes: Sequence[Change]) -> tuple[list[Change], list[PlanWarning]]:
+        """The changes to plan now, and warnings for those that must wait (a user's delete until
+        the hand-over of their data has completed). Default: nothing waits."""
+        return list(changes), []
+
+    def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
+        """Findings about the ordered plan that only this provider can make (licence seats left).
+        Default: none."""
+        return []
+
+    def list_domains(self) -> list[Domain]:
+        """Every domain of the tenant: primary, secondary and aliases (for `reconciler import`)."""
+        raise ProviderError(f"the {self.name} provider cannot list its domains; name them with --domain")
+
+    def activity(self, addresses: Sequence[str] | None = None,
+                 figures: Collection[str] = FIGURES) -> ActivityReport:
+        """Last sign-in, 2-step verification and storage per account (`addresses` None: every
+        account; a provider may skip the sources of figures not in `figures`). A figure it cannot
+        read is in `unavailable`, with why. Default: it reports none."""
+        return ActivityReport(unavailable={f: f"the {self.name} provider does not report it" for f in figures})
+
+    def dns_records(self, domain: str) -> ProviderDomainRecords | None:
+        """The exact records this tenant's service says `domain` needs (None: it cannot tell;
+        `reconciler dns` then checks the values the provider documents)."""
+        return None
 
 
-def read_activity(provider: Provider, addresses: Sequence[str] | None = None,
-                  figures: Collection[str] = FIGURES) -> ActivityReport:
-    """The provider's usage figures (`activity`, optional); one without it says so for each figure."""
-    read = getattr(provider, "activity", None)
-    if read is None:
-        return ActivityReport(unavailable={f: f"the {provider.name} provider does not report it" for f in figures})
-    report: ActivityReport = read(addresses, figures=figures)
-    return report
+class Reader(Protocol):
+    """Reading a tenant (plan, import)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def fetch(self, domains: Sequence[str]) -> State: ...
+
+
+class Writer(Protocol):
+    """Carrying out waves of changes (apply)."""
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]: ...
+
+
+class DomainLister(Protocol):
+    """Listing the tenant's domains (import)."""
+
+    def list_domains(self) -> list[Domain]: ...
+
+
+class ActivitySource(Protocol):
+    """Usage figures (audit, the plan's report on frozen accounts)."""
+
+    def activity(self, addresses: Sequence[str] | None = None,
+                 figures: Collection[str] = FIGURES) -> ActivityReport: ...
+
+
+class DnsRecordSource(Protocol):
+    """What a tenant says each domain must publish (dns)."""
+
+    def dns_records(self, domain: str) -> ProviderDomainRecords | None: ...

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
-from reconciler.plan.model import ACTIONS, Change, Plan
+from reconciler.changes import ACTIONS, Change, Plan
+
+# The views every report has (the plan adds `comment`, a pull-request comment).
+ReportFormat = Literal["text", "markdown", "json"]
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "suspend": "!", "restore": "^"}
 # Fields shown for a new object, in this order, when present.

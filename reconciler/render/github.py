@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.apply import ApplyReport
+from reconciler.changes import Action, Change, Plan, PlanWarning
 from reconciler.errors import InputIssue
 from reconciler.mail.onboarding import DeliveryReport
-from reconciler.plan.model import Action, Change, Plan, PlanWarning
 from reconciler.providers.base import ChangeResult
 from reconciler.render.common import SYMBOLS
 from reconciler.render.markdown import cell, change_row, render_markdown, summary_table, violations_block

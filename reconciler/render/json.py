@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.model import Plan
+from reconciler.changes import Plan
 
 
 def render_json(plan: Plan) -> str:

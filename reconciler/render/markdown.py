@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from reconciler.plan.model import ACTIONS, Change, Plan
+from reconciler.changes import ACTIONS, Change, Plan
 from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
 from reconciler.state import KIND_ORDER
 

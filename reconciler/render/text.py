@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 from rich.markup import escape
 
-from reconciler.plan.model import Change, Plan
+from reconciler.changes import Change, Plan
 from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red", "suspend": "magenta", "restore": "cyan"}

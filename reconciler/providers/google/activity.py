@@ -45,7 +45,7 @@ REPORTS_NEEDS = ("the service account's domain-wide delegation needs the scope "
 Storage = tuple[int | None, int | None]  # (used MB, quota MB)
 
 
-def read_activity(clients: Clients, customer: str, addresses: Sequence[str] | None,
+def read_google_activity(clients: Clients, customer: str, addresses: Sequence[str] | None,
                   today: dt.date, figures: Collection[str] = FIGURES) -> ActivityReport:
     """Figures by primary address for `addresses` (None: every user of the customer); storage (the
     Reports API) only when `figures` asks for it, sign-in and 2SV come with the directory read."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reconciler.changes import Change, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.plan.model import Change, PlanWarning
 
 DONE, FAILED = "completed", "failed"
 

@@ -7,23 +7,21 @@ steps go out together in batches, then all second steps, and so on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from reconciler.changes import Change
 from reconciler.passwords import generate_password
-from reconciler.plan.model import Change
 from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import Lookup
 from reconciler.providers.google.translate import group_body, orgunit_body, user_body
+from reconciler.providers.steps import Step as StepOf
+from reconciler.providers.steps import Unsupported
 from reconciler.state import Alias, Domain, License, Membership, OrgUnit, Role, User
 
-Step = Callable[[], list[Any]]  # builds the HttpRequests of one step
+Step = StepOf[Any]  # builds the HttpRequests of one step
 # Data Transfer API application ids (admin.datatransfer applications.list): Drive and Calendar.
 DRIVE_APP, CALENDAR_APP = "55656082996", "435070579839"
-
-
-class Unsupported(Exception):
-    """A change the Google provider cannot make; reported as the change's error."""
 
 
 class Mutations:

@@ -8,23 +8,23 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.activity import FIGURES, ActivityReport
+from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
-from reconciler.plan.diff import changed_fields
-from reconciler.plan.model import Change, PlanWarning
-from reconciler.providers.base import ChangeResult
+from reconciler.providers.base import BaseProvider
 from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy, result_of_error
 from reconciler.providers.google.client import Clients, build_clients
 from reconciler.providers.google.fetch import GoogleFetcher, Lookup, list_all
 from reconciler.providers.google.handover import hold_deletes
-from reconciler.providers.google.mutate import Mutations, Step, Unsupported
+from reconciler.providers.google.mutate import Mutations
 from reconciler.providers.google.translate import (
     domains_from_google,
     group_from_google,
     orgunit_from_google,
     user_from_google,
 )
-from reconciler.state import KIND_ORDER, Domain, Kind, Membership, State, resource_from_dict
+from reconciler.providers.steps import StepRounds
+from reconciler.state import KIND_ORDER, Domain, Membership, State, changed_fields, resource_from_dict
 
 
 @contextlib.contextmanager
@@ -43,10 +43,9 @@ def google_errors(doing: str) -> Iterator[None]:
         raise ProviderError(f"{doing}: cannot reach Google: {exc}") from None
 
 
-class GoogleProvider:
+class GoogleProvider(BaseProvider):
     name = "google"
-    supports: frozenset[Kind] = frozenset(KIND_ORDER)
-    restore_days = 20  # Google keeps a deleted user restorable for 20 days
+    supports = frozenset(KIND_ORDER)
 
     def __init__(self, config: GoogleProviderConfig, products: Sequence[str], *, read_only: bool = False,
                  clients: Clients | None = None) -> None:
@@ -117,44 +116,19 @@ class GoogleProvider:
         if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects for c in wave):
             with google_errors("reading role and user ids"):
                 self.fetcher.load_lookup(self.lookup)
-        failures: dict[int, str] = {}
-        steps: dict[int, list[Step]] = {}
-        for i, change in enumerate(wave):
-            try:
-                steps[i] = self.mutations.steps(change, passwords.get(change.key))
-            except Unsupported as exc:
-                failures[i] = str(exc)
-        first_error: dict[int, CallResult] = self._run_steps(steps, failures)
-        self._accept_existing(wave, first_error, failures)
-        return [ChangeResult(change, "failed", failures[i]) if i in failures else ChangeResult(change, "applied")
-                for i, change in enumerate(wave)]
-
-    def _run_steps(self, steps: dict[int, list[Step]], failures: dict[int, str]) -> dict[int, CallResult]:
-        """All changes' step 1 in batches, then all step 2, ...; a failed step ends its change."""
-        first_error: dict[int, CallResult] = {}
-        round_ = 0
-        while True:
-            calls, owners = [], []
-            for i, change_steps in steps.items():
-                if i in failures or round_ >= len(change_steps):
-                    continue
-                try:
-                    built = change_steps[round_]()
-                except Unsupported as exc:
-                    failures[i] = str(exc)
-                    continue
-                calls += built
-                owners += [i] * len(built)
-            if not calls:
-                return first_error
-            for i, result in zip(owners, self.runner.run(calls), strict=True):
+        rounds: StepRounds[Any] = StepRounds(wave, lambda change: self.mutations.steps(change,
+                                                                                   passwords.get(change.key)))
+        first_error: dict[int, CallResult] = {}  # a create's first step refused: maybe it exists already
+        while batch := rounds.next_round():
+            for (i, _), result in zip(batch, self.runner.run([call for _, call in batch]), strict=True):
                 if result.ok:
                     self._remember(result.body or {})
-                elif i not in failures:
-                    failures[i] = result.error
-                    if round_ == 0:
+                elif i not in rounds.failures:
+                    rounds.fail(i, result.error)
+                    if rounds.round == 0:
                         first_error[i] = result
-            round_ += 1
+        self._accept_existing(wave, first_error, rounds.failures)
+        return rounds.results()
 
     def _remember(self, body: dict[str, Any]) -> None:
         if body.get("kind") == "admin#directory#user" and body.get("id") and body.get("primaryEmail"):
@@ -212,10 +186,10 @@ class GoogleProvider:
         are wanted); an API the credentials may not use leaves its figures unavailable, with why."""
         import datetime as dt
 
-        from reconciler.providers.google.activity import read_activity
+        from reconciler.providers.google.activity import read_google_activity
 
         with google_errors("reading how accounts are used"):
-            return read_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
+            return read_google_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
                                  figures)
 
     def close(self) -> None:

@@ -47,7 +47,7 @@ class Refused(Exception):
         self.answer = answer
 
 
-async def read_activity(http: GraphHttp, addresses: Sequence[str] | None,
+async def read_graph_activity(http: GraphHttp, addresses: Sequence[str] | None,
                         figures: Collection[str] = FIGURES) -> ActivityReport:
     """Figures by userPrincipalName for `addresses` (None: every user of the tenant); each of the
     three sources is read only when `figures` asks for its figure."""

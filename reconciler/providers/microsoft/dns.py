@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.dns.expected import ProviderDomainRecords, ProviderRecord
+from reconciler.model.records import ProviderDomainRecords, ProviderRecord
 from reconciler.providers.microsoft.graph import GraphHttp
 
 TYPES = {"Mx": "MX", "Txt": "TXT", "CName": "CNAME"}

@@ -3,22 +3,19 @@ ids an earlier step returned (a user created in this apply becomes a group membe
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from reconciler.changes import Change
 from reconciler.passwords import generate_password
-from reconciler.plan.model import Change
 from reconciler.providers.microsoft.fetch import Lookup
 from reconciler.providers.microsoft.graph import Call
 from reconciler.providers.microsoft.translate import ROLE_TEMPLATES, disabled_plans, group_body, user_body
+from reconciler.providers.steps import Step as StepOf
+from reconciler.providers.steps import Unsupported
 from reconciler.state import Domain, Group, License, Membership, Role, User
 
-Step = Callable[[], list[Call]]
+Step = StepOf[Call]
 GRAPH = "https://graph.microsoft.com/v1.0"
-
-
-class Unsupported(Exception):
-    """A change Graph cannot make; reported as the change's error, plainly."""
 
 
 class Mutations:

@@ -12,15 +12,15 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from reconciler.activity import FIGURES, ActivityReport
-from reconciler.dns.expected import ProviderDomainRecords
+from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
-from reconciler.plan.model import Change, PlanWarning
-from reconciler.providers.base import ChangeResult
+from reconciler.model.records import ProviderDomainRecords
+from reconciler.providers.base import BaseProvider
 from reconciler.providers.microsoft.client import build_http
 from reconciler.providers.microsoft.fetch import Lookup, fetch_state
-from reconciler.providers.microsoft.graph import Answer, GraphHttp
-from reconciler.providers.microsoft.mutate import Mutations, Step, Unsupported
+from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp
+from reconciler.providers.microsoft.mutate import Mutations
 from reconciler.providers.microsoft.translate import (
     SECURITY,
     disabled_plans,
@@ -28,19 +28,19 @@ from reconciler.providers.microsoft.translate import (
     group_kind,
     services_of,
 )
-from reconciler.state import KIND_ORDER, Domain, Kind, State
+from reconciler.providers.steps import StepRounds
+from reconciler.state import KIND_ORDER, Domain, State
 
 T = TypeVar("T")
 ALREADY_THERE = "already exist"  # Graph's answer to adding a member twice
 
 
-class MicrosoftProvider:
+class MicrosoftProvider(BaseProvider):
     name = "microsoft"
-    supports: frozenset[Kind] = frozenset(KIND_ORDER) - {"alias", "orgunit"}
+    supports = frozenset(KIND_ORDER) - {"alias", "orgunit"}
     # No org units (departments are the department attribute), no group kinds to tell apart
     # beyond security vs Microsoft 365, no alias domains (every domain is verified on its own).
     ignores: frozenset[str] = frozenset({"user.orgunit", "domain.alias_of"})
-    restore_days = 30  # deleted users stay in Entra ID's deleted items for 30 days
 
     def __init__(self, config: MicrosoftProviderConfig) -> None:
         self.config = config
@@ -157,40 +157,18 @@ class MicrosoftProvider:
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         if not self.lookup.fetched:  # a saved plan applied by a fresh provider: read the ids first
             self.fetch([])
-        failures: dict[int, str] = {}
-        steps: dict[int, list[Step]] = {}
-        for i, change in enumerate(wave):
-            try:
-                steps[i] = self.mutations.steps(change, passwords.get(change.key))
-            except Unsupported as exc:
-                failures[i] = str(exc)
-        self._run(lambda http: self._run_steps(http, wave, steps, failures))
-        return [ChangeResult(c, "failed", failures[i]) if i in failures else ChangeResult(c, "applied")
-                for i, c in enumerate(wave)]
+        rounds: StepRounds[Call] = StepRounds(wave, lambda change: self.mutations.steps(change,
+                                                                                    passwords.get(change.key)))
+        self._run(lambda http: self._run_rounds(http, rounds))
+        return rounds.results()
 
-    async def _run_steps(self, http: GraphHttp, wave: Sequence[Change], steps: dict[int, list[Step]],
-                         failures: dict[int, str]) -> None:
-        round_ = 0
-        while True:
-            calls, owners = [], []
-            for i, change_steps in steps.items():
-                if i in failures or round_ >= len(change_steps):
-                    continue
-                try:
-                    built = change_steps[round_]()
-                except Unsupported as exc:
-                    failures[i] = str(exc)
-                    continue
-                calls += built
-                owners += [i] * len(built)
-            if not calls:
-                return
-            for i, answer in zip(owners, await http.batch(calls), strict=True):
+    async def _run_rounds(self, http: GraphHttp, rounds: StepRounds[Call]) -> None:
+        while batch := rounds.next_round():
+            for (i, _), answer in zip(batch, await http.batch([call for _, call in batch]), strict=True):
                 if answer.ok or self._already_done(answer):
-                    self._remember(wave[i], answer)
-                elif i not in failures:
-                    failures[i] = answer.error
-            round_ += 1
+                    self._remember(rounds.wave[i], answer)
+                else:
+                    rounds.fail(i, answer.error)
 
     @staticmethod
     def _already_done(answer: Answer) -> bool:
@@ -212,9 +190,9 @@ class MicrosoftProvider:
         """Last sign-in, MFA registration and mailbox storage per user (None: every user; `figures`:
         which are wanted); a source the app or the tenant's licences do not allow leaves its figure
         unavailable, with why."""
-        from reconciler.providers.microsoft.activity import read_activity
+        from reconciler.providers.microsoft.activity import read_graph_activity
 
-        return self._run(lambda http: read_activity(http, addresses, figures))
+        return self._run(lambda http: read_graph_activity(http, addresses, figures))
 
     def close(self) -> None:
         """Each fetch and apply closes its own HTTP client."""

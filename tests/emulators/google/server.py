@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import collections
 import copy
-import http.server
 import json
 import random
-import re
-import socket
-import threading
 import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator, RequestHandler
 from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
@@ -35,28 +31,27 @@ def catalog() -> Catalog:
     return _CATALOG
 
 
-@dataclass
-class Fault:
-    method: str
-    pattern: re.Pattern[str]
-    status: int
-    reason: str
-    message: str
-    remaining: int
+class _Handler(RequestHandler):
+    """Google's front end (ESF) names itself in ``Server`` and words every status."""
+
+    server_version = "ESF"
+    sys_version = ""
+
+    def reason(self, status: int) -> str | None:
+        return reason_phrase(status)
 
 
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-class GoogleEmulator:
+class GoogleEmulator(LoopbackEmulator[ApiError]):
     """A loopback emulator of the Google Workspace Admin APIs for google-api-python-client.
 
     ``start()`` serves it on ``url``; the other methods read and set its state directly.
     """
+
+    thread_name = "google-emulator"
+    url_path = "/"
+    handler_class = _Handler
+    stats_counters = ("quota_rejections", "batches")
+    reset_answer = (200, {})
 
     def __init__(self, *, customer_id: str = "C01abc234", domains: Sequence[str] = ("acme.com",),
                  domain_aliases: Mapping[str, str] | None = None,
@@ -64,9 +59,9 @@ class GoogleEmulator:
                  latency_ms: float = 0, quota_per_minute: int | None = None,
                  consistency_delay_s: float = 0, batch_seed: int | None = 0,
                  transfer_delay_s: float = 0, quota_window_s: float = 60.0) -> None:
+        super().__init__(latency_ms=latency_ms)
         self._config = (customer_id, tuple(domains), dict(domain_aliases or {}),
                         dict(skus if skus is not None else {"Google-Apps/1010020028": None}))
-        self.latency_ms = latency_ms
         self.quota_per_minute = quota_per_minute
         # The quota's "minute": tests shorten it so a 1,200-a-minute quota is felt in seconds.
         self.quota_window_s = quota_window_s
@@ -75,77 +70,27 @@ class GoogleEmulator:
         self.batch_seed = batch_seed
         # When the Reports API has usage data (tests pin `today` and move the lag).
         self.reports = ReportSchedule()
-        self._lock = threading.RLock()
-        self._server: http.server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
         self.reset()
-
-    # --------------------------------------------------------------------------- lifecycle
-
-    def start(self, port: int = 0) -> GoogleEmulator:
-        handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="google-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> GoogleEmulator:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def reset(self) -> None:
         """Back to the initial tenant (domains, system roles, SKUs), with empty statistics."""
         customer_id, domains, aliases, skus = self._config
         with self._lock:
             self.store = Store(customer_id, domains, aliases, skus)
-            self._faults: list[Fault] = []
-            self._throttle = 0
             self._window: collections.deque[float] = collections.deque()
             self._rng = random.Random(self.batch_seed)
-            self.reset_stats()
+            super().reset()
 
-    # --------------------------------------------------------------------------- statistics and faults
+    # --------------------------------------------------------------------------- faults
 
-    def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return copy.deepcopy(self._stats)
-
-    def reset_stats(self) -> None:
-        with self._lock:
-            self._stats: dict[str, Any] = {"requests": 0, "calls": 0, "by_method": {}, "quota_rejections": 0,
-                                           "batches": 0}
-            self._calls: list[tuple[str, str]] = []
-
-    def calls(self) -> list[tuple[str, str]]:
-        """Every API call made, in order: (HTTP method, decoded path without the query)."""
-        with self._lock:
-            return list(self._calls)
-
-    def fail_next(self, method: str, path_regex: str, status: int, reason: str, message: str,
-                  count: int = 1) -> None:
-        """Answer the next ``count`` calls matching method (``*`` for any) and path regex with this error."""
-        with self._lock:
-            self._faults.append(Fault(method.upper(), re.compile(path_regex), status, reason, message, count))
+    def _fault_error(self, status: int, code: str, message: str) -> ApiError:
+        """``fail_next``'s ``code`` is Google's ``reason`` (``backendError``, ``invalid``, ...)."""
+        return ApiError(status, code, message)
 
     def throttle_next(self, count: int) -> None:
         """Answer the next ``count`` calls with 429 rateLimitExceeded."""
         with self._lock:
-            self._throttle += count
+            self._faults.throttles += count
 
     # --------------------------------------------------------------------------- direct state access
 
@@ -273,27 +218,22 @@ class GoogleEmulator:
         """One HTTP request to the server: an API call, a batch, or an /_emulator/ control request."""
         # "/" + lstrip: a batch_uri written as f"{url}/batch" arrives as "//batch".
         path = "/" + target.partition("?")[0].lstrip("/")
-        if path.startswith("/_emulator/"):
-            return self._control(method, path)
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000)
-        with self._lock:
-            self._stats["requests"] += 1
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(method, path, dict(headers))
+        self._arrive()
         if method == "POST" and (path == "/batch" or path.startswith("/batch/")):
             return self._batch(headers.get("content-type", ""), body)
         return self.execute(method, target, body)
 
-    def _control(self, method: str, path: str) -> Answer:
-        if method == "GET" and path == "/_emulator/stats":
-            return Answer(200, dict(JSON_HEADERS), json.dumps(self.stats()).encode())
-        if method == "POST" and path == "/_emulator/reset":
-            self.reset()
-            return Answer(200, dict(JSON_HEADERS), b"{}")
+    def _json_answer(self, status: int, payload: Any, headers: dict[str, str]) -> Answer:
+        return Answer(status, dict(JSON_HEADERS), json.dumps(payload).encode())
+
+    def _control_not_found(self, method: str, path: str, headers: dict[str, str]) -> Answer:
         return Answer(404, {"Content-Type": "text/html; charset=UTF-8"}, html_not_found(path))
 
     def _batch(self, content_type: str, body: bytes) -> Answer:
         with self._lock:
-            self._stats["batches"] += 1
+            self._stats.counters["batches"] += 1
         try:
             parts = batchwire.parse(content_type, body)
         except batchwire.BatchFormatError as exc:
@@ -329,27 +269,23 @@ class GoogleEmulator:
                 return _error_answer(error)
 
     def _count(self, method: str, path: str, match: Match | None) -> None:
-        self._stats["calls"] += 1
         key = f"{method} /{match.method.template}" if match else f"{method} {path}"
-        self._stats["by_method"][key] = self._stats["by_method"].get(key, 0) + 1
-        self._calls.append((method, path))
+        self._stats.by_method[key] += 1
+        self._stats.log.append({"method": method, "path": path})
 
     def _admission(self, method: str, path: str) -> None:
         """Throttling, injected faults and the per-minute quota, in that order."""
-        if self._throttle > 0:
-            self._throttle -= 1
+        if self._faults.take_throttle():
             raise rate_limit()
-        for fault in self._faults:
-            if fault.remaining > 0 and fault.method in ("*", method) and fault.pattern.search(path):
-                fault.remaining -= 1
-                raise ApiError(fault.status, fault.reason, fault.message)
-        self._faults = [f for f in self._faults if f.remaining > 0]
+        fault = self._faults.take(method, path)
+        if fault is not None:
+            raise ApiError(fault.code, fault.reason, fault.message)
         if self.quota_per_minute is not None:
             now = time.monotonic()
             while self._window and now - self._window[0] >= self.quota_window_s:
                 self._window.popleft()
             if len(self._window) >= self.quota_per_minute:
-                self._stats["quota_rejections"] += 1
+                self._stats.counters["quota_rejections"] += 1
                 raise user_rate_limit()
             self._window.append(now)
 
@@ -380,32 +316,3 @@ class GoogleEmulator:
 def _error_answer(error: ApiError) -> Answer:
     return Answer(error.code, dict(JSON_HEADERS), error.payload())
 
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    emulator: GoogleEmulator
-    protocol_version = "HTTP/1.1"
-    server_version = "ESF"
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
-        # the client's delayed ACK would add 40 ms to every keep-alive request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        answer = self.emulator.handle_http(self.command, self.path, headers, body)
-        self.send_response(answer.status, reason_phrase(answer.status))
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -5,9 +5,7 @@ Besides Graph (under ``/v1.0``) it answers ``GET /_emulator/stats`` and ``POST /
 
 from __future__ import annotations
 
-import argparse
-import threading
-
+from ..common import cli
 from .server import GraphEmulator
 
 
@@ -17,9 +15,7 @@ def _sku(text: str) -> tuple[str, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulators.graph", description=__doc__)
-    parser.add_argument("--port", type=int, default=8086)
-    parser.add_argument("--latency-ms", type=float, default=0)
+    parser = cli.parser("python -m tests.emulators.graph", __doc__, port=8086)
     parser.add_argument("--resource-units-per-10s", type=int, default=None)
     parser.add_argument("--writes-per-150s", type=int, default=None)
     parser.add_argument("--tenant-domain", default="acme.com")
@@ -31,14 +27,7 @@ def main(argv: list[str] | None = None) -> None:
                              skus=dict(args.skus) if args.skus else None, latency_ms=args.latency_ms,
                              resource_units_per_10s=args.resource_units_per_10s,
                              writes_per_150s=args.writes_per_150s)
-    emulator.start(args.port)
-    print(f"Microsoft Graph emulator serving on {emulator.url}/v1.0", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    cli.serve(emulator, args.port, "Microsoft Graph emulator serving on {url}/v1.0")
 
 
 if __name__ == "__main__":

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import collections
 import copy
 import datetime as dt
-import http.server
 import json
 import random
 import re
-import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
 from . import batch, core, delta, directory, errors, groups, reports, schema, seed, throttle, users, wire
 from .core import Request, Response
 from .errors import GraphError
@@ -27,66 +24,30 @@ BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type head
            "JSON format."
 
 
-@dataclass
-class Fault:
-    method: str
-    pattern: re.Pattern[str]
-    error: GraphError
-    remaining: int
-
-
-class GraphEmulator:
+class GraphEmulator(LoopbackEmulator[GraphError]):
     """A loopback emulator of Microsoft Graph v1.0 for what a directory provider uses.
 
     ``start()`` serves it on ``url`` (the SDK's base URL is ``url + "/v1.0"``); the other methods
     read and set its state directly. Objects come back as Graph's camelCase JSON dicts.
     """
 
+    thread_name = "graph-emulator"
+    stats_counters = ("throttled", "batches", "double_slash", "resource_units")
+
     def __init__(self, *, tenant_domain: str = "acme.com", domains: Sequence[str] = ("acme.com",),
                  skus: Mapping[str, int] | None = None, latency_ms: float = 0,
                  resource_units_per_10s: int | None = None, batch_seed: int | None = 0,
                  writes_per_150s: int | None = None, consistency_delay_s: float = 0,
                  strict_paths: bool = False) -> None:
+        super().__init__(latency_ms=latency_ms)
         seats = dict(skus) if skus is not None else {"O365_BUSINESS_PREMIUM": 100}
         self._config = (tenant_domain, tuple(domains), seats)
-        self.latency_ms = latency_ms
         self.resource_units_per_10s = resource_units_per_10s
         self.writes_per_150s = writes_per_150s
         self.batch_seed = batch_seed
         self.consistency_delay_s = consistency_delay_s
         self.strict_paths = strict_paths
-        self._lock = threading.RLock()
-        self._server: http.server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
         self.reset()
-
-    # --------------------------------------------------------------------------- lifecycle
-
-    def start(self, port: int = 0) -> GraphEmulator:
-        handler = type("Handler", (wire.Handler,), {"emulator": self})
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="graph-emulator", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> GraphEmulator:
-        return self.start() if self._server is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def reset(self) -> None:
         """Back to the initial tenant (domains, SKUs, Global Administrator role), with empty statistics."""
@@ -95,12 +56,10 @@ class GraphEmulator:
             self._clock_offset = 0.0
             self.store = Store(tenant_domain, domains, skus, self._now)
             self.store.visibility_delay_s = self.consistency_delay_s
-            self._faults: list[Fault] = []
-            self._throttle_left = 0
             self._throttle_retry_after = 1
             self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
             self._rng = random.Random(self.batch_seed)
-            self.reset_stats()
+            super().reset()
 
     def _now(self) -> float:
         return time.time() + self._clock_offset
@@ -111,45 +70,21 @@ class GraphEmulator:
             self._clock_offset += seconds
 
     # --------------------------------------------------------------------------- statistics and faults
-
-    def stats(self) -> dict[str, Any]:
-        with self._lock:
-            return {"requests": self._requests, "calls": len(self._log), "by_method": dict(self._by_method),
-                    "throttled": self._throttled, "batches": self._batches, "double_slash": self._double_slash,
-                    "resource_units": self._units}
+    # calls() are the paths below /v1.0, including the requests inside batches; call_log() adds
+    # their query options, status and whether they came inside a ``$batch``.
 
     def downloads(self) -> int:
         """Report files fetched from the download URLs reports redirect to (not Graph calls)."""
         with self._lock:
-            return self._downloads
+            return self._stats.counters["downloads"]
 
-    def reset_stats(self) -> None:
-        with self._lock:
-            self._requests = self._throttled = self._batches = self._double_slash = self._units = 0
-            self._downloads = 0
-            self._by_method: collections.Counter[str] = collections.Counter()
-            self._log: list[dict[str, Any]] = []
-
-    def calls(self) -> list[tuple[str, str]]:
-        """Every API call (method, path below /v1.0) in order, including the requests inside batches."""
-        with self._lock:
-            return [(entry["method"], entry["path"]) for entry in self._log]
-
-    def call_log(self) -> list[dict[str, Any]]:
-        """The calls with their query options, status and whether they came inside a ``$batch``."""
-        with self._lock:
-            return copy.deepcopy(self._log)
-
-    def fail_next(self, method: str, path_regex: str, status: int, code: str, message: str, count: int = 1) -> None:
-        """The next ``count`` calls whose method is ``method`` (or ``*``) and whose path matches fail so."""
-        with self._lock:
-            self._faults.append(Fault(method.upper(), re.compile(path_regex), GraphError(status, code, message),
-                                      count))
+    def _fault_error(self, status: int, code: str, message: str) -> GraphError:
+        return GraphError(status, code, message)
 
     def throttle_next(self, count: int, retry_after: int = 1) -> None:
         """The next ``count`` calls (a ``$batch`` envelope is not one; its requests are) get 429."""
         with self._lock:
-            self._throttle_left = count
+            self._faults.throttles = count
             self._throttle_retry_after = retry_after
 
     # --------------------------------------------------------------------------- state, the Python way
@@ -329,20 +264,26 @@ class GraphEmulator:
 
     # --------------------------------------------------------------------------- serving
 
-    def handle_http(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Response:
-        """One HTTP request: control endpoints, ``$batch``, or one API call."""
+    def handle_http(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        """One HTTP request: control endpoints, or a Graph answer with Graph's headers."""
         split = urllib.parse.urlsplit(target)
-        if split.path.startswith("/_emulator/"):
-            return self._control(method, split.path)
+        if split.path.startswith(CONTROL_PREFIX):
+            return self._control(method, split.path, headers)
+        return wire.encode(self._respond(method, split, headers, body), headers)
+
+    def _json_answer(self, status: int, payload: Any, headers: dict[str, str]) -> Answer:
+        return wire.encode(Response(status, payload), headers)
+
+    def _respond(self, method: str, split: urllib.parse.SplitResult, headers: dict[str, str],
+                 raw: bytes) -> Response:
+        """A report download, ``$batch``, or one API call."""
         if split.path.startswith(reports.DOWNLOAD_PREFIX) and method == "GET":
             with self._lock:  # a report file: no version, no credentials, not a Graph call
-                self._requests += 1
-                self._downloads += 1
+                self._stats.requests += 1
+                self._stats.counters["downloads"] += 1
                 return reports.download(self.store, split.path.removeprefix(reports.DOWNLOAD_PREFIX))
-        if self.latency_ms:
-            time.sleep(self.latency_ms / 1000)
+        self._arrive()
         with self._lock:
-            self._requests += 1
             try:
                 request = self._request(method, split.path, split.query, headers, raw)
             except GraphError as error:
@@ -356,7 +297,7 @@ class GraphEmulator:
         if "//" in path:
             if self.strict_paths:
                 raise errors.segment_not_found("")
-            self._double_slash += 1
+            self._stats.counters["double_slash"] += 1
             path = re.sub("/{2,}", "/", path)
         segments = [urllib.parse.unquote(segment) for segment in path.split("/")[1:]]
         if not segments or segments[0] != "v1.0":
@@ -367,8 +308,8 @@ class GraphEmulator:
         return Request(method.upper(), "/" + "/".join(segments[1:]), options, headers, body, f"{self.url}/v1.0")
 
     def _batch(self, request: Request) -> Response:
-        self._batches += 1
-        self._by_method["POST /$batch"] += 1
+        self._stats.counters["batches"] += 1
+        self._stats.by_method["POST /$batch"] += 1
         if request.method != "POST":
             return _error(errors.method_not_allowed(), request.headers)
         try:
@@ -389,19 +330,19 @@ class GraphEmulator:
     def _call(self, request: Request, *, in_batch: bool) -> Response:
         entry = {"method": request.method, "path": request.path, "query": dict(request.query), "status": 0,
                  "in_batch": in_batch}
-        self._log.append(entry)
+        self._stats.log.append(entry)
         response = self._answer(request)
         entry["status"] = response.status
         if response.status == 429:
-            self._throttled += 1
+            self._stats.counters["throttled"] += 1
         return response
 
     def _answer(self, request: Request) -> Response:
         try:
             found, params = core.find(request.method, request.path)
-            self._by_method[f"{request.method} {found.template}"] += 1
+            self._stats.by_method[f"{request.method} {found.template}"] += 1
         except GraphError as error:
-            self._by_method[f"{request.method} {request.path}"] += 1
+            self._stats.by_method[f"{request.method} {request.path}"] += 1
             return self._injected(request) or _error(error, request.headers)
         injected = self._injected(request)
         if injected is not None:
@@ -410,7 +351,7 @@ class GraphEmulator:
         wait = self._budget.admit(self._now(), request.method, units)
         if wait:
             return _error(errors.too_many_requests(wait, self._scope()), request.headers)
-        self._units += units
+        self._stats.counters["resource_units"] += units
         try:
             response = found.handler(self.store, request, **params)
         except GraphError as error:
@@ -423,25 +364,13 @@ class GraphEmulator:
 
     def _injected(self, request: Request) -> Response | None:
         """A throttle_next or fail_next answer, if one is due for this call."""
-        if self._throttle_left > 0:
-            self._throttle_left -= 1
+        if self._faults.take_throttle():
             return _error(errors.too_many_requests(self._throttle_retry_after, self._scope()), request.headers)
-        for fault in self._faults:
-            if fault.remaining > 0 and fault.method in ("*", request.method) and fault.pattern.search(request.path):
-                fault.remaining -= 1
-                return _error(fault.error, request.headers)
-        return None
+        fault = self._faults.take(request.method, request.path)
+        return _error(fault, request.headers) if fault is not None else None
 
     def _scope(self) -> str:
         return f"Tenant_Application/ReadWrite/00000000-0000-0000-0000-000000000000/{self.store.tenant_id}"
-
-    def _control(self, method: str, path: str) -> Response:
-        if method == "GET" and path == "/_emulator/stats":
-            return Response(200, self.stats())
-        if method == "POST" and path == "/_emulator/reset":
-            self.reset()
-            return Response(204)
-        return Response(404, {"error": {"code": "NotFound", "message": f"no emulator endpoint {method} {path}"}})
 
 
 def _licence(item: Any) -> dict[str, Any]:

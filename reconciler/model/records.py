@@ -1,4 +1,5 @@
-"""Records a domain declares itself in domains.yaml (`records:`).
+"""DNS records a domain must publish: those it declares itself in domains.yaml (`records:`),
+and those a provider says it needs (`ProviderDomainRecords`, from a provider's `dns_records`).
 
 For the local provider, or a self-hosted relay next to a cloud provider, only
 the admin knows what DNS must say; they list it here and `reconciler dns`
@@ -13,7 +14,7 @@ checks it like the records a provider needs:
     - {type: A, name: mail, value: 192.0.2.25}
 ```
 
-This module imports only pydantic: `reconciler.model.files` imports it, and
+Part of the org/ schema (`DomainEntry.records`); it imports only pydantic, since
 loading org/ must not pay for dnspython.
 """
 
@@ -21,12 +22,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from reconciler.model.types import Strict
 
 RecordType = Literal["MX", "TXT", "CNAME", "A", "AAAA"]
 RECORD_TYPES: tuple[str, ...] = ("MX", "TXT", "CNAME", "A", "AAAA")
+# What a record is for; `reconciler dns` judges one expectation per purpose (DKIM and records: per name).
+Purpose = Literal["mx", "spf", "dkim", "dmarc", "verification", "autodiscover", "apex", "record"]
 
 # A name relative to the domain: "@" for the domain itself, else labels that may
 # start with "_" (_dmarc, selector._domainkey).
@@ -36,10 +42,8 @@ HOST_NAME = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{
 MAX_TXT = 4000  # far above any real SPF or DKIM record; keeps a typo from becoming a megabyte
 
 
-class RequiredRecord(BaseModel):
+class RequiredRecord(Strict):
     """One record the domain must publish: checked present and equal by `reconciler dns`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: RecordType = Field(description="MX, TXT, CNAME, A or AAAA.")
     name: str = Field("@", description="Relative to the domain: '@' for the domain itself, or 'mail', '_dmarc' ...")
@@ -96,3 +100,23 @@ def _value_problem(rtype: str, value: str) -> str | None:
     elif any(ord(ch) < 32 or ord(ch) > 126 for ch in value):
         return "TXT values may hold only printable ASCII characters"
     return None
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    """One record a provider says this domain needs (as Graph's domainDnsRecord describes it)."""
+
+    type: RecordType
+    name: str  # absolute (acme.com, selector1._domainkey.acme.com) or relative ("@", "autodiscover")
+    value: str  # MX: host; CNAME: target; TXT: text; A/AAAA: address
+    priority: int | None = None
+    purpose: Purpose | None = None  # None: worked out from type, name and value
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class ProviderDomainRecords:
+    """What a provider can say about one domain; `verified` False makes the verification record required."""
+
+    records: tuple[ProviderRecord, ...] = ()
+    verified: bool | None = None

@@ -20,16 +20,16 @@ from typing import Any, Literal, TextIO
 
 from reconciler.activity import FIGURES, Activity, ActivityReport
 from reconciler.atomicfile import atomic_write, try_lock
+from reconciler.changes import Change, ChangeResult
 from reconciler.errors import ProviderError
 from reconciler.passwords import generate_password, hash_password
-from reconciler.plan.model import Change
-from reconciler.providers.base import ChangeResult
+from reconciler.providers.base import BaseProvider
+from reconciler.providers.local.facts import RESTORE_DAYS
 from reconciler.state import (
     KIND_ORDER,
     Alias,
     Domain,
     Group,
-    Kind,
     License,
     Membership,
     OrgUnit,
@@ -40,7 +40,6 @@ from reconciler.state import (
 )
 
 FILE_FORMAT = "reconciler-local-directory"
-RESTORE_DAYS = 30
 TABLES = ("domains", "orgunits", "users", "groups", "aliases", "memberships", "licenses",
           "roles", "deleted_users")
 
@@ -60,11 +59,9 @@ def empty_directory() -> dict[str, Any]:
     return {"format": FILE_FORMAT, "version": 1, **{t: {} for t in TABLES}}
 
 
-class LocalProvider:
+class LocalProvider(BaseProvider):
     name = "local"
-    supports: frozenset[Kind] = frozenset(KIND_ORDER)
-    ignores: frozenset[str] = frozenset()
-    restore_days = RESTORE_DAYS
+    supports = frozenset(KIND_ORDER)
 
     def __init__(self, path: Path, *, now: Callable[[], dt.datetime] | None = None) -> None:
         self.path = path

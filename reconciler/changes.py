@@ -1,12 +1,17 @@
-"""The plan as data: a list of changes with before and after, and what to warn about.
+"""The contract between the plan and the providers: changes, the plan that holds them, and
+what became of each change.
 
-This is the JSON contract of SPEC.md (format_version 1); every renderer reads
-only this, and a saved plan is this value written to a file.
+A plan is data: a list of changes with before and after, and what to warn about. It is
+the JSON plan the README documents; every renderer reads only this, and a saved plan is
+this value written to a file. Both `reconciler.plan` (which makes changes) and
+`reconciler.providers` (which carries them out) import this module, and it imports
+neither.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.state import Kind, Resource, resource_from_dict
 
 Action = Literal["create", "update", "delete", "suspend", "restore"]
-# What a provider does with a user change beyond setting its fields (issue 7's lifecycle).
+# What a provider does with a user change beyond setting its fields (offboarding, freezing).
 Effect = Literal["sign_out", "reset_password", "transfer_data", "require_password_change"]
+OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
+FREEZING: list[Effect] = ["sign_out", "reset_password"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "suspend", "restore")
 FORMAT_VERSION = 1
 
@@ -89,3 +96,19 @@ class Plan(BaseModel):
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+
+Outcome = Literal["applied", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """What became of one change in an apply."""
+
+    change: Change
+    outcome: Outcome
+    error: str | None = None  # one line an admin can read: "409 duplicate: Entity already exists"
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "applied"

@@ -1,7 +1,6 @@
 """The `onboarding:` section of org.yaml: SMTP server, sender, recipient and password policy.
 
-This module imports nothing from `reconciler.model`, so `model/files.py` can
-import it for `OrgFile` without an import cycle.
+Part of the org/ schema (`OrgFile.onboarding`); the mail feature (`reconciler.mail`) reads it.
 """
 
 from __future__ import annotations
@@ -10,18 +9,16 @@ import email.utils
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
-ADDRESS = re.compile(r"(?i)^[a-z0-9]([a-z0-9._+-]*[a-z0-9])?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$")
+from reconciler.model.types import EMAIL_PATTERN, Strict
+
+ADDRESS = re.compile(EMAIL_PATTERN)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SmtpSettings(_Strict):
+class SmtpSettings(Strict):
     host: Annotated[str, StringConstraints(min_length=1, max_length=253, strip_whitespace=True)] = Field(
         description="The SMTP server (submission or relay), like smtp.gmail.com or smtp.office365.com.")
     port: int = Field(587, ge=1, le=65535, description="587 for STARTTLS, 465 for implicit TLS, 25 for a relay.")
@@ -44,7 +41,7 @@ class SmtpSettings(_Strict):
         return self
 
 
-class Links(_Strict):
+class Links(Strict):
     """Pages the templates link to; each defaults to the provider's own."""
 
     sign_in: HttpsUrl | None = None
@@ -53,7 +50,7 @@ class Links(_Strict):
     contacts: HttpsUrl | None = None
 
 
-class MailSettings(_Strict):
+class MailSettings(Strict):
     """Welcome and initial-password mail to people whose account an apply has created."""
 
     smtp: SmtpSettings

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from reconciler.audit.model import BY_SEVERITY, CHECKS_NEEDING, AuditReport, Finding
+from reconciler.errors import UserError
 from reconciler.model.files import Severity
+from reconciler.render.common import ReportFormat
 from reconciler.render.markdown import cell
 
 STYLE: dict[Severity, str] = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -125,3 +127,13 @@ def render_audit_markdown(report: AuditReport, *, limit: int = ISSUE_BODY_LIMIT)
 
 def render_audit_json(report: AuditReport) -> str:
     return report.model_dump_json(indent=2) + "\n"
+
+
+def render_audit(report: AuditReport, fmt: ReportFormat | str, colour: bool = False) -> str:
+    if fmt == "json":
+        return render_audit_json(report)
+    if fmt == "markdown":
+        return render_audit_markdown(report)
+    if fmt == "text":
+        return render_audit_text(report, colour=colour)
+    raise UserError(f"unknown format {fmt!r}; use text, markdown, json")

@@ -16,8 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.dns.expected import PROVIDER_LABELS
 from reconciler.dns.report import DnsReport, DomainReport, Finding
+from reconciler.errors import UserError
+from reconciler.providers.facts import facts_of
+from reconciler.render.common import ReportFormat
 from reconciler.render.markdown import cell
 
 CHECK_LABELS = {"apex": "domain", "mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC",
@@ -38,7 +40,7 @@ def _counts(domain: DomainReport) -> str:
 
 
 def _title(domain: DomainReport) -> str:
-    return f"{domain.domain} ({PROVIDER_LABELS.get(domain.provider, domain.provider)}): {_counts(domain)}"
+    return f"{domain.domain} ({facts_of(domain.provider).display_name}): {_counts(domain)}"
 
 
 def _details(finding: Finding) -> list[str]:
@@ -119,3 +121,13 @@ def render_dns_markdown(report: DnsReport) -> str:
             if records:
                 lines += [f"**{title}**", "", *_fence(records), ""]
     return "\n".join(lines)
+
+
+def render_dns(report: DnsReport, fmt: ReportFormat | str, *, colour: bool = False) -> str:
+    if fmt == "json":
+        return render_dns_json(report)
+    if fmt == "markdown":
+        return render_dns_markdown(report)
+    if fmt == "text":
+        return render_dns_text(report, colour=colour)
+    raise UserError(f"unknown format {fmt!r}; use text, json or markdown")

@@ -1,0 +1,59 @@
+"""The building blocks of the org/ schema: the strict base model, the patterns values must
+match (with what each means, for error messages), and the small value types every file uses.
+
+Every module of the schema (files, records, onboarding) builds on these, so an address is
+checked by one pattern and an unknown key refused by one base class.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+DOMAIN_PATTERN = r"(?i)^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+EMAIL_PATTERN = r"(?i)^[a-z0-9]([a-z0-9._+-]*[a-z0-9])?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$"
+# A local part or a full address, as org/ lets aliases and members be written.
+ADDRESS_PATTERN = r"(?i)^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63})?$"
+
+USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PHONE_PATTERN = r"^\+?[0-9 ()-]{3,32}$"
+NAME_PART_PATTERN = r"^[a-z0-9._-]+$"
+
+# What each pattern means, for error messages an admin can act on.
+PATTERN_MEANINGS: dict[str, str] = {
+    KEY_PATTERN: "a key of lower-case letters, digits and '-' (like 'sales-east')",
+    DOMAIN_PATTERN: "a domain name (like acme.com)",
+    EMAIL_PATTERN: "an email address (like name@acme.com)",
+    ADDRESS_PATTERN: "a local part or an address (like 'san.zhang' or 'san.zhang@acme.com')",
+    USER_ID_PATTERN: "an id of letters, digits, '.', '_' and '-' (like E1001)",
+    PHONE_PATTERN: "a phone number of digits, spaces, '()', '-' and a leading '+'",
+    NAME_PART_PATTERN: "lower-case letters, digits, '.', '_' or '-'",
+}
+
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
+DomainName = Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN, max_length=253, to_lower=True)]
+Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254, to_lower=True)]
+AddressOrLocal = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN, to_lower=True)]
+UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+
+Service = Literal["mail", "calendar", "drive", "chat", "meet"]
+SERVICES: tuple[str, ...] = ("mail", "calendar", "drive", "chat", "meet")
+AdminRole = Literal[
+    "super-admin",
+    "user-admin",
+    "groups-admin",
+    "help-desk-admin",
+    "billing-admin",
+    "security-admin",
+    "reports-admin",
+]
+ProviderKind = Literal["local", "google", "microsoft"]
+Locale = Literal["zh-CN", "en-US"]
+Status = Literal["active", "suspended", "frozen", "offboarded"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
