@@ -97,7 +97,8 @@ def apply_changes(changes: Sequence[Change], provider: Writer,
             if blocker is None:
                 runnable.append(change)
                 continue
-            result = ChangeResult(change, "skipped", f"skipped: {blocker} was not applied")
+            result = ChangeResult(change, "skipped", f"skipped: {blocker} was not applied",
+                                  code="dependency-failed")
             broken[(change.kind, change.key)] = "skipped"
             report.results.append(result)
             if progress:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.state import Kind, Resource, resource_from_dict
 
 Action = Literal["create", "update", "delete", "suspend", "restore"]
@@ -24,7 +25,8 @@ Effect = Literal["sign_out", "reset_password", "transfer_data", "require_passwor
 OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
 FREEZING: list[Effect] = ["sign_out", "reset_password"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "suspend", "restore")
-FORMAT_VERSION = 1
+# 2: violations are objects (code, severity, message, action) and warnings carry a severity.
+FORMAT_VERSION = 2
 
 
 class Change(BaseModel):
@@ -65,23 +67,27 @@ class Change(BaseModel):
         return resource_from_dict(self.kind, self.after)
 
 
-class PlanWarning(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PlanWarning(Diagnostic):
+    """Something the admin should know about a plan; it never stops an apply."""
 
-    code: str  # unmanaged-user, protected-skipped, ...
-    message: str
-    subject: str | None = None
+    severity: Severity = "low"
+
+
+class Violation(Diagnostic):
+    """A safety limit the plan breaks: apply refuses the whole plan."""
+
+    severity: Severity = "high"
 
 
 class Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format_version: Literal[1] = 1
+    format_version: Literal[2] = 2
     provider: str
     changes: list[Change] = Field(default_factory=list)
     summary: dict[str, int] = Field(default_factory=dict)
     warnings: list[PlanWarning] = Field(default_factory=list)
-    violations: list[str] = Field(default_factory=list, description="Safety limits this plan breaks.")
+    violations: list[Violation] = Field(default_factory=list, description="Safety limits this plan breaks.")
     org_digest: str = ""
     created_at: dt.datetime | None = None
     managed_users: int = 0
@@ -99,6 +105,12 @@ class Plan(BaseModel):
 
 
 Outcome = Literal["applied", "failed", "skipped"]
+FailureCode = Literal["provider-refused", "unsupported", "dependency-failed"]
+FAILURE_ACTIONS: dict[FailureCode, str] = {
+    "provider-refused": "fix the cause the provider gives and run apply again (it converges)",
+    "unsupported": "make this change in the provider's admin console, or leave it out of org/",
+    "dependency-failed": "fix the change it depends on; the next apply makes both",
+}
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,19 @@ class ChangeResult:
     change: Change
     outcome: Outcome
     error: str | None = None  # one line an admin can read: "409 duplicate: Entity already exists"
+    # Why it was not applied: provider-refused (the service said no), unsupported (this provider
+    # cannot make it), dependency-failed (skipped: something it needs was not applied).
+    code: FailureCode | None = None
 
     @property
     def ok(self) -> bool:
         return self.outcome == "applied"
+
+    def diagnostic(self) -> Diagnostic | None:
+        """A change that was not applied, in the shape every report shares; None if it was."""
+        if self.ok:
+            return None
+        code: FailureCode = self.code or ("dependency-failed" if self.outcome == "skipped" else "provider-refused")
+        return Diagnostic(code=code, severity="high" if self.outcome == "failed" else "medium",
+                          subject=self.change.label, message=self.error or self.outcome,
+                          action=FAILURE_ACTIONS[code])

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from typer.exceptions import TyperException
 
 from reconciler.apply import ApplyReport, apply_changes, changes_to_apply
-from reconciler.changes import ChangeResult, Plan
+from reconciler.changes import ChangeResult, Plan, Violation
 from reconciler.errors import UnsafePlan, UserError, ValidationFailed
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
@@ -177,7 +177,7 @@ def plan(
     if result.violations:
         if fmt is PlanFormat.comment:
             sys.stderr.write(render_violations(result.violations))
-        raise UnsafePlan("the plan breaks safety limits:\n  " + "\n  ".join(result.violations))
+        raise UnsafePlan("the plan breaks safety limits:\n  " + "\n  ".join(v.text for v in result.violations))
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
 
@@ -245,7 +245,7 @@ def apply(
         raise UserError(f"not applying: {READ_ONLY_ENV}=1 marks this job as read-only (a plan or drift check); "
                         "changes are applied by the apply workflow")
 
-    def write_summary(report: ApplyReport, violations: list[str] | None = None,
+    def write_summary(report: ApplyReport, violations: list[Violation] | None = None,
                       delivered: DeliveryReport | None = None) -> None:
         if summary is not None:
             summary.write_text(render_apply_summary(report, commit=commit, violations=violations or [],
@@ -258,7 +258,7 @@ def apply(
             if the_plan.violations:
                 write_summary(ApplyReport(), the_plan.violations)
                 sys.stdout.write(render_text(the_plan))
-                limits = "\n  ".join(the_plan.violations)
+                limits = "\n  ".join(v.text for v in the_plan.violations)
                 raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
             if not changes:
                 err.print("No changes to apply. The provider matches org/.")
@@ -423,9 +423,10 @@ def config_get(
     ] = ConfigFormat.text,
 ) -> None:
     """Print one setting of org.yaml with the schema's defaults applied. Only org.yaml has to be valid."""
-    from reconciler.config_query import lookup, read_settings, render
+    from reconciler.config_query import lookup, render
+    from reconciler.model.loader import load_settings
 
-    sys.stdout.write(render(lookup(read_settings(OPTIONS.org_dir), key), fmt.value))
+    sys.stdout.write(render(lookup(load_settings(OPTIONS.org_dir), key), fmt.value))
     sys.stdout.flush()
 
 

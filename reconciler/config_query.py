@@ -16,28 +16,15 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from reconciler.errors import UserError, ValidationFailed
+from reconciler.errors import UserError
 from reconciler.model.files import OrgFile
-from reconciler.model.loader import _Reader, find_org_dir
 from reconciler.model.messages import allowed_keys
 from reconciler.model.suggest import closest
-
-
-def read_settings(org_dir: Path) -> OrgFile:
-    """org.yaml alone, validated; its problems raise `ValidationFailed`, located as `validate` shows them."""
-    org_dir = find_org_dir(org_dir)
-    reader = _Reader(org_dir)  # the loader's own reading of one file: the same checks and messages
-    document = reader.read(org_dir / "org.yaml")
-    settings = None if document is None else reader.validate(OrgFile, document.data, document.sub(()))
-    if settings is None:
-        raise ValidationFailed(reader.issues)
-    return settings
 
 
 def lookup(settings: OrgFile, key: str) -> Any:

@@ -10,12 +10,12 @@ import pytest
 
 from reconciler.apply import refs_of, waves
 from reconciler.changes import Change, ChangeResult, Plan
-from reconciler.errors import StalePlan
+from reconciler.errors import StalePlan, UserError
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
 from reconciler.plan.build import build_plan
 from reconciler.plan.order import order_changes
-from reconciler.plan.saved import pending_changes
+from reconciler.plan.saved import load_plan, pending_changes
 from reconciler.providers.local import LocalProvider
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Resource, Role, State, User
 from tests.applying import apply_all
@@ -168,6 +168,15 @@ def test_dependants_of_a_failure_are_skipped_and_the_rest_goes_through(tmp_path:
     assert report.ok is False
     assert [r.change.label for r in report.failed] == [r.change.label for r in report.results
                                                         if r.outcome != "applied"]
+    # Each one not applied in the shape every report shares: the refusal, then what it held back.
+    refused, skipped = report.failed[0].diagnostic(), report.failed[1].diagnostic()
+    assert refused is not None and skipped is not None and report.results[0].diagnostic() is None
+    assert (refused.code, refused.severity, refused.subject, refused.message) == (
+        "provider-refused", "high", "create orgunit /sales/east",
+        "400 invalid: Invalid Input: org unit /sales does not exist")
+    assert (skipped.code, skipped.severity, skipped.subject) == (
+        "dependency-failed", "medium", "create user a@acme.com")
+    assert skipped.action == "fix the change it depends on; the next apply makes both"
     # What went through is really there, and the provider's lock was released.
     state = LocalProvider(path).fetch(["acme.com"])
     assert sorted(state.users()) == ["b@acme.com"]
@@ -324,3 +333,23 @@ def test_a_changed_org_makes_the_plan_stale(org_copy: Path, tmp_path: Path) -> N
     assert str(stale.value) == "org/ changed since this plan was made; run `reconciler plan` again"
     # The unchanged org/ still accepts it.
     assert pending_changes(plan, LocalProvider(path).fetch(org.domain_names()), org.digest) == plan.changes
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"format_version": 1, "provider": "local", "violations": ["over safety.max_deletes"]}',
+     "plan.json: plan format_version 1 is not supported by this reconciler (it reads 2); run `reconciler plan "
+     "--out` again to save a new one"),
+    ('{"format_version": 3, "provider": "local"}',
+     "plan.json: plan format_version 3 is not supported by this reconciler (it reads 2); upgrade reconciler to "
+     "apply it"),
+    ('{"format_version": 2, "provider": "local", "violations": ["a string"]}',
+     "plan.json: not a valid plan file: violations.0: Input should be a valid dictionary or instance of Violation"),
+    ("{", "plan.json:1:2: not a plan file: Expecting property name enclosed in double quotes"),
+])
+def test_a_plan_file_of_another_format_is_refused_plainly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        content: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("plan.json").write_text(content, encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        load_plan(Path("plan.json"))
+    assert str(refused.value) == message

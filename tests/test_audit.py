@@ -18,7 +18,7 @@ import pytest
 
 import reconciler.audit
 from reconciler.activity import FIGURES, Activity, ActivityReport
-from reconciler.audit import AuditReport, Finding, audit_provider, exit_code, run_audit
+from reconciler.audit import AuditFinding, AuditReport, audit_provider, exit_code, run_audit
 from reconciler.audit.model import CHECKS_NEEDING, CODES
 from reconciler.changes import Change, ChangeResult
 from reconciler.errors import UserError
@@ -107,7 +107,7 @@ def with_settings(org: Org, **sections: dict[str, object]) -> Org:
     return dataclasses.replace(org, settings=settings.model_copy(update=updates))
 
 
-def only(report: AuditReport) -> Finding:
+def only(report: AuditReport) -> AuditFinding:
     assert len(report.findings) == 1, [f"{f.code} {f.subject}" for f in report.findings]
     return report.findings[0]
 
@@ -337,7 +337,7 @@ def test_a_licence_that_is_not_the_profiles(org: Org) -> None:
     actual.add(License(user=WEI, sku="std"))
     actual.add(License(user=WEI, sku="video-addon"))  # no profile gives it: not org/'s to judge
     finding = only(audit(org, actual, clean_activity(actual)))
-    assert (finding.code, finding.severity, finding.subject) == ("licence-mismatch", "low", WEI)
+    assert (finding.code, finding.severity, finding.subject) == ("license-mismatch", "low", WEI)
     assert finding.message == f"{WEI} holds std but its profile (contractor) gives basic."
 
 

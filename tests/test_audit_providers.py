@@ -1,4 +1,4 @@
-"""`reconciler audit` end to end (issue 8): the example org applied to each provider (the local
+"""`reconciler audit` end to end: the example org applied to each provider (the local
 directory file, the Google emulator, the Graph emulator), every account made clean (recently
 used, enrolled in 2-step verification, far from its quota), then one of each problem planted
 at the provider. The real command, in a subprocess, must find every planted problem and
@@ -80,7 +80,7 @@ COMMON: set[Found] = {
     ("near-quota", "low", NEARLY_FULL),
     ("suspended-too-long", "low", LEAVER),
     ("suspended-too-long", "low", OFFBOARDED),
-    ("licence-mismatch", "low", RELICENSED),
+    ("license-mismatch", "low", RELICENSED),
 }
 # Microsoft 365 groups hold no external addresses (the plan says so): no external-members there.
 WITH_EXTERNALS = COMMON | {("external-members", "medium", SHARED), ("external-members", "info", PARTNERS)}
@@ -334,7 +334,7 @@ def test_the_audit_finds_every_planted_problem_and_nothing_else(tenant: Tenant) 
         report, "near-quota", NEARLY_FULL)
     assert "holds help-desk-admin" in message_of(report, "admin-without-2sv", ADMIN)
     staff, contractor = SKUS[tenant.kind]
-    assert message_of(report, "licence-mismatch", RELICENSED) == (
+    assert message_of(report, "license-mismatch", RELICENSED) == (
         f"{RELICENSED} holds {contractor} but its profile (staff) gives {staff}.")
 
 

@@ -130,7 +130,7 @@ def test_plan_exit_codes_and_formats(repo: Path) -> None:
     result = reconciler(repo, "plan", "--format", "json", "--detailed-exitcode")
     assert result.returncode == 2
     document = plan_json(result.stdout)
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert document["provider"] == "local"
     assert document["summary"] == {"create": 245, "update": 0, "delete": 0, "suspend": 0, "restore": 0}
     assert list(document["summary"]) == ACTIONS
@@ -166,7 +166,7 @@ def test_saved_plan_applies_then_plan_is_empty_and_no_secret_is_shown(repo: Path
     assert saved.returncode == 0
     assert saved.stderr == "Plan saved to plan.json.\n"
     document = json.loads((repo / "plan.json").read_text(encoding="utf-8"))
-    assert (document["format_version"], document["summary"]["create"]) == (1, 245)
+    assert (document["format_version"], document["summary"]["create"]) == (2, 245)
 
     applied = reconciler(repo, "apply", "plan.json", "--yes")
     assert applied.returncode == 0
@@ -265,12 +265,14 @@ def test_a_plan_over_the_safety_limits_exits_1_and_is_never_applied(repo: Path) 
     assert document["summary"] == {"create": 0, "update": 0, "delete": 0, "suspend": 11, "restore": 0}
     assert {c["action"] for c in document["changes"]} == {"suspend"}
     violations = document["violations"]
-    assert len(violations) == 2
-    assert re.search(r"\b11 .*over safety\.max_deletes = 10\b", violations[0]), violations[0]
+    assert [(v["code"], v["severity"], v["subject"]) for v in violations] == [
+        ("max-deletes", "high", "safety.max_deletes"), ("max-delete-percent", "high", "safety.max_delete_percent")]
+    assert re.search(r"\b11 .*over safety\.max_deletes = 10$", violations[0]["message"]), violations[0]
     assert re.search(
-        r"\b11 of 50 managed users \(22\.0%\), over safety\.max_delete_percent = 5%$", violations[1]
+        r"\b11 of 50 managed users \(22\.0%\), over safety\.max_delete_percent = 5%$", violations[1]["message"]
     ), violations[1]
-    limits = [f"  {v}" for v in violations]
+    assert {v["action"] for v in violations} == {"raise the limit in org.yaml if this is intended"}
+    limits = [f"  {v['message']}; {v['action']}" for v in violations]
     assert plan.stderr.splitlines() == ["error: the plan breaks safety limits:", *limits]
 
     apply = reconciler(repo, "apply", "--yes")

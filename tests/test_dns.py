@@ -37,7 +37,7 @@ from reconciler.changes import PlanWarning
 from reconciler.dns.check import check_domain
 from reconciler.dns.expected import expected_records
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver
-from reconciler.dns.report import DnsReport, DomainReport, Finding, zone_line
+from reconciler.dns.report import DnsFinding, DnsReport, DomainReport, zone_line
 from reconciler.dns.run import check_domains, check_org, declared_records, dns_warnings, make_client
 from reconciler.dns.spf import merge_spf, parse_spf, with_include
 from reconciler.errors import UserError
@@ -218,16 +218,16 @@ def client(*servers: str, timeout: float = 1.0, retries: int = 0) -> DnsClient:
     return make_client(list(servers), timeout, retries)
 
 
-def google_findings(nsd: str, domain: str) -> list[Finding]:
+def google_findings(nsd: str, domain: str) -> list[DnsFinding]:
     return check_domain(domain, "google", expected_records(domain, "google"), client(nsd))
 
 
-def problems(findings: list[Finding]) -> list[dict[str, Any]]:
+def problems(findings: list[DnsFinding]) -> list[dict[str, Any]]:
     """The findings that are not ok, whole (without `found`, which tests look at separately)."""
     return [f.model_dump(exclude={"found"}) for f in findings if f.status != "ok"]
 
 
-def oks(findings: list[Finding]) -> list[str]:
+def oks(findings: list[DnsFinding]) -> list[str]:
     return [f.code for f in findings if f.status == "ok"]
 
 
@@ -773,21 +773,21 @@ def test_json_output(nsd: str, tmp_path: Path) -> None:
 def test_plan_warnings(nsd: str, tmp_path: Path) -> None:
     org = make_org(tmp_path, GOOGLE, ["gmail-ok.test", "nodmarc.test", "mxelse.test"])
     assert dns_warnings(org, "google", nsd, 1.0, 0) == [
-        PlanWarning(code="dns-dmarc-missing", subject="nodmarc.test", message=(
+        PlanWarning(code="dns-dmarc-missing", severity="low", subject="nodmarc.test", message=(
             "DNS nodmarc.test: no DMARC record: _dmarc.nodmarc.test does not exist (NXDOMAIN); receivers get no "
             "policy for mail failing SPF and DKIM, and Gmail and Yahoo require one of bulk senders; start with "
-            "p=none and read the reports; publish: _dmarc.nodmarc.test. 3600 IN TXT "
-            '"v=DMARC1; p=none; rua=mailto:postmaster@nodmarc.test"')),
-        PlanWarning(code="dns-mx-elsewhere", subject="mxelse.test", message=(
+            "p=none and read the reports"),
+            action='publish: _dmarc.nodmarc.test. 3600 IN TXT "v=DMARC1; p=none; rua=mailto:postmaster@nodmarc.test"'),
+        PlanWarning(code="dns-mx-elsewhere", severity="medium", subject="mxelse.test", message=(
             "DNS mxelse.test: MX also points to mx.oldhost.example: senders may deliver mail for mxelse.test "
-            "there instead of to Google Workspace; remove: mxelse.test. 3600 IN MX 10 mx.oldhost.example.")),
+            "there instead of to Google Workspace"), action="remove: mxelse.test. 3600 IN MX 10 mx.oldhost.example."),
     ]
 
 
 def test_plan_warnings_never_fail_the_plan(tmp_path: Path) -> None:
     org = make_org(tmp_path, GOOGLE, ["gmail-ok.test"])
     assert dns_warnings(org, "google", "127.0.0.1:99999") == [PlanWarning(
-        code="dns-not-checked",
+        code="dns-not-checked", severity="medium",
         message="DNS not checked: --nameserver '127.0.0.1:99999': the port must be a number from 1 to 65535")]
 
 

@@ -1,4 +1,4 @@
-"""The Microsoft Graph emulator, driven by the real msgraph-sdk (wired as PROVIDERS.md shows).
+"""The Microsoft Graph emulator, driven by the real msgraph-sdk (wired as the provider wires it).
 
 msgraph-sdk parses every object through its generated models at about 10 ms a user, so the
 scenarios keep SDK-parsed volumes small and check bulk behaviour (999-item pages, request

@@ -846,5 +846,6 @@ def test_ids_held_twice_or_malformed_are_not_guessed_at(tmp_path: Path) -> None:
     assert yaml.safe_load(_text(into / "users" / "e5.yaml"))["given_name"] == "Cara"
     plan = _plan(into, LocalProvider(directory), "local")
     assert _labels(plan) == ["suspend user ben@acme.com", "suspend user dan@acme.com"]
-    assert plan.violations == ["the plan suspends or deletes 2 of 5 managed users (40.0%), over "
-                               "safety.max_delete_percent = 5%"]
+    assert [v.text for v in plan.violations] == [
+        "the plan suspends or deletes 2 of 5 managed users (40.0%), over safety.max_delete_percent = 5%; raise the "
+        "limit in org.yaml if this is intended"]

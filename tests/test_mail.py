@@ -424,7 +424,7 @@ def test_the_mailed_password_is_the_accounts_password(repo: Path, smtp_server: S
 
 
 def test_the_mailed_password_must_be_changed_at_first_sign_in(repo: Path, smtp_server: StartServer) -> None:
-    """Both mails promise it, and issue 7 asks it of every provider; Google and Microsoft set it on create."""
+    """Both mails promise it, so every provider must do it; Google and Microsoft set it on create."""
     server = smtp_server()
     run_apply(repo, settings(server.port))
     assert "首次登录时必须设置新密码" in by_subject(server.inbox)[PASSWORD_ZH].body

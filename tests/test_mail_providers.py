@@ -1,6 +1,6 @@
 """Onboarding mail through the real CLI against the Google and Graph emulators: each new person
 gets exactly one welcome (and one password message), with the password the provider was given,
-and a re-run sends nothing (issue 7's tests on both emulators; tests/test_mail.py covers local)."""
+and a re-run sends nothing (on both emulators; tests/test_mail.py covers local)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from reconciler.changes import ACTIONS, Change, Plan, PlanWarning
+from reconciler.changes import ACTIONS, Change, Plan, PlanWarning, Violation
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
@@ -85,8 +85,9 @@ def full_plan() -> Plan:
                         message="admin@acme.com is protected (org.yaml safety.protected): "
                                 "not doing update user admin@acme.com [bold]now[/]"),
         ],
-        violations=["the plan deletes or suspends 3 objects, over safety.max_deletes = 2; "
-                    "raise the limit in org.yaml if this is intended"],
+        violations=[Violation(code="max-deletes", subject="safety.max_deletes",
+                              message="the plan deletes or suspends 3 objects, over safety.max_deletes = 2",
+                              action="raise the limit in org.yaml if this is intended")],
         org_digest="sha256:0123456789abcdef0123456789abcdef",
         created_at=dt.datetime(2026, 11, 29, 8, 30, tzinfo=dt.UTC),
         managed_users=48,
@@ -291,7 +292,7 @@ def test_json_round_trips_to_an_equal_plan(make: Callable[[], Plan]) -> None:
 
 def test_json_follows_the_contract() -> None:
     data = json.loads(render_json(full_plan()))
-    assert data["format_version"] == 1
+    assert data["format_version"] == 2
     assert data["provider"] == "local"
     assert data["summary"] == {"create": 8, "update": 2, "delete": 2, "suspend": 1, "restore": 1}
     assert set(data["summary"]) == set(ACTIONS)
@@ -301,6 +302,10 @@ def test_json_follows_the_contract() -> None:
     for change in data["changes"]:
         assert sorted(change) == ["action", "after", "before", "changed", "effects", "key", "kind", "reason",
                                   "security", "transfer_to"]
+    # Warnings and violations share one shape: what scripts and the PR comment read.
+    for diagnostic in data["warnings"] + data["violations"]:
+        assert list(diagnostic) == ["code", "severity", "subject", "message", "action"]
+    assert [(v["code"], v["severity"]) for v in data["violations"]] == [("max-deletes", "high")]
 
 
 # --- secrets ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from reconciler.apply import ApplyReport
-from reconciler.changes import Change, ChangeResult, Plan, PlanWarning
+from reconciler.changes import Change, ChangeResult, Plan, PlanWarning, Violation
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.render import render_markdown
 from reconciler.render.github import (
@@ -68,8 +68,11 @@ def test_no_issues_no_annotations() -> None:
 
 
 def test_violations_as_annotations_name_the_limit() -> None:
-    assert render_violations(["the plan deletes 12 users, over safety.max_deletes = 10"]) == (
-        "::error title=reconciler plan refused::the plan deletes 12 users, over safety.max_deletes = 10\n")
+    limit = Violation(code="max-deletes", message="the plan deletes 12 users, over safety.max_deletes = 10",
+                      action="raise the limit in org.yaml if this is intended")
+    assert render_violations([limit]) == (
+        "::error title=reconciler plan refused::the plan deletes 12 users, over safety.max_deletes = 10; "
+        "raise the limit in org.yaml if this is intended\n")
 
 
 # --- the plan comment ------------------------------------------------------------------------
@@ -159,9 +162,9 @@ def crowded_plan() -> Plan:
                           security=True, reason="frozen: security incident"))
     warnings = [PlanWarning(code="unmanaged-user", message=f"ghost{i}@acme.com exists at the provider but no file "
                                                            "in org/users describes it") for i in range(6)]
-    return Plan(provider="local", changes=changes, warnings=warnings, violations=[
-        "the plan deletes or suspends 4 users, groups or org units, over safety.max_deletes = 3; "
-        "raise the limit in org.yaml if this is intended"]).with_summary()
+    return Plan(provider="local", changes=changes, warnings=warnings, violations=[Violation(
+        code="max-deletes", message="the plan deletes or suspends 4 users, groups or org units, over "
+        "safety.max_deletes = 3", action="raise the limit in org.yaml if this is intended")]).with_summary()
 
 
 CROWDED_CUT = """\
@@ -259,8 +262,9 @@ def huge_plan() -> Plan:
             after=None if action == "delete" else {**side, "title": f"new title {i}"},
             changed=["title"] if action == "update" else []))
     warnings = [PlanWarning(code="unmanaged-user", message=f"ghost{i}@acme.com is not in org/") for i in range(3000)]
-    return Plan(provider="local", changes=changes, warnings=warnings, violations=[
-        "the plan deletes or suspends 150 users, groups or org units, over safety.max_deletes = 10"]).with_summary()
+    return Plan(provider="local", changes=changes, warnings=warnings, violations=[Violation(
+        code="max-deletes", message="the plan deletes or suspends 150 users, groups or org units, over "
+        "safety.max_deletes = 10")]).with_summary()
 
 
 class _Structure(HTMLParser):
@@ -364,7 +368,8 @@ def test_apply_summary_of_nothing_to_do() -> None:
 
 
 def test_apply_summary_of_a_refused_plan_names_the_limit() -> None:
-    assert render_apply_summary(ApplyReport(), violations=["12 deletes, over safety.max_deletes = 10"]) == (
+    limit = Violation(code="max-deletes", message="12 deletes, over safety.max_deletes = 10")
+    assert render_apply_summary(ApplyReport(), violations=[limit]) == (
         "<!-- reconciler-apply -->\n### Apply refused: the plan breaks safety limits.\n\n"
         "> [!CAUTION]\n> **Refused by safety limits:**\n> - 12 deletes, over safety.max\\_deletes = 10\n")
 

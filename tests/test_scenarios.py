@@ -46,7 +46,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     return {
         "changes": [c.model_dump(mode="json", exclude_defaults=True) for c in plan.changes],
         "warnings": [w.model_dump(mode="json", exclude_defaults=True) for w in plan.warnings],
-        "violations": list(plan.violations),
+        "violations": [v.model_dump(mode="json", exclude_defaults=True) for v in plan.violations],
     }
 
 

@@ -26,7 +26,7 @@ gives exactly one.
 |                    |          | offboard_after_days) has ended, still there (its delete pending or held);   |
 |                    |          | or a suspended account with no file whose last sign-in (creation, if never  |
 |                    |          | used) is older than that window (see usage.suspended_too_long)              |
-| licence-mismatch   | low      | an account org/ describes whose licences (among those profiles give) differ |
+| license-mismatch   | low      | an account org/ describes whose licences (among those profiles give) differ |
 |                    |          | from what its profile gives                                                 |
 
 Suspended accounts cannot sign in: they are not judged for inactivity or 2-step
@@ -36,7 +36,7 @@ fails the audit. A value missing for one account (None) leaves that account
 unjudged by that check.
 """
 
-from reconciler.audit.model import AuditReport, Finding, exit_code
+from reconciler.audit.model import AuditFinding, AuditReport, exit_code
 from reconciler.audit.run import audit_provider, run_audit
 
-__all__ = ["AuditReport", "Finding", "audit_provider", "exit_code", "run_audit"]
+__all__ = ["AuditFinding", "AuditReport", "audit_provider", "exit_code", "run_audit"]

@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from reconciler.audit.accounts import Tenant
-from reconciler.audit.model import Finding
+from reconciler.audit.model import AuditFinding
 from reconciler.naming import group_address
 from reconciler.state import License, Membership, Resource
 
 
-def unmanaged(tenant: Tenant) -> Iterator[Finding]:
+def unmanaged(tenant: Tenant) -> Iterator[AuditFinding]:
     """Accounts without an id that no file describes. An account *with* an id lost its file:
     the plan suspends it as a leaver, and a long suspension is `suspended-too-long`'s concern."""
     for account in tenant.accounts:
         if account.described is not None or account.user.id:
             continue
         state = "a suspended account" if account.suspended else "an active account"
-        yield Finding(code="unmanaged", severity="low" if account.suspended else "medium",
+        yield AuditFinding(code="unmanaged", severity="low" if account.suspended else "medium",
                       subject=account.address,
                       message=f"{account.address} is {state} at the {tenant.provider} provider that no file in "
                               "org/users describes.",
@@ -26,7 +26,7 @@ def unmanaged(tenant: Tenant) -> Iterator[Finding]:
                              "copy); if not, delete it at the provider.")
 
 
-def external_members(tenant: Tenant) -> Iterator[Finding]:
+def external_members(tenant: Tenant) -> Iterator[AuditFinding]:
     """One finding per group with members from outside the company. Those org/ lists in the
     group's external_members were reviewed in a pull request: info, listed for security;
     any other is medium (added at the provider, past review)."""
@@ -44,7 +44,7 @@ def external_members(tenant: Tenant) -> Iterator[Finding]:
             parts.append(f"{_count(unlisted)} that org/ does not list: {', '.join(unlisted)}")
         if listed:
             parts.append(f"{_count(listed)} listed in org/: {', '.join(listed)}")
-        yield Finding(code="external-members", severity="medium" if unlisted else "info", subject=group,
+        yield AuditFinding(code="external-members", severity="medium" if unlisted else "info", subject=group,
                       message=f"{group} has members from outside the company: {'; '.join(parts)}.",
                       action=_external_action(tenant, group, bool(unlisted)))
 
@@ -72,7 +72,7 @@ def _group_files(tenant: Tenant) -> dict[str, str]:
     return {group_address(g.value, tenant.org.naming, domain): g.locate().path for g in tenant.org.groups}
 
 
-def licence_mismatch(tenant: Tenant) -> Iterator[Finding]:
+def licence_mismatch(tenant: Tenant) -> Iterator[AuditFinding]:
     """Accounts org/ describes whose licences differ from what their profile gives. Only the
     licences profiles hand out are compared: others (add-ons) are not org/'s to judge."""
     managed = tenant.resolved.desired.scopes["license"]
@@ -86,7 +86,7 @@ def licence_mismatch(tenant: Tenant) -> Iterator[Finding]:
         if want == have:
             continue
         profile = _profile(tenant, account.described.id)
-        yield Finding(code="licence-mismatch", severity="low", subject=account.address,
+        yield AuditFinding(code="license-mismatch", severity="low", subject=account.address,
                       message=f"{account.address} holds {_skus_text(have)} but its profile ({profile}) gives "
                               f"{_skus_text(want)}.",
                       action="Run `reconciler apply` to give it the profile's licence, or change its profile in "

@@ -12,16 +12,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.model.files import SEVERITIES, Severity
+from reconciler.diagnostics import RANK, SEVERITIES, Diagnostic, Severity
 
 FORMAT_VERSION = 1
 # Highest first: the order of the report, its counts and its sections.
 BY_SEVERITY: tuple[Severity, ...] = tuple(reversed(SEVERITIES))
-_RANK: dict[Severity, int] = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 # Every code a finding can carry: stable, for scripts and `jq` (the table in reconciler/audit/__init__.py).
 CODES = ("admin-without-2sv", "inactive", "user-without-2sv", "unmanaged", "external-members", "near-quota",
-         "suspended-too-long", "licence-mismatch")
+         "suspended-too-long", "license-mismatch")
 # What a missing figure (reconciler.activity.FIGURES) keeps the audit from checking, for the line saying so.
 CHECKS_NEEDING: dict[str, str] = {
     "last_sign_in": "unused accounts, and how long accounts without a file have been suspended",
@@ -30,21 +29,17 @@ CHECKS_NEEDING: dict[str, str] = {
 }
 
 
-class Finding(BaseModel):
-    """One thing wrong with one account or group, and what to do about it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class AuditFinding(Diagnostic):
+    """One thing wrong with one account or group, and what to do about it (always something)."""
 
     code: str = Field(description="Stable machine code: inactive, unmanaged, admin-without-2sv, ... "
                                   "(the table in reconciler/audit/__init__.py).")
-    severity: Severity
     subject: str = Field(description="The account's or group's address.")
-    message: str = Field(description="What is wrong, in one sentence.")
     action: str = Field(description="What to do about it.")
 
 
-def sort_key(finding: Finding) -> tuple[int, str, str]:
-    return -_RANK[finding.severity], finding.code, finding.subject
+def sort_key(finding: AuditFinding) -> tuple[int, str, str]:
+    return -RANK[finding.severity], finding.code, finding.subject
 
 
 class AuditReport(BaseModel):
@@ -55,14 +50,14 @@ class AuditReport(BaseModel):
     generated_on: dt.date
     checked_accounts: int = Field(description="Accounts at the provider that were looked at.")
     counts: dict[Severity, int] = Field(description="Findings by severity, highest first; every severity named.")
-    findings: list[Finding] = Field(default_factory=list, description="Highest severity first, then by code "
+    findings: list[AuditFinding] = Field(default_factory=list, description="Highest severity first, then by code "
                                                                         "and subject.")
     unavailable: dict[str, str] = Field(
         default_factory=dict, description="Figures the provider could not give (last_sign_in, two_step, storage) "
         "-> why: the checks that need them did not run.")
 
     @classmethod
-    def assemble(cls, provider: str, generated_on: dt.date, findings: Iterable[Finding],
+    def assemble(cls, provider: str, generated_on: dt.date, findings: Iterable[AuditFinding],
                  unavailable: Mapping[str, str], checked_accounts: int) -> AuditReport:
         """The report in its one order: findings sorted, counts for every severity, figures by name."""
         ordered = sorted(findings, key=sort_key)
@@ -70,8 +65,8 @@ class AuditReport(BaseModel):
         return cls(provider=provider, generated_on=generated_on, checked_accounts=checked_accounts,
                    counts=counts, findings=ordered, unavailable=dict(sorted(unavailable.items())))
 
-    def at_or_above(self, severity: Severity) -> list[Finding]:
-        return [f for f in self.findings if _RANK[f.severity] >= _RANK[severity]]
+    def at_or_above(self, severity: Severity) -> list[AuditFinding]:
+        return [f for f in self.findings if RANK[f.severity] >= RANK[severity]]
 
     def summary(self) -> str:
         """'3 findings (1 high, 2 medium) in 40 accounts.' / 'No findings in 40 accounts.'"""

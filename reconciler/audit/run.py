@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from reconciler.activity import ActivityReport
 from reconciler.audit.accounts import Tenant, gather
 from reconciler.audit.directory import external_members, licence_mismatch, unmanaged
-from reconciler.audit.model import AuditReport, Finding
+from reconciler.audit.model import AuditFinding, AuditReport
 from reconciler.audit.usage import inactive, near_quota, suspended_too_long, two_step
 from reconciler.errors import InputIssue
 from reconciler.model.org import Org
@@ -17,7 +17,7 @@ from reconciler.providers.base import BaseProvider
 from reconciler.resolve import Resolved
 from reconciler.state import State
 
-CHECKS: tuple[Callable[[Tenant], Iterator[Finding]], ...] = (
+CHECKS: tuple[Callable[[Tenant], Iterator[AuditFinding]], ...] = (
     inactive, unmanaged, suspended_too_long, two_step, near_quota, external_members, licence_mismatch)
 
 

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterator
 
 from reconciler.audit.accounts import Account, Tenant
-from reconciler.audit.model import Finding
+from reconciler.audit.model import AuditFinding
 
 
-def inactive(tenant: Tenant) -> Iterator[Finding]:
+def inactive(tenant: Tenant) -> Iterator[AuditFinding]:
     """Active accounts not signed in for more than audit.inactive_days, or never and made before that."""
     if not tenant.can_read("last_sign_in"):
         return
@@ -41,7 +41,7 @@ def inactive(tenant: Tenant) -> Iterator[Finding]:
             # Never used and of unknown age: it may be new, but an unused account is worth a look.
             severity = "low"
             said = f"has never signed in, and {tenant.provider} does not say when it was created."
-        yield Finding(code="inactive", severity=severity, subject=account.address,
+        yield AuditFinding(code="inactive", severity=severity, subject=account.address,
                       message=f"{account.address} is active but {said}{admin}",
                       action=_inactive_action(tenant, account))
 
@@ -55,7 +55,7 @@ def _inactive_action(tenant: Tenant, account: Account) -> str:
             f"{tenant.user_file(account)}; if the account is kept but unused, set `status: suspended`.")
 
 
-def suspended_too_long(tenant: Tenant) -> Iterator[Finding]:
+def suspended_too_long(tenant: Tenant) -> Iterator[AuditFinding]:
     """Suspended accounts past lifecycle.offboard_after_days.
 
     The providers keep no suspension date we can read, so there are two rules:
@@ -84,18 +84,18 @@ def suspended_too_long(tenant: Tenant) -> Iterator[Finding]:
         if since is None or tenant.days_since(since) <= window:
             continue
         used = "last used" if seen.last_sign_in is not None else "created, and never used,"
-        yield Finding(code="suspended-too-long", severity="low", subject=account.address,
+        yield AuditFinding(code="suspended-too-long", severity="low", subject=account.address,
                       message=f"{account.address} is suspended and no file in org/users describes it, so nothing "
                               f"will delete it; it was {used} on {_day(since)}, {tenant.days_since(since)} days "
                               f"ago (offboarding waits {window}).",
                       action=_no_file_action(account))
 
 
-def _overdue(tenant: Tenant, account: Account, due: dt.date) -> Finding:
+def _overdue(tenant: Tenant, account: Account, due: dt.date) -> AuditFinding:
     entry = tenant.org.users_by_id().get(account.described.id or "") if account.described else None
     since = entry.value.offboarded_on if entry is not None else None
     offboarded = f"offboarded on {since.isoformat()}" if since else "offboarded"
-    return Finding(code="suspended-too-long", severity="low", subject=account.address,
+    return AuditFinding(code="suspended-too-long", severity="low", subject=account.address,
                    message=f"{account.address} was {offboarded}; its waiting period ended on {due.isoformat()}, "
                            "but the account still exists: its delete is pending (no apply since) or held (a data "
                            "transfer not finished).",
@@ -111,7 +111,7 @@ def _no_file_action(account: Account) -> str:
             "`status: offboarded` and `offboarded_on`.")
 
 
-def two_step(tenant: Tenant) -> Iterator[Finding]:
+def two_step(tenant: Tenant) -> Iterator[AuditFinding]:
     """Admins without 2-step verification, always; other users when security.require_2sv."""
     if not tenant.can_read("two_step"):
         return
@@ -120,20 +120,20 @@ def two_step(tenant: Tenant) -> Iterator[Finding]:
         if account.suspended or account.activity.two_step is not False:
             continue  # a suspended account cannot sign in; None: the provider did not say
         if account.is_admin:
-            yield Finding(code="admin-without-2sv", severity="high", subject=account.address,
+            yield AuditFinding(code="admin-without-2sv", severity="high", subject=account.address,
                           message=f"{account.address} holds {', '.join(account.roles)} but is not enrolled in "
                                   "2-step verification.",
                           action="Enrol it in 2-step verification now (or take the admin role away), and "
                                  "enforce 2-step verification for admins at the provider.")
         elif required:
-            yield Finding(code="user-without-2sv", severity="medium", subject=account.address,
+            yield AuditFinding(code="user-without-2sv", severity="medium", subject=account.address,
                           message=f"{account.address} is not enrolled in 2-step verification, which org.yaml "
                                   "requires (security.require_2sv).",
                           action="Ask the person to enrol, and enforce 2-step verification at the provider so "
                                  "accounts must enrol at their next sign-in.")
 
 
-def near_quota(tenant: Tenant) -> Iterator[Finding]:
+def near_quota(tenant: Tenant) -> Iterator[AuditFinding]:
     """Mailboxes using at least audit.quota_percent of their storage quota."""
     if not tenant.can_read("storage"):
         return
@@ -145,7 +145,7 @@ def near_quota(tenant: Tenant) -> Iterator[Finding]:
         full = used >= quota
         share = used * 100 // quota  # rounded down: 89.9% must not read as the 90% it did not reach
         state = "is full: it can no longer send or receive mail" if full else f"is at {share}% of its quota"
-        yield Finding(code="near-quota", severity="medium" if full else "low", subject=account.address,
+        yield AuditFinding(code="near-quota", severity="medium" if full else "low", subject=account.address,
                       message=f"{account.address} uses {used:,} MB of {quota:,} MB and {state} "
                               f"(reported from {threshold:g}%).",
                       action="Free space (old mail, large attachments, files), or give it more storage (a "

@@ -1,4 +1,4 @@
-"""Judging a domain's DNS against what is expected: one `Finding` per record or risk.
+"""Judging a domain's DNS against what is expected: one `DnsFinding` per record or risk.
 
 Every check asks through a `Resolver` (a `DnsClient` in practice) and says one
 of: ok; missing; wrong (what is there and what should be); risky; failed (the
@@ -15,18 +15,18 @@ import re
 from typing import Protocol
 
 from reconciler.dns.expected import Expected
-from reconciler.dns.query import Lookup
-from reconciler.dns.report import Finding, Severity, Status, zone_line
+from reconciler.dns.query import DnsLookup
+from reconciler.dns.report import DnsFinding, DnsSeverity, RecordStatus, zone_line
 from reconciler.dns.spf import LOOKUP_LIMIT, SpfAnalysis, analyse_spf, is_spf, merge_spf, parse_spf, with_include
 from reconciler.model.records import Purpose
 from reconciler.providers.facts import facts_of
 
 
 class Resolver(Protocol):
-    def lookup(self, name: str, rtype: str) -> Lookup: ...
+    def lookup(self, name: str, rtype: str) -> DnsLookup: ...
 
 
-def check_domain(domain: str, provider_kind: str, expected: list[Expected], dns: Resolver) -> list[Finding]:
+def check_domain(domain: str, provider_kind: str, expected: list[Expected], dns: Resolver) -> list[DnsFinding]:
     label = facts_of(provider_kind).display_name
     mx = [e for e in expected if e.purpose == "mx"]
     # MX first: on a nameserver that does not answer, its message is the one with all the tries.
@@ -43,19 +43,19 @@ def check_domain(domain: str, provider_kind: str, expected: list[Expected], dns:
     return findings
 
 
-def _finding(purpose: Purpose, code: str, status: Status, name: str, rtype: str, message: str, *,
-             required: bool = True, **extra: list[str]) -> Finding:
-    severity: Severity = "ok" if status == "ok" else ("error" if required else "warning")
-    return Finding(purpose=purpose, code=code, status=status, severity=severity, name=name, type=rtype,
+def _finding(purpose: Purpose, code: str, status: RecordStatus, name: str, rtype: str, message: str, *,
+             required: bool = True, **extra: list[str]) -> DnsFinding:
+    severity: DnsSeverity = "ok" if status == "ok" else ("error" if required else "warning")
+    return DnsFinding(purpose=purpose, code=code, status=status, severity=severity, name=name, type=rtype,
                    message=message, **extra)
 
 
-def _failed(item: Expected, found: Lookup) -> Finding:
+def _failed(item: Expected, found: DnsLookup) -> DnsFinding:
     return _finding(item.purpose, f"{item.purpose}-failed", "failed", item.name, item.type,
                     f"could not read {item.type} at {item.name}: {found.detail}", required=item.required)
 
 
-def _why_missing(found: Lookup, what: str) -> str:
+def _why_missing(found: DnsLookup, what: str) -> str:
     if found.status == "nxdomain":
         return f"no {what}: {found.name} does not exist (NXDOMAIN)"
     if not found.exists:
@@ -70,7 +70,7 @@ def _line(item: Expected, value: str | None = None) -> str:
 # --- the domain itself ---------------------------------------------------------------------------
 
 
-def check_apex(domain: str, dns: Resolver) -> list[Finding]:
+def check_apex(domain: str, dns: Resolver) -> list[DnsFinding]:
     found = dns.lookup(domain, "CNAME")
     if not found.exists:
         return []
@@ -85,7 +85,7 @@ def check_apex(domain: str, dns: Resolver) -> list[Finding]:
 # --- MX ---------------------------------------------------------------------------------------------
 
 
-def check_mx(domain: str, expected: list[Expected], label: str, dns: Resolver) -> Finding:
+def check_mx(domain: str, expected: list[Expected], label: str, dns: Resolver) -> DnsFinding:
     first = expected[0]
     if first.source == "domains.yaml":
         label = "the hosts domains.yaml declares"
@@ -137,7 +137,7 @@ def _norm_host(host: str) -> str:
 # --- SPF ---------------------------------------------------------------------------------------------
 
 
-def check_spf(domain: str, expected: Expected | None, label: str, dns: Resolver) -> list[Finding]:
+def check_spf(domain: str, expected: Expected | None, label: str, dns: Resolver) -> list[DnsFinding]:
     found = dns.lookup(domain, "TXT")
     required = expected.required if expected else False
     if found.failed:
@@ -164,11 +164,11 @@ def check_spf(domain: str, expected: Expected | None, label: str, dns: Resolver)
     return _judge_spf(domain, records[0], expected, label, dns)
 
 
-def _judge_spf(domain: str, record: str, expected: Expected | None, label: str, dns: Resolver) -> list[Finding]:
+def _judge_spf(domain: str, record: str, expected: Expected | None, label: str, dns: Resolver) -> list[DnsFinding]:
     analysis = analyse_spf(domain, record, dns)
     line = zone_line(domain, "TXT", record)
     fixed = record
-    findings: list[Finding] = []
+    findings: list[DnsFinding] = []
     if expected is not None and expected.source == "domains.yaml":
         if " ".join(record.split()).lower() != " ".join(expected.shown.split()).lower():
             fixed = expected.shown
@@ -191,7 +191,7 @@ def _judge_spf(domain: str, record: str, expected: Expected | None, label: str, 
     elif analysis.final_all is None and not any(t.name == "redirect" for t in parse_spf(fixed)[0]):
         fixed = f"{fixed} {_ending(expected)}"
     for problem in analysis.problems:
-        code_status: Status = "wrong" if problem.code == "spf-syntax" else "risky"
+        code_status: RecordStatus = "wrong" if problem.code == "spf-syntax" else "risky"
         findings.append(_finding("spf", problem.code, code_status, domain, "TXT", problem.message,
                                  required=problem.severity == "error", found=_trail(analysis, problem.code)))
     if fixed != record:
@@ -231,7 +231,7 @@ def _replace_all(record: str, ending: str) -> str:
 # --- DKIM ---------------------------------------------------------------------------------------------
 
 
-def check_dkim(item: Expected, dns: Resolver) -> Finding:
+def check_dkim(item: Expected, dns: Resolver) -> DnsFinding:
     if item.type == "CNAME":
         return check_record(item, dns)
     found = dns.lookup(item.name, "TXT")
@@ -288,7 +288,7 @@ def _shorten(text: str, keep: int = 80) -> str:
 # --- DMARC --------------------------------------------------------------------------------------------
 
 
-def check_dmarc(item: Expected, dns: Resolver) -> list[Finding]:
+def check_dmarc(item: Expected, dns: Resolver) -> list[DnsFinding]:
     found = dns.lookup(item.name, "TXT")
     if found.failed:
         return [_failed(item, found)]
@@ -328,7 +328,7 @@ def check_dmarc(item: Expected, dns: Resolver) -> list[Finding]:
 # --- one record with a known value or rule (verification, autodiscover, DKIM CNAMEs, declared) ----------
 
 
-def check_record(item: Expected, dns: Resolver) -> Finding:
+def check_record(item: Expected, dns: Resolver) -> DnsFinding:
     found = dns.lookup(item.name, item.type)
     if found.failed:
         return _failed(item, found)

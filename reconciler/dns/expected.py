@@ -23,8 +23,8 @@ from reconciler.model.records import ProviderDomainRecords, ProviderRecord, Purp
 from reconciler.providers.facts import DnsFacts, facts_of
 
 Source = Literal["documented", "provider", "domains.yaml"]
-GOOGLE = facts_of("google").dns
-MICROSOFT = facts_of("microsoft").dns
+GOOGLE_DNS = facts_of("google").dns
+MICROSOFT_DNS = facts_of("microsoft").dns
 
 
 # Providers plug in here: a callable from domain name to what they know (None: nothing).
@@ -69,11 +69,11 @@ def dashed(domain: str) -> str:
 
 def google_records(domain: str) -> list[Expected]:
     return [
-        Expected("mx", domain, "MX", GOOGLE.mx, priority=GOOGLE.mx_priority, accept=GOOGLE.mx_accepted),
-        Expected("spf", domain, "TXT", GOOGLE.spf),
-        Expected("dkim", f"google._domainkey.{domain}", "TXT", None, placeholder=GOOGLE.dkim_hint),
+        Expected("mx", domain, "MX", GOOGLE_DNS.mx, priority=GOOGLE_DNS.mx_priority, accept=GOOGLE_DNS.mx_accepted),
+        Expected("spf", domain, "TXT", GOOGLE_DNS.spf),
+        Expected("dkim", f"google._domainkey.{domain}", "TXT", None, placeholder=GOOGLE_DNS.dkim_hint),
         dmarc_default(domain),
-        _verification(domain, GOOGLE),
+        _verification(domain, GOOGLE_DNS),
     ]
 
 
@@ -88,11 +88,11 @@ def microsoft_records(domain: str, tenant: str | None = None) -> list[Expected]:
                       accept=(rf"{re.escape(label)}\.[a-z0-9-]+\.mx\.microsoft",))  # DNSSEC-enabled domains
     return [
         mx,
-        Expected("spf", domain, "TXT", MICROSOFT.spf),
+        Expected("spf", domain, "TXT", MICROSOFT_DNS.spf),
         *[_microsoft_dkim(domain, selector, tenant) for selector in ("selector1", "selector2")],
         dmarc_default(domain),
-        _verification(domain, MICROSOFT),
-        Expected("autodiscover", f"autodiscover.{domain}", "CNAME", MICROSOFT.autodiscover),
+        _verification(domain, MICROSOFT_DNS),
+        Expected("autodiscover", f"autodiscover.{domain}", "CNAME", MICROSOFT_DNS.autodiscover),
     ]
 
 

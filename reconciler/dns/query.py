@@ -95,7 +95,7 @@ def system_nameservers() -> list[Nameserver]:
 
 
 @dataclass(frozen=True)
-class Lookup:
+class DnsLookup:
     """The outcome of asking for one name and type.
 
     `values` are in a comparable form: MX `"10 host"`, CNAME and hosts lower-case
@@ -138,38 +138,38 @@ class DnsClient:
     nameservers: list[Nameserver]
     timeout: float = 2.0
     retries: int = 1
-    _cache: dict[tuple[str, str], Lookup] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], DnsLookup] = field(default_factory=dict)
     # A server that let a whole query time out gets one try per later query, not
     # retries+1: a dead nameserver must not make a run take minutes.
     _silent: set[Nameserver] = field(default_factory=set)
 
-    def lookup(self, name: str, rtype: str) -> Lookup:
+    def lookup(self, name: str, rtype: str) -> DnsLookup:
         key = (name.lower().rstrip("."), rtype)
         if key not in self._cache:
             self._cache[key] = self._resolve(key[0], rtype, 0)
         return self._cache[key]
 
-    def _resolve(self, name: str, rtype: str, depth: int) -> Lookup:
+    def _resolve(self, name: str, rtype: str, depth: int) -> DnsLookup:
         reply = self._exchange(name, rtype)
-        if isinstance(reply, Lookup):
+        if isinstance(reply, DnsLookup):
             return reply
         rcode = reply.rcode()
         chain, answer = _chain(reply, name, rtype)
         if rcode == dns.rcode.NXDOMAIN:
-            return Lookup(name, rtype, "nxdomain", cnames=chain)
+            return DnsLookup(name, rtype, "nxdomain", cnames=chain)
         if answer:
-            return Lookup(name, rtype, "answer", answer, cnames=chain)
+            return DnsLookup(name, rtype, "answer", answer, cnames=chain)
         if chain and rtype != "CNAME" and depth < MAX_CHAIN:
             # An authoritative server stops at a CNAME leaving its zones: follow it.
             onward = self.lookup(chain[-1], rtype)
-            return Lookup(name, rtype, onward.status, onward.values, chain + onward.cnames, onward.detail)
+            return DnsLookup(name, rtype, onward.status, onward.values, chain + onward.cnames, onward.detail)
         if _is_referral(reply):
-            return Lookup(name, rtype, "error", cnames=chain, detail=(
+            return DnsLookup(name, rtype, "error", cnames=chain, detail=(
                 f"{self._servers_text()} does not answer for {name} and does not recurse (it returned a referral); "
                 "pass a recursive resolver, or the domain's own nameserver, with --nameserver"))
-        return Lookup(name, rtype, "nodata", cnames=chain)
+        return DnsLookup(name, rtype, "nodata", cnames=chain)
 
-    def _exchange(self, name: str, rtype: str) -> dns.message.Message | Lookup:
+    def _exchange(self, name: str, rtype: str) -> dns.message.Message | DnsLookup:
         query = dns.message.make_query(dns.name.from_text(name), dns.rdatatype.from_text(rtype))
         failures: list[tuple[LookupStatus, str]] = []
         for server in sorted(self.nameservers, key=lambda s: s in self._silent):  # answering servers first
@@ -206,7 +206,7 @@ class DnsClient:
                 failures.append(("timeout", f"no answer from {server} for {name} after {tries} "
                                  f"tr{'ies' if tries != 1 else 'y'} of {self.timeout:g} s"))
         status, detail = _worst(failures)
-        return Lookup(name, rtype, status, detail=detail)
+        return DnsLookup(name, rtype, status, detail=detail)
 
     def _servers_text(self) -> str:
         return ", ".join(str(s) for s in self.nameservers)

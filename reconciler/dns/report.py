@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.model.records import Purpose
 
-Status = Literal["ok", "missing", "wrong", "risky", "failed"]
-Severity = Literal["ok", "warning", "error"]
+RecordStatus = Literal["ok", "missing", "wrong", "risky", "failed"]
+DnsSeverity = Literal["ok", "warning", "error"]
 FORMAT_VERSION = 1
 DEFAULT_TTL = 3600
 TXT_CHUNK = 255  # one character-string of a TXT record holds at most 255 bytes (RFC 1035 §3.3)
@@ -43,15 +43,15 @@ def zone_line(name: str, rtype: str, value: str, priority: int | None = None, tt
     return f"{absolute(name)} {ttl} IN {rtype} {data}"
 
 
-class Finding(BaseModel):
+class DnsFinding(BaseModel):
     """One judged record (or one risk) of a domain."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     purpose: Purpose
     code: str = Field(description="Stable machine code: mx-ok, mx-missing, spf-too-many-lookups, ...")
-    status: Status
-    severity: Severity
+    status: RecordStatus
+    severity: DnsSeverity
     name: str = Field(description="The DNS name looked at.")
     type: str = Field(description="The record type looked at.")
     message: str
@@ -66,7 +66,7 @@ class DomainReport(BaseModel):
 
     domain: str
     provider: str
-    findings: list[Finding] = Field(default_factory=list)
+    findings: list[DnsFinding] = Field(default_factory=list)
 
     @property
     def errors(self) -> int:

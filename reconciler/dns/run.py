@@ -88,16 +88,16 @@ def dns_warnings(
     try:
         report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
     except UserError as error:
-        return [PlanWarning(code="dns-not-checked", message=f"DNS not checked: {error}")]
+        return [PlanWarning(code="dns-not-checked", severity="medium", message=f"DNS not checked: {error}")]
     warnings = []
     for domain in report.domains:
         for finding in domain.findings:
             if finding.severity == "ok":
                 continue
-            message = f"DNS {domain.domain}: {finding.message}"
-            if finding.publish:
-                message += "; publish: " + " | ".join(finding.publish)
-            if finding.remove:
-                message += "; remove: " + " | ".join(finding.remove)
-            warnings.append(PlanWarning(code=f"dns-{finding.code}", subject=domain.domain, message=message))
+            todo = [f"{verb}: " + " | ".join(lines) for verb, lines in (("publish", finding.publish),
+                                                                         ("remove", finding.remove)) if lines]
+            warnings.append(PlanWarning(code=f"dns-{finding.code}", subject=domain.domain,
+                                        severity="medium" if finding.severity == "error" else "low",
+                                        message=f"DNS {domain.domain}: {finding.message}",
+                                        action="; ".join(todo) or None))
     return warnings

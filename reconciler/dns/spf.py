@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from reconciler.dns.query import Lookup
+from reconciler.dns.query import DnsLookup
 
 LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4: include, a, mx, ptr, exists and redirect count
 VOID_LIMIT = 2  # RFC 7208 §4.6.4: lookups answered NXDOMAIN or empty
@@ -27,7 +27,7 @@ QUALIFIER_WORDS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 
 
 class TxtLookup(Protocol):
-    def lookup(self, name: str, rtype: str) -> Lookup: ...
+    def lookup(self, name: str, rtype: str) -> DnsLookup: ...
 
 
 def is_spf(text: str) -> bool:

@@ -33,7 +33,7 @@ from reconciler.naming import natural_key, written_family_first
 from reconciler.resolve import resolve
 from reconciler.state import Domain, Membership, OrgUnit, Role, State
 
-Progress = Callable[[int, int], None]
+WriteProgress = Callable[[int, int], None]
 # permissions.yaml role keys for the provider-neutral admin roles.
 ROLE_KEYS = {
     "super-admin": "super-admins",
@@ -116,7 +116,7 @@ def org_settings(name: str, provider_config: dict[str, Any], default_profile: st
 
 
 class _Writer:
-    def __init__(self, into: Path, total: int, progress: Progress | None) -> None:
+    def __init__(self, into: Path, total: int, progress: WriteProgress | None) -> None:
         self.into, self.total, self.progress, self.done = into, total, progress, 0
 
     def write(self, relative: str, data: Any, header: list[str]) -> None:
@@ -134,7 +134,7 @@ GENERATED_HEADER = [*USER_HEADER, "No employee id at the provider: this one was 
 
 
 def _with_email(data: dict[str, Any], address: str) -> dict[str, Any]:
-    """The user file with `email:` where SPEC.md has it, after the names."""
+    """The user file with `email:` where the README's user file has it, after the names."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in ("aliases", "department", "title", "manager", "profile", "phone", "status") and "email" not in out:
@@ -179,7 +179,7 @@ def settle_addresses(into: Path, state: State, kind: ProviderKind, addresses: di
 
 
 def import_tenant(state: State, *, provider_config: dict[str, Any], into: Path, force: bool = False,
-                  progress: Progress | None = None, name: str | None = None) -> ImportReport:
+                  progress: WriteProgress | None = None, name: str | None = None) -> ImportReport:
     """Write org/ into `into` describing `state` (what `provider.fetch(domains)` returned)."""
     kind: ProviderKind = provider_config["kind"]
     check_target(into, force)

@@ -99,7 +99,7 @@ def _title_and_phone(person: Person, notes: Notes) -> tuple[str | None, Quoted |
 
 
 def user_entry(person: Person, ctx: Context, aliases: list[str], manager: str | None) -> dict[str, Any]:
-    """The user file, its keys in the order SPEC.md shows them."""
+    """The user file, its keys in the order the README's user file shows them."""
     user = person.user
     data: dict[str, Any] = {"id": person.id, "given_name": person.given, "family_name": person.family}
     _display_name(person, data, ctx.notes)

@@ -36,8 +36,8 @@ from reconciler.romanize import display_name
 
 # What happened to a message in one delivery: its new ledger state, or `waiting` (still pending,
 # but for org/ to name a recipient, not for the server: no error, nothing an apply could fix).
-Outcome = Literal["sent", "pending", "waiting", "needs_reset", "cancelled"]
-OUTCOMES: tuple[Outcome, ...] = ("sent", "pending", "waiting", "needs_reset", "cancelled")
+DeliveryOutcome = Literal["sent", "pending", "waiting", "needs_reset", "cancelled"]
+OUTCOMES: tuple[DeliveryOutcome, ...] = ("sent", "pending", "waiting", "needs_reset", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Delivery:
     user_id: str
     address: str  # the new account's address
     message: MessageKind
-    outcome: Outcome
+    outcome: DeliveryOutcome
     detail: str | None = None
 
     def __str__(self) -> str:
@@ -68,7 +68,7 @@ class Delivery:
 class DeliveryReport:
     deliveries: list[Delivery] = field(default_factory=list)
 
-    def counts(self) -> dict[Outcome, int]:
+    def counts(self) -> dict[DeliveryOutcome, int]:
         out = dict.fromkeys(OUTCOMES, 0)
         for d in self.deliveries:
             out[d.outcome] += 1
@@ -263,7 +263,7 @@ class Onboarding:
         entry.messages[kind] = record.model_copy(update={
             "state": state, "error": error, "attempts": record.attempts + attempts, "updated": self._now()})
         self.ledger.put(entry)
-        outcome: Outcome = "waiting" if waiting and state == "pending" else state
+        outcome: DeliveryOutcome = "waiting" if waiting and state == "pending" else state
         return Delivery(entry.user_id, entry.address, kind, outcome, detail if state == "sent" else error)
 
 

@@ -115,10 +115,6 @@ class Security(Strict):
     require_2sv: bool = False
 
 
-Severity = Literal["info", "low", "medium", "high"]
-SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high")
-
-
 class Audit(Strict):
     """What `reconciler audit` reports."""
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.errors import InputIssue, SourceLocation, UserError, display_path
+from reconciler.errors import InputIssue, SourceLocation, UserError, ValidationFailed, display_path
 from reconciler.model.files import (
     DepartmentsFile,
     DomainsFile,
@@ -124,6 +124,19 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
             if isinstance(name, str):
                 reader.unvalidated["user" if model is UserEntry else "group"].add(name)
     return loaded
+
+
+def load_settings(org_dir: Path) -> OrgFile:
+    """org.yaml alone, read and validated as `load_org` reads it (for `reconciler config get`,
+    which must answer while the rest of org/ is still being written); ValidationFailed with
+    its problems, located."""
+    org_dir = find_org_dir(org_dir)
+    reader = _Reader(org_dir)
+    document = reader.read(org_dir / "org.yaml")
+    settings = None if document is None else reader.validate(OrgFile, document.data, document.sub(()))
+    if settings is None:
+        raise ValidationFailed(reader.issues)
+    return settings
 
 
 def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:

@@ -238,7 +238,7 @@ def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
             if hit is None:
                 kept.append(change)
             else:
-                out.warnings.append(PlanWarning(code="protected", subject=hit,
+                out.warnings.append(PlanWarning(code="protected", severity="info", subject=hit,
                     message=f"{hit} is protected (org.yaml safety.protected): not doing {change.label}"))
         out.changes = kept
     return out

@@ -39,7 +39,8 @@ def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], p
                                security=True, effects=FREEZING,
                                reason="frozen: security incident; the account was already suspended, so only "
                                       "its sessions are signed out and its password reset"))
-    return owed, [PlanWarning(code="frozen-2sv", subject=a, message=_message(a, report)) for a in present]
+    return owed, [PlanWarning(code="frozen-2sv", severity="high", subject=a, message=_message(a, report))
+                  for a in present]
 
 
 def _message(address: str, report: ActivityReport) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.changes import Change
+from reconciler.changes import Change, Violation
 from reconciler.model.files import Safety
 from reconciler.state import COLLECTION_KINDS, Role, State
 
@@ -13,7 +13,7 @@ def _removes_user(change: Change) -> bool:
     return change.kind == "user" and change.action in ("delete", "suspend")
 
 
-def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[str]:
+def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[Violation]:
     """The limits this plan breaks, each naming the limit and the numbers; [] if none.
 
     `max_deletes` counts deletes and suspends of things that hold mail or structure
@@ -23,24 +23,26 @@ def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[s
     violations = []
     removals = [c for c in changes if c.action in ("delete", "suspend") and c.kind not in COLLECTION_KINDS]
     if len(removals) > safety.max_deletes:
-        violations.append(
-            f"the plan deletes or suspends {len(removals)} users, groups or org units, over "
-            f"safety.max_deletes = {safety.max_deletes}; raise the limit in org.yaml if this is intended"
-        )
+        violations.append(Violation(
+            code="max-deletes", subject="safety.max_deletes",
+            message=f"the plan deletes or suspends {len(removals)} users, groups or org units, over "
+                    f"safety.max_deletes = {safety.max_deletes}",
+            action="raise the limit in org.yaml if this is intended"))
     managed = sum(1 for u in actual.users().values() if u.id)
     user_removals = sum(1 for c in changes if _removes_user(c))
     if managed and user_removals:
         share = 100.0 * user_removals / managed
         if share > safety.max_delete_percent:
-            violations.append(
-                f"the plan suspends or deletes {user_removals} of {managed} managed users "
-                f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%"
-            )
+            violations.append(Violation(
+                code="max-delete-percent", subject="safety.max_delete_percent",
+                message=f"the plan suspends or deletes {user_removals} of {managed} managed users "
+                        f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%",
+                action="raise the limit in org.yaml if this is intended"))
     violations.extend(_last_super_admin(changes, actual))
     return violations
 
 
-def _last_super_admin(changes: list[Change], actual: State) -> list[str]:
+def _last_super_admin(changes: list[Change], actual: State) -> list[Violation]:
     holders = {r.user for r in actual.of("role").values() if isinstance(r, Role) and r.role == SUPER_ADMIN}
     if not holders:
         return []
@@ -55,7 +57,8 @@ def _last_super_admin(changes: list[Change], actual: State) -> list[str]:
     active = {u for u in remaining if u in users and not users[u].suspended}
     if active or not any(u in users and not users[u].suspended for u in holders):
         return []
-    return [
-        "the plan would leave no active super-admin (it removes or suspends "
-        f"{', '.join(sorted(holders - remaining))}); keep at least one"
-    ]
+    return [Violation(
+        code="last-super-admin", subject=SUPER_ADMIN,
+        message="the plan would leave no active super-admin (it removes or suspends "
+                f"{', '.join(sorted(holders - remaining))})",
+        action="keep at least one")]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from reconciler.changes import Change, Plan
+from reconciler.changes import FORMAT_VERSION, Change, Plan
 from reconciler.errors import StalePlan, UserError
 from reconciler.state import State, changed_fields
 
@@ -34,9 +34,12 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
-    if isinstance(data, dict) and data.get("format_version") not in (None, 1):
-        raise UserError(f"{path}: plan format_version {data.get('format_version')} is not supported "
-                        "by this reconciler (it reads 1)")
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version is not None and version != FORMAT_VERSION:
+        older = isinstance(version, int) and version < FORMAT_VERSION
+        raise UserError(f"{path}: plan format_version {version} is not supported by this reconciler (it reads "
+                        f"{FORMAT_VERSION}); " + ("run `reconciler plan --out` again to save a new one" if older else
+                                                  "upgrade reconciler to apply it"))
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:

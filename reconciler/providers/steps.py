@@ -34,6 +34,7 @@ class StepRounds(Generic[C]):
     def __init__(self, wave: Sequence[Change], steps_of: Callable[[Change], list[Step[C]]]) -> None:
         self.wave = wave
         self.failures: dict[int, str] = {}  # change index -> its first error
+        self.unsupported: set[int] = set()  # changes this provider cannot make at all
         self.round = -1
         self._steps: dict[int, list[Step[C]]] = {}
         for i, change in enumerate(wave):
@@ -41,6 +42,7 @@ class StepRounds(Generic[C]):
                 self._steps[i] = steps_of(change)
             except Unsupported as exc:
                 self.failures[i] = str(exc)
+                self.unsupported.add(i)
 
     def next_round(self) -> list[tuple[int, C]]:
         """The calls of every live change's next step, each with its change's index; [] when done."""
@@ -53,6 +55,7 @@ class StepRounds(Generic[C]):
                 calls += [(i, call) for call in steps[self.round]()]
             except Unsupported as exc:
                 self.failures[i] = str(exc)
+                self.unsupported.add(i)
         return calls
 
     def fail(self, index: int, error: str) -> None:
@@ -60,5 +63,6 @@ class StepRounds(Generic[C]):
         self.failures.setdefault(index, error)
 
     def results(self) -> list[ChangeResult]:
-        return [ChangeResult(change, "failed", self.failures[i]) if i in self.failures
-                else ChangeResult(change, "applied") for i, change in enumerate(self.wave)]
+        return [ChangeResult(change, "failed", self.failures[i],
+                             code="unsupported" if i in self.unsupported else "provider-refused")
+                if i in self.failures else ChangeResult(change, "applied") for i, change in enumerate(self.wave)]

@@ -11,9 +11,9 @@ import io
 from rich.console import Console
 from rich.markup import escape
 
-from reconciler.audit.model import BY_SEVERITY, CHECKS_NEEDING, AuditReport, Finding
+from reconciler.audit.model import BY_SEVERITY, CHECKS_NEEDING, AuditFinding, AuditReport
+from reconciler.diagnostics import Severity
 from reconciler.errors import UserError
-from reconciler.model.files import Severity
 from reconciler.render.common import ReportFormat
 from reconciler.render.markdown import cell
 
@@ -71,7 +71,7 @@ def _inline(text: str) -> str:
     return "".join(cell(part) if i % 2 == 0 else f"`{part}`" for i, part in enumerate(parts))
 
 
-def _item(finding: Finding) -> str:
+def _item(finding: AuditFinding) -> str:
     """A task-list item, so the admins can tick findings off in the issue as they work."""
     return f"- [ ] `{finding.code}` {_inline(finding.message)}<br>**To do:** {_inline(finding.action)}"
 

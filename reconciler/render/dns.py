@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.dns.report import DnsReport, DomainReport, Finding
+from reconciler.dns.report import DnsFinding, DnsReport, DomainReport
 from reconciler.errors import UserError
 from reconciler.providers.facts import facts_of
 from reconciler.render.common import ReportFormat
@@ -43,7 +43,7 @@ def _title(domain: DomainReport) -> str:
     return f"{domain.domain} ({facts_of(domain.provider).display_name}): {_counts(domain)}"
 
 
-def _details(finding: Finding) -> list[str]:
+def _details(finding: DnsFinding) -> list[str]:
     lines = [finding.message]
     if finding.status in ("wrong", "risky") and finding.found:
         lines += [f"found: {value}" for value in finding.found]

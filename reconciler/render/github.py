@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.apply import ApplyReport
-from reconciler.changes import Action, Change, Plan, PlanWarning
+from reconciler.changes import Action, Change, Plan, PlanWarning, Violation
 from reconciler.errors import InputIssue
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.providers.base import ChangeResult
@@ -72,9 +72,9 @@ def render_annotations(issues: Sequence[InputIssue], *, title: str = "reconciler
     return "".join(line + "\n" for line in lines)
 
 
-def render_violations(violations: Sequence[str], *, title: str = "reconciler plan refused") -> str:
+def render_violations(violations: Sequence[Violation], *, title: str = "reconciler plan refused") -> str:
     """Safety limits a plan breaks, as error annotations (each names the limit)."""
-    return "".join(annotation("error", v, title=title) + "\n" for v in violations)
+    return "".join(annotation("error", v.text, title=title) + "\n" for v in violations)
 
 
 # --- budgets ---------------------------------------------------------------------------------
@@ -113,7 +113,7 @@ def _fit_warnings(warnings: Sequence[PlanWarning], budget: int) -> tuple[list[st
     room = _Budget(budget - _size(head) - _size([f"- … and {total} more warnings, not shown", ""]))
     shown = []
     for warning in warnings:
-        line = f"- {cell(warning.message)}"
+        line = f"- {cell(warning.text)}"
         if not room.take(len(line) + 1):
             break
         shown.append(line)
@@ -206,7 +206,7 @@ def _result_row(result: ChangeResult) -> str:
     return row if result.ok else f"{row} {cell(result.error or 'no reason given')} |"
 
 
-def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence[str]) -> list[str]:
+def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence[Violation]) -> list[str]:
     counts = report.counts()
     if violations:
         headline = "Apply refused: the plan breaks safety limits."
@@ -246,7 +246,7 @@ def mail_block(mail: DeliveryReport | None) -> list[str]:
     return [*lines, ""] if open_ones else lines
 
 
-def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[str] = (),
+def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[Violation] = (),
                          limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None,
                          mail: DeliveryReport | None = None) -> str:
     """What an apply did, for the job summary and a comment on the merged pull request.

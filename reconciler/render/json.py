@@ -1,4 +1,4 @@
-"""The JSON contract of SPEC.md: the plan value itself."""
+"""The JSON plan (the README's contract, format_version 2): the plan value itself."""
 
 from __future__ import annotations
 

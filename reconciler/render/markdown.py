@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from reconciler.changes import ACTIONS, Change, Plan
+from reconciler.changes import ACTIONS, Change, Plan, Violation
 from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
 from reconciler.state import KIND_ORDER
 
@@ -41,11 +41,11 @@ def change_row(change: Change) -> str:
     return f"| `{SYMBOLS[change.action]}` | {cell(title(change))} | {change_details(change)} |"
 
 
-def violations_block(violations: Sequence[str]) -> list[str]:
+def violations_block(violations: Sequence[Violation]) -> list[str]:
     """The safety limits a plan breaks, as a caution callout; no lines when there are none."""
     if not violations:
         return []
-    return ["> [!CAUTION]", "> **Refused by safety limits:**", *(f"> - {cell(v)}" for v in violations), ""]
+    return ["> [!CAUTION]", "> **Refused by safety limits:**", *(f"> - {cell(v.text)}" for v in violations), ""]
 
 
 def summary_table(plan: Plan) -> list[str]:
@@ -74,7 +74,7 @@ def render_markdown(plan: Plan) -> str:
         lines += ["", "</details>", ""]
     if plan.warnings:
         lines += [f"**Warnings ({len(plan.warnings)})**", ""]
-        lines += [f"- {cell(w.message)}" for w in plan.warnings]
+        lines += [f"- {cell(w.text)}" for w in plan.warnings]
         lines.append("")
     footer = f"provider {cell(plan.provider)}"
     if plan.org_digest:

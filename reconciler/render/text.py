@@ -44,12 +44,12 @@ def render_text(plan: Plan, *, colour: bool = False, width: int = 120) -> str:
         console.print()
         console.print("[yellow]Warnings:[/]")
         for warning in plan.warnings:
-            console.print(f"  [yellow]![/] {escape(warning.message)}")
+            console.print(f"  [yellow]![/] {escape(warning.text)}")
     if plan.violations:
         console.print()
         console.print("[bold red]Refused by safety limits:[/]")
         for violation in plan.violations:
-            console.print(f"  [red]x[/] {escape(violation)}")
+            console.print(f"  [red]x[/] {escape(violation.text)}")
     console.print()
     console.print(f"[bold]{escape(summary_line(plan))}[/]")
     return out.getvalue()

@@ -49,7 +49,7 @@ def hold_deletes(changes: Sequence[Change], user_ids: dict[str, str],
             why = "the last hand-over of its files failed" if latest else "no hand-over of its files is on record"
             kept.append(_hand_over(change, why))
         else:
-            warnings.append(PlanWarning(code="no-data-recipient", subject=change.key, message=(
+            warnings.append(PlanWarning(code="no-data-recipient", severity="medium", subject=change.key, message=(
                 f"{change.key} is deleted without handing its files over: it has no manager and "
                 "lifecycle.transfer_data_to names nobody")))
             kept.append(change)
@@ -57,7 +57,7 @@ def hold_deletes(changes: Sequence[Change], user_ids: dict[str, str],
 
 
 def _held(change: Change, why: str) -> PlanWarning:
-    return PlanWarning(code="delete-held", subject=change.key,
+    return PlanWarning(code="delete-held", severity="info", subject=change.key,
                        message=f"not deleting {change.key} yet: {why}; a later plan deletes it once it completed")
 
 

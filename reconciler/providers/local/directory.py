@@ -243,7 +243,7 @@ class LocalProvider(BaseProvider):
                 handler(change, passwords)
                 results.append(ChangeResult(change, "applied"))
             except Refused as refused:
-                results.append(ChangeResult(change, "failed", str(refused)))
+                results.append(ChangeResult(change, "failed", str(refused), code="provider-refused"))
         self._write()
         return results
 

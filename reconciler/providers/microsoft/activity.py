@@ -39,7 +39,7 @@ CONCEALED = ("the tenant conceals user names in usage reports, so mailbox storag
 MB = 1024 * 1024
 
 
-class Refused(Exception):
+class SourceRefused(Exception):
     """A source the credentials or the tenant's licences do not allow."""
 
     def __init__(self, answer: Answer) -> None:
@@ -94,12 +94,12 @@ def _refusal(what: str, answer: Answer, needs: str) -> str:
 async def _users(http: GraphHttp, wanted: list[str] | None, report: ActivityReport) -> dict[str, dict[str, Any]]:
     try:
         found = await _read_users(http, wanted, SIGN_IN_SELECT, SIGN_IN_PAGE)
-    except Refused as exc:
+    except SourceRefused as exc:
         report.unavailable["last_sign_in"] = _refusal("sign-in activity", exc.answer, PREMIUM_NEEDS)
         # Still worth a read: the accounts and when they were made.
         try:
             found = await _read_users(http, wanted, PLAIN_SELECT, USER_PAGE)
-        except Refused:
+        except SourceRefused:
             return {}
     return {str(u["userPrincipalName"]).lower(): u for u in found if u.get("userPrincipalName")}
 
@@ -112,13 +112,13 @@ async def _read_users(http: GraphHttp, wanted: list[str] | None, select: str, to
 
 
 async def _list(http: GraphHttp, url: str) -> list[dict[str, Any]]:
-    """Every item of a collection; a refusal raises Refused, other failures ProviderError."""
+    """Every item of a collection; a refusal raises SourceRefused, other failures ProviderError."""
     items: list[dict[str, Any]] = []
     next_url: str | None = url
     while next_url:
         answer = await http.get(next_url)
         if answer.status in REFUSED:
-            raise Refused(answer)
+            raise SourceRefused(answer)
         if not answer.ok:
             raise ProviderError(f"GET {url.split('?')[0]}: {answer.error}")
         items.extend(answer.body.get("value", []))
@@ -130,7 +130,7 @@ def _answers(answers: list[Answer], calls: list[Call]) -> list[Answer]:
     """The found ones of a $batch of reads: a 404 is an address that is no user."""
     refused = next((a for a in answers if a.status in REFUSED), None)
     if refused is not None:
-        raise Refused(refused)
+        raise SourceRefused(refused)
     for call, answer in zip(calls, answers, strict=True):
         if not answer.ok and answer.status != 404:
             raise ProviderError(f"GET {call.url.split('?')[0]}: {answer.error}")
@@ -148,7 +148,7 @@ async def _registrations(http: GraphHttp, wanted: list[str] | None, report: Acti
             calls = [Call("GET", f"{REGISTRATIONS}?$filter={_upn_equals(a)}") for a in wanted]
             found = [item for answer in _answers(await http.batch(calls), calls)
                      for item in answer.body.get("value", [])]
-    except Refused as exc:
+    except SourceRefused as exc:
         report.unavailable["two_step"] = _refusal("the MFA registration report", exc.answer, PREMIUM_NEEDS)
         return {}
     return {str(r["userPrincipalName"]).lower(): bool(r.get("isMfaRegistered"))

@@ -138,7 +138,7 @@ class MicrosoftProvider(BaseProvider):
                 sku = str(change.before["sku"])
                 needed[sku] = needed.get(sku, 0) - 1
         warnings = [
-            PlanWarning(code="no-data-transfer", subject=c.key,
+            PlanWarning(code="no-data-transfer", severity="medium", subject=c.key,
                         message=f"{c.key}: Microsoft Graph cannot hand OneDrive files or the mailbox over to "
                                 f"{c.transfer_to or 'a successor'}; give them access in the admin center "
                                 "(OneDrive: 'Access files'; mailbox: delegate or convert to shared) before "
@@ -149,7 +149,7 @@ class MicrosoftProvider(BaseProvider):
             enabled = int((subscribed.get("prepaidUnits") or {}).get("enabled", 0))
             free = enabled - int(subscribed.get("consumedUnits", 0))
             if subscribed and count > free:
-                warnings.append(PlanWarning(code="licence-seats", subject=sku,
+                warnings.append(PlanWarning(code="license-seats", severity="high", subject=sku,
                     message=f"{sku}: the plan assigns {count} more licences but the tenant has {free} free; "
                             f"buy {count - free} more seats or those assignments will fail"))
         return warnings

@@ -1,6 +1,6 @@
 """Google's JSON error bodies, and the exception the handlers raise to produce one.
 
-The shape is the one the Admin SDK answers with (see PROVIDERS.md):
+The shape is the one the Admin SDK answers with (the Admin SDK's documented error format):
 ``{"error": {"code": N, "message": "...", "errors": [{"domain": "global", "reason": "...",
 "message": "..."}]}}``. Errors that Google's front end (ESF) produces itself while parsing a
 request -- unknown fields and parameters, values of the wrong type, quota -- also carry
