@@ -511,5 +511,5 @@ def test_json_rendering_round_trips(org: Org) -> None:
 
 
 def test_an_unknown_format(org: Org) -> None:
-    with pytest.raises(UserError, match=re.escape("unknown format 'html'; use text, markdown, json")):
+    with pytest.raises(UserError, match=re.escape("unknown format 'html'; use text, markdown or json")):
         render_audit(planted(org), "html")

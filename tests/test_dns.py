@@ -793,7 +793,7 @@ def test_plan_warnings_never_fail_the_plan(tmp_path: Path) -> None:
 
 def test_unknown_format_is_a_user_error(tmp_path: Path) -> None:
     org = make_org(tmp_path, GOOGLE, ["gmail-ok.test"])
-    with pytest.raises(UserError, match="unknown format 'yaml'; use text, json or markdown"):
+    with pytest.raises(UserError, match="unknown format 'yaml'; use text, markdown or json"):
         run_dns_check(org, "google", "127.0.0.1", 1.0, 0, "yaml")
 
 
@@ -937,3 +937,46 @@ def test_the_cli_checks_dns_and_plan_carries_findings(nsd: str, tmp_path: Path) 
     assert planned.returncode == 0, planned.stderr
     codes = {w["code"] for w in json.loads(planned.stdout)["warnings"]}
     assert any(code.startswith("dns-") for code in codes), codes
+
+
+def test_plan_dns_and_reconciler_dns_both_ask_microsoft_graph(nsd: str, tmp_path: Path) -> None:
+    """For a Microsoft 365 tenant, `plan --dns` judges DNS as `reconciler dns` does: both ask Graph
+    for the exact records. Here the domain is not yet verified at Microsoft, so Graph's
+    verification token becomes required, and the one the zone publishes is another one."""
+    import json
+    import sys
+
+    from reconciler.providers.microsoft.client import ENDPOINT_ENV
+    from tests.emulators.graph import GraphEmulator
+
+    make_org(tmp_path, MICROSOFT, ["m365ok.test"])
+    exe = str(Path(sys.executable).parent / "reconciler")
+    with GraphEmulator(domains=("m365ok.test",)) as graph:
+        graph.store.domains["m365ok.test"]["isVerified"] = False
+        env = {**os.environ, ENDPOINT_ENV: graph.url, "NO_COLOR": "1"}
+
+        def run(*args: str) -> subprocess.CompletedProcess[str]:
+            graph.reset_stats()
+            result = subprocess.run([exe, *args, "--nameserver", nsd], cwd=tmp_path, env=env, capture_output=True,
+                                    text=True, timeout=120, check=False)
+            assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+            return result
+
+        def asked() -> list[str]:
+            return sorted(path for _, path in graph.calls() if path.startswith("/domains/m365ok.test"))
+
+        checked = run("dns", "--format", "json", "--timeout", "1", "--retries", "0")
+        dns_asked = asked()
+        planned = run("plan", "--dns", "--format", "json")
+        plan_asked = asked()
+    assert checked.returncode == 1 and planned.returncode == 0, checked.stderr + planned.stderr
+    assert dns_asked == plan_asked == ["/domains/m365ok.test", "/domains/m365ok.test/serviceConfigurationRecords",
+                                       "/domains/m365ok.test/verificationDnsRecords"]
+    [domain] = json.loads(checked.stdout)["domains"]
+    found = sorted((f"dns-{f['code']}", f"DNS m365ok.test: {f['message']}") for f in domain["findings"]
+                   if f["severity"] != "ok")
+    warned = sorted((w["code"], w["message"]) for w in json.loads(planned.stdout)["warnings"]
+                    if w["code"].startswith("dns-"))
+    assert found == warned
+    # Only Graph knows these: the Teams (OfficeCommunicationsOnline) records, and that the token is required.
+    assert [code for code, _ in warned] == ["dns-record-missing", "dns-record-missing", "dns-verification-missing"]

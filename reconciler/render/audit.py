@@ -13,8 +13,7 @@ from rich.markup import escape
 
 from reconciler.audit.model import BY_SEVERITY, CHECKS_NEEDING, AuditFinding, AuditReport
 from reconciler.diagnostics import Severity
-from reconciler.errors import UserError
-from reconciler.render.common import ReportFormat
+from reconciler.render.common import ReportFormat, pick_view
 from reconciler.render.markdown import cell
 
 STYLE: dict[Severity, str] = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
@@ -130,10 +129,6 @@ def render_audit_json(report: AuditReport) -> str:
 
 
 def render_audit(report: AuditReport, fmt: ReportFormat | str, colour: bool = False) -> str:
-    if fmt == "json":
-        return render_audit_json(report)
-    if fmt == "markdown":
-        return render_audit_markdown(report)
-    if fmt == "text":
-        return render_audit_text(report, colour=colour)
-    raise UserError(f"unknown format {fmt!r}; use text, markdown, json")
+    return pick_view(fmt, {"text": lambda: render_audit_text(report, colour=colour),
+                           "markdown": lambda: render_audit_markdown(report),
+                           "json": lambda: render_audit_json(report)})

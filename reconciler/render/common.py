@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from reconciler.changes import ACTIONS, Change, Plan
+from reconciler.errors import UserError
 
 # The views every report has (the plan adds `comment`, a pull-request comment).
 ReportFormat = Literal["text", "markdown", "json"]
+
+
+def pick_view(fmt: str, views: Mapping[str, Callable[[], str]]) -> str:
+    """The report rendered in `fmt`, one of `views`; any other format is the user's mistake."""
+    view = views.get(fmt)
+    if view is None:
+        raise UserError(f"unknown format {fmt!r}; use {', '.join(list(views)[:-1])} or {list(views)[-1]}")
+    return view()
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "suspend": "!", "restore": "^"}
 # Fields shown for a new object, in this order, when present.

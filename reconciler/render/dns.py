@@ -17,9 +17,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from reconciler.dns.report import DnsFinding, DnsReport, DomainReport
-from reconciler.errors import UserError
 from reconciler.providers.facts import facts_of
-from reconciler.render.common import ReportFormat
+from reconciler.render.common import ReportFormat, pick_view
 from reconciler.render.markdown import cell
 
 CHECK_LABELS = {"apex": "domain", "mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC",
@@ -124,10 +123,6 @@ def render_dns_markdown(report: DnsReport) -> str:
 
 
 def render_dns(report: DnsReport, fmt: ReportFormat | str, *, colour: bool = False) -> str:
-    if fmt == "json":
-        return render_dns_json(report)
-    if fmt == "markdown":
-        return render_dns_markdown(report)
-    if fmt == "text":
-        return render_dns_text(report, colour=colour)
-    raise UserError(f"unknown format {fmt!r}; use text, json or markdown")
+    return pick_view(fmt, {"text": lambda: render_dns_text(report, colour=colour),
+                           "markdown": lambda: render_dns_markdown(report),
+                           "json": lambda: render_dns_json(report)})
