@@ -14,6 +14,7 @@ them directly (mypy checks every override's signature against the one declared h
     list_domains() -> [Domain]           every domain of the tenant (import)
     activity(addresses, figures)         last sign-in, 2-step verification, storage (audit, frozen)
     dns_records(domain)                  the exact records the service says a domain needs (dns)
+    check_access(capabilities)           can this identity do what org/ needs? (reconciler access)
 
 Features that need only a part of a provider take one of the narrow protocols below
 (`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`), so their tests
@@ -25,7 +26,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
-from typing import ClassVar, Protocol, Self
+from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol, Self
 
 from reconciler.activity import FIGURES, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
@@ -34,6 +36,32 @@ from reconciler.model.records import ProviderDomainRecords
 from reconciler.model.types import ProviderKind
 from reconciler.providers.facts import ProviderFacts, facts_of
 from reconciler.state import Domain, Kind, State
+
+# What an identity may need to do, checked by `reconciler access` before the first plan:
+#   read          read the directory (every plan)
+#   write         create, change and remove users, groups, org units, memberships (apply)
+#   sign-out      end sessions and reset passwords (offboarding, freezing)
+#   licenses      read and assign licences (profiles with licenses:)
+#   admin-roles   read and assign admin roles (permissions.yaml roles:)
+#   data-transfer hand a leaver's files over (offboarding with transfer_data_to)
+#   activity      last sign-in, 2-step verification, storage (audit, frozen accounts)
+#   dns-records   the records the tenant says each domain needs (dns)
+#   domains       add and remove domains (domains.yaml lists one the tenant lacks)
+Capability = Literal["read", "write", "sign-out", "licenses", "admin-roles", "data-transfer", "activity",
+                     "dns-records", "domains"]
+CAPABILITIES: tuple[Capability, ...] = ("read", "write", "sign-out", "licenses", "admin-roles", "data-transfer",
+                                        "activity", "dns-records", "domains")
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """Whether this identity can do one thing, found by one harmless read or token request."""
+
+    capability: Capability
+    ok: bool | None  # None: could not tell (the service did not answer)
+    # ok: what was tried ("listed 1 user"); not ok: the exact scope, permission or role that is
+    # missing and where in the admin console to grant it.
+    detail: str
 
 
 class BaseProvider(ABC):
@@ -107,6 +135,11 @@ class BaseProvider(ABC):
         """The exact records this tenant's service says `domain` needs (None: it cannot tell;
         `reconciler dns` then checks the values the provider documents)."""
         return None
+
+    def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
+        """One result per capability asked for, each found by a harmless read or a token request
+        (never a change). Default: a provider that needs no grants can do everything."""
+        return [AccessResult(c, True, f"the {self.name} provider needs no grants") for c in capabilities]
 
 
 class Reader(Protocol):
