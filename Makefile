@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: plan validate test lint schemas clean
+.PHONY: plan check validate test lint schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## Validate the example org/ and print its plan against the embedded local provider.
 plan: $(STAMP)
+	$(BIN)/reconciler validate
+	$(BIN)/reconciler plan
+
+## For the admin of a company's repository: validate org/ and plan it against the provider
+## org.yaml names (nothing is changed). `make test` is for the project's developers.
+check: $(STAMP)
 	$(BIN)/reconciler validate
 	$(BIN)/reconciler plan
 

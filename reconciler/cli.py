@@ -88,10 +88,20 @@ CommitOpt = Annotated[str | None, typer.Option("--commit", help="The commit this
 READ_ONLY_ENV = "RECONCILER_READ_ONLY"
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"reconciler {version('reconciler')}\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main_options(
     org: Annotated[Path, typer.Option("--org", help="The org/ folder.")] = Path("org"),
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="Print the version and exit.")] = False,
 ) -> None:
     OPTIONS.org_dir = org
     OPTIONS.debug = debug
@@ -302,6 +312,26 @@ def dns(
             source = stack.enter_context(open_provider(provider, org, read_only=True)).dns_records
         report = check_domains(org, kind, nameserver, timeout, retries, source)
     sys.stdout.write(render_dns(report, fmt.value, colour=sys.stdout.isatty()))
+    sys.stdout.flush()
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def access(
+    provider: ProviderOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
+) -> None:
+    """Before the first plan: sign in as plan and apply would and check, with harmless reads, that this identity
+    has every scope, permission and role org/ needs (and that the onboarding SMTP server takes the sign-in)."""
+    from reconciler.access import check_access_of
+    from reconciler.render.access import render_access
+
+    org, issues = load_checked(OPTIONS.org_dir)
+    validate_org(org, issues)
+    with open_provider(provider, org) as handle:
+        report = check_access_of(org, handle)
+    sys.stdout.write(render_access(report, fmt.value, colour=sys.stdout.isatty()))
     sys.stdout.flush()
     if report.exit_code:
         raise typer.Exit(report.exit_code)

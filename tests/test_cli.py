@@ -366,3 +366,24 @@ def test_import_writes_an_org_a_plan_finds_nothing_to_change_in(repo: Path) -> N
     assert forced.returncode == 0 and "A plan now shows no changes." in forced.stderr
     missing = reconciler(repo, "import", "--provider", "google", "--into", "other")
     assert missing.returncode == 1 and "--provider google needs --admin ADDRESS" in missing.stderr
+
+
+@pytest.mark.parametrize(("command", "spec", "expected"), [
+    ("dns", "aliyun", "error: unknown provider 'aliyun'; use one of local, local:PATH, google, microsoft"),
+    ("plan", "Google", "error: unknown provider 'Google' (did you mean 'google'?); use one of local, local:PATH, "
+                       "google, microsoft"),
+    ("audit", "exmail:x", "error: unknown provider 'exmail:x'; use one of local, local:PATH, google, microsoft"),
+    ("access", "LOCAL", "error: unknown provider 'LOCAL' (did you mean 'local'?); use one of local, local:PATH, "
+                        "google, microsoft"),
+])
+def test_every_command_checks_the_provider_name_the_same_way(repo: Path, command: str, spec: str,
+                                                             expected: str) -> None:
+    result = reconciler(repo, command, "--provider", spec)
+    assert (result.returncode, result.stderr.splitlines()) == (1, [expected])
+
+
+def test_version(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = reconciler(tmp_path, "--version")
+    assert (result.returncode, result.stdout) == (0, f"reconciler {version('reconciler')}\n")

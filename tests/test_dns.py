@@ -75,10 +75,17 @@ def _nsd_binary() -> str | None:
 
 
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+    """A loopback port free for UDP and TCP both, as nsd binds both."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp, \
+                socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            udp.bind(("127.0.0.1", 0))
+            port: int = udp.getsockname()[1]
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def _nsd_config(work: Path, port: int) -> str:
@@ -103,18 +110,22 @@ def _nsd_config(work: Path, port: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Path) -> bool:
+    """True once nsd answers; False if it could not bind its port (taken since it was chosen)."""
     query = dns.message.make_query("gmail-ok.test", "SOA")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"nsd exited with {process.returncode}: {log.read_text() if log.exists() else ''}")
+            text = log.read_text() if log.exists() else ""
+            if "Address already in use" in text:
+                return False
+            pytest.fail(f"nsd exited with {process.returncode}: {text}")
         try:
             reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
         except (dns.exception.Timeout, OSError):
             continue
         if reply.rcode() == dns.rcode.NOERROR and reply.answer:
-            return
+            return True
     pytest.fail(f"nsd did not answer on 127.0.0.1:{port} within 10 s: {log.read_text() if log.exists() else ''}")
 
 
@@ -128,21 +139,24 @@ def nsd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    work = tmp_path_factory.mktemp("nsd")
-    port = _free_port()
-    config = work / "nsd.conf"
-    config.write_text(_nsd_config(work, port))
-    checked = subprocess.run([str(Path(binary).with_name("nsd-checkconf")), str(config)],
-                             capture_output=True, text=True, check=False)
-    assert checked.returncode == 0, checked.stderr
-    process = subprocess.Popen([binary, "-d", "-c", str(config)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        _wait_ready(process, port, work / "nsd.log")
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    for _ in range(5):  # a port chosen free may be taken by another process before nsd binds it
+        work = tmp_path_factory.mktemp("nsd")
+        port = _free_port()
+        config = work / "nsd.conf"
+        config.write_text(_nsd_config(work, port))
+        checked = subprocess.run([str(Path(binary).with_name("nsd-checkconf")), str(config)],
+                                 capture_output=True, text=True, check=False)
+        assert checked.returncode == 0, checked.stderr
+        process = subprocess.Popen([binary, "-d", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            if _wait_ready(process, port, work / "nsd.log"):
+                yield f"127.0.0.1:{port}"
+                return
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    pytest.fail("nsd found no free loopback port in 5 tries")
 
 
 @pytest.fixture
@@ -766,6 +780,7 @@ def test_json_output(nsd: str, tmp_path: Path) -> None:
             "publish": [dkim_publish],
             "remove": [dkim_remove],
         }],
+        "notes": [],
         "summary": {"domains": 1, "ready": 0, "errors": 1, "warnings": 0},
     }
 
@@ -978,5 +993,44 @@ def test_plan_dns_and_reconciler_dns_both_ask_microsoft_graph(nsd: str, tmp_path
     warned = sorted((w["code"], w["message"]) for w in json.loads(planned.stdout)["warnings"]
                     if w["code"].startswith("dns-"))
     assert found == warned
-    # Only Graph knows these: the Teams (OfficeCommunicationsOnline) records, and that the token is required.
-    assert [code for code, _ in warned] == ["dns-record-missing", "dns-record-missing", "dns-verification-missing"]
+    # Only Graph knows these: the Teams records (optional: warnings only; the zone has one of the two SRV),
+    # and that the token is required (the one error).
+    assert [code for code, _ in warned] == ["dns-record-missing"] * 3 + ["dns-verification-missing"]
+    assert [(f["code"], f["severity"]) for f in domain["findings"] if f["severity"] != "ok"] == [
+        ("verification-missing", "error")] + [("record-missing", "warning")] * 3
+    srv = [f for f in domain["findings"] if f["type"] == "SRV"]
+    assert [(f["name"], f["status"]) for f in srv] == [("_sip._tls.m365ok.test", "ok"),
+                                                      ("_sipfederationtls._tcp.m365ok.test", "missing")]
+    assert srv[1]["publish"] == ["_sipfederationtls._tcp.m365ok.test. 3600 IN SRV 100 1 5061 sipfed.online.lync.com."]
+    assert srv[1]["message"].endswith("; only Teams needs it, not mail")
+
+
+def test_without_graph_credentials_the_documented_records_are_checked(nsd: str, tmp_path: Path) -> None:
+    """No Graph credentials: `reconciler dns` still runs on the documented Microsoft 365 records and
+    says which tenant-specific values it could not compare; `plan --dns` says it as a warning."""
+    import sys
+
+    make_org(tmp_path, MICROSOFT, ["m365ok.test"])
+    exe = str(Path(sys.executable).parent / "reconciler")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ACTIONS_ID_TOKEN", "RECONCILER_"))}
+    result = subprocess.run([exe, "dns", "--nameserver", nsd, "--timeout", "1", "--retries", "0"], cwd=tmp_path,
+                            env={**env, "NO_COLOR": "1", "COLUMNS": "200"}, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and result.stderr == ""
+    note = ("Not checked: Microsoft 365 was not asked for the records of these domains (no Microsoft credentials: "
+            "set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, or run in GitHub Actions with id-token: write "
+            "and a federated credential); they were checked against the records Microsoft 365 documents, and the "
+            "tenant's own values (DKIM targets, the verification token, records of services other than mail) were "
+            "not compared")
+    assert note in " ".join(result.stdout.split())
+    assert "1 of 1 domain ready." in result.stdout
+    warnings = dns_warnings(make_org(tmp_path, MICROSOFT, ["m365ok.test"]), "microsoft", nsd, 1.0, 0,
+                            records_from_provider=_refusing)
+    assert [(w.code, w.severity) for w in warnings] == [("dns-provider-records-unread", "low")]
+
+
+def _refusing(domain: str) -> ProviderDomainRecords:
+    from reconciler.errors import ProviderError
+
+    raise ProviderError("403 Authorization_RequestDenied: Insufficient privileges to complete the operation.")

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from reconciler.errors import InputIssue, ValidationFailed
 from reconciler.model.loader import load_org
 from reconciler.plan.prepare import validate_org
+from tests.conftest import EXAMPLE_ORG
 
-EXAMPLE_ORG = Path(__file__).resolve().parent.parent / "org"
 FILES = sorted(p.relative_to(EXAMPLE_ORG).as_posix() for p in EXAMPLE_ORG.rglob("*.yaml"))
 
 NASTY = [

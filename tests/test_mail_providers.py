@@ -11,18 +11,8 @@ from tests.applying import apply_all
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.google_support import emulator  # noqa: F401 - the Google emulator fixture
-from tests.test_mail import (
-    CHEN_FILE,
-    EMILY_FILE,
-    Inbox,
-    Received,
-    StartServer,
-    cli,
-    loop,  # noqa: F401 - the SMTP server's event loop
-    password_in,
-    smtp_server,  # noqa: F401 - the SMTP server fixture
-    with_onboarding,
-)
+from tests.smtp_support import Inbox, Received, StartServer
+from tests.test_mail import CHEN_FILE, EMILY_FILE, cli, password_in, with_onboarding
 from tests.test_microsoft_provider import graph  # noqa: F401 - the Graph emulator fixture
 
 

@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from reconciler.model.schemas import render_schema, schema_documents
+from tests.conftest import EXAMPLE_ORG
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
-ORG = ROOT / "org"
+ORG = EXAMPLE_ORG  # the example company of the tests, laid out as a repository's org/ beside schemas/
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
 # Which schema each kind of org/ file must point to.
@@ -80,9 +81,10 @@ def test_first_line_points_to_the_right_schema(path: Path, schema: str) -> None:
     first = path.read_text(encoding="utf-8").split("\n", 1)[0]
     match = MODELINE.match(first)
     assert match, f"{_id((path, schema))}: first line is {first!r}, not a yaml-language-server $schema line"
-    target = (path.parent / match.group(1)).resolve()
-    assert target == SCHEMAS / schema
-    assert target.is_file()
+    # As in a repository: org/ beside schemas/, so the path climbs out of org/ (and out of users/ or groups/).
+    depth = len(path.relative_to(ORG).parts)
+    assert match.group(1) == "../" * depth + "schemas/" + schema
+    assert (SCHEMAS / schema).is_file()
 
 
 def _as_editors_see_it(value: Any) -> Any:

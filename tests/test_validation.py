@@ -15,8 +15,7 @@ from reconciler.model.loader import load_org
 from reconciler.plan.prepare import validate_org
 from reconciler.resolve import Resolved
 from reconciler.state import Alias, Group, State, User
-
-EXAMPLE_ORG = Path(__file__).resolve().parent.parent / "org"
+from tests.conftest import EXAMPLE_ORG
 
 
 def edit(org_dir: Path, rel: str, old: str, new: str) -> None:

@@ -35,7 +35,7 @@ from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
 from tests.applying import apply_all
-from tests.test_mail import StartServer, loop, smtp_server  # noqa: F401 - the SMTP server fixtures
+from tests.smtp_support import StartServer
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -800,7 +800,7 @@ def test_expressions_follow_githubs_rules() -> None:
 
 
 def test_the_onboarding_mail_ledger_is_kept_between_applies(github: GitHub, repo: Path,
-                                                             smtp_server: StartServer) -> None:  # noqa: F811 - the fixture
+                                                             smtp_server: StartServer) -> None:
     """A welcome the mail server refused is sent by the next apply run, which finds it in the kept ledger."""
     server = smtp_server()
     server.inbox.data_answers = ["451 4.3.0 Try again later"] * 2  # the welcome, both tries of the first run

@@ -358,6 +358,8 @@ def _what(item: Expected) -> str:
 
 
 def _consequence(item: Expected) -> str:
+    if item.used_for:
+        return f"; only {item.used_for} needs it, not mail"
     return {
         "verification": "; the provider cannot verify that you own the domain (if it is verified already, "
                         "this is only a reminder)",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from reconciler.model.records import ProviderDomainRecords, ProviderRecord, Purpose, RecordType, RequiredRecord
+from reconciler.model.records import ProviderDomainRecords, ProviderRecord, ProviderRecordType, Purpose, RequiredRecord
 from reconciler.providers.facts import DnsFacts, facts_of
 
 Source = Literal["documented", "provider", "domains.yaml"]
@@ -40,7 +40,7 @@ class Expected:
 
     purpose: Purpose
     name: str  # absolute, lower-case, no final dot
-    type: RecordType
+    type: ProviderRecordType
     value: str | None
     priority: int | None = None
     required: bool = True
@@ -48,6 +48,7 @@ class Expected:
     placeholder: str = ""  # the value shown in the zone-file line when `value` is None
     source: Source = "documented"
     rule: str = ""  # `accept` in words, for messages
+    used_for: str | None = None  # a service other than mail that needs it (Teams, Intune)
 
     def accepts(self, found: str) -> bool:
         if self.value is not None and found == _norm(self.type, self.value):
@@ -206,8 +207,8 @@ def _from_provider(domain: str, record: ProviderRecord) -> Expected:
     name = absolute_name(domain, record.name)
     value = _norm(record.type, record.value)
     purpose = record.purpose or infer_purpose(domain, record.type, name, value)
-    return Expected(purpose, name, record.type, value, priority=record.priority, required=record.required,
-                    source="provider")
+    return Expected(purpose, name, record.type, value, priority=record.priority,
+                    required=record.required and record.used_for is None, source="provider", used_for=record.used_for)
 
 
 def _declared(domain: str, record: RequiredRecord) -> Expected:
@@ -220,4 +221,6 @@ def _declared(domain: str, record: RequiredRecord) -> Expected:
 def _norm(rtype: str, value: str) -> str:
     if rtype in ("MX", "CNAME"):
         return value.strip().lower().rstrip(".")
+    if rtype == "SRV":  # "priority weight port target", the target as a host
+        return " ".join(value.strip().lower().split()).rstrip(".")
     return value.strip() if rtype == "TXT" else value.strip().lower()

@@ -255,4 +255,7 @@ def _value(rtype: str, rdata: object) -> str:
         return f"{rdata.preference} {_host(rdata.exchange.to_text())}"  # type: ignore[attr-defined]
     if rtype == "CNAME":
         return _host(rdata.target.to_text())  # type: ignore[attr-defined]
+    if rtype == "SRV":
+        return (f"{rdata.priority} {rdata.weight} {rdata.port} "  # type: ignore[attr-defined]
+                f"{_host(rdata.target.to_text())}")  # type: ignore[attr-defined]
     return str(rdata)

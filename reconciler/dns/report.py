@@ -38,6 +38,9 @@ def zone_line(name: str, rtype: str, value: str, priority: int | None = None, tt
         data = f"{priority if priority is not None else 10} {absolute(value)}"
     elif rtype == "CNAME":
         data = absolute(value)
+    elif rtype == "SRV":  # "priority weight port target"
+        *numbers, target = value.split()
+        data = " ".join([*numbers, absolute(target)])
     else:
         data = value
     return f"{absolute(name)} {ttl} IN {rtype} {data}"
@@ -94,6 +97,7 @@ class DnsReport(BaseModel):
     provider: str
     nameservers: list[str]
     domains: list[DomainReport] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="What was not checked, and why.")
 
     @property
     def errors(self) -> int:

@@ -13,11 +13,12 @@ from reconciler.dns.check import check_domain
 from reconciler.dns.expected import ExpectedRecordsSource, expected_records
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver, system_nameservers
 from reconciler.dns.report import DnsReport, DomainReport
-from reconciler.errors import UserError
+from reconciler.errors import ProviderError, UserError
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.messages import describe
 from reconciler.model.org import Org
 from reconciler.model.records import RequiredRecord
+from reconciler.providers.facts import facts_of
 
 _RECORDS = TypeAdapter(list[RequiredRecord])
 
@@ -55,12 +56,25 @@ def check_org(org: Org, provider_kind: str, client: DnsClient,
     report = DnsReport(provider=kind, nameservers=[str(s) for s in client.nameservers])
     for sourced in org.domains:
         entry = sourced.value
-        known = records_from_provider(entry.name) if records_from_provider is not None else None
+        known = None
+        if records_from_provider is not None:
+            try:
+                known = records_from_provider(entry.name)
+            except ProviderError as error:  # no credentials, no permission, no answer: check what is documented
+                report.notes.append(_unread(kind, error))
+                records_from_provider = None
         expected = expected_records(entry.name, kind, tenant=tenant, declared=declared_records(entry),
                                     from_provider=known)
         report.domains.append(DomainReport(domain=entry.name, provider=kind,
                                            findings=check_domain(entry.name, kind, expected, client)))
     return report
+
+
+def _unread(kind: str, error: ProviderError) -> str:
+    name = facts_of(kind).display_name
+    return (f"{name} was not asked for the records of these domains ({error}); they were checked against the "
+            f"records {name} documents, and the tenant's own values (DKIM targets, the verification token, "
+            "records of services other than mail) were not compared")
 
 
 def check_domains(
@@ -89,7 +103,8 @@ def dns_warnings(
         report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
     except UserError as error:
         return [PlanWarning(code="dns-not-checked", severity="medium", message=f"DNS not checked: {error}")]
-    warnings = []
+    warnings = [PlanWarning(code="dns-provider-records-unread", severity="low", message=f"DNS: {note}")
+                for note in report.notes]
     for domain in report.domains:
         for finding in domain.findings:
             if finding.severity == "ok":

@@ -31,6 +31,8 @@ from reconciler.model.types import Strict
 
 RecordType = Literal["MX", "TXT", "CNAME", "A", "AAAA"]
 RECORD_TYPES: tuple[str, ...] = ("MX", "TXT", "CNAME", "A", "AAAA")
+# A provider may also name SRV records (Teams' _sip._tls); domains.yaml declares only the types above.
+ProviderRecordType = Literal["MX", "TXT", "CNAME", "A", "AAAA", "SRV"]
 # What a record is for; `reconciler dns` judges one expectation per purpose (DKIM and records: per name).
 Purpose = Literal["mx", "spf", "dkim", "dmarc", "verification", "autodiscover", "apex", "record"]
 
@@ -106,12 +108,13 @@ def _value_problem(rtype: str, value: str) -> str | None:
 class ProviderRecord:
     """One record a provider says this domain needs (as Graph's domainDnsRecord describes it)."""
 
-    type: RecordType
+    type: ProviderRecordType
     name: str  # absolute (acme.com, selector1._domainkey.acme.com) or relative ("@", "autodiscover")
-    value: str  # MX: host; CNAME: target; TXT: text; A/AAAA: address
+    value: str  # MX: host; CNAME: target; TXT: text; A/AAAA: address; SRV: "priority weight port target"
     priority: int | None = None
     purpose: Purpose | None = None  # None: worked out from type, name and value
     required: bool = True
+    used_for: str | None = None  # a service other than mail that needs it ("Teams"): never required for mail
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,13 @@ KNOWN = ("local", "local:PATH", "google", "microsoft")
 
 
 def provider_kind(spec: str | None, org: Org) -> str:
-    """The kind a `--provider` value (or, without one, org.yaml) names: "local:PATH" is local."""
-    return (spec or org.settings.provider.kind).partition(":")[0]
+    """The kind a `--provider` value (or, without one, org.yaml) names: "local:PATH" is local.
+    Every command checks the name this one way: `--provider aliyun` or `Google` is an error."""
+    kind = (spec or org.settings.provider.kind).partition(":")[0]
+    if kind not in ("local", "google", "microsoft"):
+        hint = f" (did you mean {kind.lower()!r}?)" if kind.lower() in ("local", "google", "microsoft") else ""
+        raise UserError(f"unknown provider {spec!r}{hint}; use one of {', '.join(KNOWN)}")
+    return kind
 
 
 @contextlib.contextmanager
@@ -40,7 +45,7 @@ def open_provider(spec: str | None, org: Org, *, read_only: bool = False) -> Ite
 
 def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvider:
     config = org.settings.provider
-    kind, _, arg = (spec or config.kind).partition(":")
+    kind, arg = provider_kind(spec, org), (spec or config.kind).partition(":")[2]
     if kind == "local":
         from reconciler.providers.local import LocalProvider
 
@@ -66,7 +71,7 @@ def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvid
         if client_id:  # a read-only app registration for plan and drift jobs
             config = config.model_copy(update={"client_id": client_id})
         return MicrosoftProvider(config)
-    raise UserError(f"unknown provider {spec!r}; use one of {', '.join(KNOWN)}")
+    raise AssertionError(f"provider_kind let {kind!r} through")
 
 
 def _local_path(arg: str, org: Org) -> Path:

@@ -71,6 +71,9 @@ def render_dns_text(report: DnsReport, *, colour: bool = False, width: int = 120
         console.print(table)
         _print_lines(console, "Publish these records:", domain.to_publish())
         _print_lines(console, "Remove these records:", domain.to_remove())
+    for note in report.notes:
+        console.print()
+        console.print(f"[yellow]Not checked:[/] {escape(note)}", soft_wrap=True)
     console.print()
     console.print(f"[bold]{escape(report.summary())}[/]", soft_wrap=True)
     return out.getvalue()
@@ -119,6 +122,7 @@ def render_dns_markdown(report: DnsReport) -> str:
                                ("Remove these records:", domain.to_remove())):
             if records:
                 lines += [f"**{title}**", "", *_fence(records), ""]
+    lines += [f"> **Not checked:** {cell(note)}\n" for note in report.notes]
     return "\n".join(lines)
 
 

@@ -1,0 +1,116 @@
+"""`reconciler access`: before the first plan, can this identity do what org/ asks of it?
+
+It signs in as plan and apply would (with the identity this environment gives: the
+read-only one in a plan job, the writing one in an apply job) and, for every capability
+org/ uses, lets the provider prove it with one harmless read or token request
+(`BaseProvider.check_access`); nothing is changed. With onboarding mail configured, it
+connects and signs in to the SMTP server and leaves without sending. Each line that
+fails names the exact scope, permission or role to grant and where.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.errors import ProviderError
+from reconciler.mail.smtp import SmtpSender
+from reconciler.model.org import Org
+from reconciler.providers.base import AccessResult, BaseProvider, Capability
+
+FORMAT_VERSION = 1
+
+
+class AccessLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    capability: Capability | Literal["smtp"]
+    needed_for: str = Field(description="What in org/ needs it.")
+    ok: bool | None = Field(description="None: the service did not answer, so it could not be told.")
+    detail: str = Field(description="What was tried, or what to grant and where.")
+
+
+class AccessReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format_version: Literal[1] = 1
+    provider: str
+    lines: list[AccessLine] = Field(default_factory=list)
+
+    @property
+    def missing(self) -> list[AccessLine]:
+        """What a configured feature needs and this identity cannot do (or could not be told)."""
+        return [line for line in self.lines if line.ok is not True]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.missing else 0
+
+    def summary(self) -> str:
+        if not self.missing:
+            return f"Everything org/ needs is granted ({len(self.lines)} checks)."
+        return f"{len(self.missing)} of {len(self.lines)} checks failed: grant what they name, then run again."
+
+
+def needs_of(org: Org, provider: BaseProvider) -> dict[Capability, str]:
+    """The capabilities org/ uses at this provider, each with what needs it."""
+    needs: dict[Capability, str] = {
+        "read": "every plan reads the directory",
+        "write": "apply creates, changes and suspends accounts, groups and memberships",
+        "sign-out": "offboarding and freezing sign people out and reset their passwords",
+        "data-transfer": "offboarding hands a leaver's files and calendars over",
+        "activity": "reconciler audit, and the plan's report on frozen accounts",
+    }
+    if any(provider.name in profile.licenses for profile in org.permissions.profiles.values()):
+        needs["licenses"] = "profiles in permissions.yaml assign licences"
+    if org.permissions.roles:
+        needs["admin-roles"] = "permissions.yaml assigns admin roles"
+    if provider.facts.tells_dns_records:
+        needs["dns-records"] = "reconciler dns asks the tenant for the exact records"
+    return needs
+
+
+def _domains_need(org: Org, provider: BaseProvider) -> str | None:
+    """Adding domains is needed only when domains.yaml lists one the tenant does not have yet."""
+    try:
+        held = {d.name for d in provider.list_domains()}
+    except ProviderError:
+        return None  # the read check says why the tenant cannot be read
+    new = sorted(set(org.domain_names()) - held)
+    return f"domains.yaml lists {', '.join(new)}, which the tenant does not have yet" if new else None
+
+
+def check_access_of(org: Org, provider: BaseProvider, environ: Mapping[str, str] | None = None) -> AccessReport:
+    needs = needs_of(org, provider)
+    results = _checked(provider, needs)
+    if all(r.ok for r in results if r.capability == "read") and (why := _domains_need(org, provider)):
+        needs["domains"] = why
+        results += _checked(provider, {"domains": why})
+    lines = [AccessLine(capability=r.capability, needed_for=needs[r.capability], ok=r.ok, detail=r.detail)
+             for r in results]
+    settings = org.settings.onboarding
+    if settings is not None:
+        lines.append(_smtp_line(org, environ if environ is not None else os.environ))
+    return AccessReport(provider=provider.name, lines=lines)
+
+
+def _checked(provider: BaseProvider, needs: Mapping[Capability, str]) -> list[AccessResult]:
+    results = provider.check_access(list(needs))
+    answered = {r.capability for r in results}
+    # A provider that skips a capability it was asked about must not pass by silence.
+    return results + [AccessResult(c, None, f"the {provider.name} provider did not check it") for c in needs
+                      if c not in answered]
+
+
+def _smtp_line(org: Org, environ: Mapping[str, str]) -> AccessLine:
+    assert org.settings.onboarding is not None
+    smtp = org.settings.onboarding.smtp
+    sender = SmtpSender(smtp, org.root, environ, sleep=lambda _: None)  # a check: no backoff between tries
+    problem = sender.missing_password() or sender.probe()
+    signed_in = f", signed in as {smtp.user}" if smtp.user else ""
+    return AccessLine(capability="smtp", needed_for="onboarding mails new people their welcome and password",
+                      ok=problem is None,
+                      detail=problem or f"connected to {sender.where}{signed_in}; nothing was sent")
