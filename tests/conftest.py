@@ -37,9 +37,12 @@ def _private(path: object) -> str | None:
     if isinstance(path, int):
         return None  # an already open descriptor
     try:
-        text = os.path.abspath(os.fsdecode(path))  # type: ignore[arg-type]
+        name = os.fsdecode(path)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
+    if not os.path.isabs(name) and os.sep not in name:
+        return None  # one name opened relative to a directory descriptor (rmtree's walk), not to the cwd
+    text = os.path.abspath(name)
     hit = any(text == root or text.startswith(root + os.sep) for root in PRIVATE)
     return text if hit else None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +30,34 @@ TODAY = dt.date(2026, 11, 29)
 SKUS = {"Google-Apps/1010020028": None, "Google-Apps/1010020027": None, "Google-Apps/1010020025": None}
 
 
+class FakeClock:
+    """Time that passes only when someone sleeps: the provider's backoff and the emulator's delays
+    share it, so waiting for Google costs a test nothing (and what was waited is on record)."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += max(0.0, seconds)
+
+    @property
+    def waited(self) -> float:
+        return sum(self.slept)
+
+
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[GoogleEmulator]:
-    emu = GoogleEmulator(domains=("acme.com",), domain_aliases={"acme.cn": "acme.com"}, skus=SKUS).start()
+    # Calls without a token are refused: every provider call must carry one, with its scopes.
+    emu = GoogleEmulator(domains=("acme.com",), domain_aliases={"acme.cn": "acme.com"}, skus=SKUS,
+                         anonymous=False).start()
     monkeypatch.setenv(ENDPOINT_ENV, emu.url)
     try:
         yield emu
@@ -45,8 +71,12 @@ def google_config(**rate: float) -> GoogleProviderConfig:
     return GoogleProviderConfig(kind="google", admin="admin@acme.com", rate_limit=limit)
 
 
-def provider(config: GoogleProviderConfig | None = None) -> GoogleProvider:
-    return GoogleProvider(config or google_config(), ["Google-Apps"])
+def provider(config: GoogleProviderConfig | None = None, *, clock: FakeClock | None = None,
+             read_only: bool = False) -> GoogleProvider:
+    if clock is None:
+        return GoogleProvider(config or google_config(), ["Google-Apps"], read_only=read_only)
+    return GoogleProvider(config or google_config(), ["Google-Apps"], read_only=read_only, clock=clock,
+                          sleep=clock.sleep)
 
 
 def to_google(org_dir: Path) -> None:

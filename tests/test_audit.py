@@ -274,6 +274,21 @@ def test_a_user_without_2sv_only_when_org_requires_it(org: Org) -> None:
     assert (finding.code, finding.severity, finding.subject) == ("user-without-2sv", "medium", WEI)
 
 
+def test_a_new_account_has_a_grace_period_to_enrol(org: Org) -> None:
+    actual = clean_state(org)
+    activity = clean_activity(actual)
+    required = with_settings(org, security={"require_2sv": True})
+    activity.by_user[WEI] = used(two_step=False, created=days_ago(14))
+    assert audit(required, actual, activity).findings == []  # 14 days: still within the default grace
+    activity.by_user[WEI] = used(two_step=False, created=days_ago(15))
+    assert only(audit(required, actual, activity)).code == "user-without-2sv"
+    stricter = with_settings(org, security={"require_2sv": True, "enroll_within_days": 0})
+    activity.by_user[WEI] = used(two_step=False, created=days_ago(1))
+    assert only(audit(stricter, actual, activity)).code == "user-without-2sv"
+    activity.by_user[ADMIN] = used(two_step=False, created=days_ago(1))  # admins get no grace
+    assert [f.code for f in audit(required, actual, activity).findings] == ["admin-without-2sv"]
+
+
 def test_an_unavailable_2sv_figure_gives_no_finding_but_says_why(org: Org) -> None:
     actual = clean_state(org)
     activity = clean_activity(actual)

@@ -162,8 +162,15 @@ def counts(expected: set[Found]) -> dict[str, int]:
 
 
 def copy_example(root: Path) -> Path:
-    """A repo holding a copy of the example org/; returns the repo."""
+    """A repo holding a copy of the example org/; returns the repo. Every account here was created
+    moments ago by the seeding apply, so the grace period for enrolling in 2-step verification is off
+    (security.enroll_within_days: 0; the grace has its own test in test_audit.py)."""
     shutil.copytree(EXAMPLE_ORG, root / "org")
+    settings = root / "org" / "org.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert text.count("\n  require_2sv: true") == 1
+    settings.write_text(text.replace("\n  require_2sv: true", "\n  require_2sv: true\n  enroll_within_days: 0"),
+                        encoding="utf-8")
     return root
 
 

@@ -110,7 +110,8 @@ def test_microsoft(tmp_path: Path) -> None:
     assert value(repo, "provider.tenant") == "acme.onmicrosoft.com\n"
     assert value(repo, "provider.usage_location") == "US\n"
     assert value(repo, "provider") == (
-        '{"kind": "microsoft", "tenant": "acme.onmicrosoft.com", "client_id": "0000-1111", "usage_location": "US"}\n')
+        '{"kind": "microsoft", "tenant": "acme.onmicrosoft.com", "client_id": "0000-1111", "usage_location": "US", '
+        '"cloud": "global"}\n')
 
 
 def test_a_key_of_another_provider_kind_is_an_error(tmp_path: Path) -> None:
@@ -127,7 +128,7 @@ def test_nested_keys_and_json(tmp_path: Path) -> None:
     # A mapping or a list is one line of JSON; --format json makes everything JSON.
     safety = value(repo, "safety")
     assert safety.count("\n") == 1
-    assert json.loads(safety) == {"max_deletes": 10, "max_delete_percent": 5.0, "protected": []}
+    assert json.loads(safety) == {"max_deletes": 10, "max_delete_percent": 5.0, "max_freezes": 50, "protected": []}
     assert json.loads(value(repo, "onboarding.smtp"))["host"] == "smtp.acme.com"
     assert value(repo, "provider.kind", "--format", "json") == '"local"\n'
     assert value(repo, "safety.max_deletes", "--format", "json") == "10\n"
@@ -144,7 +145,8 @@ def test_unknown_keys_suggest_the_right_one(tmp_path: Path) -> None:
     assert error(repo, "onboarding.ledgr") == (
         "error: unknown key 'onboarding.ledgr' (did you mean 'onboarding.ledger'?)\n")
     assert error(repo, "safety.zzz") == (
-        "error: unknown key 'safety.zzz'; the keys under safety are: max_delete_percent, max_deletes, protected\n")
+        "error: unknown key 'safety.zzz'; the keys under safety are: max_delete_percent, max_deletes, max_freezes, "
+        "protected\n")
     assert error(repo, "provider.kind.name") == "error: 'provider.kind' is one value: it has no key 'name'\n"
     assert error(repo, "safety..max_deletes").startswith("error: 'safety..max_deletes' is not a key;")
 

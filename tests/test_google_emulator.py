@@ -47,6 +47,9 @@ def emulator(server: GoogleEmulator) -> GoogleEmulator:
     server.latency_ms = 0
     server.consistency_delay_s = 0
     server.transfer_delay_s = 0
+    server.visibility_delay_s = 0
+    server.clock = time.monotonic
+    server.default_license = None
     server.reset()
     return server
 
@@ -534,7 +537,7 @@ def test_roles_and_role_assignments(emulator: GoogleEmulator, directory: Any) ->
 
 
 def test_licence_listing_per_product_with_paging_and_seat_limits(emulator: GoogleEmulator, licensing: Any) -> None:
-    for name in ("ann", "bob", "cat", "dan", "eve"):
+    for name in ("ann", "bob", "cat", "dan", "eve", "fay"):
         emulator.add_user(f"{name}@acme.com", name.title(), "X")
     assignments = licensing.licenseAssignments()
     for name in ("ann", "bob", "cat"):
@@ -544,8 +547,11 @@ def test_licence_listing_per_product_with_paging_and_seat_limits(emulator: Googl
             "licensing#licenseAssignment", SKU_STANDARD, f"{name}@acme.com")
     for name in ("dan", "eve"):
         assignments.insert(productId="Google-Apps", skuId=SKU_STARTER, body={"userId": f"{name}@acme.com"}).execute()
-    full = error_of(assignments.insert(productId="Google-Apps", skuId=SKU_STARTER, body={"userId": "ann@acme.com"}))
+    full = error_of(assignments.insert(productId="Google-Apps", skuId=SKU_STARTER, body={"userId": "fay@acme.com"}))
     assert (full.status_code, full.error_details[0]["reason"]) == (412, "conditionNotMet")
+    # One SKU of a product per user: another is a patch, never a second insert.
+    second = error_of(assignments.insert(productId="Google-Apps", skuId=SKU_STARTER, body={"userId": "ann@acme.com"}))
+    assert (second.status_code, second.error_details[0]["reason"]) == (409, "duplicate")
 
     request = assignments.listForProduct(productId="Google-Apps", customerId="C01abc234", maxResults=2)
     pages = []
@@ -657,3 +663,90 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# ----------------------------------------------------------------------------- real-tenant behaviour
+
+
+def test_a_batch_takes_calls_to_its_own_api_only(emulator: GoogleEmulator, directory: Any,
+                                                 server: GoogleEmulator) -> None:
+    old = emulator.add_user("old@acme.com", "Old", "Owner")
+    new = emulator.add_user("new@acme.com", "New", "Owner")
+    answers: dict[str, tuple[Any, HttpError | None]] = {}
+
+    def callback(request_id: str, response: Any, exception: HttpError | None) -> None:
+        answers[request_id] = (response, exception)
+
+    with _build(server, "admin", "datatransfer_v1") as transfer:
+        insert = transfer.transfers().insert(body={"oldOwnerUserId": old["id"], "newOwnerUserId": new["id"],
+                                                   "applicationDataTransfers": [{"applicationId": "55656082996"}]})
+        mixed = BatchHttpRequest(callback=callback, batch_uri=f"{emulator.url}batch/admin/directory_v1")
+        mixed.add(directory.users().get(userKey="old@acme.com"), request_id="user")
+        mixed.add(insert, request_id="transfer")
+        mixed.execute()
+        assert answers["user"][1] is None
+        refused = answers["transfer"][1]
+        assert refused is not None and refused.status_code == 404  # not a path the Directory API has
+        assert b"/admin/datatransfer/v1/transfers</code> was not found" in refused.content
+        assert emulator.store.transfers == {}
+        own = BatchHttpRequest(callback=callback, batch_uri=f"{emulator.url}batch/admin/datatransfer_v1")
+        own.add(transfer.transfers().insert(body=json.loads(insert.body)), request_id="again")
+        own.execute()
+        assert answers["again"][1] is None and len(emulator.store.transfers) == 1
+    assert [e["batch"] for e in emulator.call_log()] == ["directory", "directory", "datatransfer"]
+
+
+def test_automatic_licensing_gives_new_users_the_default_sku(emulator: GoogleEmulator, directory: Any,
+                                                              licensing: Any) -> None:
+    emulator.default_license = f"Google-Apps/{SKU_STARTER}"
+    directory.users().insert(body=NEW_USER).execute()
+    assert emulator.licenses() == [{"productId": "Google-Apps", "skuId": SKU_STARTER, "userId": "jane.doe@acme.com"}]
+    assignments = licensing.licenseAssignments()
+    same = error_of(assignments.insert(productId="Google-Apps", skuId=SKU_STARTER,
+                                       body={"userId": "jane.doe@acme.com"}))
+    assert json.loads(same.content) == google_error(409, "duplicate",
+                                                    "User already has a license for the specified product and SKU.")
+    other = error_of(assignments.insert(productId="Google-Apps", skuId=SKU_STANDARD,
+                                        body={"userId": "jane.doe@acme.com"}))
+    assert other.status_code == 409
+    moved = assignments.patch(productId="Google-Apps", skuId=SKU_STARTER, userId="jane.doe@acme.com",
+                              body={"skuId": SKU_STANDARD}).execute()
+    assert moved["skuId"] == SKU_STANDARD
+    assert [x["skuId"] for x in emulator.licenses()] == [SKU_STANDARD]
+
+
+def test_new_users_and_groups_are_not_found_by_key_for_a_while(emulator: GoogleEmulator, directory: Any,
+                                                                licensing: Any) -> None:
+    now = [100.0]
+    emulator.clock, emulator.visibility_delay_s = (lambda: now[0]), 30.0
+    directory.users().insert(body=NEW_USER).execute()
+    directory.groups().insert(body={"email": "team@acme.com", "name": "Team"}).execute()
+    not_yet = [
+        (directory.users().get(userKey="jane.doe@acme.com"), "userKey"),
+        (directory.users().aliases().insert(userKey="jane.doe@acme.com", body={"alias": "jd@acme.com"}),
+         "userKey"),
+        (directory.groups().get(groupKey="team@acme.com"), "groupKey"),
+        (directory.members().insert(groupKey="team@acme.com", body={"email": "jane.doe@acme.com"}), "groupKey"),
+        (licensing.licenseAssignments().insert(productId="Google-Apps", skuId=SKU_STANDARD,
+                                               body={"userId": "jane.doe@acme.com"}), "userId"),
+    ]
+    for request, key in not_yet:
+        assert json.loads(error_of(request).content) == google_error(404, "notFound", f"Resource Not Found: {key}")
+    emulator.add_group("old@acme.com", "Old")  # an old group: its member, not it, is not found yet
+    member = error_of(directory.members().insert(groupKey="old@acme.com", body={"email": "jane.doe@acme.com"}))
+    assert json.loads(member.content) == google_error(404, "notFound", "Resource Not Found: memberKey")
+    listed = directory.users().list(customer="my_customer").execute()["users"]
+    assert [u["primaryEmail"] for u in listed] == ["jane.doe@acme.com"]  # lists already show it
+    now[0] += 30.0
+    directory.members().insert(groupKey="team@acme.com", body={"email": "jane.doe@acme.com"}).execute()
+    assert directory.users().get(userKey="jane.doe@acme.com").execute()["primaryEmail"] == "jane.doe@acme.com"
+
+
+def test_everyone_in_the_organisation_is_a_member_without_an_address(emulator: GoogleEmulator,
+                                                                      directory: Any) -> None:
+    emulator.add_group("all@acme.com", "All")
+    emulator.add_whole_customer("all@acme.com")
+    [member] = directory.members().list(groupKey="all@acme.com").execute()["members"]
+    assert {k: v for k, v in member.items() if k != "etag"} == {
+        "kind": "admin#directory#member", "id": "C01abc234", "role": "MEMBER", "type": "CUSTOMER",
+        "delivery_settings": "ALL_MAIL"}

@@ -16,6 +16,7 @@ import yaml
 
 from benchmarks.synthetic import write_org
 from reconciler.providers.google import GoogleProvider
+from reconciler.providers.google.client import SCOPE_SECURITY, SCOPE_TRANSFER_READ
 from reconciler.providers.local import LocalProvider
 from reconciler.state import State
 from tests.applying import apply_all
@@ -98,7 +99,7 @@ def test_dependants_of_a_failed_user_are_skipped(org_copy: Path, emulator: Googl
 
 def test_3000_creates_under_a_1200_a_minute_quota_complete(tmp_path: Path) -> None:
     # The emulator's minute is two seconds here, so the quota bites within the test.
-    emu = GoogleEmulator(domains=("acme.com",), quota_per_minute=1200, quota_window_s=2.0).start()
+    emu = GoogleEmulator(domains=("acme.com",), quota_per_minute=1200, quota_window_s=2.0, anonymous=False).start()
     try:
         os.environ["RECONCILER_GOOGLE_ENDPOINT"] = emu.url
         org_dir = write_org(tmp_path, 1000)  # 1000 users, their memberships and licences
@@ -121,7 +122,7 @@ def test_3000_creates_under_a_1200_a_minute_quota_complete(tmp_path: Path) -> No
 
 def test_user_creation_not_complete_is_retried(org_copy: Path) -> None:
     emu = GoogleEmulator(domains=("acme.com",), domain_aliases={"acme.cn": "acme.com"}, skus=SKUS,
-                         consistency_delay_s=0.3).start()
+                         consistency_delay_s=0.3, anonymous=False).start()
     try:
         os.environ["RECONCILER_GOOGLE_ENDPOINT"] = emu.url
         to_google(org_copy)
@@ -200,6 +201,12 @@ def projection(changes: list[dict[str, Any]]) -> list[tuple[str, str, str, tuple
     """What must agree between providers: action, kind, key and the managed fields changed."""
     out = []
     for c in changes:
+        if (c["kind"], c["action"]) == ("license", "update"):
+            # Google moves a user to another SKU in one reassignment, where the local provider
+            # removes one licence and assigns the other: the same change, shown as the local one.
+            held = f"{c['before']['user']}/{c['before']['sku']}"
+            out += [("delete", "license", held, ()), ("create", "license", c["key"], ())]
+            continue
         changed = tuple(f for f in c.get("changed", []) if f not in IGNORED)
         if c["action"] == "update" and c.get("changed") and not changed:
             continue
@@ -248,7 +255,7 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
                                if (c["action"], c["kind"], c["key"]) != ("create", "domain", primary[0])]
     aliases = {d: v["alias_of"] for d, v in local.data["domains"].items() if v.get("alias_of")}
     emu = GoogleEmulator(domains=[*primary, *(d for d in domains if d not in primary and d not in aliases)],
-                         domain_aliases=aliases, skus=dict.fromkeys(GOOGLE_SKU.values())).start()
+                         domain_aliases=aliases, skus=dict.fromkeys(GOOGLE_SKU.values()), anonymous=False).start()
     monkeypatch.setenv("RECONCILER_GOOGLE_ENDPOINT", emu.url)
     try:
         assert seed(before, provider()).ok
@@ -335,7 +342,10 @@ def test_offboarding_signs_out_resets_and_hands_data_over(org_copy: Path, emulat
     assert apply_all(plan.changes, provider()).ok
     calls = emulator.calls()
     assert ("POST", "/admin/directory/v1/users/fangyuan@acme.com/signOut") in calls
-    assert ("POST", "/admin/datatransfer/v1/transfers") in calls
+    # Google's batches take one API each: the hand-over goes in a Data Transfer batch of its own.
+    [transfer] = [e for e in emulator.call_log() if e["path"] == "/admin/datatransfer/v1/transfers"]
+    assert (transfer["method"], transfer["batch"]) == ("POST", "datatransfer")
+    assert len(emulator.store.transfers) == 1
     stored = emulator.user("fangyuan@acme.com")
     assert stored is not None and stored["suspended"] is True and stored["changePasswordAtNextLogin"] is True
     assert plan_for(org_copy, provider()).plan.changes == []  # suspended, kept; deleted only by date
@@ -409,3 +419,119 @@ def test_freezing_signs_out_resets_and_reports_two_step_verification(org_copy: P
     after = emulator.user(address)
     assert after is not None and after["suspended"] is True and after["changePasswordAtNextLogin"] is True
     assert after["password"] != before["password"]
+
+
+# ----------------------------------------------------------------------------- real tenants on day one
+
+
+def _frozen(org_copy: Path, emulator: GoogleEmulator, person: str = "E1012") -> str:
+    """Freeze a person of the example org (applied already); their address."""
+    victim = org_copy / "users" / f"{person.lower()}.yaml"
+    victim.write_text(victim.read_text() + "status: frozen\n")
+    return next(u["primaryEmail"] for u in emulator.store.users.values() if u.get("externalIds")
+                and u["externalIds"][0]["value"] == person)
+
+
+def test_a_refused_sign_out_still_resets_the_password(org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    emulator.delegation = emulator.delegation - {SCOPE_SECURITY}  # not added to the delegation yet
+    address = _frozen(org_copy, emulator)
+    before = emulator.user(address)
+    assert before is not None
+    plan = plan_for(org_copy, provider()).plan
+    emulator.reset_stats()
+    report = apply_all(plan.changes, provider())
+    [failed] = report.failed
+    assert (failed.change.label, failed.outcome) == (f"suspend user {address}", "failed")
+    assert failed.error is not None and failed.error.startswith("401 unauthorized_client: Client is unauthorized")
+    assert SCOPE_SECURITY in failed.error and "Domain-wide delegation" in failed.error
+    after = emulator.user(address)
+    assert after is not None and after["suspended"] is True  # the suspension and the reset still happened
+    assert after["changePasswordAtNextLogin"] is True and after["password"] != before["password"]
+    assert not [p for _, p in emulator.calls() if p.endswith("/signOut")]
+    # The sign-out asked for a token of its own, with its one scope; nothing else was refused.
+    refused = [r for r in emulator.token_requests() if SCOPE_SECURITY in str(r["scope"])]
+    assert {r["scope"] for r in refused} == {SCOPE_SECURITY}
+
+
+def _licensing_calls(emulator: GoogleEmulator) -> list[tuple[str, str]]:
+    return [(m, p) for m, p in emulator.calls() if p.startswith("/apps/licensing/")]
+
+
+def test_automatic_licensing_meets_the_licences_org_asks_for(org_copy: Path, emulator: GoogleEmulator) -> None:
+    emulator.default_license = "Google-Apps/1010020027"  # every new user gets Business Starter at once
+    to_google(org_copy)
+    plan = plan_for(org_copy, provider()).plan
+    wanted = {c.key.partition("/")[0]: c.key.partition("/")[2] for c in plan.changes if c.kind == "license"}
+    emulator.reset_stats()
+    report = apply_all(plan.changes, provider())
+    assert report.ok, report.failed[:3]
+    calls = _licensing_calls(emulator)
+    assert not [c for c in calls if c[0] == "DELETE"]  # never without a licence
+    moved = [p for m, p in calls if m == "PATCH"]
+    assert len(moved) == sum(1 for sku in wanted.values() if sku != "Google-Apps/1010020027") > 0
+    held = {x["userId"]: f"{x['productId']}/{x['skuId']}" for x in emulator.licenses()}
+    assert {user: held[user] for user in wanted} == wanted
+    assert plan_for(org_copy, provider()).plan.changes == []
+
+
+def test_a_new_profile_moves_the_licence_in_one_reassignment(org_copy: Path, emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    person = org_copy / "users" / "e1011.yaml"
+    person.write_text(person.read_text() + "profile: contractor\n")
+    plan = plan_for(org_copy, provider()).plan
+    [change] = [c for c in plan.changes if c.kind == "license"]
+    assert (change.action, change.key, change.before, change.changed) == (
+        "update", "zhangwei@acme.com/Google-Apps/1010020027",
+        {"user": "zhangwei@acme.com", "sku": "Google-Apps/1010020028"}, ["sku"])
+    emulator.reset_stats()
+    assert apply_all(plan.changes, provider()).ok
+    assert _licensing_calls(emulator) == [
+        ("PATCH", "/apps/licensing/v1/product/Google-Apps/sku/1010020028/user/zhangwei@acme.com")]
+    assert [x["skuId"] for x in emulator.licenses() if x["userId"] == "zhangwei@acme.com"] == ["1010020027"]
+    assert plan_for(org_copy, provider()).plan.changes == []
+
+
+def test_a_plan_that_cannot_read_hand_overs_says_so_once_and_apply_checks(org_copy: Path,
+                                                                        emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    emulator.transfer_delay_s = 3600  # hand-overs take a while
+    leavers = {"e1084.yaml": "fangyuan@acme.com", "e1083.yaml": ""}
+    for name in leavers:
+        leaver = org_copy / "users" / name
+        leaver.write_text(leaver.read_text() + "status: offboarded\noffboarded_on: 2026-09-01\n")
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok  # suspended, handed over
+    [done, running] = sorted(emulator.store.transfers.values(), key=lambda t: t["requestTime"] + t["id"])
+    done["_started"] -= 7200  # one hand-over completed, the other is still moving files
+    gone = emulator.user(done["oldOwnerUserId"])["primaryEmail"]  # type: ignore[index]
+    kept = emulator.user(running["oldOwnerUserId"])["primaryEmail"]  # type: ignore[index]
+    # The plan job's identity lacks the Data Transfer scope: it cannot tell either.
+    emulator.delegation = emulator.delegation - {SCOPE_TRANSFER_READ}
+    plan = plan_for(org_copy, provider(read_only=True)).plan
+    assert sorted(c.label for c in plan.changes) == sorted(f"delete user {a}" for a in (gone, kept))
+    assert not [w for w in plan.warnings if w.code == "delete-held"]
+    [unchecked] = [w for w in plan.warnings if w.code == "handover-unchecked"]
+    assert "for the 2 user delete(s)" in unchecked.message and "unauthorized_client" in unchecked.message
+    assert unchecked.action is not None and SCOPE_TRANSFER_READ in unchecked.action
+    # The apply's identity can read them: it deletes only the user whose hand-over completed.
+    report = apply_all(plan.changes, provider())
+    [refused] = report.failed
+    assert refused.change.label == f"delete user {kept}"
+    assert refused.error is not None and "not deleted: the hand-over of its files requested on" in refused.error
+    assert "is inProgress" in refused.error
+    assert emulator.user(gone) is None and emulator.user(kept) is not None
+
+
+def test_everyone_in_the_organisation_as_a_member_is_left_alone_and_said_once(org_copy: Path,
+                                                                              emulator: GoogleEmulator) -> None:
+    to_google(org_copy)
+    assert apply_all(plan_for(org_copy, provider()).plan.changes, provider()).ok
+    emulator.add_whole_customer("sales@acme.com")
+    planned = plan_for(org_copy, provider())
+    assert planned.plan.changes == []
+    assert all(m.member for m in planned.actual.of("membership").values())  # never an empty address
+    [note] = [w for w in planned.plan.warnings if w.code == "unmanaged-member"]
+    assert note.subject == "sales@acme.com" and "everyone in the organisation" in note.message

@@ -401,8 +401,9 @@ def test_soft_delete_and_restore_within_30_days(emulator: GraphEmulator) -> None
     async def scenario(client: GraphServiceClient) -> None:
         await client.users.by_user_id("leaver@acme.com").delete()
         deleted = await client.directory.deleted_items.graph_user.get()
+        # Graph frees the name: the deleted user's UPN is its object id without hyphens + the old UPN.
         assert deleted is not None and [(u.id, u.user_principal_name) for u in deleted.value] == [
-            (leaver["id"], "leaver@acme.com")]
+            (leaver["id"], leaver["id"].replace("-", "") + "leaver@acme.com")]
         assert deleted.value[0].deleted_date_time is not None
         restored = await client.directory.deleted_items.by_directory_object_id(leaver["id"]).restore.post()
         assert restored is not None and restored.id == leaver["id"]
@@ -752,3 +753,98 @@ def test_runs_standalone_with_stats_and_reset() -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+# ----------------------------------------------------------------------------- what real tenants do
+
+
+def test_expand_pages_hold_100_objects_whatever_top_says(emulator: GraphEmulator) -> None:
+    boss = emulator.add_user("boss@acme.com", "Boss")
+    for index in range(250):
+        emulator.add_user(f"u{index:03d}@acme.com", f"U{index}", manager=boss["id"])
+    first = raw(emulator, "GET", "/v1.0/users?$top=999&$select=id&$expand=manager($select=id)").json()
+    assert len(first["value"]) == 100
+    link = first["@odata.nextLink"]
+    assert link.startswith(f"{emulator.url}/v1.0/users?$top=999&$select=id&$expand=manager($select=id)&$skiptoken=")
+    second = httpx.get(link).json()
+    third = httpx.get(second["@odata.nextLink"]).json()
+    assert (len(second["value"]), len(third["value"]), "@odata.nextLink" in third) == (100, 51, False)
+    assert len(raw(emulator, "GET", "/v1.0/users?$top=999&$select=id").json()["value"]) == 251  # no $expand
+
+
+def test_a_licence_that_breaks_a_plan_dependency_is_refused(emulator: GraphEmulator) -> None:
+    user = emulator.add_user("a@acme.com", "A", usageLocation="CN")
+    sharepoint, office_web = "c7699d2e-19aa-44de-8edf-1736da088ca1", "e95bec33-7c88-4a70-8e19-b10bd9d0c014"
+    body = {"addLicenses": [{"skuId": BUSINESS_STANDARD, "disabledPlans": [sharepoint]}], "removeLicenses": []}
+    assert error_of(raw(emulator, "POST", f"/v1.0/users/{user['id']}/assignLicense", body)) == (
+        400, "Request_BadRequest", f"License assignment failed because service plan {office_web} depends on the "
+        f"service plan(s) {sharepoint},5dbe027f-2339-4123-9542-606e4d348a72")
+    body["addLicenses"][0]["disabledPlans"] = [sharepoint, office_web]  # type: ignore[index]
+    assert raw(emulator, "POST", f"/v1.0/users/{user['id']}/assignLicense", body).status_code == 200
+    swap = {"addLicenses": [{"skuId": "05e9a617-0261-4cee-bb44-138d3ef5d965"}], "removeLicenses": [BUSINESS_STANDARD]}
+    assert raw(emulator, "POST", f"/v1.0/users/{user['id']}/assignLicense", swap).status_code == 200
+    assert emulator.license_gaps() == []  # swapped in one call
+    assert raw(emulator, "POST", f"/v1.0/users/{user['id']}/assignLicense", {
+        "addLicenses": [], "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"]}).status_code == 200
+    assert emulator.license_gaps() == ["a@acme.com"]
+
+
+def test_grants_the_app_lacks_are_refused_as_graph_refuses_them(emulator: GraphEmulator) -> None:
+    plain = emulator.add_user("plain@acme.com", "Plain")
+    admin = emulator.add_user("admin@acme.com", "Admin")
+    emulator.assign_role("Helpdesk Administrator", "admin@acme.com")
+    reset = {"passwordProfile": {"password": PASSWORD, "forceChangePasswordNextSignIn": True}}
+    emulator.remove_app_role("Privileged Authentication Administrator")
+    assert raw(emulator, "PATCH", f"/v1.0/users/{plain['id']}", reset).status_code == 204  # User Administrator
+    denied = (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    assert error_of(raw(emulator, "PATCH", f"/v1.0/users/{admin['id']}", reset)) == denied
+    assert error_of(raw(emulator, "PATCH", f"/v1.0/users/{admin['id']}", {"accountEnabled": False})) == denied
+    assert raw(emulator, "PATCH", f"/v1.0/users/{plain['id']}", {"accountEnabled": False}).status_code == 204
+    emulator.remove_app_role("User Administrator")
+    assert error_of(raw(emulator, "PATCH", f"/v1.0/users/{plain['id']}", reset)) == denied
+    emulator.revoke("Domain.ReadWrite.All")
+    assert error_of(raw(emulator, "POST", "/v1.0/domains", {"id": "acme.hk"})) == denied
+    emulator.revoke("AuditLog.Read.All")
+    assert error_of(raw(emulator, "GET", "/v1.0/users?$select=id,signInActivity")) == (
+        403, "Authentication_MSGraphPermissionMissing",
+        "Calling principal does not have required MSGraph permissions AuditLog.Read.All")
+    emulator.reset()
+    assert raw(emulator, "POST", "/v1.0/domains", {"id": "acme.hk"}).json()["isVerified"] is False
+    principal = raw(emulator, "GET", "/v1.0/servicePrincipals(appId='00000000-0000-0000-0000-000000000001')").json()
+    mine = raw(emulator, "GET", f"/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq "
+                                f"'{principal['id']}'").json()["value"]
+    assert sorted(a["roleDefinitionId"] for a in mine) == [
+        "7be44c8a-adaf-4e2a-84d6-ab2649e08a13", "fe930be7-5e62-47db-91af-98c3a49a38b1"]
+
+
+def test_graph_chooses_group_addresses_and_records_ownerless_groups(emulator: GraphEmulator) -> None:
+    owner = emulator.add_user("owner@acme.com", "Owner")
+    emulator.add_user("sales@acme.com", "Someone called Sales")
+    made = raw(emulator, "POST", "/v1.0/groups", {
+        "displayName": "Sales", "mailNickname": "sales", "mailEnabled": True, "securityEnabled": False,
+        "groupTypes": ["Unified"]}).json()
+    assert made["mail"] == "sales1@acme.com"  # the nickname at the default domain; taken, so numbered
+    owned = raw(emulator, "POST", "/v1.0/groups", {
+        "displayName": "Ops", "mailNickname": "ops", "mailEnabled": False, "securityEnabled": True,
+        "owners@odata.bind": [f"https://graph.microsoft.com/v1.0/users/{owner['id']}"]}).json()
+    assert owned["mail"] is None  # a security group has no address
+    assert [g["id"] for g in emulator.created_without_owners()] == [made["id"]]
+    twin = raw(emulator, "POST", "/v1.0/groups", {"displayName": "Sales 2", "mailNickname": "Sales",
+                                                 "mailEnabled": True, "securityEnabled": False,
+                                                 "groupTypes": ["Unified"]})
+    assert error_of(twin)[:2] == (400, "Request_BadRequest")
+    with GraphEmulator(tenant_domain="acme.cn", domains=("acme.com", "acme.cn")) as other:
+        assert raw(other, "POST", "/v1.0/groups", {
+            "displayName": "HR", "mailNickname": "hr", "mailEnabled": True, "securityEnabled": False,
+            "groupTypes": ["Unified"]}).json()["mail"] == "hr@acme.cn"
+
+
+def test_the_replication_delay_runs_on_an_injected_clock() -> None:
+    now = [1_000_000.0]
+    with GraphEmulator(consistency_delay_s=3, clock=lambda: now[0]) as emulator:
+        created = raw(emulator, "POST", "/v1.0/users", {
+            "accountEnabled": True, "displayName": "Y", "mailNickname": "y", "userPrincipalName": "y@acme.com",
+            "passwordProfile": {"password": PASSWORD}}).json()
+        assert raw(emulator, "GET", f"/v1.0/users/{created['id']}").status_code == 404
+        now[0] += 3
+        assert raw(emulator, "GET", f"/v1.0/users/{created['id']}").status_code == 200

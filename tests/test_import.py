@@ -847,5 +847,6 @@ def test_ids_held_twice_or_malformed_are_not_guessed_at(tmp_path: Path) -> None:
     plan = _plan(into, LocalProvider(directory), "local")
     assert _labels(plan) == ["suspend user ben@acme.com", "suspend user dan@acme.com"]
     assert [v.text for v in plan.violations] == [
-        "the plan suspends or deletes 2 of 5 managed users (40.0%), over safety.max_delete_percent = 5%; raise the "
-        "limit in org.yaml if this is intended"]
+        "the plan suspends or deletes 2 of 5 managed users (40.0%), over safety.max_delete_percent = 5%; if this "
+        "is intended, raise safety.max_delete_percent in org.yaml in this same pull request (the plan is checked "
+        "again), or split the change into smaller pull requests"]

@@ -121,7 +121,8 @@ def test_every_mistake_in_every_file_is_reported_at_once(org_copy: Path) -> None
         "org/users/e1001.yaml:9:10: manager chain loops: E1001 -> E1000 -> E1001",
         "org/users/e1010.yaml:5:13: unknown department 'sale' (did you mean 'sales'?)",
         "org/users/e1012.yaml:6:1: unknown key 'departmnet' (did you mean 'department'?)",
-        "org/users/e1013.yaml:8:10: unknown manager id 'E1110' (did you mean 'E1011'?)",
+        "org/users/e1013.yaml:8:10: unknown manager id 'E1110': no file in org/users has this id; if that person "
+        "left, name someone else here",
         "org/users/e1015.yaml:2:5: expected text, got int 1015",
         "org/users/e1016.yaml:6:9: 'gone' is not allowed here; "
         "use one of 'active', 'suspended', 'frozen' or 'offboarded'",
@@ -170,7 +171,8 @@ ONE_MISTAKE: list[tuple[str, list[Edit], list[str]]] = [
     (
         "unknown-manager",
         [("users/e1012.yaml", "manager: E1011", "manager: E1110")],
-        ["org/users/e1012.yaml:8:10: unknown manager id 'E1110' (did you mean 'E1011'?)"],
+        ["org/users/e1012.yaml:8:10: unknown manager id 'E1110': no file in org/users has this id; if that "
+         "person left, name someone else here"],
     ),
     (
         "manager-loop",
@@ -636,3 +638,42 @@ def test_pinyin_and_ascii_transliteration_of_the_same_people(tmp_path: Path) -> 
     assert resolved(mini_org(tmp_path / "p", "pinyin", users)).addresses["E3"] == "shanlei@mini.cn"
     # ascii mode has no surname table: 单 reads dan, as anyascii does
     assert resolved(mini_org(tmp_path / "a", "ascii", users)).addresses["E3"] == "danlei@mini.cn"
+
+
+def test_a_leaver_still_named_as_manager_is_said_to_be_leaving_never_guessed_at(org_copy: Path) -> None:
+    """E1011's file is removed (they leave) while five people still name them as their manager."""
+    (org_copy / "users" / "e1011.yaml").unlink()
+    at_provider = state(User(email="lina@acme.com", id="E1011"))
+    found = [p for p in problems(org_copy, at_provider) if "E1011" in p]
+    assert found == [f"org/users/{name}.yaml:{line}:10: manager id 'E1011' (lina@acme.com) has no file in org/users "
+                     "any more: that person is being offboarded; name someone else here"
+                     for name, line in (("e1012", 8), ("e1013", 8), ("e1014", 8), ("e1015", 7), ("e1016", 7))]
+    # Offline (validate), the provider is not asked: the message still never names another person.
+    assert all("did you mean" not in p and "if that person left, name someone else here" in p
+               for p in problems(org_copy) if "E1011" in p)
+
+
+def test_a_personal_email_in_the_companys_own_domain_is_refused(org_copy: Path) -> None:
+    edit(org_copy, "users/e1012.yaml", "personal_email: zxy0612@example.org", "personal_email: Li.Na@ACME.com")
+    assert problems(org_copy) == [
+        "org/users/e1012.yaml:9:17: personal_email li.na@acme.com is an address of the company's own domain "
+        "acme.com: the welcome mail must reach the person outside it (their mailbox is new); use a private address"]
+
+
+@pytest.mark.parametrize(("smtp", "refused"), [
+    ("{host: smtp.acme.com, starttls: false}", True),
+    ("{host: smtp.acme.com, starttls: false, implicit_tls: true, port: 465}", False),
+    ("{host: 127.0.0.1, starttls: false, port: 2525}", False),
+    ("{host: localhost, starttls: false, port: 25}", False),
+])
+def test_plain_smtp_only_to_this_machine(org_copy: Path, smtp: str, refused: bool) -> None:
+    settings = org_copy / "org.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + f"onboarding:\n  smtp: {smtp}\n  sender: it@acme.com\n",
+                        encoding="utf-8")
+    _, issues = load_org(org_copy)
+    found = [str(i) for i in issues if "unencrypted" in i.message]
+    assert bool(found) is refused
+    if refused:
+        assert found[0].startswith("org/org.yaml:")
+        assert found[0].endswith("mail to smtp.acme.com would travel unencrypted: keep starttls: true, or use "
+                                 "implicit_tls: true (port 465); plain SMTP is only for a relay on this machine")

@@ -694,7 +694,8 @@ def test_a_plan_over_a_safety_limit_fails_the_check_naming_the_limit(github: Git
     assert job.outcomes == outcomes(PLAN_STEPS, failed=("Fail the check when the plan was refused",), skipped=(
         "Sign in to Google (keyless)", "Say on the pull request that there is no plan", "Say why a fork gets no plan"))
     limit = ("the plan deletes or suspends 11 users, groups or org units, over safety.max_deletes = 10; "
-             "raise the limit in org.yaml if this is intended")
+             "if this is intended, raise safety.max_deletes in org.yaml in this same pull request (the plan is "
+             "checked again), or split the change into smaller pull requests")
     assert f"::error title=reconciler plan refused::{limit}\n" in job.step("Plan").stderr
     comment = github.comments[(9, "reconciler-plan")]
     assert "> [!CAUTION]\n> **Refused by safety limits:**\n> - " + limit.replace("_", "\\_") + "\n" in comment

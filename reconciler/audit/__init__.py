@@ -15,6 +15,7 @@ gives exactly one.
 |                    | low      | an active account that never signed in and whose creation date the provider |
 |                    |          | does not give: it may be new, but an unused account is worth a look         |
 | user-without-2sv   | medium   | an active account without 2-step verification, when security.require_2sv    |
+|                    |          | and it is older than security.enroll_within_days (default 14)               |
 | unmanaged          | medium   | an active account without an id that no file in org/users describes         |
 |                    | low      | the same, suspended                                                         |
 | external-members   | medium   | a group with external members org/ does not list in its external_members    |

@@ -125,12 +125,20 @@ def two_step(tenant: Tenant) -> Iterator[AuditFinding]:
                                   "2-step verification.",
                           action="Enrol it in 2-step verification now (or take the admin role away), and "
                                  "enforce 2-step verification for admins at the provider.")
-        elif required:
+        elif required and not _enrolling(tenant, account):
             yield AuditFinding(code="user-without-2sv", severity="medium", subject=account.address,
                           message=f"{account.address} is not enrolled in 2-step verification, which org.yaml "
                                   "requires (security.require_2sv).",
                           action="Ask the person to enrol, and enforce 2-step verification at the provider so "
                                  "accounts must enrol at their next sign-in.")
+
+
+def _enrolling(tenant: Tenant, account: Account) -> bool:
+    """A new account within its grace period (security.enroll_within_days): people enrol in their
+    first days, so a finding the day after onboarding would only be noise."""
+    created = account.activity.created
+    # A creation date after the audit's day (a report run for an earlier day) gives no grace.
+    return created is not None and 0 <= tenant.days_since(created) <= tenant.settings.security.enroll_within_days
 
 
 def near_quota(tenant: Tenant) -> Iterator[AuditFinding]:

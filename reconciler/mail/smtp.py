@@ -8,7 +8,6 @@ same reason instead of waiting again.
 
 from __future__ import annotations
 
-import ipaddress
 import smtplib
 import socket
 import ssl
@@ -18,6 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from reconciler.model.onboarding import SmtpSettings
+from reconciler.model.types import on_this_machine
 
 
 class SendFailure(Exception):
@@ -121,7 +121,7 @@ class SmtpSender:
             smtp.starttls(context=context)
             smtp.ehlo()
         if s.user:
-            if not (s.starttls or s.implicit_tls) and not _is_loopback(s.host):
+            if not (s.starttls or s.implicit_tls) and not on_this_machine(s.host):
                 raise SendFailure(f"refusing to send the SMTP password unencrypted to {s.host}: "
                                   "set starttls: true or implicit_tls: true", temporary=False)
             smtp.login(s.user, self._password or "")
@@ -135,15 +135,6 @@ class SmtpSender:
             smtp.quit()
         except (smtplib.SMTPException, OSError):
             smtp.close()
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _text(raw: bytes | str) -> str:

@@ -6,25 +6,59 @@ provider's current addresses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.model.org import Org
 from reconciler.model.suggest import did_you_mean
 
 Report = Callable[[SourceLocation, str], None]
+# Characters people mistype for each other in ids: O/0, I/l/1, and case.
+_CONFUSABLE = str.maketrans({"O": "0", "o": "0", "I": "1", "i": "1", "l": "1", "L": "1"})
 
 
-def check_references(org: Org) -> list[InputIssue]:
+def check_references(org: Org, gone: Mapping[str, str] | None = None) -> list[InputIssue]:
+    """Every reference that does not resolve, each located. `gone`: ids of people the provider
+    still holds whose file is no longer in org/users (id -> address), so a reference to one of
+    them says that person is leaving instead of guessing at someone else."""
     issues: list[InputIssue] = []
 
     def report(location: SourceLocation, message: str) -> None:
         issues.append(InputIssue(location, message))
 
-    for check in (_domains, _departments, _users, _managers, _profiles_and_roles, _groups,
-                  _group_cycles):
+    people = People(set(org.users_by_id()) | org.unvalidated["user"], gone or {})
+    for check in (_domains, _departments, _users, _group_cycles):
         check(org, report)
+    _managers(org, people, report)
+    _profiles_and_roles(org, people, report)
+    _groups(org, people, report)
     return issues
+
+
+class People:
+    """The user ids org/ has, and what to say about one it lacks."""
+
+    def __init__(self, ids: Collection[str], gone: Mapping[str, str]) -> None:
+        self.ids = ids
+        self.gone = gone
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self.ids
+
+    def missing(self, what: str, user_id: str) -> str:
+        """Never a near id as a guess: E1110 is not E1011. A removed leaver is said as such; only a
+        mistyped character (O for 0, l for 1, case) gets a suggestion."""
+        if user_id in self.gone:
+            return (f"{what} {user_id!r} ({self.gone[user_id]}) has no file in org/users any more: that person is "
+                    "being offboarded; name someone else here")
+        if typo := self.typo_of(user_id):
+            return f"unknown {what} {user_id!r} (did you mean {typo!r}?)"
+        return (f"unknown {what} {user_id!r}: no file in org/users has this id; if that person left, name someone "
+                "else here")
+
+    def typo_of(self, user_id: str) -> str | None:
+        key = user_id.translate(_CONFUSABLE).upper()
+        return next((known for known in sorted(self.ids) if known.translate(_CONFUSABLE).upper() == key), None)
 
 
 def _unknown(kind: str, name: str, known: Iterable[str]) -> str:
@@ -67,6 +101,7 @@ def _users(org: Org, report: Report) -> None:
     seen: dict[str, SourceLocation] = {}
     departments = set(org.department_index()) | org.unvalidated["department"]
     profiles = set(org.permissions.profiles) | org.unvalidated["profile"]
+    domains = set(org.domain_names())
     for entry in org.users:
         user = entry.value
         if user.id in seen:
@@ -78,14 +113,19 @@ def _users(org: Org, report: Report) -> None:
             report(entry.locate("profile"), _unknown("profile", user.profile, profiles))
         if user.offboarded_on is not None and user.status != "offboarded":
             report(entry.locate("offboarded_on"), "offboarded_on is only meaningful with status: offboarded")
+        own = user.personal_email.rsplit("@", 1)[1] if user.personal_email else None
+        if own is not None and own in domains:
+            report(entry.locate("personal_email"),
+                   f"personal_email {user.personal_email} is an address of the company's own domain {own}: the "
+                   "welcome mail must reach the person outside it (their mailbox is new); use a private address")
 
 
-def _managers(org: Org, report: Report) -> None:
+def _managers(org: Org, people: People, report: Report) -> None:
     users = org.users_by_id()
     for entry in org.users:
         manager = entry.value.manager
-        if manager is not None and manager not in users and manager not in org.unvalidated["user"]:
-            report(entry.locate("manager"), _unknown("manager id", manager, users))
+        if manager is not None and manager not in people:
+            report(entry.locate("manager"), people.missing("manager id", manager))
     # A chain of managers that loops back has no top; the provider would accept it,
     # but every "who approves" question (and data hand-over) breaks on it.
     for entry in org.users:
@@ -100,23 +140,21 @@ def _managers(org: Org, report: Report) -> None:
             report(entry.locate("manager"), f"manager chain loops: {' -> '.join([*chain, current])}")
 
 
-def _profiles_and_roles(org: Org, report: Report) -> None:
+def _profiles_and_roles(org: Org, people: People, report: Report) -> None:
     profiles = set(org.permissions.profiles) | org.unvalidated["profile"]
     default = org.settings.defaults.profile
     if default is not None and default not in profiles and org.settings_where is not None:
         report(org.settings_where.locate(("defaults", "profile")), _unknown("profile", default, profiles))
-    users = set(org.users_by_id()) | org.unvalidated["user"]
     where = org.permissions_where
     if where is None:
         return
     for role_key, role in org.permissions.roles.items():
         for i, member in enumerate(role.members):
-            if member not in users:
-                report(where.locate(("roles", role_key, "members", i)), _unknown("user id", member, users))
+            if member not in people:
+                report(where.locate(("roles", role_key, "members", i)), people.missing("user id", member))
 
 
-def _groups(org: Org, report: Report) -> None:
-    users = set(org.users_by_id()) | org.unvalidated["user"]
+def _groups(org: Org, people: People, report: Report) -> None:
     groups = set(org.groups_by_key()) | org.unvalidated["group"]
     departments = set(org.department_index()) | org.unvalidated["department"]
     domains = set(org.domain_names())
@@ -127,14 +165,13 @@ def _groups(org: Org, report: Report) -> None:
             report(g.locate("key"), f"group key {group.key!r} is used twice (first at {seen[group.key]})")
         seen.setdefault(group.key, g.locate("key"))
         for i, member in enumerate(group.members):
-            if member not in users and member not in groups:
-                hint = did_you_mean(member, [*users, *groups])
-                report(g.locate("members", i), f"unknown member {member!r}: not a user id or group key{hint}")
+            if member not in people and member not in groups:
+                report(g.locate("members", i), _unknown_member(member, people, groups))
             if member == group.key:
                 report(g.locate("members", i), "a group cannot be a member of itself")
         for i, owner in enumerate(group.owners):
-            if owner not in users:
-                report(g.locate("owners", i), _unknown("owner (user id)", owner, users))
+            if owner not in people:
+                report(g.locate("owners", i), people.missing("owner (user id)", owner))
         for i, dept in enumerate(group.departments):
             if dept not in departments:
                 report(g.locate("departments", i), _unknown("department", dept, departments))
@@ -142,6 +179,14 @@ def _groups(org: Org, report: Report) -> None:
             if external.split("@", 1)[1] in domains:
                 report(g.locate("external_members", i),
                        f"{external} is in a managed domain; list the user id or group key under members")
+
+
+def _unknown_member(member: str, people: People, groups: Collection[str]) -> str:
+    if member in people.gone:
+        return people.missing("member", member)
+    typo = people.typo_of(member)
+    hint = f" (did you mean {typo!r}?)" if typo else did_you_mean(member, groups)
+    return f"unknown member {member!r}: not a user id or group key{hint}"
 
 
 def _group_cycles(org: Org, report: Report) -> None:

@@ -70,6 +70,9 @@ class MicrosoftProviderConfig(Strict):
     tenant: NonEmpty = Field(description="Tenant id or primary domain.")
     client_id: NonEmpty = Field(description="Application (client) id of the app registration.")
     usage_location: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
+    cloud: Literal["global", "china"] = Field(
+        "global", description="Where the tenant lives: global (graph.microsoft.com), or china for Microsoft 365 "
+        "operated by 21Vianet (microsoftgraph.chinacloudapi.cn, sign-in at login.chinacloudapi.cn).")
 
 
 ProviderConfig = Annotated[
@@ -90,6 +93,9 @@ class Safety(Strict):
     max_delete_percent: float = Field(
         5, ge=0, le=100, description="...or suspends/deletes more than this share of managed users."
     )
+    max_freezes: int = Field(
+        50, ge=0, description="Refuse a plan that freezes more accounts than this (status: frozen); freezes do not "
+        "count against max_deletes or max_delete_percent.")
     protected: list[Email] = Field(default_factory=list, description="Accounts the reconciler never changes.")
 
 
@@ -113,6 +119,9 @@ class Lifecycle(Strict):
 
 class Security(Strict):
     require_2sv: bool = False
+    enroll_within_days: int = Field(
+        14, ge=0, description="A new account has this many days to enrol in 2-step verification before the audit "
+        "reports it (security.require_2sv); admins never get this grace.")
 
 
 class Audit(Strict):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from reconciler.model.types import EMAIL_PATTERN, Strict
+from reconciler.model.types import EMAIL_PATTERN, Strict, on_this_machine
 
 ADDRESS = re.compile(EMAIL_PATTERN)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -38,7 +38,12 @@ class SmtpSettings(Strict):
     def _one_tls_mode(self) -> SmtpSettings:
         if self.starttls and self.implicit_tls:
             raise ValueError("starttls and implicit_tls exclude each other: use starttls: false with implicit_tls")
+        if not (self.starttls or self.implicit_tls) and not on_this_machine(self.host):
+            # Welcome mail names the new address and the password mail carries a password: never in clear.
+            raise ValueError(f"mail to {self.host} would travel unencrypted: keep starttls: true, or use "
+                             "implicit_tls: true (port 465); plain SMTP is only for a relay on this machine")
         return self
+
 
 
 class Links(Strict):

@@ -7,6 +7,7 @@ checked by one pattern and an unknown key refused by one base class.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -57,3 +58,14 @@ Status = Literal["active", "suspended", "frozen", "offboarded"]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def on_this_machine(host: str) -> bool:
+    """localhost or a loopback address: the only place a password may go unencrypted, or an
+    emulator without credentials may be."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

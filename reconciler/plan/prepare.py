@@ -39,7 +39,10 @@ def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None =
                  provider_kind: ProviderKind = "local", today: dt.date | None = None) -> Resolved:
     """All checks that need no provider (and, given `actual`, the address ones that do);
     ValidationFailed with every problem at once."""
-    issues = list(load_issues) + check_references(org)
+    # People the provider holds whose file is gone: a reference to one of them is said as a leaver's.
+    filed = set(org.users_by_id())
+    gone = {u.id: u.email for u in (actual or State()).users().values() if u.id and u.id not in filed}
+    issues = list(load_issues) + check_references(org, gone)
     resolved = resolve(org, actual or State(), provider_kind, today or dt.date.today())
     issues.extend(resolved.issues)
     if issues:

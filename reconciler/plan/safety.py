@@ -9,8 +9,19 @@ from reconciler.state import COLLECTION_KINDS, Role, State
 SUPER_ADMIN = "super-admin"
 
 
+def proceed(limit: str) -> str:
+    """What to do about a refused limit: every refusal says how to go on."""
+    return (f"if this is intended, raise {limit} in org.yaml in this same pull request (the plan is checked "
+            "again), or split the change into smaller pull requests")
+
+
 def _removes_user(change: Change) -> bool:
     return change.kind == "user" and change.action in ("delete", "suspend")
+
+
+def _freezes(change: Change) -> bool:
+    """A security freeze (status: frozen): counted apart, since an incident is not a removal."""
+    return change.kind == "user" and change.security
 
 
 def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[Violation]:
@@ -18,18 +29,28 @@ def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[V
 
     `max_deletes` counts deletes and suspends of things that hold mail or structure
     (users, groups, org units, domains); links (memberships, aliases, licences,
-    roles) come and go with every department move and are not counted.
+    roles) come and go with every department move and are not counted. Freezes
+    (security incidents) count only against `max_freezes`: freezing three
+    compromised accounts of fifty is not a mass removal.
     """
     violations = []
-    removals = [c for c in changes if c.action in ("delete", "suspend") and c.kind not in COLLECTION_KINDS]
+    removals = [c for c in changes if c.action in ("delete", "suspend") and c.kind not in COLLECTION_KINDS
+                and not _freezes(c)]
     if len(removals) > safety.max_deletes:
         violations.append(Violation(
             code="max-deletes", subject="safety.max_deletes",
             message=f"the plan deletes or suspends {len(removals)} users, groups or org units, over "
                     f"safety.max_deletes = {safety.max_deletes}",
-            action="raise the limit in org.yaml if this is intended"))
+            action=proceed("safety.max_deletes")))
+    freezes = sum(1 for c in changes if _freezes(c))
+    if freezes > safety.max_freezes:
+        violations.append(Violation(
+            code="max-freezes", subject="safety.max_freezes",
+            message=f"the plan freezes {freezes} accounts, over safety.max_freezes = {safety.max_freezes}",
+            action="if these accounts are compromised, raise safety.max_freezes in org.yaml in this same pull "
+                   "request; if not, look for the edit that set status: frozen in so many files"))
     managed = sum(1 for u in actual.users().values() if u.id)
-    user_removals = sum(1 for c in changes if _removes_user(c))
+    user_removals = sum(1 for c in changes if _removes_user(c) and not _freezes(c))
     if managed and user_removals:
         share = 100.0 * user_removals / managed
         if share > safety.max_delete_percent:
@@ -37,7 +58,7 @@ def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[V
                 code="max-delete-percent", subject="safety.max_delete_percent",
                 message=f"the plan suspends or deletes {user_removals} of {managed} managed users "
                         f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%",
-                action="raise the limit in org.yaml if this is intended"))
+                action=proceed("safety.max_delete_percent")))
     violations.extend(_last_super_admin(changes, actual))
     return violations
 
@@ -61,4 +82,4 @@ def _last_super_admin(changes: list[Change], actual: State) -> list[Violation]:
         code="last-super-admin", subject=SUPER_ADMIN,
         message="the plan would leave no active super-admin (it removes or suspends "
                 f"{', '.join(sorted(holders - remaining))})",
-        action="keep at least one")]
+        action="keep at least one: give another person the super-admin role in permissions.yaml first")]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from urllib.parse import urlsplit
 
 from reconciler.errors import ProviderError
+from reconciler.model.types import on_this_machine
 
 
 def loopback_endpoint(variable: str) -> str | None:
@@ -15,11 +15,6 @@ def loopback_endpoint(variable: str) -> str | None:
     url = os.environ.get(variable)
     if not url:
         return None
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not on_this_machine(urlsplit(url).hostname or ""):
         raise ProviderError(f"{variable}={url} is not a loopback URL; it is only for the local emulator")
     return url

@@ -9,6 +9,7 @@ and then for the dates the answers point to, a few tries at most.
 
 A refused API (401/403: a scope missing from domain-wide delegation, an admin without the
 privilege) makes its figures unavailable, with one line saying why; it never fails the call.
+So does a refused token: Google will not even mint one for a scope the delegation lacks.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
 from reconciler.activity import FIGURES, Activity, ActivityReport
-from reconciler.providers.google.batch import result_of_error
+from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
 from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
 
@@ -82,13 +84,23 @@ def _directory_users(clients: Clients, customer: str, wanted: list[str] | None,
         else:
             found = list_all(users, "users", customer=customer, maxResults=500,
                              fields=f"nextPageToken,users({USER_FIELDS})")
-    except HttpError as exc:
-        if int(exc.resp.status) not in REFUSED:
+    except (HttpError, RefreshError) as exc:
+        refusal = _refusal(exc)
+        if refusal is None:
             raise
-        why = f"the Directory API refused to read users ({result_of_error(exc).error}): {DIRECTORY_NEEDS}"
+        why = f"the Directory API refused to read users ({refusal.error}): {DIRECTORY_NEEDS}"
         report.unavailable["last_sign_in"] = report.unavailable["two_step"] = why
         return {}
     return {str(u["primaryEmail"]).lower(): u for u in found}
+
+
+def _refusal(exc: Exception) -> CallResult | None:
+    """A refused token or a 401/403 as a result; None for any other failure."""
+    if isinstance(exc, RefreshError):
+        return result_of_refusal(exc)
+    if isinstance(exc, HttpError) and int(exc.resp.status) in REFUSED:
+        return result_of_error(exc)
+    return None
 
 
 def _get_user(users: Any, address: str) -> dict[str, Any] | None:
@@ -113,6 +125,10 @@ def _storage(clients: Clients, today: dt.date, report: ActivityReport) -> dict[s
         request = usage.get(userKey="all", date=date.isoformat(), parameters=STORAGE, maxResults=REPORT_PAGE)
         try:
             response = request.execute(num_retries=RETRIES)
+        except RefreshError as exc:
+            report.unavailable["storage"] = f"Google refused a Reports API token ({result_of_refusal(exc).error}): " \
+                                            f"{REPORTS_NEEDS}"
+            return {}
         except HttpError as exc:
             error = result_of_error(exc)
             if error.status in REFUSED:

@@ -1,15 +1,26 @@
 """Run many Google API calls through batch requests, within quota, retrying what may succeed later.
 
-One `BatchHttpRequest` holds up to 1000 calls, each counted against quota and
-run in no guaranteed order. Calls that fail with 429, a rate-limit 403, a 5xx
-or "User creation is not complete" are sent again in a later batch after an
-exponential backoff with jitter; everything else is final and reported.
+One `BatchHttpRequest` holds up to 1000 calls to one API (Google: "All the inner requests must
+go to the same Google API"), each counted against quota and run in no guaranteed order. Calls
+are grouped by API and sent to that API's batch endpoint.
+
+Calls that fail with 429, a rate-limit 403, a 5xx or "User creation is not complete" are sent
+again in a later batch after an exponential backoff with jitter; everything else is final and
+reported. A 404 is final too, except when the key it could not resolve names an object this
+apply created moments ago: Google does not find a new user or group by its key for a while
+("Resource Not Found: groupKey"), so such a call is retried until that object is
+`VISIBLE_WITHIN` seconds old. A 404 about anything else never waits. "User creation is not
+complete" about a user this apply created gets the same window (elsewhere: the usual attempts).
+
+Before a batch goes out, every token it uses is fetched: a token Google refuses (a scope missing
+from the delegation) fails only the calls that carry it, as 401 unauthorized_client.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -22,6 +33,28 @@ from googleapiclient.http import BatchHttpRequest, HttpRequest
 MAX_BATCH = 1000
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"}
 NOT_READY = "User creation is not complete"
+VISIBLE_WITHIN = 120.0  # seconds after its insert that a new user or group may still answer 404
+# Each API's batch endpoint (path on its host), by the path its calls start with.
+BATCH_PATHS = (("admin/directory/v1/", "batch/admin/directory_v1"),
+               ("admin/datatransfer/v1/", "batch/admin/datatransfer_v1"),
+               ("admin/reports/v1/", "batch/admin/reports_v1"),
+               ("apps/licensing/v1/", "batch"))
+GOOGLE_ROOTS = {"batch": "https://licensing.googleapis.com/"}  # other batch paths: admin.googleapis.com
+UNRESOLVED = re.compile(r"Resource Not Found: (\w+)")  # the key a 404 could not resolve
+# Per call: when (on the runner's clock) this apply created the object each of its keys names
+# ("groupKey", "memberKey", "userKey", "userId"); a key absent names nothing created just now.
+Fresh = dict[str, float]
+
+
+def batch_endpoint(request_uri: str, root: str) -> str:
+    """Where a batch of calls like this one goes: the API's batch endpoint on Google, or on the
+    emulator (`root` not Google's), which serves every API on one host at the same paths."""
+    path = request_uri.split("://", 1)[-1].partition("/")[2]
+    for prefix, batch_path in BATCH_PATHS:
+        if path.startswith(prefix):
+            host = GOOGLE_ROOTS.get(batch_path, root) if root == "https://admin.googleapis.com/" else root
+            return host + batch_path
+    raise ValueError(f"no batch endpoint known for {request_uri}")
 
 
 @dataclass(frozen=True)
@@ -48,6 +81,10 @@ class CallResult:
             or NOT_READY in self.message
         )
 
+    @property
+    def not_found(self) -> bool:
+        return not self.ok and self.status == 404
+
 
 def result_of_error(exc: HttpError) -> CallResult:
     status = int(exc.resp.status)
@@ -60,6 +97,15 @@ def result_of_error(exc: HttpError) -> CallResult:
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         pass
     return CallResult(False, None, status, reason, message)
+
+
+def result_of_refusal(exc: Exception) -> CallResult:
+    """A token Google would not give (google.auth RefreshError) as the calls that needed it fail."""
+    text = str(exc.args[0]) if exc.args else str(exc)
+    reason, _, message = text.partition(": ")
+    if not message:
+        reason, message = "unauthorized_client", text
+    return CallResult(False, None, 401, reason, message)
 
 
 class RateLimiter:
@@ -94,36 +140,96 @@ class RetryPolicy:
 
 
 class BatchRunner:
-    """Executes calls in batches of at most 1000, in quota, with retries."""
+    """Executes calls in batches of at most 1000 per API, in quota, with retries."""
 
     def __init__(self, batch_uri: Callable[[HttpRequest], str], limiter: RateLimiter, retry: RetryPolicy,
-                 *, sleep: Callable[[float], None] = time.sleep) -> None:
+                 *, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.batch_uri = batch_uri
         self.limiter = limiter
         self.retry = retry
         self.sleep = sleep
+        self.clock = clock
         self.http_requests = 0
 
-    def run(self, calls: Sequence[HttpRequest]) -> list[CallResult]:
+    def run(self, calls: Sequence[HttpRequest], fresh: Sequence[Fresh] | None = None) -> list[CallResult]:
+        """The result of every call; `fresh[i]`: the objects call i names that this apply just created."""
         results: list[CallResult | None] = [None] * len(calls)
         pending = list(range(len(calls)))
-        for attempt in range(self.retry.attempts):
-            if not pending:
-                break
+        waiting: dict[int, float] = {}  # call -> creation time of the object it waits to see
+        attempt = 0
+        while pending:
             if attempt:
-                self.sleep(self.retry.delay(attempt - 1))
+                self.sleep(self._delay(attempt - 1, pending, waiting))
             self._send(calls, pending, results)
-            pending = [i for i in pending if results[i] is not None and results[i].retryable]  # type: ignore[union-attr]
+            attempt += 1
+            waiting = {}
+            for i in pending:
+                created = self._unseen(results[i], fresh[i] if fresh else {})
+                if created is not None:
+                    waiting[i] = created
+            pending = [i for i in pending if i in waiting or self._again(results[i], attempt)]
         return [r if r is not None else CallResult(False, None, 0, "unknown", "no answer") for r in results]
 
+    def _unseen(self, result: CallResult | None, fresh: Fresh) -> float | None:
+        """When the object a 404 could not find (or a 412 found not ready) was created, if that was
+        recent enough to wait for it."""
+        if result is None or not fresh or not (result.not_found or NOT_READY in result.message):
+            return None
+        named = UNRESOLVED.search(result.message)
+        created = fresh.get(named.group(1)) if named else max(fresh.values())
+        if created is None or self.clock() - created >= VISIBLE_WITHIN:
+            return None
+        return created
+
+    def _again(self, result: CallResult | None, attempts: int) -> bool:
+        return result is not None and result.retryable and attempts < self.retry.attempts
+
+    def _delay(self, attempt: int, pending: list[int], waiting: dict[int, float]) -> float:
+        delay = self.retry.delay(attempt)
+        if waiting and len(waiting) == len(pending):  # only waiting to see new objects: not past the window
+            delay = min(delay, max(0.0, max(waiting.values()) + VISIBLE_WITHIN - self.clock()))
+        return delay
+
     def _send(self, calls: Sequence[HttpRequest], pending: list[int], results: list[CallResult | None]) -> None:
+        refused = self._refused_tokens(calls, pending)
+        for i, result in refused.items():
+            results[i] = result
         by_uri: dict[str, list[int]] = {}
         for i in pending:
-            by_uri.setdefault(self.batch_uri(calls[i]), []).append(i)
+            if i not in refused:
+                by_uri.setdefault(self.batch_uri(calls[i]), []).append(i)
         for uri, indices in by_uri.items():
             for start in range(0, len(indices), MAX_BATCH):
                 chunk = indices[start:start + MAX_BATCH]
                 self._send_batch(uri, calls, chunk, results)
+
+    @staticmethod
+    def _refused_tokens(calls: Sequence[HttpRequest], pending: list[int]) -> dict[int, CallResult]:
+        """Fetch each token the calls carry; a refused one fails its calls (and only those)."""
+        from google.auth.exceptions import RefreshError, TransportError
+
+        outcome: dict[int, CallResult | None] = {}
+        failed: dict[int, CallResult] = {}
+        for i in pending:
+            http = calls[i].http
+            credentials = getattr(http, "credentials", None)
+            if credentials is None:
+                continue
+            key = id(credentials)
+            if key not in outcome:
+                outcome[key] = None
+                if not credentials.valid:
+                    import google_auth_httplib2  # type: ignore[import-untyped]
+
+                    try:
+                        credentials.refresh(google_auth_httplib2.Request(http.http))
+                    except RefreshError as exc:
+                        outcome[key] = result_of_refusal(exc)
+                    except TransportError as exc:
+                        outcome[key] = CallResult(False, None, 503, "transportError", str(exc))
+            if outcome[key] is not None:
+                failed[i] = outcome[key]  # type: ignore[assignment]
+        return failed
 
     def _send_batch(self, uri: str, calls: Sequence[HttpRequest], chunk: list[int],
                     results: list[CallResult | None]) -> None:

@@ -1,50 +1,59 @@
 """Credentials and API clients for Google Workspace.
 
 Three ways in, checked in this order:
-- `RECONCILER_GOOGLE_ENDPOINT` (loopback only): anonymous credentials, every
-  request (batches too) to that URL. For the emulator in tests and trials.
+- `RECONCILER_GOOGLE_ENDPOINT` (loopback only): every request (batches too) to that URL, with
+  tokens from the emulator's stand-in token endpoint (credentials.LoopbackDelegation), so the
+  emulator sees the scopes each token was asked for. For the emulator in tests and trials.
 - A service account key with domain-wide delegation
   (`GOOGLE_APPLICATION_CREDENTIALS` pointing at the key), impersonating `admin`.
 - Keyless Workload Identity Federation (GitHub Actions OIDC):
   `GOOGLE_APPLICATION_CREDENTIALS` points at an external-account config and
-  `service_account` in org.yaml names the service account to impersonate,
-  with `admin` as the delegation subject.
+  `service_account` in org.yaml names the service account whose delegation is used,
+  with `admin` as the delegation subject (credentials.KeylessDelegation).
+
+Google refuses a whole token when one of its scopes is not granted to the service account, so
+the APIs (and the sign-out) whose scope an admin may not have added yet get tokens of their own:
+a missing scope then costs only what needs it, and says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 
 ENDPOINT_ENV = "RECONCILER_GOOGLE_ENDPOINT"
+AUTH = "https://www.googleapis.com/auth/"
 SCOPES_WRITE = (
-    "https://www.googleapis.com/auth/admin.directory.user",
-    "https://www.googleapis.com/auth/admin.directory.group",
-    "https://www.googleapis.com/auth/admin.directory.orgunit",
-    "https://www.googleapis.com/auth/admin.directory.domain",
-    "https://www.googleapis.com/auth/admin.directory.rolemanagement",
-    "https://www.googleapis.com/auth/admin.directory.customer.readonly",
-    "https://www.googleapis.com/auth/apps.licensing",
+    AUTH + "admin.directory.user",
+    AUTH + "admin.directory.group",
+    AUTH + "admin.directory.orgunit",
+    AUTH + "admin.directory.domain",
+    AUTH + "admin.directory.rolemanagement",
+    AUTH + "admin.directory.customer.readonly",
+    AUTH + "apps.licensing",
 )
 SCOPES_READ = (
-    "https://www.googleapis.com/auth/admin.directory.user.readonly",
-    "https://www.googleapis.com/auth/admin.directory.group.readonly",
-    "https://www.googleapis.com/auth/admin.directory.orgunit.readonly",
-    "https://www.googleapis.com/auth/admin.directory.domain.readonly",
-    "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly",
-    "https://www.googleapis.com/auth/admin.directory.customer.readonly",
-    "https://www.googleapis.com/auth/apps.licensing",  # Licensing has no read-only scope
+    AUTH + "admin.directory.user.readonly",
+    AUTH + "admin.directory.group.readonly",
+    AUTH + "admin.directory.orgunit.readonly",
+    AUTH + "admin.directory.domain.readonly",
+    AUTH + "admin.directory.rolemanagement.readonly",
+    AUTH + "admin.directory.customer.readonly",
+    AUTH + "apps.licensing",  # Licensing has no read-only scope
 )
-# The Data Transfer and Reports APIs get tokens of their own: Google refuses a whole token when
-# one of its scopes is not authorised for the service account, so a scope an admin has not added
-# yet costs only that API (a plan still reads the directory; an audit says storage is unavailable).
-SCOPE_TRANSFER_WRITE = "https://www.googleapis.com/auth/admin.datatransfer"
-SCOPE_TRANSFER_READ = "https://www.googleapis.com/auth/admin.datatransfer.readonly"  # a plan reads hand-overs
-SCOPE_REPORTS = "https://www.googleapis.com/auth/admin.reports.usage.readonly"  # storage per user
+SCOPE_SECURITY = AUTH + "admin.directory.user.security"  # users.signOut takes only this scope
+SCOPE_TRANSFER_WRITE = AUTH + "admin.datatransfer"
+SCOPE_TRANSFER_READ = AUTH + "admin.datatransfer.readonly"  # a plan reads hand-overs
+SCOPE_REPORTS = AUTH + "admin.reports.usage.readonly"  # storage per user
+# Every scope the service account's domain-wide delegation must grant (the README lists these).
+DELEGATION: tuple[str, ...] = tuple(sorted({*SCOPES_WRITE, *SCOPES_READ, SCOPE_SECURITY, SCOPE_TRANSFER_WRITE,
+                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS}))
+
+TokenCheck = Callable[[Sequence[str]], None]  # asks for a token for these scopes; GoogleAuthError if refused
 
 
 @dataclass
@@ -54,6 +63,10 @@ class Clients:
     root: str  # where batches go: https://admin.googleapis.com/ or the emulator
     datatransfer: Any = None
     reports: Any = None  # Reports API: storage per user
+    security: Any = None  # Directory API with the user.security token: signOut (None: read-only)
+    request_token: TokenCheck | None = None  # a token request with other scopes (check_access)
+    # The scopes of each client's token: "core" (directory, licensing), "datatransfer", "reports", "security".
+    scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def loopback_endpoint() -> str | None:
@@ -63,42 +76,62 @@ def loopback_endpoint() -> str | None:
 
 def _credentials(admin: str, service_account: str | None, scopes: list[str]) -> Any:
     import google.auth
-    from google.auth import impersonated_credentials
+    from google.auth.credentials import with_scopes_if_required
     from google.auth.exceptions import DefaultCredentialsError
 
+    from reconciler.providers.google.credentials import CLOUD_PLATFORM, KeylessDelegation
+
     try:
-        credentials, _ = google.auth.default(scopes=scopes)
+        # Loaded without scopes: with scopes, an external account config looks its project up at
+        # Cloud Resource Manager while loading (a call of no use here). Scopes are set below.
+        credentials: Any = google.auth.default()[0]
     except DefaultCredentialsError as exc:
         raise ProviderError(
             "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service account key with "
             f"domain-wide delegation, or to a Workload Identity Federation config ({exc})"
         ) from None
     if hasattr(credentials, "with_subject"):  # a service account key: delegate to the admin
-        # with_scopes() would drop the subject, so scopes are set first (by default()) and subject last.
-        return credentials.with_subject(admin)
+        # with_scopes() would drop the subject, so scopes are set first and the subject last.
+        return credentials.with_scopes(scopes).with_subject(admin)
     if service_account is None:
         raise ProviderError("these Google credentials cannot impersonate an admin by themselves; set "
                             "provider.service_account in org.yaml to the service account to impersonate")
-    return impersonated_credentials.Credentials(
-        source_credentials=credentials, target_principal=service_account, target_scopes=scopes, subject=admin)
+    # The federated (source) credentials only ever call IAM's signJwt, which takes cloud-platform;
+    # the Admin scopes go into the JWT it signs.
+    return KeylessDelegation(with_scopes_if_required(credentials, [CLOUD_PLATFORM]), service_account, admin, scopes)
 
 
 def build_clients(admin: str, service_account: str | None, read_only: bool) -> Clients:
     try:
-        from google.auth.credentials import AnonymousCredentials
+        import google_auth_httplib2  # type: ignore[import-untyped]
+        import httplib2  # type: ignore[import-untyped]
         from googleapiclient.discovery import build
+
+        from reconciler.providers.google.credentials import LoopbackDelegation
     except ImportError:
         raise ProviderError("the Google provider needs google-api-python-client: pip install "
                             "google-api-python-client google-auth") from None
     endpoint = loopback_endpoint()
+
     def credentials_for(scopes: Sequence[str]) -> Any:
         if endpoint is not None:
-            return AnonymousCredentials()
+            return LoopbackDelegation(admin, scopes, endpoint + "token")
         return _credentials(admin, service_account, list(scopes))
+
+    def request_token(scopes: Sequence[str]) -> None:
+        http = httplib2.Http(timeout=30)
+        try:
+            credentials_for(scopes).refresh(google_auth_httplib2.Request(http))
+        finally:
+            http.close()
 
     options: dict[str, Any] | None = {"api_endpoint": endpoint} if endpoint is not None else None
     root = endpoint if endpoint is not None else "https://admin.googleapis.com/"
-    core = credentials_for(SCOPES_READ if read_only else SCOPES_WRITE)
+    scopes = {"core": SCOPES_READ if read_only else SCOPES_WRITE, "reports": (SCOPE_REPORTS,),
+              "datatransfer": (SCOPE_TRANSFER_READ if read_only else SCOPE_TRANSFER_WRITE,)}
+    if not read_only:
+        scopes["security"] = (SCOPE_SECURITY,)
+    core = credentials_for(scopes["core"])
 
     def client(api: str, version: str, credentials: Any) -> Any:
         return build(api, version, credentials=credentials, client_options=options, static_discovery=True,
@@ -108,7 +141,9 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         directory=client("admin", "directory_v1", core),
         licensing=client("licensing", "v1", core),
         root=root,
-        datatransfer=client("admin", "datatransfer_v1",
-                            credentials_for([SCOPE_TRANSFER_READ if read_only else SCOPE_TRANSFER_WRITE])),
-        reports=client("admin", "reports_v1", credentials_for([SCOPE_REPORTS])),
+        datatransfer=client("admin", "datatransfer_v1", credentials_for(scopes["datatransfer"])),
+        reports=client("admin", "reports_v1", credentials_for(scopes["reports"])),
+        security=None if read_only else client("admin", "directory_v1", credentials_for(scopes["security"])),
+        request_token=request_token,
+        scopes=scopes,
     )

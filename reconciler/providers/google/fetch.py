@@ -33,6 +33,7 @@ class Lookup:
     deleted_ids: dict[str, str] = field(default_factory=dict)  # address -> id of a deleted user
     role_ids: dict[str, str] = field(default_factory=dict)  # neutral role name -> roleId
     assignments: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, address) -> assignment id
+    skus: set[str] = field(default_factory=set)  # "product/sku" assigned to anyone in the tenant
     fetched: bool = False  # set by a full fetch; an apply without one reads what it needs itself
 
 
@@ -57,6 +58,9 @@ class GoogleFetcher:
         self.customer = customer
         self.products = products
         self.service_groups = service_groups  # service -> access group address
+        # Groups whose members include everyone in the organisation (type CUSTOMER: no address), by
+        # the last fetch: left out of the state, and said once (the provider's adapt_desired).
+        self.whole_customer: list[str] = []
 
     def fetch(self, domains: Sequence[str], lookup: Lookup) -> State:
         d = self.c.directory
@@ -74,6 +78,7 @@ class GoogleFetcher:
         for domain in all_domains:
             if domain.name in wanted:
                 state.add(domain)
+        self.whole_customer = []
         lookup.customer_id = d.customers().get(customerKey=self.customer).execute(num_retries=RETRIES)["id"]
         for ou in list_all(d.orgunits(), "organizationUnits", customerId=self.customer, type="all",
                            fields="organizationUnits(name,orgUnitPath,description)"):
@@ -96,17 +101,25 @@ class GoogleFetcher:
         hidden = set(self.service_groups.values())
         for group in groups:
             address = group["email"].lower()
-            if not managed(address) or address in hidden:
-                continue
-            state.add(group_from_google(group))
-            for alias in group.get("aliases") or []:
-                state.add(Alias(address=alias.lower(), target=address, target_kind="group"))
-            for member in members.get(address, []):
-                state.add(member_from_google(address, member, addresses))
+            if managed(address) and address not in hidden:
+                self._add_group(state, group, members.get(address, []), addresses)
         self._roles(state, lookup, managed)
         self._licenses(state, lookup, managed)
         lookup.fetched = True
         return state
+
+    def _add_group(self, state: State, group: dict[str, Any], members: list[dict[str, Any]],
+                   users: set[str]) -> None:
+        address = group["email"].lower()
+        state.add(group_from_google(group))
+        for alias in group.get("aliases") or []:
+            state.add(Alias(address=alias.lower(), target=address, target_kind="group"))
+        for member in members:
+            if member.get("type") == "CUSTOMER" or not member.get("email"):
+                # "Everyone in the organisation": the customer itself, with no address to key it by.
+                self.whole_customer.append(address)
+                continue
+            state.add(member_from_google(address, member, users))
 
     def load_lookup(self, lookup: Lookup) -> None:
         """The ids mutations need, for an apply on a provider that has not fetched (a saved plan)."""
@@ -145,7 +158,8 @@ class GoogleFetcher:
         per_user: dict[str, list[str]] = {}
         for service, group in sorted(self.service_groups.items()):
             for member in members.get(group.lower(), []):
-                per_user.setdefault((member.get("email") or "").lower(), []).append(service)
+                if member.get("email"):
+                    per_user.setdefault(str(member["email"]).lower(), []).append(service)
         return {user: tuple(sorted(s)) for user, s in per_user.items()}
 
     def _deleted(self, state: State, lookup: Lookup, managed: Callable[[str], bool]) -> None:
@@ -178,5 +192,6 @@ class GoogleFetcher:
             for item in list_all(self.c.licensing.licenseAssignments(), "items", "listForProduct", productId=product,
                                  customerId=lookup.customer_id, maxResults=1000):
                 address = str(item.get("userId", "")).lower()
+                lookup.skus.add(f"{item['productId']}/{item['skuId']}")
                 if managed(address):
                     state.add(License(user=address, sku=f"{item['productId']}/{item['skuId']}"))

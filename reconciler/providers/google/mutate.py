@@ -3,6 +3,11 @@
 A step's calls are built when the step runs, so a later step can use what an
 earlier one returned (the id of a user just created). All changes' first
 steps go out together in batches, then all second steps, and so on.
+
+A failed step ends its change, so calls that must not wait on each other share a step: a
+user's offboarding effects (sign-out, password reset, hand-over) are one step, so a sign-out
+Google refuses (its scope not granted) still leaves the password reset done, and the change
+reports the sign-out's error.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Mutations:
         # document, which costs milliseconds, times every change of a 10,000-person apply.
         d = clients.directory
         self.users, self.groups, self.members = d.users(), d.groups(), d.members()
+        # users.signOut takes only the user.security scope: its own token (client.py).
+        self.sessions = clients.security.users() if clients.security is not None else self.users
         self.user_aliases, self.group_aliases = self.users.aliases(), self.groups.aliases()
         self.orgunits, self.domains, self.domain_aliases = d.orgunits(), d.domains(), d.domainAliases()
         self.role_assignments = d.roleAssignments()
@@ -38,6 +45,9 @@ class Mutations:
         self.customer = customer
         self.lookup = lookup
         self.service_groups = service_groups
+        # Why a change could not do all it should, found while its step was built (the other calls of
+        # that step still go out): by change label, for the provider to report.
+        self.shortfalls: dict[str, str] = {}
 
     def steps(self, change: Change, password: str | None) -> list[Step]:
         handler = getattr(self, f"_{change.kind}", None)
@@ -95,32 +105,44 @@ class Mutations:
         return steps + self._effect_steps(change, user)
 
     def _effect_steps(self, change: Change, user: User) -> list[Step]:
-        users, steps = self.users, []
-        if "sign_out" in change.effects:
-            steps.append(lambda: [users.signOut(userKey=user.email)])
-        if "reset_password" in change.effects:
-            reset = {"password": generate_password(), "changePasswordAtNextLogin": True}
-            steps.append(lambda: [users.patch(userKey=user.email, body=reset)])
-        if "require_password_change" in change.effects:
-            steps.append(lambda: [users.patch(userKey=user.email, body={"changePasswordAtNextLogin": True})])
-        if "transfer_data" in change.effects and change.transfer_to and self.transfers is not None:
-            recipient, transfers = change.transfer_to, self.transfers
+        """Every effect in one step: none waits for another, and one refused leaves the others done."""
+        if not change.effects:
+            return []
+        users, effects = self.users, change.effects
 
-            def transfer() -> list[Any]:
-                old, new = self.lookup.user_ids.get(user.email), self.lookup.user_ids.get(recipient)
-                if old is None or new is None:
-                    raise Unsupported(f"cannot hand data over: {recipient} is not a user of this tenant")
-                return [transfers.insert(body={
-                    "oldOwnerUserId": old, "newOwnerUserId": new,
-                    "applicationDataTransfers": [
-                        {"applicationId": DRIVE_APP, "applicationTransferParams": [
-                            {"key": "PRIVACY_LEVEL", "value": ["PRIVATE", "SHARED"]}]},
-                        {"applicationId": CALENDAR_APP, "applicationTransferParams": [
-                            {"key": "RELEASE_RESOURCES", "value": ["TRUE"]}]},
-                    ]})]
+        def build() -> list[Any]:
+            calls: list[Any] = []
+            if "sign_out" in effects:
+                calls.append(self.sessions.signOut(userKey=user.email))
+            if "reset_password" in effects:
+                reset = {"password": generate_password(), "changePasswordAtNextLogin": True}
+                calls.append(users.patch(userKey=user.email, body=reset))
+            elif "require_password_change" in effects:
+                calls.append(users.patch(userKey=user.email, body={"changePasswordAtNextLogin": True}))
+            if "transfer_data" in effects and change.transfer_to and self.transfers is not None:
+                transfer = self._transfer(user.email, change.transfer_to)
+                if transfer is None:
+                    self.shortfalls[change.label] = (f"cannot hand data over: {change.transfer_to} is not a user "
+                                                     "of this tenant")
+                else:
+                    calls.append(transfer)
+            return calls
 
-            steps.append(transfer)
-        return steps
+        return [build]
+
+    def _transfer(self, address: str, recipient: str) -> Any | None:
+        assert self.transfers is not None
+        old, new = self.lookup.user_ids.get(address), self.lookup.user_ids.get(recipient)
+        if old is None or new is None:
+            return None
+        return self.transfers.insert(body={
+            "oldOwnerUserId": old, "newOwnerUserId": new,
+            "applicationDataTransfers": [
+                {"applicationId": DRIVE_APP, "applicationTransferParams": [
+                    {"key": "PRIVACY_LEVEL", "value": ["PRIVATE", "SHARED"]}]},
+                {"applicationId": CALENDAR_APP, "applicationTransferParams": [
+                    {"key": "RELEASE_RESOURCES", "value": ["TRUE"]}]},
+            ]})
 
     def _service_steps(self, address: str, before: tuple[str, ...], after: tuple[str, ...] | None) -> list[Step]:
         if after is None or not self.service_groups:
@@ -176,6 +198,9 @@ class Mutations:
         assignments = self.license_assignments
         if change.action == "delete":
             return [lambda: [assignments.delete(productId=product, skuId=sku, userId=lic.user)]]
+        if change.action == "update":  # another SKU of the product (licences.py): moved, never unlicensed
+            held = License.model_validate(change.before).sku.partition("/")[2]
+            return [lambda: [assignments.patch(productId=product, skuId=held, userId=lic.user, body={"skuId": sku})]]
         return [lambda: [assignments.insert(productId=product, skuId=sku, body={"userId": lic.user})]]
 
     def _role(self, change: Change, _: str | None) -> list[Step]:

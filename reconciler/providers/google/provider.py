@@ -4,18 +4,28 @@ google-api-python-client. It only translates; the core diffs, orders and checks.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from reconciler.activity import FIGURES, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
-from reconciler.providers.base import BaseProvider
-from reconciler.providers.google.batch import BatchRunner, CallResult, RateLimiter, RetryPolicy, result_of_error
+from reconciler.providers.base import AccessResult, BaseProvider, Capability
+from reconciler.providers.google.batch import (
+    BatchRunner,
+    CallResult,
+    Fresh,
+    RateLimiter,
+    RetryPolicy,
+    batch_endpoint,
+    result_of_error,
+)
 from reconciler.providers.google.client import Clients, build_clients
 from reconciler.providers.google.fetch import GoogleFetcher, Lookup, list_all
-from reconciler.providers.google.handover import hold_deletes
+from reconciler.providers.google.handover import Unreadable, delete_blocker, hold_deletes
+from reconciler.providers.google.licences import pair_sku_changes, settle_conflicts
 from reconciler.providers.google.mutate import Mutations
 from reconciler.providers.google.translate import (
     domains_from_google,
@@ -24,7 +34,19 @@ from reconciler.providers.google.translate import (
     user_from_google,
 )
 from reconciler.providers.steps import StepRounds
-from reconciler.state import KIND_ORDER, Domain, Membership, State, changed_fields, resource_from_dict
+from reconciler.state import (
+    KIND_ORDER,
+    Alias,
+    Domain,
+    License,
+    Membership,
+    Role,
+    State,
+    changed_fields,
+    resource_from_dict,
+)
+
+REFUSED = {401, 403}
 
 
 @contextlib.contextmanager
@@ -48,8 +70,10 @@ class GoogleProvider(BaseProvider):
     supports = frozenset(KIND_ORDER)
 
     def __init__(self, config: GoogleProviderConfig, products: Sequence[str], *, read_only: bool = False,
-                 clients: Clients | None = None) -> None:
+                 clients: Clients | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
+        self.products = list(products)
         self.clients = clients or build_clients(config.admin, config.service_account, read_only)
         self.service_groups: dict[str, str] = {str(k): v.lower() for k, v in config.service_groups.items()}
         # Fields Google has no place for: org/ may set them, the plan says they are not managed here.
@@ -58,17 +82,26 @@ class GoogleProvider(BaseProvider):
             ignored.add("user.services")
         self.ignores = frozenset(ignored)
         limit = config.rate_limit
+        self.clock = clock  # backoff and "created moments ago" are measured on it (tests pass a fake)
         self.runner = BatchRunner(
-            self._batch_uri, RateLimiter(limit.calls, limit.per_seconds),
-            RetryPolicy(attempts=limit.retries, base_seconds=limit.backoff_seconds))
+            self._batch_uri, RateLimiter(limit.calls, limit.per_seconds, clock=clock, sleep=sleep),
+            RetryPolicy(attempts=limit.retries, base_seconds=limit.backoff_seconds), sleep=sleep, clock=clock)
         self.lookup = Lookup()
         self.fetcher = GoogleFetcher(self.clients, self.runner, config.customer, products, self.service_groups)
         self.mutations = Mutations(self.clients, config.customer, self.lookup, self.service_groups)
+        # Users and groups this provider created, by (kind, address), with the time on `clock`:
+        # Google may not find them by key for a while, so a 404 about them is retried (batch.py).
+        self.created: dict[tuple[str, str], float] = {}
 
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
-        """Services without an access group cannot be granted: they are left out, said once."""
+        """Services without an access group cannot be granted: they are left out, said once. So are
+        memberships the last fetch left out (everyone in the organisation as a group member)."""
+        warnings = [PlanWarning(code="unmanaged-member", severity="info", subject=group, message=(
+            f"{group} has everyone in the organisation as a member; that membership has no address, so it is "
+            "left as it is here (change it in the Admin console)"))
+            for group in sorted(set(self.fetcher.whole_customer))]
         if not self.service_groups:
-            return []
+            return warnings
         missing: set[str] = set()
         for user in list(desired.users().values()):
             if user.services is not None:
@@ -76,18 +109,13 @@ class GoogleProvider(BaseProvider):
                 kept = tuple(s for s in user.services if s in self.service_groups)
                 desired.add(user.model_copy(update={"services": kept}))
         if not missing:
-            return []
-        return [PlanWarning(code="unsupported-field", subject="user.services",
-                            message=f"services {', '.join(sorted(missing))} have no access group in "
-                                    "provider.service_groups: they are not managed here")]
+            return warnings
+        return [*warnings, PlanWarning(code="unsupported-field", subject="user.services",
+                                       message=f"services {', '.join(sorted(missing))} have no access group in "
+                                               "provider.service_groups: they are not managed here")]
 
     def _batch_uri(self, request: Any) -> str:
-        root = self.clients.root
-        if root != "https://admin.googleapis.com/":
-            return root + "batch"  # the emulator takes every batch at /batch
-        if "licensing.googleapis.com" in request.uri:
-            return "https://licensing.googleapis.com/batch"
-        return "https://admin.googleapis.com/batch/admin/directory_v1"
+        return batch_endpoint(request.uri, self.clients.root)
 
     def list_domains(self) -> list[Domain]:
         """Every domain of the tenant (for `reconciler import`)."""
@@ -100,39 +128,120 @@ class GoogleProvider(BaseProvider):
         with google_errors("reading the Google Workspace tenant"):
             return self.fetcher.fetch(domains, self.lookup)
 
+    # ------------------------------------------------------------------------------ plan
+
     def hold_changes(self, changes: Sequence[Change]) -> tuple[list[Change], list[PlanWarning]]:
-        """A user's delete waits until the hand-over of their files has completed (handover.py)."""
+        """A SKU change becomes one reassignment (licences.py); a user's delete waits until the
+        hand-over of their files has completed (handover.py)."""
+        paired = pair_sku_changes(changes)
         if self.clients.datatransfer is None:
-            return list(changes), []
-        transfers = self.clients.datatransfer.transfers()
+            return paired, []
+        return hold_deletes(paired, self.lookup.user_ids, self._transfers_of)
 
-        def list_transfers(user_id: str) -> list[dict[str, Any]]:
-            with google_errors("its data transfers cannot be read"):
-                return list_all(transfers, "dataTransfers", oldOwnerUserId=user_id)
+    def _transfers_of(self, user_id: str) -> list[dict[str, Any]]:
+        """The transfers `user_id` handed over; Unreadable if this identity may not read any."""
+        from google.auth.exceptions import RefreshError
+        from googleapiclient.errors import HttpError
 
-        return hold_deletes(changes, self.lookup.user_ids, list_transfers)
+        try:
+            return list_all(self.clients.datatransfer.transfers(), "dataTransfers", oldOwnerUserId=user_id)
+        except RefreshError as exc:
+            raise Unreadable(f"Google refused a Data Transfer token: {exc}") from None
+        except HttpError as exc:
+            result = result_of_error(exc)
+            if result.status in REFUSED:
+                raise Unreadable(f"the Data Transfer API refused to list transfers: {result.error}") from None
+            raise ProviderError(f"its data transfers cannot be read: {result.error}") from None
+        except OSError as exc:
+            raise ProviderError(f"its data transfers cannot be read: cannot reach Google: {exc}") from None
+
+    # ------------------------------------------------------------------------------ apply
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
-        if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects for c in wave):
+        if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects
+                                           or (c.kind, c.action) == ("user", "delete") for c in wave):
             with google_errors("reading role and user ids"):
                 self.fetcher.load_lookup(self.lookup)
         rounds: StepRounds[Any] = StepRounds(wave, lambda change: self.mutations.steps(change,
                                                                                    passwords.get(change.key)))
+        for i, why in self._held_deletes(wave).items():
+            rounds.fail(i, why)
         first_error: dict[int, CallResult] = {}  # a create's first step refused: maybe it exists already
         while batch := rounds.next_round():
-            for (i, _), result in zip(batch, self.runner.run([call for _, call in batch]), strict=True):
+            fresh = {i: self._fresh(wave[i], rounds.round) for i in {i for i, _ in batch}}  # once per change
+            calls = [call for _, call in batch]
+            for (i, _), result in zip(batch, self.runner.run(calls, [fresh[i] for i, _ in batch]), strict=True):
                 if result.ok:
-                    self._remember(result.body or {})
+                    self._remember(wave[i], rounds.round, result.body or {})
                 elif i not in rounds.failures:
                     rounds.fail(i, result.error)
                     if rounds.round == 0:
                         first_error[i] = result
+        for i, change in enumerate(wave):
+            if change.label in self.mutations.shortfalls:
+                rounds.fail(i, self.mutations.shortfalls.pop(change.label))
         self._accept_existing(wave, first_error, rounds.failures)
+        settle_conflicts(wave, first_error, rounds.failures, self.mutations.license_assignments, self._skus_of,
+                         self.runner.run)
         return rounds.results()
 
-    def _remember(self, body: dict[str, Any]) -> None:
+    def _held_deletes(self, wave: Sequence[Change]) -> dict[int, str]:
+        """User deletes that must not happen now: asked again at apply time, so that a plan made by
+        an identity that could not read hand-overs is never applied beyond what it said."""
+        held: dict[int, str] = {}
+        if self.clients.datatransfer is None:
+            return held
+        for i, change in enumerate(wave):
+            user_id = self.lookup.user_ids.get(change.before_key) if (change.kind, change.action) == (
+                "user", "delete") else None
+            if user_id is None:
+                continue
+            try:
+                why = delete_blocker(self._transfers_of(user_id), change.transfer_to)
+            except Unreadable as exc:
+                why = f"the hand-over of its files cannot be checked ({exc})" if change.transfer_to else None
+            except ProviderError as exc:
+                why = str(exc)
+            if why is not None:
+                held[i] = f"not deleted: {why}; run plan again: it hands the files over first if needed, and " \
+                          "deletes once that completed"
+        return held
+
+    def _fresh(self, change: Change, step: int) -> Fresh:
+        """The keys of this change's calls that name a user or group created moments ago."""
+        def at(kind: str, address: str | None) -> float | None:
+            return self.created.get((kind, address or ""))
+
+        keys: dict[str, float | None] = {}
+        if not self.created:
+            return {}
+        if change.kind == "user" and step > 0:  # after its own insert: patch, access groups, effects
+            keys = {"userKey": at("user", change.key), "memberKey": at("user", change.key)}
+            return {k: v for k, v in keys.items() if v is not None}
+        if change.kind not in ("membership", "alias", "license", "role"):
+            return {}
+        resource = resource_from_dict(change.kind, change.after if change.after is not None else change.before or {})
+        if isinstance(resource, Membership):
+            keys = {"groupKey": at("group", resource.group),
+                    "memberKey": at(resource.member_type if resource.member_type != "external" else "user",
+                                    resource.member)}
+        elif isinstance(resource, Alias):
+            keys = {f"{resource.target_kind}Key": at(resource.target_kind, resource.target)}
+        elif isinstance(resource, License | Role):
+            keys = {"userId": at("user", resource.user), "userKey": at("user", resource.user)}
+        return {k: v for k, v in keys.items() if v is not None}
+
+    def _remember(self, change: Change, step: int, body: dict[str, Any]) -> None:
         if body.get("kind") == "admin#directory#user" and body.get("id") and body.get("primaryEmail"):
             self.lookup.user_ids[body["primaryEmail"].lower()] = body["id"]
+        if change.action == "create" and change.kind in ("user", "group") and step == 0:
+            self.created[(change.kind, change.key)] = self.clock()
+
+    def _skus_of(self, product: str) -> set[str]:
+        """The SKU ids a user of `product` may hold: those seen in the tenant and those Google names."""
+        known = {s for s in self.lookup.skus if s.startswith(product + "/")} | {
+            s for s in self.facts.sku_names if s.startswith(product + "/")}
+        return {s.partition("/")[2] for s in known}
 
     def _accept_existing(self, wave: Sequence[Change], first_error: dict[int, CallResult],
                          failures: dict[int, str]) -> None:
@@ -180,6 +289,8 @@ class GoogleProvider(BaseProvider):
             return str(body.get("primaryEmail") or body.get("email", "")).lower() == change.after["target"]
         return not changed_fields(want, have)
 
+    # ------------------------------------------------------------------------------ other hooks
+
     def activity(self, addresses: Sequence[str] | None = None,
                  figures: Collection[str] = FIGURES) -> ActivityReport:
         """Last sign-in, 2-step verification and storage per user (None: every user; `figures`: which
@@ -192,9 +303,15 @@ class GoogleProvider(BaseProvider):
             return read_google_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
                                  figures)
 
+    def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
+        """One harmless read or token request per capability (access.py)."""
+        from reconciler.providers.google.access import AccessCheck
+
+        return AccessCheck(self.clients, self.config, self.products, self.lookup).run(capabilities)
+
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""
         for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
-                       self.clients.reports):
+                       self.clients.reports, self.clients.security):
             if client is not None:
                 client.close()

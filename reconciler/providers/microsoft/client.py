@@ -6,20 +6,45 @@ Ways in: `RECONCILER_GRAPH_ENDPOINT` (loopback only, no credentials: the emulato
 a client secret (`AZURE_CLIENT_SECRET`) or certificate (`AZURE_CLIENT_CERTIFICATE_PATH`)
 for local use; keyless federated credentials from GitHub Actions OIDC
 (`ClientAssertionCredential` fed by the runner's ID token, audience
-`api://AzureADTokenExchange`).
+`api://AzureADTokenExchange`, or `api://AzureADTokenExchangeChina` in 21Vianet's cloud).
+
+Tenants of Microsoft 365 operated by 21Vianet (`cloud: china`) are a separate cloud: Graph at
+https://microsoftgraph.chinacloudapi.cn, sign-in at login.chinacloudapi.cn; a token of one
+cloud is worthless in the other.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from reconciler.errors import ProviderError
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 
 ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+@dataclass(frozen=True)
+class Cloud:
+    graph: str  # Graph's service root
+    authority: str  # Entra ID's sign-in host (azure-identity's `authority`)
+    token_exchange_audience: str  # what a federated credential's external token is issued for
+
+    @property
+    def scope(self) -> str:
+        return f"{self.graph}/.default"
+
+
+# Microsoft Graph national cloud deployments: the service root and Entra ID endpoint per cloud.
+CLOUDS: dict[str, Cloud] = {
+    "global": Cloud("https://graph.microsoft.com", "login.microsoftonline.com", "api://AzureADTokenExchange"),
+    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "login.chinacloudapi.cn",
+                   "api://AzureADTokenExchangeChina"),
+}
+GRAPH_SCOPE = CLOUDS["global"].scope
+CloudName = Literal["global", "china"]
 
 
 def loopback_endpoint() -> str | None:
@@ -27,46 +52,53 @@ def loopback_endpoint() -> str | None:
     return None if url is None else url.rstrip("/")
 
 
-def _github_oidc_token() -> str:
+def _github_oidc_token(audience: str) -> str:
     """The runner's OIDC token for Entra ID's token exchange (needs `id-token: write`)."""
     import httpx
 
     url, bearer = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"), os.environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
     if not url or not bearer:
         raise ProviderError("no GitHub OIDC token: the job needs `permissions: id-token: write`")
-    answer = httpx.get(url, params={"audience": "api://AzureADTokenExchange"},
-                       headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
+    answer = httpx.get(url, params={"audience": audience}, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
     answer.raise_for_status()
     return str(answer.json()["value"])
 
 
-def credential(tenant: str, client_id: str) -> Any:
+def credential(tenant: str, client_id: str, cloud: CloudName = "global") -> Any:
     try:
         from azure.identity import CertificateCredential, ClientAssertionCredential, ClientSecretCredential
     except ImportError:
         raise ProviderError("the Microsoft provider needs azure-identity: pip install azure-identity") from None
+    where = CLOUDS[cloud]
     if secret := os.environ.get("AZURE_CLIENT_SECRET"):
-        return ClientSecretCredential(tenant, client_id, secret)
+        return ClientSecretCredential(tenant, client_id, secret, authority=where.authority)
     if certificate := os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH"):
-        return CertificateCredential(tenant, client_id, certificate_path=certificate)
+        return CertificateCredential(tenant, client_id, certificate_path=certificate, authority=where.authority)
     if os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
-        return ClientAssertionCredential(tenant, client_id, _github_oidc_token)
+        return ClientAssertionCredential(tenant, client_id, lambda: _github_oidc_token(where.token_exchange_audience),
+                                         authority=where.authority)
     raise ProviderError("no Microsoft credentials: set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, "
                         "or run in GitHub Actions with id-token: write and a federated credential")
 
 
-def _bearer_auth(httpx: Any, cred: Any) -> Any:
+def _bearer_auth(httpx: Any, cred: Any, scope: str) -> Any:
     """httpx auth asking azure-identity for a (cached, refreshed) Graph token per request."""
 
     class BearerAuth(httpx.Auth):
         def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
-            request.headers["Authorization"] = f"Bearer {cred.get_token(GRAPH_SCOPE).token}"
+            request.headers["Authorization"] = f"Bearer {cred.get_token(scope).token}"
             yield request
 
     return BearerAuth()
 
 
-def build_http(tenant: str, client_id: str) -> tuple[Any, str, Any]:
+def graph_root(cloud: CloudName = "global") -> str:
+    """Where requests go: the emulator on loopback when configured, else the cloud's Graph."""
+    endpoint = loopback_endpoint()
+    return f"{endpoint or CLOUDS[cloud].graph}/v1.0"
+
+
+def build_http(tenant: str, client_id: str, cloud: CloudName = "global") -> tuple[Any, str, Any]:
     """An httpx.AsyncClient with Graph's middleware, the base URL requests are relative to, and
     the transport to close afterwards (the middleware's wrapper cannot close it itself)."""
     try:
@@ -74,9 +106,9 @@ def build_http(tenant: str, client_id: str) -> tuple[Any, str, Any]:
         from msgraph_core import GraphClientFactory
     except ImportError:
         raise ProviderError("the Microsoft provider needs msgraph-sdk: pip install msgraph-sdk") from None
-    endpoint = loopback_endpoint()
-    base = f"{endpoint}/v1.0" if endpoint else "https://graph.microsoft.com/v1.0"
-    auth = None if endpoint else _bearer_auth(httpx, credential(tenant, client_id))
+    base = graph_root(cloud)
+    auth = None if loopback_endpoint() else _bearer_auth(httpx, credential(tenant, client_id, cloud),
+                                                         CLOUDS[cloud].scope)
     transport = httpx.AsyncHTTPTransport()
     client = GraphClientFactory.create_with_default_middleware(
         client=httpx.AsyncClient(base_url=base, auth=auth, timeout=60, transport=transport))

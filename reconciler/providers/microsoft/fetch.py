@@ -1,5 +1,7 @@
-"""Read a Microsoft 365 tenant in bulk: $top=999 with $select, managers expanded, every
-group's members through $batch (20 lists a request), owners expanded on the group list."""
+"""Read a Microsoft 365 tenant in bulk: $select everywhere, managers expanded on the user
+list and owners on the group list (a page with $expand holds at most 100 objects, whatever
+$top asks, so 2,000 people take 20 pages), every group's members through $batch (20 lists a
+request, 999 members a page)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
-from reconciler.providers.microsoft.graph import Call, GraphHttp
+from reconciler.providers.microsoft.fresh import ask_again
+from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp
+from reconciler.providers.microsoft.licences import services_of
 from reconciler.providers.microsoft.translate import (
     GROUP_SELECT,
     ROLE_TEMPLATES,
@@ -16,7 +20,6 @@ from reconciler.providers.microsoft.translate import (
     domain_from_graph,
     group_address,
     group_from_graph,
-    services_of,
     user_from_graph,
 )
 from reconciler.state import License, Membership, Role, State
@@ -38,6 +41,8 @@ class Lookup:
     usage_location: dict[str, str | None] = field(default_factory=dict)
     assignments: dict[tuple[str, str], str] = field(default_factory=dict)  # (role, address) -> assignment id
     unified: set[str] = field(default_factory=set)  # addresses of Microsoft 365 groups
+    # mailNickname -> the address a group is known by: Graph chose it, so groups are matched by nickname.
+    group_nicknames: dict[str, str] = field(default_factory=dict)
     fetched: bool = False  # an apply on a provider that has not fetched reads these first
 
 
@@ -61,9 +66,7 @@ async def fetch_state(http: GraphHttp, domains: Sequence[str], lookup: Lookup) -
     _users(state, users, lookup, managed)
     deleted = await http.get_all(f"/directory/deletedItems/microsoft.graph.user?$top=999&$select={USER_SELECT}")
     for raw in deleted:
-        address = str(raw["userPrincipalName"]).lower()
-        # A deleted user's UPN gets its object id as a prefix; the mail nickname keeps the name.
-        original = f"{raw.get('mailNickname')}@{address.rsplit('@', 1)[-1]}" if raw.get("mailNickname") else address
+        original = deleted_address(raw)
         if original not in lookup.ids:
             lookup.deleted_ids.setdefault(original, str(raw["id"]))
         if managed(original) and original not in state.users():
@@ -75,6 +78,17 @@ async def fetch_state(http: GraphHttp, domains: Sequence[str], lookup: Lookup) -
     await _roles(http, state, lookup, managed)
     lookup.fetched = True
     return state
+
+
+def deleted_address(raw: dict[str, Any]) -> str:
+    """The address a deleted user had: Graph prefixes a deleted user's UPN with its object id
+    (without hyphens) to free the name, so the prefix comes off; the mail nickname is no guide
+    (an admin may have set it to anything)."""
+    upn = str(raw.get("userPrincipalName") or "").lower()
+    prefix = str(raw.get("id", "")).replace("-", "").lower()
+    if prefix and upn.startswith(prefix) and "@" in upn[len(prefix):]:
+        return upn[len(prefix):]
+    return str(raw.get("mail") or upn).lower()
 
 
 def _users(state: State, users: list[dict[str, Any]], lookup: Lookup, managed: Callable[[str], bool]) -> None:
@@ -99,9 +113,14 @@ def _users(state: State, users: list[dict[str, Any]], lookup: Lookup, managed: C
 async def _groups(http: GraphHttp, state: State, groups: list[dict[str, Any]], lookup: Lookup,
                   managed: Callable[[str], bool]) -> None:
     mine = []
+    seen: set[str] = set()
     for raw in groups:
         address = group_address(raw, lookup.default_domain)
+        if address in seen:
+            continue  # security groups of one nickname (made twice by an older reconciler): the first is ours
+        seen.add(address)
         lookup.ids[address] = str(raw["id"])
+        lookup.group_nicknames[str(raw.get("mailNickname") or "").lower()] = address
         if "Unified" in (raw.get("groupTypes") or []):
             lookup.unified.add(address)
         if managed(address):
@@ -128,12 +147,18 @@ async def _groups(http: GraphHttp, state: State, groups: list[dict[str, Any]], l
 
 
 async def _lists(http: GraphHttp, urls: list[str]) -> list[list[dict[str, Any]]]:
-    """Collections read through $batch; their next pages follow in later batches."""
+    """Collections read through $batch; their next pages follow in later batches. A group just
+    listed whose members are 404 was created moments ago: it is asked again (fresh.py)."""
     found: list[list[dict[str, Any]]] = [[] for _ in urls]
     pending = {i: url for i, url in enumerate(urls)}
     while pending:
         order = list(pending)
-        answers = await http.batch([Call("GET", pending[i]) for i in order])
+        calls = [Call("GET", pending[i]) for i in order]
+
+        async def resend(positions: list[int], calls: list[Call] = calls) -> list[Answer]:
+            return await http.batch([calls[k] for k in positions])
+
+        answers = await ask_again(await http.batch(calls), range(len(calls)), resend, http.sleep, lambda k: k)
         pending = {}
         for i, answer in zip(order, answers, strict=True):
             if not answer.ok:

@@ -8,8 +8,10 @@ from typing import Any
 from reconciler.changes import Change
 from reconciler.passwords import generate_password
 from reconciler.providers.microsoft.fetch import Lookup
+from reconciler.providers.microsoft.fit import MAX_BINDS, Binds
 from reconciler.providers.microsoft.graph import Call
-from reconciler.providers.microsoft.translate import ROLE_TEMPLATES, disabled_plans, group_body, user_body
+from reconciler.providers.microsoft.licences import disabled_plans
+from reconciler.providers.microsoft.translate import ROLE_TEMPLATES, SECURITY, group_body, user_body
 from reconciler.providers.steps import Step as StepOf
 from reconciler.providers.steps import Unsupported
 from reconciler.state import Domain, Group, License, Membership, Role, User
@@ -19,10 +21,13 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 
 
 class Mutations:
-    def __init__(self, lookup: Lookup, usage_location: str) -> None:
+    def __init__(self, lookup: Lookup, usage_location: str, graph: str = GRAPH) -> None:
         self.lookup = lookup
         self.usage_location = usage_location
+        self.graph = graph  # the service root references (@odata.id, @odata.bind) name objects under
         self.wanted_services: dict[str, tuple[str, ...]] = {}
+        # Who each group org/ describes is created with (fit.group_binds, kept when the plan is made).
+        self.binds: dict[str, Binds] = {}
 
     def steps(self, change: Change, password: str | None) -> list[Step]:
         handler = getattr(self, f"_{change.kind}", None)
@@ -93,7 +98,7 @@ class Mutations:
         if manager is None:
             return Call("DELETE", f"/users/{self.oid(address)}/manager/$ref")
         return Call("PUT", f"/users/{self.oid(address)}/manager/$ref",
-                    {"@odata.id": f"{GRAPH}/users/{self.oid(manager)}"})
+                    {"@odata.id": f"{self.graph}/users/{self.oid(manager)}"})
 
     def _service_calls(self, address: str, services: tuple[str, ...] | None) -> list[Call]:
         """Re-assign each licence the user holds with the plans of unwanted services disabled."""
@@ -108,7 +113,7 @@ class Mutations:
             return [lambda: [Call("DELETE", f"/groups/{self.oid(change.before_key)}")]]
         group = Group.model_validate(change.after)
         if change.action == "create":
-            return [lambda: [Call("POST", "/groups", group_body(group))]]
+            return [lambda: [Call("POST", "/groups", {**group_body(group), **self._bind_body(group)})]]
         if "email" in change.changed:
             raise Unsupported("a group's address cannot be changed through Graph")
         if "type" in change.changed:
@@ -116,6 +121,22 @@ class Mutations:
                               "create a new group")
         body = {k: v for k, v in group_body(group).items() if k in ("displayName", "description")}
         return [lambda: [Call("PATCH", f"/groups/{self.oid(change.before_key)}", body)]]
+
+    def _bind_body(self, group: Group) -> dict[str, list[str]]:
+        """owners@odata.bind and members@odata.bind for a new group: an app that creates a group
+        without owners leaves it ownerless. Owners first, then members while Graph's 20 references
+        last; whoever has no id yet (a group made in the same round) is added by its membership."""
+        binds = self.binds.get(group.email, Binds())
+        owners = [oid for a in binds.owners if (oid := self.lookup.ids.get(a))][:MAX_BINDS]
+        room = MAX_BINDS - len(owners)
+        nested = binds.groups if group.type == SECURITY else []  # only security groups hold groups
+        members = [oid for a in [*binds.members, *nested] if (oid := self.lookup.ids.get(a))][:room]
+        body = {}
+        if owners:
+            body["owners@odata.bind"] = [f"{self.graph}/directoryObjects/{oid}" for oid in owners]
+        if members:
+            body["members@odata.bind"] = [f"{self.graph}/directoryObjects/{oid}" for oid in members]
+        return body
 
     def _membership(self, change: Change, _: str | None) -> list[Step]:
         m = Membership.model_validate(change.after if change.after is not None else change.before)
@@ -125,7 +146,7 @@ class Mutations:
 
         def ref(relation: str) -> Call:
             return Call("POST", f"/groups/{self.oid(m.group)}/{relation}/$ref",
-                        {"@odata.id": f"{GRAPH}/directoryObjects/{self.oid(m.member)}"})
+                        {"@odata.id": f"{self.graph}/directoryObjects/{self.oid(m.member)}"})
 
         def unref(relation: str) -> Call:
             return Call("DELETE", f"/groups/{self.oid(m.group)}/{relation}/{self.oid(m.member)}/$ref")
@@ -137,11 +158,20 @@ class Mutations:
             return [lambda: [unref("members")] + ([unref("owners")] if was_owner else [])]
         return [lambda: [ref("owners") if m.role == "OWNER" else unref("owners")]]
 
+    def _sku_id(self, sku: str) -> str:
+        sku_id = self.lookup.sku_ids.get(sku)
+        if sku_id is None:
+            raise Unsupported(f"the tenant has no subscription for {sku!r} (GET /subscribedSkus)")
+        return sku_id
+
     def _license(self, change: Change, _: str | None) -> list[Step]:
         lic = License.model_validate(change.after if change.after is not None else change.before)
-        sku_id = self.lookup.sku_ids.get(lic.sku)
-        if sku_id is None:
-            raise Unsupported(f"the tenant has no subscription for {lic.sku!r} (GET /subscribedSkus)")
+        sku_id = self._sku_id(lic.sku)
+        removed: list[str] = []
+        if change.action == "update" and change.before is not None:
+            # A swap (hold_changes paired a removal with an addition): one call, so that the user is
+            # never without a licence (and a mailbox) between the two.
+            removed = [self._sku_id(License.model_validate(change.before).sku)]
         if change.action == "delete":
             body: dict[str, Any] = {"addLicenses": [], "removeLicenses": [sku_id]}
             return [lambda: [Call("POST", f"/users/{self.oid(lic.user)}/assignLicense", body)]]
@@ -154,7 +184,7 @@ class Mutations:
             services = self.wanted_services.get(lic.user, self.lookup.services.get(lic.user))
             add = {"skuId": sku_id, "disabledPlans": disabled_plans(self.lookup.skus[sku_id], services)}
             return [Call("POST", f"/users/{self.oid(lic.user)}/assignLicense",
-                         {"addLicenses": [add], "removeLicenses": []})]
+                         {"addLicenses": [add], "removeLicenses": removed})]
 
         return [*steps, assign]
 

@@ -16,22 +16,21 @@ from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.records import ProviderDomainRecords
-from reconciler.providers.base import BaseProvider
-from reconciler.providers.microsoft.client import build_http
+from reconciler.providers.base import AccessResult, BaseProvider, Capability
+from reconciler.providers.microsoft.client import CLOUDS, build_http
 from reconciler.providers.microsoft.fetch import Lookup, fetch_state
+from reconciler.providers.microsoft.fit import fit_default_domain, fit_group_addresses, group_binds
+from reconciler.providers.microsoft.fresh import ask_again, names_any, not_found
 from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp
+from reconciler.providers.microsoft.licences import disabled_plans, services_of
 from reconciler.providers.microsoft.mutate import Mutations
-from reconciler.providers.microsoft.translate import (
-    SECURITY,
-    disabled_plans,
-    domain_from_graph,
-    group_kind,
-    services_of,
-)
+from reconciler.providers.microsoft.swaps import pair_licence_swaps
+from reconciler.providers.microsoft.translate import SECURITY, domain_from_graph, group_kind
 from reconciler.providers.steps import StepRounds
 from reconciler.state import KIND_ORDER, Domain, State
 
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
 ALREADY_THERE = "already exist"  # Graph's answer to adding a member twice
 
 
@@ -42,16 +41,20 @@ class MicrosoftProvider(BaseProvider):
     # beyond security vs Microsoft 365, no alias domains (every domain is verified on its own).
     ignores: frozenset[str] = frozenset({"user.orgunit", "domain.alias_of"})
 
-    def __init__(self, config: MicrosoftProviderConfig) -> None:
+    def __init__(self, config: MicrosoftProviderConfig, *, sleep: Sleep | None = None) -> None:
+        """`sleep` waits out throttling and replication (tests pass one that moves a fake clock)."""
         self.config = config
+        self.sleep = sleep
         self.lookup = Lookup()
-        self.mutations = Mutations(self.lookup, config.usage_location)
+        self.mutations = Mutations(self.lookup, config.usage_location, f"{CLOUDS[config.cloud].graph}/v1.0")
+        self.created: set[str] = set()  # ids of the objects this provider created (or restored)
         self.requests = 0
 
     def _run(self, work: Callable[[GraphHttp], Awaitable[T]]) -> T:
         async def go() -> T:
-            client, base, transport = build_http(self.config.tenant, self.config.client_id)
-            http = GraphHttp(client, base)
+            client, base, transport = build_http(self.config.tenant, self.config.client_id, self.config.cloud)
+            http = GraphHttp(client, base, sleep=self.sleep or asyncio.sleep)
+            self.mutations.graph = base  # references (@odata.id) name objects where the requests go
             try:
                 return await work(http)
             finally:
@@ -88,7 +91,16 @@ class MicrosoftProvider(BaseProvider):
             kind = group_kind(getattr(group, "type", None))
             if kind is not None:
                 desired.add(group.model_copy(update={"type": kind}))
-        return self._drop_impossible_members(desired)
+        warnings = self._drop_impossible_members(desired)
+        warnings += fit_default_domain(desired, self.lookup.default_domain)
+        warnings += fit_group_addresses(desired, self.lookup)
+        # Kept for the groups' creation, which binds their owners (an apply plans with this provider).
+        self.mutations.binds = group_binds(desired)
+        return warnings
+
+    def hold_changes(self, changes: Sequence[Change]) -> tuple[list[Change], list[PlanWarning]]:
+        """Nothing waits; a licence swap becomes one change (swaps.py), never a window without one."""
+        return pair_licence_swaps(changes), []
 
     def _services_as_licences_give_them(self, desired: State) -> None:
         """Services ride on licences' service plans, and some plans carry two services (Exchange:
@@ -131,10 +143,12 @@ class MicrosoftProvider(BaseProvider):
         """Seats: say before apply when the plan needs more licences than the tenant has left."""
         needed: dict[str, int] = {}
         for change in changes:
-            if change.kind == "license" and change.after is not None:
+            if change.kind != "license":
+                continue
+            if change.after is not None and change.action in ("create", "update"):
                 sku = str(change.after["sku"])
-                needed[sku] = needed.get(sku, 0) + (1 if change.action == "create" else 0)
-            if change.kind == "license" and change.action == "delete" and change.before is not None:
+                needed[sku] = needed.get(sku, 0) + 1
+            if change.before is not None and change.action in ("delete", "update"):
                 sku = str(change.before["sku"])
                 needed[sku] = needed.get(sku, 0) - 1
         warnings = [
@@ -164,11 +178,27 @@ class MicrosoftProvider(BaseProvider):
 
     async def _run_rounds(self, http: GraphHttp, rounds: StepRounds[Call]) -> None:
         while batch := rounds.next_round():
-            for (i, _), answer in zip(batch, await http.batch([call for _, call in batch]), strict=True):
+            answers = await http.batch([call for _, call in batch])
+            # A 404 for an object this apply made, or one the change needs, is replication lag.
+            lagging = [k for k, (i, call) in enumerate(batch)
+                       if not_found(answers[k]) and names_any(call, self.created | self._needed_ids(rounds.wave[i]))]
+
+            async def resend(positions: list[int]) -> list[Answer]:
+                return await http.batch([batch[k][1] for k in positions])
+
+            answers = await ask_again(answers, lagging, resend, http.sleep, lambda k: k)
+            for (i, _), answer in zip(batch, answers, strict=True):
                 if answer.ok or self._already_done(answer):
                     self._remember(rounds.wave[i], answer)
                 else:
                     rounds.fail(i, answer.error)
+
+    def _needed_ids(self, change: Change) -> set[str]:
+        """The ids of the users and groups a change depends on (its group, member, licence holder)."""
+        if change.after is None:
+            return set()
+        return {oid for kind, key in change.resource_after().refs()
+                if kind in ("user", "group") and (oid := self.lookup.ids.get(key))}
 
     @staticmethod
     def _already_done(answer: Answer) -> bool:
@@ -178,12 +208,16 @@ class MicrosoftProvider(BaseProvider):
 
     def _remember(self, change: Change, answer: Answer) -> None:
         body: dict[str, Any] = answer.body
-        if change.action == "create" and change.kind in ("user", "group") and body.get("id"):
+        if change.action in ("create", "restore") and change.kind in ("user", "group") and body.get("id"):
             self.lookup.ids[change.key] = str(body["id"])
-        if change.kind == "license" and change.after is not None and change.action == "create":
+            self.created.add(str(body["id"]))
+        if change.kind == "license" and change.after is not None and change.action in ("create", "update"):
+            held = self.lookup.user_skus.setdefault(str(change.after["user"]), set())
+            if change.action == "update" and change.before is not None:
+                held.discard(self.lookup.sku_ids.get(str(change.before["sku"]), ""))
             sku_id = self.lookup.sku_ids.get(str(change.after["sku"]))
             if sku_id:
-                self.lookup.user_skus.setdefault(str(change.after["user"]), set()).add(sku_id)
+                held.add(sku_id)
 
     def activity(self, addresses: Sequence[str] | None = None,
                  figures: Collection[str] = FIGURES) -> ActivityReport:
@@ -193,6 +227,12 @@ class MicrosoftProvider(BaseProvider):
         from reconciler.providers.microsoft.activity import read_graph_activity
 
         return self._run(lambda http: read_graph_activity(http, addresses, figures))
+
+    def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
+        """One harmless read or refused-before-found probe per capability (access.py)."""
+        from reconciler.providers.microsoft.access import check_access
+
+        return self._run(lambda http: check_access(http, self.config.client_id, capabilities))
 
     def close(self) -> None:
         """Each fetch and apply closes its own HTTP client."""

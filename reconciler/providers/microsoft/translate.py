@@ -16,44 +16,9 @@ ROLE_TEMPLATES = {
     "billing-admin": "b0f54661-2d74-4c50-afa3-1ec803f12efe",  # Billing Administrator
     "reports-admin": "4a5d8f65-41da-4de4-8968-e035b65339cf",  # Reports Reader
 }
-# Which service plans carry which profile service. Calendar lives in Exchange with mail.
-SERVICE_PLANS = {
-    "mail": ("EXCHANGE_",),
-    "calendar": ("EXCHANGE_",),
-    "drive": ("SHAREPOINT", "ONEDRIVE"),
-    "chat": ("TEAMS",),
-    "meet": ("TEAMS", "MCO"),
-}
 USER_SELECT = ("id,userPrincipalName,mail,mailNickname,givenName,surname,displayName,employeeId,department,"
                "jobTitle,businessPhones,accountEnabled,usageLocation,assignedLicenses")
 GROUP_SELECT = "id,displayName,mail,mailNickname,description,groupTypes,securityEnabled,mailEnabled"
-
-
-def plan_services(plan_name: str) -> set[str]:
-    return {s for s, prefixes in SERVICE_PLANS.items() if plan_name.startswith(prefixes)}
-
-
-def services_of(user: dict[str, Any], skus: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    """Services whose plans are enabled in any of the user's licences."""
-    found: set[str] = set()
-    for assigned in user.get("assignedLicenses") or []:
-        sku = skus.get(str(assigned.get("skuId")))
-        if sku is None:
-            continue
-        disabled = {str(p) for p in assigned.get("disabledPlans") or []}
-        for plan in sku.get("servicePlans") or []:
-            if str(plan.get("servicePlanId")) not in disabled:
-                found |= plan_services(str(plan.get("servicePlanName", "")))
-    return tuple(sorted(found))
-
-
-def disabled_plans(sku: dict[str, Any], services: tuple[str, ...] | None) -> list[str]:
-    """The plans of a licence to switch off so that only the wanted services are on."""
-    if services is None:
-        return []
-    wanted = set(services)
-    return sorted(str(p["servicePlanId"]) for p in sku.get("servicePlans") or []
-                  if (offers := plan_services(str(p.get("servicePlanName", "")))) and not offers & wanted)
 
 
 def user_from_graph(user: dict[str, Any], manager: str | None, services: tuple[str, ...] | None) -> User:

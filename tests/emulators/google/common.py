@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .discovery import SILENT_CAPS, Method
-from .errors import invalid, user_creation_not_complete
+from .errors import invalid, not_found, user_creation_not_complete
 from .state import Member, Store, etag
 
 PACIFIC = dt.timezone(dt.timedelta(hours=-8))  # the Reports API dates usage in UTC-8
@@ -47,8 +47,10 @@ class Call:
     store: Store
     consistency_delay_s: float = 0.0
     transfer_delay_s: float = 0.0
-    now: float = field(default_factory=time.monotonic)
+    now: float = field(default_factory=time.monotonic)  # the emulator's clock
     reports: ReportSchedule = field(default_factory=ReportSchedule)
+    visibility_delay_s: float = 0.0
+    default_license: str | None = None  # automatic licensing: what a new user gets
 
     def param(self, name: str, default: Any = None) -> Any:
         value = self.params.get(name)
@@ -93,6 +95,18 @@ def ensure_ready(call: Call, user_id: str) -> None:
     created = call.store.created_at.get(user_id)
     if created is not None and call.now - created < call.consistency_delay_s:
         raise user_creation_not_complete()
+
+
+def hidden(call: Call, entity_id: str) -> bool:
+    """A user or group inserted less than `visibility_delay_s` ago: lookups by key do not find it yet."""
+    created = call.store.created_at.get(entity_id)
+    return created is not None and call.now - created < call.visibility_delay_s
+
+
+def ensure_visible(call: Call, entity_id: str, what: str) -> None:
+    """Google's 404 for a key it cannot resolve yet: "Resource Not Found: groupKey"."""
+    if hidden(call, entity_id):
+        raise not_found(what)
 
 
 # ----------------------------------------------------------------------------- paging
@@ -170,6 +184,9 @@ def render_group(store: Store, group: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_member(store: Store, member: Member) -> dict[str, Any]:
+    if member.kind == "CUSTOMER":  # everyone in the organisation: the customer's id, no address
+        return with_meta({"id": member.ref, "role": member.role, "type": "CUSTOMER",
+                          "delivery_settings": member.delivery}, "admin#directory#member")
     out: dict[str, Any] = {"email": store.member_email(member), "role": member.role, "type": member.kind,
                            "delivery_settings": member.delivery}
     if member.ref is not None:

@@ -53,6 +53,7 @@ class Method:
     request: str | None
     response: str | None
     api: Api
+    scopes: frozenset[str] = frozenset()  # a token needs one of these (the document's "scopes")
 
     @property
     def literal_weight(self) -> tuple[int, int]:
@@ -109,7 +110,7 @@ class Catalog:
                     id=desc["id"], http_method=desc["httpMethod"], template=template,
                     regex=_template_regex(template), params=desc.get("parameters", {}),
                     request=(desc.get("request") or {}).get("$ref"), response=(desc.get("response") or {}).get("$ref"),
-                    api=api))
+                    api=api, scopes=frozenset(desc.get("scopes", ()))))
             self._collect(api, resource.get("resources", {}))
 
     def match(self, http_method: str, path: str) -> Match | None:

@@ -18,22 +18,29 @@ class ApiError(Exception):
     """An error answer: HTTP status, Google ``reason`` and message (and optional gRPC status)."""
 
     def __init__(self, code: int, reason: str, message: str, *, status: str | None = None,
-                 location: str | None = None) -> None:
+                 location: str | None = None, detail_message: str | None = None,
+                 details: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{code} {reason}: {message}")
         self.code = code
         self.reason = reason
         self.message = message
         self.status = status
         self.location = location
+        self.detail_message = detail_message  # errors[0].message, where Google words it apart from the top
+        self.details = details  # google.rpc details (ErrorInfo), as newer front ends add them
+        self.headers = headers or {}  # answer headers besides Content-Type (WWW-Authenticate)
 
     def body(self) -> dict[str, Any]:
-        detail: dict[str, Any] = {"message": self.message, "domain": "global", "reason": self.reason}
+        detail: dict[str, Any] = {"message": self.detail_message or self.message, "domain": "global",
+                                  "reason": self.reason}
         if self.location is not None:
-            detail["locationType"] = "parameter"
+            detail["locationType"] = "header" if self.location == "Authorization" else "parameter"
             detail["location"] = self.location
         error: dict[str, Any] = {"code": self.code, "message": self.message, "errors": [detail]}
         if self.status is not None:
             error["status"] = self.status
+        if self.details is not None:
+            error["details"] = self.details
         return {"error": error}
 
     def payload(self) -> bytes:
@@ -85,6 +92,38 @@ def user_rate_limit(project: str = "project_number:000000000000") -> ApiError:
 
 def rate_limit() -> ApiError:
     return ApiError(429, "rateLimitExceeded", "Rate Limit Exceeded", status="RESOURCE_EXHAUSTED")
+
+
+def insufficient_scopes(service: str, scopes: frozenset[str]) -> ApiError:
+    """A token without any scope the method accepts: what Google's front end answers (403, and the
+    scopes the method takes in WWW-Authenticate)."""
+    return ApiError(
+        403, "insufficientPermissions", "Request had insufficient authentication scopes.",
+        detail_message="Insufficient Permission", status="PERMISSION_DENIED",
+        details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                  "domain": "googleapis.com", "metadata": {"service": service}}],
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="insufficient_scope", '
+                                     f'scope="{" ".join(sorted(scopes))}"'})
+
+
+def invalid_credentials() -> ApiError:
+    """A bearer token the service never issued (or one that expired)."""
+    return ApiError(
+        401, "authError", "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+        "cookie or other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        detail_message="Invalid Credentials", status="UNAUTHENTICATED", location="Authorization",
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'})
+
+
+def missing_credentials() -> ApiError:
+    """A call with no Authorization at all."""
+    return ApiError(
+        401, "required", "Request is missing required authentication credential. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential. See "
+        "https://developers.google.com/identity/sign-in/web/devconsole-project.",
+        detail_message="Login Required.", status="UNAUTHENTICATED", location="Authorization",
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
 
 
 def html_not_found(path: str) -> bytes:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import Call, Result, ensure_ready, handles, ok, page, render_alias, render_group, render_member
+from .common import (
+    Call,
+    Result,
+    ensure_ready,
+    ensure_visible,
+    handles,
+    hidden,
+    ok,
+    page,
+    render_alias,
+    render_group,
+    render_member,
+)
 from .errors import ApiError, bad_request, condition_not_met, duplicate, invalid, not_found
 from .state import Member, Store, domain_of
 from .users import QUERY_CLAUSE, delete_alias, insert_alias
@@ -17,6 +29,7 @@ def find_group(call: Call) -> dict[str, Any]:
     group = call.store.group_by_key(call.params["groupKey"])
     if group is None:
         raise not_found("groupKey")
+    ensure_visible(call, group["id"], "groupKey")
     return group
 
 
@@ -89,6 +102,7 @@ def insert_group(call: Call) -> Result:
     if store.owner(email) is not None:
         raise duplicate()
     group = store.create_group({k: body[k] for k in WRITABLE_GROUP_FIELDS if body.get(k) is not None})
+    store.created_at[group["id"]] = call.now
     return ok(render_group(store, group))
 
 
@@ -159,7 +173,7 @@ def resolve_member_key(store: Store, key: str) -> str:
 def find_member(call: Call, group: dict[str, Any]) -> tuple[str, Member]:
     key = resolve_member_key(call.store, call.params["memberKey"])
     member = call.store.members[group["id"]].get(key)
-    if member is None:
+    if member is None or (member.ref is not None and hidden(call, member.ref)):
         raise not_found("memberKey")
     return key, member
 
@@ -188,7 +202,7 @@ def list_members(call: Call) -> Result:
         members = list(store.members[group["id"]].values())
     if roles:
         members = [m for m in members if m.role in roles]
-    rendered = sorted((render_member(store, m) for m in members), key=lambda m: m["email"])
+    rendered = sorted((render_member(store, m) for m in members), key=lambda m: m.get("email", ""))
     return ok(page(call, rendered, key="members", kind="admin#directory#members", default=200))
 
 
@@ -211,6 +225,7 @@ def _new_member(call: Call, group: dict[str, Any], body: dict[str, Any]) -> Memb
                 raise not_found("memberKey")
             return Member(role=role, ref=None, kind="USER", external=address)
         kind, ref = owner
+        ensure_visible(call, ref, "memberKey")  # a user or group inserted moments ago
     else:
         ref = str(body["id"])
         if ref in store.groups:

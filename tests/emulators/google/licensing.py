@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import Call, Result, check_customer, ensure_ready, handles, ok, page, with_meta
-from .errors import ApiError, condition_not_met, invalid
+from .common import Call, Result, check_customer, ensure_ready, handles, hidden, ok, page, with_meta
+from .errors import ApiError, condition_not_met, invalid, not_found
 from .state import PRODUCT_NAMES, SKU_NAMES, Store
 
 
@@ -26,10 +26,12 @@ def _sku(call: Call) -> tuple[str, str]:
     return product, sku
 
 
-def _user_id(store: Store, key: str) -> str:
-    user = store.user_by_key(key)
-    if user is None:
-        raise invalid("Invalid Input: userId")
+def _user_id(call: Call, key: str) -> str:
+    """The id of the user named by `key`; 404 for none, and (like the Directory API) for one inserted
+    moments ago."""
+    user = call.store.user_by_key(key)
+    if user is None or hidden(call, user["id"]):
+        raise not_found("userId")
     return str(user["id"])
 
 
@@ -40,10 +42,13 @@ def insert_license(call: Call) -> Result:
     key = str(call.json().get("userId") or "")
     if not key:
         raise ApiError(400, "required", "Required field must not be blank: userId")
-    user_id = _user_id(store, key)
+    user_id = _user_id(call, key)
     ensure_ready(call, user_id)
     if (product, sku, user_id) in store.licenses:
         raise ApiError(409, "duplicate", "User already has a license for the specified product and SKU.")
+    # One SKU of a product per user (one Workspace edition): another is changed with patch.
+    if any(p == product and u == user_id for p, _, u in store.licenses):
+        raise ApiError(409, "duplicate", "User already has a license for the specified product.")
     seats = store.seats[f"{product}/{sku}"]
     if seats is not None and store.seats_used(product, sku) >= seats:
         raise condition_not_met("Precondition Failed: there aren't enough available licenses for the specified "
@@ -54,7 +59,7 @@ def insert_license(call: Call) -> Result:
 
 def _assigned(call: Call) -> tuple[str, str, str]:
     product, sku = _sku(call)
-    user_id = _user_id(call.store, call.params["userId"])
+    user_id = _user_id(call, call.params["userId"])
     if (product, sku, user_id) not in call.store.licenses:
         raise ApiError(404, "notFound", "User does not have a license for specified sku and product")
     return product, sku, user_id

@@ -8,19 +8,25 @@ import json
 import random
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator, RequestHandler
 from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
+from .auth import Identity, readme_delegation
 from .common import HANDLERS, Call, ReportSchedule, render_member
 from .discovery import Catalog, Match, check_body, parse_params
 from .errors import ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
 from .state import Member, Store, rfc3339
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Vary": "Origin, X-Origin, Referer"}
+# Each API's batch endpoint, as the path on its real host: a batch takes calls to that API only.
+# (licensing.googleapis.com/batch is the bare /batch; the Admin APIs share admin.googleapis.com.)
+BATCH_APIS = {"/batch/admin/directory_v1": "directory", "/batch/admin/directory/v1": "directory",
+              "/batch/admin/datatransfer_v1": "datatransfer", "/batch/admin/reports_v1": "reports",
+              "/batch": "licensing"}
 _CATALOG: Catalog | None = None
 
 
@@ -58,15 +64,28 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
                  skus: Mapping[str, int | None] | None = None,
                  latency_ms: float = 0, quota_per_minute: int | None = None,
                  consistency_delay_s: float = 0, batch_seed: int | None = 0,
-                 transfer_delay_s: float = 0, quota_window_s: float = 60.0) -> None:
+                 transfer_delay_s: float = 0, quota_window_s: float = 60.0,
+                 visibility_delay_s: float = 0, clock: Callable[[], float] = time.monotonic,
+                 default_license: str | None = None, delegation: Collection[str] | None = None,
+                 anonymous: bool = True) -> None:
         super().__init__(latency_ms=latency_ms)
         self._config = (customer_id, tuple(domains), dict(domain_aliases or {}),
                         dict(skus if skus is not None else {"Google-Apps/1010020028": None}))
         self.quota_per_minute = quota_per_minute
         # The quota's "minute": tests shorten it so a 1,200-a-minute quota is felt in seconds.
         self.quota_window_s = quota_window_s
+        # Right after an insert, mutations of the new user are refused ("User creation is not
+        # complete") for consistency_delay_s, and lookups of a new user or group by key answer
+        # 404 for visibility_delay_s; both measured on `clock`, which tests replace to go fast.
         self.consistency_delay_s = consistency_delay_s
+        self.visibility_delay_s = visibility_delay_s
+        self.clock = clock
+        # Automatic licensing: a new user gets this "product/sku" (if a seat is free).
+        self.default_license = default_license
         self.transfer_delay_s = transfer_delay_s
+        # The scopes domain-wide delegation grants (default: the README's list); tokens survive reset().
+        self.identity = Identity(frozenset(delegation) if delegation is not None else readme_delegation(),
+                                 anonymous=anonymous)
         self.batch_seed = batch_seed
         # When the Reports API has usage data (tests pin `today` and move the lag).
         self.reports = ReportSchedule()
@@ -86,6 +105,21 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
     def _fault_error(self, status: int, code: str, message: str) -> ApiError:
         """``fail_next``'s ``code`` is Google's ``reason`` (``backendError``, ``invalid``, ...)."""
         return ApiError(status, code, message)
+
+    @property
+    def delegation(self) -> frozenset[str]:
+        return self.identity.delegation
+
+    @delegation.setter
+    def delegation(self, scopes: Collection[str]) -> None:
+        """Grant exactly these scopes from now on (tokens minted before keep theirs)."""
+        with self._lock:
+            self.identity.delegation = frozenset(scopes)
+
+    def token_requests(self, endpoint: str = "oauth2") -> list[dict[str, Any]]:
+        """The form of every request to a token endpoint (oauth2, sts) or to signJwt (iamcredentials)."""
+        with self._lock:
+            return [dict(r) for r in self.identity.requests if r["endpoint"] == endpoint]
 
     def throttle_next(self, count: int) -> None:
         """Answer the next ``count`` calls with 429 rateLimitExceeded."""
@@ -146,6 +180,15 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
                 member = Member(role=role, ref=owner[1], kind=owner[0].upper())
             store.members[group["id"]][store.member_key(member.kind, member.ref, member.external)] = member
 
+    def add_whole_customer(self, group_email: str, role: str = "MEMBER") -> None:
+        """Make everyone in the organisation a member (members.list shows type CUSTOMER, no address)."""
+        with self._lock:
+            group = self.store.group_by_key(group_email)
+            if group is None:
+                raise ValueError(f"no such group: {group_email}")
+            member = Member(role=role, ref=self.store.customer_id, kind="CUSTOMER")
+            self.store.members[group["id"]][self.store.customer_id] = member
+
     def add_orgunit(self, path: str, description: str = "") -> None:
         """Create an org unit (and any missing parents) at an absolute path such as ``/Sales/EMEA``."""
         with self._lock:
@@ -201,7 +244,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             for member in rendered:
                 member.pop("kind")
                 member.pop("etag")
-            return sorted(rendered, key=lambda m: m["email"])
+            return sorted(rendered, key=lambda m: m.get("email", ""))
 
     def role_assignments(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -220,10 +263,15 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         path = "/" + target.partition("?")[0].lstrip("/")
         if path.startswith(CONTROL_PREFIX):
             return self._control(method, path, dict(headers))
+        if method == "POST":
+            with self._lock:  # sign-in is no API call: not counted, not throttled
+                reply = self.identity.serve(path, dict(headers), body)
+            if reply is not None:
+                return Answer(reply.status, dict(JSON_HEADERS), json.dumps(reply.payload).encode())
         self._arrive()
         if method == "POST" and (path == "/batch" or path.startswith("/batch/")):
-            return self._batch(headers.get("content-type", ""), body)
-        return self.execute(method, target, body)
+            return self._batch(path, headers, body)
+        return self.execute(method, target, body, headers.get("authorization"))
 
     def _json_answer(self, status: int, payload: Any, headers: dict[str, str]) -> Answer:
         return Answer(status, dict(JSON_HEADERS), json.dumps(payload).encode())
@@ -231,11 +279,14 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
     def _control_not_found(self, method: str, path: str, headers: dict[str, str]) -> Answer:
         return Answer(404, {"Content-Type": "text/html; charset=UTF-8"}, html_not_found(path))
 
-    def _batch(self, content_type: str, body: bytes) -> Answer:
+    def _batch(self, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        api = BATCH_APIS.get(path)
+        if api is None:
+            return Answer(404, {"Content-Type": "text/html; charset=UTF-8"}, html_not_found(path))
         with self._lock:
             self._stats.counters["batches"] += 1
         try:
-            parts = batchwire.parse(content_type, body)
+            parts = batchwire.parse(headers.get("content-type", ""), body)
         except batchwire.BatchFormatError as exc:
             return _error_answer(bad_request(f"Failed to parse batch request: {exc}"))
         if len(parts) > batchwire.MAX_PARTS:
@@ -247,31 +298,38 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         responses = []
         for index in order:
             part = parts[index]
-            answer = self.execute(part.method, part.target, part.body)
+            # A part's own Authorization wins; without one, the outer request's applies.
+            answer = self.execute(part.method, part.target, part.body,
+                                  part.headers.get("authorization", headers.get("authorization")), api=api)
             responses.append(batchwire.InnerResponse(part.content_id, answer.status, answer.headers, answer.body))
         content_type_out, payload = batchwire.serialize(responses)
         return Answer(200, {"Content-Type": content_type_out}, payload)
 
-    def execute(self, method: str, target: str, body: bytes) -> Answer:
-        """One API call (a plain request, or a part of a batch)."""
+    def execute(self, method: str, target: str, body: bytes, authorization: str | None = None, *,
+                api: str | None = None) -> Answer:
+        """One API call (a plain request, or a part of a batch sent to `api`'s batch endpoint)."""
         raw_path, _, raw_query = target.partition("?")
         path = urllib.parse.unquote(raw_path)
         query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
         with self._lock:
             match = catalog().match(method, raw_path)
-            self._count(method, path, match)
-            if match is None:
+            self._count(method, path, match, api)
+            # A batch endpoint serves its own API: a call to another API in it is a path that API's
+            # server does not have (Google: "All the inner requests must go to the same Google API").
+            if match is None or (api is not None and match.method.id.partition(".")[0] != api):
                 return Answer(404, {"Content-Type": "text/html; charset=UTF-8"}, html_not_found(raw_path))
             try:
+                self.identity.check(authorization, match.method.api.name, match.method.scopes)
                 self._admission(method, path)
                 return self._dispatch(match, query, body)
             except ApiError as error:
                 return _error_answer(error)
 
-    def _count(self, method: str, path: str, match: Match | None) -> None:
+    def _count(self, method: str, path: str, match: Match | None, batch: str | None) -> None:
         key = f"{method} /{match.method.template}" if match else f"{method} {path}"
         self._stats.by_method[key] += 1
-        self._stats.log.append({"method": method, "path": path})
+        # `batch`: the API whose batch endpoint the call came through (None: sent on its own).
+        self._stats.log.append({"method": method, "path": path, "batch": batch})
 
     def _admission(self, method: str, path: str) -> None:
         """Throttling, injected faults and the per-minute quota, in that order."""
@@ -303,7 +361,8 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         if handler is None:
             raise ApiError(501, "notImplemented", f"The emulator does not implement {match.method.id}.")
         call = Call(match.method, params, body, self.store, self.consistency_delay_s, self.transfer_delay_s,
-                    reports=self.reports)
+                    now=self.clock(), reports=self.reports, visibility_delay_s=self.visibility_delay_s,
+                    default_license=self.default_license)
         result = handler(call)
         if result.payload is None:
             return Answer(result.status, {}, b"")
@@ -314,5 +373,5 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
 
 
 def _error_answer(error: ApiError) -> Answer:
-    return Answer(error.code, dict(JSON_HEADERS), error.payload())
+    return Answer(error.code, {**JSON_HEADERS, **error.headers}, error.payload())
 

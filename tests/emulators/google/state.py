@@ -59,7 +59,7 @@ def domain_of(address: str) -> str:
 class Member:
     role: str
     ref: str | None  # id of the user or group, None for an external address
-    kind: str  # "USER" | "GROUP"
+    kind: str  # "USER" | "GROUP" | "CUSTOMER" (everyone in the organisation; ref: the customer id)
     external: str | None = None  # the address, for external members
     delivery: str = "ALL_MAIL"
 
@@ -71,7 +71,7 @@ class Store:
     alias_parents: Mapping[str, str]
     skus: Mapping[str, int | None]
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    created_at: dict[str, float] = field(default_factory=dict)  # user id -> monotonic time of users.insert
+    created_at: dict[str, float] = field(default_factory=dict)  # user or group id -> clock time of its insert
     deleted_at: dict[str, float] = field(default_factory=dict)  # user id -> wall-clock time of users.delete
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     members: dict[str, dict[str, Member]] = field(default_factory=dict)  # group id -> member key -> member

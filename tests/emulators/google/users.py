@@ -6,7 +6,18 @@ import re
 import time
 from typing import Any
 
-from .common import Call, Result, check_customer, ensure_ready, handles, ok, page, render_alias, render_user
+from .common import (
+    Call,
+    Result,
+    check_customer,
+    ensure_ready,
+    ensure_visible,
+    handles,
+    ok,
+    page,
+    render_alias,
+    render_user,
+)
 from .discovery import check_required_fields
 from .errors import ApiError, bad_request, condition_not_met, duplicate, invalid, not_found
 from .state import UNDELETE_WINDOW_S, Store, domain_of, rfc3339
@@ -23,12 +34,14 @@ HASH_FUNCTIONS = {"MD5", "SHA-1", "crypt", "SHA2-256", "SHA2-512"}
 
 
 def active_user(call: Call, key: str) -> dict[str, Any]:
-    """The user named by userKey (address, alias or id); 412 for a deleted one, 404 for none."""
+    """The user named by userKey (address, alias or id); 412 for a deleted one, 404 for none (and,
+    for a while after its insert, 404 for a new one)."""
     user = call.store.user_by_key(key, deleted=True)
     if user is None:
         raise not_found("userKey")
     if "deletionTime" in user:
         raise condition_not_met("User is deleted.")
+    ensure_visible(call, user["id"], "userKey")
     return user
 
 
@@ -165,7 +178,20 @@ def insert_user(call: Call) -> Result:
     _check_free(store, address)
     user = store.create_user({**_writable(body), "primaryEmail": address})
     store.created_at[user["id"]] = call.now
+    _license_automatically(call, user["id"])
     return ok(render_user(store, user))
+
+
+def _license_automatically(call: Call, user_id: str) -> None:
+    """Automatic licensing: a new user gets the tenant's default licence while a seat is free."""
+    if call.default_license is None:
+        return
+    product, _, sku = call.default_license.partition("/")
+    store = call.store
+    if call.default_license in store.seats:
+        seats = store.seats[call.default_license]
+        if seats is None or store.seats_used(product, sku) < seats:
+            store.licenses[(product, sku, user_id)] = {}
 
 
 def _rename(store: Store, user: dict[str, Any], new_address: str) -> None:

@@ -17,6 +17,9 @@ from . import errors, odata, schema
 from .state import Store
 
 _SAFE = "$,()'=:@/"
+# A page of directory objects with $expand holds at most 100 of them, whatever $top says
+# (Graph's known issue "$expand on directory objects returns a maximum of 100 objects").
+EXPAND_PAGE = 100
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
 
@@ -115,6 +118,8 @@ def page(request: Request, items: list[dict[str, Any]], q: odata.Query, *, defau
         name, descending = q.orderby
         matching.sort(key=lambda item: (item.get(name) or "").lower(), reverse=descending)
     top = q.top or default_top
+    if q.expand:
+        top = min(top, EXPAND_PAGE)  # whatever $top asks: the next link carries on from there
     chunk = matching[q.offset:q.offset + top]
     body: dict[str, Any] = {"@odata.context": context(request, fragment)}
     if q.count:

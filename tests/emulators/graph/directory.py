@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from . import errors, odata, schema, seed
+from . import errors, odata, permissions, schema, seed
 from .core import Request, Response, context, json_response, no_content, page, query, reference_id, route
 from .groups import GROUP
 from .groups import render as render_group
-from .state import Store
+from .state import Store, domain_record
 from .users import USER
 from .users import render as render_user
 
@@ -49,6 +49,10 @@ def restore(store: Store, request: Request, key: str) -> Response:
     if request.body not in (None, {}):
         raise errors.invalid_property(next(iter(request.body)) if isinstance(request.body, dict) else "body")
     item = store.deleted.get(key)
+    # Restoring a group takes a group permission; a user (or an id that is neither: unconfirmed) a
+    # user restore permission.
+    if (item is None or item.kind == "user") and not store.app.permissions & permissions.RESTORE_USERS:
+        raise errors.authorization_denied()
     obj = store.restore(key)
     q = odata.Query()
     view = render_user(store, obj, q, typed=True) if item and item.kind == "user" else render_group(obj, q, typed=True)
@@ -104,6 +108,55 @@ def list_domains(store: Store, request: Request) -> Response:
 @route("GET", "/domains/{key}")
 def get_domain(store: Store, request: Request, key: str) -> Response:
     return json_response(200, {"@odata.context": context(request, "domains/$entity"), **_domain(store, key)})
+
+
+@route("POST", "/domains")
+def add_domain(store: Store, request: Request) -> Response:
+    """A new domain, unverified until its TXT record is published and verified (not emulated)."""
+    body = request.body if isinstance(request.body, dict) else {}
+    name = str(body.get("id") or "").lower()
+    if not name or "." not in name:
+        raise errors.required_property("id")
+    if name in store.domains:
+        raise errors.conflicting_object()
+    store.domains[name] = {**domain_record(name, default=False, initial=False), "isVerified": False,
+                           "supportedServices": []}
+    return json_response(201, {"@odata.context": context(request, "domains/$entity"), **store.domains[name]})
+
+
+@route("PATCH", "/domains/{key}")
+def update_domain(store: Store, request: Request, key: str) -> Response:
+    domain = _domain(store, key)
+    body = request.body if isinstance(request.body, dict) else {}
+    if not domain["isVerified"]:
+        raise errors.bad_request("Only verified domains can be updated.")  # unconfirmed wording
+    if body.get("isDefault") is True:
+        for other in store.domains.values():
+            other["isDefault"] = False
+    domain.update({k: v for k, v in body.items() if k in ("isDefault", "supportedServices",
+                                                           "passwordValidityPeriodInDays",
+                                                           "passwordNotificationWindowInDays")})
+    return no_content()
+
+
+@route("DELETE", "/domains/{key}")
+def delete_domain(store: Store, request: Request, key: str) -> Response:
+    domain = _domain(store, key)
+    if domain["isDefault"] or domain["isInitial"]:
+        raise errors.bad_request(f"The default or initial domain {domain['id']} cannot be deleted.")  # unconfirmed
+    del store.domains[domain["id"]]
+    return no_content()
+
+
+@route("GET", "/servicePrincipals(appId='{app_id}')")
+def service_principal(store: Store, request: Request, app_id: str) -> Response:
+    """The calling app's service principal, by its application (client) id."""
+    if app_id.lower() != store.app.app_id.lower():
+        raise errors.not_found(app_id)
+    return json_response(200, {"@odata.context": context(request, "servicePrincipals/$entity"),
+                               "id": store.app.service_principal_id, "appId": store.app.app_id,
+                               "displayName": "reconciler", "servicePrincipalType": "Application",
+                               "accountEnabled": True})
 
 
 @route("GET", "/domains/{key}/verificationDnsRecords")

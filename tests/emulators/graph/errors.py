@@ -103,6 +103,23 @@ def reference_missing(relation: str) -> GraphError:
                        f"properties: '{relation}'.")
 
 
+def plan_dependency(plan_id: str, needs: tuple[str, ...]) -> GraphError:
+    """assignLicense leaving a plan on whose prerequisite is off (wording as Graph returns it)."""
+    return bad_request(f"License assignment failed because service plan {plan_id} depends on the service "
+                       f"plan(s) {','.join(needs)}")
+
+
+def authorization_denied() -> GraphError:
+    """An app without the permission or directory role an operation needs."""
+    return GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+
+
+def permission_missing(permission: str) -> GraphError:
+    """What the audit log sources (signInActivity, authentication methods reports) answer instead."""
+    return GraphError(403, "Authentication_MSGraphPermissionMissing",
+                      f"Calling principal does not have required MSGraph permissions {permission}")
+
+
 def mail_enabled_read_only() -> GraphError:
     return bad_request("Cannot Update a mail-enabled security groups and or distribution list.")
 

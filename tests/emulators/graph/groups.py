@@ -108,6 +108,10 @@ def create_group(store: Store, request: Request) -> Response:
     for relation, ids in bound.items():
         for object_id in ids:
             store.add_link(group, relation, object_id)
+    if not bound.get("owners"):
+        # An app creating a group without owners@odata.bind makes it anonymously: no owner, and
+        # for a Microsoft 365 group no SharePoint site until someone acts by hand.
+        store.created_ownerless.append(group["id"])
     return json_response(201, {"@odata.context": context(request, "groups/$entity"), **render(group, odata.Query())})
 
 

@@ -41,30 +41,48 @@ MFA = Plan("MFA_PREMIUM", "8a256a2b-b617-496d-b51b-e76466e88db0", "MultiFactorSe
 RMS = Plan("RMS_S_ENTERPRISE", "bea4c11e-220a-4e6d-8eb8-8ea15d019f90", "RMSOnline")
 RMS_PREMIUM = Plan("RMS_S_PREMIUM", "6c57d4b6-3b23-47a5-9bc9-69f17b4947b3", "RMSOnline")
 CLOUD_APP_DISCOVERY = Plan("ADALLOM_S_DISCOVERY", "932ad362-64a8-4783-9106-97849a1a30b9", "Adallom")
+# No mailbox: the Exchange bits other plans of a licence without a full Exchange plan rely on.
+EXCHANGE_FOUNDATION = Plan("EXCHANGE_S_FOUNDATION", "113feb6c-3fe4-4440-bddc-54d774bf0318", "exchange")
 
 EXCHANGE_PLANS = frozenset({EXCHANGE_STANDARD.plan_id, EXCHANGE_ENTERPRISE.plan_id})
+_SHAREPOINT = (SHAREPOINT_STANDARD.plan_id, SHAREPOINT_ENTERPRISE.plan_id)
 
 
 @dataclass(frozen=True)
 class Sku:
+    """A licence. ``needs`` maps a plan to the plans (any one of them) it cannot work without; a
+    need whose plans this SKU does not carry may be met by another licence of the user."""
+
     part_number: str
     sku_id: str
     plans: tuple[Plan, ...]
+    needs: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+# Office for the web needs SharePoint: the admin center says "To assign a license that contains
+# Office for the web, you must also assign one of the following service plans: SharePoint
+# Online (Plan 2), SharePoint Online Kiosk, SharePoint Online (Plan 1)".
+_OFFICE_WEB_NEEDS = ((OFFICE_WEB.plan_id, _SHAREPOINT),)
 
 
 _BASIC = (EXCHANGE_STANDARD, SHAREPOINT_STANDARD, OFFICE_WEB, TEAMS, SKYPE, SWAY, YAMMER, PLANNER)
 SKUS: dict[str, Sku] = {sku.part_number: sku for sku in (
-    Sku("O365_BUSINESS_ESSENTIALS", "3b555118-da6a-4418-894f-7df1e2096870", _BASIC),
-    Sku("O365_BUSINESS_PREMIUM", "f245ecc8-75af-4f8e-b61f-27d8114de5f3", (*_BASIC, OFFICE_BUSINESS, BOOKINGS)),
+    Sku("O365_BUSINESS_ESSENTIALS", "3b555118-da6a-4418-894f-7df1e2096870", _BASIC, _OFFICE_WEB_NEEDS),
+    Sku("O365_BUSINESS_PREMIUM", "f245ecc8-75af-4f8e-b61f-27d8114de5f3", (*_BASIC, OFFICE_BUSINESS, BOOKINGS),
+        _OFFICE_WEB_NEEDS),
     Sku("SPB", "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46",
-        (*_BASIC, OFFICE_BUSINESS, BOOKINGS, INTUNE, ENTRA_P1, MFA, RMS, RMS_PREMIUM)),
+        (*_BASIC, OFFICE_BUSINESS, BOOKINGS, INTUNE, ENTRA_P1, MFA, RMS, RMS_PREMIUM), _OFFICE_WEB_NEEDS),
     Sku("EXCHANGESTANDARD", "4b9405b0-7788-4568-add1-99614e613b69", (EXCHANGE_STANDARD,)),
     Sku("ENTERPRISEPACK", "6fd2c87f-b296-42f0-b197-1e91e994b900",
         (EXCHANGE_ENTERPRISE, SHAREPOINT_ENTERPRISE, OFFICE_WEB, OFFICE_ENTERPRISE, TEAMS, SKYPE, SWAY, YAMMER,
-         PLANNER, BOOKINGS, RMS)),
+         PLANNER, BOOKINGS, RMS), _OFFICE_WEB_NEEDS),
     Sku("SPE_E3", "05e9a617-0261-4cee-bb44-138d3ef5d965",
         (EXCHANGE_ENTERPRISE, SHAREPOINT_ENTERPRISE, OFFICE_WEB, OFFICE_ENTERPRISE, TEAMS, SKYPE, SWAY, YAMMER,
-         PLANNER, BOOKINGS, INTUNE, ENTRA_P1, MFA, RMS, RMS_PREMIUM, CLOUD_APP_DISCOVERY)),
+         PLANNER, BOOKINGS, INTUNE, ENTRA_P1, MFA, RMS, RMS_PREMIUM, CLOUD_APP_DISCOVERY), _OFFICE_WEB_NEEDS),
+    # Microsoft Teams Essentials (Microsoft Entra identity): Teams without a mailbox, on the
+    # Exchange Foundation plan (which carries no mail of its own). Only these two of its plans.
+    Sku("TEAMS_ESSENTIALS_AAD", "3ab6abff-666f-4424-bfb7-f0bc274ec7bc", (EXCHANGE_FOUNDATION, TEAMS),
+        ((TEAMS.plan_id, (EXCHANGE_FOUNDATION.plan_id,)),)),
 )}
 
 
@@ -108,8 +126,18 @@ ROLE_TEMPLATES: tuple[RoleTemplate, ...] = (
                  "Management."),
     RoleTemplate("c4e39bd9-1100-46d3-8c65-fb160da0071f", "Authentication Administrator",
                  "Can access to view, set and reset authentication method information for any non-admin user."),
+    RoleTemplate("7be44c8a-adaf-4e2a-84d6-ab2649e08a13", "Privileged Authentication Administrator",
+                 "Can access to view, set and reset authentication method information for any user (admin or "
+                 "non-admin)."),
 )
 GLOBAL_ADMINISTRATOR = ROLE_TEMPLATES[0].template_id
+
+
+def role_named(name: str) -> RoleTemplate:
+    found = next((role for role in ROLE_TEMPLATES if name in (role.display_name, role.template_id)), None)
+    if found is None:
+        raise ValueError(f"unknown directory role {name!r}")
+    return found
 
 
 def template(template_id: str) -> RoleTemplate | None:

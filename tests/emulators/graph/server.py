@@ -10,13 +10,14 @@ import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
-from . import batch, core, delta, directory, errors, groups, reports, schema, seed, throttle, users, wire
+from . import batch, core, delta, directory, errors, groups, permissions, reports, schema, seed, throttle, users, wire
 from .core import Request, Response
 from .errors import GraphError
+from .permissions import DEFAULT_APP_ID, DEFAULT_PERMISSIONS, DEFAULT_ROLES, App
 from .state import Store
 
 ROUTE_MODULES = (users, groups, delta, directory, reports)     # importing them registered their routes
@@ -38,31 +39,42 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
                  skus: Mapping[str, int] | None = None, latency_ms: float = 0,
                  resource_units_per_10s: int | None = None, batch_seed: int | None = 0,
                  writes_per_150s: int | None = None, consistency_delay_s: float = 0,
-                 strict_paths: bool = False) -> None:
+                 strict_paths: bool = False, clock: Callable[[], float] = time.time,
+                 app_id: str = DEFAULT_APP_ID, permissions: Collection[str] = DEFAULT_PERMISSIONS,
+                 directory_roles: Collection[str] = DEFAULT_ROLES) -> None:
+        """``tenant_domain`` is the default domain (new groups get their address there);
+        ``consistency_delay_s``: how long a new object cannot be found by key (404), measured on
+        ``clock`` (inject one to let a test's sleeper move time instead of waiting);
+        ``permissions`` and ``directory_roles``: what the calling app (``app_id``) was granted,
+        by default exactly what the README asks for."""
         super().__init__(latency_ms=latency_ms)
         seats = dict(skus) if skus is not None else {"O365_BUSINESS_PREMIUM": 100}
         self._config = (tenant_domain, tuple(domains), seats)
+        self._app_config = (app_id, frozenset(permissions), tuple(directory_roles))
         self.resource_units_per_10s = resource_units_per_10s
         self.writes_per_150s = writes_per_150s
         self.batch_seed = batch_seed
         self.consistency_delay_s = consistency_delay_s
         self.strict_paths = strict_paths
+        self._clock = clock
         self.reset()
 
     def reset(self) -> None:
-        """Back to the initial tenant (domains, SKUs, Global Administrator role), with empty statistics."""
+        """Back to the initial tenant (domains, SKUs, Global Administrator role, the app's grants),
+        with empty statistics."""
         tenant_domain, domains, skus = self._config
         with self._lock:
             self._clock_offset = 0.0
             self.store = Store(tenant_domain, domains, skus, self._now)
             self.store.visibility_delay_s = self.consistency_delay_s
+            self.store.app = App.of(*self._app_config)
             self._throttle_retry_after = 1
             self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
             self._rng = random.Random(self.batch_seed)
             super().reset()
 
     def _now(self) -> float:
-        return time.time() + self._clock_offset
+        return self._clock() + self._clock_offset
 
     def advance_clock(self, seconds: float) -> None:
         """Move the tenant's clock forward (e.g. 31 days, to see deleted users purged)."""
@@ -71,7 +83,7 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
 
     # --------------------------------------------------------------------------- statistics and faults
     # calls() are the paths below /v1.0, including the requests inside batches; call_log() adds
-    # their query options, status and whether they came inside a ``$batch``.
+    # their query options, JSON body, status and whether they came inside a ``$batch``.
 
     def downloads(self) -> int:
         """Report files fetched from the download URLs reports redirect to (not Graph calls)."""
@@ -86,6 +98,32 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         with self._lock:
             self._faults.throttles = count
             self._throttle_retry_after = retry_after
+
+    # --------------------------------------------------------------------------- the calling app's grants
+
+    @property
+    def app(self) -> App:
+        """The app every request comes from: ``permissions`` (application permissions granted with
+        admin consent) and ``roles`` (directory role template ids on its service principal)."""
+        return self.store.app
+
+    def revoke(self, permission: str) -> None:
+        """Take an application permission from the app (as if consent had never been granted)."""
+        with self._lock:
+            self.store.app.permissions.discard(permission)
+
+    def grant(self, permission: str) -> None:
+        with self._lock:
+            self.store.app.permissions.add(permission)
+
+    def remove_app_role(self, role: str) -> None:
+        """Unassign a directory role (display name or template id) from the app."""
+        with self._lock:
+            self.store.app.roles.discard(seed.role_named(role).template_id)
+
+    def add_app_role(self, role: str) -> None:
+        with self._lock:
+            self.store.app.roles.add(seed.role_named(role).template_id)
 
     # --------------------------------------------------------------------------- state, the Python way
 
@@ -219,6 +257,20 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             self.store.purge_expired()
             return [copy.deepcopy(d.obj) for d in self.store.deleted.values() if d.kind == "user"]
 
+    def created_without_owners(self) -> list[dict[str, Any]]:
+        """Groups the API created without ``owners@odata.bind``: anonymous, with no owner to manage
+        them and (Microsoft 365 groups) no SharePoint site until someone steps in."""
+        with self._lock:
+            return [copy.deepcopy(self.store.groups[gid]) for gid in self.store.created_ownerless
+                    if gid in self.store.groups]
+
+    def license_gaps(self) -> list[str]:
+        """userPrincipalNames that an assignLicense call left without any licence (in order; a
+        leaver losing the last one is meant, a profile change is a window without mail)."""
+        with self._lock:
+            return [self.store.users[uid]["userPrincipalName"] for uid in self.store.license_gaps
+                    if uid in self.store.users]
+
     def licenses_of(self, user_key: str) -> list[str]:
         """The skuPartNumbers a live user holds."""
         with self._lock:
@@ -329,7 +381,7 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
 
     def _call(self, request: Request, *, in_batch: bool) -> Response:
         entry = {"method": request.method, "path": request.path, "query": dict(request.query), "status": 0,
-                 "in_batch": in_batch}
+                 "in_batch": in_batch, "body": copy.deepcopy(request.body)}
         self._stats.log.append(entry)
         response = self._answer(request)
         entry["status"] = response.status
@@ -347,6 +399,10 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         injected = self._injected(request)
         if injected is not None:
             return injected
+        try:
+            permissions.check(self.store.app, request.method, found.template)
+        except GraphError as error:
+            return _error(error, request.headers)
         units = throttle.cost(found.cost, request.query)
         wait = self._budget.admit(self._now(), request.method, units)
         if wait:

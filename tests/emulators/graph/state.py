@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors, seed
+from .permissions import DEFAULT_APP_ID, DEFAULT_PERMISSIONS, DEFAULT_ROLES, App
 
 DELETED_RETENTION_S = 30 * 24 * 3600
 USER_DEFAULT = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
@@ -64,7 +65,8 @@ class Store:
             names.insert(0, self.tenant_domain)
         self.domains: dict[str, dict[str, Any]] = {}
         for name in [*names, self.initial_domain]:
-            self.domains[name] = _domain(name, default=name == self.tenant_domain, initial=name == self.initial_domain)
+            self.domains[name] = domain_record(name, default=name == self.tenant_domain,
+                                               initial=name == self.initial_domain)
         self.seats: dict[str, int] = {}
         for part_number, count in skus.items():
             if part_number not in seed.SKUS:
@@ -86,6 +88,9 @@ class Store:
         self.conceal_report_names = False                     # usage reports show hashes, not names
         self.mfa_registered: dict[str, bool] = {}             # user id -> registered for MFA
         self.mailboxes: dict[str, tuple[int, int]] = {}       # user id -> (bytes used, send/receive quota)
+        self.license_gaps: list[str] = []                     # users an assignLicense left without a licence
+        self.app = App.of(DEFAULT_APP_ID, DEFAULT_PERMISSIONS, DEFAULT_ROLES)   # who every request comes from
+        self.created_ownerless: list[str] = []                # groups created without owners (anonymously)
 
     # ------------------------------------------------------------------------- bookkeeping
 
@@ -213,6 +218,8 @@ class Store:
                 del self.manager[report]
         del self.users[user_id]
         user["deletedDateTime"] = iso(self.clock())
+        # Graph frees the name: a deleted user's UPN is its object id (no hyphens) + the old UPN.
+        user["userPrincipalName"] = deleted_upn(user_id, user["userPrincipalName"])
         self.deleted[user_id] = Deleted("user", user, self.clock(), links, self.manager.pop(user_id, None), roles)
         self.record("user", user_id, "deleted")
 
@@ -223,10 +230,11 @@ class Store:
             raise errors.not_found(object_id)
         obj = item.obj
         if item.kind == "user":
-            clash = next((u for u in self.users.values()
-                          if u["userPrincipalName"].lower() == obj["userPrincipalName"].lower()), None)
+            upn = obj["userPrincipalName"].removeprefix(object_id.replace("-", ""))
+            clash = next((u for u in self.users.values() if u["userPrincipalName"].lower() == upn.lower()), None)
             if clash is not None:
                 raise errors.conflict("userPrincipalName", "User", clash["id"])
+            obj["userPrincipalName"] = upn
             self.users[object_id] = obj
             if item.manager in self.users:
                 self.manager[object_id] = item.manager
@@ -279,12 +287,16 @@ class Store:
                 raise errors.bad_request("License assignment cannot be done for user with invalid usage location.")
             if sku_id not in held and self.consumed(sku_id) >= self.seats[sku_id]:
                 raise errors.bad_request(f"Subscription with SKU {sku_id} does not have any available licenses.")
+        had_any = bool(held)
         for sku_id in remove:
             held.pop(sku_id.lower(), None)
         for licence in add:
             sku_id = str(licence["skuId"]).lower()
             held[sku_id] = {"disabledPlans": [str(p).lower() for p in licence.get("disabledPlans") or []],
                             "skuId": sku_id}
+        check_plan_dependencies(list(held.values()))
+        if had_any and not held:
+            self.license_gaps.append(user["id"])  # a window without any licence (a swap in two calls)
         user["assignedLicenses"] = list(held.values())
         self._refresh_plans(user)
         self.record("user", user["id"], "updated")
@@ -325,8 +337,13 @@ class Store:
                       "serviceProvisioningErrors": [], "visibility": "Public" if unified else None,
                       "securityIdentifier": f"S-1-12-1-{uuid.uuid4().int % 10**10}-{now:.0f}"})
         group.update({k: v for k, v in props.items() if "@" not in k})
+        if unified:
+            twin = next((g for g in self.groups.values() if "Unified" in g["groupTypes"]
+                         and g["mailNickname"].lower() == nickname.lower()), None)
+            if twin is not None:  # a Microsoft 365 group's nickname is unique in the tenant
+                raise errors.conflict("mailNickname", "Group", twin["id"])
         if props.get("mailEnabled") and not group.get("mail"):
-            group["mail"] = f"{nickname}@{self.tenant_domain}"
+            group["mail"] = self.group_address(nickname)
         if group.get("mail"):
             owner = self.address_owner(group["mail"])
             if owner is not None:
@@ -338,6 +355,22 @@ class Store:
         self.created_at[group["id"]] = now
         self.record("group", group["id"], "created")
         return group
+
+    @property
+    def default_domain(self) -> str:
+        return next(name for name, domain in self.domains.items() if domain["isDefault"])
+
+    def group_address(self, nickname: str) -> str:
+        """The address Graph gives a new Microsoft 365 group: its nickname at the tenant's default
+        domain, whatever domain the caller had in mind (``mail`` is read-only); when that address
+        is taken, digits follow the nickname (Graph's own example answers ``library7423@...`` for
+        the nickname ``library``)."""
+        address = f"{nickname}@{self.default_domain}"
+        number = 0
+        while self.address_owner(address) is not None:
+            number += 1
+            address = f"{nickname}{number}@{self.default_domain}"
+        return address
 
     def update_group(self, group: dict[str, Any], changes: Mapping[str, Any]) -> None:
         group.update({k: v for k, v in changes.items() if "@" not in k})
@@ -395,8 +428,14 @@ class Store:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "-1"
 
     def assignments(self) -> list[dict[str, Any]]:
+        """Every role assignment, the calling app's own (to its service principal) included."""
+        held = [(tid, pid) for tid, ids in self.role_members.items() for pid in ids]
+        held += [(tid, self.app.service_principal_id) for tid in sorted(self.app.roles)]
         return [{"id": self.assignment_id(tid, pid), "roleDefinitionId": tid, "principalId": pid,
-                 "directoryScopeId": "/"} for tid, ids in self.role_members.items() for pid in ids]
+                 "directoryScopeId": "/"} for tid, pid in held]
+
+    def is_admin(self, object_id: str) -> bool:
+        return any(object_id in ids for ids in self.role_members.values())
 
     def assign_role(self, template_id: str, principal_id: str) -> dict[str, Any]:
         if seed.template(template_id) is None:
@@ -411,7 +450,22 @@ class Store:
                 "principalId": principal_id, "directoryScopeId": "/"}
 
 
-def _domain(name: str, *, default: bool, initial: bool) -> dict[str, Any]:
+def deleted_upn(object_id: str, upn: str) -> str:
+    return object_id.replace("-", "") + upn
+
+
+def check_plan_dependencies(licences: Sequence[Mapping[str, Any]]) -> None:
+    """Every enabled plan that needs another must find one of those enabled in some licence."""
+    enabled = {plan.plan_id for licence in licences if (sku := seed.sku_by_id(licence["skuId"]))
+               for plan in sku.plans if plan.plan_id not in licence["disabledPlans"]}
+    for licence in licences:
+        sku = seed.sku_by_id(licence["skuId"])
+        for plan_id, alternatives in sku.needs if sku else ():
+            if plan_id in enabled and not enabled & set(alternatives):
+                raise errors.plan_dependency(plan_id, alternatives)
+
+
+def domain_record(name: str, *, default: bool, initial: bool) -> dict[str, Any]:
     return {"authenticationType": "Managed", "availabilityStatus": None, "id": name, "isAdminManaged": True,
             "isDefault": default, "isInitial": initial, "isRoot": True, "isVerified": True,
             "passwordNotificationWindowInDays": 14, "passwordValidityPeriodInDays": 2147483647,

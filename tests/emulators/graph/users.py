@@ -6,7 +6,7 @@ import base64
 import re
 from typing import Any
 
-from . import errors, odata, schema, seed
+from . import errors, odata, permissions, schema, seed
 from .core import Request, Response, context, json_response, no_content, page, query, reference_id, route, select_view
 from .reports import require_premium
 from .state import USER_DEFAULT, Store, iso
@@ -135,6 +135,7 @@ def _sign_in_activity(store: Store, request: Request) -> bool:
     """Whether the request reads signInActivity, which needs Entra ID P1/P2 (403 without)."""
     asked = any("signInActivity" in request.query.get(option, "") for option in ("$select", "$filter"))
     if asked:
+        permissions.check_sign_in_activity(store.app)
         require_premium(store)
     return asked
 
@@ -191,6 +192,7 @@ def update_user(store: Store, request: Request, key: str) -> Response:
     body = schema.check_body("user", request.body, resource="User", odata_type="user",
                              binds=schema.BINDABLE["user"], writable_only=True)
     body.pop("@odata.type", None)
+    permissions.check_sensitive_update(store.app, store.is_admin(user["id"]), body)
     manager = _bound_manager(body)
     if "userPrincipalName" in body:
         check_upn(store, body["userPrincipalName"])
