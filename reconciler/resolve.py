@@ -29,6 +29,8 @@ class Resolved:
     frozen: set[str] = field(default_factory=set)  # addresses in the security-incident state
     offboarding: dict[str, str] = field(default_factory=dict)  # address -> why it is suspended
     kept_owners: dict[str, str] = field(default_factory=dict)  # group -> leaver kept as its only owner
+    # Offboarded with a future offboarded_on: still active until that day, then offboarded.
+    scheduled: dict[str, dt.date] = field(default_factory=dict)  # address -> the day they leave
 
 
 class _Addresses:
@@ -119,7 +121,7 @@ def _offboarding_removals(org: Org, result: Resolved) -> None:
     kinds = [kind for kind, wanted in (("membership", lifecycle.remove_from_groups),
                                        ("license", lifecycle.remove_licenses)) if wanted]
     leaving = {result.addresses[u.value.id] for u in org.users
-               if u.value.status == "offboarded" and u.value.id in result.addresses}
+               if u.value.status == "offboarded" and u.value.id in result.addresses} - set(result.scheduled)
     for kind in kinds:
         resources = result.desired.of(kind)  # type: ignore[arg-type]
         for key in [k for k, r in resources.items()
@@ -157,7 +159,8 @@ def _domains_and_units(org: Org, desired: State) -> None:
         desired.add(OrgUnit(path=node.path, name=dept.name, description=dept.description))
 
 
-def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses: dict[str, str]) -> User:
+def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
+                   scheduled: bool = False) -> User:
     user = entry.value
     departments = org.department_index()
     profile = org.permissions.profiles.get(user.profile or org.default_profile() or "")
@@ -174,7 +177,7 @@ def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses:
         manager=addresses.get(user.manager) if user.manager else None,
         phone=user.phone,
         services=tuple(sorted(profile.services)) if profile is not None else None,
-        suspended=user.status != "active",
+        suspended=user.status != "active" and not scheduled,  # a leaver works until their day
     )
 
 
@@ -185,14 +188,18 @@ def _users(org: Org, result: Resolved, today: dt.date) -> None:
         if address is None:
             continue
         user = entry.value
-        result.desired.add(_user_resource(org, entry, address, result.addresses))
+        scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
+        result.desired.add(_user_resource(org, entry, address, result.addresses, scheduled))
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
                 result.desired.add(Alias(address=qualify(alias, address.split("@")[1]), target=address))
         if user.status == "frozen":
             result.frozen.add(address)
-        if user.status == "offboarded":
+        if scheduled:
+            assert user.offboarded_on is not None
+            result.scheduled[address] = user.offboarded_on
+        elif user.status == "offboarded":
             result.not_created.add(address)
             if user.offboarded_on is None:
                 result.offboarding[address] = "offboarded; no offboarded_on date, so it is never deleted"

@@ -73,7 +73,8 @@ def test_the_example_org_loads_without_issues(org_copy: Path) -> None:
         ),
         pytest.param(
             "id: E2001\nnames:\n\tgiven: 三\n",
-            "org/users/e2001.yaml:3:1: invalid YAML: found character that cannot start any token",
+            "org/users/e2001.yaml:3:1: invalid YAML: found character that cannot start any token (a tab: YAML "
+            "indents with spaces only)",
             id="tab-indentation",
         ),
         pytest.param(
@@ -504,3 +505,34 @@ def test_an_unreadable_file_is_an_issue(org_copy: Path) -> None:
         assert load_issues(org_copy) == ["org/users/e2001.yaml: cannot read: Permission denied"]
     finally:
         path.chmod(0o644)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("name: Acme\nsafety:\n\tmax_deletes: 3\n",
+     "org/org.yaml:3:1: invalid YAML: found character that cannot start any token (a tab: YAML indents with "
+     "spaces only)"),
+    ("name: Acme\nsafety：\n  max_deletes: 3\n",
+     "org/org.yaml:3:14: invalid YAML: could not find expected ':' ('：' is a full-width colon, which YAML does "
+     "not read as one: type ':' and a space)"),
+    ("name： Acme\n",
+     "org/org.yaml:1:1: expected a mapping of keys to values, got str 'name： Acme'; '：' is a full-width colon, "
+     "which YAML does not read as one: type ':' and a space"),
+])
+def test_the_likely_typing_mistake_is_named(tmp_path: Path, text: str, message: str) -> None:
+    org_dir = tmp_path / "org"
+    org_dir.mkdir()
+    (org_dir / "org.yaml").write_text(text, encoding="utf-8")
+    (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true}\n", encoding="utf-8")
+    _, issues = load_org(org_dir)
+    assert [str(i) for i in issues] == [message]
+
+
+def test_a_number_where_text_belongs_is_told_to_be_quoted(tmp_path: Path) -> None:
+    org_dir = tmp_path / "org"
+    (org_dir / "users").mkdir(parents=True)
+    (org_dir / "org.yaml").write_text("name: Acme\n", encoding="utf-8")
+    (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true}\n", encoding="utf-8")
+    (org_dir / "users" / "e2001.yaml").write_text("id: 2001\ngiven_name: Wei\nfamily_name: Zhang\n", encoding="utf-8")
+    _, issues = load_org(org_dir)
+    assert [str(i) for i in issues] == [
+        'org/users/e2001.yaml:1:5: expected text, got int 2001; put it in quotes to mean the text: "2001"']

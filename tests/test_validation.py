@@ -123,7 +123,7 @@ def test_every_mistake_in_every_file_is_reported_at_once(org_copy: Path) -> None
         "org/users/e1012.yaml:6:1: unknown key 'departmnet' (did you mean 'department'?)",
         "org/users/e1013.yaml:8:10: unknown manager id 'E1110': no file in org/users has this id; if that person "
         "left, name someone else here",
-        "org/users/e1015.yaml:2:5: expected text, got int 1015",
+        'org/users/e1015.yaml:2:5: expected text, got int 1015; put it in quotes to mean the text: "1015"',
         "org/users/e1016.yaml:6:9: 'gone' is not allowed here; "
         "use one of 'active', 'suspended', 'frozen' or 'offboarded'",
         "org/users/e1021.yaml:9:17: 'not-an-email' is not an email address (like name@acme.com)",
@@ -372,7 +372,7 @@ ONE_MISTAKE: list[tuple[str, list[Edit], list[str]]] = [
     (
         "number-for-id",
         [("users/e1013.yaml", "id: E1013", "id: 1013")],
-        ["org/users/e1013.yaml:3:5: expected text, got int 1013"],
+        ['org/users/e1013.yaml:3:5: expected text, got int 1013; put it in quotes to mean the text: "1013"'],
     ),
     (
         "string-for-max-deletes",
@@ -677,3 +677,17 @@ def test_plain_smtp_only_to_this_machine(org_copy: Path, smtp: str, refused: boo
         assert found[0].startswith("org/org.yaml:")
         assert found[0].endswith("mail to smtp.acme.com would travel unencrypted: keep starttls: true, or use "
                                  "implicit_tls: true (port 465); plain SMTP is only for a relay on this machine")
+
+
+def test_a_key_left_behind_by_switching_provider_kinds_says_whose_it_is(org_copy: Path) -> None:
+    settings = org_copy / "org.yaml"
+    text = settings.read_text(encoding="utf-8")
+    start = text.index("provider:")
+    end = text.index("\n\n", start)
+    settings.write_text(text[:start] + "provider: {kind: google, admin: it@acme.com, path: old/directory.json, "
+                        "custmer: C01}" + text[end:], encoding="utf-8")
+    found = [p.split(": ", 1)[1] for p in problems(org_copy)]
+    assert found == [
+        "'path' is a setting of provider kind local, not of google; remove it (the keys of google are: admin, "
+        "customer, kind, rate_limit, service_account, service_groups)",
+        "unknown key 'custmer' (did you mean 'customer'?)"]

@@ -70,6 +70,8 @@ def describe(error: Any, model: type[BaseModel]) -> str:
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         name = str(loc[-1])
+        if len(loc) == 3 and loc[0] == "provider" and loc[1] in PROVIDER_TAGS:
+            return _other_kinds_key(model, str(loc[1]), name)
         options = allowed_keys(model, loc[:-1])
         hint = did_you_mean(name, options) or (f"; allowed: {', '.join(options)}" if options else "")
         return f"unknown key {name!r}{hint}"
@@ -85,7 +87,14 @@ def describe(error: Any, model: type[BaseModel]) -> str:
         hint = did_you_mean(str(value), options)
         return f"{value!r} is not allowed here; use one of {expected}{hint}"
     if kind in TYPE_WORDS:
-        return f"expected {TYPE_WORDS[kind]}, got {type(error['input']).__name__} {error['input']!r}"
+        value = error["input"]
+        said = f"expected {TYPE_WORDS[kind]}, got {type(value).__name__} {value!r}"
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            # YAML reads id: 2001 as a number (and 1e3, yes, on as more): quoting keeps it as written.
+            return f"{said}; put it in quotes to mean the text: \"{value}\""
+        if kind in ("model_type", "dict_type") and isinstance(value, str) and "：" in value:
+            return f"{said}; '：' is a full-width colon, which YAML does not read as one: type ':' and a space"
+        return said
     if kind == "union_tag_invalid":
         return f"unknown kind {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
@@ -95,9 +104,31 @@ def describe(error: Any, model: type[BaseModel]) -> str:
     return str(error["msg"])
 
 
+PROVIDER_TAGS = ("local", "google", "microsoft")
+
+
+def _other_kinds_key(model: type[BaseModel], kind: str, name: str) -> str:
+    """A key of `provider:` the chosen kind lacks: say whose it is (after switching kinds, the old
+    kind's keys stay behind), or suggest among this kind's own keys."""
+    branches = _unwrap(model.model_fields["provider"].annotation) if "provider" in model.model_fields else []
+    own = sorted(next((b.model_fields for b in branches if _tag(b) == kind), {}))
+    others = [_tag(b) for b in branches if _tag(b) != kind and name in b.model_fields]
+    if others:
+        return (f"{name!r} is a setting of provider kind {' and '.join(others)}, not of {kind}; remove it "
+                f"(the keys of {kind} are: {', '.join(own)})")
+    allowed = ", ".join(own)
+    return f"unknown key {name!r}{did_you_mean(name, own) or f'; allowed: {allowed}'}"
+
+
+def _tag(model: type[BaseModel]) -> str:
+    info = model.model_fields.get("kind")
+    tags = typing.get_args(info.annotation) if info is not None else ()
+    return str(tags[0]) if tags else model.__name__
+
+
 def _drop_union_tags(loc: PathKey) -> PathKey:
     """Tagged unions add the tag (provider: local) to the loc; the YAML has no such level."""
-    if len(loc) >= 2 and loc[0] == "provider" and loc[1] in ("local", "google", "microsoft"):
+    if len(loc) >= 2 and loc[0] == "provider" and loc[1] in PROVIDER_TAGS:
         return (loc[0], *loc[2:])
     return loc
 

@@ -191,6 +191,8 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         what = exc.problem or exc.context or "invalid YAML"
+        if mark is not None:
+            what += _likely_cause(text, mark.line, mark.column)
         raise YamlProblem(
             InputIssue(SourceLocation(display, line, col), f"invalid YAML: {what}")
         ) from None
@@ -235,3 +237,14 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
         total = 1
     memo[key] = min(total, MAX_NODES + 1)
     return memo[key]
+
+
+def _likely_cause(text: str, line: int, column: int) -> str:
+    """What people most often type by mistake where YAML stopped reading: a tab, or a full-width colon."""
+    lines = text.splitlines()
+    here = lines[line] if line < len(lines) else ""
+    if "\t" in here[: column + 1]:
+        return " (a tab: YAML indents with spaces only)"
+    if any("：" in near for near in lines[max(0, line - 1): line + 1]):  # YAML often stops a line later
+        return " ('：' is a full-width colon, which YAML does not read as one: type ':' and a space)"
+    return ""

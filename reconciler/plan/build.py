@@ -59,6 +59,15 @@ def _say_until_when_restorable(changes: list[Change], days: int | None, today: d
             if c.kind == "user" and c.action == "delete" else c for c in changes]
 
 
+def _scheduled(leaving: dict[str, dt.date]) -> list[PlanWarning]:
+    """Offboardings set for a later day: nothing happens before it, and the plan says when it will."""
+    return [PlanWarning(code="scheduled-offboarding", severity="info", subject=address,
+                        message=f"{address} leaves on {day.isoformat()} (offboarded_on): nothing changes before "
+                                "then; the first plan on or after that day suspends the account, signs it out and "
+                                "hands its data over")
+            for address, day in sorted(leaving.items())]
+
+
 @dataclass
 class Planned:
     plan: Plan
@@ -71,6 +80,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     ready = prepare(org, load_issues, provider, today, actual=actual)
     result = diff(ready.resolved, ready.actual, policy_of(org))
     result.warnings.extend(ready.fit_warnings)
+    result.warnings.extend(_scheduled(ready.resolved.scheduled))
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
     changes = _say_until_when_restorable(changes, provider.restore_days, ready.today)
