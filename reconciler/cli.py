@@ -27,6 +27,7 @@ from reconciler.changes import ChangeResult, Plan, Violation
 from reconciler.errors import UnsafePlan, UserError, ValidationFailed
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
+from reconciler.model.org import Org
 from reconciler.plan.build import build_plan
 from reconciler.plan.prepare import load_checked, validate_org
 from reconciler.plan.saved import save_plan
@@ -224,11 +225,14 @@ def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
     yield log
 
 
-def _report(report: ApplyReport) -> None:
+def _report(report: ApplyReport, hand_over: list[str]) -> None:
     counts = report.counts()
     for result in report.failed:
         err.print(f"[red]{result.outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
     err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}.")
+    if hand_over:
+        err.print(f"[yellow]First passwords to hand over in person[/] (nothing mailed them; reset each at the "
+                  f"provider, then hand it over): {escape(', '.join(hand_over))}")
     if not report.ok:
         raise UserError(f"{counts['failed'] + counts['skipped']} changes were not applied; "
                         "fix the cause and run apply again (it converges)")
@@ -259,7 +263,8 @@ def apply(
                       delivered: DeliveryReport | None = None) -> None:
         if summary is not None:
             summary.write_text(render_apply_summary(report, commit=commit, violations=violations or [],
-                                                    mail=delivered), encoding="utf-8")
+                                                    mail=delivered, handover=_hand_over(org, report)),
+                               encoding="utf-8")
 
     org, issues = load_checked(OPTIONS.org_dir)
     with OnboardingMail(org, org.settings.onboarding, provider_kind(provider, org)) as mail:
@@ -284,8 +289,16 @@ def apply(
         write_summary(report)  # first: it must exist even if the mail step fails badly
         _print_mail(mail.deliver())
         write_summary(report, delivered=mail.report)
-        _report(report)
+        _report(report, _hand_over(org, report))
         mail.raise_if_unsent()
+
+
+def _hand_over(org: Org, report: ApplyReport) -> list[str]:
+    """New people this apply created whose first password nothing mails: IT hands it over."""
+    from reconciler.mail.routes import first_password_routes
+
+    created = [r.change for r in report.results if r.ok]
+    return [route.address for route in first_password_routes(org, created) if route.in_person]
 
 
 @app.command()

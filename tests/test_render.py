@@ -329,7 +329,8 @@ def _assert_no_secrets(plan: Plan) -> None:
     assert found == set()
     # The lifecycle effects are named after passwords (never carrying one): take their names out.
     effect_words = ("reset_password", "require_password_change", "reset the password",
-                    "require a new password at next sign-in")
+                    "require a new password at next sign-in", "first password", "password-handover",
+                    "password-mailed", "no-password-route")
     for output in (render_text(plan), render_markdown(plan), render_json(plan)):
         for words in effect_words:
             output = output.replace(words, "")

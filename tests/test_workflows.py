@@ -663,8 +663,11 @@ def test_a_pull_request_adding_an_employee_is_planned_then_applied_on_merge(gith
     assert users_of(github.directory)["wangxiaoming@acme.com"].id == "E2001"
     ((number, body),) = [(c["number"], c["body"]) for c in github.gh["pr_comments"]]
     assert number == 7
+    # No onboarding mail in this org.yaml: the summary says whose first password IT hands over.
     assert body.startswith("<!-- reconciler-apply -->\n### Applied 4, failed 0, skipped 0.\n\n"
-                           f"At commit {MERGE_SHA}.\n\n<details><summary>Applied: 4</summary>\n")
+                           f"At commit {MERGE_SHA}.\n\n**First passwords to hand over in person**\n\nNothing "
+                           "mailed these; reset each one's password at the provider, then hand it over: "
+                           "wangxiaoming@acme.com\n\n<details><summary>Applied: 4</summary>\n")
     assert "| `+` | create user wangxiaoming@acme.com |" in body.splitlines()
     assert job.summary == body
 

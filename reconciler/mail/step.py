@@ -12,6 +12,7 @@ from types import TracebackType
 from reconciler.changes import Change
 from reconciler.errors import UserError
 from reconciler.mail.onboarding import DeliveryReport, Onboarding
+from reconciler.mail.routes import first_password_routes
 from reconciler.model.onboarding import MailSettings
 from reconciler.model.org import Org
 
@@ -19,6 +20,7 @@ from reconciler.model.org import Org
 class OnboardingMail:
     def __init__(self, org: Org, settings: MailSettings | None, provider_kind: str, *,
                  environ: Mapping[str, str] | None = None) -> None:
+        self.org = org
         self.mailer = None if settings is None else Onboarding(org, settings, provider_kind, environ=environ)
         self.report: DeliveryReport | None = None
 
@@ -42,6 +44,10 @@ class OnboardingMail:
         """Refuse an apply that creates people whose initial password could not be mailed: it would be lost."""
         if self.mailer is None or not any(c.kind == "user" and c.action == "create" for c in changes):
             return
+        if lost := [r for r in first_password_routes(self.org, changes) if not r.expected]:
+            raise UserError("not applying: the first password of these new people would reach nobody (add a "
+                            "personal_email, or a manager, or list them in onboarding.in_person):\n  "
+                            + "\n  ".join(f"{r.address} ({r.user_id}): {r.how}" for r in lost))
         if problems := self.mailer.preflight():
             raise UserError("not applying: the onboarding mail for the new people could not be sent, and their "
                             "initial passwords would be lost:\n  " + "\n  ".join(problems))

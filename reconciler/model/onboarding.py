@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from reconciler.model.types import EMAIL_PATTERN, Strict, on_this_machine
+from reconciler.model.types import EMAIL_PATTERN, USER_ID_PATTERN, Strict, on_this_machine
 
 ADDRESS = re.compile(EMAIL_PATTERN)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -68,6 +68,9 @@ class MailSettings(Strict):
         ".reconciler/mail-ledger.jsonl", description="What was sent and what waits for a retry; "
         "relative to the folder holding org/. Must survive between applies (CI: cache it).")
     links: Links = Field(default_factory=Links)
+    in_person: list[Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]] = Field(
+        default_factory=list, description="User ids whose first password IT hands over in person (they have no "
+        "personal_email, or no manager under send_to: manager); anyone else the mail cannot reach is not created.")
     give_up_after_days: int = Field(
         30, ge=1, le=365, description="A welcome mail still not sent this long after the account was created "
         "is cancelled (and reported) instead of tried again.")

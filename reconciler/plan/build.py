@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.changes import Change, Plan, PlanWarning
 from reconciler.errors import InputIssue
+from reconciler.mail.routes import password_warnings
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
 from reconciler.plan.frozen import review_frozen
@@ -92,6 +93,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     result.warnings.extend(held)
     changes = order_changes(changes)
     result.warnings.extend(provider.review_changes(changes))
+    result.warnings.extend(password_warnings(org, changes))
     plan = Plan(
         provider=provider.name,
         changes=changes,

@@ -246,9 +246,18 @@ def mail_block(mail: DeliveryReport | None) -> list[str]:
     return [*lines, ""] if open_ones else lines
 
 
+def handover_block(addresses: Sequence[str]) -> list[str]:
+    """New people whose first password nothing mailed: IT resets it and hands it over."""
+    if not addresses:
+        return []
+    return ["**First passwords to hand over in person**", "",
+            "Nothing mailed these; reset each one's password at the provider, then hand it over: "
+            + ", ".join(cell(a) for a in addresses), ""]
+
+
 def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[Violation] = (),
                          limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None,
-                         mail: DeliveryReport | None = None) -> str:
+                         mail: DeliveryReport | None = None, handover: Sequence[str] = ()) -> str:
     """What an apply did, for the job summary and a comment on the merged pull request.
 
     Failed and skipped changes come first, each with its reason; applied ones
@@ -256,7 +265,7 @@ def render_apply_summary(report: ApplyReport, *, commit: str | None = None, viol
     (`log_hint`, trusted markdown, says where the full log is).
     """
     _check_limit(limit)
-    lines = [*_apply_heading(report, commit, violations), *mail_block(mail)]
+    lines = [*_apply_heading(report, commit, violations), *mail_block(mail), *handover_block(handover)]
     groups = [(name, [r for r in report.results if r.outcome == name]) for name in ("failed", "skipped", "applied")]
     groups = [(name, results) for name, results in groups if results]
     where = f" (the log has them all: {log_hint})" if log_hint else ""

@@ -1,0 +1,97 @@
+"""How each new person's first password reaches them: mailed to their private address or to their
+manager, or by nobody (IT resets it at the provider and hands it over in person).
+
+An apply generates a random initial password for each person it creates, hands it to the
+provider and forgets it. Unless the onboarding mail takes it somewhere, nobody knows it: the
+plan says so for every new person, the apply refuses to create someone whose mail cannot go
+(unless org.yaml's `onboarding.in_person` lists them), and the apply's summary repeats who
+needs a hand-over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reconciler.changes import Change, PlanWarning
+from reconciler.model.org import Org
+
+IN_PERSON = "reset it at the provider and hand it over in person"
+
+
+@dataclass(frozen=True)
+class Route:
+    address: str  # the new account
+    user_id: str
+    how: str  # "mailed to ...", or why nobody has it
+    in_person: bool  # IT hands it over: nothing mails it
+    expected: bool = True  # False: onboarding mail is on but cannot reach this person (a mistake to fix)
+
+
+def first_password_routes(org: Org, changes: Iterable[Change]) -> list[Route]:
+    """One route per user the changes create, in their order."""
+    users = org.users_by_id()
+    routes = []
+    for change in changes:
+        if change.kind != "user" or change.action != "create" or change.after is None:
+            continue
+        entry = users.get(str(change.after.get("id")))
+        if entry is not None:
+            routes.append(_route(org, change.key, entry.value.id))
+    return routes
+
+
+def _route(org: Org, address: str, user_id: str) -> Route:
+    settings = org.settings.onboarding
+    entry = org.users_by_id()[user_id]
+    file = entry.where.document.display_path
+    if settings is None:
+        return Route(address, user_id, f"nobody (no onboarding mail in org.yaml): {IN_PERSON}", True)
+    if settings.send_password == "never":
+        return Route(address, user_id, f"not mailed (onboarding.send_password: never): {IN_PERSON}", True)
+    chosen = user_id in settings.in_person
+    if settings.send_to == "personal":
+        if entry.value.personal_email:
+            return Route(address, user_id, f"mailed to {entry.value.personal_email}, apart from the welcome mail",
+                         False)
+        return Route(address, user_id, f"nobody: {file} names no personal_email; add one, or list {user_id} in "
+                     f"onboarding.in_person and {IN_PERSON}", True, expected=chosen)
+    manager = org.users_by_id().get(entry.value.manager or "")
+    if manager is not None:
+        return Route(address, user_id, f"mailed to their manager ({manager.value.id}), who hands it over", False)
+    return Route(address, user_id, f"nobody: {file} names no manager; add one, or list {user_id} in "
+                 f"onboarding.in_person and {IN_PERSON}", True, expected=chosen)
+
+
+def _listed(routes: list[Route], shown: int = 20) -> str:
+    names = ", ".join(r.address for r in routes[:shown])
+    return names + (f" and {len(routes) - shown} more" if len(routes) > shown else "")
+
+
+def password_warnings(org: Org, changes: Iterable[Change]) -> list[PlanWarning]:
+    """What the plan says about the first passwords of the people it creates."""
+    routes = first_password_routes(org, changes)
+    warnings = [PlanWarning(code="no-password-route", severity="high", subject=r.address,
+                            message=f"{r.address}: its first password would reach {r.how}",
+                            action="apply will not create this person until their file says where the mail goes")
+                for r in routes if not r.expected]
+    handover = [r for r in routes if r.in_person and r.expected]
+    if handover:
+        why = "no onboarding mail in org.yaml" if org.settings.onboarding is None else "see each person's file"
+        warnings.append(PlanWarning(
+            code="password-handover", severity="medium",
+            message=f"the first password of {len(handover)} new {_people(len(handover))} reaches nobody ({why}): "
+                    + _listed(handover),
+            action=f"after the apply, {IN_PERSON} (the apply's summary lists them again)"))
+    mailed = [r for r in routes if not r.in_person]
+    if mailed and org.settings.onboarding is not None:
+        to = "their private addresses" if org.settings.onboarding.send_to == "personal" else "their managers"
+        warnings.append(PlanWarning(
+            code="password-mailed", severity="info",
+            message=f"the first password of {len(mailed)} new {_people(len(mailed))} is mailed to {to}: "
+                    + _listed(mailed)))
+    return warnings
+
+
+def _people(n: int) -> str:
+    return "person" if n == 1 else "people"
