@@ -503,11 +503,10 @@ def main() -> None:
         err.print("aborted")
         sys.exit(1)
     except TyperException as usage:  # bad options; 2 is taken by --detailed-exitcode
-        show = getattr(usage, "show", None)
-        if show is not None:
-            show()
-        else:
-            err.print(f"error: {escape(str(usage))}")
+        # One shape for every error: "error: ..." (Click would print "Error:" under a usage block).
+        message = usage.format_message() if hasattr(usage, "format_message") else str(usage)
+        command = getattr(getattr(usage, "ctx", None), "command_path", "reconciler")
+        err.print(f"[red]error:[/] {escape(message)} (see {escape(command)} --help)")
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -355,6 +355,9 @@ def test_usage_errors_exit_1_not_2(repo: Path, args: list[str], pattern: str) ->
     assert result.returncode == 1
     assert result.stdout == ""
     assert re.search(pattern, result.stderr), result.stderr
+    # One shape for every error, usage errors too: a single "error: ..." line naming where help is.
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.rstrip().endswith("(see reconciler plan --help)")
 
 
 def test_import_writes_an_org_a_plan_finds_nothing_to_change_in(repo: Path) -> None:

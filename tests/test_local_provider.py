@@ -15,7 +15,7 @@ import pytest
 from reconciler.changes import Action, Change
 from reconciler.errors import ProviderError
 from reconciler.passwords import verify_password
-from reconciler.providers.local import LocalProvider, Refused
+from reconciler.providers.local import LocalProvider, Refused, empty_directory
 from reconciler.state import KIND_ORDER, Alias, Domain, Group, License, Membership, OrgUnit, Resource, Role, State, User
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
@@ -491,3 +491,18 @@ def test_a_corrupt_directory_file_is_a_clear_error(path: Path, data: dict[str, A
     path.write_text(json.dumps({"format": "reconciler-local-directory", "version": 1, **data}), encoding="utf-8")
     with pytest.raises(ProviderError, match=f"^{re.escape(str(path))}: "):
         LocalProvider(path).fetch(DOMAINS)
+
+
+def test_a_directory_file_that_does_not_exist_yet_is_said_not_silently_empty(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "directory.json"
+    provider = LocalProvider(missing)
+    [said] = provider.review_changes([])
+    assert (said.code, said.severity, said.subject) == ("new-directory", "info", str(missing))
+    assert said.message == f"the directory file {missing} does not exist yet: the first apply creates it"
+    activity = provider.activity()
+    assert activity.by_user == {}
+    assert set(activity.unavailable.values()) == {
+        f"the directory file {missing} does not exist yet: nothing was read"}
+    missing.parent.mkdir()
+    missing.write_text(json.dumps(empty_directory()), encoding="utf-8")
+    assert LocalProvider(missing).review_changes([]) == []

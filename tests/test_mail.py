@@ -9,6 +9,7 @@ the mailer the way the proposed `apply_all(..., on_created=...)` would
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
 import email.policy
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import smtplib
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -896,3 +898,24 @@ def test_validate_reports_a_broken_template(repo: Path) -> None:
     assert (result.returncode, result.stderr) == (1, (
         "org/templates/welcome.local.en-US.txt:3:7: unknown placeholder $dispaly_name "
         "(did you mean 'display_name'?)\n1 problem in org/\n"))
+
+
+def test_the_smtp_password_is_hidden_only_as_a_whole_token_and_in_its_auth_encodings() -> None:
+    from reconciler.mail.smtp import scrub
+
+    assert scrub("535 5.7.8 extension not supported for x", "x") == "535 5.7.8 extension not supported for [hidden]"
+    plain = base64.b64encode(b"\0mailer@acme.com\0" + SMTP_SECRET.encode()).decode()
+    login = base64.b64encode(SMTP_SECRET.encode()).decode()
+    echoed = f"535 rejected AUTH PLAIN {plain} / LOGIN {login} / {SMTP_SECRET}."
+    assert scrub(echoed, SMTP_SECRET, "mailer@acme.com") == (
+        "535 rejected AUTH PLAIN [hidden] / LOGIN [hidden] / [hidden].")
+
+
+def test_a_server_without_sign_in_is_a_setting_to_fix_not_a_network_error() -> None:
+    from reconciler.mail.smtp import classify
+
+    failure = classify(smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server."))
+    assert failure.temporary is False
+    assert failure.reason.startswith("the server does not offer what org.yaml asks of it (SMTP AUTH extension not "
+                                     "supported by server.); a server that offers sign-in (AUTH) only after "
+                                     "STARTTLS needs starttls: true")

@@ -8,6 +8,8 @@ same reason instead of waiting again.
 
 from __future__ import annotations
 
+import base64
+import re
 import smtplib
 import socket
 import ssl
@@ -96,7 +98,7 @@ class SmtpSender:
                 return self._smtp
             except Exception as problem:
                 self.close()
-                failure = classify(problem, self._password)
+                failure = classify(problem, self._password, self.settings.user)
                 if not failure.temporary or attempt == self.settings.attempts:
                     raise SendFailure(f"cannot use the SMTP server {self.where}: {failure.reason}",
                                       temporary=failure.temporary, down=True) from None
@@ -147,13 +149,25 @@ def _coded(code: int, raw: bytes | str, what: str) -> SendFailure:
     return SendFailure(reason, temporary=400 <= code < 500, broken=code == 421)
 
 
-def classify(problem: BaseException, secret: str | None = None) -> SendFailure:
+def classify(problem: BaseException, secret: str | None = None, user: str | None = None) -> SendFailure:
     """One line for any failure, scrubbed of the secret in case a server echoed it."""
     failure = _classify(problem)
-    if secret and secret in failure.reason:
-        failure.reason = failure.reason.replace(secret, "[hidden]")
+    if secret:
+        failure.reason = scrub(failure.reason, secret, user)
         failure.args = (failure.reason,)
     return failure
+
+
+def scrub(text: str, secret: str, user: str | None = None) -> str:
+    """`text` without `secret`, as written or as SMTP AUTH sends it (base64 for LOGIN, and
+    base64 of NUL user NUL secret for PLAIN). Only whole tokens are hidden: a one-letter
+    password must not turn 'extension' into 'e[hidden]tension' and hide what went wrong."""
+    forms = {secret, base64.b64encode(secret.encode()).decode()}
+    if user:
+        forms.add(base64.b64encode(f"\0{user}\0{secret}".encode()).decode())
+    for form in sorted(forms, key=len, reverse=True):
+        text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])", "[hidden]", text)
+    return text
 
 
 def _classify(problem: BaseException) -> SendFailure:  # noqa: C901 - one flat table of cases
@@ -171,6 +185,13 @@ def _classify(problem: BaseException) -> SendFailure:  # noqa: C901 - one flat t
     if isinstance(problem, smtplib.SMTPServerDisconnected):
         return SendFailure(f"the server closed the connection ({_text(str(problem)) or 'no reason'})",
                            temporary=True, broken=True)
+    if isinstance(problem, smtplib.SMTPNotSupportedError):  # a setting the server does not take: not worth a retry
+        return SendFailure(f"the server does not offer what org.yaml asks of it ({_text(str(problem))}); a server "
+                           "that offers sign-in (AUTH) only after STARTTLS needs starttls: true, and a relay that "
+                           "trusts this machine needs no onboarding.smtp.user", temporary=False, broken=True)
+    if isinstance(problem, smtplib.SMTPException) and not isinstance(problem, smtplib.SMTPServerDisconnected):
+        # SMTPException is an OSError: judged here, a protocol refusal is never taken for a network error.
+        return SendFailure(_text(str(problem)) or type(problem).__name__, temporary=False, broken=True)
     if isinstance(problem, ssl.SSLCertVerificationError):
         return SendFailure(f"its TLS certificate is not trusted ({problem.verify_message}); "
                            "set onboarding.smtp.ca_file for an internal authority", temporary=False, broken=True)
@@ -184,6 +205,4 @@ def _classify(problem: BaseException) -> SendFailure:  # noqa: C901 - one flat t
         return SendFailure("no answer in time", temporary=True, broken=True)
     if isinstance(problem, OSError):
         return SendFailure(f"network error ({problem.strerror or problem})", temporary=True, broken=True)
-    if isinstance(problem, smtplib.SMTPException):
-        return SendFailure(_text(str(problem)) or type(problem).__name__, temporary=False, broken=True)
     return SendFailure(f"{type(problem).__name__}: {_text(str(problem))}", temporary=False, broken=True)

@@ -20,7 +20,7 @@ from typing import Any, Literal, TextIO
 
 from reconciler.activity import FIGURES, Activity, ActivityReport
 from reconciler.atomicfile import atomic_write, try_lock
-from reconciler.changes import Change, ChangeResult
+from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.passwords import generate_password, hash_password
 from reconciler.providers.base import BaseProvider
@@ -68,8 +68,17 @@ class LocalProvider(BaseProvider):
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self._lock: TextIO | None = None
         self._ids: dict[str, tuple[str, str]] = {}  # address -> (table, internal id)
+        self.existed = path.exists()  # a new directory: nothing was read, and the first apply creates it
         self.data = self._read()
         self._reindex()
+
+    def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
+        if self.existed:
+            return []
+        return [PlanWarning(code="new-directory", severity="info", subject=str(self.path),
+                            message=f"the directory file {self.path} does not exist yet: the first apply creates it",
+                            action="if people should already be there, check provider.path in org.yaml or the "
+                                   "path given with --provider local:PATH")]
 
     # --- reading -----------------------------------------------------------
 
@@ -142,6 +151,9 @@ class LocalProvider(BaseProvider):
         two_step; used_mb; quota_mb): the embedded directory has no sign-ins of its own, so trials
         and tests plant them; a figure not planted is unknown, not zero. All figures are read at
         once (`figures` costs nothing to honour here)."""
+        if not self.existed:
+            why = f"the directory file {self.path} does not exist yet: nothing was read"
+            return ActivityReport(unavailable={figure: why for figure in figures})
         wanted = None if addresses is None else {a.lower() for a in addresses}
         report = ActivityReport()
         for record in self.data["users"].values():
