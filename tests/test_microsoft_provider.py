@@ -17,6 +17,7 @@ from reconciler.providers.microsoft import MicrosoftProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV
 from tests.applying import apply_all
 from tests.emulators.graph import GraphEmulator
+from tests.graph_clock import FakeClock
 
 TODAY = dt.date(2026, 11, 29)
 SKUS = {"O365_BUSINESS_PREMIUM": 100, "O365_BUSINESS_ESSENTIALS": 20}
@@ -39,10 +40,11 @@ def to_microsoft(org_dir: Path) -> None:
                                settings.read_text()))
 
 
-def provider() -> MicrosoftProvider:
+def provider(clock: FakeClock | None = None) -> MicrosoftProvider:
     return MicrosoftProvider(MicrosoftProviderConfig(kind="microsoft", tenant="acme.com",
                                                      client_id="00000000-0000-0000-0000-000000000001",
-                                                     usage_location="CN"))
+                                                     usage_location="CN"),
+                             sleep=clock.sleep if clock is not None else None)
 
 
 def plan_for(org_dir: Path, ms: MicrosoftProvider | None = None, today: dt.date = TODAY) -> Planned:
@@ -114,15 +116,16 @@ def _no_change_plan_of_2000(tmp_path: Path, graph: GraphEmulator) -> None:
 
 
 def test_throttled_batches_complete_without_failures(org_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    emu = GraphEmulator(domains=("acme.com", "acme.cn"), skus=SKUS, resource_units_per_10s=150).start()
+    clock = FakeClock()  # Retry-After is honoured on the emulator's clock: no real waiting
+    emu = GraphEmulator(domains=("acme.com", "acme.cn"), skus=SKUS, resource_units_per_10s=150, clock=clock).start()
     monkeypatch.setenv(ENDPOINT_ENV, emu.url)
     try:
         to_microsoft(org_copy)
-        plan = plan_for(org_copy).plan
-        report = apply_all(plan.changes, provider())
+        plan = plan_for(org_copy, provider(clock)).plan
+        report = apply_all(plan.changes, provider(clock))
         assert report.ok, [(r.change.label, r.error) for r in report.failed[:3]]
-        assert emu.stats()["throttled"] > 0
-        assert plan_for(org_copy).plan.changes == []
+        assert emu.stats()["throttled"] > 0 and clock.slept > 0
+        assert plan_for(org_copy, provider(clock)).plan.changes == []
     finally:
         emu.stop()
 

@@ -15,26 +15,11 @@ from reconciler.providers.microsoft.client import CLOUDS, ENDPOINT_ENV, credenti
 from reconciler.providers.microsoft.licences import disabled_plans
 from tests.applying import apply_all
 from tests.emulators.graph import GraphEmulator
+from tests.graph_clock import FakeClock
 from tests.test_microsoft_provider import SKUS, plan_for, to_microsoft
 
 TEAMS1 = "57ff2da0-773e-42df-b2af-ffb7a2317929"
 FOUNDATION = "113feb6c-3fe4-4440-bddc-54d774bf0318"
-
-
-class FakeClock:
-    """The emulator's clock, moved only by the provider's sleeps: replication delays and backoff
-    take no wall-clock time."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.slept += seconds
 
 
 def provider(clock: FakeClock | None = None, cloud: str = "global") -> MicrosoftProvider:
