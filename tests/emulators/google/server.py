@@ -339,7 +339,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         if fault is not None:
             raise ApiError(fault.code, fault.reason, fault.message)
         if self.quota_per_minute is not None:
-            now = time.monotonic()
+            now = self.clock()  # the quota's window runs on the emulator's clock (tests pass a fake)
             while self._window and now - self._window[0] >= self.quota_window_s:
                 self._window.popleft()
             if len(self._window) >= self.quota_per_minute:
