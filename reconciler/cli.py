@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -260,11 +260,10 @@ def apply(
                         "changes are applied by the apply workflow")
 
     def write_summary(report: ApplyReport, violations: list[Violation] | None = None,
-                      delivered: DeliveryReport | None = None) -> None:
+                      delivered: DeliveryReport | None = None, handover: Sequence[str] = ()) -> None:
         if summary is not None:
             summary.write_text(render_apply_summary(report, commit=commit, violations=violations or [],
-                                                    mail=delivered, handover=_hand_over(org, report)),
-                               encoding="utf-8")
+                                                    mail=delivered, handover=handover), encoding="utf-8")
 
     org, issues = load_checked(OPTIONS.org_dir)
     with OnboardingMail(org, org.settings.onboarding, provider_kind(provider, org)) as mail:
@@ -286,10 +285,11 @@ def apply(
                 _confirm(the_plan, len(changes))
             with _progress(len(changes)) as progress:
                 report = apply_changes(changes, handle, progress, on_created=mail.on_created)
-        write_summary(report)  # first: it must exist even if the mail step fails badly
+        hand_over = _hand_over(org, report)
+        write_summary(report, handover=hand_over)  # first: it must exist even if the mail step fails badly
         _print_mail(mail.deliver())
-        write_summary(report, delivered=mail.report)
-        _report(report, _hand_over(org, report))
+        write_summary(report, delivered=mail.report, handover=hand_over)
+        _report(report, hand_over)
         mail.raise_if_unsent()
 
 

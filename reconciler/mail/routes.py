@@ -10,11 +10,12 @@ needs a hand-over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.changes import Change, PlanWarning
-from reconciler.model.org import Org
+from reconciler.model.files import UserEntry
+from reconciler.model.org import Org, Sourced
 
 IN_PERSON = "reset it at the provider and hand it over in person"
 
@@ -30,20 +31,20 @@ class Route:
 
 def first_password_routes(org: Org, changes: Iterable[Change]) -> list[Route]:
     """One route per user the changes create, in their order."""
-    users = org.users_by_id()
+    users = org.users_by_id()  # once: an apply may create thousands
     routes = []
     for change in changes:
         if change.kind != "user" or change.action != "create" or change.after is None:
             continue
         entry = users.get(str(change.after.get("id")))
         if entry is not None:
-            routes.append(_route(org, change.key, entry.value.id))
+            routes.append(_route(org, users, change.key, entry))
     return routes
 
 
-def _route(org: Org, address: str, user_id: str) -> Route:
+def _route(org: Org, users: Mapping[str, Sourced[UserEntry]], address: str, entry: Sourced[UserEntry]) -> Route:
     settings = org.settings.onboarding
-    entry = org.users_by_id()[user_id]
+    user_id = entry.value.id
     file = entry.where.document.display_path
     if settings is None:
         return Route(address, user_id, f"nobody (no onboarding mail in org.yaml): {IN_PERSON}", True)
@@ -56,7 +57,7 @@ def _route(org: Org, address: str, user_id: str) -> Route:
                          False)
         return Route(address, user_id, f"nobody: {file} names no personal_email; add one, or list {user_id} in "
                      f"onboarding.in_person and {IN_PERSON}", True, expected=chosen)
-    manager = org.users_by_id().get(entry.value.manager or "")
+    manager = users.get(entry.value.manager or "")
     if manager is not None:
         return Route(address, user_id, f"mailed to their manager ({manager.value.id}), who hands it over", False)
     return Route(address, user_id, f"nobody: {file} names no manager; add one, or list {user_id} in "
