@@ -41,6 +41,28 @@ from reconciler.render.github import (
     render_violations,
 )
 
+
+def _show_flags_without_a_type() -> None:
+    """Help shows ``--yes`` alone, not ``--yes <bool>``.
+
+    Recent Typer prints a value type after every option, on/off flags included, which reads as
+    if ``--yes`` needed a value. Flags take none, so their type column stays empty.
+    """
+    option_class = getattr(typer.core, "TyperOption", None)
+    shown_type = getattr(option_class, "display_type_rich", None)
+    if option_class is None or shown_type is None:
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: object) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        return shown_type(self, ctx)
+
+    option_class.display_type_rich = display_type_rich
+
+
+_show_flags_without_a_type()
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="GitOps for a company's mail and identity directory.")
 err = Console(stderr=True, highlight=False, soft_wrap=True)

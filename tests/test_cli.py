@@ -397,3 +397,10 @@ def test_version(tmp_path: Path) -> None:
 
     result = reconciler(tmp_path, "--version")
     assert (result.returncode, result.stdout) == (0, f"reconciler {version('reconciler')}\n")
+
+
+def test_help_shows_flags_without_a_value_type(tmp_path: Path) -> None:
+    result = reconciler(tmp_path, "apply", "--help")
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("│ --")}
+    assert "<bool>" not in lines["--yes"] and "<bool>" not in lines["--help"]
+    assert "<path>" in lines["--summary"]  # options that take a value still say what kind

@@ -273,7 +273,10 @@ def test_a_rename_keeps_memberships_aliases_licences_and_roles(provider: LocalPr
     state = provider.fetch(DOMAINS)
     assert state.get("user", "alice.liddell@acme.com") == renamed
     assert state.get("user", "alice@acme.com") is None
-    assert list(state.of("alias").values()) == [Alias(address="ali@acme.com", target="alice.liddell@acme.com")]
+    # As at Google, the old address stays as an alias: mail sent to it still arrives.
+    assert sorted(state.of("alias").values(), key=lambda a: a.address) == [
+        Alias(address="ali@acme.com", target="alice.liddell@acme.com"),
+        Alias(address="alice@acme.com", target="alice.liddell@acme.com")]
     assert list(state.of("membership").values()) == [
         Membership(group="team@acme.com", member="alice.liddell@acme.com"),
         Membership(group="club@acme.com", member="alice.liddell@acme.com", role="OWNER"),
@@ -282,8 +285,12 @@ def test_a_rename_keeps_memberships_aliases_licences_and_roles(provider: LocalPr
     ]
     assert list(state.of("license")) == [f"alice.liddell@acme.com/{SKU}"]
     assert list(state.of("role")) == ["help-desk-admin/alice.liddell@acme.com"]
-    # The old address is free again, and a newcomer there inherits nothing.
+    # The old address is taken until its alias goes (Google refuses the same way); then a
+    # newcomer there inherits nothing.
     newcomer = User(email="alice@acme.com", id="E1099")
+    [refused] = provider.apply([create(newcomer)], {})
+    assert not refused.ok and "already exists" in (refused.error or "")
+    apply_ok(provider, delete(Alias(address="alice@acme.com", target="alice.liddell@acme.com")))
     apply_ok(provider, create(newcomer))
     assert not [key for key in provider.fetch(DOMAINS).of("membership") if key.endswith("/alice@acme.com")]
 
@@ -299,6 +306,16 @@ def test_a_group_rename_keeps_its_members_and_aliases(provider: LocalProvider) -
         "team@acme.com/alice@acme.com"]
     assert state.get("alias", "the-club@acme.com") == Alias(
         address="the-club@acme.com", target="clubhouse@acme.com", target_kind="group")
+    assert state.get("alias", "club@acme.com") == Alias(
+        address="club@acme.com", target="clubhouse@acme.com", target_kind="group")  # the old address
+
+
+def test_an_account_can_be_renamed_onto_its_own_alias(provider: LocalProvider) -> None:
+    _hang_things_off_alice(provider)
+    renamed = ALICE.model_copy(update={"email": "ali@acme.com"})
+    apply_ok(provider, update(ALICE, renamed))
+    assert list(provider.fetch(DOMAINS).of("alias").values()) == [
+        Alias(address="alice@acme.com", target="ali@acme.com")]
 
 
 # --- deletion and restore ------------------------------------------------------------------------

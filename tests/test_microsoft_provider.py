@@ -292,8 +292,11 @@ def test_provider_contract_scenarios(name: str, tmp_path: Path, monkeypatch: pyt
             assert report.ok, [(r.change.label, r.error) for r in report.failed]
             again = plan_for(org_dir, today=today).plan
             follow_up = folder / "next.txt"  # a two-step lifecycle: suspend and hand over, then delete
-            if follow_up.exists():
-                assert [c.label for c in again.changes] == follow_up.read_text().splitlines()
+            # Graph has no aliases to remove after a rename (Exchange keeps the old address itself).
+            planned_next = follow_up.read_text().splitlines() if follow_up.exists() else []
+            next_labels = [line for line in planned_next if not line.startswith("delete alias ")]
+            if next_labels:
+                assert [c.label for c in again.changes] == next_labels
                 assert apply_all(again.changes, provider()).ok
                 again = plan_for(org_dir, today=today).plan
             assert [c.label for c in again.changes] == []

@@ -13,8 +13,10 @@ from reconciler.plan.diff import Policy, diff
 from reconciler.plan.frozen import review_frozen
 from reconciler.plan.order import order_changes
 from reconciler.plan.prepare import prepare
+from reconciler.plan.renames import old_address_warnings
 from reconciler.plan.safety import check_safety
 from reconciler.providers.base import BaseProvider
+from reconciler.providers.facts import facts_of
 from reconciler.state import Kind, State
 
 
@@ -94,6 +96,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     changes = order_changes(changes)
     result.warnings.extend(provider.review_changes(changes))
     result.warnings.extend(password_warnings(org, changes))
+    result.warnings.extend(old_address_warnings(changes, facts_of(provider.name), ready.resolved.desired))
     plan = Plan(
         provider=provider.name,
         changes=changes,

@@ -40,6 +40,11 @@ class ProviderFacts:
     # The tenant can say the exact records each domain needs (its `dns_records` hook answers):
     # `reconciler dns` then signs in to ask; otherwise it needs no credentials at all.
     tells_dns_records: bool = False
+    # What becomes of a renamed account's old address, as the plan tells it: "keeps" (an alias
+    # that still receives mail, listed as one), "keeps-unlisted" (still receives mail, but held
+    # where reconciler does not manage it), or "unknown".
+    old_address_on_rename: str = "unknown"
+    old_address_note: str = ""  # where the old address is kept, in the provider's words
 
 
 def all_facts() -> dict[str, ProviderFacts]:

@@ -11,6 +11,8 @@ GOOGLE = ProviderFacts(
         "calendar": "https://calendar.google.com",
         "contacts": "https://contacts.google.com",
     },
+    old_address_on_rename="keeps",
+    old_address_note="Google keeps the old address as an alias",
     restore_days=20,  # Google keeps a deleted user restorable for 20 days
     # Licence names admins know, by "productId/skuId".
     sku_names={

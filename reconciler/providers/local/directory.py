@@ -230,12 +230,15 @@ class LocalProvider(BaseProvider):
         # Addresses are case-insensitive, as at every mail provider.
         return address.lower() in self._ids or address.lower() in self.data["aliases"]
 
-    def _check_new_address(self, address: str) -> None:
+    def _check_new_address(self, address: str, owner: str | None = None) -> None:
+        """`address` is in a domain of the directory and free (one of `owner`'s own aliases counts
+        as free for it: an account may be renamed onto its alias, as at Google)."""
         domain = address.rsplit("@", 1)[-1].lower()
         record = self.data["domains"].get(domain)
         if record is None:
             raise Refused(400, "invalid", f"domain {domain} is not a domain of this directory")
-        if self._address_in_use(address):
+        own_alias = owner is not None and self.data["aliases"].get(address.lower(), {}).get("target") == owner
+        if self._address_in_use(address) and not own_alias:
             raise Refused(409, "duplicate", f"Entity already exists: {address}")
 
     def _check_orgunit(self, path: str | None) -> None:
@@ -319,13 +322,22 @@ class LocalProvider(BaseProvider):
     def _update_user(self, change: Change, _: Mapping[str, str]) -> None:
         uid = self._user_id(change.before_key)
         user = User.model_validate(change.after)
-        if user.email != change.before_key:
-            self._check_new_address(user.email)
+        renamed = user.email != change.before_key
+        if renamed:
+            self._check_new_address(user.email, owner=uid)
         self._check_orgunit(user.orgunit)
         record = self.data["users"][uid]
         record["user"] = user.model_dump(mode="json", exclude_none=True)
         self._index("users", uid, change.before_key, user.email)
+        if renamed:
+            self._keep_old_address(change.before_key, user.email, uid)
         self._effects(change, record)
+
+    def _keep_old_address(self, old: str, new: str, object_id: str) -> None:
+        """As Google does, a renamed account keeps its old address as an alias: mail sent to it
+        still arrives. (The new address, if it was one of the account's aliases, stops being one.)"""
+        self.data["aliases"].pop(new.lower(), None)
+        self.data["aliases"][old.lower()] = {"target": object_id}
 
     def _effects(self, change: Change, record: dict[str, Any]) -> None:
         """Lifecycle effects, recorded as a real directory would carry them out."""
@@ -372,10 +384,13 @@ class LocalProvider(BaseProvider):
     def _update_group(self, change: Change, _: Mapping[str, str]) -> None:
         gid = self._group_id(change.before_key)
         group = Group.model_validate(change.after)
-        if group.email != change.before_key:
-            self._check_new_address(group.email)
+        renamed = group.email != change.before_key
+        if renamed:
+            self._check_new_address(group.email, owner=gid)
         self.data["groups"][gid]["group"] = group.model_dump(mode="json", exclude_none=True)
         self._index("groups", gid, change.before_key, group.email)
+        if renamed:
+            self._keep_old_address(change.before_key, group.email, gid)
 
     def _delete_group(self, change: Change, _: Mapping[str, str]) -> None:
         gid = self._group_id(change.before_key)

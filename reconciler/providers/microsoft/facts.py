@@ -11,6 +11,10 @@ MICROSOFT = ProviderFacts(
         "calendar": "https://outlook.office.com/calendar/",
         "contacts": "https://outlook.office.com/people/",
     },
+    old_address_on_rename="keeps-unlisted",
+    old_address_note=("Exchange Online normally keeps the old address on the mailbox as a secondary (proxy) "
+                      "address; see the mailbox's email addresses in the Exchange admin center, and remove it "
+                      "there if it must stop receiving mail"),
     restore_days=30,  # deleted users stay in Entra ID's deleted items for 30 days
     # Licence names admins know, by skuPartNumber.
     sku_names={
