@@ -102,9 +102,11 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     assignment = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
     result.issues.extend(assignment.issues)
     result.addresses = assignment.addresses
+    displaced = _displaced_by_explicit_emails(org, claims, existing, adoptable, at_provider)
+    result.issues.extend(displaced.values())
     for entry in org.users:
         derived = assignment.addresses.get(entry.value.id)
-        if derived and not entry.value.email:
+        if derived and not entry.value.email and entry.value.id not in displaced:
             claims.claim(derived, f"user {entry.value.id}", entry.locate("id"))
 
     _domains_and_units(org, desired)
@@ -113,6 +115,37 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     _permissions(org, result, provider_kind)
     _offboarding_removals(org, result)
     return result
+
+
+def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[str, str],
+                                  adoptable: frozenset[str], at_provider: set[str]) -> dict[str, InputIssue]:
+    """People whose derived address an explicit `email:` takes, by id, each with the issue said at
+    the file that claims it.
+
+    Without this, a person named by naming.yaml would silently be numbered around someone else's
+    explicit address (hejing@ -> hejing2@ on a new tenant), or, when they hold it already, the
+    error would land on their file instead of the one that made the claim; `validate` and `plan`
+    say the same either way, since the address each person would get is compared with and
+    without the explicit claims.
+    """
+    explicit = {claims.canonical(e.value.email): e for e in org.users if e.value.email}
+    if not explicit:
+        return {}
+    domain = org.primary_domain or ""
+    # Everything taken as before, but the explicit user addresses (unless the provider holds them).
+    taken = {a for a in claims.owners if a not in explicit} | at_provider
+    unclaimed = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
+    where_of = {e.value.id: e for e in org.users}
+    displaced: dict[str, InputIssue] = {}
+    for user_id, address in unclaimed.addresses.items():
+        claimant = explicit.get(claims.canonical(address))
+        if claimant is None or claimant.value.id == user_id or where_of[user_id].value.email:
+            continue
+        holds = " (who holds it at the provider)" if existing.get(user_id) == address else ""
+        displaced[user_id] = InputIssue(claimant.locate("email"),
+            f"{address} is the address naming.yaml gives user {user_id} ({where_of[user_id].locate('id')}){holds}; "
+            f"choose another address here, or give {user_id} an explicit email too")
+    return displaced
 
 
 def _offboarding_removals(org: Org, result: Resolved) -> None:

@@ -691,3 +691,26 @@ def test_a_key_left_behind_by_switching_provider_kinds_says_whose_it_is(org_copy
         "'path' is a setting of provider kind local, not of google; remove it (the keys of google are: admin, "
         "customer, kind, rate_limit, service_account, service_groups)",
         "unknown key 'custmer' (did you mean 'customer'?)"]
+
+
+def test_an_explicit_email_that_takes_someone_elses_address_is_said_at_the_claim(org_copy: Path) -> None:
+    """validate and plan agree, on a new tenant and on one where the person holds the address:
+    the error is at the file that claims it, and nobody is silently numbered around it."""
+    with (org_copy / "users" / "e1010.yaml").open("a", encoding="utf-8") as f:
+        f.write("email: hejing@acme.com\n")
+    said = ("users/e1010.yaml:10:8: hejing@acme.com is the address naming.yaml gives user E1003 "
+            "(org/users/e1003.yaml:2:5){}; choose another address here, or give E1003 an explicit email too")
+    [on_a_new_tenant] = problems(org_copy)
+    assert on_a_new_tenant.endswith(said.format(""))
+    [where_they_hold_it] = problems(org_copy, state(User(email="hejing@acme.com", id="E1003")))
+    assert where_they_hold_it.endswith(said.format(" (who holds it at the provider)"))
+
+
+def test_an_explicit_email_may_take_an_address_nobody_is_given(org_copy: Path) -> None:
+    with (org_copy / "users" / "e1010.yaml").open("a", encoding="utf-8") as f:
+        f.write("email: hejing2@acme.com\n")
+    assert resolved(org_copy).addresses["E1003"] == "hejing@acme.com"
+    # Where E1003 holds a numbered address already, the explicit claim of the free base is fine.
+    holds_numbered = state(User(email="hejing3@acme.com", id="E1003"))
+    edit(org_copy, "users/e1010.yaml", "email: hejing2@acme.com", "email: hejing@acme.com")
+    assert resolved(org_copy, holds_numbered).addresses["E1003"] == "hejing3@acme.com"
