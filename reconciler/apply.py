@@ -26,7 +26,8 @@ from reconciler.providers.base import BaseProvider, Writer
 from reconciler.state import Kind
 
 Progress = Callable[[ChangeResult], None]
-# Told of each user the provider created, with its initial password, before the password is dropped.
+# Told of each user the provider created, or whose password it reset for org/ (mail_password), with
+# the password, before the password is dropped.
 OnCreated = Callable[[Change, str], None]
 
 
@@ -103,8 +104,9 @@ def apply_changes(changes: Sequence[Change], provider: Writer,
             report.results.append(result)
             if progress:
                 progress(result)
+        # New people's first passwords, and the new ones of resets org/ asked for (mail_password).
         passwords = {c.key: generate_password() for c in runnable
-                     if c.kind == "user" and c.action == "create"}
+                     if c.kind == "user" and (c.action == "create" or "mail_password" in c.effects)}
         for result in provider.apply(runnable, passwords):
             if not result.ok:
                 broken[(result.change.kind, result.change.key)] = result.outcome

@@ -21,9 +21,12 @@ from reconciler.state import Kind, Resource, resource_from_dict
 
 Action = Literal["create", "update", "delete", "suspend", "restore"]
 # What a provider does with a user change beyond setting its fields (offboarding, freezing).
-Effect = Literal["sign_out", "reset_password", "transfer_data", "require_password_change"]
+# mail_password: the apply chooses the new password and the onboarding mail sends it (a
+# helpdesk reset asked for in the person's file); without it a reset password is known to nobody.
+Effect = Literal["sign_out", "reset_password", "transfer_data", "require_password_change", "mail_password"]
 OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
 FREEZING: list[Effect] = ["sign_out", "reset_password"]
+PASSWORD_RESET: list[Effect] = ["sign_out", "reset_password", "mail_password"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "suspend", "restore")
 # 2: violations are objects (code, severity, message, action) and warnings carry a severity.
 FORMAT_VERSION = 2
@@ -43,7 +46,8 @@ class Change(BaseModel):
     effects: list[Effect] = Field(
         default_factory=list,
         description="Done with the change: sign out every session, reset the password to a random one, "
-        "hand the person's files and calendars over, require a new password at next sign-in.")
+        "hand the person's files and calendars over, require a new password at next sign-in, mail the new "
+        "password (a reset asked for with password_reset).")
     transfer_to: str | None = Field(None, description="Who receives the data (transfer_data); on a user's "
                                     "delete, who should have received it (a provider may first hand it over).")
 

@@ -711,7 +711,8 @@ def test_the_password_stays_out_of_welcome_mail_and_subjects(org_copy: Path) -> 
         "subjects show in notifications and message lists",
         "org/templates/password.en-US.txt:3:1: the initial-password mail must contain $password in its text",
         "org/templates/welcome.microsoft.zh-CN.txt:40:4: $password may appear only in the initial-password mail "
-        "(password.microsoft.<locale>.txt or password.<locale>.txt), never in the welcome mail",
+        "(password.microsoft.<locale>.txt or password.<locale>.txt) and the new-password mail "
+        "(reset.<locale>.txt), never in the welcome mail",
     ]
 
 

@@ -27,8 +27,10 @@ from reconciler.errors import UserError
 
 FORMAT = "reconciler-mail-ledger"
 VERSION = 1
-MessageKind = Literal["welcome", "password"]
-MESSAGE_KINDS: tuple[MessageKind, ...] = ("welcome", "password")
+# reset: the new password after a reset asked for with a user's password_reset.
+MessageKind = Literal["welcome", "password", "reset"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = ("welcome", "password", "reset")
+SECRET_MESSAGES: frozenset[MessageKind] = frozenset({"password", "reset"})  # they carry a password
 # pending: to be sent (again) on the next delivery; needs_reset: a password message that can no
 # longer be sent because the password is gone; cancelled: the person left org/ or is not active.
 MessageState = Literal["pending", "sent", "needs_reset", "cancelled"]
@@ -45,7 +47,10 @@ class MessageRecord(BaseModel):
 
 
 class Entry(BaseModel):
-    """One created account and its messages; `entry` is a hash of the id, address and creation time."""
+    """One created account and its messages; `entry` is a hash of the id, address and creation time.
+
+    An entry with `reset_on` is a password reset asked for with that date (`reset_key`): its
+    existence says the reset was carried out, so a later plan does not ask for it again."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,10 +64,25 @@ class Entry(BaseModel):
     provider: str
     created_at: dt.datetime
     messages: dict[MessageKind, MessageRecord]
+    reset_on: dt.date | None = None
 
 
 def entry_key(user_id: str, address: str, created_at: dt.datetime) -> str:
     return hashlib.sha256(f"{user_id}\0{address}\0{created_at.isoformat()}".encode()).hexdigest()[:24]
+
+
+def reset_key(user_id: str, day: dt.date) -> str:
+    """One entry per person and asked-for date, whatever the address: a reset is done once."""
+    return hashlib.sha256(f"{user_id}\0password-reset\0{day.isoformat()}".encode()).hexdigest()[:24]
+
+
+def resets_done(path: Path, shown: str) -> set[tuple[str, dt.date]]:
+    """(user id, date) of every password reset the ledger records as carried out.
+
+    Read without the lock (a plan changes nothing); a damaged ledger is said as the apply says it."""
+    ledger = Ledger(path, shown)
+    ledger._read()
+    return {(e.user_id, e.reset_on) for e in ledger.entries.values() if e.reset_on is not None}
 
 
 class Ledger:

@@ -26,7 +26,17 @@ from typing import Literal
 from reconciler.changes import Change
 from reconciler.errors import InputIssue, display_path
 from reconciler.mail.compose import Recipient, build_message, links_for, message_id, values_for
-from reconciler.mail.ledger import MESSAGE_KINDS, Entry, Ledger, MessageKind, MessageRecord, MessageState, entry_key
+from reconciler.mail.ledger import (
+    MESSAGE_KINDS,
+    SECRET_MESSAGES,
+    Entry,
+    Ledger,
+    MessageKind,
+    MessageRecord,
+    MessageState,
+    entry_key,
+    reset_key,
+)
 from reconciler.mail.smtp import SendFailure, SmtpSender
 from reconciler.mail.templates import MailTemplate, TemplateError, TemplateKind, load_templates
 from reconciler.model.files import UserEntry
@@ -58,6 +68,9 @@ class Delivery:
             return f"not sent: {what}: {self.detail}; it is sent on the next apply"
         if self.outcome == "waiting":
             return f"waiting: {what}: {self.detail}; it is sent on the first apply after the file names one"
+        if self.outcome == "needs_reset" and self.message == "reset":
+            return (f"not sent: the new password of {self.address} ({self.user_id}): {self.detail}. "
+                    "It is kept nowhere: set a later password_reset date in their file to reset it again")
         if self.outcome == "needs_reset":
             return (f"not sent: the initial password of {self.address} ({self.user_id}): {self.detail}. "
                     "It is kept nowhere: reset the password at the provider and hand it over in person")
@@ -91,10 +104,13 @@ class DeliveryReport:
         return "\n".join(lines) + "\n"
 
 
-def template_needs(settings: MailSettings) -> list[TemplateKind]:
+def template_needs(settings: MailSettings, org: Org | None = None) -> list[TemplateKind]:
+    """The templates an org needs: the new-password one only once someone's file asks for a reset."""
     kinds: list[TemplateKind] = ["welcome"]
     if settings.send_password == "separate":
         kinds.append("password")
+        if org is not None and any(u.value.password_reset for u in org.users):
+            kinds.append("reset")
     if settings.send_to == "manager":
         kinds.append("handover")
     return kinds
@@ -106,7 +122,7 @@ def locales_in_use(org: Org) -> set[str]:
 
 def check_templates(org: Org, settings: MailSettings, provider_kind: str) -> list[InputIssue]:
     """Every problem with the templates this org needs (for `validate` and `plan`)."""
-    _, issues = load_templates(org.org_dir, org.root, provider_kind, locales_in_use(org), template_needs(settings),
+    _, issues = load_templates(org.org_dir, org.root, provider_kind, locales_in_use(org), template_needs(settings, org),
                                links_for(provider_kind, settings.links))
     return issues
 
@@ -123,7 +139,7 @@ class Onboarding:
         self._users = org.users_by_id()
         self._now = now or (lambda: dt.datetime.now(dt.UTC).replace(microsecond=0))
         self._templates, self.template_issues = load_templates(
-            org.org_dir, org.root, provider_kind, locales_in_use(org), template_needs(settings),
+            org.org_dir, org.root, provider_kind, locales_in_use(org), template_needs(settings, org),
             links_for(provider_kind, settings.links))
         extra = {"sleep": sleep} if sleep else {}
         self._sender = SmtpSender(settings.smtp, org.root, os.environ if environ is None else environ, **extra)
@@ -154,8 +170,14 @@ class Onboarding:
         return problems
 
     def created(self, change: Change, password: str | None) -> None:
-        """Record a created account (the `on_created` callback of the apply); other changes are ignored."""
-        if change.kind != "user" or change.action != "create" or change.after is None:
+        """Record a created account, or a password reset (the `on_created` callback of the apply);
+        other changes are ignored."""
+        if change.kind != "user" or change.after is None:
+            return
+        if "mail_password" in change.effects and change.action != "create":
+            self._reset(change, password)
+            return
+        if change.action != "create":
             return
         after = change.after
         now = self._now()
@@ -177,9 +199,45 @@ class Onboarding:
         self.ledger.put(entry)
         if password and "password" in entry.messages:
             self._passwords[key] = password
+        self._first_password_covers_a_reset(entry)
+
+    def _first_password_covers_a_reset(self, entry: Entry) -> None:
+        """A person created while their file asks for a reset gets their first password: the
+        reset is recorded as done, or the next plan would reset the password just mailed."""
+        user = self._users.get(entry.user_id)
+        day = user.value.password_reset if user is not None else None
+        if day is not None:
+            self.ledger.put(entry.model_copy(update={"entry": reset_key(entry.user_id, day), "reset_on": day,
+                                                     "messages": {}}))
+
+    def _reset(self, change: Change, password: str | None) -> None:
+        """Record a reset carried out (so it is never done twice) and queue its new-password mail."""
+        assert change.after is not None
+        after, now = change.after, self._now()
+        user_id = str(after.get("id") or "")
+        user = self._users.get(user_id)
+        if user is None or user.value.password_reset is None:
+            return  # only a reset org/ asked for is mailed
+        day = user.value.password_reset
+        key = reset_key(user_id, day)
+        given, family = user.value.given_name, user.value.family_name
+        entry = Entry(
+            entry=key, user_id=user_id, address=change.key,
+            display_name=str(after.get("display_name") or display_name(given, family)),
+            given_name=given, family_name=family, manager=after.get("manager"),
+            provider=self.provider_kind, created_at=now, messages={}, reset_on=day,
+        )
+        state: MessageState = "pending" if password else "needs_reset"
+        error = None if password else "the apply handed over no new password"
+        entry.messages["reset"] = MessageRecord(state=state, updated=now, error=error,
+                                                message_id=message_id(entry, "reset", self.settings.sender_address))
+        self.ledger.put(entry)
+        if password:
+            self._passwords[key] = password
 
     def _kinds(self) -> Iterable[MessageKind]:
-        return [k for k in MESSAGE_KINDS if k == "welcome" or self.settings.send_password == "separate"]
+        """A created account's messages (a reset has only its own)."""
+        return [k for k in ("welcome", "password") if k == "welcome" or self.settings.send_password == "separate"]
 
     def deliver(self) -> DeliveryReport:
         """Send every pending message, this apply's and earlier ones'; the ledger is updated as it goes."""
@@ -196,7 +254,7 @@ class Onboarding:
         return report
 
     def _deliver(self, entry: Entry, kind: MessageKind) -> Delivery:
-        password = self._passwords.pop(entry.entry, None) if kind == "password" else None
+        password = self._passwords.pop(entry.entry, None) if kind in SECRET_MESSAGES else None
         days = self.settings.give_up_after_days
         if kind == "welcome" and self._now() - entry.created_at > dt.timedelta(days=days):
             last = entry.messages[kind].error
@@ -207,20 +265,22 @@ class Onboarding:
             values = values_for(entry, self.settings, self.org.settings.name, recipient)
             if password is not None:
                 values["password"] = password
+            if entry.reset_on is not None:
+                values["requested_on"] = entry.reset_on.isoformat()
             message = build_message(
                 template, values, settings=self.settings, recipient=recipient, now=self._now(),
-                message_id=entry.messages[kind].message_id, handover=handover, keep_subject=kind == "password")
+                message_id=entry.messages[kind].message_id, handover=handover, keep_subject=kind in SECRET_MESSAGES)
             attempts = self._sender.send(message, self.settings.sender_address, recipient.address, password)
         except _Cancel as cancel:
             return self._record(entry, kind, "cancelled", str(cancel))
         except SendFailure as failure:
-            return self._record(entry, kind, "needs_reset" if kind == "password" else "pending", failure.reason,
+            return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", failure.reason,
                                 failure.attempts)
         except _NoRecipient as missing:
-            return self._record(entry, kind, "needs_reset" if kind == "password" else "pending", str(missing),
+            return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", str(missing),
                                 waiting=True)
         except (_NotNow, TemplateError) as failure:
-            return self._record(entry, kind, "needs_reset" if kind == "password" else "pending", str(failure))
+            return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", str(failure))
         except Exception as bug:
             if password and password in repr(bug.args):  # a bug must not carry the password to the terminal
                 raise RuntimeError(f"{type(bug).__name__} while sending the {kind} mail for {entry.address} "
@@ -235,8 +295,9 @@ class Onboarding:
             raise _Cancel("the person is no longer in org/users/")
         if user.value.status != "active":
             raise _Cancel(f"the account is {user.value.status} now")
-        if kind == "password" and password is None:
-            raise _NotNow("the apply that created the account ended before this message was sent, "
+        if kind in SECRET_MESSAGES and password is None:
+            what = "reset the password" if kind == "reset" else "created the account"
+            raise _NotNow(f"the apply that {what} ended before this message was sent, "
                           "and the password was not kept")
         locale = user.value.locale or self.org.settings.defaults.locale
         template = self._templates.get((kind, locale))

@@ -42,6 +42,31 @@ def first_password_routes(org: Org, changes: Iterable[Change]) -> list[Route]:
     return routes
 
 
+def reset_routes(org: Org, changes: Iterable[Change]) -> list[Route]:
+    """One route per password reset the changes carry out (`mail_password`). A reset password that
+    no mail can take is lost and locks the person out, so handing it over in person is no route."""
+    users = org.users_by_id()
+    routes = []
+    for change in changes:
+        if change.kind != "user" or "mail_password" not in change.effects or change.after is None:
+            continue
+        entry = users.get(str(change.after.get("id")))
+        if entry is None:
+            continue
+        route = _route(org, users, change.key, entry)
+        if route.in_person:
+            settings = org.settings.onboarding
+            if settings is None or settings.send_password == "never":
+                how = "nobody: org.yaml's onboarding mail sends no passwords"
+            else:
+                need = "personal_email" if settings.send_to == "personal" else "manager"
+                how = f"nobody: {entry.where.document.display_path} names no {need}; add one"
+            route = Route(change.key, route.user_id, how, in_person=False, expected=False)
+        routes.append(Route(route.address, route.user_id, route.how.removesuffix(", apart from the welcome mail"),
+                            route.in_person, route.expected))
+    return routes
+
+
 def _route(org: Org, users: Mapping[str, Sourced[UserEntry]], address: str, entry: Sourced[UserEntry]) -> Route:
     settings = org.settings.onboarding
     user_id = entry.value.id
@@ -91,6 +116,19 @@ def password_warnings(org: Org, changes: Iterable[Change]) -> list[PlanWarning]:
             code="password-mailed", severity="info",
             message=f"the first password of {len(mailed)} new {_people(len(mailed))} is mailed to {to}: "
                     + _listed(mailed)))
+    return warnings + _reset_warnings(org, changes)
+
+
+def _reset_warnings(org: Org, changes: Iterable[Change]) -> list[PlanWarning]:
+    routes = reset_routes(org, changes)
+    warnings = [PlanWarning(code="no-password-route", severity="high", subject=r.address,
+                            message=f"{r.address}: the new password of its reset would reach {r.how}",
+                            action="apply will not reset this password until their file says where the mail goes")
+                for r in routes if not r.expected]
+    warnings += [PlanWarning(code="password-reset", severity="info", subject=r.address,
+                             message=f"{r.address}: the password is reset as its file asks, every session signed "
+                                     f"out, and the new password {r.how}")
+                 for r in routes if r.expected]
     return warnings
 
 

@@ -12,7 +12,7 @@ from types import TracebackType
 from reconciler.changes import Change
 from reconciler.errors import UserError
 from reconciler.mail.onboarding import DeliveryReport, Onboarding
-from reconciler.mail.routes import first_password_routes
+from reconciler.mail.routes import first_password_routes, reset_routes
 from reconciler.model.onboarding import MailSettings
 from reconciler.model.org import Org
 
@@ -41,8 +41,13 @@ class OnboardingMail:
         return None if self.mailer is None else self.mailer.created
 
     def check(self, changes: Sequence[Change]) -> None:
-        """Refuse an apply that creates people whose initial password could not be mailed: it would be lost."""
-        if self.mailer is None or not any(c.kind == "user" and c.action == "create" for c in changes):
+        """Refuse an apply that creates people, or resets passwords, where the password could not be
+        mailed: it would be lost (and a reset one would lock the person out)."""
+        if lost := [r for r in reset_routes(self.org, changes) if not r.expected]:
+            raise UserError("not applying: the new password of these resets would reach nobody, and lock the "
+                            "person out:\n  " + "\n  ".join(f"{r.address} ({r.user_id}): {r.how}" for r in lost))
+        resets = any("mail_password" in c.effects for c in changes)
+        if self.mailer is None or not (resets or any(c.kind == "user" and c.action == "create" for c in changes)):
             return
         if lost := [r for r in first_password_routes(self.org, changes) if not r.expected]:
             raise UserError("not applying: the first password of these new people would reach nobody (add a "

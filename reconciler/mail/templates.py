@@ -20,7 +20,8 @@ from typing import Literal
 from reconciler.errors import InputIssue, SourceLocation, display_path
 from reconciler.model.suggest import did_you_mean
 
-TemplateKind = Literal["welcome", "password", "handover"]
+TemplateKind = Literal["welcome", "password", "handover", "reset"]
+SECRET_TEMPLATES: frozenset[TemplateKind] = frozenset({"password", "reset"})  # the kinds that carry $password
 TEMPLATE_DIR = "templates"
 SUFFIX = ".txt"
 MAX_BYTES = 64 * 1024
@@ -37,11 +38,13 @@ FIELDS: dict[TemplateKind, tuple[str, ...]] = {
     "welcome": COMMON_FIELDS,
     "handover": COMMON_FIELDS,
     "password": (*COMMON_FIELDS, "password"),
+    "reset": (*COMMON_FIELDS, "password", "requested_on"),
 }
 PURPOSE: dict[TemplateKind, str] = {
     "welcome": "the welcome mail",
     "password": "the initial-password mail",
     "handover": "the note on top of mail sent to the manager",
+    "reset": "the new-password mail after a reset asked for with password_reset",
 }
 _At = Callable[[int, int, str], InputIssue]  # (line, column, message) -> a located issue
 _SUBJECT = re.compile(r"(?i)^subject:[ \t]*(.*?)\s*$")
@@ -121,13 +124,13 @@ def read_template(
     if not body.strip():
         return None, [at(3, 1, "the text of the mail is empty")]
     issues = _check_placeholders(text, kind, provider, links, at)
-    if kind == "password":
+    if kind in SECRET_TEMPLATES:
         for name, offset, _ in _placeholders(lines[0]):
             if name == "password":
                 issues.append(at(1, offset + 1, "keep $password out of the subject: "
                                  "subjects show in notifications and message lists"))
         if "password" not in {name for name, *_ in _placeholders(body)}:
-            issues.append(at(3, 1, "the initial-password mail must contain $password in its text"))
+            issues.append(at(3, 1, f"{PURPOSE[kind]} must contain $password in its text"))
     return MailTemplate(kind, locale, shown, head.group(1), body), issues
 
 
@@ -153,10 +156,10 @@ def _check_placeholders(
         if not valid:
             issues.append(at(line, column, "a '$' that starts no placeholder: write $$ for a dollar sign, "
                              "and ${name} when letters follow the name"))
-        elif name == "password" and kind != "password":
+        elif name == "password" and kind not in SECRET_TEMPLATES:
             issues.append(at(line, column, f"$password may appear only in the initial-password mail "
-                             f"(password.{provider}.<locale>{SUFFIX} or password.<locale>{SUFFIX}), "
-                             f"never in {PURPOSE[kind]}"))
+                             f"(password.{provider}.<locale>{SUFFIX} or password.<locale>{SUFFIX}) and the "
+                             f"new-password mail (reset.<locale>{SUFFIX}), never in {PURPOSE[kind]}"))
         elif name not in allowed:
             hint = did_you_mean(name, allowed) or f"; use one of {', '.join('$' + a for a in allowed)}"
             issues.append(at(line, column, f"unknown placeholder ${name}{hint}"))

@@ -113,6 +113,12 @@ def _users(org: Org, report: Report) -> None:
             report(entry.locate("profile"), _unknown("profile", user.profile, profiles))
         if user.offboarded_on is not None and user.status != "offboarded":
             report(entry.locate("offboarded_on"), "offboarded_on is only meaningful with status: offboarded")
+        if user.password_reset is not None and (
+                org.settings.onboarding is None or org.settings.onboarding.send_password == "never"):
+            report(entry.locate("password_reset"),
+                   "password_reset needs the onboarding mail to send the new password (org.yaml onboarding:, with "
+                   "send_password: separate); without it, reset the password in the provider's console and hand "
+                   "it over in person")
         own = user.personal_email.rsplit("@", 1)[1] if user.personal_email else None
         if own is not None and own in domains:
             report(entry.locate("personal_email"),

@@ -122,6 +122,9 @@ class Security(Strict):
     enroll_within_days: int = Field(
         14, ge=0, description="A new account has this many days to enrol in 2-step verification before the audit "
         "reports it (security.require_2sv); admins never get this grace.")
+    password_reset_within_days: int = Field(
+        7, ge=1, le=90, description="A user's password_reset is carried out only this many days from its date: "
+        "an old date in a file is a record, never a reason to reset again.")
 
 
 class Audit(Strict):
@@ -273,6 +276,11 @@ class UserEntry(Strict):
     locale: Locale | None = None
     status: Status = "active"
     offboarded_on: dt.date | None = None
+    password_reset: dt.date | None = Field(
+        None, description="Ask for a new password (a forgotten one, or after a security event): the first apply on "
+        "or after this day, within security.password_reset_within_days, resets it once, signs the person out and "
+        "mails the new password the way the onboarding mail sends a first one. Set a later date to ask again; "
+        "the line stays in git as the record.")
 
 
 

@@ -14,6 +14,7 @@ from reconciler.plan.frozen import review_frozen
 from reconciler.plan.order import order_changes
 from reconciler.plan.prepare import prepare
 from reconciler.plan.renames import old_address_warnings
+from reconciler.plan.resets import asked_resets, plan_resets
 from reconciler.plan.safety import check_safety
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.facts import facts_of
@@ -91,6 +92,9 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
                                  frozenset(org.settings.safety.protected))
     changes += owed
     result.warnings.extend(frozen)
+    changes, resets = plan_resets(org, ready.resolved.addresses, ready.actual, changes, ready.today,
+                                  asked_resets(org))
+    result.warnings.extend(resets)
     changes, held = provider.hold_changes(changes)
     result.warnings.extend(held)
     changes = order_changes(changes)

@@ -73,6 +73,7 @@ EFFECT_WORDS = {
     "reset_password": "reset the password",
     "transfer_data": "hand files and calendars over",
     "require_password_change": "require a new password at next sign-in",
+    "mail_password": "mail the new password",
 }
 
 

@@ -102,9 +102,9 @@ class Mutations:
             body = user_body(user, fields)
             steps.append(lambda: [users.patch(userKey=change.before_key, body=body)])
         steps += self._service_steps(user.email, before.services or (), user.services)
-        return steps + self._effect_steps(change, user)
+        return steps + self._effect_steps(change, user, password)
 
-    def _effect_steps(self, change: Change, user: User) -> list[Step]:
+    def _effect_steps(self, change: Change, user: User, password: str | None = None) -> list[Step]:
         """Every effect in one step: none waits for another, and one refused leaves the others done."""
         if not change.effects:
             return []
@@ -115,7 +115,8 @@ class Mutations:
             if "sign_out" in effects:
                 calls.append(self.sessions.signOut(userKey=user.email))
             if "reset_password" in effects:
-                reset = {"password": generate_password(), "changePasswordAtNextLogin": True}
+                # The apply's password when org/ asked for this reset (mailed to the person), else one nobody knows.
+                reset = {"password": password or generate_password(), "changePasswordAtNextLogin": True}
                 calls.append(users.patch(userKey=user.email, body=reset))
             elif "require_password_change" in effects:
                 calls.append(users.patch(userKey=user.email, body={"changePasswordAtNextLogin": True}))

@@ -319,7 +319,7 @@ class LocalProvider(BaseProvider):
             "created": self.now().isoformat(),
         }
 
-    def _update_user(self, change: Change, _: Mapping[str, str]) -> None:
+    def _update_user(self, change: Change, passwords: Mapping[str, str]) -> None:
         uid = self._user_id(change.before_key)
         user = User.model_validate(change.after)
         renamed = user.email != change.before_key
@@ -331,7 +331,7 @@ class LocalProvider(BaseProvider):
         self._index("users", uid, change.before_key, user.email)
         if renamed:
             self._keep_old_address(change.before_key, user.email, uid)
-        self._effects(change, record)
+        self._effects(change, record, passwords.get(user.email))
 
     def _keep_old_address(self, old: str, new: str, object_id: str) -> None:
         """As Google does, a renamed account keeps its old address as an alias: mail sent to it
@@ -339,13 +339,13 @@ class LocalProvider(BaseProvider):
         self.data["aliases"].pop(new.lower(), None)
         self.data["aliases"][old.lower()] = {"target": object_id}
 
-    def _effects(self, change: Change, record: dict[str, Any]) -> None:
+    def _effects(self, change: Change, record: dict[str, Any], password: str | None = None) -> None:
         """Lifecycle effects, recorded as a real directory would carry them out."""
         now = self.now().isoformat()
         if "sign_out" in change.effects:
             record["sessions_revoked"] = now
         if "reset_password" in change.effects:
-            record["password"] = hash_password(generate_password())
+            record["password"] = hash_password(password or generate_password())
             record["must_change_password"] = True
         if "require_password_change" in change.effects:
             record["must_change_password"] = True

@@ -65,9 +65,9 @@ class Mutations:
             if user.manager:
                 steps.append(lambda: [self._manager_call(user.email, user.manager)])
             return steps
-        return self._update_steps(change, user)
+        return self._update_steps(change, user, password)
 
-    def _update_steps(self, change: Change, user: User) -> list[Step]:
+    def _update_steps(self, change: Change, user: User, password: str | None = None) -> list[Step]:
         before = User.model_validate(change.before)
         steps: list[Step] = []
         if before.deleted:
@@ -87,7 +87,9 @@ class Mutations:
         if "sign_out" in change.effects:
             steps.append(lambda: [Call("POST", f"/users/{self.oid(user.email)}/revokeSignInSessions", {})])
         if "reset_password" in change.effects:
-            reset = {"passwordProfile": {"password": generate_password(), "forceChangePasswordNextSignIn": True}}
+            # The apply's password when org/ asked for this reset (mailed to the person), else one nobody knows.
+            reset = {"passwordProfile": {"password": password or generate_password(),
+                                         "forceChangePasswordNextSignIn": True}}
             steps.append(lambda: [Call("PATCH", f"/users/{self.oid(user.email)}", reset)])
         # require_password_change: Graph takes the flag only with a new password, and the reset
         # done when the account was frozen or offboarded already forces a change at next sign-in.
