@@ -49,7 +49,6 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 from anyascii import anyascii
-from pypinyin import Style, lazy_pinyin
 
 __all__ = [
     "Mode",
@@ -440,6 +439,10 @@ def _read_mixed(text: str) -> str:
 def _read_han(run: str) -> str:
     """Pinyin for a run of Han characters, syllables joined without a
     separator (张伟 -> zhangwei) as Chinese addresses write them."""
+    # Imported on first use: its dictionaries take half a second to load, which every command
+    # that reads no Chinese name (config get, dns, access, --version) would pay otherwise.
+    from pypinyin import Style, lazy_pinyin
+
     syllables = lazy_pinyin(run, style=Style.NORMAL, errors=_read_other)
     # Style.NORMAL output is ASCII in practice; anyascii is a cheap guard in
     # case a dictionary entry ever carries a letter such as ê.
