@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.model.files import GroupEntry, UserEntry
-from reconciler.model.org import Org, Sourced
+from reconciler.model.org import DepartmentNode, Org, Sourced
 from reconciler.model.types import ProviderKind
 from reconciler.naming import assign_user_addresses, group_address, qualify
 from reconciler.romanize import display_name
@@ -193,9 +193,8 @@ def _domains_and_units(org: Org, desired: State) -> None:
 
 
 def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
-                   scheduled: bool = False) -> User:
+                   departments: dict[str, DepartmentNode], scheduled: bool = False) -> User:
     user = entry.value
-    departments = org.department_index()
     profile = org.permissions.profiles.get(user.profile or org.default_profile() or "")
     node = departments.get(user.department or "")
     return User(
@@ -216,13 +215,14 @@ def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses:
 
 def _users(org: Org, result: Resolved, today: dt.date) -> None:
     after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
+    departments = org.department_index()  # once, not per person
     for entry in org.users:
         address = result.addresses.get(entry.value.id)
         if address is None:
             continue
         user = entry.value
         scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
-        result.desired.add(_user_resource(org, entry, address, result.addresses, scheduled))
+        result.desired.add(_user_resource(org, entry, address, result.addresses, departments, scheduled))
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
