@@ -32,6 +32,9 @@ NO_ANSWER = 0  # the status of a call that got no HTTP answer, or one that could
 UNKNOWN_OUTCOME = {NO_ANSWER, 500, 502, 503, 504}  # the call may or may not have been carried out
 RETRY_STATUSES = {429, *UNKNOWN_OUTCOME}
 ALREADY_EXISTS = "already exist"  # Graph's 400 for a second object or reference with the same key
+# Seconds before looking for what a create with an unknown outcome may have made: a new object
+# reaches the directory's other replicas (which a list may read) within seconds.
+LOOK_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -172,24 +175,29 @@ class GraphHttp:
                 break
             looked = await self._look(calls, [i for i in pending if i in unsure and calls[i].find], answers)
             send = [i for i in pending if i not in looked]
+            wait = 0.0
             for start in range(0, len(send), MAX_BATCH):
                 chunk = send[start:start + MAX_BATCH]
                 for index, answer in zip(chunk, await self._post_batch([calls[i] for i in chunk]), strict=True):
                     answers[index] = self._settled(calls[index], answer, index in unsure)
                     if answer.status in UNKNOWN_OUTCOME:
                         unsure.add(index)
+                        if calls[index].find:
+                            wait = max(wait, LOOK_AFTER)
             pending = [i for i in pending if answers[i].status in RETRY_STATUSES
                        or self._look_again(calls[i], answers[i], i in unsure)]
             if pending and attempt + 1 < self.attempts:
-                await self.sleep(max([answers[i].retry_after for i in pending] + [backoff(attempt)]))
+                await self.sleep(max([answers[i].retry_after for i in pending] + [backoff(attempt), wait]))
         for i in pending:  # still throttled, busy or unanswered: the change fails with what was last met
             answers[i] = gave_up(answers[i], self.attempts)
         return answers
 
     @staticmethod
     def _settled(call: Call, answer: Answer, unsure: bool) -> Answer:
-        """A delete sent again after an unknown outcome that meets 404 was carried out the first time."""
-        if unsure and call.method == "DELETE" and answer.status == 404:
+        """A delete (or a restore from deleted items) sent again after an unknown outcome that meets
+        404 was carried out the first time."""
+        undone = call.method == "DELETE" or call.url.endswith("/restore")
+        if unsure and undone and answer.status == 404:
             return Answer(204, {})
         return answer
 

@@ -22,7 +22,8 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 
 
 def _found_by(collection: str, key: str, value: str, select: str) -> str:
-    """The list that holds the object whose `key` is `value` (at most one, unless duplicated)."""
+    """The list that holds the object whose `key` is `value` (at most one, unless duplicated):
+    where a create that may have happened looks before it is sent again (graph.py)."""
     quoted = value.replace("'", "''")  # OData doubles a quote inside a string literal
     where = urllib.parse.quote(f"{key} eq '{quoted}'", safe="@'")
     return f"{collection}?$filter={where}&$select={select}"
@@ -216,6 +217,11 @@ class Mutations:
         template = ROLE_TEMPLATES.get(role.role)
         if template is None:
             raise Unsupported(f"no Entra ID role for {role.role!r}")
-        return [lambda: [Call("POST", "/roleManagement/directory/roleAssignments",
-                              {"principalId": self.oid(role.user), "roleDefinitionId": template,
-                               "directoryScopeId": "/"})]]
+        def assign() -> list[Call]:
+            principal = self.oid(role.user)
+            where = urllib.parse.quote(f"principalId eq '{principal}' and roleDefinitionId eq '{template}'", safe="'")
+            return [Call("POST", "/roleManagement/directory/roleAssignments",
+                         {"principalId": principal, "roleDefinitionId": template, "directoryScopeId": "/"},
+                         find=f"/roleManagement/directory/roleAssignments?$filter={where}")]
+
+        return [assign]
