@@ -48,6 +48,9 @@ class Call:
     # `look_first` looks before the first try too (a key Graph does not keep unique).
     find: str | None = None
     look_first: bool = False
+    # Of what `find` lists, only the items holding these values are the object (a filter Graph
+    # does not document combining is applied here instead).
+    find_where: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,9 @@ class GraphHttp:
             chunk = unsure[start:start + MAX_BATCH]
             for index, look in zip(chunk, await self._post_batch(looks[start:start + MAX_BATCH]), strict=True):
                 found = look.body.get("value") if look.ok else None
+                if isinstance(found, list):
+                    found = [item for item in found if isinstance(item, dict) and all(
+                        str(item.get(name, "")).lower() == value.lower() for name, value in calls[index].find_where)]
                 if not look.ok:
                     answers[index] = look  # not known yet whether it exists: neither sent nor settled
                     settled.add(index)

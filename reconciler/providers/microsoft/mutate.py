@@ -219,9 +219,10 @@ class Mutations:
             raise Unsupported(f"no Entra ID role for {role.role!r}")
         def assign() -> list[Call]:
             principal = self.oid(role.user)
-            where = urllib.parse.quote(f"principalId eq '{principal}' and roleDefinitionId eq '{template}'", safe="'")
+            where = urllib.parse.quote(f"principalId eq '{principal}'", safe="'")
             return [Call("POST", "/roleManagement/directory/roleAssignments",
                          {"principalId": principal, "roleDefinitionId": template, "directoryScopeId": "/"},
-                         find=f"/roleManagement/directory/roleAssignments?$filter={where}")]
+                         find=f"/roleManagement/directory/roleAssignments?$filter={where}",
+                         find_where=(("roleDefinitionId", template), ("directoryScopeId", "/")))]
 
         return [assign]
