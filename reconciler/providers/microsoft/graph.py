@@ -225,8 +225,9 @@ class GraphHttp:
                 if isinstance(found, list):
                     found = [item for item in found if isinstance(item, dict) and all(
                         str(item.get(name, "")).lower() == value.lower() for name, value in calls[index].find_where)]
-                if not look.ok:
-                    answers[index] = look  # not known yet whether it exists: neither sent nor settled
+                if not look.ok:  # not known whether it exists: not sent (the look is retried, or it fails)
+                    answers[index] = look if look.status in RETRY_STATUSES else failure(
+                        look.status, "lookupFailed", f"could not look for it before creating it: {look.error}")
                     settled.add(index)
                 elif isinstance(found, list) and len(found) == 1:
                     answers[index] = Answer(200, found[0])
