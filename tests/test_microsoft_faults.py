@@ -186,6 +186,29 @@ def test_when_retries_run_out_the_change_fails_and_the_rest_goes_on(org_copy: Pa
 # ----------------------------------------------------------------------------- a manager made in the same apply
 
 
+def give_zhangwei2_a_new_manager(org_copy: Path) -> None:
+    """A new person, gaofeng@acme.com, becomes the manager of zhangwei2@acme.com (who exists)."""
+    boss_file = org_copy / "users" / "e9001.yaml"
+    boss_file.write_text("id: E9001\ngiven_name: 峰\nfamily_name: 高\ndepartment: it\nmanager: E1000\n")
+    report_file = org_copy / "users" / "e1061.yaml"
+    text = report_file.read_text()
+    report_file.write_text("\n".join(line for line in text.splitlines() if not line.startswith("manager:"))
+                           + "\nmanager: E9001\n")
+
+
+def test_a_manager_whose_creation_failed_is_named_as_the_cause(org_copy: Path, graph: GraphEmulator,
+                                                               clock: FakeClock) -> None:
+    to_microsoft(org_copy)
+    assert apply_all(plan_for(org_copy, provider(clock)).plan.changes, provider(clock)).ok
+    give_zhangwei2_a_new_manager(org_copy)
+    plan = plan_for(org_copy, provider(clock)).plan
+    graph.fail_next("POST", r"^/users$", 400, "Request_BadRequest", "Property passwordProfile is invalid.")
+    report = apply_all(plan.changes, provider(clock))
+    assert {r.change.key: r.error for r in report.failed if r.change.kind == "user"} == {
+        "gaofeng@acme.com": "400 Request_BadRequest: Property passwordProfile is invalid.",
+        "zhangwei2@acme.com": "gaofeng@acme.com was to be created in this apply, and its creation failed"}
+
+
 def test_a_manager_created_in_the_same_apply_is_assigned_in_that_apply(
         org_copy: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
     # New users cannot be named in a manager reference for 5 s on the emulator's clock.
@@ -195,12 +218,7 @@ def test_a_manager_created_in_the_same_apply_is_assigned_in_that_apply(
         to_microsoft(org_copy)
         assert apply_all(plan_for(org_copy, provider(clock)).plan.changes, provider(clock)).ok
         clock.now += 60
-        boss_file = org_copy / "users" / "e9001.yaml"
-        boss_file.write_text("id: E9001\ngiven_name: 峰\nfamily_name: 高\ndepartment: it\nmanager: E1000\n")
-        report_file = org_copy / "users" / "e1061.yaml"
-        text = report_file.read_text()
-        report_file.write_text("\n".join(line for line in text.splitlines() if not line.startswith("manager:"))
-                               + "\nmanager: E9001\n")
+        give_zhangwei2_a_new_manager(org_copy)
         plan = plan_for(org_copy, provider(clock)).plan
         assert {(c.kind, c.action, c.key) for c in plan.changes if c.kind == "user"} == {
             ("user", "create", "gaofeng@acme.com"), ("user", "update", "zhangwei2@acme.com")}

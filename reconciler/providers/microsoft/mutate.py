@@ -48,6 +48,8 @@ class Mutations:
 
     def oid(self, address: str) -> str:
         found = self.lookup.ids.get(address.lower())
+        if found is None and address.lower() in self.creating:
+            raise Unsupported(f"{address} was to be created in this apply, and its creation failed")
         if found is None:
             raise Unsupported(f"{address} does not exist in the tenant")
         return found
