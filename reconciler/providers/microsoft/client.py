@@ -24,6 +24,7 @@ from reconciler.errors import ProviderError
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 
 ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
+TIMEOUT = 60.0  # seconds; a request that times out is retried (graph.py), a create only after a look
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,11 @@ def graph_root(cloud: CloudName = "global") -> str:
     return f"{endpoint or CLOUDS[cloud].graph}/v1.0"
 
 
-def build_http(tenant: str, client_id: str, cloud: CloudName = "global") -> tuple[Any, str, Any]:
+def build_http(tenant: str, client_id: str, cloud: CloudName = "global", *,
+               timeout: float = TIMEOUT) -> tuple[Any, str, Any]:
     """An httpx.AsyncClient with Graph's middleware, the base URL requests are relative to, and
-    the transport to close afterwards (the middleware's wrapper cannot close it itself)."""
+    the transport to close afterwards (the middleware's wrapper cannot close it itself);
+    `timeout`: seconds to wait to connect, for an answer, or between two reads of one."""
     try:
         import httpx
         from msgraph_core import GraphClientFactory
@@ -111,5 +114,5 @@ def build_http(tenant: str, client_id: str, cloud: CloudName = "global") -> tupl
                                                          CLOUDS[cloud].scope)
     transport = httpx.AsyncHTTPTransport()
     client = GraphClientFactory.create_with_default_middleware(
-        client=httpx.AsyncClient(base_url=base, auth=auth, timeout=60, transport=transport))
+        client=httpx.AsyncClient(base_url=base, auth=auth, timeout=timeout, transport=transport))
     return client, base, transport

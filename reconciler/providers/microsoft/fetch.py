@@ -112,13 +112,12 @@ def _users(state: State, users: list[dict[str, Any]], lookup: Lookup, managed: C
 
 async def _groups(http: GraphHttp, state: State, groups: list[dict[str, Any]], lookup: Lookup,
                   managed: Callable[[str], bool]) -> None:
+    duplicated = _duplicates(groups, lookup.default_domain, managed)
+    if duplicated:
+        raise ProviderError(await _say_duplicates(http, duplicated))
     mine = []
-    seen: set[str] = set()
     for raw in groups:
         address = group_address(raw, lookup.default_domain)
-        if address in seen:
-            continue  # security groups of one nickname (made twice by an older reconciler): the first is ours
-        seen.add(address)
         lookup.ids[address] = str(raw["id"])
         lookup.group_nicknames[str(raw.get("mailNickname") or "").lower()] = address
         if "Unified" in (raw.get("groupTypes") or []):
@@ -144,6 +143,46 @@ async def _groups(http: GraphHttp, state: State, groups: list[dict[str, Any]], l
             target = emails.get(str(owner["id"]), "")
             if target and state.get("membership", f"{address}/{target}") is None:
                 state.add(Membership(group=address, member=target, role="OWNER"))
+
+
+def _duplicates(groups: list[dict[str, Any]], default_domain: str,
+                managed: Callable[[str], bool]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Groups that claim one key: the same address, or the same mail nickname (what groups are
+    matched by). A lost answer or two applies at once made them; which one org/ means cannot be
+    told, so the plan stops rather than pick one and leave the other (and its members) behind."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for raw in groups:
+        address = group_address(raw, default_domain)
+        nickname = str(raw.get("mailNickname") or "").lower()
+        keys = {f"address {address}", f"mail nickname {nickname}"} if nickname else {f"address {address}"}
+        for key in keys:
+            by_key.setdefault(key, []).append(raw)
+    out: list[tuple[str, list[dict[str, Any]]]] = []
+    seen: set[frozenset[str]] = set()
+    for key, copies in sorted(by_key.items(), key=lambda item: (item[0].startswith("address"), item[0])):
+        ids = frozenset(str(raw["id"]) for raw in copies)
+        if len(ids) > 1 and ids not in seen and any(managed(group_address(r, default_domain)) for r in copies):
+            seen.add(ids)
+            out.append((key, copies))
+    return out
+
+
+async def _say_duplicates(http: GraphHttp, duplicated: list[tuple[str, list[dict[str, Any]]]]) -> str:
+    """What the admin must resolve: each set of copies with their ids, creation times and member counts."""
+    copies = [raw for _, same in duplicated for raw in same]
+    counts = await _lists(http, [f"/groups/{raw['id']}/members?$top=999&$select=id" for raw in copies])
+    members = {str(raw["id"]): len(listed) for raw, listed in zip(copies, counts, strict=True)}
+    lines = []
+    for key, same in duplicated:
+        described = "; ".join(f"id {raw['id']} ({raw.get('displayName') or raw.get('mailNickname')}, created "
+                              f"{raw.get('createdDateTime') or 'at an unknown time'}, "
+                              f"{members[str(raw['id'])]} members)" for raw in same)
+        lines.append(f"  {len(same)} groups claim the {key}: {described}")
+    return ("Microsoft 365 holds the same group more than once (a lost answer or two applies at once made "
+            "copies), and the reconciler cannot tell which one org/ means, so it changes none of them:\n"
+            + "\n".join(lines) + "\nKeep one: move any members you need to it, delete the other copies in the "
+            "Microsoft Entra admin center (Groups > All groups; a deleted Microsoft 365 group can be restored "
+            "for 30 days, a security group cannot), then plan again.")
 
 
 async def _lists(http: GraphHttp, urls: list[str]) -> list[list[dict[str, Any]]]:

@@ -3,6 +3,7 @@ ids an earlier step returned (a user created in this apply becomes a group membe
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from reconciler.changes import Change
@@ -20,6 +21,14 @@ Step = StepOf[Call]
 GRAPH = "https://graph.microsoft.com/v1.0"
 
 
+def _found_by(collection: str, key: str, value: str, select: str) -> str:
+    """The list that holds the object whose `key` is `value` (at most one, unless duplicated):
+    where a create that may have happened looks before it is sent again (graph.py)."""
+    quoted = value.replace("'", "''")  # OData doubles a quote inside a string literal
+    where = urllib.parse.quote(f"{key} eq '{quoted}'", safe="@'")
+    return f"{collection}?$filter={where}&$select={select}"
+
+
 class Mutations:
     def __init__(self, lookup: Lookup, usage_location: str, graph: str = GRAPH) -> None:
         self.lookup = lookup
@@ -28,6 +37,7 @@ class Mutations:
         self.wanted_services: dict[str, tuple[str, ...]] = {}
         # Who each group org/ describes is created with (fit.group_binds, kept when the plan is made).
         self.binds: dict[str, Binds] = {}
+        self.creating: set[str] = set()  # the people the wave being applied creates (their POST is round 0)
 
     def steps(self, change: Change, password: str | None) -> list[Step]:
         handler = getattr(self, f"_{change.kind}", None)
@@ -38,6 +48,8 @@ class Mutations:
 
     def oid(self, address: str) -> str:
         found = self.lookup.ids.get(address.lower())
+        if found is None and address.lower() in self.creating:
+            raise Unsupported(f"{address} was to be created in this apply, and its creation failed")
         if found is None:
             raise Unsupported(f"{address} does not exist in the tenant")
         return found
@@ -61,7 +73,9 @@ class Mutations:
             body = {**user_body(user, None, self.usage_location), "accountEnabled": not user.suspended,
                     "passwordProfile": {"password": password or generate_password(),
                                         "forceChangePasswordNextSignIn": True}}
-            steps: list[Step] = [lambda: [Call("POST", "/users", body)]]
+            # A userPrincipalName is unique: after a lost answer the user is looked for by it.
+            find = _found_by("/users", "userPrincipalName", user.email, "id,userPrincipalName")
+            steps: list[Step] = [lambda: [Call("POST", "/users", body, find=find)]]
             if user.manager:
                 steps.append(lambda: [self._manager_call(user.email, user.manager)])
             return steps
@@ -81,6 +95,8 @@ class Mutations:
             if "email" in fields:
                 self.lookup.ids[user.email] = self.lookup.ids.get(change.before_key, "")
         if "manager" in change.changed:
+            if user.manager in self.creating and not steps:
+                steps.append(lambda: [])  # the manager is created in this wave's first round: wait for it
             steps.append(lambda: [self._manager_call(user.email, user.manager)])
         if "services" in change.changed and user.services is not None:
             steps.append(lambda: self._service_calls(user.email, user.services))
@@ -115,7 +131,12 @@ class Mutations:
             return [lambda: [Call("DELETE", f"/groups/{self.oid(change.before_key)}")]]
         group = Group.model_validate(change.after)
         if change.action == "create":
-            return [lambda: [Call("POST", "/groups", {**group_body(group), **self._bind_body(group)})]]
+            # Groups are matched by mail nickname, which Graph does not keep unique for security
+            # groups: look for the nickname before each try, so that a lost answer or another
+            # apply running at once never leaves two groups (fetch refuses to plan with two).
+            body = group_body(group)
+            find = _found_by("/groups", "mailNickname", body["mailNickname"], "id,mail,mailNickname")
+            return [lambda: [Call("POST", "/groups", {**body, **self._bind_body(group)}, find=find, look_first=True)]]
         if "email" in change.changed:
             raise Unsupported("a group's address cannot be changed through Graph")
         if "type" in change.changed:
@@ -200,6 +221,12 @@ class Mutations:
         template = ROLE_TEMPLATES.get(role.role)
         if template is None:
             raise Unsupported(f"no Entra ID role for {role.role!r}")
-        return [lambda: [Call("POST", "/roleManagement/directory/roleAssignments",
-                              {"principalId": self.oid(role.user), "roleDefinitionId": template,
-                               "directoryScopeId": "/"})]]
+        def assign() -> list[Call]:
+            principal = self.oid(role.user)
+            where = urllib.parse.quote(f"principalId eq '{principal}'", safe="'")
+            return [Call("POST", "/roleManagement/directory/roleAssignments",
+                         {"principalId": principal, "roleDefinitionId": template, "directoryScopeId": "/"},
+                         find=f"/roleManagement/directory/roleAssignments?$filter={where}",
+                         find_where=(("roleDefinitionId", template), ("directoryScopeId", "/")))]
+
+        return [assign]

@@ -17,13 +17,13 @@ from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.records import ProviderDomainRecords
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
-from reconciler.providers.microsoft.client import CLOUDS, build_http
+from reconciler.providers.microsoft.client import CLOUDS, TIMEOUT, build_http
 from reconciler.providers.microsoft.fetch import Lookup, fetch_state
 from reconciler.providers.microsoft.fit import fit_default_domain, fit_group_addresses, group_binds
 from reconciler.providers.microsoft.fresh import ask_again, names_any, not_found
 from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp
 from reconciler.providers.microsoft.licences import disabled_plans, services_of
-from reconciler.providers.microsoft.mutate import Mutations
+from reconciler.providers.microsoft.mutate import Mutations, Step
 from reconciler.providers.microsoft.swaps import pair_licence_swaps
 from reconciler.providers.microsoft.translate import SECURITY, domain_from_graph, group_kind
 from reconciler.providers.steps import StepRounds
@@ -41,10 +41,13 @@ class MicrosoftProvider(BaseProvider):
     # beyond security vs Microsoft 365, no alias domains (every domain is verified on its own).
     ignores: frozenset[str] = frozenset({"user.orgunit", "domain.alias_of"})
 
-    def __init__(self, config: MicrosoftProviderConfig, *, sleep: Sleep | None = None) -> None:
-        """`sleep` waits out throttling and replication (tests pass one that moves a fake clock)."""
+    def __init__(self, config: MicrosoftProviderConfig, *, sleep: Sleep | None = None,
+                 timeout: float = TIMEOUT) -> None:
+        """`sleep` waits out throttling, lost answers and replication (tests pass one that moves a
+        fake clock); `timeout`: how long one request may go unanswered before it counts as lost."""
         self.config = config
         self.sleep = sleep
+        self.timeout = timeout
         self.lookup = Lookup()
         self.mutations = Mutations(self.lookup, config.usage_location, f"{CLOUDS[config.cloud].graph}/v1.0")
         self.created: set[str] = set()  # ids of the objects this provider created (or restored)
@@ -52,7 +55,8 @@ class MicrosoftProvider(BaseProvider):
 
     def _run(self, work: Callable[[GraphHttp], Awaitable[T]]) -> T:
         async def go() -> T:
-            client, base, transport = build_http(self.config.tenant, self.config.client_id, self.config.cloud)
+            client, base, transport = build_http(self.config.tenant, self.config.client_id, self.config.cloud,
+                                                   timeout=self.timeout)
             http = GraphHttp(client, base, sleep=self.sleep or asyncio.sleep)
             self.mutations.graph = base  # references (@odata.id) name objects where the requests go
             try:
@@ -171,19 +175,31 @@ class MicrosoftProvider(BaseProvider):
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         if not self.lookup.fetched:  # a saved plan applied by a fresh provider: read the ids first
             self.fetch([])
-        rounds: StepRounds[Call] = StepRounds(wave, lambda change: self.mutations.steps(change,
-                                                                                    passwords.get(change.key)))
-        self._run(lambda http: self._run_rounds(http, rounds))
+        # People created in this wave: a manager reference to one waits for its creation.
+        self.mutations.creating = {c.key for c in wave if c.kind == "user" and c.action == "create"}
+        depth = 0
+
+        def steps_of(change: Change) -> list[Step]:
+            nonlocal depth
+            steps = self.mutations.steps(change, passwords.get(change.key))
+            depth = max(depth, len(steps))
+            return steps
+
+        rounds: StepRounds[Call] = StepRounds(wave, steps_of)
+        self._run(lambda http: self._run_rounds(http, rounds, depth))
         return rounds.results()
 
-    async def _run_rounds(self, http: GraphHttp, rounds: StepRounds[Call]) -> None:
-        while batch := rounds.next_round():
+    async def _run_rounds(self, http: GraphHttp, rounds: StepRounds[Call], depth: int) -> None:
+        for _ in range(depth):  # a round may have no calls (a step with nothing to do) and later ones some
+            batch = rounds.next_round()
+            if not batch:
+                continue
             answers = await http.batch([call for _, call in batch])
             # A 404 for an object this apply made, or one the change needs, is replication lag.
             lagging = [k for k, (i, call) in enumerate(batch)
                        if not_found(answers[k]) and names_any(call, self.created | self._needed_ids(rounds.wave[i]))]
 
-            async def resend(positions: list[int]) -> list[Answer]:
+            async def resend(positions: list[int], batch: list[tuple[int, Call]] = batch) -> list[Answer]:
                 return await http.batch([batch[k][1] for k in positions])
 
             answers = await ask_again(answers, lagging, resend, http.sleep, lambda k: k)
@@ -194,11 +210,14 @@ class MicrosoftProvider(BaseProvider):
                     rounds.fail(i, answer.error)
 
     def _needed_ids(self, change: Change) -> set[str]:
-        """The ids of the users and groups a change depends on (its group, member, licence holder)."""
+        """The ids of the users and groups a change depends on (its group, member, licence holder,
+        the manager it names: one created moments ago, even by an earlier apply, may still lag)."""
         if change.after is None:
             return set()
-        return {oid for kind, key in change.resource_after().refs()
-                if kind in ("user", "group") and (oid := self.lookup.ids.get(key))}
+        keys = [key for kind, key in change.resource_after().refs() if kind in ("user", "group")]
+        if change.kind == "user" and change.after.get("manager"):
+            keys.append(str(change.after["manager"]))
+        return {oid for key in keys if (oid := self.lookup.ids.get(key))}
 
     @staticmethod
     def _already_done(answer: Answer) -> bool:

@@ -18,7 +18,8 @@ ROLE_TEMPLATES = {
 }
 USER_SELECT = ("id,userPrincipalName,mail,mailNickname,givenName,surname,displayName,employeeId,department,"
                "jobTitle,businessPhones,accountEnabled,usageLocation,assignedLicenses")
-GROUP_SELECT = "id,displayName,mail,mailNickname,description,groupTypes,securityEnabled,mailEnabled"
+GROUP_SELECT = ("id,displayName,mail,mailNickname,description,groupTypes,securityEnabled,mailEnabled,"
+                "createdDateTime")
 
 
 def user_from_graph(user: dict[str, Any], manager: str | None, services: tuple[str, ...] | None) -> User:

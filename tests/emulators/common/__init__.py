@@ -8,8 +8,9 @@ it then has ``start``/``stop``/``with``, ``stats``/``reset_stats``/``calls``/``c
 
 from .emulator import CONTROL_PREFIX, LoopbackEmulator
 from .faults import Fault, Faults
-from .httpd import Answer, LoopbackHTTPServer, RequestHandler
+from .httpd import Answer, DropConnection, LoopbackHTTPServer, RequestHandler
+from .lost import LostAnswer, LostAnswers
 from .stats import Stats
 
-__all__ = ["CONTROL_PREFIX", "Answer", "Fault", "Faults", "LoopbackEmulator", "LoopbackHTTPServer",
-           "RequestHandler", "Stats"]
+__all__ = ["CONTROL_PREFIX", "Answer", "DropConnection", "Fault", "Faults", "LoopbackEmulator", "LoopbackHTTPServer",
+           "LostAnswer", "LostAnswers", "RequestHandler", "Stats"]

@@ -28,6 +28,11 @@ class HttpApp(Protocol):
     def handle_http(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer: ...
 
 
+class DropConnection(Exception):
+    """Raised by ``handle_http``: close the connection without writing an answer (a front end
+    that lost the request's answer, or a network that dropped it)."""
+
+
 class LoopbackHTTPServer(http.server.ThreadingHTTPServer):
     """A thread per connection, not waited for on shutdown, with Nagle off on every accepted socket.
 
@@ -63,13 +68,20 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        answer = self.emulator.handle_http(self.command, self.path, headers, body)
+        try:
+            answer = self.emulator.handle_http(self.command, self.path, headers, body)
+        except DropConnection:
+            self.close_connection = True
+            return
         self.send_response(answer.status, self.reason(answer.status))
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        self.wfile.write(answer.body)
+        try:
+            self.end_headers()
+            self.wfile.write(answer.body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (its timeout)
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

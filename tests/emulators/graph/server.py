@@ -13,7 +13,8 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
+from ..common import CONTROL_PREFIX, Answer, Faults, LoopbackEmulator, LostAnswer, LostAnswers
+from ..common.lost import How
 from . import batch, core, delta, directory, errors, groups, permissions, reports, schema, seed, throttle, users, wire
 from .core import Request, Response
 from .errors import GraphError
@@ -71,6 +72,8 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             self._throttle_retry_after = 1
             self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
             self._rng = random.Random(self.batch_seed)
+            self._lost = LostAnswers()
+            self._fail_after: Faults[GraphError] = Faults()
             super().reset()
 
     def _now(self) -> float:
@@ -98,6 +101,35 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         with self._lock:
             self._faults.throttles = count
             self._throttle_retry_after = retry_after
+
+    def lose_answer_next(self, method: str, path_regex: str, how: How = "drop", *, count: int = 1,
+                         commit: bool = True, status: int = 503, stall_s: float = 2.0) -> None:
+        """The next ``count`` HTTP requests with a matching call (a ``$batch`` whose requests include
+        one counts once; then every answer in it is lost) lose their answer: ``drop`` closes the
+        connection, ``stall`` holds it ``stall_s`` real seconds first, ``html`` answers ``status``
+        with a gateway's HTML page. ``commit``: the calls were carried out first (the answer is lost
+        on the way back), or never reached Graph."""
+        with self._lock:
+            self._lost.add(method, path_regex, LostAnswer(how, commit, status, stall_s), count)
+
+    def lose_answers_at_random(self, rate: float, kinds: Sequence[LostAnswer] = (LostAnswer("drop"),),
+                               seed: int = 0) -> None:
+        """Lose about ``rate`` of all answers (after ``reset``: none), each as one of ``kinds``."""
+        with self._lock:
+            self._lost.at_random(rate, kinds, seed)
+
+    def lost_answers(self) -> dict[str, int]:
+        """How many answers were lost, by kind ("drop after commit": 3)."""
+        with self._lock:
+            return dict(self._lost.lost)
+
+    def fail_after_next(self, method: str, path_regex: str, status: int = 504, code: str = "GatewayTimeout",
+                        message: str = "The gateway did not receive a response within the specified time.",
+                        count: int = 1) -> None:
+        """Carry out the next ``count`` matching calls (inside a batch or not), then answer each with
+        this error instead of its result: Graph's front end timing out on a write the directory made."""
+        with self._lock:
+            self._fail_after.add(method, path_regex, GraphError(status, code, message), count)
 
     # --------------------------------------------------------------------------- the calling app's grants
 
@@ -321,7 +353,11 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         split = urllib.parse.urlsplit(target)
         if split.path.startswith(CONTROL_PREFIX):
             return self._control(method, split.path, headers)
-        return wire.encode(self._respond(method, split, headers, body), headers)
+        lost = self._lost_answer(method, split.path, body)
+        if lost is not None and not lost.commit:
+            return lost.instead()
+        answer = wire.encode(self._respond(method, split, headers, body), headers)
+        return answer if lost is None else lost.instead()
 
     def _json_answer(self, status: int, payload: Any, headers: dict[str, str]) -> Answer:
         return wire.encode(Response(status, payload), headers)
@@ -384,6 +420,9 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
                  "in_batch": in_batch, "body": copy.deepcopy(request.body)}
         self._stats.log.append(entry)
         response = self._answer(request)
+        after = self._fail_after.take(request.method, request.path) if response.status < 400 else None
+        if after is not None:  # carried out, but the answer that says so is an error
+            response = _error(after, request.headers)
         entry["status"] = response.status
         if response.status == 429:
             self._stats.counters["throttled"] += 1
@@ -424,6 +463,21 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             return _error(errors.too_many_requests(self._throttle_retry_after, self._scope()), request.headers)
         fault = self._faults.take(request.method, request.path)
         return _error(fault, request.headers) if fault is not None else None
+
+    def _lost_answer(self, method: str, path: str, raw: bytes) -> LostAnswer | None:
+        """The lost answer due for this HTTP request, matched against its call or, for a
+        ``$batch``, against the envelope and every call inside it."""
+        relative = path.removeprefix("/v1.0")
+        calls = [(method.upper(), relative)]
+        if relative == "/$batch":
+            try:
+                inner = json.loads(raw).get("requests", []) if raw else []
+                calls += [(str(r.get("method", "")).upper(), "/" + urllib.parse.urlsplit(str(r.get("url", "")))
+                           .path.lstrip("/").removeprefix("v1.0/")) for r in inner if isinstance(r, dict)]
+            except (ValueError, AttributeError):
+                pass
+        with self._lock:
+            return self._lost.take(calls)
 
     def _scope(self) -> str:
         return f"Tenant_Application/ReadWrite/00000000-0000-0000-0000-000000000000/{self.store.tenant_id}"
