@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -228,8 +229,18 @@ def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
 def _report(report: ApplyReport, hand_over: list[str]) -> None:
     counts = report.counts()
     for result in report.failed:
-        err.print(f"[red]{result.outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
-    err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}.")
+        outcome = "not attempted" if result.code == "not-attempted" else result.outcome
+        err.print(f"[red]{outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
+    stopped = report.stopped
+    if stopped is not None:
+        if stopped.bug and OPTIONS.debug:
+            sys.stderr.write("".join(traceback.format_exception(stopped.error)))
+        err.print(f"[red]The apply stopped[/]: {escape(stopped.message)}"
+                  + ("\nThis is a bug in reconciler; run again with --debug for the traceback and report it."
+                     if stopped.bug else ""))
+    not_attempted = sum(1 for r in report.results if r.code == "not-attempted")
+    err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped'] - not_attempted}"
+              + (f", not attempted {not_attempted}." if stopped is not None else "."))
     if hand_over:
         err.print(f"[yellow]First passwords to hand over in person[/] (nothing mailed them; reset each at the "
                   f"provider, then hand it over): {escape(', '.join(hand_over))}")

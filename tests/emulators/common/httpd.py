@@ -63,7 +63,19 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        answer = self.emulator.handle_http(self.command, self.path, headers, body)
+        # A fault below the API (transport.py), for emulators that offer them.
+        take_fault = getattr(self.emulator, "take_transport_fault", None)
+        fault = take_fault(self.command, self.path, body) if take_fault is not None else None
+        if fault == "html-503":
+            page: bytes = getattr(self.emulator, "unavailable_html", b"")
+            answer = Answer(503, {"Content-Type": "text/html; charset=UTF-8"}, page)
+        else:
+            if fault != "drop":
+                answer = self.emulator.handle_http(self.command, self.path, headers, body)
+            if fault is not None:  # drop, commit-then-drop: close the connection, no answer
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
         self.send_response(answer.status, self.reason(answer.status))
         for name, value in answer.headers.items():
             self.send_header(name, value)

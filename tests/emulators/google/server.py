@@ -18,7 +18,7 @@ from . import fields as fieldmask
 from .auth import Identity, readme_delegation
 from .common import HANDLERS, Call, ReportSchedule, render_member
 from .discovery import Catalog, Match, check_body, parse_params
-from .errors import ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
+from .errors import HTML_UNAVAILABLE, ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
 from .state import Member, Store, rfc3339
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Vary": "Origin, X-Origin, Referer"}
@@ -58,6 +58,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
     handler_class = _Handler
     stats_counters = ("quota_rejections", "batches")
     reset_answer = (200, {})
+    unavailable_html = HTML_UNAVAILABLE
 
     def __init__(self, *, customer_id: str = "C01abc234", domains: Sequence[str] = ("acme.com",),
                  domain_aliases: Mapping[str, str] | None = None,
