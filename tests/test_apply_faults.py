@@ -126,6 +126,17 @@ def test_dropped_connections_and_html_503s_are_retried(emulator: GoogleEmulator)
     assert (_inserts(emulator, member), emulator.calls().count(("GET", member + "/ann@acme.com"))) == (1, 2)
 
 
+def test_a_token_endpoint_answering_an_html_503_is_retried_not_a_refusal(emulator: GoogleEmulator) -> None:  # noqa: F811
+    emulator.add_group("sales@acme.com", "Sales")
+    emulator.add_user("ann@acme.com", "Ann", "Lee")
+    emulator.fail_transport_next("html-503", "POST", "^/token$")
+    google = provider(clock=FakeClock())
+    results = google.apply([_create(Membership(group="sales@acme.com", member="ann@acme.com"))], {})
+    google.close()
+    assert [(r.outcome, r.error) for r in results] == [("applied", None)]
+    assert emulator.transport_faults_served() == {"html-503": 1}
+
+
 def test_a_member_insert_whose_answer_was_lost_is_success(emulator: GoogleEmulator) -> None:  # noqa: F811
     """The batch is made and its answer lost; httplib2 sends it again and Google answers 409
     "Member already exists": the member is read back, and it is the one wanted."""

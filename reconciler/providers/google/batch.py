@@ -317,8 +317,9 @@ class BatchRunner:
 
                     try:
                         credentials.refresh(google_auth_httplib2.Request(http.http))
-                    except RefreshError as exc:
-                        outcome[key] = result_of_refusal(exc)
+                    except RefreshError as exc:  # refused; or retryable: the token endpoint is down or busy
+                        outcome[key] = (CallResult(False, None, 503, "tokenUnavailable", str(exc))
+                                        if getattr(exc, "retryable", False) else result_of_refusal(exc))
                     except TransportError as exc:
                         outcome[key] = CallResult(False, None, 503, "transportError", str(exc))
             if outcome[key] is not None:
