@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import resource
+import socket
 import subprocess
 from pathlib import Path
 
@@ -104,6 +105,36 @@ def test_a_lost_answer_to_user_inserts_is_read_back_not_taken_as_a_failure(emula
         assert stored is not None and stored["password"] == password  # what would be mailed is theirs
         assert stored["changePasswordAtNextLogin"] is True
     assert clock.slept  # the retry waited on the injected clock
+
+
+def test_a_user_insert_that_times_out_is_read_back(emulator: GoogleEmulator,  # noqa: F811
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Google makes the user and the answer never comes: the client gives up (its timeout, here
+    half a second: the client library takes the default socket timeout when it is built)."""
+    emulator.fail_transport_next("timeout", "POST", DIRECTORY_BATCH, body_regex=USERS_BATCH)
+    monkeypatch.setattr(socket, "getdefaulttimeout", lambda: 0.5)
+    google = provider(clock=FakeClock())
+    monkeypatch.undo()
+    results = google.apply([_create(_user("ann@acme.com", "E9001"))], {"ann@acme.com": "Initial-Ann-4711-xyz"})
+    google.close()
+    assert [(r.outcome, r.error) for r in results] == [("applied", None)]
+    assert _inserts(emulator, "/admin/directory/v1/users") == 1  # read back, not sent again
+    assert emulator.transport_faults_served() == {"timeout": 1}
+
+
+def test_a_delete_whose_answer_was_lost_is_done_when_it_meets_a_404(emulator: GoogleEmulator) -> None:  # noqa: F811
+    emulator.add_group("sales@acme.com", "Sales")
+    emulator.add_user("ann@acme.com", "Ann", "Lee")
+    emulator.add_member("sales@acme.com", "ann@acme.com")
+    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, count=2,
+                                 body_regex=r"DELETE /admin/directory/v1/groups/")
+    google = provider(clock=FakeClock())
+    membership = Membership(group="sales@acme.com", member="ann@acme.com").model_dump(mode="json")
+    results = google.apply([Change(action="delete", kind="membership", key="sales@acme.com/ann@acme.com",
+                                   before=membership)], {})
+    google.close()
+    assert [(r.outcome, r.error) for r in results] == [("applied", None)]
+    assert emulator.members("sales@acme.com") == []
 
 
 def test_dropped_connections_and_html_503s_are_retried(emulator: GoogleEmulator) -> None:  # noqa: F811

@@ -19,7 +19,7 @@ members.insert ...) that carries a `ReadBack` is not simply sent again: its obje
 by its key, and the create counts as made if what is there is what it asked for. A create
 refused with 409 ("Entity already exists", "Member already exists": our own lost answer, or
 another apply that got there first) is read back the same way, and is success when the state
-is the one wanted.
+is the one wanted. A delete whose answer was lost and that then meets a 404 is done.
 
 Before a batch goes out, every token it uses is fetched: a token Google refuses (a scope missing
 from the delegation) fails only the calls that carry it, as 401 unauthorized_client.
@@ -208,7 +208,7 @@ class BatchRunner:
         # Creates to read back before anything else: None, the outcome is unknown (send it again if
         # its object is not there); a time, it met a 409 then (its object exists, maybe not visible yet).
         unsure: dict[int, float | None] = {}
-        lost: set[int] = set()  # creates that once got no answer (or a 5xx): maybe made by this very run
+        lost: set[int] = set()  # calls that once got no answer (or a 5xx): maybe made by this very run
         attempt = 0
         while pending:
             if attempt:
@@ -221,13 +221,18 @@ class BatchRunner:
             attempt += 1
             waiting = {}
             for i in sends:
+                result = results[i]
+                if result is not None and result.outcome_unknown:
+                    lost.add(i)
+                elif result is not None and result.not_found and i in lost and calls[i].method == "DELETE":
+                    results[i] = CallResult(True, {})  # its lost answer had deleted it
+                    continue
                 created = self._unseen(results[i], fresh[i] if fresh else {})
                 if created is not None:
                     waiting[i] = created
-                elif checks is not None and checks[i] is not None and (result := results[i]) is not None:
+                elif checks is not None and checks[i] is not None and result is not None:
                     if result.outcome_unknown:
                         unsure[i] = None
-                        lost.add(i)
                     elif result.status == 409:
                         unsure[i] = self.clock()
             now = self.clock()

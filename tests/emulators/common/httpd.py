@@ -7,10 +7,13 @@ body)`` with an ``Answer``, which is also what makes them callable without a soc
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .transport import STALL_SECONDS
 
 
 @dataclass
@@ -72,9 +75,15 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         else:
             if fault != "drop":
                 answer = self.emulator.handle_http(self.command, self.path, headers, body)
-            if fault is not None:  # drop, commit-then-drop: close the connection, no answer
+            if fault == "timeout":  # hold the answer until the client hangs up
+                self.connection.settimeout(STALL_SECONDS)
+                with contextlib.suppress(OSError):
+                    while self.connection.recv(4096):
+                        pass
+            if fault is not None:  # drop, commit-then-drop, timeout: close the connection, no answer
                 self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
                 return
         self.send_response(answer.status, self.reason(answer.status))
         for name, value in answer.headers.items():

@@ -20,8 +20,12 @@ from typing import Literal
 # drop:             the connection closes without an answer, the request never served
 # commit-then-drop: the request is served (its change made), then the connection closes unanswered
 # html-503:         a front end answers 503 with an HTML page; the request never reaches the API
-TransportFaultKind = Literal["drop", "commit-then-drop", "html-503"]
+# timeout:          the request is served, and the answer withheld until the client gives up (closes
+#                   the connection) or STALL_SECONDS pass; tests give their client a short timeout
+TransportFaultKind = Literal["drop", "commit-then-drop", "html-503", "timeout"]
+# What a fault-rate run draws from unless told otherwise (a timeout costs the client's whole timeout).
 TRANSPORT_FAULT_KINDS: tuple[TransportFaultKind, ...] = ("drop", "commit-then-drop", "html-503")
+STALL_SECONDS = 10.0
 
 
 @dataclass
