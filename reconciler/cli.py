@@ -23,9 +23,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
-from reconciler.apply import ApplyReport, apply_changes, changes_to_apply
+from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
 from reconciler.changes import ChangeResult, Plan, Violation
-from reconciler.errors import UnsafePlan, UserError, ValidationFailed
+from reconciler.errors import ProviderError, UnsafePlan, UserError, ValidationFailed
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
 from reconciler.model.org import Org
@@ -279,7 +279,11 @@ def apply(
     org, issues = load_checked(OPTIONS.org_dir)
     with OnboardingMail(org, org.settings.onboarding, provider_kind(provider, org)) as mail:
         with open_provider(provider, org) as handle:  # closed (locks, connections) before the mail step
-            the_plan, changes = changes_to_apply(org, issues, handle, plan_file, _today(today))
+            try:
+                the_plan, changes = changes_to_apply(org, issues, handle, plan_file, _today(today))
+            except ProviderError as error:  # the provider cannot be read: nothing was changed
+                write_summary(ApplyReport(stopped=Stopped(str(error), False, error)))
+                raise
             if the_plan.violations:
                 write_summary(ApplyReport(), the_plan.violations)
                 sys.stdout.write(render_text(the_plan))

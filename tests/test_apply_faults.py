@@ -17,13 +17,17 @@ import socket
 import subprocess
 from pathlib import Path
 
+import httplib2  # type: ignore[import-untyped]
 import pytest
 
-from reconciler.apply import waves
+from reconciler.apply import ApplyReport, stopped_by, waves
 from reconciler.changes import Change
+from reconciler.errors import ProviderError
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
+from reconciler.providers.google.batch import VISIBLE_WITHIN
 from reconciler.providers.local import LocalProvider
+from reconciler.render.github import render_apply_summary
 from reconciler.state import Group, License, Membership, Role, User
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import FakeClock, emulator, provider, to_google  # noqa: F401 - fixture
@@ -135,6 +139,23 @@ def test_a_delete_whose_answer_was_lost_is_done_when_it_meets_a_404(emulator: Go
     google.close()
     assert [(r.outcome, r.error) for r in results] == [("applied", None)]
     assert emulator.members("sales@acme.com") == []
+
+
+def test_a_lost_user_insert_not_found_yet_is_waited_for_not_failed(emulator: GoogleEmulator) -> None:  # noqa: F811
+    """Google makes the user, the answer is lost, and for 20 s Google does not find the new user by
+    its address: the read-back finds nothing, the insert goes again and meets 409, and the provider
+    reads again until the user shows (as it waits for what it made, up to two minutes)."""
+    clock = FakeClock()
+    emulator.clock, emulator.visibility_delay_s = clock, 20
+    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, count=2, body_regex=USERS_BATCH)
+    google = provider(clock=clock)
+    results = google.apply([_create(_user("ann@acme.com", "E9001"))], {"ann@acme.com": "Initial-Ann-4711-xyz"})
+    google.close()
+    assert [(r.outcome, r.error) for r in results] == [("applied", None)]
+    assert _inserts(emulator, "/admin/directory/v1/users") == 3  # 2 lost, 1 refused with 409
+    assert 20 <= clock.waited < VISIBLE_WITHIN
+    stored = emulator.user("ann@acme.com")
+    assert stored is not None and stored["password"] == "Initial-Ann-4711-xyz"
 
 
 def test_dropped_connections_and_html_503s_are_retried(emulator: GoogleEmulator) -> None:  # noqa: F811
@@ -320,3 +341,22 @@ def test_local_apply_stopped_by_a_full_disk_writes_its_summary_and_mails_who_was
     again = _cli(repo, "apply", "--yes")  # the disk has room again: the next apply converges
     assert again.returncode == 0, again.stderr
     assert len(server.inbox.received) == 4
+
+
+def test_the_summary_of_an_apply_stopped_before_any_change_says_nothing_was_changed() -> None:
+    error = ProviderError("reading the Google Workspace tenant: cannot reach Google: RemoteDisconnected: ...")
+    text = render_apply_summary(ApplyReport(stopped=stopped_by(error)), commit="abc123")
+    assert "### Apply stopped before it changed anything." in text
+    assert "so the apply stopped: reading the Google Workspace tenant: cannot reach Google" in text
+    assert "Nothing was changed; run apply again once the cause is fixed" in text
+    assert "bug" not in text
+
+
+def test_what_a_provider_raises_is_called_a_bug_only_when_it_is_one() -> None:
+    assert not stopped_by(ProviderError("cannot reach Google")).bug
+    assert not stopped_by(ConnectionResetError(104, "Connection reset by peer")).bug
+    assert not stopped_by(TimeoutError("timed out")).bug
+    assert not stopped_by(http.client.RemoteDisconnected("Remote end closed connection without response")).bug
+    assert not stopped_by(httplib2.ServerNotFoundError("Unable to find the server")).bug  # a client library's
+    bug = stopped_by(KeyError("id"))
+    assert bug.bug and bug.message == "internal error: KeyError: 'id'"

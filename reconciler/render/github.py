@@ -215,6 +215,8 @@ def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence
     counts = report.counts()
     if violations:
         headline = "Apply refused: the plan breaks safety limits."
+    elif report.stopped is not None and not report.results:
+        headline = "Apply stopped before it changed anything."
     elif report.stopped is not None:
         not_attempted = sum(1 for r in report.results if r.code == "not-attempted")
         headline = (f"Apply stopped early. Applied {counts['applied']}, failed {counts['failed']}, skipped "
@@ -227,7 +229,8 @@ def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence
     if report.stopped is not None:
         lines += [f"The provider failed as a whole, so the apply stopped: {cell(report.stopped.message)}"
                   + (" (a bug in reconciler: please report it)" if report.stopped.bug else ""), "",
-                  "What was applied before stays; run apply again once the cause is fixed: it converges.", ""]
+                  ("What was applied before the stop stays" if report.results else "Nothing was changed")
+                  + "; run apply again once the cause is fixed: it converges.", ""]
     if commit:
         lines += [f"At commit {cell(commit)}.", ""]
     return [*lines, *violations_block(violations)]
