@@ -61,6 +61,8 @@ Fresh = dict[str, float]
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException, httplib2.HttpLib2Error,
                                                      TransportError)
 NO_ANSWER = 0  # CallResult.status of a call whose request got no answer at all
+# Reasons of a 503 given to calls that were never sent: their token could not be had.
+NOT_SENT = frozenset({"tokenUnavailable", "transportError"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class CallResult:
     @property
     def outcome_unknown(self) -> bool:
         """No answer, or a server error: Google may have made the call's change anyway."""
-        return not self.ok and (self.status == NO_ANSWER or self.status >= 500)
+        return not self.ok and (self.status == NO_ANSWER or self.status >= 500) and self.reason not in NOT_SENT
 
 
 def result_of_error(exc: HttpError) -> CallResult:
