@@ -7,13 +7,10 @@ body)`` with an ``Answer``, which is also what makes them callable without a soc
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import socket
 from dataclasses import dataclass
 from typing import Any, Protocol
-
-from .transport import STALL_SECONDS
 
 
 @dataclass
@@ -66,25 +63,7 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
-        # A fault below the API (transport.py), for emulators that offer them.
-        take_fault = getattr(self.emulator, "take_transport_fault", None)
-        fault = take_fault(self.command, self.path, body) if take_fault is not None else None
-        if fault == "html-503":
-            page: bytes = getattr(self.emulator, "unavailable_html", b"")
-            answer = Answer(503, {"Content-Type": "text/html; charset=UTF-8"}, page)
-        else:
-            if fault != "drop":
-                answer = self.emulator.handle_http(self.command, self.path, headers, body)
-            if fault == "timeout":  # hold the answer until the client hangs up
-                self.connection.settimeout(STALL_SECONDS)
-                with contextlib.suppress(OSError):
-                    while self.connection.recv(4096):
-                        pass
-            if fault is not None:  # drop, commit-then-drop, timeout: close the connection, no answer
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                return
+        answer = self.emulator.handle_http(self.command, self.path, headers, body)
         self.send_response(answer.status, self.reason(answer.status))
         for name, value in answer.headers.items():
             self.send_header(name, value)

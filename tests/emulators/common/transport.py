@@ -4,18 +4,22 @@ end's 503 with an HTML page instead of the API's JSON error.
 
 ``fail_next`` (faults.py) answers with the API's own error; these never reach the API's error
 path, which is what a client meets on a bad day: ``RemoteDisconnected`` with no answer (did the
-change happen or not?), or a body it cannot parse as JSON. The HTTP handler (httpd.py) asks for
-one before serving each request.
+change happen or not?), or a body it cannot parse as JSON. An emulator that offers them serves
+with `TransportFaultHandler`, which asks its ``take_transport_fault`` before serving each request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
+import socket
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from .httpd import Answer, RequestHandler
 
 # drop:             the connection closes without an answer, the request never served
 # commit-then-drop: the request is served (its change made), then the connection closes unanswered
@@ -80,3 +84,42 @@ class TransportFaults:
 UNAVAILABLE_HTML = (b"<html><head><title>503 Service Unavailable</title></head>\n"
                     b"<body><h1>Service Unavailable</h1><p>The server is temporarily unable to service your "
                     b"request. Please try again later.</p></body></html>\n")
+
+
+class TransportFaultHandler(RequestHandler):
+    """A handler that meets the transport faults its emulator hands out (``take_transport_fault``)."""
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        take_fault = getattr(self.emulator, "take_transport_fault", None)
+        fault = take_fault(self.command, self.path, body) if take_fault is not None else None
+        if fault == "html-503":
+            page: bytes = getattr(self.emulator, "unavailable_html", UNAVAILABLE_HTML)
+            self._write(Answer(503, {"Content-Type": "text/html; charset=UTF-8"}, page))
+            return
+        answer = None
+        if fault != "drop":
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            answer = self.emulator.handle_http(self.command, self.path, headers, body)
+        if fault == "timeout":  # hold the answer until the client hangs up
+            self.connection.settimeout(STALL_SECONDS)
+            with contextlib.suppress(OSError):
+                while self.connection.recv(4096):
+                    pass
+        if fault is not None or answer is None:  # drop, commit-then-drop, timeout: no answer
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._write(answer)
+
+    def _write(self, answer: Answer) -> None:
+        self.send_response(answer.status, self.reason(answer.status))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -11,7 +11,8 @@ import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator, RequestHandler
+from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
+from ..common.transport import TransportFaultHandler
 from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
@@ -37,7 +38,7 @@ def catalog() -> Catalog:
     return _CATALOG
 
 
-class _Handler(RequestHandler):
+class _Handler(TransportFaultHandler):
     """Google's front end (ESF) names itself in ``Server`` and words every status."""
 
     server_version = "ESF"
