@@ -134,7 +134,7 @@ def apply_changes(changes: Sequence[Change], provider: Writer,
     for wave in waves(changes):
         if report.stopped is not None:
             for change in wave:
-                record(ChangeResult(change, "skipped", "not attempted: the apply stopped before it",
+                record(ChangeResult(change, "skipped", "the apply stopped before it",
                                     code="not-attempted"))
             continue
         runnable = []

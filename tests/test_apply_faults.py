@@ -331,7 +331,7 @@ def test_local_apply_stopped_by_a_full_disk_writes_its_summary_and_mails_who_was
     for change in plan_waves[users_wave + 1]:
         assert any(line.startswith(f"failed: {change.label}: the apply stopped while making it") for line in lines)
     for change in later:
-        assert f"not attempted: {change.label}: not attempted: the apply stopped before it" in lines
+        assert f"not attempted: {change.label}: the apply stopped before it" in lines
     text = summary.read_text(encoding="utf-8")
     assert "### Apply stopped early. Applied" in text and f"not attempted {len(later)}." in text
     assert "File too large" in text
