@@ -5,17 +5,24 @@ checked against org/ and the provider as they are now (stale plans refused). A w
 run of changes of one kind and phase in which none refers to another, so a provider may
 batch it. Initial passwords for new users are generated here with `secrets`, handed to the
 provider, and dropped.
+
+A provider reports each change's failure in its result; when it fails as a whole instead (it
+raises: the network, the server, the disk, or a bug), the apply stops there, and what it did
+up to then stands: the wave it was making is reported as failed (each change may or may not be
+made), every later change as not attempted, and `ApplyReport.stopped` says why, so that the
+caller still writes its summary and sends the mail owed for the people already created.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.changes import Change, ChangeResult, Plan
-from reconciler.errors import InputIssue, UserError
+from reconciler.errors import InputIssue, ProviderError, UserError
 from reconciler.model.org import Org
 from reconciler.passwords import generate_password
 from reconciler.plan.build import build_plan
@@ -31,9 +38,37 @@ Progress = Callable[[ChangeResult], None]
 OnCreated = Callable[[Change, str], None]
 
 
+# Libraries the providers talk through. An exception of theirs that a provider let through is a
+# failure of the service or the network it reached, not of reconciler's own logic.
+CLIENT_LIBRARIES = frozenset({"httplib2", "googleapiclient", "google", "httpx", "httpcore", "kiota_abstractions",
+                              "kiota_http", "msgraph", "msgraph_core", "azure", "aiohttp", "urllib3", "requests"})
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Why an apply stopped before its end: its provider failed as a whole."""
+
+    message: str  # one line: what failed, as an admin can act on it
+    bug: bool  # True: an error in reconciler itself (`error`'s traceback is worth reporting)
+    error: BaseException
+
+
+def stopped_by(error: Exception) -> Stopped:
+    """What a provider's exception says about why the apply stopped."""
+    text = str(error) or type(error).__name__
+    if isinstance(error, ProviderError | UserError):
+        return Stopped(text, False, error)
+    if isinstance(error, OSError | http.client.HTTPException):  # the network or the disk
+        return Stopped(f"{type(error).__name__}: {text}", False, error)
+    if type(error).__module__.partition(".")[0] in CLIENT_LIBRARIES:
+        return Stopped(f"the provider's service or network failed ({type(error).__name__}: {text})", False, error)
+    return Stopped(f"internal error: {type(error).__name__}: {text}", True, error)
+
+
 @dataclass
 class ApplyReport:
     results: list[ChangeResult] = field(default_factory=list)
+    stopped: Stopped | None = None  # set when the provider failed as a whole and the apply stopped
 
     @property
     def failed(self) -> list[ChangeResult]:
@@ -91,29 +126,40 @@ def apply_changes(changes: Sequence[Change], provider: Writer,
     """Apply `changes` wave by wave; the caller closes the provider (`open_provider` does)."""
     report = ApplyReport()
     broken: dict[tuple[Kind, str], str] = {}  # what failed or was skipped, and why
+
+    def record(result: ChangeResult) -> None:
+        report.results.append(result)
+        if progress:
+            progress(result)
+
     for wave in waves(changes):
+        if report.stopped is not None:
+            for change in wave:
+                record(ChangeResult(change, "skipped", "the apply stopped before it",
+                                    code="not-attempted"))
+            continue
         runnable = []
         for change in wave:
             blocker = next((f"{k} {key}" for k, key in sorted(refs_of(change)) if (k, key) in broken), None)
             if blocker is None:
                 runnable.append(change)
                 continue
-            result = ChangeResult(change, "skipped", f"skipped: {blocker} was not applied",
-                                  code="dependency-failed")
             broken[(change.kind, change.key)] = "skipped"
-            report.results.append(result)
-            if progress:
-                progress(result)
+            record(ChangeResult(change, "skipped", f"skipped: {blocker} was not applied", code="dependency-failed"))
         # New people's first passwords, and the new ones of resets org/ asked for (mail_password).
         passwords = {c.key: generate_password() for c in runnable
                      if c.kind == "user" and (c.action == "create" or "mail_password" in c.effects)}
-        for result in provider.apply(runnable, passwords):
+        try:
+            results = provider.apply(runnable, passwords)
+        except Exception as error:  # the provider failed as a whole: stop here, keep what was done
+            report.stopped = stopped_by(error)
+            results = [ChangeResult(change, "failed", f"the apply stopped while making it (it may or may not be "
+                                    f"made): {report.stopped.message}", code="apply-stopped") for change in runnable]
+        for result in results:
             if not result.ok:
                 broken[(result.change.kind, result.change.key)] = result.outcome
             elif on_created is not None and result.change.key in passwords:
                 on_created(result.change, passwords[result.change.key])
-            report.results.append(result)
-            if progress:
-                progress(result)
+            record(result)
         passwords.clear()
     return report

@@ -109,11 +109,14 @@ class Plan(BaseModel):
 
 
 Outcome = Literal["applied", "failed", "skipped"]
-FailureCode = Literal["provider-refused", "unsupported", "dependency-failed"]
+FailureCode = Literal["provider-refused", "unsupported", "dependency-failed", "apply-stopped", "not-attempted"]
 FAILURE_ACTIONS: dict[FailureCode, str] = {
     "provider-refused": "fix the cause the provider gives and run apply again (it converges)",
     "unsupported": "make this change in the provider's admin console, or leave it out of org/",
     "dependency-failed": "fix the change it depends on; the next apply makes both",
+    # The provider failed as a whole while it made a wave: each of its changes may or may not be made.
+    "apply-stopped": "fix the cause and run apply again: its plan shows what is still to do",
+    "not-attempted": "run apply again once the cause of the stop is fixed (it converges)",
 }
 
 
@@ -125,7 +128,9 @@ class ChangeResult:
     outcome: Outcome
     error: str | None = None  # one line an admin can read: "409 duplicate: Entity already exists"
     # Why it was not applied: provider-refused (the service said no), unsupported (this provider
-    # cannot make it), dependency-failed (skipped: something it needs was not applied).
+    # cannot make it), dependency-failed (skipped: something it needs was not applied),
+    # apply-stopped (the provider failed as a whole while making it: it may or may not be made),
+    # not-attempted (skipped: the apply had stopped before it).
     code: FailureCode | None = None
 
     @property

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,9 +23,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
-from reconciler.apply import ApplyReport, apply_changes, changes_to_apply
+from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
 from reconciler.changes import ChangeResult, Plan, Violation
-from reconciler.errors import UnsafePlan, UserError, ValidationFailed
+from reconciler.errors import ProviderError, UnsafePlan, UserError, ValidationFailed
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
 from reconciler.model.org import Org
@@ -250,8 +251,18 @@ def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
 def _report(report: ApplyReport, hand_over: list[str]) -> None:
     counts = report.counts()
     for result in report.failed:
-        err.print(f"[red]{result.outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
-    err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}.")
+        outcome = "not attempted" if result.code == "not-attempted" else result.outcome
+        err.print(f"[red]{outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
+    stopped = report.stopped
+    if stopped is not None:
+        if stopped.bug and OPTIONS.debug:
+            sys.stderr.write("".join(traceback.format_exception(stopped.error)))
+        err.print(f"[red]The apply stopped[/]: {escape(stopped.message)}"
+                  + ("\nThis is a bug in reconciler; run again with --debug for the traceback and report it."
+                     if stopped.bug else ""))
+    not_attempted = sum(1 for r in report.results if r.code == "not-attempted")
+    err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped'] - not_attempted}"
+              + (f", not attempted {not_attempted}." if stopped is not None else "."))
     if hand_over:
         err.print(f"[yellow]First passwords to hand over in person[/] (nothing mailed them; reset each at the "
                   f"provider, then hand it over): {escape(', '.join(hand_over))}")
@@ -290,7 +301,11 @@ def apply(
     org, issues = load_checked(OPTIONS.org_dir)
     with OnboardingMail(org, org.settings.onboarding, provider_kind(provider, org)) as mail:
         with open_provider(provider, org) as handle:  # closed (locks, connections) before the mail step
-            the_plan, changes = changes_to_apply(org, issues, handle, plan_file, _today(today))
+            try:
+                the_plan, changes = changes_to_apply(org, issues, handle, plan_file, _today(today))
+            except ProviderError as error:  # the provider cannot be read: nothing was changed
+                write_summary(ApplyReport(stopped=Stopped(str(error), False, error)))
+                raise
             if the_plan.violations:
                 write_summary(ApplyReport(), the_plan.violations)
                 sys.stdout.write(render_text(the_plan))

@@ -201,6 +201,11 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
 
 # --- the apply summary -----------------------------------------------------------------------
 
+def _group_of(result: ChangeResult) -> str:
+    """The table a result is shown in: its outcome, or `not attempted` (the apply stopped before it)."""
+    return "not attempted" if result.code == "not-attempted" else result.outcome
+
+
 def _result_row(result: ChangeResult) -> str:
     row = f"| `{SYMBOLS[result.change.action]}` | {cell(result.change.label)} |"
     return row if result.ok else f"{row} {cell(result.error or 'no reason given')} |"
@@ -210,11 +215,22 @@ def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence
     counts = report.counts()
     if violations:
         headline = "Apply refused: the plan breaks safety limits."
+    elif report.stopped is not None and not report.results:
+        headline = "Apply stopped before it changed anything."
+    elif report.stopped is not None:
+        not_attempted = sum(1 for r in report.results if r.code == "not-attempted")
+        headline = (f"Apply stopped early. Applied {counts['applied']}, failed {counts['failed']}, skipped "
+                    f"{counts['skipped'] - not_attempted}, not attempted {not_attempted}.")
     elif not report.results:
         headline = "Nothing to apply. The provider matches org/."
     else:
         headline = f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}."
     lines = [APPLY_MARKER, f"### {headline}", ""]
+    if report.stopped is not None:
+        lines += [f"The provider failed as a whole, so the apply stopped: {cell(report.stopped.message)}"
+                  + (" (a bug in reconciler: please report it)" if report.stopped.bug else ""), "",
+                  ("What was applied before the stop stays" if report.results else "Nothing was changed")
+                  + "; run apply again once the cause is fixed: it converges.", ""]
     if commit:
         lines += [f"At commit {cell(commit)}.", ""]
     return [*lines, *violations_block(violations)]
@@ -266,7 +282,8 @@ def render_apply_summary(report: ApplyReport, *, commit: str | None = None, viol
     """
     _check_limit(limit)
     lines = [*_apply_heading(report, commit, violations), *mail_block(mail), *handover_block(handover)]
-    groups = [(name, [r for r in report.results if r.outcome == name]) for name in ("failed", "skipped", "applied")]
+    groups = [(name, [r for r in report.results if _group_of(r) == name])
+              for name in ("failed", "skipped", "not attempted", "applied")]
     groups = [(name, results) for name, results in groups if results]
     where = f" (the log has them all: {log_hint})" if log_hint else ""
 

@@ -12,12 +12,22 @@ apply created moments ago: Google does not find a new user or group by its key f
 `VISIBLE_WITHIN` seconds old. A 404 about anything else never waits. "User creation is not
 complete" about a user this apply created gets the same window (elsewhere: the usual attempts).
 
+A batch that gets no answer (the connection dropped or timed out, a reply that is not HTTP) or
+a 5xx (often a front end's HTML page, not the API's JSON) leaves its calls' outcome unknown: Google
+may have made them. They are retried like 429s; but a create (users.insert, groups.insert,
+members.insert ...) that carries a `ReadBack` is not simply sent again: its object is first read
+by its key, and the create counts as made if what is there is what it asked for. A create
+refused with 409 ("Entity already exists", "Member already exists": our own lost answer, or
+another apply that got there first) is read back the same way, and is success when the state
+is the one wanted. A delete whose answer was lost and that then meets a 404 is done.
+
 Before a batch goes out, every token it uses is fetched: a token Google refuses (a scope missing
 from the delegation) fails only the calls that carry it, as 401 unauthorized_client.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import re
@@ -27,6 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httplib2  # type: ignore[import-untyped]
+from google.auth.exceptions import TransportError
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
@@ -44,6 +56,32 @@ UNRESOLVED = re.compile(r"Resource Not Found: (\w+)")  # the key a 404 could not
 # Per call: when (on the runner's clock) this apply created the object each of its keys names
 # ("groupKey", "memberKey", "userKey", "userId"); a key absent names nothing created just now.
 Fresh = dict[str, float]
+# What a request that got no answer raises: the socket (reset, timeout, refused), http.client (a
+# connection closed before the status line), httplib2 (no such host), google-auth (a token request).
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException, httplib2.HttpLib2Error,
+                                                     TransportError)
+NO_ANSWER = 0  # CallResult.status of a call whose request got no answer at all
+# Reasons of a 503 given to calls that were never sent: their token could not be had.
+NOT_SENT = frozenset({"tokenUnavailable", "transportError"})
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """How to tell whether a create was made after all: `read` builds a read of the object by its
+    key; `judge` says of what it found whether it is what the create asked for (True), something
+    else (False), or nothing (None, as a 404 is). `patient`: when a 409 follows this run's own
+    lost answer, a 404 means Google does not find what the run made yet, so the read is tried
+    again for a while (not for a licence: its 409 may be about another SKU of the product)."""
+
+    read: Callable[[], HttpRequest]
+    judge: Callable[[dict[str, Any]], bool | None]
+    patient: bool = True
+
+
+def transport_failure(exc: BaseException) -> CallResult:
+    """A request that got no answer: whether Google made its calls is unknown."""
+    return CallResult(False, None, NO_ANSWER, "noAnswer",
+                      f"no answer from Google ({type(exc).__name__}: {exc or 'connection closed'})")
 
 
 def batch_endpoint(request_uri: str, root: str) -> str:
@@ -64,10 +102,13 @@ class CallResult:
     status: int = 200
     reason: str = ""
     message: str = ""
+    read_back: bool = False  # a create found made by reading it back (after a lost answer or a 409)
 
     @property
     def error(self) -> str:
         """One line for an admin: '409 duplicate: Entity already exists.'"""
+        if self.status == NO_ANSWER:  # no status to show
+            return self.message
         return f"{self.status} {self.reason}: {self.message}".strip()
 
     @property
@@ -76,6 +117,7 @@ class CallResult:
             return False
         return (
             self.status == 429
+            or self.status == NO_ANSWER
             or self.status >= 500
             or (self.status == 403 and self.reason in RATE_LIMIT_REASONS)
             or NOT_READY in self.message
@@ -85,8 +127,15 @@ class CallResult:
     def not_found(self) -> bool:
         return not self.ok and self.status == 404
 
+    @property
+    def outcome_unknown(self) -> bool:
+        """No answer, or a server error: Google may have made the call's change anyway."""
+        return not self.ok and (self.status == NO_ANSWER or self.status >= 500) and self.reason not in NOT_SENT
+
 
 def result_of_error(exc: HttpError) -> CallResult:
+    if getattr(exc, "resp", None) is None:  # a batch answer that could not be read (BatchError)
+        return CallResult(False, None, NO_ANSWER, "noAnswer", f"no readable answer from Google: {exc}")
     status = int(exc.resp.status)
     reason, message = "", str(getattr(exc, "reason", "") or "")
     try:
@@ -151,24 +200,76 @@ class BatchRunner:
         self.clock = clock
         self.http_requests = 0
 
-    def run(self, calls: Sequence[HttpRequest], fresh: Sequence[Fresh] | None = None) -> list[CallResult]:
-        """The result of every call; `fresh[i]`: the objects call i names that this apply just created."""
+    def run(self, calls: Sequence[HttpRequest], fresh: Sequence[Fresh] | None = None,
+            checks: Sequence[ReadBack | None] | None = None) -> list[CallResult]:
+        """The result of every call; `fresh[i]`: the objects call i names that this apply just created;
+        `checks[i]`: how to read back create i when its outcome is unknown or it met a 409."""
         results: list[CallResult | None] = [None] * len(calls)
         pending = list(range(len(calls)))
         waiting: dict[int, float] = {}  # call -> creation time of the object it waits to see
+        # Creates to read back before anything else: None, the outcome is unknown (send it again if
+        # its object is not there); a time, it met a 409 then (its object exists, maybe not visible yet).
+        unsure: dict[int, float | None] = {}
+        lost: set[int] = set()  # calls that once got no answer (or a 5xx): maybe made by this very run
         attempt = 0
         while pending:
             if attempt:
                 self.sleep(self._delay(attempt - 1, pending, waiting))
-            self._send(calls, pending, results)
+            sends = [i for i in pending if i not in unsure]
+            if unsure:
+                assert checks is not None
+                sends += self._read_back([i for i in pending if i in unsure], checks, results, unsure, lost)
+            self._send(calls, sends, results)
             attempt += 1
             waiting = {}
-            for i in pending:
+            for i in sends:
+                result = results[i]
+                if result is not None and result.outcome_unknown:
+                    lost.add(i)
+                elif result is not None and result.not_found and i in lost and calls[i].method == "DELETE":
+                    results[i] = CallResult(True, {})  # its lost answer had deleted it
+                    continue
                 created = self._unseen(results[i], fresh[i] if fresh else {})
                 if created is not None:
                     waiting[i] = created
-            pending = [i for i in pending if i in waiting or self._again(results[i], attempt)]
+                elif checks is not None and checks[i] is not None and result is not None:
+                    if result.outcome_unknown:
+                        unsure[i] = None
+                    elif result.status == 409:
+                        unsure[i] = self.clock()
+            now = self.clock()
+            waiting |= {i: when for i, when in unsure.items()
+                        if when is not None and i in lost and now - when < VISIBLE_WITHIN}
+            pending = [i for i in pending if i in waiting or (
+                (i in unsure or self._again(results[i], attempt)) and attempt < self.retry.attempts)]
         return [r if r is not None else CallResult(False, None, 0, "unknown", "no answer") for r in results]
+
+    def _read_back(self, indices: list[int], checks: Sequence[ReadBack | None], results: list[CallResult | None],
+                   unsure: dict[int, float | None], lost: set[int]) -> list[int]:
+        """Read back the creates in `unsure`: settle those found (made as asked, or something else is
+        there); the creates to send again (outcome unknown, nothing there) are returned. A read that
+        fails as a call may fail is tried again on the next attempt."""
+        reads = [checks[i].read() for i in indices]  # type: ignore[union-attr]
+        found: list[CallResult | None] = [None] * len(reads)
+        self._send(reads, list(range(len(reads))), found)
+        again: list[int] = []
+        for i, read in zip(indices, found, strict=True):
+            check, conflict = checks[i], unsure[i]
+            assert check is not None and read is not None
+            verdict = check.judge(read.body or {}) if read.ok else None if read.not_found else "unread"
+            if verdict is True:
+                results[i] = CallResult(True, read.body or {}, read_back=True)
+            elif verdict is False and conflict is None:  # (after a 409, that 409 is the answer)
+                results[i] = CallResult(False, None, 409, "duplicate", "it exists, but not as asked (read back "
+                                        "after an answer was lost)")
+            elif verdict is None and conflict is None:  # the lost create was not made: make it
+                again.append(i)
+            elif verdict is None and check.patient and i in lost and self.clock() - (conflict or 0.0) < VISIBLE_WITHIN:
+                continue  # this run made it (409 after a lost answer), but Google does not find it yet
+            elif verdict == "unread" and read.retryable:
+                continue
+            unsure.pop(i)
+        return again
 
     def _unseen(self, result: CallResult | None, fresh: Fresh) -> float | None:
         """When the object a 404 could not find (or a 412 found not ready) was created, if that was
@@ -223,8 +324,9 @@ class BatchRunner:
 
                     try:
                         credentials.refresh(google_auth_httplib2.Request(http.http))
-                    except RefreshError as exc:
-                        outcome[key] = result_of_refusal(exc)
+                    except RefreshError as exc:  # refused; or retryable: the token endpoint is down or busy
+                        outcome[key] = (CallResult(False, None, 503, "tokenUnavailable", str(exc))
+                                        if getattr(exc, "retryable", False) else result_of_refusal(exc))
                     except TransportError as exc:
                         outcome[key] = CallResult(False, None, 503, "transportError", str(exc))
             if outcome[key] is not None:
@@ -249,5 +351,9 @@ class BatchRunner:
             batch.execute()
         except HttpError as exc:  # the batch itself was refused: every call in it shares the answer
             failure = result_of_error(exc)
+            for index in chunk:
+                results[index] = failure
+        except TRANSPORT_ERRORS as exc:  # no answer: the calls may or may not have been made
+            failure = transport_failure(exc)
             for index in chunk:
                 results[index] = failure

@@ -65,6 +65,9 @@ def trade_assertion(request: Any, token_url: str, assertion: str, scopes: Sequen
         answer = json.loads(text)
     except ValueError:
         answer = {}
+    if response.status >= 500 or response.status == 429:  # no refusal: the endpoint is down or busy
+        raise RefreshError(f"the token endpoint answered {response.status}"
+                           + ("" if answer else " with a page, not JSON"), retryable=True)
     if response.status != 200 or "access_token" not in answer:
         error = f"{answer.get('error', response.status)}: {answer.get('error_description', text.strip())}"
         if answer.get("error") == "unauthorized_client":

@@ -8,21 +8,33 @@ A failed step ends its change, so calls that must not wait on each other share a
 user's offboarding effects (sign-out, password reset, hand-over) are one step, so a sign-out
 Google refuses (its scope not granted) still leaves the password reset done, and the change
 reports the sign-out's error.
+
+Every create that Google refuses with 409 when its object is already there carries a `ReadBack`
+(`checks`, by the call): after a lost answer or a 409, the batch runner reads the object by its
+key, and the create succeeded if what is there is what it asked for (batch.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.changes import Change
 from reconciler.passwords import generate_password
+from reconciler.providers.google.batch import ReadBack
 from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import Lookup
-from reconciler.providers.google.translate import group_body, orgunit_body, user_body
+from reconciler.providers.google.translate import (
+    group_body,
+    group_from_google,
+    orgunit_body,
+    orgunit_from_google,
+    user_body,
+    user_from_google,
+)
 from reconciler.providers.steps import Step as StepOf
 from reconciler.providers.steps import Unsupported
-from reconciler.state import Alias, Domain, License, Membership, OrgUnit, Role, User
+from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, User, changed_fields
 
 Step = StepOf[Any]  # builds the HttpRequests of one step
 # Data Transfer API application ids (admin.datatransfer applications.list): Drive and Calendar.
@@ -48,6 +60,15 @@ class Mutations:
         # Why a change could not do all it should, found while its step was built (the other calls of
         # that step still go out): by change label, for the provider to report.
         self.shortfalls: dict[str, str] = {}
+        # How to read back each create call of the round being built, by id() of the call: the
+        # provider hands them to the batch runner with the calls, and clears them after the round.
+        self.checks: dict[int, ReadBack] = {}
+
+    def _checked(self, call: Any, read: Callable[[], Any], judge: Callable[[dict[str, Any]], bool | None],
+                 *, patient: bool = True) -> Any:
+        """`call`, a create, with how to tell after a lost answer or a 409 whether it was made."""
+        self.checks[id(call)] = ReadBack(read, judge, patient)
+        return call
 
     def steps(self, change: Change, password: str | None) -> list[Step]:
         handler = getattr(self, f"_{change.kind}", None)
@@ -72,8 +93,13 @@ class Mutations:
     def _orgunit(self, change: Change, _: str | None) -> list[Step]:
         path = change.key.lstrip("/")
         if change.action == "create":
-            body = orgunit_body(OrgUnit.model_validate(change.after))
-            return [lambda: [self.orgunits.insert(customerId=self.customer, body=body)]]
+            wanted = OrgUnit.model_validate(change.after)
+            body = orgunit_body(wanted)
+            return [lambda: [self._checked(
+                self.orgunits.insert(customerId=self.customer, body=body),
+                lambda: self.orgunits.get(customerId=self.customer, orgUnitPath=path),
+                lambda found: not changed_fields(wanted.model_copy(update={"description": None}),
+                                                 orgunit_from_google(found)))]]
         if change.action == "delete":
             return [lambda: [self.orgunits.delete(customerId=self.customer, orgUnitPath=path)]]
         ou = OrgUnit.model_validate(change.after)
@@ -90,7 +116,9 @@ class Mutations:
         if change.action == "create":
             initial = password or generate_password()  # never sent anywhere else, never logged
             body = {**user_body(user), "password": initial, "changePasswordAtNextLogin": True}
-            steps: list[Step] = [lambda: [users.insert(body=body)]]
+            steps: list[Step] = [lambda: [self._checked(
+                users.insert(body=body), lambda: users.get(userKey=user.email),
+                lambda found: not changed_fields(user, user_from_google(found, user.services)))]]
             return steps + self._service_steps(user.email, (), user.services)
         before = User.model_validate(change.before)
         steps = []
@@ -153,7 +181,7 @@ class Mutations:
         members = self.members
 
         def build() -> list[Any]:
-            calls = [members.insert(groupKey=self.service_groups[s], body={"email": address, "role": "MEMBER"})
+            calls = [self._member_insert(self.service_groups[s], address, "MEMBER")
                      for s in add if s in self.service_groups]
             calls += [members.delete(groupKey=self.service_groups[s], memberKey=address)
                       for s in remove if s in self.service_groups]
@@ -167,11 +195,12 @@ class Mutations:
         groups = self.groups
         if change.action == "delete":
             return [lambda: [groups.delete(groupKey=change.before_key)]]
-        from reconciler.state import Group
-
-        body = group_body(Group.model_validate(change.after))
+        wanted = Group.model_validate(change.after)
+        body = group_body(wanted)
         if change.action == "create":
-            return [lambda: [groups.insert(body=body)]]
+            return [lambda: [self._checked(
+                groups.insert(body=body), lambda: groups.get(groupKey=change.key),
+                lambda found: not changed_fields(wanted.model_copy(update={"type": None}), group_from_google(found)))]]
         return [lambda: [groups.patch(groupKey=change.before_key, body=body)]]
 
     def _alias(self, change: Change, _: str | None) -> list[Step]:
@@ -180,7 +209,13 @@ class Mutations:
         key = "userKey" if alias.target_kind == "user" else "groupKey"
         if change.action == "delete":
             return [lambda: [aliases.delete(**{key: alias.target, "alias": alias.address})]]
-        return [lambda: [aliases.insert(**{key: alias.target, "body": {"alias": alias.address}})]]
+        owners = self.users if alias.target_kind == "user" else self.groups
+        owner_field = "primaryEmail" if alias.target_kind == "user" else "email"
+        # A 404 here says nothing about when the 409 came (the address may be another object's alias).
+        return [lambda: [self._checked(
+            aliases.insert(**{key: alias.target, "body": {"alias": alias.address}}),
+            lambda: owners.get(**{key: alias.address, "fields": owner_field}),
+            lambda found: str(found.get(owner_field, "")).lower() == alias.target, patient=False)]]
 
     def _membership(self, change: Change, _: str | None) -> list[Step]:
         m = Membership.model_validate(change.after if change.after is not None else change.before)
@@ -188,7 +223,7 @@ class Mutations:
         if change.action == "delete":
             return [lambda: [members.delete(groupKey=m.group, memberKey=m.member)]]
         if change.action == "create":
-            return [lambda: [members.insert(groupKey=m.group, body={"email": m.member, "role": m.role})]]
+            return [lambda: [self._member_insert(m.group, m.member, m.role)]]
         return [lambda: [members.patch(groupKey=m.group, memberKey=m.member, body={"role": m.role})]]
 
     def _license(self, change: Change, _: str | None) -> list[Step]:
@@ -202,7 +237,11 @@ class Mutations:
         if change.action == "update":  # another SKU of the product (licences.py): moved, never unlicensed
             held = License.model_validate(change.before).sku.partition("/")[2]
             return [lambda: [assignments.patch(productId=product, skuId=held, userId=lic.user, body={"skuId": sku})]]
-        return [lambda: [assignments.insert(productId=product, skuId=sku, body={"userId": lic.user})]]
+        # After a 409, a 404 here means the user holds another SKU of the product (licences.py moves it).
+        return [lambda: [self._checked(
+            assignments.insert(productId=product, skuId=sku, body={"userId": lic.user}),
+            lambda: assignments.get(productId=product, skuId=sku, userId=lic.user),
+            lambda found: True, patient=False)]]
 
     def _role(self, change: Change, _: str | None) -> list[Step]:
         role = Role.model_validate(change.after if change.after is not None else change.before)
@@ -216,11 +255,26 @@ class Mutations:
         if role_id is None:
             raise Unsupported(f"the tenant has no Google admin role for {role.role!r}")
 
-        def build() -> list[Any]:
+        def insert() -> list[Any]:
             user_id = self.lookup.user_ids.get(role.user)
-            if user_id is None:  # created by this apply before the insert answered with its id
-                user_id = self.users.get(userKey=role.user, fields="id").execute(num_retries=5)["id"]
+            if user_id is None:
+                raise Unsupported(f"the id of {role.user} could not be read")
             body = {"roleId": role_id, "assignedTo": user_id, "scopeType": "CUSTOMER"}
-            return [assignments.insert(customer=self.customer, body=body)]
 
-        return [build]
+            def held(found: dict[str, Any]) -> bool | None:
+                return any((a.get("roleId"), a.get("assignedTo"), a.get("scopeType")) == (role_id, user_id, "CUSTOMER")
+                           for a in found.get("items") or []) or None
+
+            return [self._checked(assignments.insert(customer=self.customer, body=body),
+                                  lambda: assignments.list(customer=self.customer, userKey=user_id, roleId=role_id),
+                                  held)]
+
+        if role.user in self.lookup.user_ids:
+            return [insert]
+        # Created by this apply with its answer lost, say: its id is read first (the provider keeps it).
+        return [lambda: [self.users.get(userKey=role.user, fields="kind,id,primaryEmail")], insert]
+
+    def _member_insert(self, group: str, member: str, role: str) -> Any:
+        return self._checked(self.members.insert(groupKey=group, body={"email": member, "role": role}),
+                             lambda: self.members.get(groupKey=group, memberKey=member),
+                             lambda found: found.get("role", "MEMBER") == role)

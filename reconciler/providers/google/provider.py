@@ -29,9 +29,6 @@ from reconciler.providers.google.licences import pair_sku_changes, settle_confli
 from reconciler.providers.google.mutate import Mutations
 from reconciler.providers.google.translate import (
     domains_from_google,
-    group_from_google,
-    orgunit_from_google,
-    user_from_google,
 )
 from reconciler.providers.steps import StepRounds
 from reconciler.state import (
@@ -42,7 +39,6 @@ from reconciler.state import (
     Membership,
     Role,
     State,
-    changed_fields,
     resource_from_dict,
 )
 
@@ -52,17 +48,22 @@ REFUSED = {401, 403}
 @contextlib.contextmanager
 def google_errors(doing: str) -> Iterator[None]:
     """Whole-call failures (auth, permissions, network) as one clear line, not a traceback."""
-    from google.auth.exceptions import GoogleAuthError
+    import http.client
+
+    import httplib2  # type: ignore[import-untyped]
+    from google.auth.exceptions import GoogleAuthError, TransportError
     from googleapiclient.errors import HttpError
 
     try:
         yield
     except HttpError as exc:
         raise ProviderError(f"{doing}: {result_of_error(exc).error}") from None
+    except TransportError as exc:  # a GoogleAuthError, but no refusal: the token request got no answer
+        raise ProviderError(f"{doing}: cannot reach Google: {exc}") from None
     except GoogleAuthError as exc:
         raise ProviderError(f"{doing}: Google refused the credentials: {exc}") from None
-    except OSError as exc:
-        raise ProviderError(f"{doing}: cannot reach Google: {exc}") from None
+    except (OSError, http.client.HTTPException, httplib2.HttpLib2Error) as exc:
+        raise ProviderError(f"{doing}: cannot reach Google: {type(exc).__name__}: {exc}") from None
 
 
 class GoogleProvider(BaseProvider):
@@ -158,32 +159,54 @@ class GoogleProvider(BaseProvider):
     # ------------------------------------------------------------------------------ apply
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        # Calls that fail one by one are each change's result; what fails the whole wave (the ids it
+        # needs cannot be read) is a ProviderError, never a library's exception.
+        with google_errors("applying changes"):
+            return self._apply(wave, passwords)
+
+    def _apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects
                                            or (c.kind, c.action) == ("user", "delete") for c in wave):
-            with google_errors("reading role and user ids"):
-                self.fetcher.load_lookup(self.lookup)
+            self.fetcher.load_lookup(self.lookup)
         rounds: StepRounds[Any] = StepRounds(wave, lambda change: self.mutations.steps(change,
                                                                                    passwords.get(change.key)))
         for i, why in self._held_deletes(wave).items():
             rounds.fail(i, why)
-        first_error: dict[int, CallResult] = {}  # a create's first step refused: maybe it exists already
+        first_error: dict[int, CallResult] = {}  # a licence refused with 409: the user may hold another SKU
         while batch := rounds.next_round():
             fresh = {i: self._fresh(wave[i], rounds.round) for i in {i for i, _ in batch}}  # once per change
             calls = [call for _, call in batch]
-            for (i, _), result in zip(batch, self.runner.run(calls, [fresh[i] for i, _ in batch]), strict=True):
+            checks = [self.mutations.checks.get(id(call)) for call in calls]  # creates: read back when unsure
+            results = self.runner.run(calls, [fresh[i] for i, _ in batch], checks)
+            self.mutations.checks.clear()
+            found: list[int] = []
+            for (i, _), result in zip(batch, results, strict=True):
                 if result.ok:
                     self._remember(wave[i], rounds.round, result.body or {})
+                    if result.read_back and rounds.round == 0 and (wave[i].kind, wave[i].action) == ("user", "create"):
+                        found.append(i)
                 elif i not in rounds.failures:
                     rounds.fail(i, result.error)
                     if rounds.round == 0:
                         first_error[i] = result
+            self._set_passwords(wave, [i for i in found if i not in rounds.failures], passwords, rounds)
         for i, change in enumerate(wave):
             if change.label in self.mutations.shortfalls:
                 rounds.fail(i, self.mutations.shortfalls.pop(change.label))
-        self._accept_existing(wave, first_error, rounds.failures)
         settle_conflicts(wave, first_error, rounds.failures, self.mutations.license_assignments, self._skus_of,
                          self.runner.run)
         return rounds.results()
+
+    def _set_passwords(self, wave: Sequence[Change], found: list[int], passwords: Mapping[str, str],
+                       rounds: StepRounds[Any]) -> None:
+        """New users found made by reading them back: their insert's answer was lost, or another apply
+        made them. Their password is set to the one this apply holds, so that the one mailed is theirs."""
+        wanted = [i for i in found if passwords.get(wave[i].key)]
+        calls = [self.mutations.users.patch(userKey=wave[i].key, body={
+            "password": passwords[wave[i].key], "changePasswordAtNextLogin": True}) for i in wanted]
+        for i, result in zip(wanted, self.runner.run(calls, [self._fresh(wave[i], 1) for i in wanted]), strict=True):
+            if not result.ok:
+                rounds.fail(i, f"it exists, but its initial password could not be set: {result.error}")
 
     def _held_deletes(self, wave: Sequence[Change]) -> dict[int, str]:
         """User deletes that must not happen now: asked again at apply time, so that a plan made by
@@ -242,52 +265,6 @@ class GoogleProvider(BaseProvider):
         known = {s for s in self.lookup.skus if s.startswith(product + "/")} | {
             s for s in self.facts.sku_names if s.startswith(product + "/")}
         return {s.partition("/")[2] for s in known}
-
-    def _accept_existing(self, wave: Sequence[Change], first_error: dict[int, CallResult],
-                         failures: dict[int, str]) -> None:
-        """A 409 on create is success only if what exists is what we wanted (a re-run after a crash)."""
-        d = self.clients.directory
-        checks: list[tuple[int, Any]] = []
-        for i, result in first_error.items():
-            change = wave[i]
-            if change.action != "create" or result.status != 409 or change.after is None:
-                continue
-            want = resource_from_dict(change.kind, change.after)
-            if change.kind == "user":
-                checks.append((i, d.users().get(userKey=change.key)))
-            elif change.kind == "group":
-                checks.append((i, d.groups().get(groupKey=change.key)))
-            elif isinstance(want, Membership):
-                checks.append((i, d.members().get(groupKey=want.group, memberKey=want.member)))
-            elif change.kind == "alias":
-                checks.append((i, d.users().get(userKey=change.key, fields="primaryEmail")
-                               if change.after.get("target_kind") == "user" else
-                               d.groups().get(groupKey=change.key, fields="email")))
-            elif change.kind == "orgunit":
-                checks.append((i, d.orgunits().get(customerId=self.config.customer,
-                                                   orgUnitPath=change.key.lstrip("/"))))
-        if not checks:
-            return
-        for (i, _), result in zip(checks, self.runner.run([c for _, c in checks]), strict=True):
-            if result.ok and self._matches(wave[i], result.body or {}):
-                failures.pop(i, None)
-
-    def _matches(self, change: Change, body: dict[str, Any]) -> bool:
-        assert change.after is not None
-        want = resource_from_dict(change.kind, change.after)
-        if change.kind == "user":
-            have: Any = user_from_google(body, want.services)  # type: ignore[attr-defined]
-        elif change.kind == "group":
-            have = group_from_google(body)
-            want = want.model_copy(update={"type": None})
-        elif change.kind == "orgunit":
-            have = orgunit_from_google(body)
-            want = want.model_copy(update={"description": None})
-        elif change.kind == "membership":
-            return body.get("role", "MEMBER") == change.after.get("role", "MEMBER")
-        else:  # alias: the address leads to the intended owner
-            return str(body.get("primaryEmail") or body.get("email", "")).lower() == change.after["target"]
-        return not changed_fields(want, have)
 
     # ------------------------------------------------------------------------------ other hooks
 

@@ -13,11 +13,13 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from .faults import Faults
 from .httpd import Answer, LoopbackHTTPServer, RequestHandler
 from .stats import Stats
+from .transport import TRANSPORT_FAULT_KINDS, UNAVAILABLE_HTML, TransportFaultKind, TransportFaults
 
 E = TypeVar("E")
 
@@ -39,6 +41,7 @@ class LoopbackEmulator(ABC, Generic[E]):
     handler_class: ClassVar[type[RequestHandler]] = RequestHandler
     stats_counters: ClassVar[tuple[str, ...]] = ()      # the ``Stats.counters`` that ``stats()`` reports
     reset_answer: ClassVar[tuple[int, Any]] = (204, None)   # status and JSON of POST /_emulator/reset
+    unavailable_html: ClassVar[bytes] = UNAVAILABLE_HTML    # the front end's 503 page (transport faults)
 
     _stats: Stats
     _faults: Faults[E]
@@ -81,6 +84,7 @@ class LoopbackEmulator(ABC, Generic[E]):
         """No pending faults or throttling, and empty statistics (subclasses also reset their state)."""
         with self._lock:
             self._faults = Faults()
+            self._transport_faults = TransportFaults()
             self.reset_stats()
 
     # --------------------------------------------------------------------------- statistics and faults
@@ -109,6 +113,33 @@ class LoopbackEmulator(ABC, Generic[E]):
         ``code`` is the provider's error code (Google's ``reason``, Graph's ``code``)."""
         with self._lock:
             self._faults.add(method, path_regex, self._fault_error(status, code, message), count)
+
+    def fail_transport_next(self, kind: TransportFaultKind, method: str = "*", path_regex: str = "",
+                            count: int = 1, body_regex: str | None = None) -> None:
+        """Meet the next ``count`` requests matching method, path regex (and body regex: a batch's
+        inner request line, say) with a fault below the API (transport.py): ``drop``,
+        ``commit-then-drop`` or ``html-503``."""
+        with self._lock:
+            self._transport_faults.add(kind, method, path_regex, count, body_regex)
+
+    def transport_fault_rate(self, rate: float, kinds: Sequence[TransportFaultKind] = TRANSPORT_FAULT_KINDS,
+                             seed: int = 0) -> None:
+        """Meet a share ``rate`` of all API requests with one of ``kinds`` (a fault-rate run)."""
+        with self._lock:
+            self._transport_faults.set_rate(rate, kinds, seed)
+
+    def transport_faults_served(self) -> dict[str, int]:
+        """How many requests met each kind of transport fault."""
+        with self._lock:
+            return dict(self._transport_faults.served)
+
+    def take_transport_fault(self, method: str, target: str, body: bytes) -> TransportFaultKind | None:
+        """Asked by the HTTP handler before it serves a request (control requests never fail)."""
+        path = "/" + target.partition("?")[0].lstrip("/")
+        if path.startswith(CONTROL_PREFIX):
+            return None
+        with self._lock:
+            return self._transport_faults.take(method, path, body)
 
     @abstractmethod
     def _fault_error(self, status: int, code: str, message: str) -> E:

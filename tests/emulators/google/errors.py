@@ -136,6 +136,16 @@ def html_not_found(path: str) -> bytes:
     ).encode()
 
 
+# Google's front end when the service behind it is down: 503 with an HTML page, not the API's JSON.
+HTML_UNAVAILABLE = (
+    b"<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n"
+    b"  <title>Error 503 (Service Unavailable)!!1</title>\n"
+    b"  <p><b>503.</b> <ins>That's an error.</ins>\n"
+    b"  <p>The service you requested is not available at this time.<p>Service error -27.  <ins>That's all we "
+    b"know.</ins>\n"
+)
+
+
 def reason_phrase(code: int) -> str:
     try:
         return HTTPStatus(code).phrase

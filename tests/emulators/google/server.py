@@ -11,14 +11,15 @@ import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator, RequestHandler
+from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
+from ..common.transport import TransportFaultHandler
 from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
 from .auth import Identity, readme_delegation
 from .common import HANDLERS, Call, ReportSchedule, render_member
 from .discovery import Catalog, Match, check_body, parse_params
-from .errors import ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
+from .errors import HTML_UNAVAILABLE, ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
 from .state import Member, Store, rfc3339
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Vary": "Origin, X-Origin, Referer"}
@@ -37,7 +38,7 @@ def catalog() -> Catalog:
     return _CATALOG
 
 
-class _Handler(RequestHandler):
+class _Handler(TransportFaultHandler):
     """Google's front end (ESF) names itself in ``Server`` and words every status."""
 
     server_version = "ESF"
@@ -58,6 +59,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
     handler_class = _Handler
     stats_counters = ("quota_rejections", "batches")
     reset_answer = (200, {})
+    unavailable_html = HTML_UNAVAILABLE
 
     def __init__(self, *, customer_id: str = "C01abc234", domains: Sequence[str] = ("acme.com",),
                  domain_aliases: Mapping[str, str] | None = None,
