@@ -98,7 +98,7 @@ def canonical(change: Change) -> str:
     """One spelling of a change, for comparing a saved plan with a fresh one: keys sorted, defaults
     filled in, JSON values. `reason` is left out: it is prose for the reader (it may name a date,
     "restorable until ...") and no provider acts on it; the fresh plan's reason is the one shown."""
-    data = Change.model_validate(change.model_dump()).model_dump(mode="json", exclude={"reason"})
+    data = change.model_dump(mode="json", exclude={"reason"})  # a model: every field, defaults filled in
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
