@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import json
 import quopri
 import re
 import smtplib
@@ -190,3 +191,37 @@ def test_every_kind_of_failure_is_told_in_fixed_words(problem: BaseException, re
     assert failure.reason.startswith(reason)
     assert str(failure) == failure.reason and failure.temporary is temporary
     assert "rejected" not in failure.reason and all(form not in failure.reason for form in encoded_forms(SECRET))
+
+
+def test_a_reply_an_older_reconciler_kept_in_the_ledger_is_removed(tmp_path: Path) -> None:
+    """A ledger cached from before this fix may hold the quoted password mail: it is cut to the
+    status code on the next apply, superseded lines included; welcome mail keeps its reply."""
+    from reconciler.mail.ledger import Ledger
+
+    quoted = base64.b64encode(b"x" + SECRET.encode()).decode()
+    base = {"entry": "e" * 24, "user_id": "E2001", "address": CHEN, "display_name": "陈静", "given_name": "静",
+            "family_name": "陈", "provider": "local", "created_at": "2026-11-29T09:30:00Z"}
+
+    def record(state: str, error: str | None) -> dict[str, object]:
+        return {"state": state, "message_id": "<m@acme.com>", "attempts": 1, "updated": "2026-11-29T09:30:00Z",
+                "error": error}
+
+    older = [
+        {**base, "messages": {"welcome": record("pending", None), "password": record("pending", None)}},
+        {**base, "messages": {"welcome": record("pending", "refused: 451 4.3.0 Try again later"),
+                              "password": record("needs_reset", f"refused: 554 5.7.1 rejected: {quoted}")}},
+    ]
+    path = tmp_path / "mail-ledger.jsonl"
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in
+                              [{"format": "reconciler-mail-ledger", "version": 1}, *older]) + "\n",
+                    encoding="utf-8")
+    ledger_file = Ledger(path, "mail-ledger.jsonl")
+    ledger_file.open()
+    ledger_file.close()
+    text = path.read_text(encoding="utf-8")
+    assert quoted not in text and "rejected" not in text
+    [entry] = [json.loads(line) for line in text.splitlines()[1:]]
+    assert entry["messages"]["password"]["error"] == (
+        "the server refused the password mail with SMTP status 554 (its reply, kept by an older reconciler, was "
+        "removed: it may quote the message)")
+    assert entry["messages"]["welcome"]["error"] == "refused: 451 4.3.0 Try again later"

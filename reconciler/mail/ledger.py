@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -61,6 +62,24 @@ class Entry(BaseModel):
     messages: dict[MessageKind, MessageRecord]
 
 
+# Before the password mail's failures were told as a status code only, a refusal kept the server's
+# reply (`refused: 554 ...`), which may quote the message and the password in it: such a reply is
+# cut to its code when the ledger is read, and the file rewritten without it.
+_OLD_REPLY = re.compile(r"(?:recipient refused|sender \S* refused|refused): (\d{3})\b")
+
+
+def forget_old_reply(entry: Entry) -> bool:
+    """Drop a server's reply an older reconciler kept for the password message; True if it did."""
+    record = entry.messages.get("password")
+    found = _OLD_REPLY.match(record.error or "") if record is not None else None
+    if record is None or found is None:
+        return False
+    entry.messages["password"] = record.model_copy(update={"error": (
+        f"the server refused the password mail with SMTP status {found.group(1)} (its reply, kept by an older "
+        "reconciler, was removed: it may quote the message)")})
+    return True
+
+
 def entry_key(user_id: str, address: str, created_at: dt.datetime) -> str:
     return hashlib.sha256(f"{user_id}\0{address}\0{created_at.isoformat()}".encode()).hexdigest()[:24]
 
@@ -82,7 +101,8 @@ class Ledger:
         self._lock = lock
         try:
             torn = self._read()
-            if torn or self._lines > 2 * len(self.entries) + 64 or not self.path.exists():
+            cleaned = [forget_old_reply(entry) for entry in self.entries.values()]
+            if torn or any(cleaned) or self._lines > 2 * len(self.entries) + 64 or not self.path.exists():
                 self._rewrite()
         except BaseException:
             self.close()
