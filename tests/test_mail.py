@@ -422,7 +422,7 @@ def test_a_temporary_refusal_is_tried_again_at_once(repo: Path, smtp_server: Sta
 
 
 # A password mail's failure never repeats the server's reply (it may quote the message): its code only.
-WITHHELD_451 = ("the server refused the password mail with SMTP status 451 4.3.0 (its reply is not shown or kept: "
+WITHHELD_451 = ("the server refused the message with SMTP status 451 4.3.0 (its reply is not shown or kept: "
                 "it may quote the message)")
 
 
@@ -457,7 +457,7 @@ def test_a_refused_recipient_waits_for_a_corrected_file(repo: Path, smtp_server:
     first = run_apply(repo, settings(server.port))
     assert [(d.address, d.message, d.outcome, d.detail) for d in first.delivered.deliveries] == [
         (CHEN, "welcome", "pending", "recipient refused: 550 5.1.1 No such user"),
-        (CHEN, "password", "needs_reset", "the server refused the recipient of the password mail with SMTP status "
+        (CHEN, "password", "needs_reset", "the server refused the recipient of the message with SMTP status "
                                           "550 5.1.1 (its reply is not shown or kept: it may quote the message)"),
         (EMILY, "welcome", "sent", "personal address"),
         (EMILY, "password", "sent", "personal address"),

@@ -104,7 +104,7 @@ def test_a_refusal_quoting_the_password_mail_shows_only_its_status_code(
             assert any(form in " ".join(reply.split()) for reply in refusing.replies), form
     _assert_no_form_anywhere(repo, {"stdout": result.stdout, "stderr": result.stderr}, passwords)
 
-    fixed = (f"the server refused the password mail with SMTP status {code} (its reply is not shown or kept: "
+    fixed = (f"the server refused the message with SMTP status {code} (its reply is not shown or kept: "
              "it may quote the message)")
     for address, user_id in ((CHEN, "E2001"), (EMILY, "E2002")):
         assert (f"not sent: the initial password of {address} ({user_id}): {fixed}. It is kept nowhere: reset "
@@ -130,7 +130,7 @@ def test_a_refused_recipient_keeps_the_servers_words_only_for_the_welcome(
     assert ("not sent: welcome mail for chenjing@acme.com (E2001): recipient refused: 550 5.1.1 "
             "<chenjing@example.org>: mailbox unavailable; it is sent on the next apply\n") in result.stderr
     assert ("not sent: the initial password of chenjing@acme.com (E2001): the server refused the recipient of "
-            "the password mail with SMTP status 550 5.1.1 (its reply is not shown or kept: it may quote the message). "
+            "the message with SMTP status 550 5.1.1 (its reply is not shown or kept: it may quote the message). "
             ) in result.stderr
 
 
@@ -149,12 +149,12 @@ def test_the_failure_raised_holds_nothing_of_the_reply(smtp_server: StartServer)
     sender = SmtpSender(SmtpSettings(host="127.0.0.1", port=server.port, starttls=False, attempts=1,
                                      retry_seconds=0), Path("."), {})
     with pytest.raises(SendFailure) as refused:
-        sender.send(_message(secret), "it@acme.com", "someone@example.org", secret, what="password mail")
+        sender.send(_message(secret), "it@acme.com", "someone@example.org", secret)
     sender.close()
     failure = refused.value
     assert (failure.__context__, failure.__cause__) == (None, None)
     assert failure.args == (failure.reason,) == (
-        "the server refused the password mail with SMTP status 554 5.7.1 (its reply is not shown or kept: it may "
+        "the server refused the message with SMTP status 554 5.7.1 (its reply is not shown or kept: it may "
         "quote the message)",)
     assert not failure.temporary
     # And without a secret, the same refusal keeps the server's words.
@@ -169,25 +169,25 @@ QUOTE = f"rejected: {SECRET} {base64.b64encode(b'x' + SECRET.encode()).decode()}
 
 
 @pytest.mark.parametrize(("problem", "reason", "temporary"), [
-    (smtplib.SMTPDataError(554, QUOTE), "the server refused the password mail with SMTP status 554", False),
-    (smtplib.SMTPDataError(452, QUOTE), "the server refused the password mail with SMTP status 452", True),
-    (smtplib.SMTPDataError(554, b"5.7.1 " + QUOTE), "the server refused the password mail with SMTP status 554 5.7.1 "
+    (smtplib.SMTPDataError(554, QUOTE), "the server refused the message with SMTP status 554", False),
+    (smtplib.SMTPDataError(452, QUOTE), "the server refused the message with SMTP status 452", True),
+    (smtplib.SMTPDataError(554, b"5.7.1 " + QUOTE), "the server refused the message with SMTP status 554 5.7.1 "
                                                     "(its reply", False),
-    (smtplib.SMTPDataError(554, b"5.7.12345" + SECRET.encode()), "the server refused the password mail with SMTP "
+    (smtplib.SMTPDataError(554, b"5.7.12345" + SECRET.encode()), "the server refused the message with SMTP "
                                                                 "status 554 (its reply", False),
     (smtplib.SMTPRecipientsRefused({"a@example.org": (550, QUOTE)}),
-     "the server refused the recipient of the password mail with SMTP status 550", False),
+     "the server refused the recipient of the message with SMTP status 550", False),
     (smtplib.SMTPSenderRefused(553, QUOTE, "it@acme.com"),
-     "the server refused the sender of the password mail with SMTP status 553", False),
-    (smtplib.SMTPResponseException(421, QUOTE), "the server refused the password mail with SMTP status 421", True),
-    (smtplib.SMTPServerDisconnected(QUOTE.decode()), "the password mail was not sent: the server closed the "
+     "the server refused the sender of the message with SMTP status 553", False),
+    (smtplib.SMTPResponseException(421, QUOTE), "the server refused the message with SMTP status 421", True),
+    (smtplib.SMTPServerDisconnected(QUOTE.decode()), "the message was not sent: the server closed the "
                                                      "connection", True),
-    (smtplib.SMTPException(QUOTE.decode()), "the password mail was not sent: the SMTP exchange failed", False),
-    (OSError(5, QUOTE.decode()), "the password mail was not sent: network error", True),
-    (RuntimeError(QUOTE.decode()), "the password mail was not sent: an unexpected error", False),
+    (smtplib.SMTPException(QUOTE.decode()), "the message was not sent: the SMTP exchange failed", False),
+    (OSError(5, QUOTE.decode()), "the message was not sent: network error", True),
+    (RuntimeError(QUOTE.decode()), "the message was not sent: an unexpected error", False),
 ])
 def test_every_kind_of_failure_is_told_in_fixed_words(problem: BaseException, reason: str, temporary: bool) -> None:
-    failure = smtp_mail.withheld(problem, "password mail")
+    failure = smtp_mail.withheld(problem)
     assert failure.reason.startswith(reason)
     assert str(failure) == failure.reason and failure.temporary is temporary
     assert "rejected" not in failure.reason and all(form not in failure.reason for form in encoded_forms(SECRET))
@@ -222,6 +222,6 @@ def test_a_reply_an_older_reconciler_kept_in_the_ledger_is_removed(tmp_path: Pat
     assert quoted not in text and "rejected" not in text
     [entry] = [json.loads(line) for line in text.splitlines()[1:]]
     assert entry["messages"]["password"]["error"] == (
-        "the server refused the password mail with SMTP status 554 (its reply, kept by an older reconciler, was "
+        "the server refused the message with SMTP status 554 (its reply, kept by an older reconciler, was "
         "removed: it may quote the message)")
     assert entry["messages"]["welcome"]["error"] == "refused: 451 4.3.0 Try again later"

@@ -62,22 +62,24 @@ class Entry(BaseModel):
     messages: dict[MessageKind, MessageRecord]
 
 
-# Before the password mail's failures were told as a status code only, a refusal kept the server's
+# Before a password mail's failures were told as a status code only, a refusal kept the server's
 # reply (`refused: 554 ...`), which may quote the message and the password in it: such a reply is
 # cut to its code when the ledger is read, and the file rewritten without it.
 _OLD_REPLY = re.compile(r"(?:recipient refused|sender \S* refused|refused): (\d{3})\b")
 
 
 def forget_old_reply(entry: Entry) -> bool:
-    """Drop a server's reply an older reconciler kept for the password message; True if it did."""
-    record = entry.messages.get("password")
-    found = _OLD_REPLY.match(record.error or "") if record is not None else None
-    if record is None or found is None:
-        return False
-    entry.messages["password"] = record.model_copy(update={"error": (
-        f"the server refused the password mail with SMTP status {found.group(1)} (its reply, kept by an older "
-        "reconciler, was removed: it may quote the message)")})
-    return True
+    """Drop a server's reply an older reconciler kept for a message with a secret (every kind
+    but the welcome mail); True if it did."""
+    dropped = False
+    for kind, record in entry.messages.items():
+        found = _OLD_REPLY.match(record.error or "") if kind != "welcome" else None
+        if found is not None:
+            entry.messages[kind] = record.model_copy(update={"error": (
+                f"the server refused the message with SMTP status {found.group(1)} (its reply, kept by an older "
+                "reconciler, was removed: it may quote the message)")})
+            dropped = True
+    return dropped
 
 
 def entry_key(user_id: str, address: str, created_at: dt.datetime) -> str:

@@ -210,8 +210,7 @@ class Onboarding:
             message = build_message(
                 template, values, settings=self.settings, recipient=recipient, now=self._now(),
                 message_id=entry.messages[kind].message_id, handover=handover, keep_subject=kind == "password")
-            attempts = self._sender.send(message, self.settings.sender_address, recipient.address, password,
-                                         what=f"{kind} mail")
+            attempts = self._sender.send(message, self.settings.sender_address, recipient.address, password)
         except _Cancel as cancel:
             return self._record(entry, kind, "cancelled", str(cancel))
         except SendFailure as failure:

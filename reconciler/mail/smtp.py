@@ -70,11 +70,10 @@ class SmtpSender:
             self.close()
         return None
 
-    def send(self, message: EmailMessage, sender: str, recipient: str, secret: str | None = None,
-             what: str = "message") -> int:
+    def send(self, message: EmailMessage, sender: str, recipient: str, secret: str | None = None) -> int:
         """Send one message (tries on temporary errors); the number of tries, or a SendFailure.
         With `secret` (the message carries it), a failure says only the status code and a fixed
-        text naming `what` ("password mail"), never what the server answered."""
+        text, never what the server answered."""
         delay = self.settings.retry_seconds
         for attempt in range(1, self.settings.attempts + 1):
             if self._down is not None:
@@ -84,7 +83,7 @@ class SmtpSender:
             except SendFailure as failure:  # after _connect's own tries: give up on the server for now
                 self._down = failure
                 raise
-            failed = self._try(smtp, message, sender, recipient, secret, what)
+            failed = self._try(smtp, message, sender, recipient, secret)
             if failed is None:
                 return attempt
             failed.attempts = attempt
@@ -96,14 +95,14 @@ class SmtpSender:
             delay *= 2
         raise AssertionError("unreachable")
 
-    def _try(self, smtp: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str, secret: str | None,
-             what: str) -> SendFailure | None:
+    def _try(self, smtp: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str,
+             secret: str | None) -> SendFailure | None:
         """One try: None when the server took the message, else why not (the exception is dropped here)."""
         try:
             smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
         except Exception as problem:  # every failure is reported; none may escape with the message
             if secret:
-                return withheld(problem, what)
+                return withheld(problem)
             return classify(problem, self._password, self.settings.user)
         return None
 
@@ -225,7 +224,7 @@ def _status_code(problem: BaseException) -> str | None:
     return f"{int(code)} {enhanced.group(1).decode()}" if enhanced else str(int(code))
 
 
-def withheld(problem: BaseException, what: str) -> SendFailure:
+def withheld(problem: BaseException) -> SendFailure:
     """Why a message that carried a secret was not sent, with none of the server's words: the
     status code and a fixed text. Retried and reconnected as `classify` judges the failure."""
     judged = _classify(problem)
@@ -233,11 +232,11 @@ def withheld(problem: BaseException, what: str) -> SendFailure:
     if code is not None:
         part = ("the recipient of " if isinstance(problem, smtplib.SMTPRecipientsRefused) else
                 "the sender of " if isinstance(problem, smtplib.SMTPSenderRefused) else "")
-        reason = (f"the server refused {part}the {what} with SMTP status {code} (its reply is not shown or kept: "
+        reason = (f"the server refused {part}the message with SMTP status {code} (its reply is not shown or kept: "
                   "it may quote the message)")
     else:
         cause = next((text for kind, text in _WITHHELD_CAUSES if isinstance(problem, kind)), "an unexpected error")
-        reason = f"the {what} was not sent: {cause}"
+        reason = f"the message was not sent: {cause}"
     return SendFailure(reason, temporary=judged.temporary, broken=judged.broken, down=judged.down)
 
 
