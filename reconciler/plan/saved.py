@@ -131,15 +131,17 @@ def matching_fresh(todo: list[Change], fresh: Plan) -> list[Change]:
     extra_saved, extra_fresh = saved_counts - fresh_counts, fresh_counts - saved_counts
     only_saved = [c for c in todo if _take(extra_saved, c)]
     only_fresh = [c for c in fresh.changes if _take(extra_fresh, c)]
+    fresh_by_label: dict[str, list[Change]] = {}  # a dict, not a scan: every change may differ
+    for change in only_fresh:
+        fresh_by_label.setdefault(change.label, []).append(change)
     lines = []
     for change in only_saved:
-        other = next((c for c in only_fresh if c.label == change.label), None)
-        if other is not None:
-            only_fresh.remove(other)
-            lines.append(f"differs from a fresh plan: {change.label} ({_differing(change, other)})")
+        others = fresh_by_label.get(change.label)
+        if others:
+            lines.append(f"differs from a fresh plan: {change.label} ({_differing(change, others.pop(0))})")
         else:
             lines.append(f"only in the saved plan: {change.label}")
-    lines += [f"only in a fresh plan: {c.label}" for c in only_fresh]
+    lines += [f"only in a fresh plan: {c.label}" for left in fresh_by_label.values() for c in left]
     shown = "\n  ".join(lines[:20]) + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else "")
     raise StalePlan(
         "refusing to apply: this saved plan is not what a fresh plan of org/ against the provider says now: "
