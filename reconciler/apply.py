@@ -1,7 +1,7 @@
 """Carry out a plan through a provider: in waves, skipping what depends on a failure.
 
-`changes_to_apply` is where every apply starts: a fresh plan from org/, or a saved plan
-checked against org/ and the provider as they are now (stale plans refused). A wave is a
+`changes_to_apply` is where every apply starts: a fresh plan from org/, which a saved plan
+must match (stale or edited plans refused; the fresh plan is what is applied). A wave is a
 run of changes of one kind and phase in which none refers to another, so a provider may
 batch it. Initial passwords for new users are generated here with `secrets`, handed to the
 provider, and dropped.
@@ -27,8 +27,7 @@ from reconciler.model.org import Org
 from reconciler.passwords import generate_password
 from reconciler.plan.build import build_plan
 from reconciler.plan.order import wave_key
-from reconciler.plan.prepare import prepare
-from reconciler.plan.saved import load_plan, pending_changes
+from reconciler.plan.saved import load_plan, matching_fresh, pending_changes
 from reconciler.providers.base import BaseProvider, Writer
 from reconciler.state import Kind
 
@@ -109,16 +108,16 @@ def waves(changes: Sequence[Change]) -> list[list[Change]]:
 
 def changes_to_apply(org: Org, load_issues: list[InputIssue], provider: BaseProvider, plan_file: Path | None,
                      today: dt.date | None = None) -> tuple[Plan, list[Change]]:
-    """The plan to apply and the changes of it still to do: a saved plan (`plan_file`) checked
-    against org/ and the provider as they are now, or a fresh plan."""
-    if plan_file is None:
-        fresh = build_plan(org, load_issues, provider, today).plan
-        return fresh, list(fresh.changes)
-    saved = load_plan(plan_file)
-    if saved.provider != provider.name:
+    """The plan to apply and the changes of it still to do: always a fresh plan (its safety checks
+    are the ones that count); with a saved plan (`plan_file`), only if the fresh plan is what the
+    saved one still has to do, so a stale or edited file never reaches the provider."""
+    saved = None if plan_file is None else load_plan(plan_file)
+    if saved is not None and saved.provider != provider.name:
         raise UserError(f"{plan_file} was made for provider {saved.provider}, not {provider.name}")
-    ready = prepare(org, load_issues, provider, today)  # org/ must still be valid against the provider
-    return saved, pending_changes(saved, ready.actual, org.digest)
+    fresh = build_plan(org, load_issues, provider, today)
+    if saved is None:
+        return fresh.plan, list(fresh.plan.changes)
+    return fresh.plan, matching_fresh(pending_changes(saved, fresh.actual, org.digest), fresh.plan)
 
 
 def apply_changes(changes: Sequence[Change], provider: Writer,

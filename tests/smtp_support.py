@@ -68,6 +68,8 @@ class Inbox:
     received: list[Received] = field(default_factory=list)
     refused: list[Received] = field(default_factory=list)
     data_answers: list[str] = field(default_factory=list)  # answers to the next DATA commands instead of 250
+    # Asked first on every DATA: an answer instead of 250 (a refusal that may quote the message), or None.
+    judge: Callable[[Received], str | None] | None = None
     bad_recipients: dict[str, str] = field(default_factory=dict)
     logins: list[tuple[str, str]] = field(default_factory=list)
 
@@ -83,6 +85,9 @@ class Inbox:
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
         tls = server.transport is not None and server.transport.get_extra_info("ssl_object") is not None
         got = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content, tls, login)
+        if self.judge is not None and (answer := self.judge(got)) is not None:
+            self.refused.append(got)
+            return answer
         if self.data_answers:
             self.refused.append(got)
             return self.data_answers.pop(0)

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -67,6 +68,26 @@ class Entry(BaseModel):
     reset_on: dt.date | None = None
 
 
+# Before a password mail's failures were told as a status code only, a refusal kept the server's
+# reply (`refused: 554 ...`), which may quote the message and the password in it: such a reply is
+# cut to its code when the ledger is read, and the file rewritten without it.
+_OLD_REPLY = re.compile(r"(?:recipient refused|sender \S* refused|refused): (\d{3})\b")
+
+
+def forget_old_reply(entry: Entry) -> bool:
+    """Drop a server's reply an older reconciler kept for a message with a secret (every kind
+    but the welcome mail); True if it did."""
+    dropped = False
+    for kind, record in entry.messages.items():
+        found = _OLD_REPLY.match(record.error or "") if kind != "welcome" else None
+        if found is not None:
+            entry.messages[kind] = record.model_copy(update={"error": (
+                f"the server refused the message with SMTP status {found.group(1)} (its reply, kept by an older "
+                "reconciler, was removed: it may quote the message)")})
+            dropped = True
+    return dropped
+
+
 def entry_key(user_id: str, address: str, created_at: dt.datetime) -> str:
     return hashlib.sha256(f"{user_id}\0{address}\0{created_at.isoformat()}".encode()).hexdigest()[:24]
 
@@ -102,7 +123,8 @@ class Ledger:
         self._lock = lock
         try:
             torn = self._read()
-            if torn or self._lines > 2 * len(self.entries) + 64 or not self.path.exists():
+            cleaned = [forget_old_reply(entry) for entry in self.entries.values()]
+            if torn or any(cleaned) or self._lines > 2 * len(self.entries) + 64 or not self.path.exists():
                 self._rewrite()
         except BaseException:
             self.close()

@@ -4,6 +4,14 @@ Every failure becomes a `SendFailure` with one line an admin can act on. A
 server that cannot be reached (or refuses our sign-in) is tried `attempts`
 times once, then every later message of this delivery fails at once with the
 same reason instead of waiting again.
+
+A message that carries a secret (an initial password) is never described in
+the server's words: a server that refuses it may quote the message back, and
+the password with it, base64-encoded at any offset and split across lines, or
+quoted-printable, or URL-encoded; no scrubber finds every form. Its failure is
+the SMTP status code and a fixed text (`withheld`), in the ledger, the output
+and the apply summary alike. Other messages keep the server's reply, which
+says best what to fix.
 """
 
 from __future__ import annotations
@@ -63,7 +71,9 @@ class SmtpSender:
         return None
 
     def send(self, message: EmailMessage, sender: str, recipient: str, secret: str | None = None) -> int:
-        """Send one message (tries on temporary errors); the number of tries, or a SendFailure."""
+        """Send one message (tries on temporary errors); the number of tries, or a SendFailure.
+        With `secret` (the message carries it), a failure says only the status code and a fixed
+        text, never what the server answered."""
         delay = self.settings.retry_seconds
         for attempt in range(1, self.settings.attempts + 1):
             if self._down is not None:
@@ -73,19 +83,28 @@ class SmtpSender:
             except SendFailure as failure:  # after _connect's own tries: give up on the server for now
                 self._down = failure
                 raise
-            try:
-                smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+            failed = self._try(smtp, message, sender, recipient, secret)
+            if failed is None:
                 return attempt
-            except Exception as problem:  # every failure is reported; none may escape with the message
-                failed = classify(problem, secret)
-                failed.attempts = attempt
-                if failed.broken:
-                    self.close()
-                if not failed.temporary or attempt == self.settings.attempts:
-                    raise failed from None
+            failed.attempts = attempt
+            if failed.broken:
+                self.close()
+            if not failed.temporary or attempt == self.settings.attempts:
+                raise failed  # raised outside the `except`: it carries no context with the server's words
             self._sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")
+
+    def _try(self, smtp: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str,
+             secret: str | None) -> SendFailure | None:
+        """One try: None when the server took the message, else why not (the exception is dropped here)."""
+        try:
+            smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+        except Exception as problem:  # every failure is reported; none may escape with the message
+            if secret:
+                return withheld(problem)
+            return classify(problem, self._password, self.settings.user)
+        return None
 
     def _connect(self) -> smtplib.SMTP:
         """A signed-in connection, tried `attempts` times; SendFailure(down=True) when there is none."""
@@ -168,6 +187,57 @@ def scrub(text: str, secret: str, user: str | None = None) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])", "[hidden]", text)
     return text
+
+
+# What a failure without an SMTP status code is called when the message carried a secret: words of
+# our own, by the kind of failure, never the exception's text (an SMTPException's may be the server's).
+_WITHHELD_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (smtplib.SMTPServerDisconnected, "the server closed the connection"),
+    (smtplib.SMTPNotSupportedError, "the server does not offer what the message needs"),
+    (smtplib.SMTPException, "the SMTP exchange failed"),
+    (ssl.SSLError, "TLS failed"),
+    (ConnectionRefusedError, "connection refused"),
+    (TimeoutError, "no answer in time"),
+    (OSError, "network error"),
+)
+
+
+# RFC 3463's enhanced status code (5.1.1: no such mailbox, 5.7.1: refused by policy): digits and dots
+# only, so it can carry no part of a message, and it says what the basic code does not.
+_ENHANCED = re.compile(rb"([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
+
+
+def _status_code(problem: BaseException) -> str | None:
+    """The reply's status code, with its enhanced code when it starts with one: `554 5.7.1`."""
+    reply: bytes | str
+    if isinstance(problem, smtplib.SMTPRecipientsRefused):
+        replies = list(problem.recipients.values())
+        if not replies:
+            return None
+        code, reply = replies[0]
+    elif isinstance(problem, smtplib.SMTPResponseException):
+        code, reply = problem.smtp_code, problem.smtp_error
+    else:
+        return None
+    raw = reply.encode("utf-8", "replace") if isinstance(reply, str) else bytes(reply)
+    enhanced = _ENHANCED.match(raw.lstrip())
+    return f"{int(code)} {enhanced.group(1).decode()}" if enhanced else str(int(code))
+
+
+def withheld(problem: BaseException) -> SendFailure:
+    """Why a message that carried a secret was not sent, with none of the server's words: the
+    status code and a fixed text. Retried and reconnected as `classify` judges the failure."""
+    judged = _classify(problem)
+    code = _status_code(problem)
+    if code is not None:
+        part = ("the recipient of " if isinstance(problem, smtplib.SMTPRecipientsRefused) else
+                "the sender of " if isinstance(problem, smtplib.SMTPSenderRefused) else "")
+        reason = (f"the server refused {part}the message with SMTP status {code} (its reply is not shown or kept: "
+                  "it may quote the message)")
+    else:
+        cause = next((text for kind, text in _WITHHELD_CAUSES if isinstance(problem, kind)), "an unexpected error")
+        reason = f"the message was not sent: {cause}"
+    return SendFailure(reason, temporary=judged.temporary, broken=judged.broken, down=judged.down)
 
 
 def _classify(problem: BaseException) -> SendFailure:  # noqa: C901 - one flat table of cases

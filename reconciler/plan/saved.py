@@ -1,15 +1,21 @@
-"""Saved plans: written by `plan --out`, read by `apply FILE`, refused when stale.
+"""Saved plans: written by `plan --out`, read by `apply FILE`, refused when stale or edited.
 
-A saved plan holds the before-state of everything it touches. Before applying
-it, the provider is read again: a change whose object still looks as `before`
-is applied, one that already looks as `after` was applied by an earlier run
-that crashed (skipped, so the re-run converges), anything else means the
-provider moved and the whole plan is refused.
+A saved plan is a record of what was reviewed, never an instruction: anyone who
+can write the file could add a change, or drop its violations. So `apply FILE`
+plans again from org/ and the provider, and applies only that fresh plan, and
+only when it is the saved one (`matching_fresh`); the fresh plan's own safety
+checks then decide, on exactly what will be applied.
+
+A saved plan holds the before-state of everything it touches. A change whose
+object still looks as `before` is still to do, one that already looks as `after`
+was applied by an earlier run that crashed (skipped, so the re-run converges),
+anything else means the provider moved and the whole plan is refused.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -34,8 +40,11 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
-    version = data.get("format_version") if isinstance(data, dict) else None
-    if version is not None and version != FORMAT_VERSION:
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise UserError(f"{path}: not a plan file (it has no format_version); save one with "
+                        "`reconciler plan --out`")
+    version = data["format_version"]
+    if version != FORMAT_VERSION:
         older = isinstance(version, int) and version < FORMAT_VERSION
         raise UserError(f"{path}: plan format_version {version} is not supported by this reconciler (it reads "
                         f"{FORMAT_VERSION}); " + ("run `reconciler plan --out` again to save a new one" if older else
@@ -83,3 +92,68 @@ def pending_changes(plan: Plan, actual: State, org_digest: str) -> list[Change]:
             f"Changed:\n  {shown}"
         )
     return todo
+
+
+def canonical(change: Change) -> str:
+    """One spelling of a change, for comparing a saved plan with a fresh one: keys sorted, defaults
+    filled in, JSON values. `reason` is left out: it is prose for the reader (it may name a date,
+    "restorable until ...") and no provider acts on it; the fresh plan's reason is the one shown."""
+    data = change.model_dump(mode="json", exclude={"reason"})  # a model: every field, defaults filled in
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _differing(saved: Change, fresh: Change) -> str:
+    """Which parts of two changes to one object differ: `after.title`, `effects`."""
+    a, b = json.loads(canonical(saved)), json.loads(canonical(fresh))
+    parts = []
+    for name in sorted(set(a) | set(b)):
+        if a.get(name) == b.get(name):
+            continue
+        if isinstance(a.get(name), dict) and isinstance(b.get(name), dict):
+            inner = sorted(k for k in set(a[name]) | set(b[name]) if a[name].get(k) != b[name].get(k))
+            parts += [f"{name}.{k}" for k in inner]
+        else:
+            parts.append(name)
+    return ", ".join(parts)
+
+
+def matching_fresh(todo: list[Change], fresh: Plan) -> list[Change]:
+    """The fresh plan's changes when they are exactly the saved plan's `todo` (what
+    `pending_changes` left of it); StalePlan naming every difference otherwise.
+
+    Compared as a multiset of canonical changes: a change in the file twice, one added by
+    hand, one whose attributes or effects were edited, or one a fresh plan would make and
+    the file lacks (org/ or the provider moved) each refuse the whole plan."""
+    saved_counts = Counter(canonical(c) for c in todo)
+    fresh_counts = Counter(canonical(c) for c in fresh.changes)
+    if saved_counts == fresh_counts:
+        return list(fresh.changes)
+    extra_saved, extra_fresh = saved_counts - fresh_counts, fresh_counts - saved_counts
+    only_saved = [c for c in todo if _take(extra_saved, c)]
+    only_fresh = [c for c in fresh.changes if _take(extra_fresh, c)]
+    fresh_by_label: dict[str, list[Change]] = {}  # a dict, not a scan: every change may differ
+    for change in only_fresh:
+        fresh_by_label.setdefault(change.label, []).append(change)
+    lines = []
+    for change in only_saved:
+        others = fresh_by_label.get(change.label)
+        if others:
+            lines.append(f"differs from a fresh plan: {change.label} ({_differing(change, others.pop(0))})")
+        else:
+            lines.append(f"only in the saved plan: {change.label}")
+    lines += [f"only in a fresh plan: {c.label}" for left in fresh_by_label.values() for c in left]
+    shown = "\n  ".join(lines[:20]) + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else "")
+    raise StalePlan(
+        "refusing to apply: this saved plan is not what a fresh plan of org/ against the provider says now: "
+        "it is stale (the provider or reconciler changed since it was made) or it was edited. Nothing was "
+        f"applied; run `reconciler plan --out` again, review it, and apply that.\n  {shown}"
+    )
+
+
+def _take(left: Counter[str], change: Change) -> bool:
+    """True for as many changes of one spelling as `left` counts (used up as it goes)."""
+    key = canonical(change)
+    if left[key] <= 0:
+        return False
+    left[key] -= 1
+    return True
