@@ -36,7 +36,7 @@ def _validated(block: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            loc = [str(p) for p in error["loc"][1:] if p not in ("local", "google", "microsoft")]
+            loc = [str(p) for p in error["loc"][1:] if p not in ("local", "google", "microsoft", "exmail")]
             problems.append(f"{'.'.join(loc) or 'provider'}: {describe(error, OrgFile)}")
         raise UserError(f"provider settings: {'; '.join(problems)}") from None
     return block

@@ -44,11 +44,12 @@ class ProviderFacts:
 
 def all_facts() -> dict[str, ProviderFacts]:
     """Every provider kind's facts, by kind."""
+    from reconciler.providers.exmail.facts import EXMAIL
     from reconciler.providers.google.facts import GOOGLE
     from reconciler.providers.local.facts import LOCAL
     from reconciler.providers.microsoft.facts import MICROSOFT
 
-    return {f.kind: f for f in (LOCAL, GOOGLE, MICROSOFT)}
+    return {f.kind: f for f in (LOCAL, GOOGLE, MICROSOFT, EXMAIL)}
 
 
 def facts_of(kind: str) -> ProviderFacts:
