@@ -108,11 +108,14 @@ def _index_departments(found: Directory, departments: list[dict[str, Any]]) -> N
 
 def user_from_exmail(entry: dict[str, Any], found: Directory) -> User:
     departments = [int(d) for d in entry.get("department") or [ROOT]]
+    path = found.path_of.get(departments[0], "/")
     return User(
         email=str(entry["userid"]).lower(),
         id=str(entry.get("extid") or "") or None,
         display_name=str(entry.get("name") or "") or None,
-        orgunit=found.path_of.get(departments[0], "/"),
+        orgunit=path,
+        # The department is the org unit here (no attribute of its own): said so an import can tell.
+        department=path.rsplit("/", 1)[1] or None,
         title=str(entry.get("position") or "") or None,
         phone=str(entry.get("mobile") or "") or None,
         suspended=int(entry.get("enable", 1)) == 0,

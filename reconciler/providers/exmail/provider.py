@@ -30,7 +30,7 @@ from reconciler.providers.exmail.directory import (
     read_group,
 )
 from reconciler.providers.exmail.mutate import Mutations
-from reconciler.state import Alias, Group, Membership, OrgUnit, State
+from reconciler.state import Alias, Domain, Group, Membership, OrgUnit, State
 
 MAX_SLAVES = 5  # aliases per member (通讯录管理 > 创建成员: "Slaves 上限为5个")
 MAX_NAME_BYTES = 64
@@ -63,6 +63,10 @@ class ExmailProvider(BaseProvider):
 
     def close(self) -> None:
         self.client.close()
+
+    def list_domains(self) -> list[Domain]:
+        """Exmail's API has no call listing domains: the one org.yaml names is the one we know."""
+        return [Domain(name=self.config.domain, primary=True)]
 
     def fetch(self, domains: Sequence[str]) -> State:
         self.domains = list(domains) or [self.config.domain]
