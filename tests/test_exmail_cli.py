@@ -92,3 +92,17 @@ def test_import_round_trips(tmp_path: Path, exmail: ExmailEmulator) -> None:
     assert "市场部" not in (into / "departments.yaml").read_text()  # not a key: left unmanaged, said in the report
     again = reconciler(tmp_path, exmail, "--org", str(into), "plan", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_access_proves_each_secret_and_names_what_is_missing(org_copy: Path, exmail: ExmailEmulator) -> None:
+    to_exmail(org_copy)
+    repo = org_copy.parent
+    good = reconciler(repo, exmail, "access", "--format", "json")
+    results = {r["capability"]: r for r in json.loads(good.stdout)["lines"]}
+    assert results["read"]["ok"] is True and "listed" in results["read"]["detail"]
+    assert results["write"]["ok"] is True
+    assert results["admin-roles"]["ok"] is False and "no admin roles" in results["admin-roles"]["detail"]
+    bad = reconciler(repo, exmail, "access", "--format", "json", **{SECRET_ENV["contacts"]: "wrong"})
+    results = {r["capability"]: r for r in json.loads(bad.stdout)["lines"]}
+    assert results["read"]["ok"] is False and "errcode 40001" in results["read"]["detail"]
+    assert SECRET_ENV["contacts"] in results["read"]["detail"]

@@ -257,3 +257,95 @@ def test_an_address_held_by_an_unknown_group_is_a_plan_time_error(org_copy: Path
     exmail.add_group("zhangwei2@acme.com", "old list", ["someone@acme.com"])
     with pytest.raises(UserError, match=r"zhangwei2@acme.com \(wanted as a user; Exmail holds a mail group\)"):
         plan_for(org_copy, provider(clock))
+
+
+# ---------------------------------------------------------------------------- activity and lifecycle
+
+
+def test_last_sign_in_comes_from_the_login_log_with_the_log_secret(exmail: ExmailEmulator, clock: Clock,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    exmail.add_user("li@acme.com", "李雷")
+    exmail.add_user("han@acme.com", "韩梅梅")
+    exmail.add_login("li@acme.com", 1_790_000_000)
+    exmail.add_login("li@acme.com", 1_790_086_400, kind=4)
+    with provider(clock) as ex:
+        report = ex.activity()
+        assert report.of("li@acme.com").last_sign_in == dt.datetime.fromtimestamp(1_790_086_400, dt.UTC)
+        assert report.of("han@acme.com").last_sign_in is None
+        assert set(report.unavailable) == {"two_step", "storage"}
+    assert exmail.stats()["by_method"]["POST log/login"] == 2
+    monkeypatch.setenv(SECRET_ENV["log"], exmail.secrets["contacts"])  # the wrong application's secret
+    with provider(clock) as ex:
+        report = ex.activity(["li@acme.com"])
+    assert "errcode 48002" in report.unavailable["last_sign_in"]
+
+
+def test_suspend_freeze_and_restore_use_enable_and_reset_the_password(org_copy: Path, exmail: ExmailEmulator,
+                                                                      clock: Clock) -> None:
+    to_exmail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    before = exmail.users["ouyangnana@acme.com"]["password"]
+    user_file = org_copy / "users" / "e1001.yaml"
+    user_file.write_text(user_file.read_text() + "status: frozen\n")
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    [change] = [c for c in plan.changes if c.key == "ouyangnana@acme.com"]
+    assert change.action == "suspend" and "reset_password" in change.effects
+    assert any(w.subject == "sign_out" for w in plan.warnings)  # no API ends sessions: said in the plan
+    assert apply_all(plan.changes, ex).ok
+    frozen = exmail.users["ouyangnana@acme.com"]
+    assert frozen["enable"] == 0 and frozen["password"] != before
+    assert frozen["slaves"] == ["nana.ouyang@acme.com"]  # the update left the aliases alone
+    user_file.write_text(user_file.read_text().replace("status: frozen\n", ""))
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    assert [c.action for c in plan.changes if c.key == "ouyangnana@acme.com"] == ["restore"]
+    assert apply_all(plan.changes, ex).ok
+    assert exmail.users["ouyangnana@acme.com"]["enable"] == 1
+
+
+def test_a_department_is_deleted_only_after_its_people_moved(org_copy: Path, exmail: ExmailEmulator,
+                                                            clock: Clock) -> None:
+    to_exmail(org_copy)
+    (org_copy / "org.yaml").write_text((org_copy / "org.yaml").read_text() + "delete_unlisted: {orgunits: true}\n")
+    assert plan_and_apply(org_copy, clock).ok
+    helpdesk = [u for u, v in exmail.users.items()
+                if exmail.departments[v["department"][0]]["name"] == "IT 支持"]
+    assert helpdesk
+    departments = org_copy / "departments.yaml"
+    text = departments.read_text()
+    departments.write_text(re.sub(r"  children:\n    - key: it-helpdesk\n(      .*\n)+", "", text))
+    for path in [*(org_copy / "users").glob("*.yaml"), *(org_copy / "groups").glob("*.yaml")]:
+        path.write_text(path.read_text().replace("department: it-helpdesk", "department: it")
+                        .replace("it-helpdesk", "it"))
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    labels = [c.label for c in plan.changes]
+    assert labels[-1] == "delete orgunit /信息技术部/IT 支持", labels
+    assert apply_all(plan.changes, ex).ok
+    assert "IT 支持" not in {d["name"] for d in exmail.departments.values()}
+    assert plan_for(org_copy, provider(clock)).plan.changes == []
+
+
+def test_group_members_are_replaced_whole_one_call_a_wave(org_copy: Path, exmail: ExmailEmulator,
+                                                                           clock: Clock) -> None:
+    to_exmail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    group_file = org_copy / "groups" / "partners.yaml"
+    text = group_file.read_text()
+    assert "members: [E1030, E1072]" in text
+    group_file.write_text(text.replace("members: [E1030, E1072]", "members: [E1060, E1061]"))
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    changed = [c for c in plan.changes if c.kind == "membership" and c.key.startswith("partners@")]
+    assert len(changed) > 1
+    exmail.reset_stats()
+    assert apply_all(plan.changes, ex).ok
+    # The removals (deletes run first) and the additions: one whole-list call each, not one per member.
+    assert exmail.stats()["by_method"].get("POST group/update") == 2
+    assert {"xuhaitao@acme.com", "zhangwei2@acme.com"} <= set(exmail.groups["partners@acme.com"]["userlist"])
+    assert "E1072" not in str(exmail.groups["partners@acme.com"])

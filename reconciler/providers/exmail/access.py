@@ -40,6 +40,9 @@ def check_access(client: ExmailClient, domain: str, capabilities: Collection[Cap
             proven[app] = _prove(client, domain, app)
         found = proven[app]
         detail = found.detail
+        if capability == "write" and found.ok:
+            detail = f"{SECRET_ENV[app]}: the contacts application reads and writes alike (Exmail has no " \
+                     "read-only secret): proven by its read"
         if capability == "sign-out" and found.ok:
             detail = "no call ends sessions; the contacts secret disables the member and resets the password"
         results.append(AccessResult(capability, found.ok, detail))

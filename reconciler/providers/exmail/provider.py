@@ -145,8 +145,10 @@ class ExmailProvider(BaseProvider):
                  figures: Collection[str] = FIGURES) -> ActivityReport:
         from reconciler.providers.exmail.activity import read_activity
 
-        return read_activity(self.client, addresses if addresses is not None else
-                             sorted(self.fetch(self.domains).users()), figures)
+        if addresses is None:
+            state = self.found.state if self.found.fetched else self.fetch(self.domains)
+            addresses = sorted(state.users())
+        return read_activity(self.client, addresses, figures)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         from reconciler.providers.exmail.access import check_access
