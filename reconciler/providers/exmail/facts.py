@@ -23,7 +23,8 @@ EXMAIL = ProviderFacts(
     dns=DnsFacts(
         mx="mxbiz1.qq.com",
         mx_priority=5,
-        # The second host (priority 10) and the pre-2015 single host still deliver.
+        # The pre-2015 single host still delivers.
+        mx_backups=((10, "mxbiz2.qq.com"),),
         mx_accepted=(r"mxbiz[12]\.qq\.com", r"mx\.exmail\.qq\.com"),
         spf="v=spf1 include:spf.mail.qq.com ~all",
         dkim_hint="v=DKIM1; k=rsa; p=<public key from the Exmail admin console: 设置 > 域名管理 > DKIM>",
