@@ -110,7 +110,7 @@ class ExmailClient:
         if not value:
             raise ProviderError(
                 f"{SECRET_ENV[app]} is not set: the secret of Exmail's {APP_NAMES[app]} application (admin "
-                "console: 工具箱 > 应用中心 / 开放平台 > the application > CorpSecret); set it as a CI secret, "
+                "console: 工具箱 > 应用中心 or 开放平台, the application's CorpSecret); set it as a CI secret, "
                 "never in org/")
         return value
 
