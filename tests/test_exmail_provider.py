@@ -293,9 +293,11 @@ def test_suspend_freeze_and_restore_use_enable_and_reset_the_password(org_copy: 
     [change] = [c for c in plan.changes if c.key == "ouyangnana@acme.com"]
     assert change.action == "suspend" and "reset_password" in change.effects
     assert any(w.subject == "sign_out" for w in plan.warnings)  # no API ends sessions: said in the plan
+    assert not any(w.subject == "useroption" for w in plan.warnings)
     assert apply_all(plan.changes, ex).ok
     frozen = exmail.users["ouyangnana@acme.com"]
     assert frozen["enable"] == 0 and frozen["password"] != before
+    assert exmail.options["ouyangnana@acme.com"] == {1: "1", 2: "0", 3: "0", 4: "0"}  # clients off, secure login
     assert frozen["slaves"] == ["nana.ouyang@acme.com"]  # the update left the aliases alone
     user_file.write_text(user_file.read_text().replace("status: frozen\n", ""))
     org, issues = load_org(org_copy)
@@ -349,3 +351,21 @@ def test_group_members_are_replaced_whole_one_call_a_wave(org_copy: Path, exmail
     assert exmail.stats()["by_method"].get("POST group/update") == 2
     assert {"xuhaitao@acme.com", "zhangwei2@acme.com"} <= set(exmail.groups["partners@acme.com"]["userlist"])
     assert "E1072" not in str(exmail.groups["partners@acme.com"])
+
+
+def test_without_the_option_secret_a_freeze_says_what_it_leaves_on(org_copy: Path, exmail: ExmailEmulator,
+                                                                   clock: Clock,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    to_exmail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    monkeypatch.delenv(SECRET_ENV["option"])
+    user_file = org_copy / "users" / "e1001.yaml"
+    user_file.write_text(user_file.read_text() + "status: frozen\n")
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    [warning] = [w for w in plan.warnings if w.subject == "useroption"]
+    assert "RECONCILER_EXMAIL_OPTION_SECRET" in warning.message and "ouyangnana@acme.com" in warning.message
+    assert apply_all(plan.changes, ex).ok
+    assert exmail.users["ouyangnana@acme.com"]["enable"] == 0
+    assert exmail.options["ouyangnana@acme.com"][2] == "1"  # left as it was, as the plan said

@@ -44,9 +44,23 @@ def check_access(client: ExmailClient, domain: str, capabilities: Collection[Cap
             detail = f"{SECRET_ENV[app]}: the contacts application reads and writes alike (Exmail has no " \
                      "read-only secret): proven by its read"
         if capability == "sign-out" and found.ok:
-            detail = "no call ends sessions; the contacts secret disables the member and resets the password"
+            results.append(_freezing(client))
+            continue
         results.append(AccessResult(capability, found.ok, detail))
     return results
+
+
+def _freezing(client: ExmailClient) -> AccessResult:
+    """Freezing: the contacts secret disables and resets (no call ends sessions); the user-options
+    secret turns IMAP/POP off and forces secure login, proven by a token request."""
+    hint = WHERE.format(app=APP_NAMES["option"], env=SECRET_ENV["option"])
+    try:
+        client.token("option")
+    except ProviderError as exc:
+        return AccessResult("sign-out", False, f"{exc}; {hint}")
+    return AccessResult("sign-out", True, f"{SECRET_ENV['option']}: token granted (freezing turns IMAP/POP off and "
+                                          "forces secure login); no call ends sessions: the contacts secret disables "
+                                          "the member and resets the password")
 
 
 def _prove(client: ExmailClient, domain: str, app: App) -> AccessResult:

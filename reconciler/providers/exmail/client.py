@@ -114,6 +114,9 @@ class ExmailClient:
                 "never in org/")
         return value
 
+    def has_secret(self, app: App) -> bool:
+        return bool(self.environ.get(SECRET_ENV[app], "").strip())
+
     def token(self, app: App) -> str:
         """The application's token: the cached one while it lives, else a new one."""
         held = self.tokens.get(app)

@@ -27,6 +27,8 @@ from reconciler.state import Kind
 # Canonical user field -> user/create|update field.
 USER_FIELDS = {"display_name": "name", "title": "position", "phone": "mobile", "id": "extid"}
 ALLOW_COMPANY, ALLOW_ANYONE = 0, 1
+# useroption types (功能设置, doc#10020): 1 force secure login (微信动态码), 2 IMAP/SMTP, 3 POP/SMTP.
+LOCKED_DOWN = [{"type": 1, "value": "1"}, {"type": 2, "value": "0"}, {"type": 3, "value": "0"}]
 ORDER: tuple[Kind, ...] = ("orgunit", "user", "group", "alias", "membership")
 
 
@@ -138,6 +140,10 @@ class Mutations:
             update["cpwd_login"] = 1
         if len(update) > 1:
             self.client.post("user/update", update)
+        if change.security and change.action == "suspend" and self.client.has_secret("option"):
+            # Frozen for an incident: mail clients off and secure login forced, so a leaked
+            # client password cannot read mail once the account is enabled again.
+            self.client.post("useroption/update", {"userid": change.key, "option": LOCKED_DOWN})
 
     def _create_user(self, change: Change, after: Mapping[str, Any], password: str | None) -> None:
         if not password:

@@ -122,6 +122,13 @@ class ExmailProvider(BaseProvider):
                 message="Exmail's API cannot end sessions; the account is disabled (enable: 0) and its password "
                         f"reset, which ends sign-in with the old password ({len(signing_out)}): "
                         + ", ".join(signing_out[:10])))
+        freezing = [c.key for c in changes if c.security and c.action == "suspend"]
+        if freezing and not self.client.has_secret("option"):
+            warnings.append(PlanWarning(
+                code="unsupported", severity="medium", subject="useroption",
+                message="RECONCILER_EXMAIL_OPTION_SECRET (功能设置) is not set: frozen accounts are disabled, but "
+                        f"IMAP/POP stay as they are and secure login is not forced ({len(freezing)}): "
+                        + ", ".join(freezing[:10])))
         for change in changes:
             if "transfer_data" in change.effects or (change.kind == "user" and change.action == "delete"
                                                      and change.transfer_to):

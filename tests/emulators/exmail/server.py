@@ -21,6 +21,9 @@ its anchor) and by `Le1Feng/exmail`'s scrape of the reference (auto_active_fun.p
 - 通讯录管理 > 管理邮件群组: `POST group/create {groupid, groupname, userlist?, grouplist?, department?,
   allow_type, allow_userlist?}` (userlist, grouplist, department: at least one); `POST group/update`
   (each list given replaces the old one); `GET group/delete|get?groupid=`.
+- 功能设置 (#10020): `POST useroption/get {userid, type: [1..4]}` -> `{option: [{type, value: "0"|"1"}]}`,
+  `POST useroption/update {userid, option: [{type, value}]}` (1 force secure login, 2 IMAP/SMTP,
+  3 POP/SMTP, 4 secure login on: read-only).
 - 系统日志: `POST log/login {userid, begin_date, end_date}` -> `{list: [{time, ip, type}]}`;
   `POST log/mailstatus {domain, begin_date, end_date}` -> `{sendsum, recvsum}`.
 
@@ -108,6 +111,7 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             self.groups: dict[str, dict[str, Any]] = {}
             self.tokens: dict[str, tuple[str, float]] = {}
             self.logins: dict[str, list[dict[str, Any]]] = {}
+            self.options: dict[str, dict[int, str]] = {}
             self._ids = itertools.count(2)
             self._window: list[float] = []
             super().reset()
@@ -125,6 +129,7 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
 
     def add_user(self, userid: str, name: str, department: int = ROOT, **fields: Any) -> None:
         with self._lock:
+            self.options[userid] = {1: "0", 2: "1", 3: "1", 4: "0"}
             self.users[userid] = {"userid": userid, "name": name, "department": [department], "position": "",
                                   "mobile": "", "tel": "", "extid": "", "gender": 0, "slaves": [], "enable": 1,
                                   "cpwd_login": 0, "password": "Seeded1234", **fields}
@@ -369,6 +374,7 @@ def user_delete(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]
     userid = query.get("userid", "").lower()
     if emu.users.pop(userid, None) is None:
         raise Refused(NO_USER, "userid not found")
+    emu.options.pop(userid, None)
     for group in emu.groups.values():
         group["userlist"] = [u for u in group["userlist"] if u != userid]
     return {"errcode": 0, "errmsg": "deleted"}
@@ -476,6 +482,31 @@ def group_get(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]) 
     return {"errcode": 0, "errmsg": "ok", **group}
 
 
+# --------------------------------------------------------------------------- user options
+
+def useroption_get(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    _strict(body, {"userid", "type"}, {"userid", "type"})
+    options = emu.options.get(str(body["userid"]).lower())
+    if options is None:
+        raise Refused(NO_USER, "userid not found")
+    if any(int(t) not in options for t in body["type"]):
+        raise Refused(BAD_PARAMETER, "invalid type")
+    return {"errcode": 0, "errmsg": "ok", "option": [{"type": int(t), "value": options[int(t)]} for t in body["type"]]}
+
+
+def useroption_update(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    _strict(body, {"userid", "option"}, {"userid", "option"})
+    options = emu.options.get(str(body["userid"]).lower())
+    if options is None:
+        raise Refused(NO_USER, "userid not found")
+    for item in body["option"]:
+        if set(item) != {"type", "value"} or int(item["type"]) not in (1, 2, 3) or item["value"] not in ("0", "1"):
+            raise Refused(BAD_PARAMETER, f"invalid option {item}")  # type 4 is read-only
+    for item in body["option"]:
+        options[int(item["type"])] = item["value"]
+    return {"errcode": 0, "errmsg": "updated"}
+
+
 # --------------------------------------------------------------------------- logs
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -522,6 +553,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "group/update"): group_update,
     ("GET", "group/delete"): group_delete,
     ("GET", "group/get"): group_get,
+    ("POST", "useroption/get"): useroption_get,
+    ("POST", "useroption/update"): useroption_update,
     ("POST", "log/login"): log_login,
     ("POST", "log/mailstatus"): log_mailstatus,
 }
