@@ -369,3 +369,23 @@ def test_without_the_option_secret_a_freeze_says_what_it_leaves_on(org_copy: Pat
     assert apply_all(plan.changes, ex).ok
     assert exmail.users["ouyangnana@acme.com"]["enable"] == 0
     assert exmail.options["ouyangnana@acme.com"][2] == "1"  # left as it was, as the plan said
+
+
+def test_an_alias_moving_to_another_person_leaves_its_old_owner_first(org_copy: Path, exmail: ExmailEmulator,
+                                                                      clock: Clock) -> None:
+    to_exmail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    old, new = org_copy / "users" / "e1001.yaml", org_copy / "users" / "e1011.yaml"
+    old.write_text(old.read_text().replace("aliases: [nana.ouyang]", "aliases: []"))
+    new.write_text(new.read_text().replace("aliases: [wei.zhang]", "aliases: [wei.zhang, nana.ouyang]"))
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    assert [c.label for c in plan.changes] == ["update alias nana.ouyang@acme.com"]
+    exmail.reset_stats()
+    assert apply_all(plan.changes, ex).ok
+    receiver = next(u for u, v in exmail.users.items() if v["extid"] == "E1011")
+    assert exmail.users["ouyangnana@acme.com"]["slaves"] == []
+    assert exmail.users[receiver]["slaves"] == ["wei.zhang@acme.com", "nana.ouyang@acme.com"]
+    assert [e["path"] for e in exmail.call_log()] == ["user/update", "user/update"]
+    assert plan_for(org_copy, provider(clock)).plan.changes == []

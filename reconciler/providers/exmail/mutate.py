@@ -54,12 +54,15 @@ class Mutations:
         indexed = list(enumerate(wave))
         for kind in ORDER:
             mine = [(i, c) for i, c in indexed if c.kind == kind]
-            if kind in ("alias", "membership"):
-                by_owner: dict[str, list[tuple[int, Change]]] = {}
+            if kind == "alias":
+                results.update(self._aliases(mine))
+                continue
+            if kind == "membership":
+                by_group: dict[str, list[tuple[int, Change]]] = {}
                 for i, change in mine:
-                    by_owner.setdefault(_owner(change), []).append((i, change))
-                for owner, changes in by_owner.items():
-                    outcome = self._run(functools.partial(self._replace_list, kind, owner, [c for _, c in changes]))
+                    by_group.setdefault(_owner(change), []).append((i, change))
+                for group, changes in by_group.items():
+                    outcome = self._run(functools.partial(self._replace_members, group, [c for _, c in changes]))
                     for i, change in changes:
                         results[i] = _result(change, outcome)
                 continue
@@ -201,26 +204,42 @@ class Mutations:
 
     # ------------------------------------------------------------------ whole lists
 
-    def _replace_list(self, kind: Kind, owner: str, changes: list[Change]) -> None:
-        if kind == "alias":
-            self._replace_slaves(owner, changes)
-        else:
-            self._replace_members(owner, changes)
-
-    def _replace_slaves(self, user: str, changes: list[Change]) -> None:
-        current = list(self.found.slaves.get(user, []))
-        wanted = list(current)
-        for change in changes:
+    def _aliases(self, mine: list[tuple[int, Change]]) -> dict[int, ChangeResult]:
+        """Each person's aliases in one whole-list call. An alias moving from one person to another
+        first leaves its old owner (one call without it), since Exmail refuses an address in use."""
+        removals: dict[str, list[str]] = {}
+        additions: dict[str, list[str]] = {}
+        involved: dict[str, list[int]] = {}
+        for i, change in mine:
             if change.before is not None and change.action in ("delete", "update"):
-                address = str(change.before["address"])
-                if address in wanted:
-                    wanted.remove(address)
+                owner = str(change.before["target"])
+                removals.setdefault(owner, []).append(str(change.before["address"]))
+                involved.setdefault(owner, []).append(i)
             if change.after is not None and change.action in ("create", "update"):
-                address = str(change.after["address"])
-                if address not in wanted:
-                    wanted.append(address)
-        if wanted == current:
-            return
+                owner = str(change.after["target"])
+                additions.setdefault(owner, []).append(str(change.after["address"]))
+                involved.setdefault(owner, []).append(i)
+        moving = {a for owner, gone in removals.items() for a in gone
+                  if any(a in added for other, added in additions.items() if other != owner)}
+        failed: dict[int, tuple[str, str | None]] = {}
+
+        def send(owner: str, wanted: list[str]) -> None:
+            if wanted == self.found.slaves.get(owner, []):
+                return
+            outcome = self._run(functools.partial(self._set_slaves, owner, wanted))
+            if outcome[0] != "applied":
+                for i in involved[owner]:
+                    failed.setdefault(i, outcome)
+
+        for owner, gone in removals.items():
+            if moving & set(gone):
+                send(owner, [a for a in self.found.slaves.get(owner, []) if a not in gone])
+        for owner in involved:
+            held = [a for a in self.found.slaves.get(owner, []) if a not in removals.get(owner, [])]
+            send(owner, held + [a for a in additions.get(owner, []) if a not in held])
+        return {i: _result(change, failed.get(i, ("applied", None))) for i, change in mine}
+
+    def _set_slaves(self, user: str, wanted: list[str]) -> None:
         self.client.post("user/update", {"userid": user, "slaves": wanted})
         self.found.slaves[user] = wanted
 
