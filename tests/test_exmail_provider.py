@@ -389,3 +389,16 @@ def test_an_alias_moving_to_another_person_leaves_its_old_owner_first(org_copy: 
     assert exmail.users[receiver]["slaves"] == ["wei.zhang@acme.com", "nana.ouyang@acme.com"]
     assert [e["path"] for e in exmail.call_log()] == ["user/update", "user/update"]
     assert plan_for(org_copy, provider(clock)).plan.changes == []
+
+
+def test_accounts_org_does_not_describe_are_reported_not_changed(org_copy: Path, exmail: ExmailEmulator,
+                                                                 clock: Clock) -> None:
+    to_exmail(org_copy)
+    exmail.add_user("boss@acme.com", "老板")
+    exmail.add_group("old-list@acme.com", "old", ["boss@acme.com"])
+    plan = plan_for(org_copy, provider(clock)).plan
+    assert not [c for c in plan.changes if "boss@acme.com" in c.key]
+    assert any("boss@acme.com" in w.message for w in plan.warnings), [w.message for w in plan.warnings]
+    # No call lists mail groups: one org/ does not name is never read, so never touched.
+    assert "old-list@acme.com" not in str([c.key for c in plan.changes])
+    assert "GET group/get" not in exmail.stats()["by_method"]  # org/'s groups are free addresses: none read
