@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.providers.exmail.client import SECRET_ENV, ExmailClient
 from tests.emulators.exmail import ExmailEmulator
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -96,3 +104,30 @@ def test_stats_and_reset_over_http(emu: ExmailEmulator) -> None:
     assert stats["by_method"] == {"GET gettoken": 1, "GET department/list": 1} and stats["tokens_issued"] == 1
     urllib.request.urlopen(urllib.request.Request(f"{base}/_emulator/reset", method="POST")).close()
     assert emu.stats()["requests"] == 0
+
+
+def test_runs_standalone_and_the_provider_reads_it() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "tests.emulators.exmail", "--port", str(port),
+                                "--corp-id", "wm9", "--domain", "acme.com"],
+                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline().strip()
+        assert banner.startswith(f"Tencent Exmail emulator serving on http://127.0.0.1:{port}/cgi-bin/ (secrets: ")
+        secret = banner.split("contacts=", 1)[1].split(",", 1)[0]
+        client = ExmailClient("wm9", base=f"http://127.0.0.1:{port}/cgi-bin/",
+                              environ={SECRET_ENV["contacts"]: secret})
+        try:
+            assert client.get("department/list", id=1)["department"][0]["id"] == 1
+        finally:
+            client.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/stats") as answer:
+            assert json.loads(answer.read())["by_method"] == {"GET gettoken": 1, "GET department/list": 1}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
