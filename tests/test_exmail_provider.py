@@ -402,3 +402,23 @@ def test_accounts_org_does_not_describe_are_reported_not_changed(org_copy: Path,
     # No call lists mail groups: one org/ does not name is never read, so never touched.
     assert "old-list@acme.com" not in str([c.key for c in plan.changes])
     assert "GET group/get" not in exmail.stats()["by_method"]  # org/'s groups are free addresses: none read
+
+
+def test_an_account_already_disabled_is_frozen_once(org_copy: Path, exmail: ExmailEmulator, clock: Clock) -> None:
+    to_exmail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    user_file = org_copy / "users" / "e1001.yaml"
+    user_file.write_text(user_file.read_text() + "status: suspended\n")
+    assert plan_and_apply(org_copy, clock).ok
+    assert exmail.users["ouyangnana@acme.com"]["enable"] == 0
+    exmail.users["ouyangnana@acme.com"]["cpwd_login"] = 0  # she had signed in and chosen her own password
+    user_file.write_text(user_file.read_text().replace("status: suspended", "status: frozen"))
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    [owed] = [c for c in plan.changes if c.key == "ouyangnana@acme.com"]
+    assert owed.security and "reset_password" in owed.effects  # cpwd_login was 0: the freeze is still owed
+    assert apply_all(plan.changes, ex).ok
+    frozen = exmail.users["ouyangnana@acme.com"]
+    assert frozen["cpwd_login"] == 1 and exmail.options["ouyangnana@acme.com"][2] == "0"
+    assert plan_for(org_copy, provider(clock)).plan.changes == []  # done once, not every plan

@@ -50,6 +50,7 @@ class Directory:
     parent_of: dict[int, int] = field(default_factory=dict)
     members_of: dict[int, int] = field(default_factory=dict)  # department id -> members directly in it
     slaves: dict[str, list[str]] = field(default_factory=dict)  # user -> aliases, as Exmail orders them
+    must_change: dict[str, bool] = field(default_factory=dict)  # user -> cpwd_login: a new password at next sign-in
     users: set[str] = field(default_factory=set)
     groups: dict[str, GroupLists] = field(default_factory=dict)
     looked_up: set[str] = field(default_factory=set)  # addresses batchcheck has answered for
@@ -77,6 +78,8 @@ def read_directory(client: ExmailClient, domains: Sequence[str], primary: str) -
             found.members_of[int(dept)] = found.members_of.get(int(dept), 0) + 1
         found.users.add(address)
         found.slaves[address] = [str(s).lower() for s in entry.get("slaves") or []]
+        if "cpwd_login" in entry:
+            found.must_change[address] = int(entry["cpwd_login"]) == 1
         if not in_domains(address, domains):
             continue
         if "enable" not in entry:

@@ -139,13 +139,20 @@ class Mutations:
             update["enable"] = 1
         if "reset_password" in change.effects:
             update["password"] = random_password()  # sent nowhere: the account is being closed
+            update["cpwd_login"] = 1  # and whoever opens it again chooses a new one (plan/frozen.py reads it)
         if "require_password_change" in change.effects:
             update["cpwd_login"] = 1
         if len(update) > 1:
             self.client.post("user/update", update)
-        if change.security and change.action == "suspend" and self.client.has_secret("option"):
-            # Frozen for an incident: mail clients off and secure login forced, so a leaked
-            # client password cannot read mail once the account is enabled again.
+            if "cpwd_login" in update:
+                self.found.must_change[change.key] = True
+        self._lock_down(change)
+
+    def _lock_down(self, change: Change) -> None:
+        """Frozen for an incident: mail clients off and secure login forced, so a leaked client
+        password cannot read mail once the account is enabled again (needs the 功能设置 secret)."""
+        freezing = change.security and (change.action == "suspend" or "reset_password" in change.effects)
+        if freezing and self.client.has_secret("option"):
             self.client.post("useroption/update", {"userid": change.key, "option": LOCKED_DOWN})
 
     def _create_user(self, change: Change, after: Mapping[str, Any], password: str | None) -> None:

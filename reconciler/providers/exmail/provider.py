@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 from reconciler.activity import FIGURES, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
@@ -122,7 +123,7 @@ class ExmailProvider(BaseProvider):
                 message="Exmail's API cannot end sessions; the account is disabled (enable: 0) and its password "
                         f"reset, which ends sign-in with the old password ({len(signing_out)}): "
                         + ", ".join(signing_out[:10])))
-        freezing = [c.key for c in changes if c.security and c.action == "suspend"]
+        freezing = [c.key for c in changes if c.security and (c.action == "suspend" or "reset_password" in c.effects)]
         if freezing and not self.client.has_secret("option"):
             warnings.append(PlanWarning(
                 code="unsupported", severity="medium", subject="useroption",
@@ -152,10 +153,15 @@ class ExmailProvider(BaseProvider):
                  figures: Collection[str] = FIGURES) -> ActivityReport:
         from reconciler.providers.exmail.activity import read_activity
 
+        state = self.found.state if self.found.fetched else self.fetch(self.domains)
         if addresses is None:
-            state = self.found.state if self.found.fetched else self.fetch(self.domains)
             addresses = sorted(state.users())
-        return read_activity(self.client, addresses, figures)
+        report = read_activity(self.client, addresses, figures)
+        for address in addresses:  # cpwd_login, read with every member: what a freeze's reset sets
+            if address in self.found.must_change:
+                report.by_user[address] = replace(report.of(address),
+                                                  password_change_required=self.found.must_change[address])
+        return report
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         from reconciler.providers.exmail.access import check_access
