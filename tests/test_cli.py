@@ -379,12 +379,15 @@ def test_import_writes_an_org_a_plan_finds_nothing_to_change_in(repo: Path) -> N
 
 
 @pytest.mark.parametrize(("command", "spec", "expected"), [
-    ("dns", "aliyun", "error: unknown provider 'aliyun'; use one of local, local:PATH, google, microsoft"),
+    ("dns", "aliyun", "error: unknown provider 'aliyun'; use one of local, local:PATH, google, microsoft, exmail"),
     ("plan", "Google", "error: unknown provider 'Google' (did you mean 'google'?); use one of local, local:PATH, "
-                       "google, microsoft"),
-    ("audit", "exmail:x", "error: unknown provider 'exmail:x'; use one of local, local:PATH, google, microsoft"),
+                       "google, microsoft, exmail"),
+    ("audit", "alimail:x", "error: unknown provider 'alimail:x'; use one of local, local:PATH, google, microsoft, "
+                           "exmail"),
     ("access", "LOCAL", "error: unknown provider 'LOCAL' (did you mean 'local'?); use one of local, local:PATH, "
-                        "google, microsoft"),
+                        "google, microsoft, exmail"),
+    ("plan", "EXMAIL", "error: unknown provider 'EXMAIL' (did you mean 'exmail'?); use one of local, local:PATH, "
+                       "google, microsoft, exmail"),
 ])
 def test_every_command_checks_the_provider_name_the_same_way(repo: Path, command: str, spec: str,
                                                              expected: str) -> None:

@@ -1034,3 +1034,13 @@ def _refusing(domain: str) -> ProviderDomainRecords:
     from reconciler.errors import ProviderError
 
     raise ProviderError("403 Authorization_RequestDenied: Insufficient privileges to complete the operation.")
+
+
+def test_exmail_expects_tencents_two_mx_hosts_and_spf_include() -> None:
+    expected = expected_records("acme.com", "exmail")
+    mx = [(e.priority, e.shown) for e in expected if e.purpose == "mx"]
+    assert mx == [(5, "mxbiz1.qq.com"), (10, "mxbiz2.qq.com")]
+    assert all(e.accepts("mx.exmail.qq.com") for e in expected if e.purpose == "mx")  # the old single host
+    assert not any(e.accepts("mxbiz1.qq.com.evil.example") for e in expected if e.purpose == "mx")
+    [spf] = [e for e in expected if e.purpose == "spf"]
+    assert spf.value == "v=spf1 include:spf.mail.qq.com ~all"

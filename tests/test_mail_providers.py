@@ -1,13 +1,18 @@
-"""Onboarding mail through the real CLI against the Google and Graph emulators: each new person
+"""Onboarding mail through the real CLI against the Google, Graph and Exmail emulators: each new person
 gets exactly one welcome (and one password message), with the password the provider was given,
-and a re-run sends nothing (on both emulators; tests/test_mail.py covers local)."""
+and a re-run sends nothing (on each emulator; tests/test_mail.py covers local)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests import google_support, test_microsoft_provider
+import pytest
+
+from reconciler.providers.exmail.client import ENDPOINT_ENV as EXMAIL_ENDPOINT_ENV
+from reconciler.providers.exmail.client import SECRET_ENV as EXMAIL_SECRET_ENV
+from tests import google_support, test_exmail_cli, test_microsoft_provider
 from tests.applying import apply_all
+from tests.emulators.exmail import ExmailEmulator
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.google_support import emulator  # noqa: F401 - the Google emulator fixture
@@ -83,3 +88,24 @@ def test_microsoft_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
         assert stored is not None and stored["passwordProfile"]["password"] == password
         assert stored["passwordProfile"]["forceChangePasswordNextSignIn"] is True
 
+
+
+def test_exmail_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
+        org_copy: Path, smtp_server: StartServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ExmailEmulator(corp_id=test_exmail_cli.CORP, domains=("acme.com", "acme.cn")) as exmail:
+        monkeypatch.setenv(EXMAIL_ENDPOINT_ENV, exmail.url)
+        for app, variable in EXMAIL_SECRET_ENV.items():
+            monkeypatch.setenv(variable, exmail.secrets[app])
+        test_exmail_cli.to_exmail(org_copy)
+        first = cli(org_copy.parent, "apply", "--yes")
+        assert first.returncode == 0, first.stderr
+        _add_two_people(org_copy)
+        server = smtp_server()
+        output, _ = _onboard_twice(org_copy.parent, server.port)
+        assert len(server.inbox.received) == 4
+        for address, (welcome, message) in _mail_by_person(server.inbox).items():
+            assert "https://exmail.qq.com" in welcome.body and "imap.exmail.qq.com" in welcome.body
+            password = password_in(message)
+            assert password not in output
+            stored = exmail.users[address]
+            assert stored["password"] == password and stored["cpwd_login"] == 1  # a new one at first sign-in

@@ -25,6 +25,7 @@ from reconciler.providers.facts import DnsFacts, facts_of
 Source = Literal["documented", "provider", "domains.yaml"]
 GOOGLE_DNS = facts_of("google").dns
 MICROSOFT_DNS = facts_of("microsoft").dns
+EXMAIL_DNS = facts_of("exmail").dns
 
 
 # Providers plug in here: a callable from domain name to what they know (None: nothing).
@@ -97,6 +98,19 @@ def microsoft_records(domain: str, tenant: str | None = None) -> list[Expected]:
     ]
 
 
+def exmail_records(domain: str) -> list[Expected]:
+    """Tencent Exmail: two MX hosts and an SPF include; the DKIM selector and key are shown only in
+    the admin console (no API says them), so DKIM is checked when domains.yaml declares it."""
+    assert EXMAIL_DNS.mx is not None
+    hosts = [(EXMAIL_DNS.mx_priority, EXMAIL_DNS.mx), *EXMAIL_DNS.mx_backups]
+    return [
+        *[Expected("mx", domain, "MX", host, priority=priority, accept=EXMAIL_DNS.mx_accepted)
+          for priority, host in hosts],
+        Expected("spf", domain, "TXT", EXMAIL_DNS.spf),
+        dmarc_default(domain),
+    ]
+
+
 def _verification(domain: str, facts: DnsFacts) -> Expected:
     """The ownership token: only the admin console knows its value; its shape is documented."""
     accept = (facts.verification,) if facts.verification else ()
@@ -144,6 +158,8 @@ def expected_records(
         records = google_records(domain)
     elif provider_kind == "microsoft":
         records = microsoft_records(domain, tenant)
+    elif provider_kind == "exmail":
+        records = exmail_records(domain)
     else:
         records = [dmarc_default(domain)]
     if from_provider is not None:

@@ -75,8 +75,19 @@ class MicrosoftProviderConfig(Strict):
         "operated by 21Vianet (microsoftgraph.chinacloudapi.cn, sign-in at login.chinacloudapi.cn).")
 
 
+class ExmailProviderConfig(Strict):
+    kind: Literal["exmail"]
+    corp_id: Annotated[str, StringConstraints(pattern=r"^\S{1,64}$")] = Field(
+        description="CorpID of the Tencent Exmail company (admin console: 工具箱 > 应用中心 / 开放平台 > 开发者信息); "
+        "each application's secret comes from its own environment variable, never from org/.")
+    domain: DomainName = Field(description="The company's primary mail domain at Exmail (the domain users get).")
+    calls_per_second: float = Field(
+        10, gt=0, description="At most this many API calls a second (Tencent documents no figure; throttled calls "
+        "are retried).")
+
+
 ProviderConfig = Annotated[
-    LocalProviderConfig | GoogleProviderConfig | MicrosoftProviderConfig,
+    LocalProviderConfig | GoogleProviderConfig | MicrosoftProviderConfig | ExmailProviderConfig,
     Field(discriminator="kind"),
 ]
 

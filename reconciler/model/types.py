@@ -51,7 +51,7 @@ AdminRole = Literal[
     "security-admin",
     "reports-admin",
 ]
-ProviderKind = Literal["local", "google", "microsoft"]
+ProviderKind = Literal["local", "google", "microsoft", "exmail"]
 Locale = Literal["zh-CN", "en-US"]
 Status = Literal["active", "suspended", "frozen", "offboarded"]
 

@@ -12,22 +12,28 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.errors import UserError
-from reconciler.model.files import GoogleProviderConfig, LocalProviderConfig, MicrosoftProviderConfig
+from reconciler.model.files import (
+    ExmailProviderConfig,
+    GoogleProviderConfig,
+    LocalProviderConfig,
+    MicrosoftProviderConfig,
+)
 from reconciler.model.org import Org
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.facts import facts_of
 
 __all__ = ["KNOWN", "BaseProvider", "open_provider", "provider_kind"]
 
-KNOWN = ("local", "local:PATH", "google", "microsoft")
+KNOWN = ("local", "local:PATH", "google", "microsoft", "exmail")
+KINDS = ("local", "google", "microsoft", "exmail")
 
 
 def provider_kind(spec: str | None, org: Org) -> str:
     """The kind a `--provider` value (or, without one, org.yaml) names: "local:PATH" is local.
     Every command checks the name this one way: `--provider aliyun` or `Google` is an error."""
     kind = (spec or org.settings.provider.kind).partition(":")[0]
-    if kind not in ("local", "google", "microsoft"):
-        hint = f" (did you mean {kind.lower()!r}?)" if kind.lower() in ("local", "google", "microsoft") else ""
+    if kind not in KINDS:
+        hint = f" (did you mean {kind.lower()!r}?)" if kind.lower() in KINDS else ""
         raise UserError(f"unknown provider {spec!r}{hint}; use one of {', '.join(KNOWN)}")
     return kind
 
@@ -71,6 +77,12 @@ def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvid
         if client_id:  # a read-only app registration for plan and drift jobs
             config = config.model_copy(update={"client_id": client_id})
         return MicrosoftProvider(config)
+    if kind == "exmail":
+        if not isinstance(config, ExmailProviderConfig):
+            raise UserError("--provider exmail needs provider: {kind: exmail, corp_id: ..., domain: ...} in org.yaml")
+        from reconciler.providers.exmail import ExmailProvider
+
+        return ExmailProvider(config)
     raise AssertionError(f"provider_kind let {kind!r} through")
 
 

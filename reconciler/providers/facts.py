@@ -20,6 +20,7 @@ class DnsFacts:
     mx: str | None = None  # the MX host every domain points to (None: it differs per domain)
     mx_priority: int = 0
     mx_accepted: tuple[str, ...] = ()  # regexes of older or alternative MX hosts that still work
+    mx_backups: tuple[tuple[int, str], ...] = ()  # (priority, host) published beside `mx`
     spf: str | None = None  # the SPF record a domain that sends only through this provider publishes
     autodiscover: str | None = None  # the CNAME target of autodiscover.<domain>
     verification: str | None = None  # regex of the verification TXT value
@@ -49,11 +50,12 @@ class ProviderFacts:
 
 def all_facts() -> dict[str, ProviderFacts]:
     """Every provider kind's facts, by kind."""
+    from reconciler.providers.exmail.facts import EXMAIL
     from reconciler.providers.google.facts import GOOGLE
     from reconciler.providers.local.facts import LOCAL
     from reconciler.providers.microsoft.facts import MICROSOFT
 
-    return {f.kind: f for f in (LOCAL, GOOGLE, MICROSOFT)}
+    return {f.kind: f for f in (LOCAL, GOOGLE, MICROSOFT, EXMAIL)}
 
 
 def facts_of(kind: str) -> ProviderFacts:

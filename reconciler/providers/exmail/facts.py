@@ -1,0 +1,34 @@
+"""Facts of Tencent Exmail, 腾讯企业邮箱 (see reconciler.providers.facts).
+
+DNS values: the MX pair and the SPF include that Tencent's set-up guide (管理后台 > 域名管理 >
+设置域名解析) and its resellers' copies of it publish: MX mxbiz1.qq.com (priority 5) and
+mxbiz2.qq.com (10), TXT "v=spf1 include:spf.mail.qq.com ~all". The DKIM key is per domain and is
+shown in the admin console only (no API returns it).
+"""
+
+from reconciler.providers.facts import DnsFacts, ProviderFacts
+
+EXMAIL = ProviderFacts(
+    kind="exmail",
+    display_name="腾讯企业邮箱 (Tencent Exmail)",
+    # One address for every page: the web mailbox's inner page addresses are not documented, and
+    # the welcome mail says which tab to open after signing in.
+    links={
+        "sign_in": "https://exmail.qq.com",
+        "mail": "https://exmail.qq.com",
+        "calendar": "https://exmail.qq.com",
+        "contacts": "https://exmail.qq.com",
+    },
+    # A deleted member cannot be restored through the API; the admin console's recycle bin is
+    # not documented as a guarantee, so the plan says a delete is final.
+    restore_days=None,
+    dns=DnsFacts(
+        mx="mxbiz1.qq.com",
+        mx_priority=5,
+        # The pre-2015 single host still delivers.
+        mx_backups=((10, "mxbiz2.qq.com"),),
+        mx_accepted=(r"mxbiz[12]\.qq\.com", r"mx\.exmail\.qq\.com"),
+        spf="v=spf1 include:spf.mail.qq.com ~all",
+        dkim_hint="v=DKIM1; k=rsa; p=<public key from the Exmail admin console: 设置 > 域名管理 > DKIM>",
+    ),
+)

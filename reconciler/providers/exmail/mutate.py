@@ -1,0 +1,302 @@
+"""Carrying out one wave of changes at Exmail, one call at a time (Exmail has no batch call).
+
+What Tencent forces on us:
+- `user/update` leaves out what it is not given, so only the fields a change changes are sent
+  (never empty defaults that would clear aliases or the first-sign-in flag);
+- a user's aliases (`slaves`, at most 5) and a group's member lists are replaced whole, so the
+  alias and membership changes of a wave are gathered per owner into one call carrying the
+  full new list;
+- `group/create` needs at least one member, so a new group is created with the members org/
+  gives it that already exist (its membership changes then find them there).
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import string
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from reconciler.changes import Change, ChangeResult
+from reconciler.providers.exmail.client import ExmailClient, ExmailError
+from reconciler.providers.exmail.directory import ROOT, Directory, GroupLists
+from reconciler.providers.steps import Unsupported
+from reconciler.state import Kind
+
+# Canonical user field -> user/create|update field.
+USER_FIELDS = {"display_name": "name", "title": "position", "phone": "mobile", "id": "extid"}
+ALLOW_COMPANY, ALLOW_ANYONE = 0, 1
+# useroption types (功能设置, doc#10020): 1 force secure login (微信动态码), 2 IMAP/SMTP, 3 POP/SMTP.
+LOCKED_DOWN = [{"type": 1, "value": "1"}, {"type": 2, "value": "0"}, {"type": 3, "value": "0"}]
+ORDER: tuple[Kind, ...] = ("orgunit", "user", "group", "alias", "membership")
+
+
+def random_password() -> str:
+    """Letters and digits only (the reference asks for 英文和数字), 20 of them: for resets."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(20))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+class Mutations:
+    def __init__(self, client: ExmailClient, found: Directory, desired_members: Mapping[str, list[tuple[str, str]]],
+                 group_kinds: Mapping[str, str | None]) -> None:
+        self.client = client
+        self.found = found
+        self.desired_members = desired_members  # group -> [(member, "user" | "group")], from org/
+        self.group_kinds = group_kinds  # group -> org/'s type (mailbox groups take mail from anyone)
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        results: dict[int, ChangeResult] = {}
+        indexed = list(enumerate(wave))
+        for kind in ORDER:
+            mine = [(i, c) for i, c in indexed if c.kind == kind]
+            if kind == "alias":
+                results.update(self._aliases(mine))
+                continue
+            if kind == "membership":
+                by_group: dict[str, list[tuple[int, Change]]] = {}
+                for i, change in mine:
+                    by_group.setdefault(_owner(change), []).append((i, change))
+                for group, changes in by_group.items():
+                    outcome = self._run(functools.partial(self._replace_members, group, [c for _, c in changes]))
+                    for i, change in changes:
+                        results[i] = _result(change, outcome)
+                continue
+            for i, change in mine:
+                results[i] = _result(change, self._run(functools.partial(self._one, change, passwords.get(change.key))))
+        for i, change in indexed:  # kinds Exmail has no place for never reach here (supports)
+            results.setdefault(i, ChangeResult(change, "failed", f"Exmail cannot manage {change.kind}s",
+                                               code="unsupported"))
+        return [results[i] for i in range(len(wave))]
+
+    @staticmethod
+    def _run(step: Callable[[], None]) -> tuple[str, str | None]:
+        try:
+            step()
+        except Unsupported as exc:
+            return "unsupported", str(exc)
+        except ExmailError as exc:
+            return "failed", str(exc)
+        return "applied", None
+
+    def _one(self, change: Change, password: str | None) -> None:
+        if change.kind == "orgunit":
+            self._orgunit(change)
+        elif change.kind == "user":
+            self._user(change, password)
+        elif change.kind == "group":
+            self._group(change)
+
+    # ------------------------------------------------------------------ departments
+
+    def _orgunit(self, change: Change) -> None:
+        found = self.found
+        if change.action == "create":
+            path = change.key
+            parent = path.rsplit("/", 1)[0] or "/"
+            parent_id = found.id_of.get(parent)
+            if parent_id is None:
+                raise ExmailError("department/create", -1, f"the parent department {parent} does not exist")
+            body = self.client.post("department/create", {"name": path.rsplit("/", 1)[1], "parentid": parent_id})
+            new_id = int(body["id"])
+            found.id_of[path], found.path_of[new_id], found.parent_of[new_id] = new_id, path, parent_id
+        elif change.action == "delete":
+            dept_id = found.id_of.get(change.key)
+            if dept_id is None or dept_id == ROOT:
+                return  # gone already (a re-run after a crash)
+            self.client.get("department/delete", id=dept_id)
+            del found.id_of[change.key]
+        elif change.action == "update" and change.after is not None and "name" in change.changed:
+            dept_id = found.id_of[change.key]
+            self.client.post("department/update", {"id": dept_id, "name": change.after["name"]})
+
+    # ------------------------------------------------------------------ users
+
+    def _user(self, change: Change, password: str | None) -> None:
+        if change.action == "delete":
+            self.client.get("user/delete", userid=change.key)
+            self.found.users.discard(change.key)
+            return
+        assert change.after is not None
+        after = change.after
+        if change.action == "create":
+            self._create_user(change, after, password)
+            return
+        if change.before_key != change.key:
+            raise Unsupported(f"{change.before_key} -> {change.key}: Exmail's API cannot change a member's address "
+                              "(userid); keep the old address in org/ (email:) and give the new one as an alias, or "
+                              "rename the account in the admin console first")
+        update = self._update_body(change, change.after)
+        if len(update) > 1:
+            self.client.post("user/update", update)
+            if "cpwd_login" in update:
+                self.found.must_change[change.key] = True
+        self._lock_down(change)
+
+    def _update_body(self, change: Change, after: Mapping[str, Any]) -> dict[str, Any]:
+        """Only what the change changes: user/update leaves out what it is not given."""
+        update: dict[str, Any] = {"userid": change.key}
+        for name in change.changed:
+            if name in USER_FIELDS and after.get(name) is not None:
+                update[USER_FIELDS[name]] = after[name]
+            elif name == "orgunit" and after.get("orgunit"):
+                update["department"] = [self._department(after)]
+        if change.action == "suspend" or (change.action == "update" and after.get("suspended") is True
+                                          and "suspended" in change.changed):
+            update["enable"] = 0
+        elif change.action == "restore" or ("suspended" in change.changed and after.get("suspended") is False):
+            update["enable"] = 1
+        if "reset_password" in change.effects:
+            update["password"] = random_password()  # sent nowhere: the account is being closed
+            update["cpwd_login"] = 1  # and whoever opens it again chooses a new one (plan/frozen.py reads it)
+        if "require_password_change" in change.effects:
+            update["cpwd_login"] = 1
+        return update
+
+    def _lock_down(self, change: Change) -> None:
+        """Frozen for an incident: mail clients off and secure login forced, so a leaked client
+        password cannot read mail once the account is enabled again (needs the 功能设置 secret)."""
+        freezing = change.security and (change.action == "suspend" or "reset_password" in change.effects)
+        if freezing and self.client.has_secret("option"):
+            self.client.post("useroption/update", {"userid": change.key, "option": LOCKED_DOWN})
+
+    def _create_user(self, change: Change, after: Mapping[str, Any], password: str | None) -> None:
+        if not password:
+            raise Unsupported(f"{change.key}: Exmail creates a member only with a password, and this apply "
+                              "has none for it")
+        body: dict[str, Any] = {"userid": change.key, "name": after.get("display_name") or
+                                change.key.split("@")[0], "department": [self._department(after)],
+                                "password": password, "cpwd_login": 1}
+        body.update({api: after[ours] for ours, api in USER_FIELDS.items()
+                     if ours != "display_name" and after.get(ours)})
+        self.client.post("user/create", body)
+        self.found.users.add(change.key)
+        self.found.slaves[change.key] = []
+        if after.get("suspended"):
+            self.client.post("user/update", {"userid": change.key, "enable": 0})
+
+    def _department(self, after: Mapping[str, Any]) -> int:
+        path = after.get("orgunit") or "/"
+        dept_id = self.found.id_of.get(path)
+        if dept_id is None:
+            raise ExmailError("user", -1, f"department {path} does not exist at Exmail")
+        return dept_id
+
+    # ------------------------------------------------------------------ groups
+
+    def _group(self, change: Change) -> None:
+        found = self.found
+        if change.action == "delete":
+            self.client.get("group/delete", groupid=change.key)
+            found.groups.pop(change.key, None)
+            return
+        assert change.after is not None
+        name = change.after.get("name") or change.key.split("@")[0]
+        if change.action == "update":
+            if "name" in change.changed:
+                self.client.post("group/update", {"groupid": change.key, "groupname": name})
+                found.groups[change.key].name = name
+            return
+        members = self.desired_members.get(change.key, [])
+        lists = GroupLists(name=name,
+                           users=[m for m, t in members if t == "user" and m in found.users],
+                           groups=[m for m, t in members if t == "group" and m in found.groups],
+                           allow_type=ALLOW_ANYONE if self.group_kinds.get(change.key) == "mailbox" else ALLOW_COMPANY)
+        if not lists.users and not lists.groups:
+            raise Unsupported(f"{change.key}: Exmail creates a mail group only with at least one member, and none "
+                              "of its members exists at Exmail yet; give it a member, or run apply again once "
+                              "they exist")
+        body: dict[str, Any] = {"groupid": change.key, "groupname": name, "allow_type": lists.allow_type}
+        if lists.users:
+            body["userlist"] = lists.users
+        if lists.groups:
+            body["grouplist"] = lists.groups
+        self.client.post("group/create", body)
+        found.groups[change.key] = lists
+
+    # ------------------------------------------------------------------ whole lists
+
+    def _aliases(self, mine: list[tuple[int, Change]]) -> dict[int, ChangeResult]:
+        """Each person's aliases in one whole-list call. An alias moving from one person to another
+        first leaves its old owner (one call without it), since Exmail refuses an address in use."""
+        removals: dict[str, list[str]] = {}
+        additions: dict[str, list[str]] = {}
+        involved: dict[str, list[int]] = {}
+        for i, change in mine:
+            if change.before is not None and change.action in ("delete", "update"):
+                owner = str(change.before["target"])
+                removals.setdefault(owner, []).append(str(change.before["address"]))
+                involved.setdefault(owner, []).append(i)
+            if change.after is not None and change.action in ("create", "update"):
+                owner = str(change.after["target"])
+                additions.setdefault(owner, []).append(str(change.after["address"]))
+                involved.setdefault(owner, []).append(i)
+        moving = {a for owner, gone in removals.items() for a in gone
+                  if any(a in added for other, added in additions.items() if other != owner)}
+        failed: dict[int, tuple[str, str | None]] = {}
+
+        def send(owner: str, wanted: list[str]) -> None:
+            if wanted == self.found.slaves.get(owner, []):
+                return
+            outcome = self._run(functools.partial(self._set_slaves, owner, wanted))
+            if outcome[0] != "applied":
+                for i in involved[owner]:
+                    failed.setdefault(i, outcome)
+
+        for owner, gone in removals.items():
+            if moving & set(gone):
+                send(owner, [a for a in self.found.slaves.get(owner, []) if a not in gone])
+        for owner in involved:
+            held = [a for a in self.found.slaves.get(owner, []) if a not in removals.get(owner, [])]
+            send(owner, held + [a for a in additions.get(owner, []) if a not in held])
+        return {i: _result(change, failed.get(i, ("applied", None))) for i, change in mine}
+
+    def _set_slaves(self, user: str, wanted: list[str]) -> None:
+        self.client.post("user/update", {"userid": user, "slaves": wanted})
+        self.found.slaves[user] = wanted
+
+    def _replace_members(self, group: str, changes: list[Change]) -> None:
+        lists = self.found.groups.get(group)
+        if lists is None:
+            raise ExmailError("group/update", -1, f"the mail group {group} does not exist at Exmail")
+        users, groups = list(lists.users), list(lists.groups)
+        for change in changes:
+            if change.before is not None and change.action in ("delete", "update"):
+                member = str(change.before["member"])
+                for held in (users, groups):
+                    if member in held:
+                        held.remove(member)
+            if change.after is not None and change.action in ("create", "update"):
+                member, member_type = str(change.after["member"]), change.after.get("member_type", "user")
+                held = groups if member_type == "group" else users
+                if member not in held:
+                    held.append(member)
+        body: dict[str, Any] = {"groupid": group}
+        if users != lists.users:
+            body["userlist"] = users
+        if groups != lists.groups:
+            body["grouplist"] = groups
+        if len(body) == 1:
+            return  # already as wanted (a new group was created with these members)
+        if not users and not groups and not lists.departments:
+            raise Unsupported(f"{group}: Exmail keeps at least one member in a mail group; delete the group instead "
+                              "of removing its last member")
+        self.client.post("group/update", body)
+        lists.users, lists.groups = users, groups
+
+
+def _owner(change: Change) -> str:
+    data = change.after if change.after is not None else change.before
+    assert data is not None
+    return str(data["target"] if change.kind == "alias" else data["group"])
+
+
+def _result(change: Change, outcome: tuple[str, str | None]) -> ChangeResult:
+    state, error = outcome
+    if state == "applied":
+        return ChangeResult(change, "applied")
+    return ChangeResult(change, "failed", error, code="unsupported" if state == "unsupported" else "provider-refused")

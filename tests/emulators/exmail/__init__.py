@@ -1,0 +1,5 @@
+"""The Tencent Exmail emulator (see server.py)."""
+
+from .server import ExmailEmulator
+
+__all__ = ["ExmailEmulator"]
