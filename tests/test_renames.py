@@ -45,6 +45,10 @@ def test_a_provider_that_does_not_say_is_not_guessed_about() -> None:
     assert "is not known" in message
 
 
+def test_a_provider_that_cannot_rename_leaves_it_to_its_own_review() -> None:
+    assert messages("exmail", State()) == []
+
+
 def test_only_renames_are_noted() -> None:
     moved = RENAME.model_copy(update={"key": OLD.email, "after": OLD.model_dump(mode="json"), "changed": ["title"]})
     created = Change(action="create", kind="user", key=NEW.email, after=NEW.model_dump(mode="json"))

@@ -30,6 +30,8 @@ def old_address_warnings(changes: list[Change], facts: ProviderFacts, desired: S
     for change in changes:
         if change.action == "create" or change.kind not in ("user", "group") or "email" not in change.changed:
             continue
+        if facts.old_address_on_rename == "cannot":
+            continue  # the provider's own review says the rename cannot be made
         old, new = change.before_key, change.key
         if facts.old_address_on_rename in ("keeps", "keeps-unlisted"):
             message = _kept_note(old, new, facts, desired)

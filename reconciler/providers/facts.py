@@ -43,7 +43,8 @@ class ProviderFacts:
     tells_dns_records: bool = False
     # What becomes of a renamed account's old address, as the plan tells it: "keeps" (an alias
     # that still receives mail, listed as one), "keeps-unlisted" (still receives mail, but held
-    # where reconciler does not manage it), or "unknown".
+    # where reconciler does not manage it), "cannot" (the provider renames no account: its plan
+    # says so and the apply refuses), or "unknown".
     old_address_on_rename: str = "unknown"
     old_address_note: str = ""  # where the old address is kept, in the provider's words
 

@@ -22,6 +22,7 @@ EXMAIL = ProviderFacts(
     # A deleted member cannot be restored through the API; the admin console's recycle bin is
     # not documented as a guarantee, so the plan says a delete is final.
     restore_days=None,
+    old_address_on_rename="cannot",  # the API has no way to change a member's address
     dns=DnsFacts(
         mx="mxbiz1.qq.com",
         mx_priority=5,
