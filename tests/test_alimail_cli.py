@@ -108,7 +108,60 @@ def test_access_proves_the_secret_and_names_what_is_missing(org_copy: Path, alim
     results = {r["capability"]: r for r in json.loads(good.stdout)["lines"]}
     assert results["read"]["ok"] is True and "token granted" in results["read"]["detail"]
     assert results["admin-roles"]["ok"] is True and "nothing to grant" in results["admin-roles"]["detail"]
+    assert results["write"]["ok"] is True and "write permissions ticked" in results["write"]["detail"]
+    assert good.returncode == 0, good.stdout
     bad = reconciler(repo, alimail, "access", "--format", "json", **{SECRET_ENV: "wrong"})
     results = {r["capability"]: r for r in json.loads(bad.stdout)["lines"]}
     assert results["read"]["ok"] is False and "HTTP 401" in results["read"]["detail"]
     assert SECRET_ENV in results["read"]["detail"] and bad.returncode == 1
+
+
+def test_audit_reads_last_sign_in_from_the_accounts(org_copy: Path, alimail: AlimailEmulator) -> None:
+    to_alimail(org_copy)
+    repo = org_copy.parent
+    assert reconciler(repo, alimail, "apply", "--yes").returncode == 0
+    alimail.users["zhangwei2@acme.com"]["lastLoginTime"] = "2026-11-20T09:30:00Z"
+    alimail.reset_stats()
+    audit = reconciler(repo, alimail, "audit", "--format", "json")
+    assert audit.returncode in (0, 1), audit.stderr
+    assert "2-step verification" in audit.stdout  # not in the open platform: said once
+    assert set(alimail.stats()["by_method"]) == {"POST oauth2/v2.0/token", "GET v2/departments/{id}/departments",
+                                                 "GET v2/departments/{id}/users"}  # no call of its own
+
+
+def test_the_emulator_runs_standalone_and_the_client_reads_it() -> None:
+    """`python -m tests.emulators.alimail` serves, prints its secret, and answers its control paths."""
+    import socket
+    import urllib.request
+
+    from reconciler.providers.alimail.client import AlimailClient
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen([sys.executable, "-m", "tests.emulators.alimail", "--port", str(port),
+                               "--app-id", "app9", "--domain", "acme.com"], cwd=root,
+                              env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline().strip()
+        assert banner.startswith(f"Alibaba Mail emulator serving on http://127.0.0.1:{port}/ (app app9, secret ")
+        secret = banner.rsplit("secret ", 1)[1].rstrip(")")
+        client = AlimailClient("alimail-cn.aliyuncs.com", "app9", base=f"http://127.0.0.1:{port}/",
+                               environ={SECRET_ENV: secret})
+        try:
+            assert client.get("departments/$root/users") == {"users": []}
+        finally:
+            client.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/stats", timeout=10) as answer:
+            assert json.load(answer)["by_method"] == {"POST oauth2/v2.0/token": 1,
+                                                      "GET v2/departments/{id}/users": 1}
+        reset = urllib.request.Request(f"http://127.0.0.1:{port}/_emulator/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=10) as answer:
+            assert answer.status == 204
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()

@@ -2,8 +2,9 @@
 one harmless read (`GET /v2/departments/$root/departments?limit=1`).
 
 An application's permissions are ticked in the admin console (API开放平台 > 应用 > 权限); no call
-says which are ticked, and a write cannot be proven without making one. So `write` is "could
-not tell" unless the read already failed, and names the permissions to tick.
+says which are ticked, and a write cannot be proven without making one. So `write` stands on the
+proven read (as Exmail's does), and its detail names the permissions to tick: an apply without
+them fails its first write with Alibaba's 403, said per change.
 """
 
 from __future__ import annotations
@@ -37,9 +38,10 @@ def check_access(client: AlimailClient, capabilities: Collection[Capability]) ->
         if read is None:
             read = _read(client)
         if capability == "write":
-            results.append(read if not read.ok else AccessResult(
-                "write", None, "a write cannot be proven without making one: make sure the application has the "
-                               "account and organisation write permissions ticked (" + WHERE + ")"))
+            results.append(AccessResult("write", read.ok, read.detail if not read.ok else
+                                        "proven by the read only (no harmless write exists): make sure the "
+                                        "application has the account and organisation write permissions ticked ("
+                                        + WHERE + ")"))
         elif capability == "activity":
             results.append(AccessResult("activity", read.ok, read.detail + " (last sign-in comes with each account)"))
         else:
