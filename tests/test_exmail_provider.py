@@ -422,3 +422,20 @@ def test_an_account_already_disabled_is_frozen_once(org_copy: Path, exmail: Exma
     frozen = exmail.users["ouyangnana@acme.com"]
     assert frozen["cpwd_login"] == 1 and exmail.options["ouyangnana@acme.com"][2] == "0"
     assert plan_for(org_copy, provider(clock)).plan.changes == []  # done once, not every plan
+
+
+def test_an_address_change_is_said_at_plan_time_and_refused_as_unsupported(org_copy: Path, exmail: ExmailEmulator,
+                                                                           clock: Clock) -> None:
+    to_exmail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    user_file = org_copy / "users" / "e1001.yaml"
+    user_file.write_text(user_file.read_text() + "email: nana@acme.com\n")
+    org, issues = load_org(org_copy)
+    ex = provider(clock)
+    plan = build_plan(org, issues, ex, TODAY).plan
+    [warning] = [w for w in plan.warnings if w.subject == "nana@acme.com"]
+    assert "cannot change a member's address" in warning.message and warning.severity == "high"
+    report = apply_all([c for c in plan.changes if c.kind == "user"], ex)
+    [failed] = report.failed
+    assert failed.code == "unsupported" and "ouyangnana@acme.com -> nana@acme.com" in str(failed.error)
+    assert "ouyangnana@acme.com" in exmail.users and "nana@acme.com" not in exmail.users

@@ -11,11 +11,13 @@ from reconciler.providers.facts import DnsFacts, ProviderFacts
 EXMAIL = ProviderFacts(
     kind="exmail",
     display_name="腾讯企业邮箱 (Tencent Exmail)",
+    # One address for every page: the web mailbox's inner page addresses are not documented, and
+    # the welcome mail says which tab to open after signing in.
     links={
         "sign_in": "https://exmail.qq.com",
-        "mail": "https://exmail.qq.com/cgi-bin/frame_html",
-        "calendar": "https://exmail.qq.com/cgi-bin/frame_html?t=calendar",
-        "contacts": "https://exmail.qq.com/cgi-bin/frame_html?t=addr",
+        "mail": "https://exmail.qq.com",
+        "calendar": "https://exmail.qq.com",
+        "contacts": "https://exmail.qq.com",
     },
     # A deleted member cannot be restored through the API; the admin console's recycle bin is
     # not documented as a guarantee, so the plan says a delete is final.

@@ -126,6 +126,19 @@ class Mutations:
         if change.action == "create":
             self._create_user(change, after, password)
             return
+        if change.before_key != change.key:
+            raise Unsupported(f"{change.before_key} -> {change.key}: Exmail's API cannot change a member's address "
+                              "(userid); keep the old address in org/ (email:) and give the new one as an alias, or "
+                              "rename the account in the admin console first")
+        update = self._update_body(change, change.after)
+        if len(update) > 1:
+            self.client.post("user/update", update)
+            if "cpwd_login" in update:
+                self.found.must_change[change.key] = True
+        self._lock_down(change)
+
+    def _update_body(self, change: Change, after: Mapping[str, Any]) -> dict[str, Any]:
+        """Only what the change changes: user/update leaves out what it is not given."""
         update: dict[str, Any] = {"userid": change.key}
         for name in change.changed:
             if name in USER_FIELDS and after.get(name) is not None:
@@ -142,11 +155,7 @@ class Mutations:
             update["cpwd_login"] = 1  # and whoever opens it again chooses a new one (plan/frozen.py reads it)
         if "require_password_change" in change.effects:
             update["cpwd_login"] = 1
-        if len(update) > 1:
-            self.client.post("user/update", update)
-            if "cpwd_login" in update:
-                self.found.must_change[change.key] = True
-        self._lock_down(change)
+        return update
 
     def _lock_down(self, change: Change) -> None:
         """Frozen for an incident: mail clients off and secure login forced, so a leaked client

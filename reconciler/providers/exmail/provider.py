@@ -124,6 +124,13 @@ class ExmailProvider(BaseProvider):
                 message="Exmail's API cannot end sessions; the account is disabled (enable: 0) and its password "
                         f"reset, which ends sign-in with the old password ({len(signing_out)}): "
                         + ", ".join(signing_out[:10])))
+        for change in changes:
+            if change.kind == "user" and change.action == "update" and change.before_key != change.key:
+                warnings.append(PlanWarning(
+                    code="unsupported", severity="high", subject=change.key,
+                    message=f"{change.before_key} -> {change.key}: Exmail's API cannot change a member's address; "
+                            "this change will fail. Keep the old address (email: in the user's file) and add the "
+                            "new one as an alias, or rename the account in the admin console first"))
         freezing = [c.key for c in changes if c.security and (c.action == "suspend" or "reset_password" in c.effects)]
         if freezing and not self.client.has_secret("option"):
             warnings.append(PlanWarning(
