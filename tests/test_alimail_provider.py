@@ -311,3 +311,21 @@ def test_activity_comes_with_the_accounts(alimail: AlimailEmulator, clock: Clock
     assert report.of("li@acme.com").last_sign_in == dt.datetime(2026, 11, 20, 9, 30, tzinfo=dt.UTC)
     assert report.of("new@acme.com").never_signed_in is True
     assert "two_step" in report.unavailable and alimail.stats()["requests"] == 0  # no call of its own
+
+
+def test_an_address_change_is_a_plan_warning_and_an_unsupported_change(org_copy: Path, alimail: AlimailEmulator,
+                                                                       clock: Clock) -> None:
+    to_alimail(org_copy)
+    assert plan_and_apply(org_copy, clock).ok
+    wan = org_copy / "users" / "e1002.yaml"
+    wan.write_text(wan.read_text() + "email: wan.su@acme.com\n")
+    org, issues = load_org(org_copy)
+    ali = provider(clock)
+    plan = build_plan(org, issues, ali, TODAY).plan
+    [warning] = [w for w in plan.warnings if w.subject == "wan.su@acme.com"]
+    assert warning.severity == "high" and "cannot change an account's address" in warning.message
+    alimail.reset_stats()
+    report = apply_all(plan.changes, ali)
+    [failed] = [r for r in report.results if r.change.key == "wan.su@acme.com"]
+    assert failed.code == "unsupported" and "suwan@acme.com -> wan.su@acme.com" in (failed.error or "")
+    assert "suwan@acme.com" in alimail.users and not any(e["method"] == "PATCH" for e in alimail.call_log())

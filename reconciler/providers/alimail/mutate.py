@@ -107,6 +107,10 @@ class Mutations:
         if change.action == "create":
             self._create_user(change, after, password)
             return
+        if change.before_key != change.key:
+            raise Unsupported(f"{change.before_key} -> {change.key}: Alibaba Mail's documented API cannot change an "
+                              "account's address; keep the old address in org/ (email:) and give the new one as an "
+                              "alias, or rename the account in the admin console first")
         patch: dict[str, Any] = {}
         for name in change.changed:
             if name == "manager" and after.get("manager") and after["manager"] not in self.found.accounts:

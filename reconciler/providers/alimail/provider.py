@@ -89,6 +89,13 @@ class AlimailProvider(BaseProvider):
                         "(status FREEZE), which stops sign-in, but reset its password in the admin console before "
                         f"it is set back to active ({len(resetting)}): " + ", ".join(resetting[:10])))
         for change in changes:
+            if change.kind == "user" and change.action == "update" and change.before_key != change.key:
+                warnings.append(PlanWarning(
+                    code="unsupported", severity="high", subject=change.key,
+                    message=f"{change.before_key} -> {change.key}: Alibaba Mail's documented API cannot change an "
+                            "account's address; this change will fail. Keep the old address (email: in the user's "
+                            "file) and add the new one as an alias, or rename the account in the admin console "
+                            "first"))
             if "transfer_data" in change.effects or (change.kind == "user" and change.action == "delete"
                                                      and change.transfer_to):
                 warnings.append(PlanWarning(
