@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyReport
-from reconciler.errors import ProviderError
+from reconciler.errors import ProviderError, UserError
 from reconciler.model.files import AlimailProviderConfig
 from reconciler.model.loader import load_org
 from reconciler.plan.build import Planned, build_plan
@@ -329,3 +329,17 @@ def test_an_address_change_is_a_plan_warning_and_an_unsupported_change(org_copy:
     [failed] = [r for r in report.results if r.change.key == "wan.su@acme.com"]
     assert failed.code == "unsupported" and "suwan@acme.com -> wan.su@acme.com" in (failed.error or "")
     assert "suwan@acme.com" in alimail.users and not any(e["method"] == "PATCH" for e in alimail.call_log())
+
+
+def test_an_address_held_by_a_department_or_another_domain_is_a_plan_time_error(
+        org_copy: Path, alimail: AlimailEmulator, clock: Clock) -> None:
+    to_alimail(org_copy)
+    alimail.departments[alimail.add_department("采购部")]["email"] = "zhangwei2@acme.com"
+    alimail.add_user("old@elsewhere.cn", "Old", emailAliases=["nana.ouyang@acme.com"])
+    with pytest.raises(UserError) as refused:
+        plan_for(org_copy, provider(clock))
+    assert "zhangwei2@acme.com (wanted as a user; Alibaba Mail holds it as the address of department /采购部)" \
+        in str(refused.value)
+    assert "nana.ouyang@acme.com (wanted as an alias; Alibaba Mail holds it as an alias of old@elsewhere.cn)" \
+        in str(refused.value)
+    assert [e["path"] for e in alimail.call_log() if e["method"] != "GET"] == ["oauth2/v2.0/token"]  # no write

@@ -37,6 +37,7 @@ class Directory:
     id_of: dict[str, str] = field(default_factory=lambda: {"/": ROOT})  # name path -> department id
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> the account as read
     aliases: dict[str, list[str]] = field(default_factory=dict)  # address -> its emailAliases
+    department_emails: dict[str, str] = field(default_factory=dict)  # a department's own address -> its path
     state: State = field(default_factory=State)
 
 
@@ -67,6 +68,8 @@ def read_directory(client: AlimailClient, domains: Sequence[str], primary: str) 
             path = f"{found.path_of[parent].rstrip('/')}/{dept['name']}"
             found.path_of[dept_id], found.id_of[path] = path, dept_id
             state.add(OrgUnit(path=path, name=str(dept["name"])))
+            if dept.get("email"):
+                found.department_emails[str(dept["email"]).lower()] = path
             queue.append(dept_id)
     for dept_id in list(found.path_of):
         for account in paged(client, f"departments/{dept_id}/users", "users"):

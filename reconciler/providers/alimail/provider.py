@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from reconciler.activity import FIGURES, Activity, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
+from reconciler.errors import UserError
 from reconciler.model.files import AlimailProviderConfig
 from reconciler.providers.alimail.client import AlimailClient, Clock, Sleep
 from reconciler.providers.alimail.directory import Directory, in_domains, parse_time, read_directory
@@ -69,6 +70,7 @@ class AlimailProvider(BaseProvider):
             return None
 
         departments_by_name(desired, "Alibaba Mail", problem)
+        self._check_addresses(desired)
         dropped = [k for k, a in desired.of("alias").items() if isinstance(a, Alias) and a.target_kind == "group"]
         for key in dropped:
             del desired.resources["alias"][key]
@@ -77,6 +79,24 @@ class AlimailProvider(BaseProvider):
         return [PlanWarning(code="unsupported", subject="alias",
                             message="mail groups are not managed at Alibaba Mail, nor their aliases; not planned "
                                     f"({len(dropped)}): " + ", ".join(dropped[:10]))]
+
+    def _check_addresses(self, desired: State) -> None:
+        """An address org/ wants that the read shows held by something org/ cannot see (a department's
+        own address, an alias of an account in another domain) is an error now, not a 409 at apply.
+        Mail groups cannot be listed, so an address one holds still fails at apply, saying so."""
+        if not self.found.fetched:
+            self.fetch(self.domains)
+        held = {address: f"the address of department {path}" for address, path in self.found.department_emails.items()}
+        for owner, aliases in self.found.aliases.items():
+            if not in_domains(owner, self.domains):
+                held.update({alias: f"an alias of {owner}" for alias in aliases})
+        wanted_as = {"user": "a user", "alias": "an alias"}
+        taken = [f"{key} (wanted as {wanted_as[kind]}; Alibaba Mail holds it as {held[key]})"
+                 for kind in ("user", "alias") for key in sorted(desired.of(kind)) if key in held]
+        if taken:
+            raise UserError("these addresses are already used at Alibaba Mail by something org/ does not describe; "
+                            "choose other addresses, or free them in the admin console first:\n  "
+                            + "\n  ".join(taken))
 
     def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
         """What offboarding and freezing cannot do here, said once each."""
