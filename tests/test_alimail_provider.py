@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyReport
+from reconciler.changes import Change
 from reconciler.errors import ProviderError, UserError
 from reconciler.model.files import AlimailProviderConfig
 from reconciler.model.loader import load_org
@@ -343,3 +344,25 @@ def test_an_address_held_by_a_department_or_another_domain_is_a_plan_time_error(
     assert "nana.ouyang@acme.com (wanted as an alias; Alibaba Mail holds it as an alias of old@elsewhere.cn)" \
         in str(refused.value)
     assert [e["path"] for e in alimail.call_log() if e["method"] != "GET"] == ["oauth2/v2.0/token"]  # no write
+
+
+def test_a_throttled_token_request_waits_too(alimail: AlimailEmulator, clock: Clock, client: AlimailClient) -> None:
+    alimail.fail_next("POST", r"oauth2/v2\.0/token", 429, "TooManyRequests", "slow down")
+    assert client.get("departments/$root/users") == {"users": []}
+    assert 1.0 in clock.slept and alimail.stats()["tokens_issued"] == 1
+
+
+def test_deleting_an_account_takes_its_aliases_along(alimail: AlimailEmulator, clock: Clock) -> None:
+    """A wave that deletes an account and (as the plan lists them) its aliases: the aliases went
+    with the account, so their deletes are done, not 404s."""
+    alimail.add_user("gone@acme.com", "Gone", emailAliases=["g@acme.com"])
+    ali = provider(clock)
+    ali.fetch(["acme.com"])
+    wave = [Change(action="delete", kind="user", key="gone@acme.com", before={"email": "gone@acme.com"}),
+            Change(action="delete", kind="alias", key="g@acme.com",
+                   before={"address": "g@acme.com", "target": "gone@acme.com"})]
+    alimail.reset_stats()
+    with ali:
+        results = ali.apply(wave, {})
+    assert [r.outcome for r in results] == ["applied", "applied"]
+    assert alimail.calls() == [("DELETE", "v2/users/gone@acme.com")] and "gone@acme.com" not in alimail.users

@@ -87,8 +87,12 @@ class AlimailClient:
         if held is not None:
             return held
         form = {"grant_type": "client_credentials", "client_id": self.app_id, "client_secret": self.secret()}
-        status, body = self._send("POST", "oauth2/v2.0/token", None, None, form)
-        self.token_requests += 1
+        for attempt in range(ATTEMPTS):  # the token request spends the shared budget too
+            status, body = self._send("POST", "oauth2/v2.0/token", None, None, form)
+            self.token_requests += 1
+            if status not in RETRYABLE or attempt == ATTEMPTS - 1:
+                break
+            self.sleep(backoff_s(attempt, body.get("_retry_after")))
         if status != 200 or not body.get("access_token"):
             code, message = _error_of(body)
             raise AlimailError("POST", "oauth2/v2.0/token", status, code,
@@ -142,7 +146,7 @@ class AlimailClient:
                 parsed = {"message": f"not JSON ({response.headers.get('content-type', 'no content type')})"}
         answer = parsed if isinstance(parsed, dict) else {"value": parsed}
         retry_after = response.headers.get("retry-after")
-        if retry_after and retry_after.isdigit():
+        if response.status_code in RETRYABLE and retry_after and retry_after.isdigit():
             answer["_retry_after"] = float(retry_after)
         return response.status_code, answer
 

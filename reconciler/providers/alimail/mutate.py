@@ -101,6 +101,7 @@ class Mutations:
         if change.action == "delete":
             self.client.call("DELETE", f"users/{change.key}")
             self.found.accounts.pop(change.key, None)
+            self.found.aliases.pop(change.key, None)  # they went with the account: their deletes are done
             return
         assert change.after is not None
         after = change.after
