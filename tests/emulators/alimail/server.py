@@ -83,7 +83,7 @@ class AlimailEmulator(LoopbackEmulator[Refusal]):
             self.users: dict[str, dict[str, Any]] = {}  # by address
             self.tokens: dict[str, float] = {}  # token -> expiry on the clock
             self._ids = itertools.count(1000)
-            self._window = SlidingWindow(self.requests_per_second, self.clock)
+            self._window = SlidingWindow(self.clock)
             super().reset()
 
     def _fault_error(self, status: int, code: str, message: str) -> Refusal:
@@ -139,7 +139,7 @@ class AlimailEmulator(LoopbackEmulator[Refusal]):
 
     def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
                 raw: bytes) -> tuple[int, Any]:
-        if not self._window.admit():  # the domain's shared budget, token requests included
+        if not self._window.admit(self.requests_per_second):  # the domain's shared budget, token requests included
             self._stats.counters["throttled"] += 1
             raise Refused(429, "TooManyRequests", "request rate exceeds 40 per second for this domain")
         fault = self._faults.take(method, path)

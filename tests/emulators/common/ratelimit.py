@@ -7,19 +7,18 @@ from collections.abc import Callable
 
 class SlidingWindow:
     """At most `per_second` requests in any one second; `admit` says whether this one fits
-    (None: no limit)."""
+    (None: no limit). The limit is asked for each time, so a test may change it on a running emulator."""
 
-    def __init__(self, per_second: float | None, clock: Callable[[], float]) -> None:
-        self.per_second = per_second
+    def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self._times: list[float] = []
 
-    def admit(self) -> bool:
-        if self.per_second is None:
+    def admit(self, per_second: float | None) -> bool:
+        if per_second is None:
             return True
         now = self.clock()
         self._times = [t for t in self._times if now - t < 1.0]
-        if len(self._times) >= self.per_second:
+        if len(self._times) >= per_second:
             return False
         self._times.append(now)
         return True

@@ -114,7 +114,7 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             self.logins: dict[str, list[dict[str, Any]]] = {}
             self.options: dict[str, dict[int, str]] = {}
             self._ids = itertools.count(2)
-            self._window = SlidingWindow(self.calls_per_second, self.clock)
+            self._window = SlidingWindow(self.clock)
             super().reset()
 
     def _fault_error(self, status: int, code: str, message: str) -> Refusal:
@@ -213,7 +213,7 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             raise Refused(*FORBIDDEN)
 
     def _throttle(self) -> None:
-        if not self._window.admit():
+        if not self._window.admit(self.calls_per_second):
             self._stats.counters["throttled"] += 1
             raise Refused(*FREQUENCY)
 
