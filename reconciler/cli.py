@@ -103,7 +103,8 @@ class Options:
 
 OPTIONS = Options()
 ProviderOpt = Annotated[
-    str | None, typer.Option("--provider", help="local, local:PATH, google, microsoft or exmail; default: org.yaml.")
+    str | None,
+    typer.Option("--provider", help="local, local:PATH, google, microsoft, exmail or alimail; default: org.yaml."),
 ]
 TodayOpt = Annotated[dt.datetime | None, typer.Option("--today", hidden=True, formats=["%Y-%m-%d"])]
 CommitOpt = Annotated[str | None, typer.Option("--commit", help="The commit this runs at, named in the comment "
@@ -450,7 +451,7 @@ def _import_progress() -> Iterator[Callable[[int, int], None]]:
 @app.command("import")
 def import_command(
     provider: Annotated[str, typer.Option(
-        "--provider", help="local, local:PATH, google, microsoft or exmail (with --provider-config).")],
+        "--provider", help="local, local:PATH, google, microsoft, exmail or alimail (with --provider-config).")],
     into: Annotated[Path, typer.Option("--into", help="The folder to write org/ into: new or empty.")],
     force: Annotated[bool, typer.Option(
         "--force", help="Write into a folder that is not empty (its users/ and groups/ are emptied first).")] = False,

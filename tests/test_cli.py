@@ -379,15 +379,18 @@ def test_import_writes_an_org_a_plan_finds_nothing_to_change_in(repo: Path) -> N
 
 
 @pytest.mark.parametrize(("command", "spec", "expected"), [
-    ("dns", "aliyun", "error: unknown provider 'aliyun'; use one of local, local:PATH, google, microsoft, exmail"),
+    ("dns", "aliyun", "error: unknown provider 'aliyun'; use one of local, local:PATH, google, microsoft, exmail, "
+                      "alimail"),
     ("plan", "Google", "error: unknown provider 'Google' (did you mean 'google'?); use one of local, local:PATH, "
-                       "google, microsoft, exmail"),
-    ("audit", "alimail:x", "error: unknown provider 'alimail:x'; use one of local, local:PATH, google, microsoft, "
-                           "exmail"),
+                       "google, microsoft, exmail, alimail"),
+    ("audit", "aliyun:x", "error: unknown provider 'aliyun:x'; use one of local, local:PATH, google, microsoft, "
+                          "exmail, alimail"),
+    ("plan", "AliMail", "error: unknown provider 'AliMail' (did you mean 'alimail'?); use one of local, local:PATH, "
+                        "google, microsoft, exmail, alimail"),
     ("access", "LOCAL", "error: unknown provider 'LOCAL' (did you mean 'local'?); use one of local, local:PATH, "
-                        "google, microsoft, exmail"),
+                        "google, microsoft, exmail, alimail"),
     ("plan", "EXMAIL", "error: unknown provider 'EXMAIL' (did you mean 'exmail'?); use one of local, local:PATH, "
-                       "google, microsoft, exmail"),
+                       "google, microsoft, exmail, alimail"),
 ])
 def test_every_command_checks_the_provider_name_the_same_way(repo: Path, command: str, spec: str,
                                                              expected: str) -> None:

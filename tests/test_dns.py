@@ -1044,3 +1044,13 @@ def test_exmail_expects_tencents_two_mx_hosts_and_spf_include() -> None:
     assert not any(e.accepts("mxbiz1.qq.com.evil.example") for e in expected if e.purpose == "mx")
     [spf] = [e for e in expected if e.purpose == "spf"]
     assert spf.value == "v=spf1 include:spf.mail.qq.com ~all"
+
+
+def test_alimail_expects_alibabas_three_mx_hosts_and_spf_include() -> None:
+    expected = expected_records("acme.com", "alimail")
+    mx = [(e.priority, e.shown) for e in expected if e.purpose == "mx"]
+    assert mx == [(5, "mx1.qiye.aliyun.com"), (10, "mx2.qiye.aliyun.com"), (15, "mx3.qiye.aliyun.com")]
+    assert all(e.accepts("mxw.mxhichina.com") for e in expected if e.purpose == "mx")  # the older pair
+    assert not any(e.accepts("mx1.qiye.aliyun.com.evil.example") for e in expected if e.purpose == "mx")
+    [spf] = [e for e in expected if e.purpose == "spf"]
+    assert spf.value == "v=spf1 include:spf.qiye.aliyun.com -all"

@@ -709,7 +709,8 @@ def test_provider_blocks_from_options(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(UserError, match=r"^provider settings: admin: 'not an address' is not an email address "):
         provider_block("google", into, admin="not an address")
     with pytest.raises(UserError,
-                       match=r"^unknown provider 'gmail'; use local, local:PATH, google, microsoft or exmail$"):
+                       match=r"^unknown provider 'gmail'; use local, local:PATH, google, microsoft, exmail or "
+                             r"alimail$"):
         provider_block("gmail", into)
     settings = tmp_path / "org.yaml"
     settings.write_text("name: X\nprovider:\n  kind: google\n  admin: admin@acme.com\n"

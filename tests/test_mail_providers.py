@@ -1,4 +1,4 @@
-"""Onboarding mail through the real CLI against the Google, Graph and Exmail emulators: each new person
+"""Onboarding mail through the real CLI against the Google, Graph, Exmail and Alibaba Mail emulators: each new person
 gets exactly one welcome (and one password message), with the password the provider was given,
 and a re-run sends nothing (on each emulator; tests/test_mail.py covers local)."""
 
@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.providers.alimail.client import ENDPOINT_ENV as ALIMAIL_ENDPOINT_ENV
+from reconciler.providers.alimail.client import SECRET_ENV as ALIMAIL_SECRET_ENV
 from reconciler.providers.exmail.client import ENDPOINT_ENV as EXMAIL_ENDPOINT_ENV
 from reconciler.providers.exmail.client import SECRET_ENV as EXMAIL_SECRET_ENV
-from tests import google_support, test_exmail_cli, test_microsoft_provider
+from tests import google_support, test_alimail_cli, test_exmail_cli, test_microsoft_provider
 from tests.applying import apply_all
+from tests.emulators.alimail import AlimailEmulator
 from tests.emulators.exmail import ExmailEmulator
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
@@ -109,3 +112,24 @@ def test_exmail_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
             assert password not in output
             stored = exmail.users[address]
             assert stored["password"] == password and stored["cpwd_login"] == 1  # a new one at first sign-in
+
+
+def test_alimail_new_people_get_one_welcome_each_and_nothing_on_a_re_run(
+        org_copy: Path, smtp_server: StartServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    with AlimailEmulator(app_id=test_alimail_cli.APP, domains=("acme.com", "acme.cn"),
+                         requests_per_second=None) as alimail:
+        monkeypatch.setenv(ALIMAIL_ENDPOINT_ENV, alimail.url)
+        monkeypatch.setenv(ALIMAIL_SECRET_ENV, alimail.secret)
+        test_alimail_cli.to_alimail(org_copy)
+        first = cli(org_copy.parent, "apply", "--yes")
+        assert first.returncode == 0, first.stderr
+        _add_two_people(org_copy)
+        server = smtp_server()
+        output, _ = _onboard_twice(org_copy.parent, server.port)
+        assert len(server.inbox.received) == 4
+        for address, (welcome, message) in _mail_by_person(server.inbox).items():
+            assert "https://qiye.aliyun.com" in welcome.body and "imap.qiye.aliyun.com" in welcome.body
+            password = password_in(message)
+            assert password not in output
+            stored = alimail.users[address]
+            assert stored["password"] == password and stored["forceChangePasswordNextSignIn"] is True

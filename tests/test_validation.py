@@ -395,7 +395,7 @@ ONE_MISTAKE: list[tuple[str, list[Edit], list[str]]] = [
     (
         "invalid-provider-kind",
         [("org.yaml", "kind: local", "kind: lokal")],
-        ["org/org.yaml:9:3: unknown kind 'lokal'; use one of 'local', 'google', 'microsoft', 'exmail'"],
+        ["org/org.yaml:9:3: unknown kind 'lokal'; use one of 'local', 'google', 'microsoft', 'exmail', 'alimail'"],
     ),
     (
         "not-an-email",

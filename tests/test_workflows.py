@@ -937,5 +937,6 @@ def test_a_broken_org_yaml_fails_the_provider_step_on_its_line(tmp_path: Path) -
     result, outputs = provider_step("drift.yml", org.parent)
     assert (result.returncode, outputs) == (1, {})
     assert result.stderr.splitlines() == [
-        "org/org.yaml:2:11: unknown kind 'locale'; use one of 'local', 'google', 'microsoft', 'exmail'",
+        "org/org.yaml:2:11: unknown kind 'locale'; use one of 'local', 'google', 'microsoft', 'exmail',"
+        " 'alimail'",
         "1 problem in org/"]

@@ -26,6 +26,7 @@ Source = Literal["documented", "provider", "domains.yaml"]
 GOOGLE_DNS = facts_of("google").dns
 MICROSOFT_DNS = facts_of("microsoft").dns
 EXMAIL_DNS = facts_of("exmail").dns
+ALIMAIL_DNS = facts_of("alimail").dns
 
 
 # Providers plug in here: a callable from domain name to what they know (None: nothing).
@@ -98,15 +99,16 @@ def microsoft_records(domain: str, tenant: str | None = None) -> list[Expected]:
     ]
 
 
-def exmail_records(domain: str) -> list[Expected]:
-    """Tencent Exmail: two MX hosts and an SPF include; the DKIM selector and key are shown only in
-    the admin console (no API says them), so DKIM is checked when domains.yaml declares it."""
-    assert EXMAIL_DNS.mx is not None
-    hosts = [(EXMAIL_DNS.mx_priority, EXMAIL_DNS.mx), *EXMAIL_DNS.mx_backups]
+def exmail_records(domain: str, dns: DnsFacts = EXMAIL_DNS) -> list[Expected]:
+    """Tencent Exmail (and Alibaba Mail, with its facts): the MX hosts and an SPF include; the DKIM
+    selector and key are shown only in the admin console (no API says them), so DKIM is checked
+    when domains.yaml declares it."""
+    assert dns.mx is not None
+    hosts = [(dns.mx_priority, dns.mx), *dns.mx_backups]
     return [
-        *[Expected("mx", domain, "MX", host, priority=priority, accept=EXMAIL_DNS.mx_accepted)
+        *[Expected("mx", domain, "MX", host, priority=priority, accept=dns.mx_accepted)
           for priority, host in hosts],
-        Expected("spf", domain, "TXT", EXMAIL_DNS.spf),
+        Expected("spf", domain, "TXT", dns.spf),
         dmarc_default(domain),
     ]
 
@@ -160,6 +162,8 @@ def expected_records(
         records = microsoft_records(domain, tenant)
     elif provider_kind == "exmail":
         records = exmail_records(domain)
+    elif provider_kind == "alimail":
+        records = exmail_records(domain, ALIMAIL_DNS)
     else:
         records = [dmarc_default(domain)]
     if from_provider is not None:

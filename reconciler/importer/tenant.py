@@ -36,7 +36,7 @@ def _validated(block: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            loc = [str(p) for p in error["loc"][1:] if p not in ("local", "google", "microsoft", "exmail")]
+            loc = [str(p) for p in error["loc"][1:] if p not in ("local", "google", "microsoft", "exmail", "alimail")]
             problems.append(f"{'.'.join(loc) or 'provider'}: {describe(error, OrgFile)}")
         raise UserError(f"provider settings: {'; '.join(problems)}") from None
     return block
@@ -82,7 +82,10 @@ def provider_block(spec: str, into: Path, *, admin: str | None = None, customer:
     if kind == "exmail":
         raise UserError("--provider exmail needs --provider-config FILE holding provider: {kind: exmail, corp_id: ..., "
                         "domain: ...}")
-    raise UserError(f"unknown provider {spec!r}; use local, local:PATH, google, microsoft or exmail")
+    if kind == "alimail":
+        raise UserError("--provider alimail needs --provider-config FILE holding provider: {kind: alimail, "
+                        "app_id: ..., domain: ...}")
+    raise UserError(f"unknown provider {spec!r}; use local, local:PATH, google, microsoft, exmail or alimail")
 
 
 def bare_org(into: Path, block: Mapping[str, Any]) -> Org:

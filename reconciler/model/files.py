@@ -86,8 +86,25 @@ class ExmailProviderConfig(Strict):
         "are retried).")
 
 
+class AlimailProviderConfig(Strict):
+    kind: Literal["alimail"]
+    host: Literal["alimail-cn.aliyuncs.com", "mail-open.xc.aliyun.com", "alimail-sg.aliyuncs.com",
+                  "alimail-hk.aliyuncs.com", "alimail-de.aliyuncs.com", "alimail-us.aliyuncs.com"] = Field(
+        "alimail-cn.aliyuncs.com", description="The open-platform host of the tenant's edition: "
+        "alimail-cn.aliyuncs.com (standard editions), mail-open.xc.aliyun.com (domestic deployment), "
+        "alimail-sg|hk|de|us.aliyuncs.com (international); a token from one host is no good at another.")
+    app_id: Annotated[str, StringConstraints(pattern=r"^\S{1,128}$")] = Field(
+        description="The application ID (client_id) of the API application (admin console: API开放平台 > 应用); "
+        "its secret comes from RECONCILER_ALIMAIL_CLIENT_SECRET, never from org/.")
+    domain: DomainName = Field(description="The company's primary mail domain at Alibaba Mail.")
+    requests_per_second: float = Field(
+        20, gt=0, le=40, description="At most this many API requests a second. Alibaba documents 40 a second "
+        "for all applications of one domain together; the default leaves half for other applications.")
+
+
 ProviderConfig = Annotated[
-    LocalProviderConfig | GoogleProviderConfig | MicrosoftProviderConfig | ExmailProviderConfig,
+    LocalProviderConfig | GoogleProviderConfig | MicrosoftProviderConfig | ExmailProviderConfig
+    | AlimailProviderConfig,
     Field(discriminator="kind"),
 ]
 

@@ -104,7 +104,7 @@ def describe(error: Any, model: type[BaseModel]) -> str:
     return str(error["msg"])
 
 
-PROVIDER_TAGS = ("local", "google", "microsoft", "exmail")
+PROVIDER_TAGS = ("local", "google", "microsoft", "exmail", "alimail")
 
 
 def _other_kinds_key(model: type[BaseModel], kind: str, name: str) -> str:

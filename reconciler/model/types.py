@@ -51,7 +51,7 @@ AdminRole = Literal[
     "security-admin",
     "reports-admin",
 ]
-ProviderKind = Literal["local", "google", "microsoft", "exmail"]
+ProviderKind = Literal["local", "google", "microsoft", "exmail", "alimail"]
 Locale = Literal["zh-CN", "en-US"]
 Status = Literal["active", "suspended", "frozen", "offboarded"]
 

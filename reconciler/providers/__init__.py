@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reconciler.errors import UserError
 from reconciler.model.files import (
+    AlimailProviderConfig,
     ExmailProviderConfig,
     GoogleProviderConfig,
     LocalProviderConfig,
@@ -24,8 +25,8 @@ from reconciler.providers.facts import facts_of
 
 __all__ = ["KNOWN", "BaseProvider", "open_provider", "provider_kind"]
 
-KNOWN = ("local", "local:PATH", "google", "microsoft", "exmail")
-KINDS = ("local", "google", "microsoft", "exmail")
+KNOWN = ("local", "local:PATH", "google", "microsoft", "exmail", "alimail")
+KINDS = ("local", "google", "microsoft", "exmail", "alimail")
 
 
 def provider_kind(spec: str | None, org: Org) -> str:
@@ -83,6 +84,12 @@ def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvid
         from reconciler.providers.exmail import ExmailProvider
 
         return ExmailProvider(config)
+    if kind == "alimail":
+        if not isinstance(config, AlimailProviderConfig):
+            raise UserError("--provider alimail needs provider: {kind: alimail, app_id: ..., domain: ...} in org.yaml")
+        from reconciler.providers.alimail import AlimailProvider
+
+        return AlimailProvider(config)
     raise AssertionError(f"provider_kind let {kind!r} through")
 
 

@@ -68,7 +68,7 @@ class BaseProvider(ABC):
     """What every provider is. Subclasses set `name` and `supports`, and implement `fetch`
     and `apply`; the hooks below do nothing unless a provider overrides them."""
 
-    # The provider kind (local, google, microsoft, exmail): the key for licences in permissions.yaml.
+    # The provider kind (local, google, microsoft, exmail, alimail): the key for licences in permissions.yaml.
     name: ClassVar[ProviderKind]
     # Kinds this provider can manage; the plan warns about the others instead of failing.
     supports: ClassVar[frozenset[Kind]]

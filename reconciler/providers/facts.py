@@ -51,12 +51,13 @@ class ProviderFacts:
 
 def all_facts() -> dict[str, ProviderFacts]:
     """Every provider kind's facts, by kind."""
+    from reconciler.providers.alimail.facts import ALIMAIL
     from reconciler.providers.exmail.facts import EXMAIL
     from reconciler.providers.google.facts import GOOGLE
     from reconciler.providers.local.facts import LOCAL
     from reconciler.providers.microsoft.facts import MICROSOFT
 
-    return {f.kind: f for f in (LOCAL, GOOGLE, MICROSOFT, EXMAIL)}
+    return {f.kind: f for f in (LOCAL, GOOGLE, MICROSOFT, EXMAIL, ALIMAIL)}
 
 
 def facts_of(kind: str) -> ProviderFacts:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
 from reconciler.providers.emulator import loopback_endpoint
+from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache, backoff_s
+
+__all__ = ["Clock", "ExmailClient", "ExmailError", "Sleep"]
 
 API = "https://api.exmail.qq.com/cgi-bin/"
 ENDPOINT_ENV = "RECONCILER_EXMAIL_ENDPOINT"
@@ -50,11 +52,7 @@ APP_OF_PREFIX: dict[str, App] = {
 TOKEN_EXPIRED = 42001
 TOKEN_INVALID = (40014, 40001)
 RETRYABLE = (45009, -1)  # frequency limit; system busy
-TOKEN_MARGIN_S = 60.0  # ask for a new token this long before the old one expires
 ATTEMPTS = 6
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
 
 
 class ExmailError(ProviderError):
@@ -74,12 +72,6 @@ def app_of(path: str) -> App:
     raise AssertionError(f"no application for {path}")
 
 
-@dataclass
-class Token:
-    value: str
-    expires_at: float  # on the client's clock
-
-
 class ExmailClient:
     """Calls with the right application's token, paced to `calls_per_second`, counted in `requests`."""
 
@@ -93,11 +85,10 @@ class ExmailClient:
         self.clock = clock
         self.sleep = sleep
         self.environ = os.environ if environ is None else environ
-        self.interval = 1.0 / calls_per_second
-        self.tokens: dict[App, Token] = {}
+        self.pacer = Pacer(calls_per_second, clock, sleep)
+        self.tokens: TokenCache[App] = TokenCache(clock)
         self.requests = 0
         self.token_requests = 0
-        self._last_call: float | None = None
         self._http = httpx.Client(timeout=30.0)
 
     def close(self) -> None:
@@ -119,21 +110,19 @@ class ExmailClient:
 
     def token(self, app: App) -> str:
         """The application's token: the cached one while it lives, else a new one."""
-        held = self.tokens.get(app)
-        if held is not None and self.clock() < held.expires_at - TOKEN_MARGIN_S:
-            return held.value
+        held = self.tokens.fresh(app)
+        if held is not None:
+            return held
         body = self._send("GET", "gettoken", {"corpid": self.corp_id, "corpsecret": self.secret(app)}, None)
         self.token_requests += 1
         if body.get("errcode", 0) != 0 or not body.get("access_token"):
             raise ExmailError("gettoken", int(body.get("errcode", -1)),
                               f"{body.get('errmsg', '')} (corp_id {self.corp_id} with {SECRET_ENV[app]}: check "
                               "both in the admin console)")
-        token = Token(str(body["access_token"]), self.clock() + float(body.get("expires_in", 7200)))
-        self.tokens[app] = token
-        return token.value
+        return self.tokens.keep(app, str(body["access_token"]), float(body.get("expires_in", 7200)))
 
     def forget(self, app: App) -> None:
-        self.tokens.pop(app, None)
+        self.tokens.forget(app)
 
     # ------------------------------------------------------------------ calls
 
@@ -157,7 +146,7 @@ class ExmailClient:
                 renewed = True
                 continue
             if code in RETRYABLE and attempt < ATTEMPTS - 1:
-                self.sleep(min(2.0 ** attempt, 30.0))
+                self.sleep(backoff_s(attempt))
                 continue
             raise ExmailError(path, code, str(answer.get("errmsg", "")))
         raise AssertionError("unreachable")
@@ -165,7 +154,7 @@ class ExmailClient:
     def _send(self, method: str, path: str, params: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
         import httpx
 
-        self._pace()
+        self.pacer.wait()  # Tencent documents no figure: stay well under any
         self.requests += 1
         try:
             response = self._http.request(method, self.base + path, params=params, json=body)
@@ -181,13 +170,6 @@ class ExmailClient:
         if not isinstance(parsed, dict):
             raise ProviderError(f"Exmail {path}: unexpected answer")
         return parsed
-
-    def _pace(self) -> None:
-        """At most `calls_per_second`: Tencent documents no figure, so stay well under any."""
-        now = self.clock()
-        if self._last_call is not None and now - self._last_call < self.interval:
-            self.sleep(self.interval - (now - self._last_call))
-        self._last_call = self.clock()
 
 
 def _endpoint() -> str:

@@ -19,6 +19,7 @@ from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
 from reconciler.model.files import ExmailProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
+from reconciler.providers.departments import departments_by_name
 from reconciler.providers.exmail.client import Clock, ExmailClient, Sleep
 from reconciler.providers.exmail.directory import (
     FREE,
@@ -31,7 +32,7 @@ from reconciler.providers.exmail.directory import (
     read_group,
 )
 from reconciler.providers.exmail.mutate import Mutations
-from reconciler.state import Alias, Domain, Group, Membership, OrgUnit, State
+from reconciler.state import Alias, Domain, Group, Membership, State
 
 MAX_SLAVES = 5  # aliases per member (通讯录管理 > 创建成员: "Slaves 上限为5个")
 MAX_NAME_BYTES = 64
@@ -177,29 +178,12 @@ class ExmailProvider(BaseProvider):
 
 
 def _departments_by_name(desired: State) -> list[PlanWarning]:
-    """org/'s department paths are keys ("/sales/sales-east"); Exmail's are names ("/销售部/华东销售")."""
-    units = {k: u for k, u in desired.of("orgunit").items() if isinstance(u, OrgUnit)}
-    renamed: dict[str, str] = {"/": "/"}
-    problems = []
-    for path in sorted(units, key=lambda p: p.count("/")):
-        unit = units[path]
-        name = unit.name or path.rsplit("/", 1)[1]
+    def problem(name: str) -> str | None:
         if not 1 <= len(name.encode()) <= MAX_NAME_BYTES or FORBIDDEN_IN_NAMES.search(name):
-            problems.append(f"{path} ({name!r}): Exmail takes department names of 1-64 bytes without "
-                            '\\ : * ? " < > | /')
-        parent = renamed.get(unit.parent or "/", "/")
-        renamed[path] = f"{parent.rstrip('/')}/{name}"
-    doubled = sorted({p for p in renamed.values() if list(renamed.values()).count(p) > 1})
-    problems += [f"{p}: two departments with one name under one parent; Exmail tells departments apart by name"
-                 for p in doubled]
-    if problems:
-        raise UserError("departments Exmail cannot hold:\n  " + "\n  ".join(problems))
-    for path, unit in units.items():
-        del desired.resources["orgunit"][path]
-        desired.add(OrgUnit(path=renamed[path], name=renamed[path].rsplit("/", 1)[1], description=unit.description))
-    for user in list(desired.users().values()):
-        if user.orgunit is not None:
-            desired.add(user.model_copy(update={"orgunit": renamed.get(user.orgunit, user.orgunit)}))
+            return 'Exmail takes department names of 1-64 bytes without \\ : * ? " < > | /'
+        return None
+
+    departments_by_name(desired, "Exmail", problem)
     return []
 
 

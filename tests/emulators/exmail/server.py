@@ -48,6 +48,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..common import Answer, LoopbackEmulator
+from ..common.ratelimit import SlidingWindow
 
 Refusal = tuple[int, str]
 
@@ -113,7 +114,7 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             self.logins: dict[str, list[dict[str, Any]]] = {}
             self.options: dict[str, dict[int, str]] = {}
             self._ids = itertools.count(2)
-            self._window: list[float] = []
+            self._window = SlidingWindow(self.clock)
             super().reset()
 
     def _fault_error(self, status: int, code: str, message: str) -> Refusal:
@@ -212,14 +213,9 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             raise Refused(*FORBIDDEN)
 
     def _throttle(self) -> None:
-        if self.calls_per_second is None:
-            return
-        now = self.clock()
-        self._window = [t for t in self._window if now - t < 1.0]
-        if len(self._window) >= self.calls_per_second:
+        if not self._window.admit(self.calls_per_second):
             self._stats.counters["throttled"] += 1
             raise Refused(*FREQUENCY)
-        self._window.append(now)
 
     # --------------------------------------------------------------------------- helpers
 

@@ -1,0 +1,33 @@
+"""Facts of Alibaba Mail, 阿里邮箱 (see reconciler.providers.facts).
+
+DNS values from Alibaba's help centre: "Alibaba Mail MX records" (help.aliyun.com/document_detail/
+36710) publishes MX mx1/mx2/mx3.qiye.aliyun.com at priorities 5, 10 and 15, or the older pair
+mxn.mxhichina.com (5) and mxw.mxhichina.com (10), which still deliver; the SPF page
+(help.aliyun.com/document_detail/36771) gives "v=spf1 include:spf.qiye.aliyun.com -all". The
+DKIM key is per domain and shown in the admin console only (no API returns it).
+"""
+
+from reconciler.providers.facts import DnsFacts, ProviderFacts
+
+ALIMAIL = ProviderFacts(
+    kind="alimail",
+    display_name="阿里邮箱 (Alibaba Mail)",
+    links={
+        # The web sign-in page (mail.<domain> is a CNAME to it); mail, calendar and contacts are
+        # tabs of the one web app, whose deep links Alibaba does not document.
+        "sign_in": "https://qiye.aliyun.com",
+        "mail": "https://qiye.aliyun.com",
+        "calendar": "https://qiye.aliyun.com",
+        "contacts": "https://qiye.aliyun.com",
+    },
+    # The open platform documents no restore of a deleted account: the plan says a delete is final.
+    restore_days=None,
+    dns=DnsFacts(
+        mx="mx1.qiye.aliyun.com",
+        mx_priority=5,
+        mx_backups=((10, "mx2.qiye.aliyun.com"), (15, "mx3.qiye.aliyun.com")),
+        mx_accepted=(r"mx[123]\.qiye\.aliyun\.com", r"mx[nw]\.mxhichina\.com"),
+        spf="v=spf1 include:spf.qiye.aliyun.com -all",
+        dkim_hint="v=DKIM1; k=rsa; p=<public key from the Alibaba Mail admin console: 域名管理 > DKIM>",
+    ),
+)

@@ -1,0 +1,162 @@
+"""The Alibaba Mail (阿里邮箱) provider: accounts, their aliases and departments through the
+open platform (`https://<host>/v2/`). It only translates; the core diffs and orders.
+
+What it leaves out, and says so in the plan (`supports`, `ignores`, review_changes): mail groups
+and their members (their paths are in no page we could confirm), admin roles and licences (no
+API), password resets and ending sessions (the reset call's method is unconfirmed), and handing
+a mailbox over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping, Sequence
+
+from reconciler.activity import FIGURES, Activity, ActivityReport
+from reconciler.changes import Change, ChangeResult, PlanWarning
+from reconciler.errors import UserError
+from reconciler.model.files import AlimailProviderConfig
+from reconciler.providers.alimail.client import AlimailClient, Clock, Sleep
+from reconciler.providers.alimail.directory import Directory, in_domains, parse_time, read_directory
+from reconciler.providers.alimail.mutate import Mutations
+from reconciler.providers.base import AccessResult, BaseProvider, Capability
+from reconciler.providers.departments import departments_by_name
+from reconciler.state import Alias, Domain, State
+
+MAX_NAME_CHARS = 64  # the admin console's limit on a department name; the open platform states none
+
+
+class AlimailProvider(BaseProvider):
+    name = "alimail"
+    supports = frozenset({"orgunit", "user", "alias"})
+    # One name per account (no given/family name), departments instead of a department attribute,
+    # no per-user services, no descriptions of departments, no alias domains.
+    ignores: frozenset[str] = frozenset({
+        "user.given_name", "user.family_name", "user.department", "user.services",
+        "orgunit.description", "domain.alias_of",
+    })
+
+    def __init__(self, config: AlimailProviderConfig, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.config = config
+        self.client = AlimailClient(config.host, config.app_id, requests_per_second=config.requests_per_second,
+                                    clock=clock, sleep=sleep, environ=environ)
+        self.found = Directory()
+        self.domains: list[str] = [config.domain]
+        self.pending_managers: dict[str, str] = {}
+
+    @property
+    def requests(self) -> int:
+        return self.client.requests
+
+    def close(self) -> None:
+        self.client.close()
+
+    def list_domains(self) -> list[Domain]:
+        """The domain org.yaml names: listing the organisation's domains is not a call we build on."""
+        return [Domain(name=self.config.domain, primary=True)]
+
+    def fetch(self, domains: Sequence[str]) -> State:
+        self.domains = list(domains) or [self.config.domain]
+        self.found = read_directory(self.client, self.domains, self.config.domain)
+        return self.found.state
+
+    # ------------------------------------------------------------------ fitting org/ to Alibaba Mail
+
+    def adapt_desired(self, desired: State) -> list[PlanWarning]:
+        def problem(name: str) -> str | None:
+            if not 1 <= len(name) <= MAX_NAME_CHARS or "/" in name:
+                return f"Alibaba Mail takes department names of 1-{MAX_NAME_CHARS} characters without /"
+            return None
+
+        departments_by_name(desired, "Alibaba Mail", problem)
+        self._check_addresses(desired)
+        dropped = [k for k, a in desired.of("alias").items() if isinstance(a, Alias) and a.target_kind == "group"]
+        for key in dropped:
+            del desired.resources["alias"][key]
+        if not dropped:
+            return []
+        return [PlanWarning(code="unsupported", subject="alias",
+                            message="mail groups are not managed at Alibaba Mail, nor their aliases; not planned "
+                                    f"({len(dropped)}): " + ", ".join(dropped[:10]))]
+
+    def _check_addresses(self, desired: State) -> None:
+        """An address org/ wants that the read shows held by something org/ cannot see (a department's
+        own address, an alias of an account in another domain) is an error now, not a 409 at apply.
+        Mail groups cannot be listed, so an address one holds still fails at apply, saying so."""
+        if not self.found.fetched:
+            self.fetch(self.domains)
+        held = {address: f"the address of department {path}" for address, path in self.found.department_emails.items()}
+        for owner, aliases in self.found.aliases.items():
+            if not in_domains(owner, self.domains):
+                held.update({alias: f"an alias of {owner}" for alias in aliases})
+        wanted_as = {"user": "a user", "alias": "an alias"}
+        taken = [f"{key} (wanted as {wanted_as[kind]}; Alibaba Mail holds it as {held[key]})"
+                 for kind in ("user", "alias") for key in sorted(desired.of(kind)) if key in held]
+        if taken:
+            raise UserError("these addresses are already used at Alibaba Mail by something org/ does not describe; "
+                            "choose other addresses, or free them in the admin console first:\n  "
+                            + "\n  ".join(taken))
+
+    def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
+        """What offboarding and freezing cannot do here, said once each."""
+        warnings = []
+        resetting = [c.key for c in changes if {"sign_out", "reset_password"} & set(c.effects)]
+        if resetting:
+            warnings.append(PlanWarning(
+                code="unsupported", severity="medium", subject="reset_password",
+                message="Alibaba Mail: no confirmed call ends sessions or resets a password; the account is frozen "
+                        "(status FREEZE), which stops sign-in, but reset its password in the admin console before "
+                        f"it is set back to active ({len(resetting)}): " + ", ".join(resetting[:10])))
+        for change in changes:
+            if change.kind == "user" and change.action == "update" and change.before_key != change.key:
+                warnings.append(PlanWarning(
+                    code="unsupported", severity="high", subject=change.key,
+                    message=f"{change.before_key} -> {change.key}: Alibaba Mail's documented API cannot change an "
+                            "account's address; this change will fail. Keep the old address (email: in the user's "
+                            "file) and add the new one as an alias, or rename the account in the admin console "
+                            "first"))
+            if "transfer_data" in change.effects or (change.kind == "user" and change.action == "delete"
+                                                     and change.transfer_to):
+                warnings.append(PlanWarning(
+                    code="no-data-transfer", severity="medium", subject=change.key,
+                    message=f"{change.key}: Alibaba Mail's API cannot hand a mailbox over to "
+                            f"{change.transfer_to or 'a successor'}; export or forward it in the admin console "
+                            "before the account is deleted"))
+        return warnings
+
+    # ------------------------------------------------------------------ writing
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        if not self.found.fetched:  # a saved plan applied by a fresh provider: read the ids first
+            self.fetch(self.domains)
+        return Mutations(self.client, self.found, self.pending_managers).apply(wave, passwords)
+
+    # ------------------------------------------------------------------ reports
+
+    def activity(self, addresses: Sequence[str] | None = None,
+                 figures: Collection[str] = FIGURES) -> ActivityReport:
+        """From the accounts the plan read (no extra call): last sign-in (`lastLoginTime`) and
+        whether the first password is still the initial one. Sign-in and audit logs, 2-step
+        verification and storage are not in any call we could confirm: unavailable, said once."""
+        if not self.found.fetched:
+            self.fetch(self.domains)
+        unavailable = {"two_step": "Alibaba Mail's open platform does not say who uses 2-step verification",
+                       "storage": "Alibaba Mail's open platform does not report mailbox storage"}
+        report = ActivityReport(unavailable={f: why for f, why in unavailable.items() if f in figures})
+        wanted = addresses if addresses is not None else [a for a in self.found.accounts
+                                                          if in_domains(a, self.domains)]
+        for address in wanted:
+            account = self.found.accounts.get(address)
+            if account is None:
+                continue
+            last = parse_time(account.get("lastLoginTime"))
+            never = last is None and account.get("isInitialPassword") is True
+            report.by_user[address] = Activity(last_sign_in=last, never_signed_in=never,
+                                               created=parse_time(account.get("createdTime")))
+        return report
+
+    def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
+        from reconciler.providers.alimail.access import check_access
+
+        return check_access(self.client, capabilities)
