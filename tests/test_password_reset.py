@@ -155,3 +155,19 @@ def test_a_person_created_with_a_reset_date_gets_one_first_password_and_no_reset
     assert len(subjects) == 2 and subjects[0].endswith("hejingyi@acme.com 的初始密码"), subjects  # and a welcome
     again = cli(company, "plan")
     assert "No changes" in again.stdout, again.stdout
+
+
+def test_a_provider_whose_api_sets_no_password_is_not_asked_to(company: Path) -> None:
+    from reconciler.plan.prepare import validate_org as resolve_org
+    from reconciler.plan.resets import plan_resets
+
+    onboarding(company)
+    ask_reset(company, dt.date(2026, 11, 1))
+    org, issues = load_org(company / "org")
+    actual = LocalProvider(company / ".reconciler" / "directory.json").fetch(org.domain_names())
+    addresses = resolve_org(org, issues, actual).addresses
+    for provider, planned in (("local", 1), ("exmail", 1), ("alimail", 0)):
+        changes, warnings = plan_resets(org, addresses, actual, [], dt.date(2026, 11, 1), set(), provider)
+        assert len(changes) == planned, provider
+        assert [w.code for w in warnings] == ([] if planned else ["password-reset-not-done"])
+    assert "阿里邮箱 (Alibaba Mail)'s API cannot set a password" in warnings[0].message

@@ -93,7 +93,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     changes += owed
     result.warnings.extend(frozen)
     changes, resets = plan_resets(org, ready.resolved.addresses, ready.actual, changes, ready.today,
-                                  asked_resets(org))
+                                  asked_resets(org), provider.name)
     result.warnings.extend(resets)
     changes, held = provider.hold_changes(changes)
     result.warnings.extend(held)

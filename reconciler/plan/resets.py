@@ -16,6 +16,7 @@ from reconciler.changes import PASSWORD_RESET, Change, PlanWarning
 from reconciler.errors import display_path
 from reconciler.mail.ledger import resets_done
 from reconciler.model.org import Org
+from reconciler.providers.facts import facts_of
 from reconciler.state import State
 
 
@@ -29,9 +30,10 @@ def asked_resets(org: Org) -> set[tuple[str, dt.date]]:
 
 
 def plan_resets(org: Org, addresses: dict[str, str], actual: State, changes: list[Change], today: dt.date,
-                done: set[tuple[str, dt.date]]) -> tuple[list[Change], list[PlanWarning]]:
+                done: set[tuple[str, dt.date]], provider: str) -> tuple[list[Change], list[PlanWarning]]:
     """`changes` with each due reset merged into the person's change (or a change of its own)."""
     window = org.settings.security.password_reset_within_days
+    facts = facts_of(provider)
     by_key = {c.key: i for i, c in enumerate(changes) if c.kind == "user"}
     out, warnings = list(changes), []
     for entry in org.users:
@@ -52,6 +54,12 @@ def plan_resets(org: Org, addresses: dict[str, str], actual: State, changes: lis
         if have is None or (index is not None and changes[index].action == "create"):
             continue  # created by this plan: its first password is mailed, and the ledger records the reset done
         reason = f"password reset asked for on {day.isoformat()} ({where})"
+        if not facts.resets_passwords:
+            warnings.append(PlanWarning(code="password-reset-not-done", severity="medium", subject=address,
+                                        message=f"{address}: {reason} is not carried out: {facts.display_name}'s "
+                                                "API cannot set a password",
+                                        action="reset it in the provider's admin console and hand it over"))
+            continue
         if user.status != "active" or have.suspended or (index is not None and changes[index].action in (
                 "suspend", "delete")):
             warnings.append(PlanWarning(code="password-reset-not-done", severity="medium", subject=address,

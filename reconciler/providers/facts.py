@@ -47,6 +47,8 @@ class ProviderFacts:
     # says so and the apply refuses), or "unknown".
     old_address_on_rename: str = "unknown"
     old_address_note: str = ""  # where the old address is kept, in the provider's words
+    # Whether its API can set a new password on an existing account (a helpdesk password_reset).
+    resets_passwords: bool = True
 
 
 def all_facts() -> dict[str, ProviderFacts]:

@@ -11,6 +11,8 @@ from reconciler.providers.facts import DnsFacts, ProviderFacts
 
 ALIMAIL = ProviderFacts(
     kind="alimail",
+    old_address_on_rename="cannot",  # no documented way to change an account's address
+    resets_passwords=False,  # resetPassword's method is not confirmed by Alibaba's pages (README)
     display_name="阿里邮箱 (Alibaba Mail)",
     links={
         # The web sign-in page (mail.<domain> is a CNAME to it); mail, calendar and contacts are

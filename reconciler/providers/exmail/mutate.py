@@ -130,14 +130,14 @@ class Mutations:
             raise Unsupported(f"{change.before_key} -> {change.key}: Exmail's API cannot change a member's address "
                               "(userid); keep the old address in org/ (email:) and give the new one as an alias, or "
                               "rename the account in the admin console first")
-        update = self._update_body(change, change.after)
+        update = self._update_body(change, change.after, password)
         if len(update) > 1:
             self.client.post("user/update", update)
             if "cpwd_login" in update:
                 self.found.must_change[change.key] = True
         self._lock_down(change)
 
-    def _update_body(self, change: Change, after: Mapping[str, Any]) -> dict[str, Any]:
+    def _update_body(self, change: Change, after: Mapping[str, Any], password: str | None = None) -> dict[str, Any]:
         """Only what the change changes: user/update leaves out what it is not given."""
         update: dict[str, Any] = {"userid": change.key}
         for name in change.changed:
@@ -151,7 +151,9 @@ class Mutations:
         elif change.action == "restore" or ("suspended" in change.changed and after.get("suspended") is False):
             update["enable"] = 1
         if "reset_password" in change.effects:
-            update["password"] = random_password()  # sent nowhere: the account is being closed
+            # The apply's password when org/ asked for this reset (mailed to the person); else one sent
+            # nowhere (the account is being closed or frozen).
+            update["password"] = password or random_password()
             update["cpwd_login"] = 1  # and whoever opens it again chooses a new one (plan/frozen.py reads it)
         if "require_password_change" in change.effects:
             update["cpwd_login"] = 1
