@@ -86,7 +86,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     result.warnings.extend(unsupported)
     changes = _say_until_when_restorable(changes, provider.restore_days, ready.today)
     owed, frozen = review_frozen(ready.resolved.frozen, ready.actual, changes, provider,
-                                 frozenset(org.settings.safety.protected))
+                                 frozenset(result.protected))
     changes += owed
     result.warnings.extend(frozen)
     changes, held = provider.hold_changes(changes)
