@@ -21,6 +21,7 @@ from reconciler.model.types import (
     AdminRole,
     DomainName,
     Email,
+    FilePath,
     Key,
     Locale,
     NonEmpty,
@@ -36,7 +37,7 @@ from reconciler.model.types import (
 
 class LocalProviderConfig(Strict):
     kind: Literal["local"]
-    path: str = Field(
+    path: FilePath = Field(
         ".reconciler/directory.json", description="The directory file; relative to the folder holding org/."
     )
 

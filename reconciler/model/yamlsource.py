@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.atomicfile import FileTooLarge, NotAPlainFile, read_plain_file
 from reconciler.errors import InputIssue, SourceLocation
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -48,6 +49,7 @@ class YamlDocument:
     data: Any
     value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    source: bytes = b""  # the file as read (once: it is hashed into the org digest too)
 
     def locate(self, path: PathKey = (), *, key: bool = False) -> SourceLocation:
         """The position of the value at `path` (or of its key), else of its nearest parent."""
@@ -148,25 +150,24 @@ class _Builder:
         return result
 
 
-def _read_text(path: Path, display: str) -> str:
+def _read_text(path: Path, display: str) -> tuple[str, bytes]:
     def issue(message: str, line: int = 0, col: int = 0) -> YamlProblem:
         return YamlProblem(InputIssue(SourceLocation(display, line, col), message))
 
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise issue(f"cannot read: {exc.strerror}") from None
-    if size > MAX_FILE_BYTES:
+        raw = read_plain_file(path, MAX_FILE_BYTES)
+    except NotAPlainFile as exc:
+        # A FIFO would hang validate; a device (/dev/zero) would fill the memory.
+        raise issue(f"{exc.what} is not an org/ file; org/ holds plain files only: remove it") from None
+    except FileTooLarge as exc:
         raise issue(
-            f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} MiB "
+            f"file is {exc.size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} MiB "
             "limit for one org/ file; split it into several files"
-        )
-    try:
-        raw = path.read_bytes()
+        ) from None
     except OSError as exc:
         raise issue(f"cannot read: {exc.strerror}") from None
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), raw
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -177,8 +178,8 @@ def _read_text(path: Path, display: str) -> str:
 
 def load_yaml(path: Path, display: str) -> YamlDocument:
     """Parse one file. Raises `YamlProblem` with a located, readable message."""
-    text = _read_text(path, display)
-    doc = YamlDocument(display, None)
+    text, raw = _read_text(path, display)
+    doc = YamlDocument(display, None, source=raw)
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
