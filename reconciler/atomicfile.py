@@ -1,15 +1,21 @@
 """Replace a file all at once: a crash leaves either the old file or the new one, never half;
-and hold a file for one process at a time."""
+hold a file for one process at a time; and read a file that must be a plain, bounded one."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
+
+TEMP_SUFFIX = ".tmp"
+# mkstemp's random part: 8 of [a-z0-9_] (tempfile's own alphabet).
+_TEMP_NAME = r"\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX)
 
 
 @contextlib.contextmanager
@@ -20,7 +26,7 @@ def atomic_write(path: Path) -> Iterator[TextIO]:
     never readable by others, even for a moment.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             yield out
@@ -49,3 +55,82 @@ def try_lock(path: Path) -> TextIO | None:
         lock.close()
         return None
     return lock
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove the temp copies of `path` that an interrupted `atomic_write` left beside it (a killed
+    process never reaches its clean-up); returns what was removed.
+
+    Call it only while holding `try_lock(path)`: then no other writer is between mkstemp and
+    rename. Only our own names (`<name>.<8 random>.tmp`), only plain files owned by this user, are
+    removed; nothing else in the folder is touched.
+    """
+    pattern = re.compile(re.escape(path.name) + _TEMP_NAME)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    for name in names:
+        candidate = path.parent / name
+        if not pattern.fullmatch(name):
+            continue
+        try:
+            info = os.lstat(candidate)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+                os.unlink(candidate)
+                removed.append(candidate)
+        except OSError:
+            continue
+    return removed
+
+
+class NotAPlainFile(OSError):
+    """The path is a FIFO, a device, a socket or a folder: reading it could block or never end."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"not a plain file but {what}")
+        self.what = what
+
+
+class FileTooLarge(OSError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size / 1024 / 1024:.1f} MiB, over the {limit // 1024 // 1024} MiB limit")
+        self.size, self.limit = size, limit
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _what(mode: int) -> str:
+    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+
+
+def read_plain_file(path: Path, limit: int) -> bytes:
+    """The bytes of `path`, which must be a regular file of at most `limit` bytes.
+
+    A FIFO would block `read` forever and /dev/zero never ends, so the kind is checked before
+    opening (a socket cannot even be opened) and again on the open file (it may have been swapped),
+    which is opened without blocking; the read stops one byte past the limit, whatever the size
+    said. Raises NotAPlainFile, FileTooLarge or another OSError.
+    """
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotAPlainFile(_what(info.st_mode))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotAPlainFile(_what(info.st_mode))
+        if info.st_size > limit:
+            raise FileTooLarge(info.st_size, limit)
+        chunks, total = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - total)):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise FileTooLarge(total, limit)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -114,8 +114,11 @@ def assign_user_addresses(
             adopted.add(result[user.id])
             continue
         pending.append((entry, base))
+    # Where the search for each base's next free number resumes: `used` only grows, so every
+    # number below it is taken for good. Without it, 20,000 people of one name cost 200 million probes.
+    next_number: dict[str, int] = {}
     for entry, base in sorted(pending, key=lambda p: natural_key(p[0].value.id)):
-        address = _first_free(base, domain, used)
+        address, next_number[base] = _first_free(base, domain, used, next_number.get(base, 1))
         if address != f"{base}@{domain}" and naming.users.collision == "fail":
             issues.append(InputIssue(entry.locate("given_name"),
                 f"the derived address {base}@{domain} is already taken and naming.yaml says "
@@ -126,11 +129,16 @@ def assign_user_addresses(
     return Assignment(result, issues)
 
 
-def _first_free(base: str, domain: str, used: set[str]) -> str:
-    candidate, n = f"{base}@{domain}", 2
-    while candidate in used:
-        candidate, n = f"{base}{n}@{domain}", n + 1
-    return candidate
+def _first_free(base: str, domain: str, used: set[str], start: int = 1) -> tuple[str, int]:
+    """The first free address of `base` from number `start` on (1 is the base itself), and its number."""
+    n = start
+    while (candidate := _numbered(base, n, domain)) in used:
+        n += 1
+    return candidate, n
+
+
+def _numbered(base: str, n: int, domain: str) -> str:
+    return f"{base}@{domain}" if n == 1 else f"{base}{n}@{domain}"
 
 
 def group_address(group: GroupEntry, naming: NamingFile, domain: str) -> str:

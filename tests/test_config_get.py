@@ -128,7 +128,8 @@ def test_nested_keys_and_json(tmp_path: Path) -> None:
     # A mapping or a list is one line of JSON; --format json makes everything JSON.
     safety = value(repo, "safety")
     assert safety.count("\n") == 1
-    assert json.loads(safety) == {"max_deletes": 10, "max_delete_percent": 5.0, "max_freezes": 50, "protected": []}
+    assert json.loads(safety) == {"max_deletes": 10, "max_delete_percent": 5.0, "max_freezes": 50,
+                                  "max_rename_percent": 10.0, "protected": []}
     assert json.loads(value(repo, "onboarding.smtp"))["host"] == "smtp.acme.com"
     assert value(repo, "provider.kind", "--format", "json") == '"local"\n'
     assert value(repo, "safety.max_deletes", "--format", "json") == "10\n"
@@ -146,7 +147,7 @@ def test_unknown_keys_suggest_the_right_one(tmp_path: Path) -> None:
         "error: unknown key 'onboarding.ledgr' (did you mean 'onboarding.ledger'?)\n")
     assert error(repo, "safety.zzz") == (
         "error: unknown key 'safety.zzz'; the keys under safety are: max_delete_percent, max_deletes, max_freezes, "
-        "protected\n")
+        "max_rename_percent, protected\n")
     assert error(repo, "provider.kind.name") == "error: 'provider.kind' is one value: it has no key 'name'\n"
     assert error(repo, "safety..max_deletes").startswith("error: 'safety..max_deletes' is not a key;")
 

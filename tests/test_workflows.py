@@ -705,17 +705,90 @@ def test_a_plan_over_a_safety_limit_fails_the_check_naming_the_limit(github: Git
     assert "| user | 0 | 0 | 0 | 11 | 0 |" in comment.splitlines()
 
 
-def test_a_pull_request_from_a_fork_gets_the_plan_in_the_summary_only(github: GitHub, repo: Path) -> None:
+def test_a_pull_request_from_a_fork_is_validated_only_and_never_gets_the_directory(github: GitHub,
+                                                                                  repo: Path) -> None:
+    """The cached directory file holds password hashes: a fork's pull request (anyone's) never restores it,
+    and without it there is nothing to plan against."""
     applied_main(github, repo)
     (repo / "org" / "users" / "e2001.yaml").write_text(NEW_EMPLOYEE, encoding="utf-8")
-    job = Runner(github, "plan.yml", repo, "pull_request", pull_request(10, PR_SHA, "someone/directory"),
-                 PR_SHA).run()
+    runner = Runner(github, "plan.yml", repo, "pull_request", pull_request(10, PR_SHA, "someone/directory"), PR_SHA)
+    job = runner.run()
     assert job.outcomes == outcomes(PLAN_STEPS, skipped=(
-        "Sign in to Google (keyless)", "Comment the plan on the pull request",
-        "Say on the pull request that there is no plan", "Say why a fork gets no plan",
+        "Restore the local provider's directory file", "Sign in to Google (keyless)", "Plan", "Job summary",
+        "Keep the plan file", "Comment the plan on the pull request", "Say on the pull request that there is no plan",
         "Fail the check when the plan was refused"))
-    assert github.comments == {}
-    assert "| `+` | create user wangxiaoming@acme.com |" in job.summary
+    assert not (runner.workspace / DIRECTORY).exists()
+    assert github.comments == {} and github.artifacts == {}
+    assert job.summary.startswith("### No plan: pull requests from forks get no credentials and no copy of the "
+                                  "directory\n")
+
+
+def test_forks_never_restore_the_cache() -> None:
+    """Static: in the only workflow a pull request runs, every cache restore is for the same repository."""
+    restores = [s for s in steps_of("plan.yml") if s.get("uses", "").startswith("actions/cache/")]
+    assert restores
+    for step in restores:
+        assert step["uses"].startswith("actions/cache/restore@"), step["name"]
+        assert step["if"].endswith(" && env.SAME_REPO == 'true'"), step["name"]
+    assert load("plan.yml")["jobs"]["plan"]["env"]["SAME_REPO"] == (
+        "${{ github.event.pull_request.head.repo.full_name == github.repository }}")
+
+
+# --- step outputs: a value cannot add another output --------------------------------------------
+
+OUTPUT_WRITE = re.compile(r'>>\s*"?\$\{?GITHUB_OUTPUT\}?"?')
+
+
+@pytest.mark.parametrize("name", ["apply.yml", "audit.yml", "drift.yml", "plan.yml"])
+def test_step_outputs_are_written_with_an_unguessable_delimiter(name: str) -> None:
+    """`echo "name=$value" >> $GITHUB_OUTPUT` lets a value with a line break set any other output; every
+    value goes through `output NAME VALUE` (the `name<<DELIMITER` form, a random delimiter), and only a
+    literal word may be written as `name=word`."""
+    for step in steps_of(name):
+        script = step.get("run", "")
+        for line in script.splitlines():
+            if not OUTPUT_WRITE.search(line):
+                continue
+            literal = re.fullmatch(r'\s*(if .*then )?echo "[a-z-]+=[a-z0-9-]+" >> "\$GITHUB_OUTPUT"(; fi)?', line)
+            helper = "printf '%s<<%s\\n%s\\n%s\\n' \"$1\" \"$delimiter\" \"$2\" \"$delimiter\"" in line
+            assert literal or helper, (name, step["name"], line)
+        if "output " in script:
+            assert 'delimiter="ghadelimiter_$(od -An -N16 -tx1 /dev/urandom' in script, step["name"]
+
+
+def test_a_value_with_a_line_break_cannot_set_another_output(tmp_path: Path) -> None:
+    """Whatever `reconciler config get` prints (a path with a newline that passed some older check),
+    the provider step's outputs are exactly kind and path, with the path as printed."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "reconciler").write_text(
+        "#!/bin/bash\ncase \"$3\" in\n  provider.kind) echo local ;;\n"
+        "  provider.path) printf 'x.json\\nkind=google\\npath=/home/runner/.ssh\\nEOF\\n' ;;\n"
+        "  onboarding.ledger) printf 'l.jsonl\\nkind=google' ;;\nesac\n", encoding="utf-8")
+    (fake / "reconciler").chmod(0o755)
+    for workflow in ("plan.yml", "apply.yml", "drift.yml", "audit.yml"):
+        (step,) = [s for s in steps_of(workflow) if s.get("id") == "provider"]
+        output = tmp_path / "output"
+        output.write_text("", encoding="utf-8")
+        env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(output)}
+        result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                                cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        ledger = {"ledger": "l.jsonl\nkind=google"} if workflow == "apply.yml" else {}
+        assert read_outputs(output.read_text(encoding="utf-8")) == {
+            "kind": "local", "path": "x.json\nkind=google\npath=/home/runner/.ssh\nEOF", **ledger}, workflow
+
+
+def test_org_yaml_with_a_line_break_in_a_path_fails_the_provider_step(tmp_path: Path) -> None:
+    org = tmp_path / "repo" / "org"
+    org.mkdir(parents=True)
+    (org / "org.yaml").write_text('name: Acme\nprovider: {kind: local, path: "a.json\\nkind=google"}\n',
+                                  encoding="utf-8")
+    result, outputs = provider_step("plan.yml", org.parent)
+    assert result.returncode == 1
+    assert outputs == {}  # org.yaml is refused as a whole: not even the kind is read
+    assert result.stderr.splitlines()[0] == (
+        "org/org.yaml:2:31: the path has a line break (U+000A) at character 7; a path must be one line of plain text")
 
 
 DRIFT_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Read the provider from org/org.yaml",

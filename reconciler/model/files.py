@@ -21,6 +21,7 @@ from reconciler.model.types import (
     AdminRole,
     DomainName,
     Email,
+    FilePath,
     Key,
     Locale,
     NonEmpty,
@@ -36,7 +37,7 @@ from reconciler.model.types import (
 
 class LocalProviderConfig(Strict):
     kind: Literal["local"]
-    path: str = Field(
+    path: FilePath = Field(
         ".reconciler/directory.json", description="The directory file; relative to the folder holding org/."
     )
 
@@ -124,7 +125,13 @@ class Safety(Strict):
     max_freezes: int = Field(
         50, ge=0, description="Refuse a plan that freezes more accounts than this (status: frozen); freezes do not "
         "count against max_deletes or max_delete_percent.")
-    protected: list[Email] = Field(default_factory=list, description="Accounts the reconciler never changes.")
+    max_rename_percent: float = Field(
+        10, ge=0, le=100, description="Refuse a plan that changes the address of more than this share of managed "
+        "users (a naming.yaml edit renames everyone whose address it derives).")
+    protected: list[Email] = Field(
+        default_factory=list, description="Accounts the reconciler never changes: no group, licence, role, "
+        "password or suspension change touches them. An address at an alias domain, or one of the account's "
+        "aliases, names the same account.")
 
 
 class DeleteUnlisted(Strict):

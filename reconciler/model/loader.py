@@ -59,7 +59,7 @@ class _Reader:
         except YamlProblem as problem:
             self.issues.append(problem.issue)
             return None
-        self.hasher.update(shown.encode() + b"\0" + path.read_bytes() + b"\0")
+        self.hasher.update(shown.encode() + b"\0" + document.source + b"\0")
         return document
 
     def validate(

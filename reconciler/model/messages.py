@@ -64,6 +64,19 @@ def allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return sorted({name for cls in current for name in cls.model_fields})
 
 
+SHOWN_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it, cut short: one line per problem, never a megabyte of it."""
+    text = repr(value) if not isinstance(value, dict | list) or len(value) <= 20 else (
+        f"<{type(value).__name__} of {len(value):,} items>")
+    if len(text) <= SHOWN_CHARS:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written out"
+    return f"{text[:SHOWN_CHARS - 20]}... ({size})"
+
+
 def describe(error: Any, model: type[BaseModel]) -> str:
     kind = error["type"]
     loc = tuple(error["loc"])
@@ -79,16 +92,16 @@ def describe(error: Any, model: type[BaseModel]) -> str:
         return f"missing required key {str(loc[-1])!r}"
     if kind == "string_pattern_mismatch":
         meaning = PATTERN_MEANINGS.get(ctx.get("pattern", ""), f"text matching {ctx.get('pattern')}")
-        return f"{error['input']!r} is not {meaning}"
+        return f"{shown(error['input'])} is not {meaning}"
     if kind == "literal_error":
         value = error["input"]
         expected = ctx.get("expected", "")
         options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
         hint = did_you_mean(str(value), options)
-        return f"{value!r} is not allowed here; use one of {expected}{hint}"
+        return f"{shown(value)} is not allowed here; use one of {expected}{hint}"
     if kind in TYPE_WORDS:
         value = error["input"]
-        said = f"expected {TYPE_WORDS[kind]}, got {type(value).__name__} {value!r}"
+        said = f"expected {TYPE_WORDS[kind]}, got {type(value).__name__} {shown(value)}"
         if kind == "string_type" and isinstance(value, int | float | bool):
             # YAML reads id: 2001 as a number (and 1e3, yes, on as more): quoting keeps it as written.
             return f"{said}; put it in quotes to mean the text: \"{value}\""

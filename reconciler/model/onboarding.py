@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from reconciler.model.types import EMAIL_PATTERN, USER_ID_PATTERN, Strict, on_this_machine
+from reconciler.model.types import EMAIL_PATTERN, USER_ID_PATTERN, FilePath, Strict, on_this_machine
 
 ADDRESS = re.compile(EMAIL_PATTERN)
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -27,7 +27,7 @@ class SmtpSettings(Strict):
     user: str | None = Field(None, description="The account to sign in as; absent: send without signing in.")
     password_env: Annotated[str, StringConstraints(pattern=ENV_NAME)] = Field(
         "RECONCILER_SMTP_PASSWORD", description="The environment variable that holds the SMTP password.")
-    ca_file: str | None = Field(
+    ca_file: FilePath | None = Field(
         None, description="PEM file of the certificate authority to trust (an internal relay); "
         "relative to the folder holding org/. Default: the system's trusted authorities.")
     timeout_seconds: float = Field(30, gt=0, description="Seconds to wait for the server at each step.")
@@ -64,7 +64,7 @@ class MailSettings(Strict):
         "personal", description="personal: the person's personal_email; manager: their manager's address.")
     send_password: Literal["separate", "never"] = Field(
         "separate", description="separate: the initial password in a second message; never: not mailed at all.")
-    ledger: str = Field(
+    ledger: FilePath = Field(
         ".reconciler/mail-ledger.jsonl", description="What was sent and what waits for a retry; "
         "relative to the folder holding org/. Must survive between applies (CI: cache it).")
     links: Links = Field(default_factory=Links)

@@ -8,9 +8,10 @@ checked by one pattern and an unknown key refused by one base class.
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 DOMAIN_PATTERN = r"(?i)^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -39,6 +40,23 @@ Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254, 
 AddressOrLocal = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN, to_lower=True)]
 UserId = Annotated[str, StringConstraints(pattern=USER_ID_PATTERN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+
+
+
+def _no_control_characters(path: str) -> str:
+    """A path is one line of plain text: a line break in it would, written to a workflow's step
+    outputs, start another output (overriding the provider kind or the cache path)."""
+    for position, char in enumerate(path):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            name = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\0": "a NUL byte",
+                    "\u2028": "a line separator", "\u2029": "a paragraph separator"}.get(char, "a control character")
+            raise ValueError(f"the path has {name} (U+{ord(char):04X}) at character {position + 1}; a path must "
+                             "be one line of plain text")
+    return path
+
+
+# A file path in org.yaml (the local directory file, the mail ledger, a CA file).
+FilePath = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_no_control_characters)]
 
 Service = Literal["mail", "calendar", "drive", "chat", "meet"]
 SERVICES: tuple[str, ...] = ("mail", "calendar", "drive", "chat", "meet")

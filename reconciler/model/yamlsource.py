@@ -18,12 +18,17 @@ from typing import Any
 
 import yaml
 
+from reconciler.atomicfile import FileTooLarge, NotAPlainFile, read_plain_file
 from reconciler.errors import InputIssue, SourceLocation
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Far above any real org/ file (a 10,000-person list is about 150,000 nodes),
 # far below what an alias bomb expands to.
 MAX_NODES = 2_000_000
+# Characters of text once every alias is written out. A file without aliases holds at most its own
+# size; twice the file limit leaves room for anchors while one 1 MB string aliased 1,000 times
+# (a 1 MB file, 3 GB of memory once validated) is refused before anything is built.
+MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 
 PathKey = tuple[str | int, ...]
 # libyaml's parser where PyYAML was built with it: several times faster on 10,000 files.
@@ -44,6 +49,7 @@ class YamlDocument:
     data: Any
     value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    source: bytes = b""  # the file as read (once: it is hashed into the org digest too)
 
     def locate(self, path: PathKey = (), *, key: bool = False) -> SourceLocation:
         """The position of the value at `path` (or of its key), else of its nearest parent."""
@@ -144,25 +150,24 @@ class _Builder:
         return result
 
 
-def _read_text(path: Path, display: str) -> str:
+def _read_text(path: Path, display: str) -> tuple[str, bytes]:
     def issue(message: str, line: int = 0, col: int = 0) -> YamlProblem:
         return YamlProblem(InputIssue(SourceLocation(display, line, col), message))
 
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise issue(f"cannot read: {exc.strerror}") from None
-    if size > MAX_FILE_BYTES:
+        raw = read_plain_file(path, MAX_FILE_BYTES)
+    except NotAPlainFile as exc:
+        # A FIFO would hang validate; a device (/dev/zero) would fill the memory.
+        raise issue(f"{exc.what} is not an org/ file; org/ holds plain files only: remove it") from None
+    except FileTooLarge as exc:
         raise issue(
-            f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} MiB "
+            f"file is {exc.size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} MiB "
             "limit for one org/ file; split it into several files"
-        )
-    try:
-        raw = path.read_bytes()
+        ) from None
     except OSError as exc:
         raise issue(f"cannot read: {exc.strerror}") from None
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), raw
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -173,8 +178,8 @@ def _read_text(path: Path, display: str) -> str:
 
 def load_yaml(path: Path, display: str) -> YamlDocument:
     """Parse one file. Raises `YamlProblem` with a located, readable message."""
-    text = _read_text(path, display)
-    doc = YamlDocument(display, None)
+    text, raw = _read_text(path, display)
+    doc = YamlDocument(display, None, source=raw)
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
@@ -206,9 +211,7 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
         return doc
     builder = _Builder(doc)
     try:
-        if _expanded_size(node, {}) > MAX_NODES:
-            raise builder.problem(node, f"the file expands to more than {MAX_NODES:,} YAML nodes "
-                                  "(an alias bomb?); write the data out without anchors")
+        _check_expanded_size(node, builder)
         doc.data = builder.build(node, ())
     except RecursionError:
         line, col = _mark(builder.last or node)
@@ -218,25 +221,60 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
     return doc
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """How many nodes building this node would visit, counting aliases every time they are used.
+TOO_MANY_NODES = (f"the file expands to more than {MAX_NODES:,} YAML nodes (an alias bomb?); write the data "
+                  "out without anchors")
 
-    Computed over distinct nodes (memoised), so an alias bomb is refused at once
-    instead of after building millions of values. A node met again while it is
-    being sized is a recursive alias: the builder reports it with its position.
+
+@dataclass
+class _Size:
+    """What building a node would make, counting an aliased node every time it is used."""
+
+    nodes: int = 0
+    chars: int = 0
+
+    def add(self, other: _Size) -> None:
+        self.nodes = min(self.nodes + other.nodes, MAX_NODES + 1)
+        self.chars = min(self.chars + other.chars, MAX_EXPANDED_CHARS + 1)
+
+
+def _check_expanded_size(root: yaml.Node, builder: _Builder) -> None:
+    """Refuse a file whose aliases expand past MAX_NODES nodes or MAX_EXPANDED_CHARS characters.
+
+    Sized over distinct nodes (memoised), so a bomb is refused at once instead of after building
+    millions of values. The characters are refused at the anchored node whose reuse passes the
+    limit: that is the text to write out (or shorten). A node met again while it is being sized
+    is a recursive alias: the builder reports it with its position.
     """
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    memo[key] = 1
-    if isinstance(node, yaml.SequenceNode):
-        total = 1 + sum(_expanded_size(item, memo) for item in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        total = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
-    else:
-        total = 1
-    memo[key] = min(total, MAX_NODES + 1)
-    return memo[key]
+    memo: dict[int, _Size] = {}
+
+    def size(node: yaml.Node) -> _Size:
+        if id(node) in memo:
+            return memo[id(node)]
+        memo[id(node)] = _Size(1, 0)  # while inside it: a recursive alias, reported by the builder
+        total = _Size(1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        for child in children:
+            repeated = id(child) in memo
+            total.add(size(child))
+            if total.nodes > MAX_NODES:
+                raise builder.problem(child, TOO_MANY_NODES)
+            if total.chars > MAX_EXPANDED_CHARS:
+                raise builder.problem(child, _too_long(repeated))
+        memo[id(node)] = total
+        return total
+
+    size(root)
+
+
+def _too_long(repeated: bool) -> str:
+    what = "the value anchored here is repeated through aliases until the file expands" if repeated else (
+        "the file expands")
+    return (f"{what} to more than {MAX_EXPANDED_CHARS // 1024 // 1024} MiB of text once its aliases are written "
+            "out (an alias bomb?); write the data out without anchors")
 
 
 def _likely_cause(text: str, line: int, column: int) -> str:

@@ -89,7 +89,7 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     result.warnings.extend(unsupported)
     changes = _say_until_when_restorable(changes, provider.restore_days, ready.today)
     owed, frozen = review_frozen(ready.resolved.frozen, ready.actual, changes, provider,
-                                 frozenset(org.settings.safety.protected))
+                                 frozenset(result.protected))
     changes += owed
     result.warnings.extend(frozen)
     changes, resets = plan_resets(org, ready.resolved.addresses, ready.actual, changes, ready.today,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reconciler.changes import FREEZING, OFFBOARDING, Change, PlanWarning
+from reconciler.plan.safety import protected_accounts
 from reconciler.resolve import Resolved
 from reconciler.state import COLLECTION_KINDS, KIND_ORDER, Kind, Resource, State, User, changed_fields
 
@@ -39,6 +40,7 @@ class Diff:
     renames: dict[str, str] = field(default_factory=dict)  # old address -> new
     leavers: set[str] = field(default_factory=set)  # managed users whose file was removed
     origin: dict[tuple[Kind, str], Resource] = field(default_factory=dict)  # renamed view -> as it is now
+    protected: dict[str, str] = field(default_factory=dict)  # every address of a protected account -> entry
 
     def add(self, change: Change) -> None:
         self.changes.append(change)
@@ -214,11 +216,14 @@ def _unlisted(kind: Kind, have: Resource, resolved: Resolved, policy: Policy, ou
             message=f"{kind} {have.key} exists at the provider but org/ does not describe it"))
 
 
-def touches(change: Change, address: str) -> bool:
+def _touched(change: Change, protected: dict[str, str]) -> str | None:
+    """The protected address this change touches, if any."""
     for side in (change.before, change.after):
-        if side and address in (side.get("email"), side.get("user"), side.get("member"), side.get("target")):
-            return True
-    return False
+        for name in ("email", "user", "member", "target", "group"):
+            value = side.get(name) if side else None
+            if isinstance(value, str) and value in protected:
+                return value
+    return None
 
 
 def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
@@ -230,15 +235,32 @@ def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
     diff_users(resolved, actual, policy, out)
     diff_others(resolved, apply_renames(actual, out.renames, out.origin), policy, out)
     if policy.protected:
-        kept = []
-        for change in out.changes:
-            # Creating a protected account (bootstrapping) is fine; changing it never is.
-            hit = None if change.action == "create" else next(
-                (p for p in sorted(policy.protected) if touches(change, p)), None)
-            if hit is None:
-                kept.append(change)
-            else:
-                out.warnings.append(PlanWarning(code="protected", severity="info", subject=hit,
-                    message=f"{hit} is protected (org.yaml safety.protected): not doing {change.label}"))
-        out.changes = kept
+        out.protected = protected_accounts(policy.protected, resolved.desired, actual)
+        out.changes = _leave_protected_alone(out.changes, out.protected, out.warnings)
     return out
+
+
+def _leave_protected_alone(changes: list[Change], protected: dict[str, str],
+                           warnings: list[PlanWarning]) -> list[Change]:
+    """Protected means untouched: every change that touches a protected account (its memberships,
+    licences, roles, aliases, password, suspension, address) is left out, with a warning.
+
+    Left out rather than refusing the plan: a protected admin is usually also in a department, so
+    its department mailbox (or a group listing everyone) wants it as a member; refusing would block
+    every plan of the company until someone bends org/ around the exception, while leaving it out
+    keeps the account as it is and says so in every plan. Only creating the account is allowed
+    (bootstrapping a break-glass admin), with what its creation brings in the same plan (its groups,
+    licence and roles); from then on it is left alone like the others.
+    """
+    created = {c.key for c in changes if c.kind == "user" and c.action == "create"}
+    kept = []
+    for change in changes:
+        hit = _touched(change, protected)
+        if hit is None or hit in created:
+            kept.append(change)
+            continue
+        entry = protected[hit]
+        why = "org.yaml safety.protected" + ("" if entry == hit else f": {entry}")
+        warnings.append(PlanWarning(code="protected", severity="info", subject=hit,
+                                    message=f"{hit} is protected ({why}): not doing {change.label}"))
+    return kept

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reconciler.changes import Change, Violation
 from reconciler.model.files import Safety
-from reconciler.state import COLLECTION_KINDS, Role, State
+from reconciler.state import COLLECTION_KINDS, Alias, Domain, Kind, Role, State
 
 SUPER_ADMIN = "super-admin"
+ACCOUNT_KINDS: tuple[Kind, ...] = ("user", "group")
 
 
 def proceed(limit: str) -> str:
@@ -59,8 +62,64 @@ def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[V
                 message=f"the plan suspends or deletes {user_removals} of {managed} managed users "
                         f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%",
                 action=proceed("safety.max_delete_percent")))
+    renames = sum(1 for c in changes if renames_user(c))
+    if managed and renames:
+        share = 100.0 * renames / managed
+        if share > safety.max_rename_percent:
+            violations.append(Violation(
+                code="max-rename-percent", subject="safety.max_rename_percent",
+                message=f"the plan changes the address of {renames} of {managed} managed users ({share:.1f}%), "
+                        f"over safety.max_rename_percent = {safety.max_rename_percent:g}%",
+                action=proceed("safety.max_rename_percent") + "; an edit of naming.yaml renames everyone whose "
+                       "address it derives: to keep someone's address, set email: in their file"))
     violations.extend(_last_super_admin(changes, actual))
     return violations
+
+
+def renames_user(change: Change) -> bool:
+    """A change of a user's address: their mailbox gets a new name (mail to the old one may bounce)."""
+    return (change.kind == "user" and change.before is not None and change.after is not None
+            and change.before.get("email") != change.after.get("email"))
+
+
+def protected_accounts(protected: Iterable[str], desired: State, actual: State) -> dict[str, str]:
+    """Every address that names a protected account -> the safety.protected entry that protects it.
+
+    An entry protects the account it names by any of the account's addresses: its own, one of its
+    aliases, or either of those at an alias domain (protecting admin@acme.cn protects admin@acme.com
+    when acme.cn is an alias of acme.com). The account is protected under each address it has at
+    the provider and in org/ (a rename org/ wants is one of the changes refused). An entry that
+    names no account yet protects that address (the account may be created).
+    """
+    states = (actual, desired)
+    alias_of = {d.name: d.alias_of for state in states for d in state.of("domain").values()
+                if isinstance(d, Domain) and d.alias_of}
+
+    def canonical(address: str) -> str:
+        local, _, domain = address.lower().rpartition("@")
+        return f"{local}@{alias_of.get(domain, domain)}"
+
+    accounts: dict[str, str] = {}  # any address, canonical -> the account's address
+    for state in states:
+        for kind in ACCOUNT_KINDS:
+            accounts.update((canonical(a), a) for a in state.of(kind) if canonical(a) not in accounts)
+    aliases = [a for state in states for a in state.of("alias").values() if isinstance(a, Alias)]
+    accounts.update((canonical(a.address), a.target) for a in aliases if canonical(a.address) not in accounts)
+    found: dict[str, str] = {}
+    for entry in protected:
+        account = accounts.get(canonical(entry))
+        for name in (entry, *_same_person(account, states)):
+            found.setdefault(name, entry)
+    return found
+
+
+def _same_person(account: str | None, states: Iterable[State]) -> set[str]:
+    """The addresses one account has in these states: matched by id (a rename), else the address itself."""
+    if account is None:
+        return set()
+    users = [u for state in states for u in state.users().values()]
+    person = next((u.id for u in users if u.email == account and u.id), None)
+    return {account} | {u.email for u in users if person is not None and u.id == person}
 
 
 def _last_super_admin(changes: list[Change], actual: State) -> list[Violation]:

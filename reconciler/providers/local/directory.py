@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from reconciler.activity import FIGURES, Activity, ActivityReport
-from reconciler.atomicfile import atomic_write, try_lock
+from reconciler.atomicfile import (
+    FileTooLarge,
+    NotAPlainFile,
+    atomic_write,
+    read_plain_file,
+    remove_stale_temps,
+    try_lock,
+)
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.passwords import generate_password, hash_password
@@ -40,6 +47,9 @@ from reconciler.state import (
 )
 
 FILE_FORMAT = "reconciler-local-directory"
+# About 1 KB a person: room for 200,000 people, while /dev/zero or a runaway file is refused
+# before it fills the memory.
+MAX_DIRECTORY_BYTES = 256 * 1024 * 1024
 TABLES = ("domains", "orgunits", "users", "groups", "aliases", "memberships", "licenses",
           "roles", "deleted_users")
 
@@ -86,7 +96,13 @@ class LocalProvider(BaseProvider):
         if not self.path.exists():
             return empty_directory()
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(read_plain_file(self.path, MAX_DIRECTORY_BYTES).decode("utf-8"))
+        except NotAPlainFile as exc:
+            raise ProviderError(f"{self.path}: the local directory file is {exc.what}, not a plain file; point "
+                                "provider.path in org.yaml at a JSON file (or where one may be created)") from None
+        except FileTooLarge as exc:
+            raise ProviderError(f"{self.path}: the local directory file is {exc}: it is not a directory file "
+                                "(check provider.path in org.yaml), or too large for the local provider") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ProviderError(f"{self.path}: cannot read the local directory file: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
@@ -100,13 +116,23 @@ class LocalProvider(BaseProvider):
 
     def _reindex(self) -> None:
         """Address -> internal id of users and groups, so lookups stay O(1) at 10,000 users."""
-        try:
-            self._ids = {r["user"]["email"].lower(): ("users", uid) for uid, r in self.data["users"].items()}
-            self._ids.update(
-                {r["group"]["email"].lower(): ("groups", gid) for gid, r in self.data["groups"].items()})
-        except (KeyError, TypeError):
-            raise ProviderError(f"{self.path}: the directory file is damaged (a user or group without "
-                                "an address); restore it from a backup") from None
+        self._ids = {}
+        for table, kind in (("users", "user"), ("groups", "group")):
+            for object_id, record in self.data[table].items():
+                self._ids[self._checked_address(table, kind, object_id, record).lower()] = (table, object_id)
+
+    def _checked_address(self, table: str, kind: str, object_id: str, record: dict[str, Any]) -> str:
+        """A record's address, or a clear error naming the file and the record (never a traceback)."""
+        inner = record.get(kind)
+        address = inner.get("email") if isinstance(inner, dict) else None
+        if isinstance(address, str) and address:
+            return address
+        who = f"{kind} record {object_id!r}"
+        if isinstance(inner, dict) and isinstance(inner.get("id"), str):
+            who += f" (id {inner['id']})"
+        problem = "no address" if address is None or address == "" else f"the address {address!r}, not text"
+        raise ProviderError(f"{self.path}: the directory file is damaged: {table} holds {who} with {problem}; "
+                            "fix or remove that record, or restore the file from a backup")
 
     def _index(self, table: str, object_id: str, old: str | None, new: str | None) -> None:
         if old is not None:
@@ -481,6 +507,9 @@ class LocalProvider(BaseProvider):
         if lock is None:
             raise ProviderError(f"{self.path} is being changed by another reconciler apply")
         self._lock = lock
+        # Copies an apply killed mid-write left (each a whole directory, password hashes included):
+        # the lock is ours, so no write is under way and they can only be stale.
+        remove_stale_temps(self.path)
         self.data = self._read()  # what we planned against may be older than what is on disk now
         self._reindex()
 
