@@ -926,3 +926,18 @@ def test_a_server_without_sign_in_is_a_setting_to_fix_not_a_network_error() -> N
     assert failure.reason.startswith("the server does not offer what org.yaml asks of it (SMTP AUTH extension not "
                                      "supported by server.); a server that offers sign-in (AUTH) only after "
                                      "STARTTLS needs starttls: true")
+
+
+def test_a_killed_rewrite_leaves_no_copy_of_the_ledger_behind(repo: Path) -> None:
+    """A rewrite killed between its temp file and the rename leaves `<ledger>.<random>.tmp`; the next
+    apply that holds the lock removes it (and only names of that shape)."""
+    run_apply(repo, settings(closed_port()))
+    folder = repo / ".reconciler"
+    stale = folder / "mail-ledger.jsonl.a1b2c3d4.tmp"
+    stale.write_text("{\"format\": \"reconciler-mail-ledger\"}\n", encoding="utf-8")
+    kept = folder / "mail-ledger.jsonl.notes.txt"
+    kept.write_text("mine\n", encoding="utf-8")
+    org, _ = load_org(repo / "org")
+    with Onboarding(org, settings(closed_port()), "local", environ={}):
+        pass
+    assert not stale.exists() and kept.exists()

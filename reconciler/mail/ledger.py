@@ -23,7 +23,7 @@ from typing import Literal, TextIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from reconciler.atomicfile import atomic_write, try_lock
+from reconciler.atomicfile import atomic_write, remove_stale_temps, try_lock
 from reconciler.errors import UserError
 
 FORMAT = "reconciler-mail-ledger"
@@ -122,6 +122,7 @@ class Ledger:
                             "wait for it to finish, it sends the same messages")
         self._lock = lock
         try:
+            remove_stale_temps(self.path)  # a rewrite a killed apply left half-done, now that the lock is ours
             torn = self._read()
             cleaned = [forget_old_reply(entry) for entry in self.entries.values()]
             if torn or any(cleaned) or self._lines > 2 * len(self.entries) + 64 or not self.path.exists():
