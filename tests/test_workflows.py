@@ -615,8 +615,9 @@ def users_of(directory: Path) -> dict[str, Any]:
         provider.close()
 
 
+LEDGER = "Restore the onboarding mail ledger"  # plan and drift read it for the password resets done
 PLAN_STEPS = ["Check out the pull request", "Set up Python", "Install reconciler", "Validate org/",
-              "Read the provider from org/org.yaml", "Restore the local provider's directory file",
+              "Read the provider from org/org.yaml", "Restore the local provider's directory file", LEDGER,
               "Sign in to Google (keyless)", "Plan", "Job summary", "Keep the plan file",
               "Comment the plan on the pull request", "Say on the pull request that there is no plan",
               "Say why a fork gets no plan", "Fail the check when the plan was refused"]
@@ -639,7 +640,7 @@ def test_a_pull_request_adding_an_employee_is_planned_then_applied_on_merge(gith
 
     job = Runner(github, "plan.yml", repo, "pull_request", pull_request(7, PR_SHA), PR_SHA,
                  "refs/pull/7/merge").run()
-    assert job.outcomes == outcomes(PLAN_STEPS, skipped=(
+    assert job.outcomes == outcomes(PLAN_STEPS, skipped=(LEDGER,
         "Sign in to Google (keyless)", "Say on the pull request that there is no plan",
         "Say why a fork gets no plan", "Fail the check when the plan was refused"))
     assert job.step("Validate org/").stdout == ""
@@ -694,7 +695,7 @@ def test_a_plan_over_a_safety_limit_fails_the_check_naming_the_limit(github: Git
     for name in LEAVERS:
         (repo / "org" / "users" / f"{name}.yaml").unlink()
     job = Runner(github, "plan.yml", repo, "pull_request", pull_request(9, PR_SHA), PR_SHA).run()
-    assert job.outcomes == outcomes(PLAN_STEPS, failed=("Fail the check when the plan was refused",), skipped=(
+    assert job.outcomes == outcomes(PLAN_STEPS, failed=("Fail the check when the plan was refused",), skipped=(LEDGER,
         "Sign in to Google (keyless)", "Say on the pull request that there is no plan", "Say why a fork gets no plan"))
     limit = ("the plan deletes or suspends 11 users, groups or org units, over safety.max_deletes = 10; "
              "if this is intended, raise safety.max_deletes in org.yaml in this same pull request (the plan is "
@@ -713,7 +714,7 @@ def test_a_pull_request_from_a_fork_is_validated_only_and_never_gets_the_directo
     (repo / "org" / "users" / "e2001.yaml").write_text(NEW_EMPLOYEE, encoding="utf-8")
     runner = Runner(github, "plan.yml", repo, "pull_request", pull_request(10, PR_SHA, "someone/directory"), PR_SHA)
     job = runner.run()
-    assert job.outcomes == outcomes(PLAN_STEPS, skipped=(
+    assert job.outcomes == outcomes(PLAN_STEPS, skipped=(LEDGER,
         "Restore the local provider's directory file", "Sign in to Google (keyless)", "Plan", "Job summary",
         "Keep the plan file", "Comment the plan on the pull request", "Say on the pull request that there is no plan",
         "Fail the check when the plan was refused"))
@@ -774,7 +775,7 @@ def test_a_value_with_a_line_break_cannot_set_another_output(tmp_path: Path) -> 
         result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
                                 cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
         assert result.returncode == 0, result.stderr
-        ledger = {"ledger": "l.jsonl\nkind=google"} if workflow == "apply.yml" else {}
+        ledger = {} if workflow == "audit.yml" else {"ledger": "l.jsonl\nkind=google"}
         assert read_outputs(output.read_text(encoding="utf-8")) == {
             "kind": "local", "path": "x.json\nkind=google\npath=/home/runner/.ssh\nEOF", **ledger}, workflow
 
@@ -792,7 +793,7 @@ def test_org_yaml_with_a_line_break_in_a_path_fails_the_provider_step(tmp_path: 
 
 
 DRIFT_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Read the provider from org/org.yaml",
-               "Restore the local provider's directory file", "Sign in to Google (keyless)",
+               "Restore the local provider's directory file", LEDGER, "Sign in to Google (keyless)",
                "Plan against the provider", "Keep the drift plan", "Find the open drift issue",
                "Open or update the drift issue", "Close the drift issue",
                "Fail when the check could not plan or the drift breaks a safety limit"]
@@ -813,14 +814,14 @@ def test_drift_opens_one_issue_updates_it_and_closes_it(github: GitHub, repo: Pa
         return Runner(github, "drift.yml", repo, "schedule", {}, MERGE_SHA).run()
 
     job = drift()
-    quiet = ("Sign in to Google (keyless)", "Keep the drift plan", "Open or update the drift issue",
+    quiet = (LEDGER, "Sign in to Google (keyless)", "Keep the drift plan", "Open or update the drift issue",
              "Close the drift issue", "Fail when the check could not plan or the drift breaks a safety limit")
     assert job.outcomes == outcomes(DRIFT_STEPS, skipped=quiet)
     assert (github.gh["issues"], job.summary) == ([], "")
 
     change_title(github.directory, "zhouting@acme.com", "Console Title")
     job = drift()
-    found = ("Sign in to Google (keyless)", "Close the drift issue",
+    found = (LEDGER, "Sign in to Google (keyless)", "Close the drift issue",
              "Fail when the check could not plan or the drift breaks a safety limit")
     assert job.outcomes == outcomes(DRIFT_STEPS, skipped=found)
     (issue,) = github.gh["issues"]
@@ -841,7 +842,7 @@ def test_drift_opens_one_issue_updates_it_and_closes_it(github: GitHub, repo: Pa
     assert job.step("Apply").outcome == "success"
     assert job.step("Comment the result on the merged pull request").stdout == (
         f"No pull request merged {FIX_SHA} (a direct push or a manual run); the result is in the job summary.\n")
-    assert drift().outcomes == outcomes(DRIFT_STEPS, skipped=(
+    assert drift().outcomes == outcomes(DRIFT_STEPS, skipped=(LEDGER,
         "Sign in to Google (keyless)", "Keep the drift plan", "Open or update the drift issue",
         "Fail when the check could not plan or the drift breaks a safety limit"))
     (issue,) = github.gh["issues"]
@@ -904,6 +905,35 @@ def test_the_onboarding_mail_ledger_is_kept_between_applies(github: GitHub, repo
     assert [m.recipients for m in server.inbox.received] == [["xm.wang@example.net"]]
 
 
+def test_a_password_reset_is_planned_once_and_later_plans_read_that_it_was_done(
+        github: GitHub, repo: Path, smtp_server: StartServer) -> None:
+    """The apply keeps the mail ledger; the next pull request's plan restores it, so a reset already
+    carried out is not planned (nor commented) again."""
+    import datetime as dt
+
+    server = smtp_server()
+    with (repo / "org" / "org.yaml").open("a", encoding="utf-8") as out:
+        out.write("\nonboarding:\n"
+                  f"  smtp: {{host: 127.0.0.1, port: {server.port}, starttls: false, attempts: 2, "
+                  "retry_seconds: 0}\n  sender: \"IT <it@acme.com>\"\n")
+    applied_main(github, repo)
+    person = repo / "org" / "users" / "e1003.yaml"
+    person.write_text(person.read_text(encoding="utf-8") + f"password_reset: {dt.date.today().isoformat()}\n",
+                      encoding="utf-8")
+    asked = Runner(github, "plan.yml", repo, "pull_request", pull_request(7, PR_SHA), PR_SHA).run()
+    assert "reset the password" in github.comments[(7, "reconciler-plan")], asked.step("Plan").stderr
+    github.merged(MERGE_SHA, 7)
+    applied = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA).run()
+    assert applied.step("Apply").outcome == "success", applied.step("Apply").stderr
+    assert [m.recipients for m in server.inbox.received] == [["hejing.sh@example.org"]]
+
+    (repo / "org" / "users" / "e2001.yaml").write_text(NEW_EMPLOYEE, encoding="utf-8")
+    later = Runner(github, "plan.yml", repo, "pull_request", pull_request(8, PR_SHA), PR_SHA).run()
+    assert later.step(LEDGER).outcome == "success"
+    comment = github.comments[(8, "reconciler-plan")]
+    assert "### Plan: 4 to create, 0 to update" in comment and "reset the password" not in comment
+
+
 AUDIT_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Read the provider from org/org.yaml",
                "Restore the local provider's directory file", "Sign in to Google (keyless)", "Audit",
                "Open or update this month's review issue"]
@@ -948,10 +978,10 @@ def test_an_org_yaml_without_a_provider_block_runs_every_workflow(github: GitHub
     local = {"kind": "local", "path": DIRECTORY}
 
     plan = Runner(github, "plan.yml", repo, "pull_request", pull_request(7, PR_SHA), PR_SHA)
-    assert plan.run().outcomes == outcomes(PLAN_STEPS, skipped=(
+    assert plan.run().outcomes == outcomes(PLAN_STEPS, skipped=(LEDGER,
         "Sign in to Google (keyless)", "Say on the pull request that there is no plan",
         "Say why a fork gets no plan", "Fail the check when the plan was refused"))
-    assert plan.context["steps"]["provider"]["outputs"] == local
+    assert plan.context["steps"]["provider"]["outputs"] == {**local, "ledger": ""}
     # 4, not 245: the directory file was restored from the cache to the default path.
     assert "### Plan: 4 to create, 0 to update" in github.comments[(7, "reconciler-plan")]
 
@@ -963,10 +993,10 @@ def test_an_org_yaml_without_a_provider_block_runs_every_workflow(github: GitHub
     assert users_of(github.directory)["wangxiaoming@acme.com"].id == "E2001"
 
     drift = Runner(github, "drift.yml", repo, "schedule", {}, MERGE_SHA)
-    assert drift.run().outcomes == outcomes(DRIFT_STEPS, skipped=(
+    assert drift.run().outcomes == outcomes(DRIFT_STEPS, skipped=(LEDGER,
         "Sign in to Google (keyless)", "Keep the drift plan", "Open or update the drift issue",
         "Close the drift issue", "Fail when the check could not plan or the drift breaks a safety limit"))
-    assert drift.context["steps"]["provider"]["outputs"] == local
+    assert drift.context["steps"]["provider"]["outputs"] == {**local, "ledger": ""}
 
     audit = Runner(github, "audit.yml", repo, "schedule", {}, MERGE_SHA)
     assert audit.run().outcomes == outcomes(AUDIT_STEPS, skipped=("Sign in to Google (keyless)",))
@@ -991,14 +1021,15 @@ def test_the_provider_step_follows_org_yaml(workflow: str, tmp_path: Path) -> No
     """The kind for every provider; the path only for the local one (set or by default); the mail ledger."""
     org = tmp_path / "repo" / "org"
     org.mkdir(parents=True)
-    ledger = {"ledger": ""} if workflow == "apply.yml" else {}
+    reads_ledger = workflow != "audit.yml"  # apply keeps it; plan and drift read the resets it records
+    ledger = {"ledger": ""} if reads_ledger else {}
     (org / "org.yaml").write_text("name: Acme\nprovider: {kind: google, admin: admin@acme.com}\n", encoding="utf-8")
     assert provider_step(workflow, org.parent)[1] == {"kind": "google", **ledger}
     (org / "org.yaml").write_text(
         "name: Acme\nprovider: {kind: local, path: state/directory.json}\n"
         "onboarding: {smtp: {host: smtp.acme.com}, sender: it@acme.com, ledger: state/ledger.jsonl}\n",
         encoding="utf-8")
-    ledger = {"ledger": "state/ledger.jsonl"} if workflow == "apply.yml" else {}
+    ledger = {"ledger": "state/ledger.jsonl"} if reads_ledger else {}
     assert provider_step(workflow, org.parent)[1] == {"kind": "local", "path": "state/directory.json", **ledger}
 
 
