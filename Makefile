@@ -32,7 +32,7 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check reconciler tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 ## Regenerate schemas/*.schema.json from the models.
 schemas: $(STAMP)
