@@ -28,6 +28,30 @@ class Unsupported(Exception):
     and what to do instead."""
 
 
+# What one direct step came to: "applied", "unsupported" (the provider cannot) or "failed" (it refused),
+# with the error an admin reads.
+Attempt = tuple[str, str | None]
+
+
+def attempt(step: Callable[[], None], refused: type[Exception]) -> Attempt:
+    """Run one step of a provider that calls its API change by change (no batches): `refused` is
+    the provider's own error for an answer that says no."""
+    try:
+        step()
+    except Unsupported as exc:
+        return "unsupported", str(exc)
+    except refused as exc:
+        return "failed", str(exc)
+    return "applied", None
+
+
+def result_of(change: Change, outcome: Attempt) -> ChangeResult:
+    state, error = outcome
+    if state == "applied":
+        return ChangeResult(change, "applied")
+    return ChangeResult(change, "failed", error, code="unsupported" if state == "unsupported" else "provider-refused")
+
+
 class StepRounds(Generic[C]):
     """The steps of one wave's changes, handed out round by round."""
 

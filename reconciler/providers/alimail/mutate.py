@@ -16,13 +16,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import Change, ChangeResult
 from reconciler.providers.alimail.client import AlimailClient, AlimailError
 from reconciler.providers.alimail.directory import FROZEN, NORMAL, ROOT, Directory
-from reconciler.providers.steps import Unsupported
+from reconciler.providers.steps import Unsupported, attempt, result_of
 from reconciler.state import Kind
 
 # Canonical user field -> the account's field.
@@ -48,22 +48,13 @@ class Mutations:
                 mine.sort(key=lambda ic: 0 if ic[1].action == "delete" else 1)
             for i, change in mine:
                 step = functools.partial(self._one, change, passwords.get(change.key))
-                results[i] = _result(change, self._run(step))
+                results[i] = result_of(change, attempt(step, AlimailError))
         self._set_pending_managers()
         for i, change in indexed:  # kinds Alibaba Mail has no place for never reach here (supports)
             results.setdefault(i, ChangeResult(change, "failed", f"Alibaba Mail cannot manage {change.kind}s here",
                                                code="unsupported"))
         return [results[i] for i in range(len(wave))]
 
-    @staticmethod
-    def _run(step: Callable[[], None]) -> tuple[str, str | None]:
-        try:
-            step()
-        except Unsupported as exc:
-            return "unsupported", str(exc)
-        except AlimailError as exc:
-            return "failed", str(exc)
-        return "applied", None
 
     def _one(self, change: Change, password: str | None) -> None:
         if change.kind == "orgunit":
@@ -179,9 +170,3 @@ class Mutations:
                 self.client.call("POST", f"users/{owner}/emailAliases", body={"alias": alias, "asDefault": False})
                 self.found.aliases.setdefault(owner, []).append(alias)
 
-
-def _result(change: Change, outcome: tuple[str, str | None]) -> ChangeResult:
-    state, error = outcome
-    if state == "applied":
-        return ChangeResult(change, "applied")
-    return ChangeResult(change, "failed", error, code="unsupported" if state == "unsupported" else "provider-refused")

@@ -15,13 +15,13 @@ from __future__ import annotations
 import functools
 import secrets
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import Change, ChangeResult
 from reconciler.providers.exmail.client import ExmailClient, ExmailError
 from reconciler.providers.exmail.directory import ROOT, Directory, GroupLists
-from reconciler.providers.steps import Unsupported
+from reconciler.providers.steps import Unsupported, attempt, result_of
 from reconciler.state import Kind
 
 # Canonical user field -> user/create|update field.
@@ -62,26 +62,19 @@ class Mutations:
                 for i, change in mine:
                     by_group.setdefault(_owner(change), []).append((i, change))
                 for group, changes in by_group.items():
-                    outcome = self._run(functools.partial(self._replace_members, group, [c for _, c in changes]))
+                    replace = functools.partial(self._replace_members, group, [c for _, c in changes])
+                    outcome = attempt(replace, ExmailError)
                     for i, change in changes:
-                        results[i] = _result(change, outcome)
+                        results[i] = result_of(change, outcome)
                 continue
             for i, change in mine:
-                results[i] = _result(change, self._run(functools.partial(self._one, change, passwords.get(change.key))))
+                step = functools.partial(self._one, change, passwords.get(change.key))
+                results[i] = result_of(change, attempt(step, ExmailError))
         for i, change in indexed:  # kinds Exmail has no place for never reach here (supports)
             results.setdefault(i, ChangeResult(change, "failed", f"Exmail cannot manage {change.kind}s",
                                                code="unsupported"))
         return [results[i] for i in range(len(wave))]
 
-    @staticmethod
-    def _run(step: Callable[[], None]) -> tuple[str, str | None]:
-        try:
-            step()
-        except Unsupported as exc:
-            return "unsupported", str(exc)
-        except ExmailError as exc:
-            return "failed", str(exc)
-        return "applied", None
 
     def _one(self, change: Change, password: str | None) -> None:
         if change.kind == "orgunit":
@@ -244,7 +237,7 @@ class Mutations:
         def send(owner: str, wanted: list[str]) -> None:
             if wanted == self.found.slaves.get(owner, []):
                 return
-            outcome = self._run(functools.partial(self._set_slaves, owner, wanted))
+            outcome = attempt(functools.partial(self._set_slaves, owner, wanted), ExmailError)
             if outcome[0] != "applied":
                 for i in involved[owner]:
                     failed.setdefault(i, outcome)
@@ -255,7 +248,7 @@ class Mutations:
         for owner in involved:
             held = [a for a in self.found.slaves.get(owner, []) if a not in removals.get(owner, [])]
             send(owner, held + [a for a in additions.get(owner, []) if a not in held])
-        return {i: _result(change, failed.get(i, ("applied", None))) for i, change in mine}
+        return {i: result_of(change, failed.get(i, ("applied", None))) for i, change in mine}
 
     def _set_slaves(self, user: str, wanted: list[str]) -> None:
         self.client.post("user/update", {"userid": user, "slaves": wanted})
@@ -296,9 +289,3 @@ def _owner(change: Change) -> str:
     assert data is not None
     return str(data["target"] if change.kind == "alias" else data["group"])
 
-
-def _result(change: Change, outcome: tuple[str, str | None]) -> ChangeResult:
-    state, error = outcome
-    if state == "applied":
-        return ChangeResult(change, "applied")
-    return ChangeResult(change, "failed", error, code="unsupported" if state == "unsupported" else "provider-refused")
