@@ -25,6 +25,7 @@ from reconciler.providers.local import LocalProvider
 from reconciler.state import Alias, OrgUnit, State
 from tests.applying import apply_all
 from tests.emulators.alimail import AlimailEmulator
+from tests.scenario_projection import Projected, project
 from tests.test_alimail_provider import APP, Clock, provider, to_alimail
 from tests.test_exmail_scenarios import _name_paths, _org_units
 
@@ -60,20 +61,8 @@ def seed(emu: AlimailEmulator, state: State) -> dict[str, str]:
     return named
 
 
-def _projection(changes: list[dict[str, Any]], named: dict[str, str]) -> list[tuple[str, str, str, tuple[str, ...]]]:
-    out = []
-    for c in changes:
-        side = c.get("after") or c.get("before") or {}
-        if c["kind"] in UNSUPPORTED_KINDS:
-            continue
-        if c["kind"] == "alias" and side.get("target_kind") == "group":
-            continue
-        changed = tuple(f for f in c.get("changed", []) if f not in IGNORED.get(c["kind"], set()))
-        if c["action"] == "update" and c.get("changed") and not changed and not c.get("security"):
-            continue
-        key = named.get(c["key"], c["key"]) if c["kind"] == "orgunit" else c["key"]
-        out.append((str(c["action"]), str(c["kind"]), key, changed))
-    return sorted(out)
+def _projection(changes: list[dict[str, Any]], named: dict[str, str]) -> list[Projected]:
+    return project(changes, named, UNSUPPORTED_KINDS, IGNORED)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.iterdir() if (p / "org").is_dir()))

@@ -26,6 +26,7 @@ from reconciler.providers.local import LocalProvider
 from reconciler.state import Alias, Group, Membership, OrgUnit, State
 from tests.applying import apply_all
 from tests.emulators.exmail import ExmailEmulator
+from tests.scenario_projection import Projected, project
 from tests.test_exmail_provider import CORP, Clock, provider, to_exmail
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -85,22 +86,8 @@ def seed(emu: ExmailEmulator, state: State, local: LocalProvider) -> dict[str, s
     return named
 
 
-def _projection(changes: list[dict[str, Any]], named: dict[str, str]) -> list[tuple[str, str, str, tuple[str, ...]]]:
-    out = []
-    for c in changes:
-        side = c.get("after") or c.get("before") or {}
-        if c["kind"] in UNSUPPORTED_KINDS:
-            continue
-        if c["kind"] == "alias" and side.get("target_kind") == "group":
-            continue
-        if c["kind"] == "membership" and side.get("member_type") == "external":
-            continue
-        changed = tuple(f for f in c.get("changed", []) if f not in IGNORED.get(c["kind"], set()))
-        if c["action"] == "update" and c.get("changed") and not changed and not c.get("security"):
-            continue
-        key = named.get(c["key"], c["key"]) if c["kind"] == "orgunit" else c["key"]
-        out.append((str(c["action"]), str(c["kind"]), key, changed))
-    return sorted(out)
+def _projection(changes: list[dict[str, Any]], named: dict[str, str]) -> list[Projected]:
+    return project(changes, named, UNSUPPORTED_KINDS, IGNORED, external_members=False)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SCENARIOS.iterdir() if (p / "org").is_dir()))
