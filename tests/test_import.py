@@ -738,6 +738,9 @@ def test_domains_to_import() -> None:
         select_domains(tenant, ["acme.de"])
     assert str(unknown.value) == ("the tenant has no domain acme.de; it has acme.cn, acme.com, acme.onmicrosoft.com, "
                                   "sub.acme.com")
+    with pytest.raises(UserError) as empty:  # a new local directory file: not "Reading  from local ..."
+        select_domains([], None)
+    assert str(empty.value).startswith("the provider holds no domain, so there is nothing to import")
 
 
 # --- what cannot be described exactly: said, and exactly what the first plan then does --------------------------

@@ -98,6 +98,9 @@ def bare_org(into: Path, block: Mapping[str, Any]) -> Org:
 def select_domains(domains: Sequence[Domain], wanted: Sequence[str] | None) -> list[str]:
     """The domains to import: those named (with their aliases), or all but Microsoft's initial one."""
     names = {d.name for d in domains}
+    if not names:
+        raise UserError("the provider holds no domain, so there is nothing to import (a new local directory "
+                        "file is empty until an apply writes it); write org/ by hand, starting from the README")
     if wanted:
         chosen = {w.lower() for w in wanted}
         unknown = sorted(chosen - names)
