@@ -36,6 +36,7 @@ class _Reader:
     def __init__(self, org_dir: Path) -> None:
         self.org_dir = org_dir
         self.real_root = org_dir.resolve()
+        self._real_folders: dict[Path, Path] = {}
         self.root = org_dir.parent
         self.issues: list[InputIssue] = []
         self.unvalidated: dict[str, set[str]] = {"user": set(), "group": set(), "department": set(),
@@ -47,7 +48,7 @@ class _Reader:
 
     def read(self, path: Path) -> YamlDocument | None:
         shown = self.show(path)
-        real = path.resolve()
+        real = self._real_path(path)
         if not real.is_relative_to(self.real_root):
             self.issues.append(
                 InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {real}); "
@@ -61,6 +62,16 @@ class _Reader:
             return None
         self.hasher.update(shown.encode() + b"\0" + document.source + b"\0")
         return document
+
+    def _real_path(self, path: Path) -> Path:
+        """Where `path` really is: its folder resolved once (not once per person: resolving walks
+        every component), the file itself only when it is a link."""
+        if path.is_symlink():
+            return path.resolve()
+        folder = self._real_folders.get(path.parent)
+        if folder is None:
+            folder = self._real_folders[path.parent] = path.parent.resolve()
+        return folder / path.name
 
     def validate(
         self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None
