@@ -424,13 +424,13 @@ def test_a_crash_mid_write_keeps_the_old_file(provider: LocalProvider, path: Pat
     provider.close()
     old = path.read_bytes()
 
-    def dump_half_then_die(obj: Any, fp: IO[str], **kwargs: Any) -> None:
-        fp.write(json.dumps(obj, **kwargs)[:200])
+    def dump_half_then_die(obj: Any, fp: IO[str]) -> None:
+        fp.write(json.dumps(obj)[:200])
         fp.flush()
         raise SimulatedCrash
 
     crashing = LocalProvider(path)
-    monkeypatch.setattr("reconciler.providers.local.directory.json.dump", dump_half_then_die)
+    monkeypatch.setattr("reconciler.providers.local.directory._dump_by_record", dump_half_then_die)
     with pytest.raises(SimulatedCrash):
         crashing.apply([create(Group(email="new@acme.com"))], {})
     monkeypatch.undo()

@@ -515,9 +515,31 @@ class LocalProvider(BaseProvider):
 
     def _write(self) -> None:
         with atomic_write(self.path) as out:
-            json.dump(self.data, out, ensure_ascii=False, indent=1, sort_keys=True)
+            _dump_by_record(self.data, out)
 
     def close(self) -> None:
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+
+def _dump_by_record(data: dict[str, Any], out: TextIO) -> None:
+    """The directory as JSON with one record a line: as readable and diffable as indented JSON
+    record by record, and written by json's C encoder (an indented dump runs its Python one:
+    6 of the 8 seconds of a first apply of 10,000 people, rewritten after every wave)."""
+    def compact(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    tables = sorted(data.items())
+    out.write("{\n")
+    for t, (name, rows) in enumerate(tables):
+        end = ",\n" if t < len(tables) - 1 else "\n"
+        if not isinstance(rows, dict) or not rows:
+            out.write(f" {compact(name)}: {compact(rows)}{end}")
+            continue
+        out.write(f" {compact(name)}: {{\n")
+        records = sorted(rows.items())
+        for r, (key, record) in enumerate(records):
+            out.write(f"  {compact(key)}: {compact(record)}{',' if r < len(records) - 1 else ''}\n")
+        out.write(f" }}{end}")
+    out.write("}\n")
