@@ -6,6 +6,7 @@ chain of its names from the root ("/销售部/华东销售"). A provider fits or
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from reconciler.errors import UserError
@@ -26,7 +27,7 @@ def departments_by_name(desired: State, service: str, name_problem: Callable[[st
             problems.append(f"{path} ({name!r}): {problem}")
         parent = renamed.get(unit.parent or "/", "/")
         renamed[path] = f"{parent.rstrip('/')}/{name}"
-    doubled = sorted({p for p in renamed.values() if list(renamed.values()).count(p) > 1})
+    doubled = sorted(p for p, n in Counter(renamed.values()).items() if n > 1)  # linear: thousands of units
     problems += [f"{p}: two departments with one name under one parent; {service} tells departments apart by name"
                  for p in doubled]
     if problems:
