@@ -5,7 +5,6 @@ emulator's defaults are one list; an app missing a grant is refused as Graph ref
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from reconciler.providers.microsoft.grants import APPLICATION_PERMISSIONS, DIREC
 from tests.applying import apply_all
 from tests.emulators.graph import GraphEmulator
 from tests.emulators.graph.permissions import DEFAULT_PERMISSIONS, DEFAULT_ROLES
-from tests.test_microsoft_provider import SKUS, plan_for, provider, to_microsoft
+from tests.test_microsoft_provider import graph, plan_for, provider, to_microsoft  # noqa: F401 - a fixture
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 APP = "00000000-0000-0000-0000-000000000001"
@@ -39,15 +38,9 @@ def test_the_readme_asks_for_exactly_what_the_provider_needs() -> None:
 
 
 @pytest.fixture
-def tenant(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphEmulator]:
-    from reconciler.providers.microsoft.client import ENDPOINT_ENV
-
-    emu = GraphEmulator(domains=("acme.com", "acme.cn"), skus=SKUS).start()
-    monkeypatch.setenv(ENDPOINT_ENV, emu.url)
-    try:
-        yield emu
-    finally:
-        emu.stop()
+def tenant(graph: GraphEmulator) -> GraphEmulator:  # noqa: F811 - the fixture imported above
+    """The Graph emulator of the Microsoft provider's tests, by the name these tests give it."""
+    return graph
 
 
 # ----------------------------------------------------------------------------- refused as Graph refuses
