@@ -54,27 +54,31 @@ def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[V
                    "request; if not, look for the edit that set status: frozen in so many files"))
     managed = sum(1 for u in actual.users().values() if u.id)
     user_removals = sum(1 for c in changes if _removes_user(c) and not _freezes(c))
-    if managed and user_removals:
-        share = 100.0 * user_removals / managed
-        if share > safety.max_delete_percent:
-            violations.append(Violation(
-                code="max-delete-percent", subject="safety.max_delete_percent",
-                message=f"the plan suspends or deletes {user_removals} of {managed} managed users "
-                        f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%",
-                action=proceed("safety.max_delete_percent")))
+    if share := _over(user_removals, managed, safety.max_delete_percent):
+        violations.append(Violation(
+            code="max-delete-percent", subject="safety.max_delete_percent",
+            message=f"the plan suspends or deletes {user_removals} of {managed} managed users "
+                    f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%",
+            action=proceed("safety.max_delete_percent")))
     renames = sum(1 for c in changes if renames_user(c))
-    if managed and renames:
-        share = 100.0 * renames / managed
-        if share > safety.max_rename_percent:
-            violations.append(Violation(
-                code="max-rename-percent", subject="safety.max_rename_percent",
-                message=f"the plan changes the address of {renames} of {managed} managed users ({share:.1f}%), "
-                        f"over safety.max_rename_percent = {safety.max_rename_percent:g}%",
-                action=proceed("safety.max_rename_percent") + "; an edit of naming.yaml renames everyone whose "
-                       "address it derives: to keep someone's address, set email: in their file"))
+    if share := _over(renames, managed, safety.max_rename_percent):
+        violations.append(Violation(
+            code="max-rename-percent", subject="safety.max_rename_percent",
+            message=f"the plan changes the address of {renames} of {managed} managed users ({share:.1f}%), "
+                    f"over safety.max_rename_percent = {safety.max_rename_percent:g}%",
+            action=proceed("safety.max_rename_percent") + "; an edit of naming.yaml renames everyone whose "
+                   "address it derives: to keep someone's address, set email: in their file"))
     violations.extend(_last_super_admin(changes, actual))
     return violations
 
+
+
+def _over(count: int, managed: int, limit_percent: float) -> float | None:
+    """The share of managed users `count` is, in percent, when it passes `limit_percent` (else None)."""
+    if not managed or not count:
+        return None
+    share = 100.0 * count / managed
+    return share if share > limit_percent else None
 
 def renames_user(change: Change) -> bool:
     """A change of a user's address: their mailbox gets a new name (mail to the old one may bounce)."""
