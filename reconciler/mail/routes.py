@@ -10,7 +10,7 @@ needs a hand-over.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.changes import Change, PlanWarning
@@ -94,13 +94,19 @@ def _listed(routes: list[Route], shown: int = 20) -> str:
     return names + (f" and {len(routes) - shown} more" if len(routes) > shown else "")
 
 
-def password_warnings(org: Org, changes: Iterable[Change]) -> list[PlanWarning]:
-    """What the plan says about the first passwords of the people it creates."""
+def _unroutable(routes: list[Route], password: str, refusal: str) -> list[PlanWarning]:
+    """One high warning per route the mail cannot take: the apply refuses those (`mail/step.py`)."""
+    return [PlanWarning(code="no-password-route", severity="high", subject=r.address,
+                        message=f"{r.address}: {password} would reach {r.how}",
+                        action=f"apply will not {refusal} until their file says where the mail goes")
+            for r in routes if not r.expected]
+
+
+def password_warnings(org: Org, changes: Sequence[Change]) -> list[PlanWarning]:
+    """What the plan says about the first passwords of the people it creates, and about the new
+    passwords of the resets it carries out."""
     routes = first_password_routes(org, changes)
-    warnings = [PlanWarning(code="no-password-route", severity="high", subject=r.address,
-                            message=f"{r.address}: its first password would reach {r.how}",
-                            action="apply will not create this person until their file says where the mail goes")
-                for r in routes if not r.expected]
+    warnings = _unroutable(routes, "its first password", "create this person")
     handover = [r for r in routes if r.in_person and r.expected]
     if handover:
         why = "no onboarding mail in org.yaml" if org.settings.onboarding is None else "see each person's file"
@@ -119,12 +125,9 @@ def password_warnings(org: Org, changes: Iterable[Change]) -> list[PlanWarning]:
     return warnings + _reset_warnings(org, changes)
 
 
-def _reset_warnings(org: Org, changes: Iterable[Change]) -> list[PlanWarning]:
+def _reset_warnings(org: Org, changes: Sequence[Change]) -> list[PlanWarning]:
     routes = reset_routes(org, changes)
-    warnings = [PlanWarning(code="no-password-route", severity="high", subject=r.address,
-                            message=f"{r.address}: the new password of its reset would reach {r.how}",
-                            action="apply will not reset this password until their file says where the mail goes")
-                for r in routes if not r.expected]
+    warnings = _unroutable(routes, "the new password of its reset", "reset this password")
     warnings += [PlanWarning(code="password-reset", severity="info", subject=r.address,
                              message=f"{r.address}: the password is reset as its file asks, every session signed "
                                      f"out, and the new password {r.how}")
