@@ -179,27 +179,33 @@ class Onboarding:
             return
         if change.action != "create":
             return
-        after = change.after
-        now = self._now()
-        key = entry_key(str(after.get("id") or ""), change.key, now)
+        after, now = change.after, self._now()
         given, family = str(after.get("given_name") or ""), str(after.get("family_name") or "")
-        entry = Entry(
-            entry=key, user_id=str(after.get("id") or ""), address=change.key,
-            display_name=str(after.get("display_name") or display_name(given, family)),
-            given_name=given, family_name=family, manager=after.get("manager"),
-            provider=self.provider_kind, created_at=now, messages={},
-        )
+        user_id = str(after.get("id") or "")
+        entry = self._entry(change, entry_key(user_id, change.key, now), user_id, given, family, now)
         for kind in self._kinds():
-            state: MessageState = "pending"
-            error = None
-            if kind == "password" and not password:
-                state, error = "needs_reset", "the apply handed over no initial password"
-            entry.messages[kind] = MessageRecord(state=state, updated=now, error=error,
-                                                 message_id=message_id(entry, kind, self.settings.sender_address))
+            self._queue(entry, kind, password, "initial")
         self.ledger.put(entry)
-        if password and "password" in entry.messages:
-            self._passwords[key] = password
         self._first_password_covers_a_reset(entry)
+
+    def _entry(self, change: Change, key: str, user_id: str, given: str, family: str, created_at: dt.datetime,
+               reset_on: dt.date | None = None) -> Entry:
+        after = change.after or {}
+        return Entry(entry=key, user_id=user_id, address=change.key,
+                     display_name=str(after.get("display_name") or display_name(given, family)),
+                     given_name=given, family_name=family, manager=after.get("manager"),
+                     provider=self.provider_kind, created_at=created_at, messages={}, reset_on=reset_on)
+
+    def _queue(self, entry: Entry, kind: MessageKind, password: str | None, which: str) -> None:
+        """`kind` pending for `entry`; a password message without its password needs a reset instead.
+        The password stays in memory only."""
+        missing = kind in SECRET_MESSAGES and not password
+        state: MessageState = "needs_reset" if missing else "pending"
+        error = f"the apply handed over no {which} password" if missing else None
+        entry.messages[kind] = MessageRecord(state=state, updated=entry.created_at, error=error,
+                                             message_id=message_id(entry, kind, self.settings.sender_address))
+        if password and kind in SECRET_MESSAGES:
+            self._passwords[entry.entry] = password
 
     def _first_password_covers_a_reset(self, entry: Entry) -> None:
         """A person created while their file asks for a reset gets their first password: the
@@ -213,27 +219,15 @@ class Onboarding:
     def _reset(self, change: Change, password: str | None) -> None:
         """Record a reset carried out (so it is never done twice) and queue its new-password mail."""
         assert change.after is not None
-        after, now = change.after, self._now()
-        user_id = str(after.get("id") or "")
+        user_id = str(change.after.get("id") or "")
         user = self._users.get(user_id)
         if user is None or user.value.password_reset is None:
             return  # only a reset org/ asked for is mailed
         day = user.value.password_reset
-        key = reset_key(user_id, day)
-        given, family = user.value.given_name, user.value.family_name
-        entry = Entry(
-            entry=key, user_id=user_id, address=change.key,
-            display_name=str(after.get("display_name") or display_name(given, family)),
-            given_name=given, family_name=family, manager=after.get("manager"),
-            provider=self.provider_kind, created_at=now, messages={}, reset_on=day,
-        )
-        state: MessageState = "pending" if password else "needs_reset"
-        error = None if password else "the apply handed over no new password"
-        entry.messages["reset"] = MessageRecord(state=state, updated=now, error=error,
-                                                message_id=message_id(entry, "reset", self.settings.sender_address))
+        entry = self._entry(change, reset_key(user_id, day), user_id, user.value.given_name, user.value.family_name,
+                            self._now(), reset_on=day)
+        self._queue(entry, "reset", password, "new")
         self.ledger.put(entry)
-        if password:
-            self._passwords[key] = password
 
     def _kinds(self) -> Iterable[MessageKind]:
         """A created account's messages (a reset has only its own)."""
