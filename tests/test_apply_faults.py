@@ -114,9 +114,10 @@ def test_a_lost_answer_to_user_inserts_is_read_back_not_taken_as_a_failure(emula
 def test_a_user_insert_that_times_out_is_read_back(emulator: GoogleEmulator,  # noqa: F811
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Google makes the user and the answer never comes: the client gives up (its timeout, here
-    half a second: the client library takes the default socket timeout when it is built)."""
+    two seconds: the client library takes the default socket timeout when it is built; a real
+    wait, long enough that no ordinary answer misses it on a loaded machine)."""
     emulator.fail_transport_next("timeout", "POST", DIRECTORY_BATCH, body_regex=USERS_BATCH)
-    monkeypatch.setattr(socket, "getdefaulttimeout", lambda: 0.5)
+    monkeypatch.setattr(socket, "getdefaulttimeout", lambda: 2.0)
     google = provider(clock=FakeClock())
     monkeypatch.undo()
     results = google.apply([_create(_user("ann@acme.com", "E9001"))], {"ann@acme.com": "Initial-Ann-4711-xyz"})

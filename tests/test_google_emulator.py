@@ -26,6 +26,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 
 from tests.emulators.google import GoogleEmulator
+from tests.graph_clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 SKU_STANDARD = "1010020028"
@@ -459,9 +460,10 @@ def test_client_retries_recover_from_429_and_injected_503(emulator: GoogleEmulat
 
 def test_mutations_fail_until_user_creation_is_complete(emulator: GoogleEmulator, directory: Any,
                                                         licensing: Any) -> None:
+    clock = FakeClock()  # the delay runs on the emulator's clock, moved by hand: no real waiting
+    emulator.clock = clock
     emulator.consistency_delay_s = 0.5
     emulator.add_group("team@acme.com", "Team")
-    started = time.monotonic()
     created = directory.users().insert(body=NEW_USER).execute()
     not_ready = google_error(412, "conditionNotMet", "User creation is not complete.")
     attempts = [
@@ -473,9 +475,8 @@ def test_mutations_fail_until_user_creation_is_complete(emulator: GoogleEmulator
     ]
     for attempt in attempts:
         assert json.loads(error_of(attempt).content) == not_ready
-    assert time.monotonic() - started < 0.5
     assert directory.users().get(userKey=created["id"]).execute()["primaryEmail"] == "jane.doe@acme.com"
-    time.sleep(max(0.0, 0.5 - (time.monotonic() - started)) + 0.05)
+    clock.now += 0.55
     assert directory.users().patch(userKey=created["id"], body={"suspended": True}).execute()["suspended"] is True
 
 
@@ -575,14 +576,16 @@ def test_licence_listing_per_product_with_paging_and_seat_limits(emulator: Googl
 
 
 def test_data_transfer_completes_after_the_delay(emulator: GoogleEmulator, server: GoogleEmulator) -> None:
+    clock = FakeClock()  # the transfer completes on the emulator's clock, moved by hand
+    emulator.clock = clock
     emulator.transfer_delay_s = 0.2
     old = emulator.add_user("old@acme.com", "Old", "Owner")
     new = emulator.add_user("new@acme.com", "New", "Owner")
     with _build(server, "admin", "datatransfer_v1") as transfer:
-        _transfer_round_trip(transfer, old["id"], new["id"])
+        _transfer_round_trip(transfer, old["id"], new["id"], clock)
 
 
-def _transfer_round_trip(transfer: Any, old_id: str, new_id: str) -> None:
+def _transfer_round_trip(transfer: Any, old_id: str, new_id: str, clock: FakeClock) -> None:
     apps = transfer.applications().list(customerId="my_customer").execute()["applications"]
     assert {a["id"]: a["name"] for a in apps}["55656082996"] == "Drive and Docs"
     made = transfer.transfers().insert(body={
@@ -590,7 +593,7 @@ def _transfer_round_trip(transfer: Any, old_id: str, new_id: str) -> None:
         "applicationDataTransfers": [{"applicationId": "55656082996", "applicationTransferParams": [
             {"key": "PRIVACY_LEVEL", "value": ["PRIVATE", "SHARED"]}]}]}).execute()
     assert made["overallTransferStatusCode"] == "inProgress"
-    time.sleep(0.25)
+    clock.now += 0.25
     done = transfer.transfers().get(dataTransferId=made["id"]).execute()
     assert (done["overallTransferStatusCode"], done["applicationDataTransfers"][0]["applicationTransferStatus"]) == (
         "completed", "completed")
