@@ -107,7 +107,7 @@ def _what(mode: int) -> str:
     return next((what for test, what in _KINDS if test(mode)), "not a regular file")
 
 
-def read_plain_file(path: Path, limit: int) -> bytes:
+def read_plain_file(path: str | Path, limit: int) -> bytes:
     """The bytes of `path`, which must be a regular file of at most `limit` bytes.
 
     A FIFO would block `read` forever and /dev/zero never ends, so the kind is checked before

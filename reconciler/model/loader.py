@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,9 +36,10 @@ TOP_FILES = ("org.yaml", "domains.yaml", "naming.yaml", "permissions.yaml", "dep
 class _Reader:
     def __init__(self, org_dir: Path) -> None:
         self.org_dir = org_dir
-        self.real_root = org_dir.resolve()
-        self._real_folders: dict[Path, Path] = {}
+        self.real_root = os.path.realpath(org_dir)
         self.root = org_dir.parent
+        # Files are shown relative to the repository: the folder's own name once, not per file.
+        self.shown_org_dir = self.show(org_dir)
         self.issues: list[InputIssue] = []
         self.unvalidated: dict[str, set[str]] = {"user": set(), "group": set(), "department": set(),
                                                  "profile": set()}
@@ -46,12 +48,19 @@ class _Reader:
     def show(self, path: Path) -> str:
         return display_path(path, self.root) if path.is_absolute() else path.as_posix()
 
+    def inside_org(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == self.real_root or real.startswith(self.real_root.rstrip(os.sep) + os.sep)
+
     def read(self, path: Path) -> YamlDocument | None:
-        shown = self.show(path)
-        real = self._real_path(path)
-        if not real.is_relative_to(self.real_root):
+        return self.read_file(str(path), self.show(path), os.path.islink(path))
+
+    def read_file(self, path: str, shown: str, is_link: bool) -> YamlDocument | None:
+        """Read one file; `is_link` from the folder listing (its folder is already known to be
+        inside org/, so only a link can lead out)."""
+        if is_link and not self.inside_org(path):
             self.issues.append(
-                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {real}); "
+                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {os.path.realpath(path)}); "
                            "org/ files must live inside org/")
             )
             return None
@@ -62,16 +71,6 @@ class _Reader:
             return None
         self.hasher.update(shown.encode() + b"\0" + document.source + b"\0")
         return document
-
-    def _real_path(self, path: Path) -> Path:
-        """Where `path` really is: its folder resolved once (not once per person: resolving walks
-        every component), the file itself only when it is a link."""
-        if path.is_symlink():
-            return path.resolve()
-        folder = self._real_folders.get(path.parent)
-        if folder is None:
-            folder = self._real_folders[path.parent] = path.parent.resolve()
-        return folder / path.name
 
     def validate(
         self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None
@@ -85,26 +84,38 @@ class _Reader:
             self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
             return None
 
-    def files_under(self, folder: str) -> list[Path]:
-        base = self.org_dir / folder
-        if not base.is_dir():
-            return []
-        found: list[Path] = []
-        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            here = Path(dirpath)
-            for name in list(dirnames):
-                if (here / name).is_symlink():
-                    dirnames.remove(name)
-                    if not (here / name).resolve().is_relative_to(self.real_root):
-                        self.issues.append(InputIssue(
-                            SourceLocation(self.show(here / name)),
-                            "symbolic link leads outside org/; org/ files must live inside org/",
-                        ))
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            found.extend(
-                here / f for f in filenames if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-            )
-        return sorted(found)
+    def read_folder(self, folder: str) -> Iterator[YamlDocument]:
+        """Every YAML file under org/<folder>, in path order (as path parts: `a/x` before `a-b/x`)."""
+        for parts, is_link in sorted(self._files_under(os.path.join(self.org_dir, folder), (folder,))):
+            document = self.read_file(os.path.join(self.org_dir, *parts), "/".join((self.shown_org_dir, *parts)),
+                                      is_link)
+            if document is not None:
+                yield document
+
+    def _files_under(self, folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool]]:
+        """(path parts below org/, is a link) of each YAML file, hidden names skipped, linked
+        folders not followed (one leading outside org/ is reported)."""
+        found: list[tuple[tuple[str, ...], bool]] = []
+        try:
+            entries = list(os.scandir(folder))
+        except NotADirectoryError:
+            return found
+        except FileNotFoundError:
+            return found
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                found.extend(self._files_under(entry.path, (*parts, entry.name)))
+            elif entry.is_symlink() and entry.is_dir():
+                if not self.inside_org(entry.path):
+                    self.issues.append(InputIssue(
+                        SourceLocation("/".join((self.shown_org_dir, *parts, entry.name))),
+                        "symbolic link leads outside org/; org/ files must live inside org/",
+                    ))
+            elif entry.name.endswith(YAML_SUFFIXES):
+                found.append(((*parts, entry.name), entry.is_symlink()))
+        return found
 
 
 def find_org_dir(org_dir: Path) -> Path:
@@ -171,12 +182,10 @@ def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
         settings_where=settings_doc.sub(()) if settings_doc else None,
     )
     _load_top_files(reader, docs, org)
-    for path in reader.files_under("users"):
-        if (doc := reader.read(path)) is not None:
-            org.users.extend(_typed_list(reader, doc, UserEntry))
-    for path in reader.files_under("groups"):
-        if (doc := reader.read(path)) is not None:
-            org.groups.extend(_typed_list(reader, doc, GroupEntry))
+    for doc in reader.read_folder("users"):
+        org.users.extend(_typed_list(reader, doc, UserEntry))
+    for doc in reader.read_folder("groups"):
+        org.groups.extend(_typed_list(reader, doc, GroupEntry))
     org.digest = "sha256:" + reader.hasher.hexdigest()
     org.unvalidated = reader.unvalidated
     return org, reader.issues

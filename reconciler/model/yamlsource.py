@@ -12,6 +12,7 @@ nesting deep enough to exhaust the parser.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,11 @@ MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 PathKey = tuple[str | int, ...]
 # libyaml's parser where PyYAML was built with it: several times faster on 10,000 files.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+# The implicit typing of a plain scalar (`yes` is a bool, `2026-01-05` a date), as the loader does it.
+_RESOLVER = yaml.resolver.Resolver()
 
 
 class YamlProblem(Exception):
@@ -150,7 +156,7 @@ class _Builder:
         return result
 
 
-def _read_text(path: Path, display: str) -> tuple[str, bytes]:
+def _read_text(path: str | Path, display: str) -> tuple[str, bytes]:
     def issue(message: str, line: int = 0, col: int = 0) -> YamlProblem:
         return YamlProblem(InputIssue(SourceLocation(display, line, col), message))
 
@@ -176,10 +182,12 @@ def _read_text(path: Path, display: str) -> tuple[str, bytes]:
         ) from None
 
 
-def load_yaml(path: Path, display: str) -> YamlDocument:
+def load_yaml(path: str | Path, display: str) -> YamlDocument:
     """Parse one file. Raises `YamlProblem` with a located, readable message."""
     text, raw = _read_text(path, display)
     doc = YamlDocument(display, None, source=raw)
+    if _read_flat_mapping(doc, text):
+        return doc
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
@@ -209,6 +217,11 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
         ) from None
     if node is None:
         return doc
+    _build_document(doc, node, text)
+    return doc
+
+
+def _build_document(doc: YamlDocument, node: yaml.Node, text: str) -> None:
     builder = _Builder(doc)
     try:
         # Only an alias (`*name`) makes a file expand past what it holds, and a node takes at least
@@ -219,9 +232,8 @@ def load_yaml(path: Path, display: str) -> YamlDocument:
     except RecursionError:
         line, col = _mark(builder.last or node)
         raise YamlProblem(
-            InputIssue(SourceLocation(display, line, col), "invalid YAML: nested too deeply")
+            InputIssue(SourceLocation(doc.display_path, line, col), "invalid YAML: nested too deeply")
         ) from None
-    return doc
 
 
 TOO_MANY_NODES = (f"the file expands to more than {MAX_NODES:,} YAML nodes (an alias bomb?); write the data "
@@ -289,3 +301,64 @@ def _likely_cause(text: str, line: int, column: int) -> str:
     if any("：" in near for near in lines[max(0, line - 1): line + 1]):  # YAML often stops a line later
         return " ('：' is a full-width colon, which YAML does not read as one: type ':' and a space)"
     return ""
+
+
+# The shape of most org/ files (one person, one group): `key: value` lines at the left margin.
+# Composing a node graph costs 20 times more than reading such lines, so they are read here,
+# to the same data and positions; anything else (indentation, lists, quotes, anchors, tags,
+# flow style, tabs, characters YAML refuses or reads as line breaks, a key twice) goes to the
+# full parser, which also gives every error its message. tests/test_yaml_fast_path.py checks
+# that both readers agree on generated text.
+_FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): +([^-?:,\[\]{}#&*!|>'\"%@`\s][^\n]*)")
+# Printable characters YAML reads in a plain value, minus its extra line breaks and the BOM.
+_FLAT_TEXT = re.compile("[\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                        "\U00010000-\U0010ffff]*")
+
+
+def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
+    """Fill `doc` from a file of `key: plain value` lines (comments and blank lines allowed);
+    False, with `doc` untouched, when the file is anything else."""
+    if not _FLAT_TEXT.fullmatch(text):
+        return False
+    data: dict[str, Any] = {}
+    value_marks: dict[PathKey, tuple[int, int]] = {}
+    key_marks: dict[PathKey, tuple[int, int]] = {}
+    number = 0
+    for line in text.split("\n"):
+        number += 1
+        if not line or line[0] == "#" or line.isspace():
+            continue
+        match = _FLAT_LINE.fullmatch(line)
+        if match is None:
+            return False
+        key, value = match.groups()
+        if " #" in value:
+            value = value[: value.index(" #")]
+        value = value.rstrip(" ")
+        if key in data or ": " in value or value[-1] == ":" or not _plain_text(key):
+            return False
+        if not value_marks:
+            value_marks[()] = (number, 1)
+        column = match.start(2) + 1
+        if _plain_text(value):
+            data[key] = value
+        else:  # a number, a date, a bool: built as the full reader builds it
+            start = yaml.Mark(doc.display_path, 0, number - 1, column - 1, None, None)
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+            data[key] = _Builder(doc).build_scalar(yaml.ScalarNode(tag, value, start_mark=start))
+        key_marks[(key,)] = (number, 1)
+        value_marks[(key,)] = (number, column)
+    if not data:
+        return False
+    doc.data, doc.value_marks, doc.key_marks = data, value_marks, key_marks
+    return True
+
+
+# The first characters that can make a plain value something other than text (digits, signs,
+# `~`, `.inf`, letters of yes/no/true/null...): only values starting with one are resolved.
+_TYPED_FIRST = frozenset(first for first in _RESOLVER.yaml_implicit_resolvers if first is not None)
+
+
+def _plain_text(value: str) -> bool:
+    """Whether YAML reads this plain scalar as text (not a number, date, bool or null)."""
+    return value[0] not in _TYPED_FIRST or _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG

@@ -1,0 +1,109 @@
+"""The reader of flat `key: value` files and the full YAML reader agree, on generated text.
+
+Most org/ files (one person each) are read by the fast reader; everything else goes to the
+full one. If the fast reader ever accepted a text, it must give the same data and the same
+positions as the full reader; if the full reader refuses a text, the fast one must not take it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.model.yamlsource import (
+    _LOADER,
+    YamlDocument,
+    YamlProblem,
+    _build_document,
+    _read_flat_mapping,
+)
+
+KEYS = st.sampled_from(["id", "given_name", "email", "title", "department", "manager", "locale",
+                       "yes", "null", "on", "No", "_x", "K1", "a", "y"])
+SEPARATORS = st.sampled_from([": "] * 8 + [":  ", ":", " : ", ":\t", ": \t"])
+# Mostly what the fast reader takes, so that it takes many texts; the rest tries its edges.
+SAFE = st.sampled_from(["Wang", "王伟", "欧阳 娜", "Anna Li", "E1001", "a.b@acme.com", "x-y", "é", "😀"])
+TRICKY = st.sampled_from([
+    "Wang", "王伟", "欧阳 娜", " ", "  ", "#", " #c", ":", ": ", "-", "- ", "?", ",", "[a]", "{b}", "&a", "*a", "!x",
+    "|", ">", "'", '"', "%", "@", "`", "\t", "\xa0", "\u2028", "\x85", "\ufeff", "\r", "\uffff", "\ud7ff",
+    "1", "0x1F", "1e3", "2026-01-05", "2026-02-30", "true", "~", "null", ".inf", "1_000", "0o17", "+1", "😀", "é",
+])
+VALUES = st.lists(st.one_of(SAFE, SAFE, SAFE, TRICKY), min_size=1, max_size=4).map("".join)
+KEY_VALUE = st.tuples(KEYS, SEPARATORS, VALUES).map("".join)
+LINES = st.one_of(
+    KEY_VALUE, KEY_VALUE, KEY_VALUE,
+    st.sampled_from(["", "  ", "# comment", " # indented", "---", "...", "- item", "  nested: x", "%YAML 1.1"]),
+)
+TEXTS = st.lists(LINES, max_size=6).map("\n".join) | st.lists(LINES, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
+
+# Texts close to what people write, so the fast reader takes most of them.
+NEAR_FLAT = st.lists(st.one_of(st.tuples(KEYS, st.just(": "), VALUES).map("".join), st.just("# note")),
+                     min_size=1, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
+
+
+def full_read(text: str) -> tuple[object, dict[object, object], dict[object, object]] | None:
+    """The full reader's result, or None when it refuses the text."""
+    doc = YamlDocument("f.yaml", None)
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+        if node is None:
+            return None
+        _build_document(doc, node, text)
+    except (yaml.YAMLError, YamlProblem):
+        return None
+    return doc.data, doc.value_marks, doc.key_marks
+
+
+def assert_agree(text: str) -> None:
+    fast = YamlDocument("f.yaml", None)
+    try:
+        took = _read_flat_mapping(fast, text)
+    except YamlProblem:
+        assert full_read(text) is None, text  # the same value refused by both readers
+        return
+    if took:
+        assert full_read(text) == (fast.data, fast.value_marks, fast.key_marks), repr(text)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS | NEAR_FLAT)
+def test_fast_reader_agrees_with_full_reader(text: str) -> None:
+    assert_agree(text)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NEAR_FLAT)
+def test_fast_reader_agrees_on_near_flat_text(text: str) -> None:
+    assert_agree(text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("# a person\nid: E1\ngiven_name: 王 伟  \n", {"id": "E1", "given_name": "王 伟"}),
+    ("id: E1 # comment\nstart: 2026-01-05\nactive: yes\nn: 0x1F\n",
+     {"id": "E1", "start": dt.date(2026, 1, 5), "active": True, "n": 31}),
+    ("title: C#-developer\nurl: http://x\n", {"title": "C#-developer", "url": "http://x"}),
+])
+def test_flat_files_are_read_by_the_fast_reader(text: str, expected: dict[str, object]) -> None:
+    doc = YamlDocument("f.yaml", None)
+    assert _read_flat_mapping(doc, text)
+    assert doc.data == expected
+    assert_agree(text)
+
+
+@pytest.mark.parametrize("text", [
+    "id: E1\nid: E2\n", "aliases:\n- a\n", "aliases: [a]\n", "name: 'x'\n", "a: &x b\n", "a: !!str 1\n",
+    "a:\tb\n", "a: b\r\n", "a: b\u2028c\n", "yes: b\n", "a:\n", "title: Note:\n", "a: b: c\n", "", "# only\n",
+    "a: 2026-02-30\n",
+])
+def test_other_files_go_to_the_full_reader(text: str) -> None:
+    doc = YamlDocument("f.yaml", None)
+    try:
+        assert not _read_flat_mapping(doc, text)
+    except YamlProblem:
+        assert text == "a: 2026-02-30\n"  # a date that does not exist: refused as the full reader refuses it
+        return
+    assert doc.data is None
