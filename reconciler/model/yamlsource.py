@@ -343,7 +343,7 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
         if _plain_text(value):
             data[key] = value
         else:  # a number, a date, a bool: built as the full reader builds it
-            start = yaml.Mark(doc.display_path, 0, number - 1, column - 1, None, None)
+            start = yaml.Mark(doc.display_path, 0, number - 1, column - 1, None, 0)
             tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
             data[key] = _Builder(doc).build_scalar(yaml.ScalarNode(tag, value, start_mark=start))
         key_marks[(key,)] = (number, 1)
