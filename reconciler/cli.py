@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import sys
 import traceback
@@ -523,8 +524,16 @@ def schemas(
         err.print(f"wrote {path}")
 
 
+# A run builds one large graph of objects that lives until exit (every person's file, their
+# positions, the desired and actual state) and makes almost no reference cycles. With the default
+# thresholds the collector walks that graph again and again as it grows: 40 % of validating
+# 100,000 people. Collecting young objects 70 times less often keeps cycles collected, cheaply.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
 def main() -> None:
     """Entry point: user errors are one clear message and exit 1, never a traceback."""
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

@@ -55,7 +55,13 @@ def full_read(text: str) -> tuple[object, dict[object, object], dict[object, obj
         _build_document(doc, node, text)
     except (yaml.YAMLError, YamlProblem):
         return None
-    return doc.data, doc.value_marks, doc.key_marks
+    return doc.data, *doc.marks()
+
+
+def full_locate(text: str, path: tuple[str | int, ...], key: bool) -> object:
+    doc = YamlDocument("f.yaml", None)
+    _build_document(doc, yaml.compose(text, Loader=_LOADER), text)
+    return doc.locate(path, key=key)
 
 
 def assert_agree(text: str) -> None:
@@ -66,7 +72,10 @@ def assert_agree(text: str) -> None:
         assert full_read(text) is None, text  # the same value refused by both readers
         return
     if took:
-        assert full_read(text) == (fast.data, fast.value_marks, fast.key_marks), repr(text)
+        assert full_read(text) == (fast.data, *fast.marks()), repr(text)
+        for path in [(), *fast.marks()[0], ("nowhere",), ("id", 3)]:
+            for key in (False, True):
+                assert full_locate(text, path, key) == fast.locate(path, key=key), (text, path, key)
 
 
 @settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -70,6 +70,7 @@ class _Reader:
             self.issues.append(problem.issue)
             return None
         self.hasher.update(shown.encode() + b"\0" + document.source + b"\0")
+        document.source = b""  # hashed: 100,000 people's files need not stay in memory twice
         return document
 
     def validate(
@@ -182,10 +183,13 @@ def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
         settings_where=settings_doc.sub(()) if settings_doc else None,
     )
     _load_top_files(reader, docs, org)
+    # Once validated, an entry is its model and its positions: the raw data is dropped.
     for doc in reader.read_folder("users"):
         org.users.extend(_typed_list(reader, doc, UserEntry))
+        doc.data = None
     for doc in reader.read_folder("groups"):
         org.groups.extend(_typed_list(reader, doc, GroupEntry))
+        doc.data = None
     org.digest = "sha256:" + reader.hasher.hexdigest()
     org.unvalidated = reader.unvalidated
     return org, reader.issues

@@ -13,6 +13,7 @@ nesting deep enough to exhaust the parser.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,20 +57,40 @@ class YamlDocument:
     value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     source: bytes = b""  # the file as read (once: it is hashed into the org digest too)
+    # A flat file's positions, compactly (100,000 people's files stay in memory): the line of each
+    # key, and the column of a value only where it is not one space after `key:`.
+    flat_lines: dict[str, int] | None = None
+    flat_columns: dict[str, int] | None = None
+
+    def marks(self) -> tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
+        """Every value's and every key's position, whichever way they are kept."""
+        if self.flat_lines is None:
+            return self.value_marks, self.key_marks
+        values: dict[PathKey, tuple[int, int]] = {(): (min(self.flat_lines.values()), 1)}
+        values.update({(key,): (line, self._column(key)) for key, line in self.flat_lines.items()})
+        return values, {(key,): (line, 1) for key, line in self.flat_lines.items()}
+
+    def _column(self, key: str) -> int:
+        return (self.flat_columns or {}).get(key, len(key) + 3)
+
+    def _mark(self, path: PathKey, key: bool) -> tuple[int, int] | None:
+        if self.flat_lines is None:
+            return (self.key_marks if key else self.value_marks).get(path)
+        if not path:
+            return None if key else (min(self.flat_lines.values()), 1)
+        name = path[0]
+        if len(path) != 1 or not isinstance(name, str) or name not in self.flat_lines:
+            return None
+        return self.flat_lines[name], 1 if key else self._column(name)
 
     def locate(self, path: PathKey = (), *, key: bool = False) -> SourceLocation:
         """The position of the value at `path` (or of its key), else of its nearest parent."""
-        if key and path in self.key_marks:
-            line, col = self.key_marks[path]
-            return SourceLocation(self.display_path, line, col)
+        if key and (found := self._mark(path, True)):
+            return SourceLocation(self.display_path, *found)
         probe = tuple(path)
         while True:
-            if probe in self.value_marks:
-                line, col = self.value_marks[probe]
-                return SourceLocation(self.display_path, line, col)
-            if probe in self.key_marks:
-                line, col = self.key_marks[probe]
-                return SourceLocation(self.display_path, line, col)
+            if found := self._mark(probe, False) or self._mark(probe, True):
+                return SourceLocation(self.display_path, *found)
             if not probe:
                 return SourceLocation(self.display_path, 1, 1)
             probe = probe[:-1]
@@ -321,8 +342,8 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
     if not _FLAT_TEXT.fullmatch(text):
         return False
     data: dict[str, Any] = {}
-    value_marks: dict[PathKey, tuple[int, int]] = {}
-    key_marks: dict[PathKey, tuple[int, int]] = {}
+    lines: dict[str, int] = {}
+    columns: dict[str, int] = {}
     number = 0
     for line in text.split("\n"):
         number += 1
@@ -337,8 +358,7 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
         value = value.rstrip(" ")
         if key in data or ": " in value or value[-1] == ":" or not _plain_text(key):
             return False
-        if not value_marks:
-            value_marks[()] = (number, 1)
+        key = sys.intern(key)  # the same few keys in every person's file
         column = match.start(2) + 1
         if _plain_text(value):
             data[key] = value
@@ -346,11 +366,12 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
             start = yaml.Mark(doc.display_path, 0, number - 1, column - 1, None, 0)
             tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
             data[key] = _Builder(doc).build_scalar(yaml.ScalarNode(tag, value, start_mark=start))
-        key_marks[(key,)] = (number, 1)
-        value_marks[(key,)] = (number, column)
+        lines[key] = number
+        if column != len(key) + 3:
+            columns[key] = column
     if not data:
         return False
-    doc.data, doc.value_marks, doc.key_marks = data, value_marks, key_marks
+    doc.data, doc.flat_lines, doc.flat_columns = data, lines, columns or None
     return True
 
 
