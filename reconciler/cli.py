@@ -266,8 +266,9 @@ def _report(report: ApplyReport, hand_over: list[str]) -> None:
     err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped'] - not_attempted}"
               + (f", not attempted {not_attempted}." if stopped is not None else "."))
     if hand_over:
-        err.print(f"[yellow]First passwords to hand over in person[/] (nothing mailed them; reset each at the "
-                  f"provider, then hand it over): {escape(', '.join(hand_over))}")
+        # One address per line: a first apply of a whole company lists thousands, to grep or keep.
+        err.print(f"[yellow]First passwords to hand over in person[/] ({len(hand_over)}; nothing mailed them: "
+                  "reset each at the provider, then hand it over):\n  " + escape("\n  ".join(hand_over)))
     if not report.ok:
         raise UserError(f"{counts['failed'] + counts['skipped']} changes were not applied; "
                         "fix the cause and run apply again (it converges)")

@@ -23,13 +23,15 @@ from reconciler.romanize import (
 
 MAX_LOCAL_PART = 64
 _EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]")
+_DIGIT_RUNS = re.compile(r"(\d+)")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort E999 before E1000: digits compare as numbers."""
     return tuple(
         (0, int(part)) if part.isdigit() else (1, part)
-        for part in re.split(r"(\d+)", text) if part
+        for part in _DIGIT_RUNS.split(text) if part
     )
 
 
@@ -53,7 +55,7 @@ def local_base(user: UserEntry, naming: NamingFile) -> str:
         "family_initial": family[:1],
         "id": clean_local_part(user.id.lower()),
     }
-    raw = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pattern)
+    raw = _PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)
     return clean_local_part(raw)[:MAX_LOCAL_PART].strip("._-")
 
 
@@ -117,7 +119,7 @@ def assign_user_addresses(
     # Where the search for each base's next free number resumes: `used` only grows, so every
     # number below it is taken for good. Without it, 20,000 people of one name cost 200 million probes.
     next_number: dict[str, int] = {}
-    for entry, base in sorted(pending, key=lambda p: natural_key(p[0].value.id)):
+    for entry, base in pending:  # in id order: the people were walked in it
         address, next_number[base] = _first_free(base, domain, used, next_number.get(base, 1))
         if address != f"{base}@{domain}" and naming.users.collision == "fail":
             issues.append(InputIssue(entry.locate("given_name"),

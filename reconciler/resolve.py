@@ -8,7 +8,9 @@ unique (a domain alias's addresses count as their primary's).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.model.files import GroupEntry, UserEntry
@@ -39,26 +41,29 @@ class _Addresses:
     def __init__(self, org: Org, issues: list[InputIssue]) -> None:
         self.aliases_of = org.alias_domains()
         self.plain_domains = {d for d in org.domain_names() if d not in self.aliases_of}
-        self.owners: dict[str, tuple[str, SourceLocation]] = {}
+        # Where each claim was written, found only when a problem needs it (locating 100,000
+        # claims that are fine is a fifth of validating them).
+        self.owners: dict[str, tuple[str, Callable[[], SourceLocation]]] = {}
         self.issues = issues
 
     def canonical(self, address: str) -> str:
         local, domain = address.split("@", 1)
         return f"{local}@{self.aliases_of.get(domain, domain)}"
 
-    def claim(self, address: str, owner: str, where: SourceLocation) -> bool:
+    def claim(self, address: str, owner: str, where: Callable[[], SourceLocation]) -> bool:
         domain = address.split("@", 1)[1]
         if domain not in self.plain_domains:
             if domain in self.aliases_of:
                 hint = f"; {domain} is an alias of {self.aliases_of[domain]}, use that"
             else:
                 hint = f"; declare {domain} in domains.yaml or use one of {', '.join(sorted(self.plain_domains))}"
-            self.issues.append(InputIssue(where, f"{address} is not in a managed domain{hint}"))
+            self.issues.append(InputIssue(where(), f"{address} is not in a managed domain{hint}"))
             return False
         key = self.canonical(address)
         if key in self.owners and self.owners[key][0] != owner:
             first_owner, first_where = self.owners[key]
-            self.issues.append(InputIssue(where, f"address {address} is already used by {first_owner} ({first_where})"))
+            self.issues.append(InputIssue(where(),
+                                          f"address {address} is already used by {first_owner} ({first_where()})"))
             return False
         self.owners.setdefault(key, (owner, where))
         return True
@@ -77,7 +82,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     for entry in org.users:
         user = entry.value
         if user.email:
-            claims.claim(user.email, f"user {user.id}", entry.locate("email"))
+            claims.claim(user.email, f"user {user.id}", partial(entry.locate, "email"))
             holder = holders.get(user.email)
             if holder is not None and holder != user.id and holder not in org.users_by_id():
                 result.issues.append(InputIssue(entry.locate("email"),
@@ -90,7 +95,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
         if not g.value.email and address in reserved:
             result.issues.append(InputIssue(
                 g.locate("key"), f"{address} is a reserved name; give the group an explicit email or another key"))
-        claims.claim(address, f"group {g.value.key}", g.locate("email" if g.value.email else "key"))
+        claims.claim(address, f"group {g.value.key}", partial(g.locate, "email" if g.value.email else "key"))
     _claim_aliases(org, claims, reserved, domain, result.issues)
 
     existing = {u.id: u.email for u in actual.users().values() if u.id}
@@ -107,7 +112,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     for entry in org.users:
         derived = assignment.addresses.get(entry.value.id)
         if derived and not entry.value.email and entry.value.id not in displaced:
-            claims.claim(derived, f"user {entry.value.id}", entry.locate("id"))
+            claims.claim(derived, f"user {entry.value.id}", partial(entry.locate, "id"))
 
     _domains_and_units(org, desired)
     _users(org, result, today)
@@ -177,9 +182,9 @@ def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str
     for owner, entry in owners:
         for i, alias in enumerate(entry.value.aliases or []):
             address = qualify(alias, domain)
-            where = entry.locate("aliases", i)
+            where = partial(entry.locate, "aliases", i)
             if address in reserved:
-                issues.append(InputIssue(where, f"{address} is a reserved name (naming.yaml reserved)"))
+                issues.append(InputIssue(where(), f"{address} is a reserved name (naming.yaml reserved)"))
                 continue
             claims.claim(address, owner, where)
 

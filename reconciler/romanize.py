@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import functools
 import re
-import string
 import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -284,9 +283,7 @@ _CJK_RADICALS: Final = frozenset(map(chr, range(0x2E80, 0x2FE0)))
 _NAME_DOTS: Final = "·・•‧･"
 
 _LOCAL_PART_SEPARATORS: Final = "._-"
-_LOCAL_PART_ALLOWED: Final = frozenset(
-    string.ascii_lowercase + string.digits + _LOCAL_PART_SEPARATORS
-)
+_NOT_LOCAL_PART_RE: Final = re.compile(r"[^a-z0-9._-]+")
 _SEPARATOR_RUN_RE: Final = re.compile(r"[._-]{2,}")
 
 
@@ -313,8 +310,8 @@ def clean_local_part(text: str) -> str:
     # Filter to ASCII before lower-casing: str.lower() on arbitrary Unicode
     # can itself produce ASCII (KELVIN SIGN -> "k"), which would be a
     # transliteration this function promises not to do.
-    ascii_only = "".join(ch for ch in text if ch.isascii()).lower()
-    kept = "".join(ch for ch in ascii_only if ch in _LOCAL_PART_ALLOWED)
+    ascii_only = text.encode("ascii", "ignore").decode("ascii").lower()
+    kept = _NOT_LOCAL_PART_RE.sub("", ascii_only)
     collapsed = _SEPARATOR_RUN_RE.sub(lambda run: run.group(0)[0], kept)
     return collapsed.strip(_LOCAL_PART_SEPARATORS)
 

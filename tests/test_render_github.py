@@ -391,3 +391,14 @@ def test_apply_summary_of_many_failures_fits_and_counts_the_rest() -> None:
     assert f"… and {2000 - len(applied_rows)} more, {where}" in lines
     assert len(failed_rows) > 500
     assert summary.count("<details>") == summary.count("</details>") == 1
+
+
+def test_apply_summary_of_a_whole_company_to_hand_over_stays_within_githubs_limit() -> None:
+    """A first apply without onboarding mail hands 100,000 first passwords over: the comment names
+    the first ones and counts the rest (the apply log lists every address)."""
+    addresses = [f"person{i}@acme.com" for i in range(100_000)]
+    body = render_apply_summary(ApplyReport(), handover=addresses)
+    assert len(body) < GITHUB_COMMENT_LIMIT
+    assert "**First passwords to hand over in person** (100000)" in body
+    assert "person49@acme.com, … and 99950 more (the apply log lists them all)" in body
+    assert "person50@acme.com" not in body

@@ -666,7 +666,7 @@ def test_a_pull_request_adding_an_employee_is_planned_then_applied_on_merge(gith
     assert number == 7
     # No onboarding mail in this org.yaml: the summary says whose first password IT hands over.
     assert body.startswith("<!-- reconciler-apply -->\n### Applied 4, failed 0, skipped 0.\n\n"
-                           f"At commit {MERGE_SHA}.\n\n**First passwords to hand over in person**\n\nNothing "
+                           f"At commit {MERGE_SHA}.\n\n**First passwords to hand over in person** (1)\n\nNothing "
                            "mailed these; reset each one's password at the provider, then hand it over: "
                            "wangxiaoming@acme.com\n\n<details><summary>Applied: 4</summary>\n")
     assert "| `+` | create user wangxiaoming@acme.com |" in body.splitlines()

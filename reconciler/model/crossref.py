@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 
 from reconciler.errors import InputIssue, SourceLocation
-from reconciler.model.org import Org
+from reconciler.model.files import GroupEntry, UserEntry
+from reconciler.model.org import Org, Sourced
 from reconciler.model.suggest import did_you_mean
 
 Report = Callable[[SourceLocation, str], None]
@@ -98,15 +99,15 @@ def _departments(org: Org, report: Report) -> None:
 
 
 def _users(org: Org, report: Report) -> None:
-    seen: dict[str, SourceLocation] = {}
+    seen: dict[str, Sourced[UserEntry]] = {}  # located only when an id repeats
     departments = set(org.department_index()) | org.unvalidated["department"]
     profiles = set(org.permissions.profiles) | org.unvalidated["profile"]
     domains = set(org.domain_names())
     for entry in org.users:
         user = entry.value
         if user.id in seen:
-            report(entry.locate("id"), f"user id {user.id} is used twice (first at {seen[user.id]})")
-        seen.setdefault(user.id, entry.locate("id"))
+            report(entry.locate("id"), f"user id {user.id} is used twice (first at {seen[user.id].locate('id')})")
+        seen.setdefault(user.id, entry)
         if user.department is not None and user.department not in departments:
             report(entry.locate("department"), _unknown("department", user.department, departments))
         if user.profile is not None and user.profile not in profiles:
@@ -201,12 +202,12 @@ def _groups(org: Org, people: People, report: Report) -> None:
     groups = set(org.groups_by_key()) | org.unvalidated["group"]
     departments = set(org.department_index()) | org.unvalidated["department"]
     domains = set(org.domain_names())
-    seen: dict[str, SourceLocation] = {}
+    seen: dict[str, Sourced[GroupEntry]] = {}
     for g in org.groups:
         group = g.value
         if group.key in seen:
-            report(g.locate("key"), f"group key {group.key!r} is used twice (first at {seen[group.key]})")
-        seen.setdefault(group.key, g.locate("key"))
+            report(g.locate("key"), f"group key {group.key!r} is used twice (first at {seen[group.key].locate('key')})")
+        seen.setdefault(group.key, g)
         for i, member in enumerate(group.members):
             if member not in people and member not in groups:
                 report(g.locate("members", i), _unknown_member(member, people, groups))

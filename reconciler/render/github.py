@@ -266,9 +266,11 @@ def handover_block(addresses: Sequence[str]) -> list[str]:
     """New people whose first password nothing mailed: IT resets it and hands it over."""
     if not addresses:
         return []
-    return ["**First passwords to hand over in person**", "",
-            "Nothing mailed these; reset each one's password at the provider, then hand it over: "
-            + ", ".join(cell(a) for a in addresses), ""]
+    shown = ", ".join(cell(a) for a in addresses[:MAIL_ROWS])
+    more = f", … and {len(addresses) - MAIL_ROWS} more (the apply log lists them all)" if len(
+        addresses) > MAIL_ROWS else ""
+    return [f"**First passwords to hand over in person** ({len(addresses)})", "",
+            "Nothing mailed these; reset each one's password at the provider, then hand it over: " + shown + more, ""]
 
 
 def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[Violation] = (),
