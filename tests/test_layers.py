@@ -32,7 +32,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 LAYERS: list[set[str]] = [
     {"cli"},
     {"render"},
-    {"importer", "audit", "apply", "config_query", "access"},
+    {"importer", "audit", "apply", "config_query", "access", "usage"},
     {"plan"},
     {"dns", "mail"},
     {"resolve", "naming"},
