@@ -29,7 +29,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8p
 .charts { display: flex; flex-wrap: wrap; gap: 32px; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { border-bottom: 1px solid #e2e8f0; padding: 4px 8px; text-align: left; vertical-align: middle; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .finding { border-left: 4px solid; padding: 4px 10px; margin: 6px 0; }
 .action { color: #4a5568; }
 .missing { background: #fffbea; border: 1px solid #f6e05e; padding: 8px 12px; }
