@@ -19,11 +19,17 @@ from typing import Any
 
 import pytest
 
+from reconciler.providers.exmail.activity import NO_STORAGE
 from reconciler.providers.local import LocalProvider
 from reconciler.providers.microsoft.activity import NO_DAILY_HISTORY
 from tests import google_support, test_microsoft_provider
+from tests.emulators.alimail import AlimailEmulator
+from tests.emulators.exmail import ExmailEmulator
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
+from tests.test_alimail_cli import APP as ALIMAIL_APP
+from tests.test_alimail_cli import reconciler as alimail_cli
+from tests.test_alimail_cli import to_alimail
 from tests.test_audit_providers import (
     GOOGLE_ENDPOINT_ENV,
     GRAPH_ENDPOINT_ENV,
@@ -34,6 +40,9 @@ from tests.test_audit_providers import (
     copy_example,
     days_before_today,
 )
+from tests.test_exmail_cli import CORP as EXMAIL_CORP
+from tests.test_exmail_cli import reconciler as exmail_cli
+from tests.test_exmail_cli import to_exmail
 
 QUOTA_MB = 10_000
 HEAVY = "zengxiaoyan@acme.com"  # E1012: 500 mails a day, over audit.heavy_sender_limit (2,000 in 7 days)
@@ -254,3 +263,53 @@ def test_microsoft_usage_reads_four_report_files(microsoft_tenant: Tenant) -> No
     assert emu.downloads() - before == 4  # mailbox usage, and email activity for D7, D30, D90
 
 
+
+
+# ----------------------------------------------------------------------------- the domestic providers
+
+
+def test_exmail_usage_counts_the_mail_log_one_call_a_day(org_copy: Path) -> None:
+    """Exmail: `log/mail` for the whole company, one call a day; no storage figures in its API
+    and no licences, so only heavy senders can be flagged."""
+    to_exmail(org_copy)
+    repo = org_copy.parent
+    emu = ExmailEmulator(corp_id=EXMAIL_CORP, domains=("acme.com", "acme.cn")).start()
+    try:
+        assert exmail_cli(repo, emu, "apply", "--yes").returncode == 0
+        for address in emu.users:
+            figures = planted(address)
+            for day in DAYS[:30]:
+                emu.add_mail_counts(address, day.isoformat(), sent=figures.sent_a_day,
+                                    received=figures.received_a_day)
+        emu.reset_stats()
+        result = exmail_cli(repo, emu, "usage", "--format", "json", "--today", TODAY.isoformat(), "--days", "30")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert found(report) == {("heavy-sender", "high", HEAVY), ("heavy-sender", "medium", SPAMMY)}
+        assert report["unavailable"] == {"storage": NO_STORAGE}
+        heavy = next(p for p in report["people"] if p["address"] == HEAVY)
+        assert heavy["sent"] == {"7d": 3_500, "30d": 15_000} and heavy["received"] == {"7d": 70, "30d": 300}
+        assert len(heavy["history"]) == 30
+        calls = emu.stats()["by_method"]
+        assert calls["POST log/mail"] == 30
+        assert "POST log/login" not in calls  # no licences at Exmail: sign-ins are not needed
+    finally:
+        emu.stop()
+
+
+def test_alibaba_mail_usage_says_what_it_cannot_read(org_copy: Path) -> None:
+    to_alimail(org_copy)
+    repo = org_copy.parent
+    emu = AlimailEmulator(app_id=ALIMAIL_APP, domains=("acme.com", "acme.cn"), requests_per_second=None).start()
+    try:
+        assert alimail_cli(repo, emu, "apply", "--yes").returncode == 0
+        result = alimail_cli(repo, emu, "usage", "--format", "json", "--today", TODAY.isoformat())
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        assert report["findings"] == []
+        assert set(report["unavailable"]) == {"storage", "mail", "history"}
+        assert all("Alibaba Mail" in why for why in report["unavailable"].values())
+        text = alimail_cli(repo, emu, "usage", "--today", TODAY.isoformat()).stdout
+        assert "Not available:" in text and "No findings" in text
+    finally:
+        emu.stop()

@@ -29,7 +29,10 @@ def usage_of_provider(org: Org, load_issues: list[InputIssue], provider: BasePro
     """Read the provider as `plan` does (the same front half), then its usage and sign-ins in bulk."""
     ready = prepare(org, load_issues, provider, today)
     usage = provider.usage(None, today, days)
-    activity = provider.activity(None, figures=("last_sign_in",))
+    # Sign-ins serve only the unused-licence check: a tenant without licences (Exmail, Alibaba
+    # Mail) is spared the read (one call a member on Exmail).
+    licensed = any(isinstance(r, License) for r in ready.actual.of("license").values())
+    activity = provider.activity(None, figures=("last_sign_in",)) if licensed else ActivityReport()
     return summarize_usage(org, ready.resolved, ready.actual, activity, usage, today, provider.name)
 
 
