@@ -9,10 +9,12 @@ Microsoft's reports give totals per period: no daily history, so no fast-growing
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,9 @@ from typing import Any
 import pytest
 
 from reconciler.providers.exmail.activity import NO_STORAGE
+from reconciler.providers.google.activity import REPORTS_NEEDS
 from reconciler.providers.local import LocalProvider
-from reconciler.providers.microsoft.activity import NO_DAILY_HISTORY
+from reconciler.providers.microsoft.activity import CONCEALED, NO_DAILY_HISTORY
 from tests import google_support, test_microsoft_provider
 from tests.emulators.alimail import AlimailEmulator
 from tests.emulators.exmail import ExmailEmulator
@@ -313,3 +316,61 @@ def test_alibaba_mail_usage_says_what_it_cannot_read(org_copy: Path) -> None:
         assert "Not available:" in text and "No findings" in text
     finally:
         emu.stop()
+
+
+# ----------------------------------------------------------------------------- refused reports
+
+
+def _refuse_usage_report(emu: GoogleEmulator) -> None:
+    emu.fail_next("GET", r"/usage/users/", 403, "insufficientPermissions",
+                  "Request had insufficient authentication scopes.")
+
+
+def _conceal(value: bool) -> Callable[[GraphEmulator], None]:
+    def set_it(emu: GraphEmulator) -> None:
+        emu.conceal_report_names = value
+    return set_it
+
+
+GOOGLE_REFUSED = (f"the Reports API refused the usage report (403 insufficientPermissions: Request had insufficient "
+                  f"authentication scopes.): {REPORTS_NEEDS}")
+REFUSALS: dict[str, tuple[str, Callable[[Any], None], Callable[[Any], None], dict[str, str]]] = {
+    "google-reports-scope": ("google", _refuse_usage_report, lambda emu: None,
+                             {"storage": GOOGLE_REFUSED, "mail": GOOGLE_REFUSED, "history": GOOGLE_REFUSED}),
+    "microsoft-concealed-names": ("microsoft", _conceal(True), _conceal(False),
+                                  {"storage": CONCEALED, "mail": CONCEALED.replace("mailbox storage", "mail counts"),
+                                   "history": NO_DAILY_HISTORY}),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_a_refused_report_is_said_and_the_sign_in_checks_still_run(case: str, request: pytest.FixtureRequest) -> None:
+    """Without usage figures only the unused licence is left to find, by its sign-in alone; the
+    command says which figures are missing and why, and does not fail."""
+    kind, refuse, restore, unavailable = REFUSALS[case]
+    tenant: Tenant = request.getfixturevalue(f"{kind}_tenant")
+    try:
+        refuse(tenant.emulator)
+        code, report = usage_json(tenant)
+        refuse(tenant.emulator)
+        text = cli(tenant, "usage", "--today", TODAY.isoformat()).stdout
+    finally:
+        restore(tenant.emulator)
+    assert code == 0
+    assert found(report) == {("unused-license", "low", UNUSED)}
+    assert report["unavailable"] == unavailable
+    assert "Not available:" in text and "mail counts and the heavy-sender check (mail)" in text
+
+
+def test_the_thresholds_come_from_org_yaml(local_tenant: Tenant, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(local_tenant.repo, repo)
+    settings = repo / "org" / "org.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "audit:\n  heavy_sender_limit: 400\n"
+                        "  heavy_sender_min: 150\n  unused_licence_days: 90\n", encoding="utf-8")
+    code, report = usage_json(dataclasses.replace(local_tenant, repo=repo))
+    assert code == 0
+    # SPAMMY (420 in 7 days) is now over the limit; BUSY (189) over the floor and 9 x the median (21),
+    # not 10 x; UNUSED signed in 60 days ago, within 90.
+    assert found(report) == {("heavy-sender", "high", HEAVY), ("heavy-sender", "high", SPAMMY),
+                             ("near-quota", "medium", FULL), ("fast-growing", "low", GROWING)}
