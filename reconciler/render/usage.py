@@ -53,7 +53,8 @@ def render_usage_text(summary: UsageSummary, *, colour: bool = False, width: int
     console.print("[bold]By department[/]  (storage; sent / received over " + ", ".join(windows) + ")")
     for d in summary.departments:
         mail = "  ".join(f"{w} {count(d.sent, w)}/{count(d.received, w)}" for w in windows)
-        console.print(f"  {escape(d.department)}: {d.people} people, {megabytes(d.used_mb)} of "
+        members = f"{d.people} {'person' if d.people == 1 else 'people'}"
+        console.print(f"  {escape(d.department)}: {members}, {megabytes(d.used_mb)} of "
                       f"{megabytes(d.quota_mb)}  {mail}")
     people = {p.address: p for p in summary.people}
     if summary.biggest:
