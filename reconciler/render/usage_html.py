@@ -155,30 +155,35 @@ def _trend(p: PersonUsage) -> str:
 
 
 def _daily_trend(p: PersonUsage) -> str:
+    """Two bands: storage as a line on top; below, mails sent a day as bars (a heavy sender's
+    spike stands out) and mails received a day as a line."""
     days = p.history
     step = TREND_WIDTH / max(1, len(days))
+    band = TREND_HEIGHT // 2 - 2  # the height of each band
+    low_top = TREND_HEIGHT - band  # where the mail band begins
     peak_mail = max((max(d.sent or 0, d.received or 0) for d in days), default=0) or 1
     used = [d.used_mb for d in days if d.used_mb is not None]
     low, high = (min(used), max(used)) if used else (0, 0)
-    bars = []
-    points = []
+    bars, storage, received = [], [], []
     for i, d in enumerate(days):
         x = round(i * step, 1)
-        for value, colour, offset in ((d.received, RECEIVED_COLOUR, 0.0), (d.sent, SENT_COLOUR, step / 2)):
-            if value:
-                h = round(value * (TREND_HEIGHT - 2) / peak_mail, 1)
-                bars.append(f'<rect x="{round(x + offset, 1)}" y="{round(TREND_HEIGHT - h, 1)}" '
-                            f'width="{max(round(step / 2, 1), 0.5)}" height="{h}" fill="{colour}"/>')
+        middle = round(x + step / 2, 1)
+        if d.sent:
+            h = round(d.sent * band / peak_mail, 1)
+            bars.append(f'<rect x="{x}" y="{round(TREND_HEIGHT - h, 1)}" width="{max(round(step - 0.4, 1), 0.6)}" '
+                        f'height="{h}" fill="{SENT_COLOUR}"/>')
+        if d.received is not None:
+            received.append(f"{middle},{round(TREND_HEIGHT - (d.received * band / peak_mail), 1)}")
         if d.used_mb is not None:
-            y = TREND_HEIGHT / 2 if high == low else (TREND_HEIGHT - 2) - (d.used_mb - low) * (TREND_HEIGHT - 4) / (
-                high - low)
-            points.append(f"{round(x + step / 2, 1)},{round(y, 1)}")
-    line = (f'<polyline points="{" ".join(points)}" fill="none" stroke="{STORAGE_COLOUR}" stroke-width="1.5"/>'
-            if points else "")
+            y = band / 2 + 1 if high == low else 1 + (high - d.used_mb) * band / (high - low)
+            storage.append(f"{middle},{round(y, 1)}")
+    lines = "".join(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="1.2"/>'
+                    for points, colour in ((storage, STORAGE_COLOUR), (received, RECEIVED_COLOUR)) if points)
     first, last = days[0].date.isoformat(), days[-1].date.isoformat()
+    separator = f'<line x1="0" y1="{low_top - 1}" x2="{TREND_WIDTH}" y2="{low_top - 1}" stroke="{QUOTA_COLOUR}"/>'
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="trend daily" width="{TREND_WIDTH}" '
             f'height="{TREND_HEIGHT}" role="img" aria-label="{first} to {last}"><title>{first} to {last}</title>'
-            + "".join(bars) + line + "</svg>")
+            + separator + "".join(bars) + lines + "</svg>")
 
 
 def _period_bars(p: PersonUsage) -> str:
