@@ -430,6 +430,54 @@ def audit(
         raise typer.Exit(code)
 
 
+class UsageFormat(StrEnum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+@app.command()
+def usage(
+    provider: ProviderOpt = None,
+    fmt: Annotated[UsageFormat, typer.Option(
+        "--format", help="text, markdown (a section of the monthly review issue), json or html.")] = UsageFormat.text,
+    html: Annotated[Path | None, typer.Option(
+        "--html", help="Also write the HTML report (one self-contained file, charts included) to FILE.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the report to FILE instead of printing it.")] = None,
+    days: Annotated[int, typer.Option("--days", min=7, max=180,
+                                      help="Days of daily history to read, where the provider keeps it.")] = 90,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        "--fail-on", help="Exit 1 when a finding is at or above this severity: info, low, medium or high.")
+    ] = None,
+    today: TodayOpt = None,
+) -> None:
+    """Storage and mail sent and received (7/30/90 days) per person and per department: the biggest and
+    fastest-growing mailboxes, heavy senders, mailboxes near their quota, licences paid for but unused."""
+    from reconciler.atomicfile import atomic_write
+    from reconciler.diagnostics import RANK
+    from reconciler.render.usage import render_usage
+    from reconciler.usage import usage_of_provider
+
+    org, issues = load_checked(OPTIONS.org_dir)
+    with open_provider(provider, org, read_only=True) as handle:
+        summary = usage_of_provider(org, issues, handle, _today(today), days)
+    if html is not None:
+        with atomic_write(html) as file:
+            file.write(render_usage(summary, "html"))
+        err.print(f"HTML report saved to {escape(str(html))}")
+    if out is not None:
+        with atomic_write(out) as file:
+            file.write(render_usage(summary, fmt.value))
+        err.print(f"Usage saved to {escape(str(out))}: {escape(summary.summary())}")
+    else:
+        sys.stdout.write(render_usage(summary, fmt.value, colour=sys.stdout.isatty()))
+        sys.stdout.flush()
+    if fail_on is not None and any(RANK[f.severity] >= RANK[fail_on.value] for f in summary.findings):
+        raise typer.Exit(1)
+
+
 @contextlib.contextmanager
 def _import_progress() -> Iterator[Callable[[int, int], None]]:
     """A bar on a terminal; in CI logs, a line every 10% of an import of 500 files or more."""

@@ -5,7 +5,7 @@ The layers, top to bottom (docs/architecture.md draws them):
     cli                       options -> one use-case call -> render -> exit code
     render                    every view of every report
     importer, audit, apply,   use cases
-    config_query, access
+    config_query, access, usage
     plan                      the front half (prepare), diff, order, safety, saved plans
     dns, mail                 features
     resolve, naming           org/ + actual -> desired
@@ -32,7 +32,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 LAYERS: list[set[str]] = [
     {"cli"},
     {"render"},
-    {"importer", "audit", "apply", "config_query", "access"},
+    {"importer", "audit", "apply", "config_query", "access", "usage"},
     {"plan"},
     {"dns", "mail"},
     {"resolve", "naming"},

@@ -952,6 +952,7 @@ def test_the_monthly_audit_becomes_this_months_issue(github: GitHub, repo: Path)
     month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
     assert (issue["title"], issue["labels"], issue["open"]) == (f"Account review {month}", ["audit"], True)
     assert "zhouting@acme.com" in issue["body"]
+    assert "\n## Mail usage at local, " in issue["body"]  # `reconciler usage`, its second section
     assert job.summary == issue["body"]
     # A second run in the same month updates that issue instead of opening another.
     Runner(github, "audit.yml", repo, "workflow_dispatch", {}, MERGE_SHA).run()

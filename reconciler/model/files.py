@@ -168,6 +168,22 @@ class Audit(Strict):
     inactive_days: int = Field(90, ge=1, description="An active account unused for longer than this is reported.")
     quota_percent: float = Field(
         90, gt=0, le=100, description="A mailbox using at least this share of its storage quota is reported.")
+    # `reconciler usage`: mail sent over the last 7 days, judged against the tenant's median.
+    heavy_sender_factor: float = Field(
+        10, gt=1, description="An account that sent more than this many times the median of the last 7 days is "
+                              "reported as a heavy sender (reconciler usage).")
+    heavy_sender_min: int = Field(
+        200, ge=1, description="Mails sent in 7 days below which nobody is reported as a heavy sender by the "
+                               "factor (a quiet tenant's median is near 0).")
+    heavy_sender_limit: int = Field(
+        2000, ge=1, description="Mails sent in 7 days at or above which an account is always reported as a heavy "
+                                "sender, whatever the median.")
+    growth_percent: float = Field(
+        10, gt=0, le=100, description="A mailbox whose storage grew by at least this share of its quota in 30 days "
+                                      "is reported as fast-growing (reconciler usage).")
+    unused_licence_days: int = Field(
+        30, ge=1, description="A licensed account with no sign-in and no mail sent for this many days is reported "
+                              "as a licence paid for but unused (reconciler usage).")
 
 
 class OrgFile(Strict):

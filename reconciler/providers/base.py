@@ -15,6 +15,7 @@ them directly (mypy checks every override's signature against the one declared h
     activity(addresses, figures)         last sign-in, 2-step verification, storage (audit, frozen)
     dns_records(domain)                  the exact records the service says a domain needs (dns)
     check_access(capabilities)           can this identity do what org/ needs? (reconciler access)
+    usage(addresses, today, days)        storage, mail sent/received, daily history (reconciler usage)
 
 Features that need only a part of a provider take one of the narrow protocols below
 (`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`), so their tests
@@ -24,12 +25,13 @@ DNS values) in `providers/<kind>/facts.py`.
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol, Self
 
-from reconciler.activity import FIGURES, ActivityReport
+from reconciler.activity import FIGURES, USAGE_FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.records import ProviderDomainRecords
@@ -141,6 +143,15 @@ class BaseProvider(ABC):
         (never a change). Default: a provider that needs no grants can do everything."""
         return [AccessResult(c, True, f"the {self.name} provider needs no grants") for c in capabilities]
 
+    # ------------------------------------------------------------------ usage monitoring (reconciler usage)
+
+    def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
+        """Storage used and quota, mail sent and received over the last 7/30/90 days, and up to
+        `days` days of daily history per account (`addresses` None: every account), read in bulk
+        (one report for everyone, never one call per person where the service has a report). A
+        figure (USAGE_FIGURES) it cannot read is in `unavailable`, with why. Default: none."""
+        return UsageReport(unavailable={f: f"the {self.name} provider does not report it" for f in USAGE_FIGURES})
+
 
 class Reader(Protocol):
     """Reading a tenant (plan, import)."""
@@ -168,6 +179,15 @@ class ActivitySource(Protocol):
 
     def activity(self, addresses: Sequence[str] | None = None,
                  figures: Collection[str] = FIGURES) -> ActivityReport: ...
+
+
+class UsageSource(Protocol):
+    """Storage and mail counts per account (reconciler usage)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport: ...
 
 
 class DnsRecordSource(Protocol):

@@ -9,12 +9,13 @@ by address.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
-from reconciler.activity import FIGURES, ActivityReport
+from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
 from reconciler.model.files import ExmailProviderConfig
@@ -170,6 +171,14 @@ class ExmailProvider(BaseProvider):
                 report.by_user[address] = replace(report.of(address),
                                                   password_change_required=self.found.must_change[address])
         return report
+
+    def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
+        """Mails sent and received per member and day from the logs application (`log/mail`, one
+        call a day for the whole company); Exmail's API has no storage figures."""
+        from reconciler.providers.exmail.activity import read_usage
+
+        state = self.found.state if self.found.fetched else self.fetch(self.domains)
+        return read_usage(self.client, sorted(state.users()) if addresses is None else addresses, today, days)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         from reconciler.providers.exmail.access import check_access

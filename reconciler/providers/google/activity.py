@@ -22,7 +22,7 @@ from typing import Any
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from reconciler.activity import FIGURES, Activity, ActivityReport
+from reconciler.activity import FIGURES, Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
 from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
 from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
@@ -31,6 +31,7 @@ NEVER = "1970-01-01T00:00:00.000Z"  # lastLoginTime of an account that never sig
 USER_FIELDS = "primaryEmail,lastLoginTime,isEnrolledIn2Sv,creationTime,changePasswordAtNextLogin"
 SHORT_LIST = 10  # up to this many addresses are read one users.get each, not by listing everyone
 STORAGE = "accounts:used_quota_in_mb,accounts:total_quota_in_mb"
+USAGE = f"{STORAGE},gmail:num_emails_sent,gmail:num_emails_received"  # one day of `reconciler usage`
 REPORT_PAGE = 1000  # the Reports API's largest page
 REPORT_TRIES = 5  # dates asked for before giving up on storage
 REFUSED = {401, 403}
@@ -118,23 +119,31 @@ def _storage(clients: Clients, today: dt.date, report: ActivityReport) -> dict[s
         report.unavailable["storage"] = "no Reports API client was built"
         return {}
     usage = clients.reports.userUsageReport()
+    found = _newest_complete(usage, today, STORAGE)
+    if isinstance(found, str):
+        report.unavailable["storage"] = found
+        return {}
+    _, request, response = found
+    return {address: (_int(values.get("accounts:used_quota_in_mb")), _quota(values.get("accounts:total_quota_in_mb")))
+            for address, values in _values_by_user(usage, request, response).items()}
+
+
+def _newest_complete(usage: Any, today: dt.date, parameters: str) -> tuple[dt.date, Any, dict[str, Any]] | str:
+    """The newest date with a complete usage report (its first request and answer), stepping back
+    from yesterday to the dates Google's refusals name; or, when there is none, why (one line)."""
     date = today - dt.timedelta(days=1)
     tried: list[str] = []
     for _ in range(REPORT_TRIES):
         tried.append(date.isoformat())
-        request = usage.get(userKey="all", date=date.isoformat(), parameters=STORAGE, maxResults=REPORT_PAGE)
+        request = usage.get(userKey="all", date=date.isoformat(), parameters=parameters, maxResults=REPORT_PAGE)
         try:
             response = request.execute(num_retries=RETRIES)
         except RefreshError as exc:
-            report.unavailable["storage"] = f"Google refused a Reports API token ({result_of_refusal(exc).error}): " \
-                                            f"{REPORTS_NEEDS}"
-            return {}
+            return f"Google refused a Reports API token ({result_of_refusal(exc).error}): {REPORTS_NEEDS}"
         except HttpError as exc:
             error = result_of_error(exc)
             if error.status in REFUSED:
-                report.unavailable["storage"] = f"the Reports API refused the usage report ({error.error}): " \
-                                                f"{REPORTS_NEEDS}"
-                return {}
+                return f"the Reports API refused the usage report ({error.error}): {REPORTS_NEEDS}"
             named = NOT_YET.search(error.message) or IN_FUTURE.search(error.message)
             if error.status != 400 or named is None:
                 raise
@@ -144,26 +153,71 @@ def _storage(clients: Clients, today: dt.date, report: ActivityReport) -> dict[s
         if any(w.get("code") in NOT_COMPLETE for w in response.get("warnings") or []):
             date -= dt.timedelta(days=1)
             continue
-        return _storage_by_user(usage, request, response)
-    report.unavailable["storage"] = (f"the Reports API had no complete usage report for {', '.join(tried)} "
-                                     "(Google computes usage a few days late): try again later")
-    return {}
+        return date, request, dict(response)
+    return (f"the Reports API had no complete usage report for {', '.join(tried)} "
+            "(Google computes usage a few days late): try again later")
 
 
-def _storage_by_user(usage: Any, request: Any, response: dict[str, Any]) -> dict[str, Storage]:
-    found: dict[str, Storage] = {}
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def _quota(value: Any) -> int | None:
+    """A total of 0 or less is no per-user limit to compare with (what Google reports for pooled
+    storage is not documented): the quota stays unknown."""
+    return int(value) if value is not None and int(value) > 0 else None
+
+
+def _values_by_user(usage: Any, request: Any, response: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every page of one date's report: parameter name -> intValue, by user address."""
+    found: dict[str, dict[str, Any]] = {}
     while True:
         for entry in response.get("usageReports") or []:
             address = str((entry.get("entity") or {}).get("userEmail") or "").lower()
-            values = {p.get("name"): p.get("intValue") for p in entry.get("parameters") or []}
-            used = values.get("accounts:used_quota_in_mb")
-            quota = values.get("accounts:total_quota_in_mb")
             if address:
-                # A total of 0 or less is no per-user limit to compare with (what Google reports for
-                # pooled storage is not documented): the quota stays unknown.
-                found[address] = (int(used) if used is not None else None,
-                                  int(quota) if quota is not None and int(quota) > 0 else None)
+                found[address] = {p.get("name"): p.get("intValue") for p in entry.get("parameters") or []}
         request = usage.get_next(request, response)
         if request is None:
             return found
         response = request.execute(num_retries=RETRIES)
+
+
+# ----------------------------------------------------------------------------- mail usage (reconciler usage)
+
+
+def read_google_usage(clients: Clients, addresses: Sequence[str] | None, today: dt.date, days: int) -> UsageReport:
+    """Storage, mails sent and received per day from the Reports API's user usage report: the
+    newest complete date, then one report for everyone per day back to `days` days (Google keeps
+    daily values, so the 7/30/90-day sums and the trend come from the same reads). A day Google has
+    no data for (DATA_NOT_AVAILABLE) is a gap in the history, not zeros."""
+    if clients.reports is None:
+        why = "no Reports API client was built"
+        return UsageReport(unavailable={"storage": why, "mail": why, "history": why})
+    usage = clients.reports.userUsageReport()
+    found = _newest_complete(usage, today, USAGE)
+    if isinstance(found, str):
+        return UsageReport(unavailable={"storage": found, "mail": found, "history": found})
+    newest, request, response = found
+    wanted = None if addresses is None else {a.lower() for a in addresses}
+    by_day: dict[dt.date, dict[str, dict[str, Any]]] = {newest: _values_by_user(usage, request, response)}
+    for back in range(1, days):
+        date = newest - dt.timedelta(days=back)
+        request = usage.get(userKey="all", date=date.isoformat(), parameters=USAGE, maxResults=REPORT_PAGE)
+        response = request.execute(num_retries=RETRIES)
+        if any(w.get("code") == "DATA_NOT_AVAILABLE" for w in response.get("warnings") or []):
+            continue
+        by_day[date] = _values_by_user(usage, request, response)
+    report = UsageReport()
+    latest = by_day[newest]
+    for address in sorted(set(latest) if wanted is None else set(latest) & wanted):
+        history = tuple(
+            UsageDay(date=date, used_mb=_int(values.get("accounts:used_quota_in_mb")),
+                     sent=_int(values.get("gmail:num_emails_sent")),
+                     received=_int(values.get("gmail:num_emails_received")))
+            for date, values in sorted((d, v[address]) for d, v in by_day.items() if address in v))
+        sent, received = sums_of(history, newest)
+        report.by_user[address] = MailUsage(
+            used_mb=_int(latest[address].get("accounts:used_quota_in_mb")),
+            quota_mb=_quota(latest[address].get("accounts:total_quota_in_mb")),
+            sent=sent, received=received, history=history)
+    return report

@@ -4,11 +4,12 @@ google-api-python-client. It only translates; the core diffs, orders and checks.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from reconciler.activity import FIGURES, ActivityReport
+from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.files import GoogleProviderConfig
@@ -272,13 +273,19 @@ class GoogleProvider(BaseProvider):
                  figures: Collection[str] = FIGURES) -> ActivityReport:
         """Last sign-in, 2-step verification and storage per user (None: every user; `figures`: which
         are wanted); an API the credentials may not use leaves its figures unavailable, with why."""
-        import datetime as dt
-
         from reconciler.providers.google.activity import read_google_activity
 
         with google_errors("reading how accounts are used"):
             return read_google_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
                                  figures)
+
+    def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
+        """Storage and mails sent and received per day from the Reports API (one report a day for
+        every user, `days` days back from the newest complete one)."""
+        from reconciler.providers.google.activity import read_google_usage
+
+        with google_errors("reading mail usage"):
+            return read_google_usage(self.clients, addresses, today, days)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or token request per capability (access.py)."""

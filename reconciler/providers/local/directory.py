@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from reconciler.activity import FIGURES, Activity, ActivityReport
+from reconciler.activity import FIGURES, Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
 from reconciler.atomicfile import (
     FileTooLarge,
     NotAPlainFile,
@@ -63,6 +63,10 @@ class Refused(Exception):
 
 def _new_id() -> str:
     return secrets.token_hex(8)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def empty_directory() -> dict[str, Any]:
@@ -206,6 +210,39 @@ class LocalProvider(BaseProvider):
                     password_change_required=must_change)
             except (TypeError, ValueError) as exc:
                 raise ProviderError(f"{self.path}: the activity of {address} is damaged ({exc})") from None
+        return report
+
+    def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
+        """Storage (activity.used_mb, quota_mb) and a daily history a user record may carry under
+        activity.daily ([{date, used_mb, sent, received}]): planted by trials and tests, like the
+        other figures. Sums count the complete days before `today` (yesterday back); an account
+        with nothing planted is unknown."""
+        if not self.existed:
+            why = f"the directory file {self.path} does not exist yet: nothing was read"
+            return UsageReport(unavailable={"storage": why, "mail": why, "history": why})
+        wanted = None if addresses is None else {a.lower() for a in addresses}
+        report = UsageReport()
+        newest = today - dt.timedelta(days=1)
+        first = newest - dt.timedelta(days=days - 1)
+        for record in self.data["users"].values():
+            address = str(record["user"]["email"]).lower()
+            if wanted is not None and address not in wanted:
+                continue
+            planted = record.get("activity")
+            if not isinstance(planted, dict):
+                continue
+            try:
+                history = tuple(sorted(
+                    (UsageDay(date=dt.date.fromisoformat(str(d["date"])), used_mb=_int_or_none(d.get("used_mb")),
+                              sent=_int_or_none(d.get("sent")), received=_int_or_none(d.get("received")))
+                     for d in planted.get("daily") or []), key=lambda d: d.date))
+            except (TypeError, ValueError, KeyError) as exc:
+                raise ProviderError(f"{self.path}: the daily usage of {address} is damaged ({exc})") from None
+            history = tuple(d for d in history if first <= d.date <= newest)
+            sent, received = sums_of(history, newest)
+            report.by_user[address] = MailUsage(
+                used_mb=_int_or_none(planted.get("used_mb")), quota_mb=_int_or_none(planted.get("quota_mb")),
+                sent=sent, received=received, history=history)
         return report
 
     def list_domains(self) -> list[Domain]:

@@ -8,10 +8,11 @@ cannot write: the provider declares them unsupported and the plan says so plainl
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
-from reconciler.activity import FIGURES, ActivityReport
+from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.model.files import MicrosoftProviderConfig
@@ -246,6 +247,13 @@ class MicrosoftProvider(BaseProvider):
         from reconciler.providers.microsoft.activity import read_graph_activity
 
         return self._run(lambda http: read_graph_activity(http, addresses, figures))
+
+    def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
+        """Storage and mails sent and received per period from the Microsoft 365 usage reports (four
+        CSV downloads); Microsoft gives no daily history per person."""
+        from reconciler.providers.microsoft.activity import read_graph_usage
+
+        return self._run(lambda http: read_graph_usage(http, addresses))
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or refused-before-found probe per capability (access.py)."""

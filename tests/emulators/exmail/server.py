@@ -25,7 +25,9 @@ its anchor) and by `Le1Feng/exmail`'s scrape of the reference (auto_active_fun.p
   `POST useroption/update {userid, option: [{type, value}]}` (1 force secure login, 2 IMAP/SMTP,
   3 POP/SMTP, 4 secure login on: read-only).
 - 系统日志: `POST log/login {userid, begin_date, end_date}` -> `{list: [{time, ip, type}]}`;
-  `POST log/mailstatus {domain, begin_date, end_date}` -> `{sendsum, recvsum}`.
+  `POST log/mailstatus {domain, begin_date, end_date}` -> `{sendsum, recvsum}`;
+  `POST log/mail {begin_date, end_date, mailtype 0/1/2, userid?, subject?}` -> `{list: [{mailtype,
+  subject, sender, receiver, time, status}]}` (planted with `add_mail_counts`).
 
 Not in the reference we could read (the 全局返回码说明 table): the codes for an expired token
 (42001), an invalid token (40014), a missing token (41001), a refused application (48002), a
@@ -38,6 +40,7 @@ configurable because Tencent publishes none.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -112,6 +115,8 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             self.groups: dict[str, dict[str, Any]] = {}
             self.tokens: dict[str, tuple[str, float]] = {}
             self.logins: dict[str, list[dict[str, Any]]] = {}
+            # (userid, date in Beijing time, mailtype 1 sent / 2 received) -> how many mails `log/mail` lists
+            self.mail_counts: dict[tuple[str, str, int], int] = {}
             self.options: dict[str, dict[int, str]] = {}
             self._ids = itertools.count(2)
             self._window = SlidingWindow(self.clock)
@@ -145,6 +150,13 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
     def add_login(self, userid: str, when: int, ip: str = "203.0.113.7", kind: int = 1) -> None:
         with self._lock:
             self.logins.setdefault(userid, []).append({"time": when, "ip": ip, "type": kind})
+
+    def add_mail_counts(self, userid: str, date: str, *, sent: int = 0, received: int = 0) -> None:
+        """Mails a member sent and received on a day (yyyy-mm-dd, Beijing time), as `log/mail` lists them."""
+        with self._lock:
+            for mailtype, count in ((1, sent), (2, received)):
+                if count:
+                    self.mail_counts[(userid.lower(), date, mailtype)] = count
 
     def expire_tokens(self) -> None:
         """Every issued token expires now (as after its 7200 s, or a reset secret)."""
@@ -524,6 +536,32 @@ def log_login(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]) 
     return {"errcode": 0, "errmsg": "ok", "list": list(emu.logins.get(userid, []))}
 
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+MAIL_TYPES = {0: (1, 2), 1: (1,), 2: (2,)}
+
+
+def log_mail(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    """Every mail of the company in the date range (Beijing time), or of one member (userid); no paging."""
+    _strict(body, {"begin_date", "end_date", "mailtype", "userid", "subject"}, {"begin_date", "end_date", "mailtype"})
+    begin, end = _dates(body)
+    kinds = MAIL_TYPES.get(body["mailtype"]) if isinstance(body["mailtype"], int) else None
+    if kinds is None:
+        raise Refused(BAD_PARAMETER, "invalid mailtype")
+    userid = str(body.get("userid") or "").lower()
+    if userid and userid not in emu.users:
+        raise Refused(NO_USER, "userid not found")
+    items = []
+    for (member, date, mailtype), count in sorted(emu.mail_counts.items()):
+        if mailtype not in kinds or not begin <= date <= end or (userid and member != userid):
+            continue
+        noon = int(dt.datetime.combine(dt.date.fromisoformat(date), dt.time(12), tzinfo=BEIJING).timestamp())
+        other = "partner@example.org"
+        sender, receiver = (member, other) if mailtype == 1 else (other, member)
+        items += [{"mailtype": mailtype, "subject": "", "sender": sender, "receiver": receiver, "time": noon + n,
+                   "status": 3 if mailtype == 1 else 13} for n in range(count)]
+    return {"errcode": 0, "errmsg": "ok", "list": items}
+
+
 def log_mailstatus(emu: ExmailEmulator, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
     _strict(body, {"domain", "begin_date", "end_date"}, {"domain", "begin_date", "end_date"})
     _dates(body)
@@ -553,4 +591,5 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("POST", "useroption/update"): useroption_update,
     ("POST", "log/login"): log_login,
     ("POST", "log/mailstatus"): log_mailstatus,
+    ("POST", "log/mail"): log_mail,
 }

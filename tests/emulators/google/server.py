@@ -225,6 +225,15 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             if quota_mb is not None:
                 self.store.activity.setdefault(user["id"], {})["quota_mb"] = quota_mb
 
+    def set_usage_history(self, email: str, days: dict[str, dict[str, int]]) -> None:
+        """A user's figures per date (yyyy-mm-dd) in the Reports API's user usage report:
+        used_quota_mb, num_emails_sent, num_emails_received (gmail:num_emails_sent, ...)."""
+        with self._lock:
+            user = self.store.user_by_key(email)
+            if user is None:
+                raise ValueError(f"no such user: {email}")
+            self.store.usage_days[user["id"]] = {date: dict(figures) for date, figures in days.items()}
+
     def user(self, key: str) -> dict[str, Any] | None:
         """The stored user by address, alias or id (a deleted user by id), including its password fields."""
         with self._lock:

@@ -84,6 +84,8 @@ class Store:
     seats: dict[str, int | None] = field(default_factory=dict)
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     activity: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> figures for Reports
+    # user id -> date (yyyy-mm-dd) -> that day's figures (used_quota_mb, num_emails_sent, num_emails_received)
+    usage_days: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     addresses: dict[str, tuple[str, str]] = field(default_factory=dict)  # address -> ("user"|"group", id)
 
     def __post_init__(self) -> None:

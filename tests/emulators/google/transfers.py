@@ -103,16 +103,23 @@ def list_transfers(call: Call) -> Result:
 # ----------------------------------------------------------------------------- reports
 
 REPORT_PARAMETERS = ("accounts:last_login_time", "accounts:is_2sv_enrolled", "accounts:used_quota_in_mb",
-                     "accounts:total_quota_in_mb", "accounts:is_disabled", "accounts:creation_time")
+                     "accounts:total_quota_in_mb", "accounts:is_disabled", "accounts:creation_time",
+                     "gmail:num_emails_sent", "gmail:num_emails_received")
 DEFAULT_QUOTA_MB = 30720  # Business Starter: 30 GB per user
 
 
-def _figures(store: Store, user: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _figures(store: Store, user: dict[str, Any], date: str) -> dict[str, dict[str, Any]]:
+    """A user's figures on `date`: those planted for that day (set_usage_history), else the
+    current ones (set_user_activity) and no mail."""
     activity = store.activity.get(user["id"], {})
+    day = store.usage_days.get(user["id"], {}).get(date, {})
+    used = day.get("used_quota_mb", activity.get("used_quota_mb", 0))
     return {
         "accounts:last_login_time": {"datetimeValue": user.get("lastLoginTime", NEVER)},
         "accounts:is_2sv_enrolled": {"boolValue": bool(user.get("isEnrolledIn2Sv"))},
-        "accounts:used_quota_in_mb": {"intValue": str(int(activity.get("used_quota_mb", 0)))},
+        "gmail:num_emails_sent": {"intValue": str(int(day.get("num_emails_sent", 0)))},
+        "gmail:num_emails_received": {"intValue": str(int(day.get("num_emails_received", 0)))},
+        "accounts:used_quota_in_mb": {"intValue": str(int(used))},
         "accounts:total_quota_in_mb": {"intValue": str(int(activity.get("quota_mb", DEFAULT_QUOTA_MB)))},
         "accounts:is_disabled": {"boolValue": bool(user.get("suspended"))},
         "accounts:creation_time": {"datetimeValue": user["creationTime"]},
@@ -120,7 +127,7 @@ def _figures(store: Store, user: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _report(store: Store, user: dict[str, Any], date: str, wanted: list[str]) -> dict[str, Any]:
-    figures = _figures(store, user)
+    figures = _figures(store, user, date)
     parameters = [{"name": name, **figures[name]} for name in wanted]
     entity = {"customerId": store.customer_id, "userEmail": user["primaryEmail"], "profileId": user["id"],
               "type": "USER"}

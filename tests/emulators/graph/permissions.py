@@ -98,6 +98,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/servicePrincipals(appId='{app_id}')"): READ_APPS,
     ("GET", "/reports/authenticationMethods/userRegistrationDetails"): AUDIT_LOG,
     ("GET", "/reports/getMailboxUsageDetail(period='{period}')"): REPORTS,
+    ("GET", "/reports/getEmailActivityUserDetail(period='{period}')"): REPORTS,
 }
 # Roles that may reset the password of a user without admin roles; of an admin, only the last two.
 RESET_ANY_USER = ("Privileged Authentication Administrator", "Global Administrator")

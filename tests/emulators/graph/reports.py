@@ -3,6 +3,9 @@
 - ``GET /reports/authenticationMethods/userRegistrationDetails``: JSON, paged, one entry per
   user; like sign-in activity it needs Entra ID P1/P2, and a tenant without it gets 403
   ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``.
+- ``GET /reports/getEmailActivityUserDetail(period='D7')``: the same redirect to a CSV, one row per
+  user with a licence or planted activity (``set_email_activity``): Send Count, Receive Count, ...
+  for the period. Only D7, D30, D90 and D180.
 - ``GET /reports/getMailboxUsageDetail(period='D7')``: answers ``302 Found`` with a ``Location``
   on another path (on Graph, another host) that serves the CSV for a few minutes without
   credentials. Only users with a mailbox (planted with ``set_user_activity``) have a row. When
@@ -86,6 +89,36 @@ def mailbox_usage_detail(store: Store, request: Request, period: str) -> Respons
     return Response(302, "", {"Location": f"{root}{DOWNLOAD_PREFIX}{token}", "Content-Type": "text/plain"})
 
 
+EMAIL_ACTIVITY_COLUMNS = ("Report Refresh Date", "User Principal Name", "Display Name", "Is Deleted", "Deleted Date",
+                          "Last Activity Date", "Send Count", "Receive Count", "Read Count", "Meeting Created Count",
+                          "Meeting Interacted Count", "Assigned Products", "Report Period")
+
+
+@route("GET", "/reports/getEmailActivityUserDetail(period='{period}')")
+def email_activity_user_detail(store: Store, request: Request, period: str) -> Response:
+    if period not in PERIODS:  # unconfirmed wording
+        raise errors.bad_request(f"Invalid value '{period}' for parameter 'period'.")
+    token = odata.encode_token({"report": "getEmailActivityUserDetail", "period": period})
+    root = request.base.removesuffix("/v1.0")
+    return Response(302, "", {"Location": f"{root}{DOWNLOAD_PREFIX}{token}", "Content-Type": "text/plain"})
+
+
+def _email_activity_rows(store: Store, period: str) -> list[list[Any]]:
+    refreshed = iso(store.clock() - 2 * 86400)[:10]
+    rows = []
+    for user_id, by_period in store.email_activity.items():
+        user = store.users.get(user_id)
+        if user is None:
+            continue
+        sent, received = by_period.get(period, (0, 0))
+        upn, name = user["userPrincipalName"], user.get("displayName") or ""
+        if store.conceal_report_names:
+            upn, name = _concealed(store, upn), _concealed(store, name)
+        rows.append([refreshed, upn, name, "False", "", refreshed if sent or received else "", sent, received, 0, 0,
+                     0, "MICROSOFT 365 BUSINESS STANDARD", PERIODS[period]])
+    return rows
+
+
 def _concealed(store: Store, text: str) -> str:
     """What a concealed report shows instead of a name: a hash that is stable per name."""
     return hashlib.md5(f"{store.tenant_id}:{text}".encode()).hexdigest().upper()
@@ -97,10 +130,14 @@ def download(store: Store, token: str) -> Response:
         state = odata.decode_token(token)
     except GraphError:
         state = {}
-    if state.get("report") != "getMailboxUsageDetail":
+    if state.get("report") not in ("getMailboxUsageDetail", "getEmailActivityUserDetail"):
         return Response(404, {"error": {"code": "NotFound", "message": "The report download link is not valid."}})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    if state["report"] == "getEmailActivityUserDetail":
+        writer.writerow(EMAIL_ACTIVITY_COLUMNS)
+        writer.writerows(_email_activity_rows(store, str(state.get("period"))))
+        return Response(200, "\ufeff" + out.getvalue(), {"Content-Type": "application/octet-stream"})
     writer.writerow(MAILBOX_COLUMNS)
     refreshed = iso(store.clock() - 2 * 86400)[:10]
     for user_id, (used, quota) in store.mailboxes.items():

@@ -236,6 +236,15 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
                 self.store.mailboxes[user["id"]] = (used if used_mb is None else used_mb * 1024**2,
                                                     quota if quota_mb is None else quota_mb * 1024**2)
 
+    def set_email_activity(self, address: str, periods: dict[str, tuple[int, int]]) -> None:
+        """Mails (sent, received) a user's row in the email activity report gives per period
+        (D7, D30, D90, D180; a period not given: none)."""
+        with self._lock:
+            user = self.store.find_user(address)
+            if user is None:
+                raise ValueError(f"no user {address!r}")
+            self.store.email_activity[user["id"]] = dict(periods)
+
     @property
     def premium(self) -> bool:
         """Whether the tenant has Entra ID P1/P2; without, signInActivity and the MFA registration

@@ -1,0 +1,143 @@
+"""The usage report as text (a terminal), markdown (a section of the monthly review issue) or
+JSON; the HTML report is in render/usage_html.py. Pure functions of a `UsageSummary`."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+
+from reconciler.render.audit import ICON, STYLE, _inline
+from reconciler.render.common import pick_view
+from reconciler.render.markdown import cell
+from reconciler.usage.model import UsageSummary
+
+# What a missing figure keeps `usage` from showing or checking, for the line saying so.
+NEEDED_FOR = {
+    "storage": "storage, the biggest mailboxes and the quota check",
+    "mail": "mail counts and the heavy-sender check",
+    "history": "daily trends and the fast-growing check",
+    "last_sign_in": "the sign-in half of the unused-licence check",
+}
+
+
+def title(summary: UsageSummary) -> str:
+    return f"Mail usage at {summary.provider}, {summary.generated_on.isoformat()}"
+
+
+def megabytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 1024:,.1f} GB" if value >= 1024 else f"{value:,} MB"
+
+
+def count(values: dict[str, int], window: str) -> str:
+    return f"{values[window]:,}" if window in values else "-"
+
+
+def not_shown(summary: UsageSummary) -> list[str]:
+    return [f"{NEEDED_FOR.get(figure, figure)} ({figure}): {why}" for figure, why in summary.unavailable.items()]
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def render_usage_text(summary: UsageSummary, *, colour: bool = False, width: int = 120) -> str:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
+                      soft_wrap=True, emoji=False)
+    console.print(f"[bold]{escape(title(summary))}[/]")
+    console.print()
+    windows = summary.windows
+    console.print("[bold]By department[/]  (storage; sent / received over " + ", ".join(windows) + ")")
+    for d in summary.departments:
+        mail = "  ".join(f"{w} {count(d.sent, w)}/{count(d.received, w)}" for w in windows)
+        members = f"{d.people} {'person' if d.people == 1 else 'people'}"
+        console.print(f"  {escape(d.department)}: {members}, {megabytes(d.used_mb)} of "
+                      f"{megabytes(d.quota_mb)}  {mail}")
+    people = {p.address: p for p in summary.people}
+    if summary.biggest:
+        console.print()
+        console.print("[bold]Biggest mailboxes[/]")
+        for address in summary.biggest:
+            p = people[address]
+            share = f" ({p.percent:g}%)" if p.percent is not None else ""
+            console.print(f"  {escape(address)}: {megabytes(p.used_mb)} of {megabytes(p.quota_mb)}{share}")
+    if summary.fastest_growing:
+        console.print()
+        console.print("[bold]Fastest-growing mailboxes[/] (last 30 days)")
+        for address in summary.fastest_growing:
+            console.print(f"  {escape(address)}: +{megabytes(people[address].growth_mb_30d)}")
+    for finding in summary.findings:
+        console.print()
+        console.print(f"[{STYLE[finding.severity]}]{finding.severity.upper():<6}[/]  {escape(finding.code)}  "
+                      f"[bold]{escape(finding.subject)}[/]")
+        console.print("        " + escape(finding.message))
+        console.print(f"        [dim]To do:[/] {escape(finding.action)}")
+    lines = not_shown(summary)
+    if lines:
+        console.print()
+        console.print("[yellow]Not available:[/]")
+        for line in lines:
+            console.print(f"  [yellow]![/] {escape(line)}")
+    console.print()
+    console.print(f"[bold]{escape(summary.summary())}[/]")
+    return out.getvalue()
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def render_usage_markdown(summary: UsageSummary, *, level: int = 2) -> str:
+    """A section for the monthly review issue: departments, the biggest mailboxes, findings."""
+    h = "#" * level
+    windows = summary.windows
+    lines = [f"{h} {cell(title(summary))}", "", cell(summary.summary()), ""]
+    lines += [f"{h}# By department", "",
+              "| department | people | storage | quota | " + " | ".join(f"sent {w} | received {w}" for w in windows)
+              + " |", "|---|---:|---:|---:|" + "---:|---:|" * len(windows)]
+    for d in summary.departments:
+        mail = " | ".join(f"{count(d.sent, w)} | {count(d.received, w)}" for w in windows)
+        lines.append(f"| {cell(d.department)} | {d.people} | {megabytes(d.used_mb)} | {megabytes(d.quota_mb)} | "
+                     f"{mail} |")
+    lines.append("")
+    people = {p.address: p for p in summary.people}
+    if summary.biggest:
+        lines += [f"{h}# Biggest mailboxes", "", "| mailbox | storage | quota | used |", "|---|---:|---:|---:|"]
+        for address in summary.biggest:
+            p = people[address]
+            lines.append(f"| {cell(address)} | {megabytes(p.used_mb)} | {megabytes(p.quota_mb)} | "
+                         f"{f'{p.percent:g}%' if p.percent is not None else '-'} |")
+        lines.append("")
+    if summary.fastest_growing:
+        lines += [f"{h}# Fastest-growing mailboxes (30 days)", ""]
+        lines += [f"- {cell(a)}: +{megabytes(people[a].growth_mb_30d)}" for a in summary.fastest_growing]
+        lines.append("")
+    if summary.findings:
+        lines += [f"{h}# Findings", ""]
+        lines += [f"- [ ] {ICON[f.severity]} `{f.code}` {_inline(f.message)}<br>**To do:** {_inline(f.action)}"
+                  for f in summary.findings]
+        lines.append("")
+    missing = not_shown(summary)
+    if missing:
+        lines += ["> [!WARNING]", "> **Not available** from the provider:"]
+        lines += [f"> - {cell(line)}" for line in missing]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def render_usage_json(summary: UsageSummary) -> str:
+    return summary.model_dump_json(indent=2) + "\n"
+
+
+def render_usage(summary: UsageSummary, fmt: str, colour: bool = False) -> str:
+    from reconciler.render.usage_html import render_usage_html
+
+    return pick_view(fmt, {"text": lambda: render_usage_text(summary, colour=colour),
+                           "markdown": lambda: render_usage_markdown(summary),
+                           "json": lambda: render_usage_json(summary),
+                           "html": lambda: render_usage_html(summary)})
