@@ -1,68 +1,68 @@
-"""Scale run on the local provider: wall time and peak memory of validate, a first plan,
-apply, and a no-change plan, for a synthetic org of N people.
+"""Scale run on the local provider, as a user runs it: the real CLI, one process per command,
+for a synthetic org of N people. Reports each command's CPU seconds (user + system), wall time
+and peak RSS (the kernel's figure for that process alone, not tracemalloc's, which misses most
+of what Python allocates).
 
-    .venv/bin/python benchmarks/run.py 10000
+    .venv/bin/python benchmarks/run.py 10000 100000
+
+Commands, in order: `validate`, a first `plan` (empty directory), `apply --yes`, a no-change
+`plan`. The directory file and org/ live in a temporary folder.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import resource
+import os
+import platform
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import write_org
 
-from reconciler.apply import ApplyReport, apply_changes
-from reconciler.changes import Change
-from reconciler.model.loader import load_org
-from reconciler.plan.build import build_plan
-from reconciler.plan.prepare import validate_org
-from reconciler.providers.local import LocalProvider
-
-T = TypeVar("T")
-TODAY = dt.date(2026, 11, 29)
+RECONCILER = Path(sys.executable).with_name("reconciler")
+COMMANDS = (("validate", ("validate",)), ("first plan", ("plan",)), ("apply", ("apply", "--yes")),
+            ("no-change plan", ("plan",)))
 
 
-def apply_closed(changes: Sequence[Change], provider: LocalProvider) -> ApplyReport:
-    """As `reconciler apply` does: the directory's lock is released after the last wave."""
-    with provider:
-        return apply_changes(changes, provider)
+@dataclass(frozen=True)
+class Run:
+    cpu: float  # seconds of user + system time
+    wall: float
+    peak_rss_mib: float
+    exit_code: int
 
 
-def measure(label: str, step: Callable[[], T]) -> T:
-    tracemalloc.start()
+def run_cli(args: tuple[str, ...], cwd: Path) -> Run:
+    """One CLI process, measured through wait4 (its own rusage, not the benchmark's)."""
     started = time.perf_counter()
-    result = step()
-    seconds = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"{label:<28} {seconds:8.2f} s   peak {peak / 2**20:8.1f} MiB (traced)")
-    return result
+    process = subprocess.Popen([str(RECONCILER), *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env={**os.environ, "NO_COLOR": "1"})
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Run(usage.ru_utime + usage.ru_stime, time.perf_counter() - started, usage.ru_maxrss / 1024,
+               process.returncode)
 
 
-def main(people: int) -> None:
+def measure(people: int) -> dict[str, Run]:
     with tempfile.TemporaryDirectory() as tmp:
-        org_dir = measure(f"generate {people} people", lambda: write_org(Path(tmp), people))
-        org, issues = measure("load org/", lambda: load_org(org_dir))
-        measure("validate", lambda: validate_org(org, issues, today=TODAY))
-        directory = Path(tmp) / "directory.json"
-        first = measure("plan (empty provider)",
-                        lambda: build_plan(org, issues, LocalProvider(directory), TODAY))
-        print(f"  {len(first.plan.changes)} changes: {first.plan.summary}")
-        report = measure("apply", lambda: apply_closed(first.plan.changes, LocalProvider(directory)))
-        print(f"  {report.counts()}")
-        again = measure("plan (no changes)",
-                        lambda: build_plan(org, issues, LocalProvider(directory), TODAY))
-        print(f"  {len(again.plan.changes)} changes; directory file {directory.stat().st_size / 2**20:.1f} MiB")
-    print(f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        write_org(Path(tmp), people, lists=max(0, people // 200))
+        return {label: run_cli(args, Path(tmp)) for label, args in COMMANDS}
+
+
+def main(sizes: list[int]) -> None:
+    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+          f"{time.strftime('%Y-%m-%d')}\n")
+    print("| people | command | CPU s | wall s | peak RSS MiB | exit |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for people in sizes:
+        for label, run in measure(people).items():
+            print(f"| {people:,} | {label} | {run.cpu:.1f} | {run.wall:.1f} | {run.peak_rss_mib:.0f} | "
+                  f"{run.exit_code} |", flush=True)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    main([int(n) for n in sys.argv[1:]] or [2000])
