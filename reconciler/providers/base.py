@@ -15,9 +15,11 @@ them directly (mypy checks every override's signature against the one declared h
     activity(addresses, figures)         last sign-in, 2-step verification, storage (audit, frozen)
     dns_records(domain)                  the exact records the service says a domain needs (dns)
     check_access(capabilities)           can this identity do what org/ needs? (reconciler access)
+    mailbox_health(address, group)       one mailbox: sign-in, mail service, forwarding, rules,
+                                         delegates, recent sign-ins, deletion date (reconciler doctor)
 
 Features that need only a part of a provider take one of the narrow protocols below
-(`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`), so their tests
+(`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`, `MailboxHealthSource`), so their tests
 can hand them a small double. A provider declares its facts (names, links, restore window,
 DNS values) in `providers/<kind>/facts.py`.
 """
@@ -32,6 +34,7 @@ from typing import ClassVar, Literal, Protocol, Self
 from reconciler.activity import FIGURES, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.records import ProviderDomainRecords
 from reconciler.model.types import ProviderKind
 from reconciler.providers.facts import ProviderFacts, facts_of
@@ -141,6 +144,15 @@ class BaseProvider(ABC):
         (never a change). Default: a provider that needs no grants can do everything."""
         return [AccessResult(c, True, f"the {self.name} provider needs no grants") for c in capabilities]
 
+    # --- reconciler doctor ADDRESS ---------------------------------------------------------------
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """What the service says of one mailbox beyond the directory (`reconciler doctor`): sign-in
+        blocked, password to change, mail service and mailbox, forwarding and rules, delegates,
+        recent sign-ins; for an address among the restorable deleted users, when it was deleted;
+        for a group (`group`), who may post. Reads only; a part it cannot read is in `unavailable`,
+        with why (a refused grant names the grant). Default: it reads none of it."""
+        return MailboxHealth.nothing(f"the {self.name} provider does not report it")
+
 
 class Reader(Protocol):
     """Reading a tenant (plan, import)."""
@@ -168,6 +180,12 @@ class ActivitySource(Protocol):
 
     def activity(self, addresses: Sequence[str] | None = None,
                  figures: Collection[str] = FIGURES) -> ActivityReport: ...
+
+
+class MailboxHealthSource(Protocol):
+    """One mailbox as the service sees it (doctor)."""
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth: ...
 
 
 class DnsRecordSource(Protocol):
