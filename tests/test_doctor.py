@@ -1,0 +1,358 @@
+"""`reconciler doctor ADDRESS` end to end: the example org applied to each provider (the local
+directory file, the Google emulator, the Graph emulator), one problem planted per cause at the
+provider, and the domain served by a real nsd. The real command, in a subprocess, must name each
+planted cause first, and report nothing for a healthy account.
+
+The DNS zone of acme.com is what `reconciler dns` itself asks to publish for that provider (read
+from a first nsd serving a bare zone), so a healthy domain is healthy by the tool's own rules; the
+broken-SPF zone is that zone with its SPF record's `~all` turned into `+all`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from reconciler.changes import Change
+from reconciler.model.loader import load_org
+from reconciler.plan.build import build_plan
+from reconciler.providers.base import BaseProvider
+from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT_ENV
+from reconciler.providers.local import LocalProvider
+from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
+from reconciler.state import User
+from tests.applying import apply_all
+from tests.conftest import EXAMPLE_ORG
+from tests.test_dns import _free_port, _nsd_binary
+
+RECONCILER = Path(sys.executable).parent / "reconciler"
+TODAY = dt.date(2026, 11, 29)
+QUOTA_MB = 10_000
+
+HEALTHY = "linhui@acme.com"  # E1022: nothing wrong anywhere
+SUSPENDED = "zengxiaoyan@acme.com"  # E1012: suspended in the console, org/ says active
+NO_SERVICE = "lvbin@acme.com"  # E1014: no licence or plan that carries mail
+FULL = "oujiaxin@acme.com"  # E1021: at its quota
+FORWARDER = "zhouting@acme.com"  # E1015: forwards everything to an outside address
+OUTSIDE = "drop@evil.example"
+TYPO = "ouyangnan@acme.com"  # one letter short of ouyangnana@acme.com (E1001)
+MEANT = "ouyangnana@acme.com"
+DELETED = "hejing@acme.com"  # E1003: its file removed, the account deleted at the provider
+DELETED_ON = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Tenant:
+    kind: str
+    repo: Path
+    env: dict[str, str]
+    restore_days: int
+    emulator: Any = None
+    zones: dict[str, str] = field(default_factory=dict)  # "good"/"bad-spf" -> 127.0.0.1:PORT
+
+
+def cli(tenant: Tenant, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
+                                                            GOOGLE_ENDPOINT_ENV, GRAPH_ENDPOINT_ENV)}
+    env.update(NO_COLOR="1", COLUMNS="250", **tenant.env)
+    result = subprocess.run([str(RECONCILER), *args], cwd=tenant.repo, env=env, stdin=subprocess.DEVNULL,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "internal error" not in result.stderr, result.stderr
+    return result
+
+
+def doctor(tenant: Tenant, address: str, zone: str = "good") -> tuple[int, dict[str, Any]]:
+    result = cli(tenant, "doctor", address, "--format", "json", "--nameserver", tenant.zones[zone],
+                 "--today", TODAY.isoformat())
+    assert result.stderr == "", result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def codes(report: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in report["findings"]]
+
+
+# ----------------------------------------------------------------------------- a real nsd
+
+
+@dataclass
+class Nsd:
+    process: subprocess.Popen[bytes]
+    address: str
+
+
+def start_nsd(work: Path, zones: dict[str, str]) -> Nsd:
+    binary = _nsd_binary()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("nsd is not installed: the doctor's DNS tests need a real DNS server")
+        pytest.skip("nsd is not installed (apt-get install -y --no-install-recommends nsd)")
+    work.mkdir(parents=True, exist_ok=True)
+    for _ in range(5):
+        port = _free_port()
+        lines = ["server:", f"  ip-address: 127.0.0.1@{port}", f"  port: {port}", '  username: ""', '  chroot: ""',
+                 '  database: ""', f"  zonelistfile: {work / 'zone.list'}", f"  xfrdfile: {work / 'xfrd.state'}",
+                 f"  xfrdir: {work}", f"  pidfile: {work / 'nsd.pid'}", f"  logfile: {work / 'nsd.log'}",
+                 "  server-count: 1", "remote-control:", "  control-enable: no"]
+        for name, text in zones.items():
+            (work / f"{name}.zone").write_text(text, encoding="utf-8")
+            lines += ["zone:", f"  name: {name}", f"  zonefile: {work / f'{name}.zone'}"]
+        (work / "nsd.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        process = subprocess.Popen([binary, "-d", "-c", str(work / "nsd.conf")], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        if _answers(process, port, next(iter(zones))):
+            return Nsd(process, f"127.0.0.1:{port}")
+        process.terminate()
+        process.wait(timeout=10)
+    pytest.fail("nsd found no free loopback port in 5 tries")
+
+
+def _answers(process: subprocess.Popen[bytes], port: int, zone: str) -> bool:
+    query = dns.message.make_query(zone, "SOA")
+    for _ in range(100):  # up to 10 s of polls, each bounded by its own timeout (not by wall-clock speed)
+        if process.poll() is not None:
+            return False
+        try:
+            reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=0.1)
+        except (dns.exception.Timeout, OSError):
+            continue
+        if reply.rcode() == dns.rcode.NOERROR and reply.answer:
+            return True
+    return False
+
+
+def bare_zone(domain: str) -> str:
+    return (f"$ORIGIN {domain}.\n$TTL 3600\n@ IN SOA ns1.{domain}. hostmaster.{domain}. 2026010101 3600 900 604800 300"
+            f"\n@ IN NS ns1.{domain}.\nns1 IN A 127.0.0.1\n")
+
+
+def zones_for(tenant: Tenant, work: Path) -> Iterator[Nsd]:
+    """A good zone (what `reconciler dns` asks this provider's domain to publish) and a broken-SPF one."""
+    domains = ("acme.com", "acme.cn")
+    bare = start_nsd(work / "bare", {d: bare_zone(d) for d in domains})
+    try:
+        result = cli(tenant, "dns", "--format", "json", "--nameserver", bare.address)
+        asked = json.loads(result.stdout)
+    finally:
+        bare.process.terminate()
+        bare.process.wait(timeout=10)
+    good = {d["domain"]: bare_zone(d["domain"]) + "\n".join(line for f in d["findings"] for line in f["publish"])
+            + "\n" for d in asked["domains"]}
+    good = {d: text.replace("p=none", "p=quarantine") for d, text in good.items()}  # no DMARC warning
+    for domain, text in good.items():  # the local provider needs no record: it judges what is published
+        if "v=spf1" not in text:
+            good[domain] = text + f'@ IN MX 10 mail.{domain}.\n@ IN TXT "v=spf1 mx -all"\n'
+    broken = {d: text.replace("~all", "+all").replace("-all", "+all") for d, text in good.items()}
+    assert broken != good
+    for name, zones in (("good", good), ("bad-spf", broken)):
+        server = start_nsd(work / name, zones)
+        tenant.zones[name] = server.address
+        yield server
+    checked = cli(tenant, "dns", "--nameserver", tenant.zones["good"])
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@contextlib.contextmanager
+def serving_zones(tenant: Tenant, work: Path) -> Iterator[None]:
+    servers: list[Nsd] = []
+    try:
+        for server in zones_for(tenant, work):
+            servers.append(server)
+        yield
+    finally:
+        for server in servers:
+            server.process.terminate()
+            server.process.wait(timeout=10)
+
+
+# ----------------------------------------------------------------------------- building a tenant
+
+
+def copy_example(root: Path) -> Path:
+    shutil.copytree(EXAMPLE_ORG, root / "org")
+    return root
+
+
+def apply_example(repo: Path, provider: BaseProvider) -> None:
+    org, issues = load_org(repo / "org")
+    report = apply_all(build_plan(org, issues, provider, TODAY).plan.changes, provider)
+    assert report.ok, [(r.change.label, r.error) for r in report.failed[:5]]
+
+
+def suspend(user: User) -> Change:
+    return Change(action="suspend", kind="user", key=user.email, before=user.model_dump(mode="json", exclude_none=True),
+                  after=user.model_copy(update={"suspended": True}).model_dump(mode="json", exclude_none=True),
+                  changed=["suspended"])
+
+
+def delete(user: User) -> Change:
+    return Change(action="delete", kind="user", key=user.email, before=user.model_dump(mode="json", exclude_none=True))
+
+
+def tamper(provider: BaseProvider, repo: Path) -> None:
+    """What happened past org/: a suspension in the console, and a leaver deleted (their file removed)."""
+    users = provider.fetch(["acme.com"]).users()
+    report = apply_all([suspend(users[SUSPENDED]), delete(users[DELETED])], provider)
+    assert report.ok, [(r.change.label, r.error) for r in report.failed]
+    (repo / "org" / "users" / "e1003.yaml").unlink()
+
+
+def plant_local(directory: Path) -> None:
+    data = json.loads(directory.read_text(encoding="utf-8"))
+    healthy_box = {"sign_in_blocked": False, "mail_service": True, "mailbox_ready": True, "rules": [],
+                   "delegates": [], "sign_ins": []}
+    for record in data["users"].values():
+        address = record["user"]["email"]
+        record["must_change_password"] = False  # every one signed in and chose their password
+        record["activity"] = {"used_mb": QUOTA_MB if address == FULL else 100, "quota_mb": QUOTA_MB}
+        box = dict(healthy_box)
+        if address == NO_SERVICE:
+            box.update(mail_service=False, mail_service_detail="no mail plan")
+        if address == FORWARDER:
+            box["rules"] = [{"source": "auto-forwarding", "name": "", "forwards_to": [OUTSIDE], "redirects": True}]
+        record["mailbox"] = box
+    directory.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def local_tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenant]:
+    repo = copy_example(tmp_path_factory.mktemp("local"))
+    directory = repo / ".reconciler" / "directory.json"
+    provider = LocalProvider(directory)
+    try:
+        apply_example(repo, provider)
+        tamper(provider, repo)
+    finally:
+        provider.close()
+    plant_local(directory)
+    tenant = Tenant("local", repo, {}, 30)
+    with serving_zones(tenant, tmp_path_factory.mktemp("local-dns")):
+        yield tenant
+
+
+PROVIDERS = ("local",)
+
+
+@pytest.fixture(params=PROVIDERS)
+def tenant(request: pytest.FixtureRequest) -> Tenant:
+    found: Tenant = request.getfixturevalue(f"{request.param}_tenant")
+    return found
+
+
+# ----------------------------------------------------------------------------- the doctor
+
+
+def test_a_healthy_account_gets_no_finding(tenant: Tenant) -> None:
+    code, report = doctor(tenant, HEALTHY)
+    assert (code, report["findings"]) == (0, []), report["findings"]
+    assert report["kind"] == "user"
+    assert report["provider"] == tenant.kind
+    facts = {f["key"]: f["value"] for f in report["facts"]}
+    assert facts["storage"] == f"100 MB of {QUOTA_MB} MB (1%)"
+    assert facts["dns"].startswith("acme.com: ")
+
+
+@pytest.mark.parametrize(("address", "first"), [
+    (SUSPENDED, "suspended"),
+    (NO_SERVICE, "no-mail-service"),
+    (FULL, "mailbox-full"),
+    (FORWARDER, "external-forwarding"),
+    (TYPO, "unknown-address"),
+    (DELETED, "deleted-restorable"),
+])
+def test_each_planted_cause_is_named_first(tenant: Tenant, address: str, first: str) -> None:
+    code, report = doctor(tenant, address)
+    assert code == 1
+    assert codes(report) == [first], report["findings"]
+    [finding] = report["findings"]
+    assert finding["subject"] == address
+    assert finding["action"]
+
+
+def test_a_typo_suggests_the_address_meant(tenant: Tenant) -> None:
+    _, report = doctor(tenant, TYPO)
+    [finding] = report["findings"]
+    assert f"did you mean {MEANT}?" in finding["message"]
+    assert MEANT in finding["action"]
+
+
+def test_a_deleted_account_says_until_when_it_can_be_restored(tenant: Tenant) -> None:
+    _, report = doctor(tenant, DELETED)
+    facts = {f["key"]: f["value"] for f in report["facts"]}
+    deleted_on = dt.date.fromisoformat(facts["deleted_on"])
+    until = deleted_on + dt.timedelta(days=tenant.restore_days)
+    assert facts["restorable_until"] == until.isoformat()
+    assert f"restored until {until.isoformat()}" in report["findings"][0]["message"]
+    assert report["kind"] == "deleted"
+
+
+def test_external_forwarding_names_where_it_goes(tenant: Tenant) -> None:
+    _, report = doctor(tenant, FORWARDER)
+    assert OUTSIDE in report["findings"][0]["message"]
+    assert "status: frozen" in report["findings"][0]["action"]
+
+
+def test_broken_spf_is_named_first_for_a_healthy_account(tenant: Tenant) -> None:
+    code, report = doctor(tenant, HEALTHY, zone="bad-spf")
+    assert code == 1
+    first = report["findings"][0]
+    assert first["code"].startswith("dns-spf"), report["findings"]
+    assert first["subject"] == "acme.com"
+    assert all(f["code"].startswith("dns-") for f in report["findings"])
+
+
+def test_the_text_view_is_one_screen_with_the_action(tenant: Tenant) -> None:
+    result = cli(tenant, "doctor", FULL, "--nameserver", tenant.zones["good"], "--today", TODAY.isoformat())
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{FULL} at {_display(tenant.kind)}: 1 problem, most likely cause first"
+    assert lines[1].startswith(" 1. high the mailbox of oujiaxin@acme.com is full")
+    assert lines[2].startswith("    -> ask the person")
+    assert len(lines) < 30
+
+
+def test_a_group_address_shows_its_members(tenant: Tenant) -> None:
+    code, report = doctor(tenant, "sales@acme.com")
+    assert (code, report["kind"], report["findings"]) == (0, "group", [])
+    facts = {f["key"]: f["value"] for f in report["facts"]}
+    assert int(facts["members"].split(",")[0]) > 0
+
+
+def test_an_alias_is_diagnosed_as_its_person(tenant: Tenant) -> None:
+    code, report = doctor(tenant, "nana.ouyang@acme.com")
+    assert (code, report["account"], report["findings"]) == (0, MEANT, [])
+    facts = {f["key"]: f["value"] for f in report["facts"]}
+    assert facts["alias_of"] == f"nana.ouyang@acme.com is an alias of {MEANT} (listed in org/)"
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ("not-an-address", "is not an address"),
+    ("someone@elsewhere.example", "elsewhere.example is not a domain of org/domains.yaml"),
+])
+def test_a_bad_address_is_a_usage_error(tenant: Tenant, given: str, says: str) -> None:
+    result = cli(tenant, "doctor", given)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert says in result.stderr and "see reconciler doctor --help" in result.stderr
+
+
+def _display(kind: str) -> str:
+    from reconciler.providers.facts import facts_of
+
+    return facts_of(kind).display_name
