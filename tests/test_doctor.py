@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,8 +37,10 @@ from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT_E
 from reconciler.providers.local import LocalProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.state import User
+from tests import google_support
 from tests.applying import apply_all
 from tests.conftest import EXAMPLE_ORG
+from tests.emulators.google import GoogleEmulator
 from tests.test_dns import _free_port, _nsd_binary
 
 RECONCILER = Path(sys.executable).parent / "reconciler"
@@ -137,6 +140,15 @@ def _answers(process: subprocess.Popen[bytes], port: int, zone: str) -> bool:
     return False
 
 
+ZONES = Path(__file__).parent / "dns"
+# What SPF includes resolve to (_spf.google.com, spf.protection.outlook.com), served next to acme.com.
+PROVIDER_ZONES = {name: (ZONES / f"{name}.zone").read_text(encoding="utf-8") for name in ("google.com", "outlook.com")}
+# A real 2048-bit DKIM key (tests/dns/gmail-ok.test.zone), in one piece.
+DKIM_KEY = "".join(re.findall(r'"([^"]*)"', (ZONES / "gmail-ok.test.zone").read_text(encoding="utf-8").split(
+    "google._domainkey", 1)[1].splitlines()[0])).split("p=", 1)[1]
+DKIM_PARTS = 'p=" ' + " ".join(f'"{DKIM_KEY[i:i + 200]}"' for i in range(0, len(DKIM_KEY), 200))  # 255 at most
+
+
 def bare_zone(domain: str) -> str:
     return (f"$ORIGIN {domain}.\n$TTL 3600\n@ IN SOA ns1.{domain}. hostmaster.{domain}. 2026010101 3600 900 604800 300"
             f"\n@ IN NS ns1.{domain}.\nns1 IN A 127.0.0.1\n")
@@ -154,14 +166,16 @@ def zones_for(tenant: Tenant, work: Path) -> Iterator[Nsd]:
         bare.process.wait(timeout=10)
     good = {d["domain"]: bare_zone(d["domain"]) + "\n".join(line for f in d["findings"] for line in f["publish"])
             + "\n" for d in asked["domains"]}
-    good = {d: text.replace("p=none", "p=quarantine") for d, text in good.items()}  # no DMARC warning
+    good = {d: re.sub(r'p=<[^"]*"', DKIM_PARTS, text.replace("p=none", "p=quarantine").replace(
+        "=<token from the Admin console>", "=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ"))  # no DMARC warning
+            for d, text in good.items()}  # and the tenant's DKIM key where the tool can only name it
     for domain, text in good.items():  # the local provider needs no record: it judges what is published
         if "v=spf1" not in text:
             good[domain] = text + f'@ IN MX 10 mail.{domain}.\n@ IN TXT "v=spf1 mx -all"\n'
     broken = {d: text.replace("~all", "+all").replace("-all", "+all") for d, text in good.items()}
     assert broken != good
     for name, zones in (("good", good), ("bad-spf", broken)):
-        server = start_nsd(work / name, zones)
+        server = start_nsd(work / name, {**zones, **PROVIDER_ZONES})
         tenant.zones[name] = server.address
         yield server
     checked = cli(tenant, "dns", "--nameserver", tenant.zones["good"])
@@ -246,7 +260,44 @@ def local_tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenant]:
         yield tenant
 
 
-PROVIDERS = ("local",)
+def plant_google(emu: GoogleEmulator, users: list[str]) -> None:
+    for address in users:
+        emu.set_user_activity(address, last_login="2026-11-28T09:00:00.000Z", is_enrolled_2sv=True,
+                              used_quota_mb=QUOTA_MB if address == FULL else 100, quota_mb=QUOTA_MB)
+    with emu._lock:  # what Google holds after each person's first sign-in, and one without Gmail
+        for user in emu.store.users.values():
+            user["changePasswordAtNextLogin"] = False
+            if user["primaryEmail"] == NO_SERVICE:
+                user["isMailboxSetup"] = False
+    emu.set_gmail(FORWARDER, auto_forwarding={"enabled": True, "emailAddress": OUTSIDE, "disposition": "leaveInInbox"})
+    emu.set_gmail(HEALTHY, auto_forwarding={"enabled": False}, filters=[], delegates=[])
+
+
+@pytest.fixture(scope="module")
+def google_tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenant]:
+    repo = copy_example(tmp_path_factory.mktemp("google"))
+    google_support.to_google(repo / "org")
+    emu = GoogleEmulator(domains=("acme.com",), domain_aliases={"acme.cn": "acme.com"},
+                         skus=google_support.SKUS).start()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(GOOGLE_ENDPOINT_ENV, emu.url)
+            provider = google_support.provider()
+            try:
+                apply_example(repo, provider)
+                tamper(provider, repo)
+                users = sorted(provider.fetch(["acme.com"]).users())
+            finally:
+                provider.close()
+        plant_google(emu, users)
+        tenant = Tenant("google", repo, {GOOGLE_ENDPOINT_ENV: emu.url}, 20, emu)
+        with serving_zones(tenant, tmp_path_factory.mktemp("google-dns")):
+            yield tenant
+    finally:
+        emu.stop()
+
+
+PROVIDERS = ("local", "google")
 
 
 @pytest.fixture(params=PROVIDERS)

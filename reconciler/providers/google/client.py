@@ -49,9 +49,10 @@ SCOPE_SECURITY = AUTH + "admin.directory.user.security"  # users.signOut takes o
 SCOPE_TRANSFER_WRITE = AUTH + "admin.datatransfer"
 SCOPE_TRANSFER_READ = AUTH + "admin.datatransfer.readonly"  # a plan reads hand-overs
 SCOPE_REPORTS = AUTH + "admin.reports.usage.readonly"  # storage per user
+SCOPE_GMAIL_SETTINGS = AUTH + "gmail.settings.basic"  # the doctor: forwarding, filters, delegates of one mailbox
 # Every scope the service account's domain-wide delegation must grant (the README lists these).
 DELEGATION: tuple[str, ...] = tuple(sorted({*SCOPES_WRITE, *SCOPES_READ, SCOPE_SECURITY, SCOPE_TRANSFER_WRITE,
-                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS}))
+                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS, SCOPE_GMAIL_SETTINGS}))
 
 TokenCheck = Callable[[Sequence[str]], None]  # asks for a token for these scopes; GoogleAuthError if refused
 
@@ -65,6 +66,8 @@ class Clients:
     reports: Any = None  # Reports API: storage per user
     security: Any = None  # Directory API with the user.security token: signOut (None: read-only)
     request_token: TokenCheck | None = None  # a token request with other scopes (check_access)
+    # The Gmail API acting as one person (domain-wide delegation to that user, gmail.settings.basic).
+    gmail_as: Callable[[str], Any] | None = None
     # The scopes of each client's token: "core" (directory, licensing), "datatransfer", "reports", "security".
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -113,10 +116,10 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
                             "google-api-python-client google-auth") from None
     endpoint = loopback_endpoint()
 
-    def credentials_for(scopes: Sequence[str]) -> Any:
+    def credentials_for(scopes: Sequence[str], subject: str = admin) -> Any:
         if endpoint is not None:
-            return LoopbackDelegation(admin, scopes, endpoint + "token")
-        return _credentials(admin, service_account, list(scopes))
+            return LoopbackDelegation(subject, scopes, endpoint + "token")
+        return _credentials(subject, service_account, list(scopes))
 
     def request_token(scopes: Sequence[str]) -> None:
         http = httplib2.Http(timeout=30)
@@ -146,4 +149,5 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         security=None if read_only else client("admin", "directory_v1", credentials_for(scopes["security"])),
         request_token=request_token,
         scopes=scopes,
+        gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user)),
     )

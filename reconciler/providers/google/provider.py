@@ -11,6 +11,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
 from reconciler.providers.google.batch import (
@@ -279,6 +280,13 @@ class GoogleProvider(BaseProvider):
         with google_errors("reading how accounts are used"):
             return read_google_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
                                  figures)
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """Directory state, Gmail's forwarding, filters and delegates of one mailbox (google/mailbox.py)."""
+        from reconciler.providers.google.mailbox import read_mailbox
+
+        with google_errors(f"reading the mailbox of {address}"):
+            return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or token request per capability (access.py)."""

@@ -22,7 +22,8 @@ import googleapiclient
 from .errors import ApiError, invalid, invalid_argument, required
 
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
-API_FILES = ("admin.directory_v1.json", "licensing.v1.json", "admin.datatransfer_v1.json", "admin.reports_v1.json")
+API_FILES = ("admin.directory_v1.json", "licensing.v1.json", "admin.datatransfer_v1.json", "admin.reports_v1.json",
+             "gmail.v1.json")
 
 # The Directory discovery document types these User fields as "any"; the service still parses
 # them into its own messages, whose schemas the document does carry.

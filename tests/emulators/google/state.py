@@ -85,6 +85,7 @@ class Store:
     transfers: dict[str, dict[str, Any]] = field(default_factory=dict)
     activity: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> figures for Reports
     addresses: dict[str, tuple[str, str]] = field(default_factory=dict)  # address -> ("user"|"group", id)
+    gmail: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> Gmail settings (gmail.py)
 
     def __post_init__(self) -> None:
         self._counter = itertools.count(1)
