@@ -130,6 +130,19 @@ class Doctor:
                 message=f"the group {address} is described in org/ but does not exist at "
                         f"{self.provider.facts.display_name} yet", action="run `reconciler apply`"))
             return
+        alias = desired.get("alias", address)
+        if isinstance(alias, Alias):
+            report.account = alias.target
+            name = self.provider.facts.display_name
+            if "alias" in self.provider.supports:
+                action = "run `reconciler apply` (or check the apply job's log for why it failed)"
+            else:
+                action = (f"reconciler does not manage aliases at {name}: add it to {alias.target} in the {name} "
+                          "console (the account's email addresses), or give the sender the main address")
+            report.add(Diagnostic(code="not-created", severity="high", subject=address,
+                                  message=f"org/ lists {address} as an alias of {alias.target}, but {name} does "
+                                          "not hold it: mail to it bounces", action=action))
+            return
         actual = self.ready.actual
         known = {*actual.users(), *actual.of("group"), *actual.of("alias"), *desired.users(), *desired.of("group"),
                  *desired.of("alias")}
