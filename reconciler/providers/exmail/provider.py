@@ -17,6 +17,7 @@ from dataclasses import replace
 from reconciler.activity import FIGURES, ActivityReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import ExmailProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
 from reconciler.providers.departments import departments_by_name
@@ -170,6 +171,14 @@ class ExmailProvider(BaseProvider):
                 report.by_user[address] = replace(report.of(address),
                                                   password_change_required=self.found.must_change[address])
         return report
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """Mail-app options, recent sign-ins, who may post to a group (exmail/mailbox.py)."""
+        from reconciler.providers.exmail.mailbox import read_mailbox
+
+        if not self.found.fetched:
+            self.fetch(self.domains)
+        return read_mailbox(self.client, self.found, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         from reconciler.providers.exmail.access import check_access
