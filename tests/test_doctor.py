@@ -167,7 +167,7 @@ def bare_zone(domain: str) -> str:
             f"\n@ IN NS ns1.{domain}.\nns1 IN A 127.0.0.1\n")
 
 
-def zones_for(tenant: Tenant, work: Path) -> Iterator[Nsd]:
+def zones_for(tenant: Tenant, work: Path, extra: dict[str, str]) -> Iterator[Nsd]:
     """A good zone (what `reconciler dns` asks this provider's domain to publish) and a broken-SPF one."""
     domains = ("acme.com", "acme.cn")
     bare = start_nsd(work / "bare", {d: bare_zone(d) for d in domains})
@@ -191,7 +191,7 @@ def zones_for(tenant: Tenant, work: Path) -> Iterator[Nsd]:
     broken = {d: text.replace("~all", "+all").replace("-all", "+all") for d, text in good.items()}
     assert broken != good
     for name, zones in (("good", good), ("bad-spf", broken)):
-        server = start_nsd(work / name, {**zones, **PROVIDER_ZONES})
+        server = start_nsd(work / name, {**zones, **PROVIDER_ZONES, **extra})
         tenant.zones[name] = server.address
         yield server
     checked = cli(tenant, "dns", "--nameserver", tenant.zones["good"])
@@ -199,10 +199,11 @@ def zones_for(tenant: Tenant, work: Path) -> Iterator[Nsd]:
 
 
 @contextlib.contextmanager
-def serving_zones(tenant: Tenant, work: Path) -> Iterator[None]:
+def serving_zones(tenant: Tenant, work: Path, extra: dict[str, str] | None = None) -> Iterator[None]:
+    """nsd serving the good and the broken-SPF zones (and `extra` zones) while the block runs."""
     servers: list[Nsd] = []
     try:
-        for server in zones_for(tenant, work):
+        for server in zones_for(tenant, work, extra or {}):
             servers.append(server)
         yield
     finally:

@@ -159,8 +159,9 @@ class AlimailProvider(BaseProvider):
 
     def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
         """From the account the plan read (no extra call): the last sign-in and its IP address
-        (`lastLoginTime`, `lastLoginIp`). Forwarding, mail rules, delegates, sign-in logs, the
-        mail service and deleted accounts are in no call we could confirm: unavailable."""
+        (`lastLoginTime`, `lastLoginIp`), a new password due (`forceChangePasswordNextSignIn`).
+        Forwarding, mail rules, delegates, sign-in logs, the mail service and deleted accounts are
+        in no call we could confirm: unavailable."""
         if not self.found.fetched:
             self.fetch(self.domains)
         health = MailboxHealth(unavailable={
@@ -175,6 +176,8 @@ class AlimailProvider(BaseProvider):
         last = parse_time(account.get("lastLoginTime")) if account is not None else None
         if account is not None and last is not None:
             health.sign_ins = (SignIn(at=last, ip=account.get("lastLoginIp") or None),)
+        if account is not None and isinstance(account.get("forceChangePasswordNextSignIn"), bool):
+            health.password_change_required = account["forceChangePasswordNextSignIn"]
         return health
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
