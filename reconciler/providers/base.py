@@ -48,12 +48,13 @@ from reconciler.state import Domain, Kind, State
 #   admin-roles   read and assign admin roles (permissions.yaml roles:)
 #   data-transfer hand a leaver's files over (offboarding with transfer_data_to)
 #   activity      last sign-in, 2-step verification, storage (audit, frozen accounts)
+#   mailbox       one mailbox's forwarding, rules, delegates and sign-ins (doctor)
 #   dns-records   the records the tenant says each domain needs (dns)
 #   domains       add and remove domains (domains.yaml lists one the tenant lacks)
 Capability = Literal["read", "write", "sign-out", "licenses", "admin-roles", "data-transfer", "activity",
-                     "dns-records", "domains"]
+                     "mailbox", "dns-records", "domains"]
 CAPABILITIES: tuple[Capability, ...] = ("read", "write", "sign-out", "licenses", "admin-roles", "data-transfer",
-                                        "activity", "dns-records", "domains")
+                                        "activity", "mailbox", "dns-records", "domains")
 
 
 @dataclass(frozen=True)

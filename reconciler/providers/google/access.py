@@ -19,7 +19,7 @@ from typing import Any
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, Capability
 from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
-from reconciler.providers.google.client import SCOPE_SECURITY, SCOPES_WRITE, Clients
+from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, SCOPE_SECURITY, SCOPES_WRITE, Clients
 from reconciler.providers.google.credentials import DELEGATION_PLACE
 from reconciler.providers.google.fetch import RETRIES, Lookup
 
@@ -34,6 +34,7 @@ PRIVILEGES: dict[Capability, str] = {
     "admin-roles": "the admin roles privileges (in practice: super admin)",
     "data-transfer": "Data Transfer",
     "activity": "Reports",
+    "mailbox": "none (Gmail settings are read as the person, through the delegation alone)",
     "dns-records": "Domain Settings",
     "domains": "Domain Settings",
 }
@@ -87,6 +88,7 @@ class AccessCheck:
             "admin-roles": (self._admin_roles, core),
             "data-transfer": (self._transfers, self.clients.scopes.get("datatransfer", ())),
             "activity": (self._usage, self.clients.scopes.get("reports", ())),
+            "mailbox": (lambda: self._token((SCOPE_GMAIL_SETTINGS,)), (SCOPE_GMAIL_SETTINGS,)),
             "dns-records": (self._domains, core),
             "domains": (lambda: self._token((DOMAIN_SCOPE,)) + "; " + self._domains(), (DOMAIN_SCOPE,)),
         }
