@@ -36,8 +36,6 @@ def fragment(collection: str, q: odata.Query) -> str:
 
 def render(store: Store, user: dict[str, Any], q: odata.Query, *, typed: bool = False) -> dict[str, Any]:
     view = select_view(user, q, USER_DEFAULT)
-    if view.get("passwordProfile"):  # Graph never hands a password back
-        view["passwordProfile"] = {**view["passwordProfile"], "password": None}
     if "manager" in q.expand:
         boss = store.users.get(store.manager.get(user["id"], ""))
         if boss is not None:
