@@ -34,6 +34,7 @@ from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT_ENV
+from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS
 from reconciler.providers.local import LocalProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.state import User
@@ -58,6 +59,7 @@ OUTSIDE = "drop@evil.example"
 TYPO = "ouyangnan@acme.com"  # one letter short of ouyangnana@acme.com (E1001)
 MEANT = "ouyangnana@acme.com"
 DELETED = "hejing@acme.com"  # E1003: its file removed, the account deleted at the provider
+MANY = "qianhao@acme.com"  # E1016 (local only): suspended in the console, full, and forwarding outside
 TRAVELLER = "shanlei@acme.com"  # E1013: signed in from a country never seen before, two days ago
 USUAL, NEW = "CN", "RU"
 
@@ -255,8 +257,11 @@ def plant_local(directory: Path) -> None:
         box = dict(healthy_box)
         if address == NO_SERVICE:
             box.update(mail_service=False, mail_service_detail="no mail plan")
-        if address == FORWARDER:
+        if address in (FORWARDER, MANY):
             box["rules"] = [{"source": "auto-forwarding", "name": "", "forwards_to": [OUTSIDE], "redirects": True}]
+        if address == MANY:
+            record["user"]["suspended"] = True
+            record["activity"]["used_mb"] = QUOTA_MB + 1
         box["sign_ins"] = [{"at": days_before_today(days).isoformat(), "ip": ip, "place": place}
                            for days, place, ip in SIGN_INS.get(address, [])]
         record["mailbox"] = box
@@ -403,6 +408,26 @@ def test_a_sign_in_from_a_new_country_is_named(tenant: Tenant) -> None:
     assert code == 1
     assert codes(report) == ["new-sign-in-place"], report["findings"]
     assert NEW in report["findings"][0]["message"] and "198.51.100.7" in report["findings"][0]["message"]
+
+
+def test_several_causes_come_most_likely_first(local_tenant: Tenant) -> None:
+    code, report = doctor(local_tenant, MANY)
+    assert code == 1
+    assert codes(report) == ["suspended", "mailbox-full", "external-forwarding"]
+
+
+def test_without_the_gmail_scope_forwarding_is_not_available_and_says_why(google_tenant: Tenant) -> None:
+    emu = google_tenant.emulator
+    granted = emu.delegation
+    emu.delegation = granted - {SCOPE_GMAIL_SETTINGS}
+    try:
+        code, report = doctor(google_tenant, FORWARDER)
+    finally:
+        emu.delegation = granted
+    assert code == 0 and report["findings"] == []  # not judged: never "fine" either
+    for part in ("forwarding", "rules", "delegates"):
+        assert SCOPE_GMAIL_SETTINGS in report["unavailable"][part]
+        assert "Manage domain-wide delegation" in report["unavailable"][part]
 
 
 def test_a_typo_suggests_the_address_meant(tenant: Tenant) -> None:
