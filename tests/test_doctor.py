@@ -430,6 +430,16 @@ def test_without_the_gmail_scope_forwarding_is_not_available_and_says_why(google
         assert "Manage domain-wide delegation" in report["unavailable"][part]
 
 
+def test_an_address_at_an_alias_domain_is_its_person(tenant: Tenant) -> None:
+    code, report = doctor(tenant, MEANT.replace("@acme.com", "@acme.cn"))
+    if tenant.kind == "microsoft":  # no alias domains at Microsoft 365: the address there is no one's
+        assert codes(report) == ["unknown-address"] and f"did you mean {MEANT}?" in report["findings"][0]["message"]
+        return
+    assert (code, report["account"], report["findings"]) == (0, MEANT, [])
+    assert {f["key"]: f["value"] for f in report["facts"]}["alias_domain"] == (
+        f"acme.cn is an alias domain of acme.com: mail to {MEANT.replace('@acme.com', '@acme.cn')} goes to {MEANT}")
+
+
 def test_a_typo_suggests_the_address_meant(tenant: Tenant) -> None:
     _, report = doctor(tenant, TYPO)
     [finding] = report["findings"]

@@ -74,6 +74,14 @@ class Doctor:
         aliases = {key: a for key, a in actual.of("alias").items() if isinstance(a, Alias)}
         report = DoctorReport(address=address, kind="unknown", provider=self.provider.name)
         report.fact("address", address)
+        local, _, domain = address.partition("@")
+        parent = self.org.alias_domains().get(domain)
+        held = address in actual.users() or address in actual.of("group") or address in aliases
+        if parent is not None and "domain.alias_of" not in self.provider.ignores and not held:
+            # An alias domain: everyone receives there at the same name as at the parent domain.
+            report.fact("alias_domain", f"{domain} is an alias domain of {parent}: mail to {address} goes to "
+                                        f"{local}@{parent}")
+            address = f"{local}@{parent}"
         target, target_kind = address, None
         if address in actual.users():
             target_kind = "user"
@@ -83,6 +91,13 @@ class Doctor:
             alias = aliases[address]
             target, target_kind = alias.target, alias.target_kind
             report.fact("alias_of", f"{address} is an alias of {target}" + self._former(address, target))
+        if (target_kind == "user" and target not in actual.users()) or (
+                target_kind == "group" and target not in actual.of("group")):
+            report.add(Diagnostic(code="unknown-address", severity="high", subject=address,
+                                  message=f"{address} is an alias of {target}, which does not exist: mail to it "
+                                          "bounces", action="point the alias at the right person in org/ (their "
+                                                            "`aliases:`) and run `reconciler apply`"))
+            target_kind = "missing"
         if target_kind == "user":
             report.kind, report.account = "user", target
             self._user(report, actual.users()[target])
@@ -91,12 +106,14 @@ class Doctor:
             group = actual.get("group", target)
             assert isinstance(group, Group)
             self._group(report, group)
+        elif target_kind == "missing":
+            pass
         elif address in actual.deleted:
             report.kind = "deleted"
             self._deleted(report, actual.deleted[address])
         else:
             self._unknown(report)
-        self._dns(report, address.partition("@")[2])
+        self._dns(report, domain)
         report.sort()
         return report
 
@@ -150,6 +167,10 @@ class Doctor:
         hint = closest(address, same_domain) or closest(address.partition("@")[0],
                                                          [a.partition("@")[0] for a in same_domain])
         guess = next((a for a in sorted(same_domain) if a == hint or a.partition("@")[0] == hint), None)
+        local, _, domain = address.partition("@")
+        parent = self.org.alias_domains().get(domain)
+        if guess is None and parent is not None and f"{local}@{parent}" in known:
+            guess = f"{local}@{parent}"  # org/ makes the domain an alias domain; this provider has none
         message = f"{address} does not exist: no person, alias or group has it, so mail to it bounces"
         action = ("if it is someone's, add it to their `aliases:` in org/users (or the group's in org/groups) and run "
                   "`reconciler apply`; if it was an old address, an alias keeps it working")

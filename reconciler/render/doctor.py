@@ -12,7 +12,8 @@ from reconciler.providers.facts import facts_of
 from reconciler.render.common import ReportFormat, pick_view
 
 STYLE = {"high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-LABELS = {"address": "address", "alias_of": "alias", "account": "account", "password": "password",
+LABELS = {"address": "address", "alias_domain": "alias domain", "alias_of": "alias", "account": "account",
+          "password": "password",
           "mail_service": "mail service", "storage": "storage", "forwarding": "forwarding",
           "last_sign_in": "last sign-in", "members": "members", "who_can_post": "who can post",
           "deleted_on": "deleted on", "restorable_until": "restorable until", "dns": "DNS"}
