@@ -489,6 +489,15 @@ def test_a_group_address_shows_its_members(tenant: Tenant) -> None:
     assert int(facts["members"].split(",")[0]) > 0
 
 
+def test_who_may_post_to_a_google_group(google_tenant: Tenant) -> None:
+    google_tenant.emulator.set_group_settings("all-staff@acme.com", whoCanPostMessage="ALL_MEMBERS_CAN_POST")
+    posting = {address: {f["key"]: f["value"] for f in doctor(google_tenant, address)[1]["facts"]}["who_can_post"]
+               for address in ("sales@acme.com", "all-staff@acme.com")}
+    # A group made through the Directory API starts open to anyone on the web.
+    assert posting == {"sales@acme.com": "anyone, also outside the company",
+                       "all-staff@acme.com": "the group's members"}
+
+
 def test_an_alias_is_diagnosed_as_its_person(tenant: Tenant) -> None:
     code, report = doctor(tenant, "nana.ouyang@acme.com")
     if tenant.kind == "microsoft":  # reconciler keeps no aliases at Microsoft 365 (the plan says so)

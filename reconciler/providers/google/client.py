@@ -50,9 +50,11 @@ SCOPE_TRANSFER_WRITE = AUTH + "admin.datatransfer"
 SCOPE_TRANSFER_READ = AUTH + "admin.datatransfer.readonly"  # a plan reads hand-overs
 SCOPE_REPORTS = AUTH + "admin.reports.usage.readonly"  # storage per user
 SCOPE_GMAIL_SETTINGS = AUTH + "gmail.settings.basic"  # the doctor: forwarding, filters, delegates of one mailbox
+SCOPE_GROUPS_SETTINGS = AUTH + "apps.groups.settings"  # the doctor: who may post to a group (no read-only scope)
 # Every scope the service account's domain-wide delegation must grant (the README lists these).
 DELEGATION: tuple[str, ...] = tuple(sorted({*SCOPES_WRITE, *SCOPES_READ, SCOPE_SECURITY, SCOPE_TRANSFER_WRITE,
-                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS, SCOPE_GMAIL_SETTINGS}))
+                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS, SCOPE_GMAIL_SETTINGS,
+                                            SCOPE_GROUPS_SETTINGS}))
 
 TokenCheck = Callable[[Sequence[str]], None]  # asks for a token for these scopes; GoogleAuthError if refused
 
@@ -68,6 +70,7 @@ class Clients:
     request_token: TokenCheck | None = None  # a token request with other scopes (check_access)
     # The Gmail API acting as one person (domain-wide delegation to that user, gmail.settings.basic).
     gmail_as: Callable[[str], Any] | None = None
+    groups_settings: Any = None  # Groups Settings API (apps.groups.settings): who may post to a group
     # The scopes of each client's token: "core" (directory, licensing), "datatransfer", "reports", "security".
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -136,8 +139,11 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         scopes["security"] = (SCOPE_SECURITY,)
     core = credentials_for(scopes["core"])
 
-    def client(api: str, version: str, credentials: Any) -> Any:
-        return build(api, version, credentials=credentials, client_options=options, static_discovery=True,
+    def client(api: str, version: str, credentials: Any, service_path: str = "") -> Any:
+        # An endpoint replaces the document's root URL and service path both; the Groups Settings
+        # API is the one whose service path is not empty (groups/v1/groups/).
+        moved = None if options is None else {"api_endpoint": options["api_endpoint"] + service_path}
+        return build(api, version, credentials=credentials, client_options=moved, static_discovery=True,
                      cache_discovery=False)
 
     return Clients(
@@ -150,4 +156,5 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         request_token=request_token,
         scopes=scopes,
         gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user)),
+        groups_settings=client("groupssettings", "v1", credentials_for((SCOPE_GROUPS_SETTINGS,)), "groups/v1/groups/"),
     )

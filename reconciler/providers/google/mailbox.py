@@ -7,8 +7,9 @@
   gmail.settings.basic): `users.settings.getAutoForwarding` (enabled, emailAddress,
   disposition), `users.settings.filters.list` (action.forward; addLabelIds TRASH deletes),
   `users.settings.delegates.list` (delegateEmail, verificationStatus).
-- Not read: recent sign-ins (the Reports API's login events give addresses, not places) and
-  who may post to a group (the Groups Settings API, another scope): both said unavailable.
+- Groups Settings API `groups.get` (scope apps.groups.settings): a group's whoCanPostMessage.
+- Not read: recent sign-ins (the Reports API's login events give addresses, not places): said
+  unavailable.
 
 A refused token or call leaves its parts unavailable, naming the scope; it never fails.
 """
@@ -22,7 +23,7 @@ from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
 from reconciler.mailbox import MailboxHealth, MailRule
-from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, Clients
+from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, SCOPE_GROUPS_SETTINGS, Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
 
 USER_FIELDS = "primaryEmail,suspended,changePasswordAtNextLogin,isMailboxSetup"
@@ -30,8 +31,14 @@ GMAIL_NEEDS = (f"it needs {SCOPE_GMAIL_SETTINGS} in the service account's domain
                "Security > Access and data control > API controls > Manage domain-wide delegation)")
 SIGN_INS = ("Google's login audit gives sign-in addresses but no places; see Admin console > Reporting > Audit and "
             "investigation > User log events")
-POSTING = ("reconciler does not read the Groups Settings API; see Admin console > Directory > Groups > the group > "
-           "Access settings")
+POSTING_NEEDS = (f"it needs {SCOPE_GROUPS_SETTINGS} in the service account's domain-wide delegation (Admin console "
+                 "> Security > Access and data control > API controls > Manage domain-wide delegation)")
+# whoCanPostMessage, in the words of the Admin console's "Who can post".
+WHO_CAN_POST = {
+    "ANYONE_CAN_POST": "anyone, also outside the company", "ALL_IN_DOMAIN_CAN_POST": "anyone in the company",
+    "ALL_MEMBERS_CAN_POST": "the group's members", "ALL_MANAGERS_CAN_POST": "the group's managers and owners",
+    "ALL_OWNERS_CAN_POST": "the group's owners", "NONE_CAN_POST": "nobody (the group is archived)",
+}
 NO_GMAIL = ("no Gmail mailbox: the account holds no licence that includes Gmail, or Gmail is off for its "
             "organisational unit (Admin console > Apps > Google Workspace > Gmail > Service status)")
 GMAIL_PARTS = ("forwarding", "rules", "delegates")
@@ -39,7 +46,7 @@ GMAIL_PARTS = ("forwarding", "rules", "delegates")
 
 def read_mailbox(clients: Clients, customer: str, address: str, group: bool) -> MailboxHealth:
     if group:
-        return MailboxHealth(unavailable={"posting": POSTING})
+        return _group(clients, address)
     health = MailboxHealth(unavailable={"sign_ins": SIGN_INS})
     try:
         user = dict(clients.directory.users().get(userKey=address, fields=USER_FIELDS).execute(num_retries=RETRIES))
@@ -56,6 +63,23 @@ def read_mailbox(clients: Clients, customer: str, address: str, group: bool) -> 
     else:
         health.unavailable.update({p: "there is no Gmail mailbox to read" for p in GMAIL_PARTS})
     return health
+
+
+def _group(clients: Clients, address: str) -> MailboxHealth:
+    if clients.groups_settings is None:
+        return MailboxHealth(unavailable={"posting": "no Groups Settings client was built"})
+    try:
+        settings = clients.groups_settings.groups().get(groupUniqueId=address, alt="json").execute(num_retries=RETRIES)
+    except RefreshError as exc:
+        return MailboxHealth(unavailable={"posting": f"Google refused a Groups Settings token ({_first_line(exc)}): "
+                                                     f"{POSTING_NEEDS}"})
+    except HttpError as exc:
+        if int(exc.resp.status) not in (401, 403, 404):
+            raise
+        return MailboxHealth(unavailable={"posting": f"the Groups Settings API refused ({int(exc.resp.status)} "
+                                                     f"{_reason(exc)}): {POSTING_NEEDS}"})
+    who = str(settings.get("whoCanPostMessage") or "")
+    return MailboxHealth(who_can_post=WHO_CAN_POST.get(who, who) or None)
 
 
 def _deleted(clients: Clients, customer: str, address: str, health: MailboxHealth) -> MailboxHealth:

@@ -297,6 +297,6 @@ class GoogleProvider(BaseProvider):
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""
         for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
-                       self.clients.reports, self.clients.security):
+                       self.clients.reports, self.clients.security, self.clients.groups_settings):
             if client is not None:
                 client.close()

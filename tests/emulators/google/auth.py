@@ -51,7 +51,7 @@ UNAUTHORIZED_CLIENT = {"error": "unauthorized_client",
                        "error_description": "Client is unauthorized to retrieve access tokens using this method, "
                                             "or client not authorized for any of the scopes requested."}
 API_SERVICES = {"admin": "admin.googleapis.com", "licensing": "licensing.googleapis.com",
-                "gmail": "gmail.googleapis.com"}
+                "gmail": "gmail.googleapis.com", "groupssettings": "groupssettings.googleapis.com"}
 GMAIL = AUTH + "gmail"
 
 

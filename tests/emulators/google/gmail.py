@@ -1,4 +1,5 @@
-"""Gmail settings a doctor reads: auto-forwarding, filters and delegates of one mailbox.
+"""What a doctor reads beyond the directory: Gmail's auto-forwarding, filters and delegates of one
+mailbox, and a group's Groups Settings (who may post).
 
 As at Google, the Gmail API acts as one user: a service account reaches a mailbox only through
 domain-wide delegation *to that user* (the token's subject), with a Gmail scope the delegation
@@ -47,3 +48,23 @@ def list_filters(call: Call) -> Result:
 def list_delegates(call: Call) -> Result:
     delegates = _mailbox(call).get("delegates", [])
     return Result(200, {"delegates": list(delegates)} if delegates else {})
+
+
+# --------------------------------------------------------------------------- Groups Settings API
+# A group made through the Directory API starts with "Who can post: Anyone on the web"
+# (Google Workspace Admin Help, "Create and manage groups using APIs", API group defaults).
+GROUP_DEFAULTS = {"whoCanPostMessage": "ANYONE_CAN_POST", "allowExternalMembers": "false",
+                  "whoCanJoin": "CAN_REQUEST_TO_JOIN", "allowWebPosting": "true", "archiveOnly": "false",
+                  "messageModerationLevel": "MODERATE_NONE"}
+
+
+@handles("groupsSettings.groups.get")
+def get_group_settings(call: Call) -> Result:
+    if call.param("alt", "atom") != "json":  # the API's default is Atom; clients ask for JSON
+        raise ApiError(501, "notImplemented", "The emulator serves the Groups Settings API as JSON only.")
+    group = call.store.group_by_key(str(call.param("groupUniqueId")).lower())
+    if group is None:
+        raise ApiError(404, "notFound", "Resource Not Found: groupUniqueId")
+    settings = call.store.group_settings.setdefault(group["id"], dict(GROUP_DEFAULTS))
+    return Result(200, {"kind": "groupsSettings#groups", "email": group["email"], "name": group.get("name", ""),
+                        "description": group.get("description", ""), **settings})

@@ -219,6 +219,16 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             if delegates is not None:
                 settings["delegates"] = delegates
 
+    def set_group_settings(self, email: str, **settings: str) -> None:
+        """Plant a group's Groups Settings (whoCanPostMessage="ALL_MEMBERS_CAN_POST", ...)."""
+        from .gmail import GROUP_DEFAULTS
+
+        with self._lock:
+            group = self.store.group_by_key(email.lower())
+            if group is None:
+                raise ValueError(f"no group {email!r}")
+            self.store.group_settings.setdefault(group["id"], dict(GROUP_DEFAULTS)).update(settings)
+
     def set_user_activity(self, email: str, *, last_login: str | float | None = None,
                           is_enrolled_2sv: bool | None = None, used_quota_mb: int | None = None,
                           quota_mb: int | None = None) -> None:

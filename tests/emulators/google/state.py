@@ -86,6 +86,7 @@ class Store:
     activity: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> figures for Reports
     addresses: dict[str, tuple[str, str]] = field(default_factory=dict)  # address -> ("user"|"group", id)
     gmail: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> Gmail settings (gmail.py)
+    group_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # group id -> Groups Settings (gmail.py)
 
     def __post_init__(self) -> None:
         self._counter = itertools.count(1)
