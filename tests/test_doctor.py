@@ -59,6 +59,7 @@ OUTSIDE = "drop@evil.example"
 TYPO = "ouyangnan@acme.com"  # one letter short of ouyangnana@acme.com (E1001)
 MEANT = "ouyangnana@acme.com"
 DELETED = "hejing@acme.com"  # E1003: its file removed, the account deleted at the provider
+NO_MAIL_GROUP = "tanglei@acme.com"  # (local only) services without mail, as a service group at Google leaves it
 MANY = "qianhao@acme.com"  # E1016 (local only): suspended in the console, full, and forwarding outside
 TRAVELLER = "shanlei@acme.com"  # E1013: signed in from a country never seen before, two days ago
 USUAL, NEW = "CN", "RU"
@@ -259,6 +260,8 @@ def plant_local(directory: Path) -> None:
             box.update(mail_service=False, mail_service_detail="no mail plan")
         if address in (FORWARDER, MANY):
             box["rules"] = [{"source": "auto-forwarding", "name": "", "forwards_to": [OUTSIDE], "redirects": True}]
+        if address == NO_MAIL_GROUP:
+            record["user"]["services"] = ["calendar", "drive"]
         if address == MANY:
             record["user"]["suspended"] = True
             record["activity"]["used_mb"] = QUOTA_MB + 1
@@ -414,6 +417,12 @@ def test_several_causes_come_most_likely_first(local_tenant: Tenant) -> None:
     code, report = doctor(local_tenant, MANY)
     assert code == 1
     assert codes(report) == ["suspended", "mailbox-full", "external-forwarding"]
+
+
+def test_services_without_mail_are_no_mail_service(local_tenant: Tenant) -> None:
+    code, report = doctor(local_tenant, NO_MAIL_GROUP)
+    assert (code, codes(report)) == (1, ["no-mail-service"])
+    assert "its services are calendar, drive" in report["findings"][0]["message"]
 
 
 def test_without_the_gmail_scope_forwarding_is_not_available_and_says_why(google_tenant: Tenant) -> None:

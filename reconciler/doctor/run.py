@@ -220,6 +220,11 @@ class Doctor:
                                   message=f"{address} must choose a new password at the next sign-in: mail apps "
                                           "(IMAP, phone) fail until the person signs in once on the web",
                                   action="ask the person to sign in on the web and choose the new password"))
+        if user.services is not None and "mail" not in user.services and health.mail_service is not False:
+            # Services managed as access groups (Google's service_groups): not in mail's group, no mail.
+            health.mail_service = False
+            health.mail_service_detail = (f"mail is off for it: its services are {', '.join(user.services) or 'none'} "
+                                          "(not in the mail service's access group)")
         self._service(report, health, address)
         self._storage(report, address)
         self._rules(report, health, address)
