@@ -63,6 +63,7 @@ def needs_of(org: Org, provider: BaseProvider) -> dict[Capability, str]:
         "sign-out": "offboarding and freezing sign people out and reset their passwords",
         "data-transfer": "offboarding hands a leaver's files and calendars over",
         "activity": "reconciler audit, and the plan's report on frozen accounts",
+        "mailbox": "reconciler doctor reads a mailbox's forwarding, rules, delegates and sign-ins",
     }
     if any(provider.name in profile.licenses for profile in org.permissions.profiles.values()):
         needs["licenses"] = "profiles in permissions.yaml assign licences"

@@ -390,6 +390,46 @@ def access(
         raise typer.Exit(report.exit_code)
 
 
+class DoctorFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def doctor(
+    address: Annotated[str, typer.Argument(help="A person's, alias's or group's address, like li.lei@example.com.")],
+    provider: ProviderOpt = None,
+    fmt: Annotated[DoctorFormat, typer.Option("--format", help="text or json.")] = DoctorFormat.text,
+    nameserver: Annotated[str | None, typer.Option(
+        "--nameserver", help="HOST[:PORT] to ask about the address's domain; default: this machine's resolvers.")
+    ] = None,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help="Do not check the domain's DNS.")] = False,
+    today: TodayOpt = None,
+) -> None:
+    """Why can't ADDRESS send or receive? Existence (did you mean), account state, mail service, storage, the
+    domain's DNS, forwarding and rules, delegates, sign-ins; for a group, its members. Exit 1 on a problem."""
+    from reconciler.dns.run import check_org, make_client
+    from reconciler.doctor import check_address, diagnose
+    from reconciler.providers.facts import facts_of
+    from reconciler.render.doctor import render_doctor
+
+    org, issues = load_checked(OPTIONS.org_dir)
+    try:
+        check_address(address, org)
+    except UserError as error:  # a usage error: nothing was read
+        raise typer.BadParameter(str(error).removeprefix("doctor: "), param_hint="ADDRESS") from None
+    kind = provider_kind(provider, org)
+    with open_provider(provider, org, read_only=True) as handle:
+        source = handle.dns_records if facts_of(kind).tells_dns_records else None
+        client = None if no_dns else make_client(nameserver, 2.0, 1)
+        check = None if client is None else (lambda narrowed: check_org(narrowed, kind, client, source))
+        report = diagnose(org, issues, handle, address, _today(today), check)
+    sys.stdout.write(render_doctor(report, fmt.value, colour=sys.stdout.isatty()))
+    sys.stdout.flush()
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
 class FailOn(StrEnum):
     info = "info"
     low = "low"

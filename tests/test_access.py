@@ -62,6 +62,7 @@ def test_the_local_provider_needs_no_grants_and_only_what_org_uses_is_checked(tm
     report = json.loads(result.stdout)
     assert [(line["capability"], line["ok"]) for line in report["lines"]] == [
         ("read", True), ("write", True), ("sign-out", True), ("data-transfer", True), ("activity", True),
+        ("mailbox", True),
         ("licenses", True), ("admin-roles", True), ("domains", True)]
     assert {line["detail"] for line in report["lines"]} == {"the local provider needs no grants"}
     # domains.yaml lists acme.com, which the new directory lacks: adding domains is needed.
@@ -83,7 +84,7 @@ def test_the_smtp_server_is_signed_in_to_and_nothing_is_sent(tmp_path: Path, smt
                                                      ca_file=str(cert.cert)))
     result = access(repo, env={"RECONCILER_SMTP_PASSWORD": SMTP_SECRET, "NO_COLOR": "1"})
     assert result.returncode == 0, result.stdout
-    assert result.stdout.splitlines()[-1] == "Everything org/ needs is granted (9 checks)."
+    assert result.stdout.splitlines()[-1] == "Everything org/ needs is granted (10 checks)."
     as_json = access(repo, "--format", "json", env={"RECONCILER_SMTP_PASSWORD": SMTP_SECRET})
     assert json.loads(as_json.stdout)["lines"][-1] == {
         "capability": "smtp", "needed_for": "onboarding mails new people their welcome and password", "ok": True,
@@ -108,7 +109,7 @@ def test_an_smtp_server_that_is_not_there_fails_the_check(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert f"| ❌ missing | smtp | onboarding mails new people their welcome and password | cannot use the SMTP " \
            f"server 127.0.0.1:{port}:" in result.stdout
-    assert "**1 of 9 checks failed: grant what they name, then run again.**" in result.stdout
+    assert "**1 of 10 checks failed: grant what they name, then run again.**" in result.stdout
 
 
 class Silent(BaseProvider):

@@ -132,6 +132,7 @@ def test_an_identity_with_every_grant_can_do_everything(emulator: GoogleEmulator
     ("data-transfer", True, "admin.datatransfer.readonly"),
     ("data-transfer", False, "admin.datatransfer"),
     ("activity", False, "admin.reports.usage.readonly"),
+    ("mailbox", True, "gmail.settings.basic"),
     ("dns-records", True, "admin.directory.domain.readonly"),
     ("domains", False, "admin.directory.domain"),
 ])

@@ -16,9 +16,11 @@ them directly (mypy checks every override's signature against the one declared h
     dns_records(domain)                  the exact records the service says a domain needs (dns)
     check_access(capabilities)           can this identity do what org/ needs? (reconciler access)
     usage(addresses, today, days)        storage, mail sent/received, daily history (reconciler usage)
+    mailbox_health(address, group)       one mailbox: sign-in, mail service, forwarding, rules,
+                                         delegates, recent sign-ins, deletion date (reconciler doctor)
 
 Features that need only a part of a provider take one of the narrow protocols below
-(`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`), so their tests
+(`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`, `MailboxHealthSource`), so their tests
 can hand them a small double. A provider declares its facts (names, links, restore window,
 DNS values) in `providers/<kind>/facts.py`.
 """
@@ -34,6 +36,7 @@ from typing import ClassVar, Literal, Protocol, Self
 from reconciler.activity import FIGURES, USAGE_FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.records import ProviderDomainRecords
 from reconciler.model.types import ProviderKind
 from reconciler.providers.facts import ProviderFacts, facts_of
@@ -47,12 +50,13 @@ from reconciler.state import Domain, Kind, State
 #   admin-roles   read and assign admin roles (permissions.yaml roles:)
 #   data-transfer hand a leaver's files over (offboarding with transfer_data_to)
 #   activity      last sign-in, 2-step verification, storage (audit, frozen accounts)
+#   mailbox       one mailbox's forwarding, rules, delegates and sign-ins (doctor)
 #   dns-records   the records the tenant says each domain needs (dns)
 #   domains       add and remove domains (domains.yaml lists one the tenant lacks)
 Capability = Literal["read", "write", "sign-out", "licenses", "admin-roles", "data-transfer", "activity",
-                     "dns-records", "domains"]
+                     "mailbox", "dns-records", "domains"]
 CAPABILITIES: tuple[Capability, ...] = ("read", "write", "sign-out", "licenses", "admin-roles", "data-transfer",
-                                        "activity", "dns-records", "domains")
+                                        "activity", "mailbox", "dns-records", "domains")
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,14 @@ class BaseProvider(ABC):
         (one report for everyone, never one call per person where the service has a report). A
         figure (USAGE_FIGURES) it cannot read is in `unavailable`, with why. Default: none."""
         return UsageReport(unavailable={f: f"the {self.name} provider does not report it" for f in USAGE_FIGURES})
+    # --- reconciler doctor ADDRESS ---------------------------------------------------------------
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """What the service says of one mailbox beyond the directory (`reconciler doctor`): sign-in
+        blocked, password to change, mail service and mailbox, forwarding and rules, delegates,
+        recent sign-ins; for an address among the restorable deleted users, when it was deleted;
+        for a group (`group`), who may post. Reads only; a part it cannot read is in `unavailable`,
+        with why (a refused grant names the grant). Default: it reads none of it."""
+        return MailboxHealth.nothing(f"the {self.name} provider does not report it")
 
 
 class Reader(Protocol):
@@ -188,6 +200,10 @@ class UsageSource(Protocol):
     def name(self) -> str: ...
 
     def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport: ...
+class MailboxHealthSource(Protocol):
+    """One mailbox as the service sees it (doctor)."""
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth: ...
 
 
 class DnsRecordSource(Protocol):

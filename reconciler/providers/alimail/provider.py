@@ -16,6 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from reconciler.activity import FIGURES, Activity, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
+from reconciler.mailbox import MailboxHealth, SignIn
 from reconciler.model.files import AlimailProviderConfig
 from reconciler.providers.alimail.client import AlimailClient, Clock, Sleep
 from reconciler.providers.alimail.directory import Directory, in_domains, parse_time, read_directory
@@ -165,6 +166,29 @@ class AlimailProvider(BaseProvider):
             report.by_user[address] = Activity(last_sign_in=last, never_signed_in=never,
                                                created=parse_time(account.get("createdTime")))
         return report
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """From the account the plan read (no extra call): the last sign-in and its IP address
+        (`lastLoginTime`, `lastLoginIp`), a new password due (`forceChangePasswordNextSignIn`).
+        Forwarding, mail rules, delegates, sign-in logs, the mail service and deleted accounts are
+        in no call we could confirm: unavailable."""
+        if not self.found.fetched:
+            self.fetch(self.domains)
+        health = MailboxHealth(unavailable={
+            "forwarding": "Alibaba Mail's open platform exposes no forwarding; see the account's 设置 > 自动转发",
+            "rules": "Alibaba Mail's open platform exposes no mail rules (来信分类); see the account's settings",
+            "delegates": "Alibaba Mail's open platform exposes no delegates",
+            "mail_service": "every Alibaba Mail account has a mailbox; the open platform says nothing more",
+            "deleted": "Alibaba Mail's open platform lists no deleted accounts",
+            "posting": "reconciler does not manage Alibaba Mail's mail groups",
+        })
+        account = self.found.accounts.get(address.lower())
+        last = parse_time(account.get("lastLoginTime")) if account is not None else None
+        if account is not None and last is not None:
+            health.sign_ins = (SignIn(at=last, ip=account.get("lastLoginIp") or None),)
+        if account is not None and isinstance(account.get("forceChangePasswordNextSignIn"), bool):
+            health.password_change_required = account["forceChangePasswordNextSignIn"]
+        return health
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         from reconciler.providers.alimail.access import check_access

@@ -35,7 +35,7 @@ def check_access(client: ExmailClient, domain: str, capabilities: Collection[Cap
         if capability in NO_API:
             results.append(AccessResult(capability, True, "nothing to grant: " + NO_API[capability]))
             continue
-        app: App = "log" if capability == "activity" else "contacts"
+        app: App = "log" if capability in ("activity", "mailbox") else "contacts"
         if app not in proven:
             proven[app] = _prove(client, domain, app)
         found = proven[app]

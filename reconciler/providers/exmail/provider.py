@@ -18,6 +18,7 @@ from dataclasses import replace
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import ExmailProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
 from reconciler.providers.departments import departments_by_name
@@ -179,6 +180,13 @@ class ExmailProvider(BaseProvider):
 
         state = self.found.state if self.found.fetched else self.fetch(self.domains)
         return read_usage(self.client, sorted(state.users()) if addresses is None else addresses, today, days)
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """Mail-app options, recent sign-ins, who may post to a group (exmail/mailbox.py)."""
+        from reconciler.providers.exmail.mailbox import read_mailbox
+
+        if not self.found.fetched:
+            self.fetch(self.domains)
+        return read_mailbox(self.client, self.found, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         from reconciler.providers.exmail.access import check_access

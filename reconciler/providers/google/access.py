@@ -19,10 +19,17 @@ from typing import Any
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, Capability
 from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
-from reconciler.providers.google.client import SCOPE_SECURITY, SCOPES_WRITE, Clients
+from reconciler.providers.google.client import (
+    SCOPE_GMAIL_SETTINGS,
+    SCOPE_GROUPS_SETTINGS,
+    SCOPE_SECURITY,
+    SCOPES_WRITE,
+    Clients,
+)
 from reconciler.providers.google.credentials import DELEGATION_PLACE
 from reconciler.providers.google.fetch import RETRIES, Lookup
 
+DOCTOR_SCOPES = (SCOPE_GMAIL_SETTINGS, SCOPE_GROUPS_SETTINGS)  # reconciler doctor: Gmail settings, who may post
 DOMAIN_SCOPE = "https://www.googleapis.com/auth/admin.directory.domain"
 ROLES_PLACE = "Admin console > Account > Admin roles"
 # The admin privilege each capability needs (Google's "Administrator privilege definitions").
@@ -34,6 +41,7 @@ PRIVILEGES: dict[Capability, str] = {
     "admin-roles": "the admin roles privileges (in practice: super admin)",
     "data-transfer": "Data Transfer",
     "activity": "Reports",
+    "mailbox": "none (Gmail settings are read as the person, through the delegation alone)",
     "dns-records": "Domain Settings",
     "domains": "Domain Settings",
 }
@@ -87,6 +95,7 @@ class AccessCheck:
             "admin-roles": (self._admin_roles, core),
             "data-transfer": (self._transfers, self.clients.scopes.get("datatransfer", ())),
             "activity": (self._usage, self.clients.scopes.get("reports", ())),
+            "mailbox": (lambda: self._token(DOCTOR_SCOPES), DOCTOR_SCOPES),
             "dns-records": (self._domains, core),
             "domains": (lambda: self._token((DOMAIN_SCOPE,)) + "; " + self._domains(), (DOMAIN_SCOPE,)),
         }

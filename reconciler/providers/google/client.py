@@ -49,9 +49,12 @@ SCOPE_SECURITY = AUTH + "admin.directory.user.security"  # users.signOut takes o
 SCOPE_TRANSFER_WRITE = AUTH + "admin.datatransfer"
 SCOPE_TRANSFER_READ = AUTH + "admin.datatransfer.readonly"  # a plan reads hand-overs
 SCOPE_REPORTS = AUTH + "admin.reports.usage.readonly"  # storage per user
+SCOPE_GMAIL_SETTINGS = AUTH + "gmail.settings.basic"  # the doctor: forwarding, filters, delegates of one mailbox
+SCOPE_GROUPS_SETTINGS = AUTH + "apps.groups.settings"  # the doctor: who may post to a group (no read-only scope)
 # Every scope the service account's domain-wide delegation must grant (the README lists these).
 DELEGATION: tuple[str, ...] = tuple(sorted({*SCOPES_WRITE, *SCOPES_READ, SCOPE_SECURITY, SCOPE_TRANSFER_WRITE,
-                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS}))
+                                            SCOPE_TRANSFER_READ, SCOPE_REPORTS, SCOPE_GMAIL_SETTINGS,
+                                            SCOPE_GROUPS_SETTINGS}))
 
 TokenCheck = Callable[[Sequence[str]], None]  # asks for a token for these scopes; GoogleAuthError if refused
 
@@ -65,6 +68,9 @@ class Clients:
     reports: Any = None  # Reports API: storage per user
     security: Any = None  # Directory API with the user.security token: signOut (None: read-only)
     request_token: TokenCheck | None = None  # a token request with other scopes (check_access)
+    # The Gmail API acting as one person (domain-wide delegation to that user, gmail.settings.basic).
+    gmail_as: Callable[[str], Any] | None = None
+    groups_settings: Any = None  # Groups Settings API (apps.groups.settings): who may post to a group
     # The scopes of each client's token: "core" (directory, licensing), "datatransfer", "reports", "security".
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -113,10 +119,10 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
                             "google-api-python-client google-auth") from None
     endpoint = loopback_endpoint()
 
-    def credentials_for(scopes: Sequence[str]) -> Any:
+    def credentials_for(scopes: Sequence[str], subject: str = admin) -> Any:
         if endpoint is not None:
-            return LoopbackDelegation(admin, scopes, endpoint + "token")
-        return _credentials(admin, service_account, list(scopes))
+            return LoopbackDelegation(subject, scopes, endpoint + "token")
+        return _credentials(subject, service_account, list(scopes))
 
     def request_token(scopes: Sequence[str]) -> None:
         http = httplib2.Http(timeout=30)
@@ -133,8 +139,11 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         scopes["security"] = (SCOPE_SECURITY,)
     core = credentials_for(scopes["core"])
 
-    def client(api: str, version: str, credentials: Any) -> Any:
-        return build(api, version, credentials=credentials, client_options=options, static_discovery=True,
+    def client(api: str, version: str, credentials: Any, service_path: str = "") -> Any:
+        # An endpoint replaces the document's root URL and service path both; the Groups Settings
+        # API is the one whose service path is not empty (groups/v1/groups/).
+        moved = None if options is None else {"api_endpoint": options["api_endpoint"] + service_path}
+        return build(api, version, credentials=credentials, client_options=moved, static_discovery=True,
                      cache_discovery=False)
 
     return Clients(
@@ -146,4 +155,6 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
         security=None if read_only else client("admin", "directory_v1", credentials_for(scopes["security"])),
         request_token=request_token,
         scopes=scopes,
+        gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user)),
+        groups_settings=client("groupssettings", "v1", credentials_for((SCOPE_GROUPS_SETTINGS,)), "groups/v1/groups/"),
     )

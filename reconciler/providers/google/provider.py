@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
 from reconciler.providers.google.batch import (
@@ -286,6 +287,12 @@ class GoogleProvider(BaseProvider):
 
         with google_errors("reading mail usage"):
             return read_google_usage(self.clients, addresses, today, days)
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """Directory state, Gmail's forwarding, filters and delegates of one mailbox (google/mailbox.py)."""
+        from reconciler.providers.google.mailbox import read_mailbox
+
+        with google_errors(f"reading the mailbox of {address}"):
+            return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or token request per capability (access.py)."""
@@ -296,6 +303,6 @@ class GoogleProvider(BaseProvider):
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""
         for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
-                       self.clients.reports, self.clients.security):
+                       self.clients.reports, self.clients.security, self.clients.groups_settings):
             if client is not None:
                 client.close()

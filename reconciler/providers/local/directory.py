@@ -29,9 +29,11 @@ from reconciler.atomicfile import (
 )
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.mailbox import MailboxHealth
 from reconciler.passwords import generate_password, hash_password
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.local.facts import RESTORE_DAYS
+from reconciler.providers.local.mailbox import read_mailbox
 from reconciler.state import (
     KIND_ORDER,
     Alias,
@@ -244,6 +246,11 @@ class LocalProvider(BaseProvider):
                 used_mb=_int_or_none(planted.get("used_mb")), quota_mb=_int_or_none(planted.get("quota_mb")),
                 sent=sent, received=received, history=history)
         return report
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """What trials and tests planted under a record's "mailbox" (providers/local/mailbox.py)."""
+        if not self.existed:
+            return MailboxHealth.nothing(f"the directory file {self.path} does not exist yet: nothing was read")
+        return read_mailbox(self.data, address, group, self.path)
 
     def list_domains(self) -> list[Domain]:
         """Every domain of the directory (for `reconciler import`)."""

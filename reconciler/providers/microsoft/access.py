@@ -66,6 +66,11 @@ def probes(base: str) -> dict[Capability, list[Probe]]:
             Probe(Call("GET", "/reports/getMailboxUsageDetail(period='D7')"), "Reports.Read.All",
                   "may read mailbox storage"),
         ],
+        "mailbox": [
+            Probe(Call("GET", f"/users/{NOBODY}/mailFolders/inbox/messageRules"), "MailboxSettings.Read",
+                  "may read inbox rules", absent=True),
+            Probe(Call("GET", "/auditLogs/signIns?$top=1"), "AuditLog.Read.All", "read the sign-in log"),
+        ],
         "dns-records": [Probe(Call("GET", "/domains?$select=id"), "Domain.Read.All", "read the tenant's domains")],
         "domains": [Probe(Call("PATCH", f"/domains/{NO_DOMAIN}", {}), "Domain.ReadWrite.All", "may add domains",
                           absent=True)],

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.records import ProviderDomainRecords
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -254,6 +255,11 @@ class MicrosoftProvider(BaseProvider):
         from reconciler.providers.microsoft.activity import read_graph_usage
 
         return self._run(lambda http: read_graph_usage(http, addresses))
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        """Account, Exchange plan, inbox rules and sign-ins of one mailbox (microsoft/mailbox.py)."""
+        from reconciler.providers.microsoft.mailbox import read_mailbox
+
+        return self._run(lambda http: read_mailbox(http, address.lower(), group))
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or refused-before-found probe per capability (access.py)."""

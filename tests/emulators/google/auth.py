@@ -50,7 +50,9 @@ SIGN_JWT = re.compile(r"^/v1/projects/-/serviceAccounts/(?P<email>[^/:]+):signJw
 UNAUTHORIZED_CLIENT = {"error": "unauthorized_client",
                        "error_description": "Client is unauthorized to retrieve access tokens using this method, "
                                             "or client not authorized for any of the scopes requested."}
-API_SERVICES = {"admin": "admin.googleapis.com", "licensing": "licensing.googleapis.com"}
+API_SERVICES = {"admin": "admin.googleapis.com", "licensing": "licensing.googleapis.com",
+                "gmail": "gmail.googleapis.com", "groupssettings": "groupssettings.googleapis.com"}
+GMAIL = AUTH + "gmail"
 
 
 def readme_delegation(readme: Path = README) -> frozenset[str]:
@@ -81,6 +83,7 @@ class Identity:
     anonymous: bool = True  # calls without a token are let through unchecked
     iam_credentials_enabled: bool = True  # the IAM Service Account Credentials API in the project
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)  # access token -> its scopes
+    subjects: dict[str, str] = field(default_factory=dict)  # access token -> the user it acts as
     requests: list[dict[str, Any]] = field(default_factory=list)  # every token request: endpoint and form
 
     # ------------------------------------------------------------------------- the token endpoints
@@ -96,10 +99,18 @@ class Identity:
             return self._sign_jwt(urllib.parse.unquote(found["email"]), headers, body)
         return None
 
-    def _mint(self, scopes: Collection[str], prefix: str = "emulator") -> str:
+    def _mint(self, scopes: Collection[str], prefix: str = "emulator", subject: str | None = None) -> str:
         token = f"{prefix}:{' '.join(sorted(scopes))}"
+        if subject and any(s.startswith(GMAIL) for s in scopes):
+            token += f"#{subject}"  # the Gmail API acts as one user: its tokens differ by subject
         self.tokens[token] = frozenset(scopes)
+        if subject:
+            self.subjects[token] = subject.lower()
         return token
+
+    def subject(self, authorization: str | None) -> str | None:
+        """The user a token was minted for (the delegation's subject)."""
+        return self.subjects.get((authorization or "").removeprefix("Bearer ").strip())
 
     def _grant(self, form: dict[str, str]) -> Reply:
         claims = _claims(form.get("assertion", ""))
@@ -115,7 +126,8 @@ class Identity:
             return Reply(400, {"error": "invalid_scope", "error_description": "Empty or missing scope not allowed."})
         if not scopes <= self.delegation:
             return Reply(401, dict(UNAUTHORIZED_CLIENT))
-        return Reply(200, {"access_token": self._mint(scopes), "expires_in": 3599, "token_type": "Bearer"})
+        token = self._mint(scopes, subject=str(claims.get("sub") or "") or None)
+        return Reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     def _exchange(self, form: dict[str, str]) -> Reply:
         """STS: any subject token is trusted (the pool's provider conditions are not modelled)."""

@@ -22,7 +22,8 @@ import googleapiclient
 from .errors import ApiError, invalid, invalid_argument, required
 
 DOCUMENTS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
-API_FILES = ("admin.directory_v1.json", "licensing.v1.json", "admin.datatransfer_v1.json", "admin.reports_v1.json")
+API_FILES = ("admin.directory_v1.json", "licensing.v1.json", "admin.datatransfer_v1.json", "admin.reports_v1.json",
+             "gmail.v1.json", "groupssettings.v1.json")
 
 # The Directory discovery document types these User fields as "any"; the service still parses
 # them into its own messages, whose schemas the document does carry.
@@ -96,22 +97,23 @@ class Catalog:
         for filename in API_FILES:
             doc = json.loads((DOCUMENTS / filename).read_text())
             api = Api(doc["name"], doc["schemas"], doc["parameters"])
-            self._collect(api, doc.get("resources", {}))
+            self._collect(api, doc.get("resources", {}), doc.get("servicePath", ""))
             self.apis.append(api)
             self.methods.extend(api.methods)
         self.methods.sort(key=lambda m: m.literal_weight)
         self.by_id = {m.id: m for m in self.methods}
 
-    def _collect(self, api: Api, resources: dict[str, Any]) -> None:
+    def _collect(self, api: Api, resources: dict[str, Any], service_path: str) -> None:
+        """Every method, its path under the API's service path (Groups Settings: groups/v1/groups/)."""
         for resource in resources.values():
             for desc in resource.get("methods", {}).values():
-                template = desc["path"]
+                template = service_path + desc["path"]
                 api.methods.append(Method(
                     id=desc["id"], http_method=desc["httpMethod"], template=template,
                     regex=_template_regex(template), params=desc.get("parameters", {}),
                     request=(desc.get("request") or {}).get("$ref"), response=(desc.get("response") or {}).get("$ref"),
                     api=api, scopes=frozenset(desc.get("scopes", ()))))
-            self._collect(api, resource.get("resources", {}))
+            self._collect(api, resource.get("resources", {}), service_path)
 
     def match(self, http_method: str, path: str) -> Match | None:
         for method in self.methods:

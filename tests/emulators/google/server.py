@@ -13,7 +13,7 @@ from typing import Any
 
 from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
 from ..common.transport import TransportFaultHandler
-from . import admin, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
+from . import admin, gmail, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
 from .auth import Identity, readme_delegation
@@ -207,6 +207,28 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         with self._lock:
             self.store.seats[sku] = seats
 
+    def set_gmail(self, email: str, *, auto_forwarding: dict[str, Any] | None = None,
+                  filters: list[dict[str, Any]] | None = None, delegates: list[dict[str, Any]] | None = None) -> None:
+        """Plant a mailbox's Gmail settings, as the person (or an attacker) set them in Gmail."""
+        with self._lock:
+            settings = self.store.gmail.setdefault(email.lower(), {})
+            if auto_forwarding is not None:
+                settings["autoForwarding"] = auto_forwarding
+            if filters is not None:
+                settings["filters"] = filters
+            if delegates is not None:
+                settings["delegates"] = delegates
+
+    def set_group_settings(self, email: str, **settings: str) -> None:
+        """Plant a group's Groups Settings (whoCanPostMessage="ALL_MEMBERS_CAN_POST", ...)."""
+        from .gmail import GROUP_DEFAULTS
+
+        with self._lock:
+            group = self.store.group_by_key(email.lower())
+            if group is None:
+                raise ValueError(f"no group {email!r}")
+            self.store.group_settings.setdefault(group["id"], dict(GROUP_DEFAULTS)).update(settings)
+
     def set_user_activity(self, email: str, *, last_login: str | float | None = None,
                           is_enrolled_2sv: bool | None = None, used_quota_mb: int | None = None,
                           quota_mb: int | None = None) -> None:
@@ -332,7 +354,9 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             try:
                 self.identity.check(authorization, match.method.api.name, match.method.scopes)
                 self._admission(method, path)
-                return self._dispatch(match, query, body)
+                # The Gmail API acts as the token's subject (gmail.py checks it against userId).
+                subject = self.identity.subject(authorization) if match.method.api.name == "gmail" else None
+                return self._dispatch(match, query, body, subject)
             except ApiError as error:
                 return _error_answer(error)
 
@@ -358,8 +382,11 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
                 raise user_rate_limit()
             self._window.append(now)
 
-    def _dispatch(self, match: Match, query: dict[str, list[str]], raw_body: bytes) -> Answer:
+    def _dispatch(self, match: Match, query: dict[str, list[str]], raw_body: bytes,
+                  subject: str | None = None) -> Answer:
         params = parse_params(match, query)
+        if subject is not None:
+            params["_subject"] = subject
         mask_text = str(params.get("fields") or "")
         try:
             mask = fieldmask.parse(mask_text) if mask_text else None

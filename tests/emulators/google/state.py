@@ -87,6 +87,8 @@ class Store:
     # user id -> date (yyyy-mm-dd) -> that day's figures (used_quota_mb, num_emails_sent, num_emails_received)
     usage_days: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     addresses: dict[str, tuple[str, str]] = field(default_factory=dict)  # address -> ("user"|"group", id)
+    gmail: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> Gmail settings (gmail.py)
+    group_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # group id -> Groups Settings (gmail.py)
 
     def __post_init__(self) -> None:
         self._counter = itertools.count(1)

@@ -153,5 +153,9 @@ def reference_id(body: Any) -> str:
 def select_view(item: Mapping[str, Any], q: odata.Query, default: tuple[str, ...]) -> dict[str, Any]:
     view = odata.project(item, q.select or default)
     if "passwordProfile" in view:
-        view["passwordProfile"] = None      # Graph never returns passwords
+        # Graph never returns a password; the profile reads null unless a reset asked for a new
+        # password at the next sign-in (microsoftgraph/microsoft-graph-docs#13208).
+        profile = view["passwordProfile"] or {}
+        view["passwordProfile"] = {"password": None, **{k: v for k, v in profile.items() if k != "password"}} \
+            if profile.get("forceChangePasswordNextSignIn") else None
     return view

@@ -28,7 +28,7 @@ from . import errors, seed
 DEFAULT_PERMISSIONS = frozenset({
     "User.ReadWrite.All", "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Directory.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory", "Domain.ReadWrite.All", "Organization.Read.All", "AuditLog.Read.All",
-    "Reports.Read.All",
+    "Reports.Read.All", "MailboxSettings.Read",
 })
 DEFAULT_ROLES = ("User Administrator", "Privileged Authentication Administrator")
 DEFAULT_APP_ID = "00000000-0000-0000-0000-000000000001"
@@ -53,6 +53,7 @@ RESTORE_USERS = frozenset({"User.DeleteRestore.All", "Directory.ReadWrite.All"})
 READ_APPS = _DIRECTORY_READ | {"Application.Read.All", "Application.ReadWrite.All"}
 AUDIT_LOG = frozenset({"AuditLog.Read.All"})
 REPORTS = frozenset({"Reports.Read.All"})
+MAILBOX_SETTINGS = frozenset({"MailboxSettings.Read", "MailboxSettings.ReadWrite"})
 
 # (method, route template) -> the permissions any one of which allows it.
 RULES: dict[tuple[str, str], frozenset[str]] = {
@@ -99,6 +100,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/reports/authenticationMethods/userRegistrationDetails"): AUDIT_LOG,
     ("GET", "/reports/getMailboxUsageDetail(period='{period}')"): REPORTS,
     ("GET", "/reports/getEmailActivityUserDetail(period='{period}')"): REPORTS,
+    ("GET", "/users/{key}/mailFolders/inbox/messageRules"): MAILBOX_SETTINGS,
+    ("GET", "/auditLogs/signIns"): AUDIT_LOG,
 }
 # Roles that may reset the password of a user without admin roles; of an admin, only the last two.
 RESET_ANY_USER = ("Privileged Authentication Administrator", "Global Administrator")

@@ -15,13 +15,28 @@ from typing import Any
 
 from ..common import CONTROL_PREFIX, Answer, Faults, LoopbackEmulator, LostAnswer, LostAnswers
 from ..common.lost import How
-from . import batch, core, delta, directory, errors, groups, permissions, reports, schema, seed, throttle, users, wire
+from . import (
+    batch,
+    core,
+    delta,
+    directory,
+    errors,
+    groups,
+    mail,
+    permissions,
+    reports,
+    schema,
+    seed,
+    throttle,
+    users,
+    wire,
+)
 from .core import Request, Response
 from .errors import GraphError
 from .permissions import DEFAULT_APP_ID, DEFAULT_PERMISSIONS, DEFAULT_ROLES, App
 from .state import Store
 
-ROUTE_MODULES = (users, groups, delta, directory, reports)     # importing them registered their routes
+ROUTE_MODULES = (users, groups, delta, directory, reports, mail)     # importing them registered their routes
 BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid " \
            "JSON format."
 
@@ -244,6 +259,30 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             if user is None:
                 raise ValueError(f"no user {address!r}")
             self.store.email_activity[user["id"]] = dict(periods)
+
+    def set_message_rules(self, address: str, rules: list[dict[str, Any]]) -> None:
+        """Plant a mailbox's inbox rules (messageRule objects), as the person (or an attacker) made them."""
+        with self._lock:
+            user = self.store.find_user(address)
+            if user is None:
+                raise ValueError(f"no user {address!r}")
+            self.store.message_rules[user["id"]] = [
+                {"id": rule.get("id", str(uuid.uuid4())), "sequence": index + 1, "isEnabled": True,
+                 "hasError": False, "isReadOnly": False, "conditions": {}, **rule} for index, rule in enumerate(rules)]
+
+    def add_sign_in(self, address: str, when: dt.datetime, ip: str, country: str, city: str = "",
+                    client: str = "Browser") -> None:
+        """One successful interactive sign-in in the tenant's sign-in log."""
+        with self._lock:
+            user = self.store.find_user(address)
+            if user is None:
+                raise ValueError(f"no user {address!r}")
+            self.store.sign_ins.append({
+                "id": str(uuid.uuid4()), "createdDateTime": when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "userDisplayName": user.get("displayName"), "userPrincipalName": user["userPrincipalName"],
+                "userId": user["id"], "appDisplayName": "Office 365 Exchange Online", "ipAddress": ip,
+                "clientAppUsed": client, "isInteractive": True, "status": {"errorCode": 0},
+                "location": {"city": city, "state": "", "countryOrRegion": country}})
 
     @property
     def premium(self) -> bool:

@@ -89,6 +89,8 @@ class Store:
         self.mfa_registered: dict[str, bool] = {}             # user id -> registered for MFA
         self.mailboxes: dict[str, tuple[int, int]] = {}       # user id -> (bytes used, send/receive quota)
         self.email_activity: dict[str, dict[str, tuple[int, int]]] = {}  # user id -> period -> (sent, received)
+        self.message_rules: dict[str, list[dict[str, Any]]] = {}  # user id -> inbox rules (mail.py)
+        self.sign_ins: list[dict[str, Any]] = []               # the sign-in log (mail.py)
         self.license_gaps: list[str] = []                     # users an assignLicense left without a licence
         self.app = App.of(DEFAULT_APP_ID, DEFAULT_PERMISSIONS, DEFAULT_ROLES)   # who every request comes from
         self.created_ownerless: list[str] = []                # groups created without owners (anonymously)

@@ -1,0 +1,79 @@
+"""The doctor's reads of the embedded directory: it holds no mail of its own, so a mailbox's state
+is what trials and tests plant under a record's "mailbox" (like "activity"):
+
+    {"sign_in_blocked": false, "mail_service": true, "mail_service_detail": "...", "mailbox_ready": true,
+     "rules": [{"source": "filter", "name": "...", "forwards_to": ["..."], "deletes": false,
+                "redirects": false, "enabled": true}],
+     "delegates": ["..."], "sign_ins": [{"at": "ISO 8601", "ip": "...", "place": "...", "how": "..."}]}
+
+and a group record's "who_can_post". A part not planted is not available (the directory cannot
+say), never "fine". A deleted user's deletion time is the directory's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from reconciler.errors import ProviderError
+from reconciler.mailbox import PARTS, MailboxHealth, MailRule, SignIn
+
+NOT_PLANTED = "the local directory keeps no mailboxes; nothing was planted under \"mailbox\" for this address"
+# A part of MailboxHealth -> the planted keys it is read from.
+PLANTED_KEYS = {"account": ("sign_in_blocked",), "mail_service": ("mail_service", "mailbox_ready"),
+                "forwarding": ("rules",), "rules": ("rules",), "delegates": ("delegates",),
+                "sign_ins": ("sign_ins",)}
+
+
+def read_mailbox(data: dict[str, Any], address: str, group: bool, path: object) -> MailboxHealth:
+    address = address.lower()
+    try:
+        if group:
+            return _group(data, address)
+        for record in data["users"].values():
+            if str(record["user"]["email"]).lower() == address:
+                return _user(record, address)
+        for record in data["deleted_users"].values():
+            if str(record["user"]["email"]).lower() == address:
+                return MailboxHealth(deleted_on=dt.datetime.fromisoformat(record["deleted"]),
+                                     unavailable={p: NOT_PLANTED for p in PARTS if p != "deleted"})
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ProviderError(f"{path}: the mailbox of {address} is damaged ({exc})") from None
+    return MailboxHealth.nothing(f"{address} is not in the local directory")
+
+
+def _user(record: dict[str, Any], address: str) -> MailboxHealth:
+    planted = record.get("mailbox")
+    planted = planted if isinstance(planted, dict) else {}
+    unavailable = {part: NOT_PLANTED for part, keys in PLANTED_KEYS.items() if not any(k in planted for k in keys)}
+    unavailable["posting"] = "only groups have who may post"
+    unavailable["deleted"] = f"{address} is not deleted"
+    return MailboxHealth(
+        sign_in_blocked=_flag(planted.get("sign_in_blocked")),
+        password_change_required=_flag(record.get("must_change_password")),
+        mail_service=_flag(planted.get("mail_service")),
+        mail_service_detail=planted.get("mail_service_detail"),
+        mailbox_ready=_flag(planted.get("mailbox_ready")),
+        rules=tuple(MailRule(source=str(r.get("source", "rule")), name=str(r.get("name", "")),
+                             forwards_to=tuple(str(a).lower() for a in r.get("forwards_to", ())),
+                             deletes=bool(r.get("deletes")), redirects=bool(r.get("redirects")),
+                             enabled=bool(r.get("enabled", True))) for r in planted.get("rules", ())),
+        delegates=tuple(str(a).lower() for a in planted.get("delegates", ())),
+        sign_ins=tuple(sorted((SignIn(at=dt.datetime.fromisoformat(s["at"]), ip=s.get("ip"), place=s.get("place"),
+                                      how=s.get("how")) for s in planted.get("sign_ins", ())),
+                              key=lambda s: s.at, reverse=True)),
+        unavailable=unavailable)
+
+
+def _group(data: dict[str, Any], address: str) -> MailboxHealth:
+    for record in data["groups"].values():
+        if str(record["group"]["email"]).lower() == address:
+            who = record.get("who_can_post")
+            return MailboxHealth(who_can_post=str(who) if who else None,
+                                 unavailable={} if who else {"posting": NOT_PLANTED.replace("\"mailbox\"",
+                                                                                            "\"who_can_post\"")})
+    return MailboxHealth.nothing(f"{address} is not a group of the local directory")
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None else bool(value)
