@@ -739,15 +739,17 @@ def test_runs_standalone_with_stats_and_reset() -> None:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == f"Microsoft Graph emulator serving on http://127.0.0.1:{port}/v1.0"
         base = f"http://127.0.0.1:{port}"
-        created = httpx.post(f"{base}/v1.0/users", json={
+        # The emulator's first answer loads the SDK's models: slow on a busy machine, so no 5 s default.
+        http = httpx.Client(timeout=120)
+        created = http.post(f"{base}/v1.0/users", json={
             "accountEnabled": True, "displayName": "S", "mailNickname": "s", "userPrincipalName": "s@acme.com",
             "passwordProfile": {"password": PASSWORD}})
         assert created.status_code == 201
-        stats = httpx.get(f"{base}/_emulator/stats").json()
+        stats = http.get(f"{base}/_emulator/stats").json()
         assert (stats["requests"], stats["by_method"]) == (1, {"POST /users": 1})
-        assert httpx.post(f"{base}/_emulator/reset").status_code == 204
-        assert httpx.get(f"{base}/v1.0/users").json()["value"] == []
-        assert json.loads(httpx.get(f"{base}/_emulator/stats").text)["requests"] == 1
+        assert http.post(f"{base}/_emulator/reset").status_code == 204
+        assert http.get(f"{base}/v1.0/users").json()["value"] == []
+        assert json.loads(http.get(f"{base}/_emulator/stats").text)["requests"] == 1
     finally:
         process.terminate()
         process.wait(timeout=10)
