@@ -5,7 +5,7 @@ Besides Graph (under ``/v1.0``) it answers ``GET /_emulator/stats`` and ``POST /
 
 from __future__ import annotations
 
-from ..common import LostAnswer, cli
+from ..common import Fault, cli
 from .server import GraphEmulator
 
 
@@ -31,8 +31,8 @@ def main(argv: list[str] | None = None) -> None:
                              resource_units_per_10s=args.resource_units_per_10s,
                              writes_per_150s=args.writes_per_150s)
     if args.lose_answers:
-        emulator.lose_answers_at_random(args.lose_answers, [LostAnswer(how, commit) for how in ("drop", "html")
-                                                            for commit in (True, False)])
+        emulator.inject_at_rate(args.lose_answers, [Fault(kind, commit=commit) for kind in ("reset", "html")
+                                                    for commit in (True, False)])
     cli.serve(emulator, args.port, "Microsoft Graph emulator serving on {url}/v1.0")
 
 
