@@ -126,6 +126,12 @@ class LoopbackEmulator(ABC, Generic[E]):
         with self._lock:
             self._injector.at_rate(rate, kinds, seed)
 
+    def clear_faults(self) -> None:
+        """No pending faults and no rate any more (what was served stays counted)."""
+        with self._lock:
+            self._injector.pending.clear()
+            self._injector.rate = 0.0
+
     def faults_served(self) -> dict[str, int]:
         """How many requests met each fault, by its label (``reset after commit``: 3)."""
         with self._lock:
