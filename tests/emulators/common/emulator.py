@@ -126,6 +126,12 @@ class LoopbackEmulator(ABC, Generic[E]):
         with self._lock:
             self._injector.at_rate(rate, kinds, seed)
 
+    def requests_seen(self) -> int:
+        """Every request but control ones since ``reset``, including those a fault met before they
+        were served (``stats()`` counts only what reached the API)."""
+        with self._lock:
+            return self._injector.seen
+
     def clear_faults(self) -> None:
         """No pending faults and no rate any more (what was served stays counted)."""
         with self._lock:

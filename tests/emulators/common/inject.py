@@ -83,7 +83,9 @@ MATRIX: dict[str, tuple[Fault, ...]] = {
     "timeout": TIMEOUTS,
     "slow": (SLOW,),
     "truncated body": (TRUNCATED,),
-    "stale read 404": (STALE,),
+    # A read misses a recent write only where something reads what was just written: the look-ups
+    # after lost answers (a company applied from nothing reads nothing else by key).
+    "stale read 404": (STALE, Fault("reset", commit=True)),
 }
 
 
@@ -108,6 +110,7 @@ class FaultInjector:
         self.kinds: tuple[Fault, ...] = ()
         self.rng = random.Random(0)
         self.served: Counter[str] = Counter()
+        self.seen = 0  # requests asked about: the API's and its token endpoint's, faulted or not
 
     def add(self, fault: Fault, method: str = "*", path_regex: str = "", count: int = 1,
             body_regex: str | None = None) -> None:
@@ -124,6 +127,7 @@ class FaultInjector:
         matches (a batch counts once), else one drawn at ``rate``; None when none is due or the
         one due does not ``apply`` to this request (a stale read of a request that reads nothing)."""
         calls = list(calls)
+        self.seen += 1
         for entry in self.pending:
             if any(entry.method in ("*", method) and entry.pattern.search(path) for method, path in calls) and (
                     entry.body is None or entry.body.search(body)) and applies(entry.fault):

@@ -134,6 +134,16 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             error = ApiError(fault.status, reason, message)
         return _error_answer(error)
 
+    def fault_answer(self, fault: Fault, method: str, target: str) -> Answer:
+        """The token endpoint words its errors as OAuth 2.0 does (RFC 6749 5.2), not as the APIs do."""
+        if fault.kind == "error" and target.partition("?")[0].lstrip("/") == "token":
+            status, error = (fault.status, "internal_failure") if fault.reason == "server" else \
+                (429, "rate_limit_exceeded")
+            headers = {**JSON_HEADERS, **({"Retry-After": str(fault.retry_after)} if status == 429 else {})}
+            body = {"error": error, "error_description": "try again later"}
+            return Answer(status, headers, json.dumps(body).encode())
+        return super().fault_answer(fault, method, target)
+
     def _reads_one(self, method: str, target: str) -> bool:
         return method == "GET" and ONE_OBJECT.match(target.partition("?")[0]) is not None
 
