@@ -13,11 +13,12 @@ requests too) meets the fault; then, with no faults, a plan. Reported per cell:
              password is not the account's (must be 0; Graph keeps no password to compare)
 
     .venv/bin/python -m benchmarks.fault_matrix [--people 300] [--rates 0.05,0.3] [--seed 1]
-        [--providers google,microsoft,exmail,alimail] [--faults "connection reset,timeout"] [--timeout 1.0]
+        [--providers google,microsoft,exmail,alimail] [--faults "connection reset,timeout"] [--timeout S]
         [--markdown]
 
 The faults are tests/emulators/common/inject.py's MATRIX. A timeout costs real time: the client
-waits TIMEOUT for an answer that never comes (every other wait is on the fake clock).
+waits its read timeout (Target.timeout) for an answer that never comes (every other wait is on
+the fake clock).
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ from reconciler.providers.base import BaseProvider  # noqa: E402
 from tests.emulators.common import MATRIX, Fault, LoopbackEmulator  # noqa: E402
 
 TODAY = dt.date(2026, 11, 29)
-TIMEOUT = 1.0  # the clients' read timeout (real seconds): what each timeout fault costs
 RATES = (0.05, 0.30)
 ALIMAIL_APP = "alimail-matrix-app"
 EXMAIL_CORP = "wm-matrix-corp"
@@ -97,6 +97,9 @@ class Target:
     duplicates: Callable[[Any], int]
     password_of: Callable[[Any, str], str | None] | None = None
     env: Callable[[Any], dict[str, str]] = field(default=lambda emu: {})
+    # The clients' read timeout (real seconds), what each timeout fault costs: long enough for the
+    # largest request the provider sends (a Google batch holds up to 1,000 calls).
+    timeout: float = 1.0
 
 
 def _provider_block(org: Path, block: str) -> None:
@@ -243,12 +246,13 @@ def _alimail_duplicates(emu: Any) -> int:
 
 TARGETS: dict[str, Target] = {
     "google": Target("Google", _google_emulator, _google_org, _google_provider, _google_duplicates,
-                     lambda emu, a: (emu.user(a) or {}).get("password")),
-    "microsoft": Target("Microsoft 365", _graph_emulator, _microsoft_org, _microsoft_provider, _graph_duplicates),
+                     lambda emu, a: (emu.user(a) or {}).get("password"), timeout=5.0),
+    "microsoft": Target("Microsoft 365", _graph_emulator, _microsoft_org, _microsoft_provider, _graph_duplicates,
+                        timeout=2.0),
     "exmail": Target("Exmail", _exmail_emulator, _exmail_org, _exmail_provider, _exmail_duplicates,
-                     lambda emu, a: (emu.users.get(a) or {}).get("password"), _exmail_env),
+                     lambda emu, a: (emu.users.get(a) or {}).get("password"), _exmail_env, timeout=0.5),
     "alimail": Target("Alibaba Mail", _alimail_emulator, _alimail_org, _alimail_provider, _alimail_duplicates,
-                      lambda emu, a: (emu.users.get(a) or {}).get("password"), _alimail_env),
+                      lambda emu, a: (emu.users.get(a) or {}).get("password"), _alimail_env, timeout=0.5),
 }
 ENDPOINT_ENVS = {"google": "RECONCILER_GOOGLE_ENDPOINT", "microsoft": "RECONCILER_GRAPH_ENDPOINT",
                  "exmail": "RECONCILER_EXMAIL_ENDPOINT", "alimail": "RECONCILER_ALIMAIL_ENDPOINT"}
@@ -338,10 +342,11 @@ def _plan_left(target: Target, org_dir: Path, clock: Clock, timeout: float) -> i
 
 
 def run_cell(key: str, fault: str, rate: float, people: int, seed: int = 1,
-             kinds: Sequence[Fault] | None = None, timeout: float = TIMEOUT) -> Outcome:
+             kinds: Sequence[Fault] | None = None, timeout: float | None = None) -> Outcome:
     """One apply of a new company of `people` under `fault` at `rate`, then a plan; a second apply
-    without faults when the first did not converge."""
+    without faults when the first did not converge. `timeout`: the clients' (default: the target's)."""
     target = TARGETS[key]
+    timeout = target.timeout if timeout is None else timeout
     clock = Clock()
     started = time.perf_counter()
     emu = target.emulator(clock, people).start()
@@ -402,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--providers", default=",".join(TARGETS))
     parser.add_argument("--faults", default=",".join(MATRIX))
-    parser.add_argument("--timeout", type=float, default=TIMEOUT)
+    parser.add_argument("--timeout", type=float, default=None, help="the clients' read timeout (s); default: "
+                        + ", ".join(f"{k} {t.timeout:g}" for k, t in TARGETS.items()))
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",")]

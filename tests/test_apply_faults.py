@@ -362,3 +362,20 @@ def test_what_a_provider_raises_is_called_a_bug_only_when_it_is_one() -> None:
     assert not stopped_by(httplib2.ServerNotFoundError("Unable to find the server")).bug  # a client library's
     bug = stopped_by(KeyError("id"))
     assert bug.bug and bug.message == "internal error: KeyError: 'id'"
+
+
+@pytest.mark.parametrize("fault", [Fault("html", 503), Fault("error", 500), Fault("error", 429, reason="throttle")],
+                         ids=lambda f: f.label)
+def test_a_token_endpoint_failing_while_the_tenant_is_read_is_asked_again(emulator: GoogleEmulator,  # noqa: F811
+                                                                          fault: Fault) -> None:
+    """The plan's reads need a token before their first call; its endpoint down or busy (a 5xx, a 429,
+    no answer) was 'Google refused the credentials' and no plan. Now: asked again on the provider's clock."""
+    emulator.add_user("ann@acme.com", "Ann", "Lee")
+    emulator.inject(fault, "POST", "^/token$", count=2)
+    clock = FakeClock()
+    google = provider(clock=clock)
+    state = google.fetch(["acme.com"])
+    google.close()
+    assert "ann@acme.com" in state.users()
+    assert emulator.faults_served() == {fault.label: 2}
+    assert clock.slept[:2] == [1.0, 2.0]

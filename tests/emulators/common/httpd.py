@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -50,6 +51,12 @@ class LoopbackHTTPServer(http.server.ThreadingHTTPServer):
     """
 
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (its timeout, or a connection a fault closed) is no error to print."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()
