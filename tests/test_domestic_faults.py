@@ -218,3 +218,20 @@ def test_exmail_a_change_out_of_tries_fails_alone_and_a_rerun_converges(org_copy
     failed, _ = plan_and_apply(org_copy, ex_provider(clock))
     assert failed == []
     assert plan_changes(org_copy, ex_provider(clock)) == []
+
+
+def test_exmail_a_create_lost_every_time_fails_alone(org_copy: Path, exmail: ExmailEmulator,  # noqa: F811
+                                                     clock: Clock) -> None:
+    """Each try of one member's create loses its answer before Tencent sees it: the look-up finds
+    nothing each time, so it is sent again; when the tries are spent that change fails with one
+    line, the rest of the apply goes on, and a re-run makes the member once."""
+    exmail.inject(Fault("reset"), "POST", "user/create$", count=1000, body_regex="zhangwei2@acme.com")
+    to_exmail(org_copy)
+    failed, _ = plan_and_apply(org_copy, ex_provider(clock))
+    assert failed[0] == (f"create user zhangwei2@acme.com: Exmail create zhangwei2@acme.com: errcode -1: its answer "
+                         f"was lost {ATTEMPTS} times, and it cannot be found; run the apply again")
+    assert all("skipped" in line for line in failed[1:]), failed
+    assert exmail.faults_served() == {"reset": ATTEMPTS} and "zhangwei2@acme.com" not in exmail.users
+    exmail.clear_faults()
+    assert plan_and_apply(org_copy, ex_provider(clock))[0] == []
+    assert plan_changes(org_copy, ex_provider(clock)) == []

@@ -65,11 +65,13 @@ def with_retries(send: Callable[[bool], T], *, what: str, idempotent: bool, slee
 
 
 def create_once(create: Callable[[], T], find: Callable[[], T | None], *, exists: Callable[[ProviderError], bool],
-                what: str, sleep: Sleep, attempts: int = ATTEMPTS) -> T:
+                what: str, sleep: Sleep, give_up: Callable[[str], ProviderError] | None = None,
+                attempts: int = ATTEMPTS) -> T:
     """Create an object once, whatever answers are lost: after an unknown outcome, `find` it by its
     key first (and take what is found); a later try that meets "already exists" (`exists`) means the
     lost one made it, so it is looked for again (reads may not see a new object at once). "Already
-    exists" on the first try is somebody else's object: the refusal stands."""
+    exists" on the first try is somebody else's object: the refusal stands. Once the tries are spent:
+    `give_up(reason)` (the provider's own error, so the change fails alone) or a ProviderError."""
     uncertain = False
     for attempt in range(attempts):
         if uncertain:
@@ -85,4 +87,5 @@ def create_once(create: Callable[[], T], find: Callable[[], T | None], *, exists
                 raise
         if attempt < attempts - 1:
             sleep(backoff_s(attempt))
-    raise ProviderError(f"{what}: its answer was lost {attempts} times, and it cannot be found; run the apply again")
+    reason = f"its answer was lost {attempts} times, and it cannot be found; run the apply again"
+    raise give_up(reason) if give_up else ProviderError(f"{what}: {reason}")

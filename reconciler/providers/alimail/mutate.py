@@ -151,7 +151,8 @@ class Mutations:
     def _create(self, create: Callable[[], dict[str, Any]], find: Callable[[], dict[str, Any] | None],
                 what: str) -> dict[str, Any]:
         return create_once(create, find, exists=lambda e: isinstance(e, AlimailError) and e.status == 409,
-                           what=f"Alibaba Mail: create {what}", sleep=self.client.sleep)
+                           what=f"Alibaba Mail: create {what}", sleep=self.client.sleep,
+                           give_up=lambda reason: AlimailError("POST", f"create {what}", 0, "", reason))
 
     def _find(self, path: str) -> dict[str, Any] | None:
         try:

@@ -187,7 +187,8 @@ class Mutations:
     def _create(self, create: Callable[[], dict[str, Any]], find: Callable[[], dict[str, Any] | None], what: str,
                 exists: int) -> dict[str, Any]:
         return create_once(create, find, exists=lambda e: isinstance(e, ExmailError) and e.errcode == exists,
-                           what=f"Exmail: create {what}", sleep=self.client.sleep)
+                           what=f"Exmail: create {what}", sleep=self.client.sleep,
+                           give_up=lambda reason: ExmailError(f"create {what}", -1, reason))
 
     def _find(self, path: str, missing: int, **key: Any) -> dict[str, Any] | None:
         try:
