@@ -18,6 +18,7 @@ from reconciler.model.loader import load_org
 from reconciler.plan.build import Planned, build_plan
 from reconciler.providers.alimail import AlimailProvider
 from reconciler.providers.alimail.client import ENDPOINT_ENV, SECRET_ENV, AlimailClient, AlimailError
+from reconciler.providers.retrying import ATTEMPTS
 from tests.applying import apply_all
 from tests.emulators.alimail import AlimailEmulator
 
@@ -160,8 +161,8 @@ def test_a_429_is_waited_out_as_the_service_asks(alimail: AlimailEmulator, clock
     clock.slept.clear()
     assert client.get("departments/$root/users") == {"users": []}
     assert [s for s in clock.slept if s >= 1] == [1.0, 1.0]  # Retry-After: 1, twice, then the answer
-    alimail.fail_next("GET", r"departments/\$root/users", 429, "TooManyRequests", "slow down", count=6)
-    with pytest.raises(AlimailError, match="HTTP 429"):  # six refusals: it gives up, saying why
+    alimail.fail_next("GET", r"departments/\$root/users", 429, "TooManyRequests", "slow down", count=ATTEMPTS)
+    with pytest.raises(AlimailError, match="HTTP 429: TooManyRequests: slow down"):  # it gives up, saying why
         client.get("departments/$root/users")
 
 

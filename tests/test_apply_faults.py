@@ -29,6 +29,7 @@ from reconciler.providers.google.batch import VISIBLE_WITHIN
 from reconciler.providers.local import LocalProvider
 from reconciler.render.github import render_apply_summary
 from reconciler.state import Group, License, Membership, Role, User
+from tests.emulators.common import Fault
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import FakeClock, emulator, provider, to_google  # noqa: F401 - fixture
 from tests.smtp_support import StartServer
@@ -66,8 +67,8 @@ def _inserts(emu: GoogleEmulator, path: str) -> int:
 
 def test_the_emulator_drops_commits_or_answers_html_as_asked(emulator: GoogleEmulator) -> None:  # noqa: F811
     host, port = emulator.url.removeprefix("http://").rstrip("/").split(":")
-    emulator.fail_transport_next("drop", "GET", "/_nothing$")
-    emulator.fail_transport_next("html-503", "GET", "/_nothing$")
+    emulator.inject(Fault("reset"), "GET", "/_nothing$")
+    emulator.inject(Fault("html"), "GET", "/_nothing$")
 
     def get() -> tuple[int, str | None, bytes]:
         connection = http.client.HTTPConnection(host, int(port), timeout=5)
@@ -84,7 +85,7 @@ def test_the_emulator_drops_commits_or_answers_html_as_asked(emulator: GoogleEmu
     assert (status, content_type) == (503, "text/html; charset=UTF-8")
     assert body.startswith(b"<!DOCTYPE html>")
     assert get()[0] == 404  # faults used up: served as usual
-    assert emulator.transport_faults_served() == {"drop": 1, "html-503": 1}
+    assert emulator.faults_served() == {"reset": 1, "html 503": 1}
 
 
 # --- B: the Google provider retries what got no answer, reads back creates -----------------------------
@@ -94,7 +95,7 @@ def test_a_lost_answer_to_user_inserts_is_read_back_not_taken_as_a_failure(emula
     """Both tries of the batch (httplib2 sends it twice on a closed connection) make the users and
     lose the answer: the provider reads the users back instead of failing or inserting a third time."""
     clock = FakeClock()
-    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, count=2, body_regex=USERS_BATCH)
+    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, count=2, body_regex=USERS_BATCH)
     google = provider(clock=clock)
     changes = [_create(_user("ann@acme.com", "E9001")), _create(_user("bob@acme.com", "E9002"))]
     passwords = {"ann@acme.com": "Initial-Ann-4711-xyz", "bob@acme.com": "Initial-Bob-4711-xyz"}
@@ -116,7 +117,7 @@ def test_a_user_insert_that_times_out_is_read_back(emulator: GoogleEmulator,  # 
     """Google makes the user and the answer never comes: the client gives up (its timeout, here
     two seconds: the client library takes the default socket timeout when it is built; a real
     wait, long enough that no ordinary answer misses it on a loaded machine)."""
-    emulator.fail_transport_next("timeout", "POST", DIRECTORY_BATCH, body_regex=USERS_BATCH)
+    emulator.inject(Fault("timeout", commit=True), "POST", DIRECTORY_BATCH, body_regex=USERS_BATCH)
     monkeypatch.setattr(socket, "getdefaulttimeout", lambda: 2.0)
     google = provider(clock=FakeClock())
     monkeypatch.undo()
@@ -124,14 +125,14 @@ def test_a_user_insert_that_times_out_is_read_back(emulator: GoogleEmulator,  # 
     google.close()
     assert [(r.outcome, r.error) for r in results] == [("applied", None)]
     assert _inserts(emulator, "/admin/directory/v1/users") == 1  # read back, not sent again
-    assert emulator.transport_faults_served() == {"timeout": 1}
+    assert emulator.faults_served() == {"timeout after commit": 1}
 
 
 def test_a_delete_whose_answer_was_lost_is_done_when_it_meets_a_404(emulator: GoogleEmulator) -> None:  # noqa: F811
     emulator.add_group("sales@acme.com", "Sales")
     emulator.add_user("ann@acme.com", "Ann", "Lee")
     emulator.add_member("sales@acme.com", "ann@acme.com")
-    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, count=2,
+    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, count=2,
                                  body_regex=r"DELETE /admin/directory/v1/groups/")
     google = provider(clock=FakeClock())
     membership = Membership(group="sales@acme.com", member="ann@acme.com").model_dump(mode="json")
@@ -148,7 +149,7 @@ def test_a_lost_user_insert_not_found_yet_is_waited_for_not_failed(emulator: Goo
     reads again until the user shows (as it waits for what it made, up to two minutes)."""
     clock = FakeClock()
     emulator.clock, emulator.visibility_delay_s = clock, 20
-    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, count=2, body_regex=USERS_BATCH)
+    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, count=2, body_regex=USERS_BATCH)
     google = provider(clock=clock)
     results = google.apply([_create(_user("ann@acme.com", "E9001"))], {"ann@acme.com": "Initial-Ann-4711-xyz"})
     google.close()
@@ -163,15 +164,15 @@ def test_dropped_connections_and_html_503s_are_retried(emulator: GoogleEmulator)
     emulator.add_group("sales@acme.com", "Sales")
     emulator.add_user("ann@acme.com", "Ann", "Lee")
     clock = FakeClock()
-    emulator.fail_transport_next("drop", "POST", DIRECTORY_BATCH, count=3, body_regex=MEMBERS_BATCH)
-    emulator.fail_transport_next("html-503", "POST", DIRECTORY_BATCH, count=1, body_regex=MEMBERS_BATCH)
+    emulator.inject(Fault("reset"), "POST", DIRECTORY_BATCH, count=3, body_regex=MEMBERS_BATCH)
+    emulator.inject(Fault("html"), "POST", DIRECTORY_BATCH, count=1, body_regex=MEMBERS_BATCH)
     google = provider(clock=clock)
     membership = Membership(group="sales@acme.com", member="ann@acme.com", role="MEMBER")
     results = google.apply([_create(membership)], {})
     google.close()
     assert [(r.outcome, r.error) for r in results] == [("applied", None)]
     assert [m["email"] for m in emulator.members("sales@acme.com")] == ["ann@acme.com"]
-    assert emulator.transport_faults_served() == {"drop": 3, "html-503": 1}
+    assert emulator.faults_served() == {"reset": 3, "html 503": 1}
     # Try 1: dropped twice (httplib2 sends once more itself). Try 2: the member is not there, so the
     # insert goes again: dropped, then 503. Try 3: still not there; inserted.
     assert len(clock.slept) == 2
@@ -182,12 +183,12 @@ def test_dropped_connections_and_html_503s_are_retried(emulator: GoogleEmulator)
 def test_a_token_endpoint_answering_an_html_503_is_retried_not_a_refusal(emulator: GoogleEmulator) -> None:  # noqa: F811
     emulator.add_group("sales@acme.com", "Sales")
     emulator.add_user("ann@acme.com", "Ann", "Lee")
-    emulator.fail_transport_next("html-503", "POST", "^/token$")
+    emulator.inject(Fault("html"), "POST", "^/token$")
     google = provider(clock=FakeClock())
     results = google.apply([_create(Membership(group="sales@acme.com", member="ann@acme.com"))], {})
     google.close()
     assert [(r.outcome, r.error) for r in results] == [("applied", None)]
-    assert emulator.transport_faults_served() == {"html-503": 1}
+    assert emulator.faults_served() == {"html 503": 1}
 
 
 def test_a_member_insert_whose_answer_was_lost_is_success(emulator: GoogleEmulator) -> None:  # noqa: F811
@@ -195,7 +196,7 @@ def test_a_member_insert_whose_answer_was_lost_is_success(emulator: GoogleEmulat
     "Member already exists": the member is read back, and it is the one wanted."""
     emulator.add_group("sales@acme.com", "Sales")
     emulator.add_user("ann@acme.com", "Ann", "Lee")
-    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, body_regex=MEMBERS_BATCH)
+    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, body_regex=MEMBERS_BATCH)
     google = provider(clock=FakeClock())
     results = google.apply([_create(Membership(group="sales@acme.com", member="ann@acme.com", role="OWNER"))], {})
     google.close()
@@ -237,7 +238,7 @@ def test_licence_and_role_already_held_after_a_concurrent_apply_are_success(emul
 
 def test_a_role_insert_whose_answer_was_lost_is_success(emulator: GoogleEmulator) -> None:  # noqa: F811
     emulator.add_user("ann@acme.com", "Ann", "Lee")
-    emulator.fail_transport_next("commit-then-drop", "POST", DIRECTORY_BATCH, count=2, body_regex="roleassignments")
+    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, count=2, body_regex="roleassignments")
     google = provider(clock=FakeClock())
     google.fetch(["acme.com"])
     results = google.apply([_create(Role(user="ann@acme.com", role="user-admin"))], {})
@@ -275,7 +276,7 @@ def test_google_apply_with_changes_that_never_get_an_answer_reports_and_mails(
     server = smtp_server()
     with_onboarding(org_copy.parent, server.port)
     # Every batch that adds a member gets its connection dropped: those changes can never be made.
-    emulator.fail_transport_next("drop", "POST", DIRECTORY_BATCH, count=10_000, body_regex=MEMBERS_BATCH)
+    emulator.inject(Fault("reset"), "POST", DIRECTORY_BATCH, count=10_000, body_regex=MEMBERS_BATCH)
     summary = org_copy.parent / "summary.md"
     done = _cli(org_copy.parent, "apply", "--yes", "--summary", str(summary))
     assert done.returncode == 1
@@ -361,3 +362,20 @@ def test_what_a_provider_raises_is_called_a_bug_only_when_it_is_one() -> None:
     assert not stopped_by(httplib2.ServerNotFoundError("Unable to find the server")).bug  # a client library's
     bug = stopped_by(KeyError("id"))
     assert bug.bug and bug.message == "internal error: KeyError: 'id'"
+
+
+@pytest.mark.parametrize("fault", [Fault("html", 503), Fault("error", 500), Fault("error", 429, reason="throttle")],
+                         ids=lambda f: f.label)
+def test_a_token_endpoint_failing_while_the_tenant_is_read_is_asked_again(emulator: GoogleEmulator,  # noqa: F811
+                                                                          fault: Fault) -> None:
+    """The plan's reads need a token before their first call; its endpoint down or busy (a 5xx, a 429,
+    no answer) was 'Google refused the credentials' and no plan. Now: asked again on the provider's clock."""
+    emulator.add_user("ann@acme.com", "Ann", "Lee")
+    emulator.inject(fault, "POST", "^/token$", count=2)
+    clock = FakeClock()
+    google = provider(clock=clock)
+    state = google.fetch(["acme.com"])
+    google.close()
+    assert "ann@acme.com" in state.users()
+    assert emulator.faults_served() == {fault.label: 2}
+    assert clock.slept[:2] == [1.0, 2.0]

@@ -19,6 +19,7 @@ from reconciler.plan.build import Planned, build_plan
 from reconciler.providers.microsoft import MicrosoftProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV
 from tests.applying import apply_all
+from tests.emulators.common import Fault
 from tests.emulators.graph import GraphEmulator
 from tests.graph_clock import FakeClock
 from tests.test_microsoft_provider import SKUS, to_microsoft
@@ -74,8 +75,10 @@ def converges(org_dir: Path, graph: GraphEmulator, clock: FakeClock) -> None:
 
 @pytest.mark.parametrize("lose", [
     pytest.param(lambda g: g.fail_after_next("POST", r"^/groups$", 504, count=2), id="504-after-commit"),
-    pytest.param(lambda g: g.lose_answer_next("POST", r"^/groups$", "drop", count=2), id="dropped-after-commit"),
-    pytest.param(lambda g: g.lose_answer_next("POST", r"^/groups$", "html", count=2), id="html-503-after-commit"),
+    pytest.param(lambda g: g.inject(Fault("reset", commit=True), "POST", r"^/groups$", count=2),
+                 id="dropped-after-commit"),
+    pytest.param(lambda g: g.inject(Fault("html", commit=True), "POST", r"^/groups$", count=2),
+                 id="html-503-after-commit"),
 ])
 def test_a_group_whose_answer_is_lost_is_created_once(org_copy: Path, graph: GraphEmulator, clock: FakeClock,
                                                       lose: object) -> None:
@@ -86,8 +89,8 @@ def test_a_group_whose_answer_is_lost_is_created_once(org_copy: Path, graph: Gra
     report = apply_all(plan.changes, provider(clock))
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
     posts = [e["status"] for e in graph.call_log() if (e["method"], e["path"]) == ("POST", "/groups")]
-    lost = sum(graph.lost_answers().values()) + posts.count(504)
-    assert lost >= 1, (graph.lost_answers(), posts)  # the faults did meet the creates (one batch holds them all)
+    lost = sum(graph.faults_served().values()) + posts.count(504)
+    assert lost >= 1, (graph.faults_served(), posts)  # the faults did meet the creates (one batch holds them all)
     assert len(posts) == len([c for c in plan.changes if c.kind == "group" and c.action == "create"])
     converges(org_copy, graph, clock)
 
@@ -96,11 +99,11 @@ def test_a_user_whose_answer_is_lost_is_found_not_created_again(org_copy: Path, 
                                                                  clock: FakeClock) -> None:
     to_microsoft(org_copy)
     plan = plan_for(org_copy, provider(clock)).plan
-    graph.lose_answer_next("POST", r"^/users$", "drop")  # the first batch of creates ran; its answer is lost
+    graph.inject(Fault("reset", commit=True), "POST", r"^/users$")  # the first batch of creates ran; its answer is lost
     graph.fail_after_next("POST", r"^/users$", 500, "UnknownError", "", count=3)
     report = apply_all(plan.changes, provider(clock))
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
-    assert graph.lost_answers() == {"drop after commit": 1}
+    assert graph.faults_served() == {"reset after commit": 1}
     # Looked up by userPrincipalName, not re-sent into "another object with the same value".
     assert any(e["method"] == "GET" and "userPrincipalName eq" in e["query"].get("$filter", "")
                for e in graph.call_log())
@@ -137,17 +140,17 @@ def test_copies_at_the_provider_stop_the_plan_naming_both(org_copy: Path, graph:
 def test_dropped_connections_stalls_and_html_pages_are_retried(org_copy: Path, graph: GraphEmulator,
                                                                clock: FakeClock) -> None:
     to_microsoft(org_copy)
-    graph.lose_answer_next("GET", r"^/users$", "drop", commit=False)  # reading the tenant
-    graph.lose_answer_next("GET", r"^/groups$", "html", commit=False)
+    graph.inject(Fault("reset"), "GET", r"^/users$")  # reading the tenant
+    graph.inject(Fault("html"), "GET", r"^/groups$")
     plan = plan_for(org_copy, provider(clock)).plan
-    graph.lose_answer_next("POST", r"^/users$", "stall", stall_s=3 * STALL_TIMEOUT)
-    graph.lose_answer_next("POST", r"/members/\$ref$", "html", commit=True)
-    graph.lose_answer_next("POST", r"/assignLicense$", "drop", commit=False)
-    graph.lose_answer_next("PUT", r"/manager/\$ref$", "drop", commit=True)
-    graph.lose_answer_next("POST", r"^/roleManagement/directory/roleAssignments$", "drop", commit=True)
+    graph.inject(Fault("timeout", commit=True, hold_s=3 * STALL_TIMEOUT), "POST", r"^/users$")
+    graph.inject(Fault("html", commit=True), "POST", r"/members/\$ref$")
+    graph.inject(Fault("reset"), "POST", r"/assignLicense$")
+    graph.inject(Fault("reset", commit=True), "PUT", r"/manager/\$ref$")
+    graph.inject(Fault("reset", commit=True), "POST", r"^/roleManagement/directory/roleAssignments$")
     report = apply_all(plan.changes, provider(clock, STALL_TIMEOUT))
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
-    assert sum(graph.lost_answers().values()) == 7, graph.lost_answers()
+    assert sum(graph.faults_served().values()) == 7, graph.faults_served()
     assert clock.slept > 0  # the backoff ran on the injected clock
     converges(org_copy, graph, clock)
 
@@ -161,7 +164,7 @@ def test_a_delete_whose_answer_is_lost_is_done_not_failed(org_copy: Path, graph:
     settings.write_text(settings.read_text() + "delete_unlisted:\n  groups: true\n")
     plan = plan_for(org_copy, provider(clock)).plan
     assert [(c.kind, c.action) for c in plan.changes if c.key == "vpn-users@acme.com"] == [("group", "delete")]
-    graph.lose_answer_next("DELETE", r"^/groups/", "drop")
+    graph.inject(Fault("reset", commit=True), "DELETE", r"^/groups/")
     report = apply_all(plan.changes, provider(clock))
     assert report.ok, [(r.change.label, r.error) for r in report.failed]
     assert graph.group("vpn-users") is None
@@ -171,7 +174,7 @@ def test_when_retries_run_out_the_change_fails_and_the_rest_goes_on(org_copy: Pa
                                                                     clock: FakeClock) -> None:
     to_microsoft(org_copy)
     plan = plan_for(org_copy, provider(clock)).plan
-    graph.lose_answer_next("POST", r"^/groups$", "html", commit=False, count=1000)
+    graph.inject(Fault("html"), "POST", r"^/groups$", count=1000)
     report = apply_all(plan.changes, provider(clock))  # no exception escapes the provider
     failed = {r.change.key: r.error for r in report.failed if r.change.kind == "group"}
     assert failed and all(re.fullmatch(r"503 ServiceUnavailable: a text/html answer of \d+ bytes instead of Graph's "

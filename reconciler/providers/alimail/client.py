@@ -12,9 +12,12 @@ error names the status and whatever of `code`, `detailErrorCode` and `message` t
 
 All applications of one domain share 40 requests a second (Alibaba's open-platform limits): the
 client paces itself to `requests_per_second` (default 20) and waits and retries a 429 (Retry-After
-when given, else 1, 2, 4 ... s) and a 5xx. The secret comes from RECONCILER_ALIMAIL_CLIENT_SECRET
-and never appears in an error: the token request carries it in its form body, and transport
-errors are reported by type only.
+when given, else 1, 2, 4 ... s). A call whose answer is lost or unreadable (connection reset,
+timeout, truncated body, a 5xx, JSON or a front end's page) may have been carried out: a read, an
+update or a delete is sent again (a delete that then finds nothing was done by the lost try), a
+create raises UnknownOutcome for the caller to look the object up first (providers/retrying.py).
+The secret comes from RECONCILER_ALIMAIL_CLIENT_SECRET and never appears in an error: the token
+request carries it in its form body, and transport errors are reported by type only.
 
 `RECONCILER_ALIMAIL_ENDPOINT` (loopback only) sends every call to the local emulator instead.
 """
@@ -29,14 +32,14 @@ from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.providers.emulator import loopback_endpoint
-from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache, backoff_s
+from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache
+from reconciler.providers.retrying import Transient, with_retries
 
 __all__ = ["ENDPOINT_ENV", "SECRET_ENV", "AlimailClient", "AlimailError", "Clock", "Sleep"]
 
 ENDPOINT_ENV = "RECONCILER_ALIMAIL_ENDPOINT"
 SECRET_ENV = "RECONCILER_ALIMAIL_CLIENT_SECRET"
-ATTEMPTS = 6
-RETRYABLE = (429, 500, 502, 503, 504)
+THROTTLED = 429
 
 
 class AlimailError(ProviderError):
@@ -44,7 +47,8 @@ class AlimailError(ProviderError):
 
     def __init__(self, method: str, path: str, status: int, code: str, message: str) -> None:
         shown = f"{code}: {message}" if code else message
-        super().__init__(f"Alibaba Mail {method} {path}: HTTP {status}" + (f": {shown}" if shown else ""))
+        said = [f"HTTP {status}"] if status else []  # 0: no answer to quote (tries spent on lost answers)
+        super().__init__(f"Alibaba Mail {method} {path}: " + ": ".join(said + ([shown] if shown else [])))
         self.status = status
         self.code = code
         self.message = message
@@ -55,7 +59,7 @@ class AlimailClient:
 
     def __init__(self, host: str, app_id: str, *, requests_per_second: float = 20, clock: Clock = time.monotonic,
                  sleep: Sleep = time.sleep, environ: Mapping[str, str] | None = None,
-                 base: str | None = None) -> None:
+                 base: str | None = None, timeout: float = 30.0) -> None:
         import httpx
 
         self.host = host
@@ -67,7 +71,7 @@ class AlimailClient:
         self.tokens: TokenCache[str] = TokenCache(clock)
         self.requests = 0
         self.token_requests = 0
-        self._http = httpx.Client(timeout=30.0)
+        self._http = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -87,12 +91,12 @@ class AlimailClient:
         if held is not None:
             return held
         form = {"grant_type": "client_credentials", "client_id": self.app_id, "client_secret": self.secret()}
-        for attempt in range(ATTEMPTS):  # the token request spends the shared budget too
-            status, body = self._send("POST", "oauth2/v2.0/token", None, None, form)
-            self.token_requests += 1
-            if status not in RETRYABLE or attempt == ATTEMPTS - 1:
-                break
-            self.sleep(backoff_s(attempt, body.get("_retry_after")))
+
+        def ask(uncertain: bool) -> tuple[int, dict[str, Any]]:
+            self.token_requests += 1  # the token request spends the shared budget too
+            return self._send("POST", "oauth2/v2.0/token", None, None, form)
+
+        status, body = with_retries(ask, what="Alibaba Mail POST oauth2/v2.0/token", idempotent=True, sleep=self.sleep)
         if status != 200 or not body.get("access_token"):
             code, message = _error_of(body)
             raise AlimailError("POST", "oauth2/v2.0/token", status, code,
@@ -107,25 +111,30 @@ class AlimailClient:
 
     def call(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
              body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """One API call (`path` below /v2/); raises AlimailError when it is refused."""
+        """One API call (`path` below /v2/), sent again while the service asks us to wait or its answer
+        is lost (a POST, which creates, is not: see the module's docstring); raises AlimailError when
+        it is refused."""
         renewed = False
-        for attempt in range(ATTEMPTS):
-            status, answer = self._send(method, "v2/" + path, params, body, None, bearer=self.token())
-            if 200 <= status < 300:
-                return answer
-            if status == 401 and not renewed:
-                self.tokens.forget(self.app_id)  # expired early, or the secret was reset: one new token, once
-                renewed = True
-                continue
-            if status in RETRYABLE and attempt < ATTEMPTS - 1:
-                self.sleep(backoff_s(attempt, answer.get("_retry_after")))
-                continue
-            code, message = _error_of(answer)
-            raise AlimailError(method, path, status, code, message)
-        raise AssertionError("unreachable")
+
+        def send(uncertain: bool) -> dict[str, Any]:
+            nonlocal renewed
+            while True:
+                status, answer = self._send(method, "v2/" + path, params, body, None, bearer=self.token())
+                if 200 <= status < 300 or (uncertain and method == "DELETE" and status == 404):
+                    return answer
+                if status == 401 and not renewed:
+                    self.tokens.forget(self.app_id)  # expired early, or the secret was reset: one new token, once
+                    renewed = True
+                    continue
+                code, message = _error_of(answer)
+                raise AlimailError(method, path, status, code, message)
+
+        return with_retries(send, what=f"Alibaba Mail {method} {path}", idempotent=method != "POST", sleep=self.sleep,
+                            give_up=lambda reason: AlimailError(method, path, 0, "", reason))
 
     def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Mapping[str, Any] | None,
               form: Mapping[str, str] | None, bearer: str | None = None) -> tuple[int, dict[str, Any]]:
+        """One request: its status and JSON body; raises Transient for a 429, a 5xx or a lost answer."""
         import httpx
 
         self.pacer.wait()
@@ -135,20 +144,35 @@ class AlimailClient:
         try:
             response = self._http.request(method, url, params=dict(params or {}), json=body, data=form,
                                           headers=headers)
-        except httpx.HTTPError as exc:
-            # Not str(exc): it may quote the request.
-            raise ProviderError(f"cannot reach Alibaba Mail ({method} {path}): {type(exc).__name__}") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Transient(f"cannot reach Alibaba Mail: {type(exc).__name__}", maybe_done=False) from None
+        except httpx.TransportError as exc:  # not str(exc): it may quote the request
+            raise Transient(f"no answer from Alibaba Mail: {type(exc).__name__}", maybe_done=True) from None
+        if response.status_code == THROTTLED:
+            retry_after = response.headers.get("retry-after", "")
+            code, message = _error_of(response.json() if _is_json(response) else {})
+            raise Transient(f"HTTP 429: {code}: {message}".rstrip(": "), maybe_done=False,
+                            retry_after=float(retry_after) if retry_after.isdigit() else None)
+        if response.status_code >= 500:
+            raise Transient(f"HTTP {response.status_code}", maybe_done=True)
         parsed: Any = {}
         if response.content:
             try:
                 parsed = response.json()
             except ValueError:
+                if response.is_success:  # a front end's page where the API answers JSON
+                    raise Transient(f"HTTP {response.status_code}, an answer that is not JSON",
+                                    maybe_done=True) from None
                 parsed = {"message": f"not JSON ({response.headers.get('content-type', 'no content type')})"}
         answer = parsed if isinstance(parsed, dict) else {"value": parsed}
-        retry_after = response.headers.get("retry-after")
-        if response.status_code in RETRYABLE and retry_after and retry_after.isdigit():
-            answer["_retry_after"] = float(retry_after)
         return response.status_code, answer
+
+
+def _is_json(response: Any) -> bool:
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
 
 
 def _error_of(body: Mapping[str, Any]) -> tuple[str, str]:

@@ -10,18 +10,21 @@
   the wave that creates it;
 - what the open platform's pages do not confirm (resetting a password, ending sessions) is never
   guessed at: the plan says it is left out (provider.review_changes), and a change that asks for
-  nothing else is reported unsupported.
+  nothing else is reported unsupported;
+- a create (an account, a department, an alias) whose answer is lost may have been made: it is
+  looked up by its key before it is sent again (providers/retrying.py).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import Change, ChangeResult
 from reconciler.providers.alimail.client import AlimailClient, AlimailError
-from reconciler.providers.alimail.directory import FROZEN, NORMAL, ROOT, Directory
+from reconciler.providers.alimail.directory import FROZEN, NORMAL, ROOT, Directory, paged
+from reconciler.providers.retrying import create_once
 from reconciler.providers.steps import Unsupported, attempt, result_of
 from reconciler.state import Kind
 
@@ -73,7 +76,10 @@ class Mutations:
             parent_id = found.id_of.get(path.rsplit("/", 1)[0] or "/")
             if parent_id is None:
                 raise AlimailError("POST", "departments", 404, "", f"the parent of {path} does not exist")
-            body = self.client.call("POST", "departments", body={"name": path.rsplit("/", 1)[1], "parentId": parent_id})
+            name = path.rsplit("/", 1)[1]
+            body = self._create(lambda: self.client.call("POST", "departments", body={"name": name,
+                                                                                      "parentId": parent_id}),
+                                lambda: self._find_department(parent_id, name), f"department {path}")
             new_id = str(body["id"])
             found.id_of[path], found.path_of[new_id] = new_id, path
         elif change.action == "delete":
@@ -135,9 +141,34 @@ class Mutations:
             self.pending_managers[change.key] = body.pop("managerEmail")
         if after.get("suspended"):
             body["status"] = FROZEN
-        created = self.client.call("POST", "users", body=body)
+        created = self._create(lambda: self.client.call("POST", "users", body=body),
+                               lambda: self._find(f"users/{change.key}"), change.key)
         self.found.accounts[change.key] = created
         self.found.aliases[change.key] = []
+
+    # ------------------------------------------------------------------ creates, once
+
+    def _create(self, create: Callable[[], dict[str, Any]], find: Callable[[], dict[str, Any] | None],
+                what: str) -> dict[str, Any]:
+        return create_once(create, find, exists=lambda e: isinstance(e, AlimailError) and e.status == 409,
+                           what=f"Alibaba Mail: create {what}", sleep=self.client.sleep,
+                           give_up=lambda reason: AlimailError("POST", f"create {what}", 0, "", reason))
+
+    def _find(self, path: str) -> dict[str, Any] | None:
+        try:
+            return self.client.get(path)
+        except AlimailError as refused:
+            if refused.status == 404:
+                return None
+            raise
+
+    def _find_department(self, parent_id: str, name: str) -> dict[str, Any] | None:
+        return next((d for d in paged(self.client, f"departments/{parent_id}/departments", "departments")
+                     if d.get("name") == name), None)
+
+    def _find_alias(self, owner: str, alias: str) -> dict[str, Any] | None:
+        account = self._find(f"users/{owner}")
+        return account if account is not None and alias in (account.get("emailAliases") or []) else None
 
     def _set_pending_managers(self) -> None:
         """Managers whose accounts exist now; one that still fails stays for the next plan to show."""
@@ -167,6 +198,8 @@ class Mutations:
         if change.after is not None and change.action in ("create", "update"):
             owner, alias = str(change.after["target"]), str(change.after["address"])
             if alias not in self.found.aliases.get(owner, []):
-                self.client.call("POST", f"users/{owner}/emailAliases", body={"alias": alias, "asDefault": False})
+                self._create(lambda: self.client.call("POST", f"users/{owner}/emailAliases",
+                                                      body={"alias": alias, "asDefault": False}),
+                             lambda: self._find_alias(owner, alias), f"alias {alias} of {owner}")
                 self.found.aliases.setdefault(owner, []).append(alias)
 

@@ -39,10 +39,10 @@ class AlimailProvider(BaseProvider):
     })
 
     def __init__(self, config: AlimailProviderConfig, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None, timeout: float = 30.0) -> None:
         self.config = config
         self.client = AlimailClient(config.host, config.app_id, requests_per_second=config.requests_per_second,
-                                    clock=clock, sleep=sleep, environ=environ)
+                                    clock=clock, sleep=sleep, environ=environ, timeout=timeout)
         self.found = Directory()
         self.domains: list[str] = [config.domain]
         self.pending_managers: dict[str, str] = {}

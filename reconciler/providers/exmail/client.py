@@ -7,10 +7,13 @@ kept for the `expires_in` the answer gives (on an injected clock), and asked for
 call says the token expired (42001) or is not valid (40014, 40001).
 
 Tencent answers HTTP 200 with `{"errcode": N, "errmsg": "..."}`; errcode 0 is success. A call
-that is refused for frequency (45009) or because the system is busy (-1) waits and is sent
-again. The secrets come from environment variables (SECRET_ENV) and never appear in an error:
-the token request carries the secret in its query, so a transport error is reported without
-its URL.
+refused for frequency (45009, or WeCom's 45033 for too many at once) waits and is sent again. A
+call whose answer is lost or unreadable (connection reset, timeout, truncated body, a 5xx page)
+or that meets "system busy" (-1) may have been carried out: a read or an update is sent again, a
+create raises UnknownOutcome for the caller to look the object up first (providers/retrying.py);
+a delete sent again after that finds nothing to delete, which is success. The secrets come from
+environment variables (SECRET_ENV) and never appear in an error: the token request carries the
+secret in its query, so a transport error is reported by type only, without its URL.
 
 `RECONCILER_EXMAIL_ENDPOINT` (loopback only) sends every call to the local emulator instead.
 """
@@ -24,7 +27,8 @@ from typing import Any, Literal
 
 from reconciler.errors import ProviderError
 from reconciler.providers.emulator import loopback_endpoint
-from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache, backoff_s
+from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache
+from reconciler.providers.retrying import Transient, with_retries
 
 __all__ = ["Clock", "ExmailClient", "ExmailError", "Sleep"]
 
@@ -51,8 +55,12 @@ APP_OF_PREFIX: dict[str, App] = {
 
 TOKEN_EXPIRED = 42001
 TOKEN_INVALID = (40014, 40001)
-RETRYABLE = (45009, -1)  # frequency limit; system busy
-ATTEMPTS = 6
+REFUSED_FOR_NOW = (45009, 45033)  # frequency limit; too many calls at once: not carried out
+BUSY = -1  # system busy: carried out or not, nobody says
+# Calls that make an object: never sent again blind (a second one would meet "exists").
+CREATES = frozenset({"user/create", "group/create", "department/create"})
+# What a delete sent again meets when its first try, whose answer was lost, did delete.
+GONE = {"user/delete": (60111,), "group/delete": (60123,), "department/delete": (60003, 60004)}
 
 
 class ExmailError(ProviderError):
@@ -77,7 +85,7 @@ class ExmailClient:
 
     def __init__(self, corp_id: str, *, calls_per_second: float = 10, clock: Clock = time.monotonic,
                  sleep: Sleep = time.sleep, environ: Mapping[str, str] | None = None,
-                 base: str | None = None) -> None:
+                 base: str | None = None, timeout: float = 30.0) -> None:
         import httpx
 
         self.corp_id = corp_id
@@ -89,7 +97,7 @@ class ExmailClient:
         self.tokens: TokenCache[App] = TokenCache(clock)
         self.requests = 0
         self.token_requests = 0
-        self._http = httpx.Client(timeout=30.0)
+        self._http = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -113,8 +121,16 @@ class ExmailClient:
         held = self.tokens.fresh(app)
         if held is not None:
             return held
-        body = self._send("GET", "gettoken", {"corpid": self.corp_id, "corpsecret": self.secret(app)}, None)
-        self.token_requests += 1
+        query = {"corpid": self.corp_id, "corpsecret": self.secret(app)}
+
+        def ask(uncertain: bool) -> dict[str, Any]:
+            self.token_requests += 1
+            answer = self._send("GET", "gettoken", query, None)
+            if int(answer.get("errcode", 0)) in REFUSED_FOR_NOW:  # asking too often is throttled too
+                raise Transient(f"errcode {answer['errcode']}: {answer.get('errmsg', '')}", maybe_done=False)
+            return answer
+
+        body = with_retries(ask, what="Exmail gettoken", idempotent=True, sleep=self.sleep)
         if body.get("errcode", 0) != 0 or not body.get("access_token"):
             raise ExmailError("gettoken", int(body.get("errcode", -1)),
                               f"{body.get('errmsg', '')} (corp_id {self.corp_id} with {SECRET_ENV[app]}: check "
@@ -133,23 +149,28 @@ class ExmailClient:
         return self.call("POST", path, {}, body)
 
     def call(self, method: str, path: str, params: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
-        """One API call; raises ExmailError with Tencent's errcode when it is refused."""
+        """One API call, sent again while the service asks us to wait or its answer is lost (not a
+        create: see the module's docstring); raises ExmailError with Tencent's errcode when it is refused."""
         app = app_of(path)
         renewed = False
-        for attempt in range(ATTEMPTS):
-            answer = self._send(method, path, {**params, "access_token": self.token(app)}, body)
-            code = int(answer.get("errcode", 0))
-            if code == 0:
-                return answer
-            if (code == TOKEN_EXPIRED or code in TOKEN_INVALID) and not renewed:
-                self.forget(app)  # expired early, or the secret was reset: one new token, once
-                renewed = True
-                continue
-            if code in RETRYABLE and attempt < ATTEMPTS - 1:
-                self.sleep(backoff_s(attempt))
-                continue
-            raise ExmailError(path, code, str(answer.get("errmsg", "")))
-        raise AssertionError("unreachable")
+
+        def send(uncertain: bool) -> dict[str, Any]:
+            nonlocal renewed
+            while True:
+                answer = self._send(method, path, {**params, "access_token": self.token(app)}, body)
+                code = int(answer.get("errcode", 0))
+                if code == 0 or (uncertain and code in GONE.get(path, ())):
+                    return answer
+                if (code == TOKEN_EXPIRED or code in TOKEN_INVALID) and not renewed:
+                    self.forget(app)  # expired early, or the secret was reset: one new token, once
+                    renewed = True
+                    continue
+                if code in REFUSED_FOR_NOW or code == BUSY:
+                    raise Transient(f"errcode {code}: {answer.get('errmsg', '')}", maybe_done=code == BUSY)
+                raise ExmailError(path, code, str(answer.get("errmsg", "")))
+
+        return with_retries(send, what=f"Exmail {path}", idempotent=path not in CREATES, sleep=self.sleep,
+                            give_up=lambda reason: ExmailError(path, -1, reason))
 
     def _send(self, method: str, path: str, params: dict[str, Any], body: dict[str, Any] | None) -> dict[str, Any]:
         import httpx
@@ -158,14 +179,18 @@ class ExmailClient:
         self.requests += 1
         try:
             response = self._http.request(method, self.base + path, params=params, json=body)
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Transient(f"cannot reach Exmail: {type(exc).__name__}", maybe_done=False) from None
+        except httpx.TransportError as exc:
             # Not str(exc): httpx may quote the URL, and gettoken's URL holds the secret.
-            raise ProviderError(f"cannot reach Exmail ({path}): {type(exc).__name__}") from None
+            raise Transient(f"no answer from Exmail: {type(exc).__name__}", maybe_done=True) from None
         if response.status_code >= 500:
-            return {"errcode": -1, "errmsg": f"HTTP {response.status_code}"}
+            raise Transient(f"HTTP {response.status_code}", maybe_done=True)
         try:
             parsed = response.json()
         except ValueError:
+            if response.is_success:  # a front end's page where the API answers JSON
+                raise Transient(f"HTTP {response.status_code}, an answer that is not JSON", maybe_done=True) from None
             raise ProviderError(f"Exmail {path}: HTTP {response.status_code}, not JSON") from None
         if not isinstance(parsed, dict):
             raise ProviderError(f"Exmail {path}: unexpected answer")

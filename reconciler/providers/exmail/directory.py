@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.providers.exmail.client import ExmailClient
+from reconciler.providers.exmail.client import ExmailClient, ExmailError
+from reconciler.providers.pacing import backoff_s
 from reconciler.state import Alias, Domain, Group, Membership, OrgUnit, State, User
 
 ROOT = 1
@@ -57,6 +58,10 @@ class Directory:
     state: State = field(default_factory=State)  # the state fetch returned (groups are added to it)
 
 
+NO_USER, NO_GROUP = 60111, 60123
+LISTED_TRIES = 4
+
+
 def in_domains(address: str, domains: Sequence[str]) -> bool:
     return address.rsplit("@", 1)[-1].lower() in {d.lower() for d in domains}
 
@@ -83,7 +88,10 @@ def read_directory(client: ExmailClient, domains: Sequence[str], primary: str) -
         if not in_domains(address, domains):
             continue
         if "enable" not in entry:
-            entry = {**entry, "enable": client.get("user/get", userid=address).get("enable", 1)}
+            one = read_listed(client, "user/get", NO_USER, userid=address)
+            if one is None:  # deleted since user/list answered
+                continue
+            entry = {**entry, "enable": one.get("enable", 1)}
         state.add(user_from_exmail(entry, found))
         for slave in found.slaves[address]:
             state.add(Alias(address=slave, target=address))
@@ -137,9 +145,25 @@ def batchcheck(client: ExmailClient, found: Directory, addresses: Iterable[str])
     return answers
 
 
+def read_listed(client: ExmailClient, path: str, missing: int, **key: Any) -> dict[str, Any] | None:
+    """One object another call just listed: a "not found" (`missing`) is a server that has not seen
+    it yet as often as one deleted meanwhile, so it is asked again a few times before it counts as gone."""
+    for attempt in range(LISTED_TRIES):
+        try:
+            return client.get(path, **key)
+        except ExmailError as refused:
+            if refused.errcode != missing:
+                raise
+        if attempt < LISTED_TRIES - 1:
+            client.sleep(backoff_s(attempt))
+    return None
+
+
 def read_group(client: ExmailClient, found: Directory, address: str) -> None:
     """One mail group into the fetched state, with its members."""
-    body = client.get("group/get", groupid=address)
+    body = read_listed(client, "group/get", NO_GROUP, groupid=address)
+    if body is None:  # deleted since batchcheck answered
+        return
     lists = GroupLists(name=str(body.get("groupname") or address),
                        users=[str(u).lower() for u in body.get("userlist") or []],
                        groups=[str(g).lower() for g in body.get("grouplist") or []],

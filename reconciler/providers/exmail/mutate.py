@@ -7,7 +7,9 @@ What Tencent forces on us:
   alias and membership changes of a wave are gathered per owner into one call carrying the
   full new list;
 - `group/create` needs at least one member, so a new group is created with the members org/
-  gives it that already exist (its membership changes then find them there).
+  gives it that already exist (its membership changes then find them there);
+- a create whose answer is lost may have been made: it is looked up by its key (the address, or
+  the department's name under its parent) before it is sent again (providers/retrying.py).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 import functools
 import secrets
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import Change, ChangeResult
 from reconciler.providers.exmail.client import ExmailClient, ExmailError
-from reconciler.providers.exmail.directory import ROOT, Directory, GroupLists
+from reconciler.providers.exmail.directory import NO_GROUP, NO_USER, ROOT, Directory, GroupLists
+from reconciler.providers.retrying import create_once
 from reconciler.providers.steps import Unsupported, attempt, result_of
 from reconciler.state import Kind
 
@@ -30,6 +33,8 @@ ALLOW_COMPANY, ALLOW_ANYONE = 0, 1
 # useroption types (功能设置, doc#10020): 1 force secure login (微信动态码), 2 IMAP/SMTP, 3 POP/SMTP.
 LOCKED_DOWN = [{"type": 1, "value": "1"}, {"type": 2, "value": "0"}, {"type": 3, "value": "0"}]
 ORDER: tuple[Kind, ...] = ("orgunit", "user", "group", "alias", "membership")
+# What a create meets when the object is there already (WeCom's codes: see the emulator).
+USER_EXISTS, NAME_EXISTS = 60102, 60008
 
 
 def random_password() -> str:
@@ -94,7 +99,9 @@ class Mutations:
             parent_id = found.id_of.get(parent)
             if parent_id is None:
                 raise ExmailError("department/create", -1, f"the parent department {parent} does not exist")
-            body = self.client.post("department/create", {"name": path.rsplit("/", 1)[1], "parentid": parent_id})
+            name = path.rsplit("/", 1)[1]
+            body = self._create(lambda: self.client.post("department/create", {"name": name, "parentid": parent_id}),
+                                lambda: self._find_department(parent_id, name), f"department {path}", NAME_EXISTS)
             new_id = int(body["id"])
             found.id_of[path], found.path_of[new_id], found.parent_of[new_id] = new_id, path, parent_id
         elif change.action == "delete":
@@ -168,11 +175,32 @@ class Mutations:
                                 "password": password, "cpwd_login": 1}
         body.update({api: after[ours] for ours, api in USER_FIELDS.items()
                      if ours != "display_name" and after.get(ours)})
-        self.client.post("user/create", body)
+        self._create(lambda: self.client.post("user/create", body),
+                     lambda: self._find("user/get", NO_USER, userid=change.key), change.key, USER_EXISTS)
         self.found.users.add(change.key)
         self.found.slaves[change.key] = []
         if after.get("suspended"):
             self.client.post("user/update", {"userid": change.key, "enable": 0})
+
+    # ------------------------------------------------------------------ creates, once
+
+    def _create(self, create: Callable[[], dict[str, Any]], find: Callable[[], dict[str, Any] | None], what: str,
+                exists: int) -> dict[str, Any]:
+        return create_once(create, find, exists=lambda e: isinstance(e, ExmailError) and e.errcode == exists,
+                           what=f"Exmail: create {what}", sleep=self.client.sleep,
+                           give_up=lambda reason: ExmailError(f"create {what}", -1, reason))
+
+    def _find(self, path: str, missing: int, **key: Any) -> dict[str, Any] | None:
+        try:
+            return self.client.get(path, **key)
+        except ExmailError as refused:
+            if refused.errcode == missing:
+                return None
+            raise
+
+    def _find_department(self, parent_id: int, name: str) -> dict[str, Any] | None:
+        below = self.client.get("department/list", id=parent_id).get("department", [])
+        return next((d for d in below if d.get("parentid") == parent_id and d.get("name") == name), None)
 
     def _department(self, after: Mapping[str, Any]) -> int:
         path = after.get("orgunit") or "/"
@@ -210,7 +238,8 @@ class Mutations:
             body["userlist"] = lists.users
         if lists.groups:
             body["grouplist"] = lists.groups
-        self.client.post("group/create", body)
+        self._create(lambda: self.client.post("group/create", body),
+                     lambda: self._find("group/get", NO_GROUP, groupid=change.key), change.key, USER_EXISTS)
         found.groups[change.key] = lists
 
     # ------------------------------------------------------------------ whole lists

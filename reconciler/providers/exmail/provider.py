@@ -52,10 +52,10 @@ class ExmailProvider(BaseProvider):
     })
 
     def __init__(self, config: ExmailProviderConfig, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None, timeout: float = 30.0) -> None:
         self.config = config
         self.client = ExmailClient(config.corp_id, calls_per_second=config.calls_per_second, clock=clock,
-                                   sleep=sleep, environ=environ)
+                                   sleep=sleep, environ=environ, timeout=timeout)
         self.found = Directory()
         self.domains: list[str] = [config.domain]
         self.desired_members: dict[str, list[tuple[str, str]]] = {}

@@ -18,6 +18,7 @@ a missing scope then costs only what needs it, and says so.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,7 +81,8 @@ def loopback_endpoint() -> str | None:
     return None if url is None else url.rstrip("/") + "/"
 
 
-def _credentials(admin: str, service_account: str | None, scopes: list[str]) -> Any:
+def _credentials(admin: str, service_account: str | None, scopes: list[str],
+                 sleep: Callable[[float], None] = time.sleep) -> Any:
     import google.auth
     from google.auth.credentials import with_scopes_if_required
     from google.auth.exceptions import DefaultCredentialsError
@@ -104,10 +106,13 @@ def _credentials(admin: str, service_account: str | None, scopes: list[str]) -> 
                             "provider.service_account in org.yaml to the service account to impersonate")
     # The federated (source) credentials only ever call IAM's signJwt, which takes cloud-platform;
     # the Admin scopes go into the JWT it signs.
-    return KeylessDelegation(with_scopes_if_required(credentials, [CLOUD_PLATFORM]), service_account, admin, scopes)
+    return KeylessDelegation(with_scopes_if_required(credentials, [CLOUD_PLATFORM]), service_account, admin, scopes,
+                             sleep=sleep)
 
 
-def build_clients(admin: str, service_account: str | None, read_only: bool) -> Clients:
+def build_clients(admin: str, service_account: str | None, read_only: bool,
+                  sleep: Callable[[float], None] = time.sleep) -> Clients:
+    """The API clients; `sleep` waits between tries of a token request that got no answer."""
     try:
         import google_auth_httplib2  # type: ignore[import-untyped]
         import httplib2  # type: ignore[import-untyped]
@@ -121,8 +126,8 @@ def build_clients(admin: str, service_account: str | None, read_only: bool) -> C
 
     def credentials_for(scopes: Sequence[str], subject: str = admin) -> Any:
         if endpoint is not None:
-            return LoopbackDelegation(subject, scopes, endpoint + "token")
-        return _credentials(subject, service_account, list(scopes))
+            return LoopbackDelegation(subject, scopes, endpoint + "token", sleep=sleep)
+        return _credentials(subject, service_account, list(scopes), sleep)
 
     def request_token(scopes: Sequence[str]) -> None:
         http = httplib2.Http(timeout=30)

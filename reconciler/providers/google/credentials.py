@@ -23,18 +23,22 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import time
 import urllib.parse
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from google.auth import credentials as ga_credentials
-from google.auth.exceptions import RefreshError
+from google.auth.exceptions import RefreshError, TransportError
+
+from reconciler.providers.pacing import backoff_s
 
 OAUTH2_TOKEN_URL = "https://oauth2.googleapis.com/token"
 IAM_CREDENTIALS_URL = "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/{}:signJwt"
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"  # what signJwt takes from the caller
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_TRIES = 6
 LIFETIME = dt.timedelta(hours=1)  # the longest a delegated token may live
 DELEGATION_PLACE = ("Admin console > Security > Access and data control > API controls > Domain-wide delegation, "
                     "the service account's client id")
@@ -80,11 +84,13 @@ def trade_assertion(request: Any, token_url: str, assertion: str, scopes: Sequen
 class DelegatedCredentials(ga_credentials.Credentials):
     """A token for `admin`, for exactly `scopes`, from a JWT that `_sign` signs."""
 
-    def __init__(self, admin: str, scopes: Sequence[str], token_url: str) -> None:
+    def __init__(self, admin: str, scopes: Sequence[str], token_url: str, *,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__()
         self.admin = admin
         self.scopes = tuple(scopes)
         self.token_url = token_url
+        self.sleep = sleep  # the provider's (tests pass one that moves a fake clock)
 
     def claims(self, issuer: str) -> dict[str, Any]:
         now = int(_utcnow().replace(tzinfo=dt.UTC).timestamp())
@@ -96,7 +102,16 @@ class DelegatedCredentials(ga_credentials.Credentials):
         """The assertion for the token endpoint."""
 
     def refresh(self, request: Any) -> None:
-        self.token, self.expiry = trade_assertion(request, self.token_url, self._sign(request), self.scopes)
+        """A new token; a token endpoint that is down, busy or unanswered is asked again (1, 2, 4 ... s,
+        TOKEN_TRIES times): the reads that need the token have no retry of their own for it."""
+        for attempt in range(TOKEN_TRIES):
+            try:
+                self.token, self.expiry = trade_assertion(request, self.token_url, self._sign(request), self.scopes)
+                return
+            except (RefreshError, TransportError) as exc:
+                if attempt == TOKEN_TRIES - 1 or (isinstance(exc, RefreshError) and not exc.retryable):
+                    raise
+            self.sleep(backoff_s(attempt))
 
 
 class KeylessDelegation(DelegatedCredentials):
@@ -104,9 +119,10 @@ class KeylessDelegation(DelegatedCredentials):
     `service_account`."""
 
     def __init__(self, source: Any, service_account: str, admin: str, scopes: Sequence[str], *,
-                 sign_url: str | None = None, token_url: str | None = None) -> None:
+                 sign_url: str | None = None, token_url: str | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         # Read when built, not when imported: tests point both at a loopback stand-in.
-        super().__init__(admin, scopes, token_url or OAUTH2_TOKEN_URL)
+        super().__init__(admin, scopes, token_url or OAUTH2_TOKEN_URL, sleep=sleep)
         self.source = source
         self.service_account = service_account
         self.sign_url = (sign_url or IAM_CREDENTIALS_URL).format(urllib.parse.quote(service_account))

@@ -77,7 +77,7 @@ class GoogleProvider(BaseProvider):
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self.products = list(products)
-        self.clients = clients or build_clients(config.admin, config.service_account, read_only)
+        self.clients = clients or build_clients(config.admin, config.service_account, read_only, sleep)
         self.service_groups: dict[str, str] = {str(k): v.lower() for k, v in config.service_groups.items()}
         # Fields Google has no place for: org/ may set them, the plan says they are not managed here.
         ignored = {"group.type", "orgunit.description"}

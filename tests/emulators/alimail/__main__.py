@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     emulator = AlimailEmulator(app_id=args.app_id, domains=tuple(args.domains or ["acme.com"]),
                                requests_per_second=args.requests_per_second, latency_ms=args.latency_ms)
     cli.serve(emulator, args.port, "Alibaba Mail emulator serving on {url}/ (app " + emulator.app_id + ", secret "
-              + emulator.secret + ")")
+              + emulator.secret + ")", args)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from ..common import Answer, LoopbackEmulator
+from ..common import Answer, Fault, LoopbackEmulator
 from ..common.ratelimit import SlidingWindow
 
 Refusal = tuple[int, str, str]  # HTTP status, code, message
@@ -54,6 +54,12 @@ USER_UPDATABLE = USER_FIELDS - {"email", "password", "employeeType"}
 DEPARTMENT_FIELDS = {"name", "parentId", "managers", "email", "isHidden", "hiddenExcludeUsers",
                      "hiddenExcludeDepartments"}
 STATUSES = ("NORMAL", "FREEZE")
+
+
+SERVER_ERRORS = {500: ("InternalError", "internal error"), 502: ("BadGateway", "bad gateway"),
+                 503: ("ServiceUnavailable", "service unavailable"), 504: ("GatewayTimeout", "gateway timeout")}
+# A read of one account or department (what an eventual-consistency 404 can meet).
+ONE_OBJECT = re.compile(r"^/v2/(users|departments)/[^/]+$")
 
 
 class Refused(Exception):
@@ -88,6 +94,25 @@ class AlimailEmulator(LoopbackEmulator[Refusal]):
 
     def _fault_error(self, status: int, code: str, message: str) -> Refusal:
         return status, code, message
+
+    def _error_answer(self, fault: Fault) -> Answer:
+        """A 429 with Retry-After (``throttle``) or without one (``rate-limit``: Alibaba documents no
+        other), or a 5xx in the API's JSON."""
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if fault.reason == "server":
+            code, message = SERVER_ERRORS.get(fault.status, SERVER_ERRORS[500])
+            return Answer(fault.status, headers, json.dumps({"code": code, "message": message}).encode())
+        if fault.reason == "throttle":
+            headers["Retry-After"] = str(fault.retry_after)
+        return Answer(429, headers, json.dumps({"code": "TooManyRequests", "message": "too many requests"}).encode())
+
+    def _reads_one(self, method: str, target: str) -> bool:
+        return method == "GET" and ONE_OBJECT.match(urllib.parse.unquote(target.partition("?")[0])) is not None
+
+    def _not_found_answer(self, method: str, target: str) -> Answer:
+        key = urllib.parse.unquote(target.partition("?")[0]).rsplit("/", 1)[1]
+        return Answer(404, {"Content-Type": "application/json; charset=utf-8"},
+                      json.dumps({"code": "NotFound", "message": f"no such object {key}"}).encode())
 
     # --------------------------------------------------------------------------- seeding (tests)
 

@@ -18,8 +18,8 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from .faults import Faults
 from .httpd import Answer, LoopbackHTTPServer, RequestHandler
+from .inject import UNAVAILABLE_HTML, Fault, FaultInjector, html_page
 from .stats import Stats
-from .transport import TRANSPORT_FAULT_KINDS, UNAVAILABLE_HTML, TransportFaultKind, TransportFaults
 
 E = TypeVar("E")
 
@@ -41,7 +41,7 @@ class LoopbackEmulator(ABC, Generic[E]):
     handler_class: ClassVar[type[RequestHandler]] = RequestHandler
     stats_counters: ClassVar[tuple[str, ...]] = ()      # the ``Stats.counters`` that ``stats()`` reports
     reset_answer: ClassVar[tuple[int, Any]] = (204, None)   # status and JSON of POST /_emulator/reset
-    unavailable_html: ClassVar[bytes] = UNAVAILABLE_HTML    # the front end's 503 page (transport faults)
+    unavailable_html: ClassVar[bytes] = UNAVAILABLE_HTML    # the front end's 503 page (injected faults)
 
     _stats: Stats
     _faults: Faults[E]
@@ -84,7 +84,7 @@ class LoopbackEmulator(ABC, Generic[E]):
         """No pending faults or throttling, and empty statistics (subclasses also reset their state)."""
         with self._lock:
             self._faults = Faults()
-            self._transport_faults = TransportFaults()
+            self._injector = FaultInjector()
             self.reset_stats()
 
     # --------------------------------------------------------------------------- statistics and faults
@@ -114,32 +114,70 @@ class LoopbackEmulator(ABC, Generic[E]):
         with self._lock:
             self._faults.add(method, path_regex, self._fault_error(status, code, message), count)
 
-    def fail_transport_next(self, kind: TransportFaultKind, method: str = "*", path_regex: str = "",
-                            count: int = 1, body_regex: str | None = None) -> None:
-        """Meet the next ``count`` requests matching method, path regex (and body regex: a batch's
-        inner request line, say) with a fault below the API (transport.py): ``drop``,
-        ``commit-then-drop`` or ``html-503``."""
+    def inject(self, fault: Fault, method: str = "*", path_regex: str = "", count: int = 1,
+               body_regex: str | None = None) -> None:
+        """Meet the next ``count`` requests with a call matching method (``*``: any) and path regex
+        (and body regex: a batch's inner request line, say) with ``fault`` (inject.py)."""
         with self._lock:
-            self._transport_faults.add(kind, method, path_regex, count, body_regex)
+            self._injector.add(fault, method, path_regex, count, body_regex)
 
-    def transport_fault_rate(self, rate: float, kinds: Sequence[TransportFaultKind] = TRANSPORT_FAULT_KINDS,
-                             seed: int = 0) -> None:
-        """Meet a share ``rate`` of all API requests with one of ``kinds`` (a fault-rate run)."""
+    def inject_at_rate(self, rate: float, kinds: Sequence[Fault], seed: int = 0) -> None:
+        """Meet a share ``rate`` of all API requests with one of ``kinds`` (a fault-rate run); 0 stops it."""
         with self._lock:
-            self._transport_faults.set_rate(rate, kinds, seed)
+            self._injector.at_rate(rate, kinds, seed)
 
-    def transport_faults_served(self) -> dict[str, int]:
-        """How many requests met each kind of transport fault."""
+    def requests_seen(self) -> int:
+        """Every request but control ones since ``reset``, including those a fault met before they
+        were served (``stats()`` counts only what reached the API)."""
         with self._lock:
-            return dict(self._transport_faults.served)
+            return self._injector.seen
 
-    def take_transport_fault(self, method: str, target: str, body: bytes) -> TransportFaultKind | None:
+    def clear_faults(self) -> None:
+        """No pending faults and no rate any more (what was served stays counted)."""
+        with self._lock:
+            self._injector.pending.clear()
+            self._injector.rate = 0.0
+
+    def faults_served(self) -> dict[str, int]:
+        """How many requests met each fault, by its label (``reset after commit``: 3)."""
+        with self._lock:
+            return dict(self._injector.served)
+
+    def take_fault(self, method: str, target: str, body: bytes) -> Fault | None:
         """Asked by the HTTP handler before it serves a request (control requests never fail)."""
         path = "/" + target.partition("?")[0].lstrip("/")
         if path.startswith(CONTROL_PREFIX):
             return None
         with self._lock:
-            return self._transport_faults.take(method, path, body)
+            return self._injector.take(self._calls_of(method, path, body), body,
+                                       lambda fault: fault.kind != "stale" or self._reads_one(method, target))
+
+    def fault_answer(self, fault: Fault, method: str, target: str) -> Answer:
+        """What an ``error``, ``html`` or ``stale`` fault answers."""
+        if fault.kind == "html":
+            page = self.unavailable_html if fault.status == 503 else html_page(fault.status, "Bad Gateway")
+            return Answer(fault.status, {"Content-Type": "text/html; charset=UTF-8"}, page)
+        if fault.kind == "stale":
+            return self._not_found_answer(method, target)
+        return self._error_answer(fault)
+
+    def _calls_of(self, method: str, path: str, body: bytes) -> list[tuple[str, str]]:
+        """The calls one HTTP request carries, for matching ``inject`` (an emulator with batches adds
+        the calls inside)."""
+        return [(method.upper(), path)]
+
+    def _reads_one(self, method: str, target: str) -> bool:
+        """Whether this request reads one object (only those meet a ``stale`` fault)."""
+        return False
+
+    def _not_found_answer(self, method: str, target: str) -> Answer:
+        """The service's 404 for the object a request reads (``_reads_one`` said it reads one)."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def _error_answer(self, fault: Fault) -> Answer:
+        """The service's own answer for an ``error`` fault: a 429 with Retry-After (``throttle``),
+        a rate-limit refusal (``rate-limit``), a 5xx in its JSON (``server``)."""
 
     @abstractmethod
     def _fault_error(self, status: int, code: str, message: str) -> E:

@@ -14,7 +14,7 @@ E = TypeVar("E")
 
 
 @dataclass
-class Fault(Generic[E]):
+class PendingError(Generic[E]):
     """Answer the next ``remaining`` calls of ``method`` (``*``: any) whose path matches with ``error``."""
 
     method: str
@@ -27,11 +27,11 @@ class Faults(Generic[E]):
     """The pending faults, and how many calls are still to be throttled."""
 
     def __init__(self) -> None:
-        self.pending: list[Fault[E]] = []
+        self.pending: list[PendingError[E]] = []
         self.throttles = 0
 
     def add(self, method: str, path_regex: str, error: E, count: int) -> None:
-        self.pending.append(Fault(method.upper(), re.compile(path_regex), error, count))
+        self.pending.append(PendingError(method.upper(), re.compile(path_regex), error, count))
 
     def take_throttle(self) -> bool:
         """Whether this call is to be throttled (and if so, one fewer is left)."""

@@ -7,10 +7,15 @@ body)`` with an ``Answer``, which is also what makes them callable without a soc
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .inject import Fault
 
 
 @dataclass
@@ -27,6 +32,10 @@ class HttpApp(Protocol):
 
     def handle_http(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer: ...
 
+    def take_fault(self, method: str, target: str, body: bytes) -> Fault | None: ...
+
+    def fault_answer(self, fault: Fault, method: str, target: str) -> Answer: ...
+
 
 class DropConnection(Exception):
     """Raised by ``handle_http``: close the connection without writing an answer (a front end
@@ -42,6 +51,12 @@ class LoopbackHTTPServer(http.server.ThreadingHTTPServer):
     """
 
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (its timeout, or a connection a fault closed) is no error to print."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()
@@ -68,20 +83,51 @@ class RequestHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {name.lower(): value for name, value in self.headers.items()}
+        fault = self.emulator.take_fault(self.command, self.path, body)
         try:
-            answer = self.emulator.handle_http(self.command, self.path, headers, body)
+            answer = self.emulator.handle_http(self.command, self.path, headers, body) \
+                if fault is None or fault.serves else None
         except DropConnection:
-            self.close_connection = True
+            self._hang_up()
             return
+        if fault is None:
+            assert answer is not None
+            self._write(answer)
+        elif fault.kind in ("error", "html", "stale"):
+            self._write(self.emulator.fault_answer(fault, self.command, self.path))
+        elif fault.kind == "slow":
+            assert answer is not None
+            time.sleep(fault.hold_s)
+            self._write(answer)
+        elif fault.kind == "truncated":
+            assert answer is not None
+            self._write(answer, cut=max(1, len(answer.body) // 2))
+            self._hang_up()
+        else:  # reset, timeout
+            if fault.kind == "timeout":  # hold the answer until the client hangs up
+                self.connection.settimeout(fault.hold_s)
+                with contextlib.suppress(OSError):
+                    while self.connection.recv(4096):
+                        pass
+            self._hang_up()
+
+    def _write(self, answer: Answer, cut: int | None = None) -> None:
+        """The answer (its first ``cut`` bytes of body only, under the full Content-Length)."""
         self.send_response(answer.status, self.reason(answer.status))
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         try:
             self.end_headers()
-            self.wfile.write(answer.body)
+            self.wfile.write(answer.body if cut is None else answer.body[:cut])
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (its timeout)
             self.close_connection = True
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

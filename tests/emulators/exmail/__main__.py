@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     emulator = ExmailEmulator(corp_id=args.corp_id, domains=tuple(args.domains or ["acme.com"]),
                               calls_per_second=args.calls_per_second, latency_ms=args.latency_ms)
     secrets = ", ".join(f"{app}={secret}" for app, secret in emulator.secrets.items())
-    cli.serve(emulator, args.port, "Tencent Exmail emulator serving on {url}/ (secrets: " + secrets + ")")
+    cli.serve(emulator, args.port, "Tencent Exmail emulator serving on {url}/ (secrets: " + secrets + ")", args)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from ..common import Answer, LoopbackEmulator
+from ..common import Answer, Fault, LoopbackEmulator
 from ..common.ratelimit import SlidingWindow
 
 Refusal = tuple[int, str]
@@ -64,6 +64,8 @@ INVALID_TOKEN = (40014, "invalid access_token")
 MISSING_TOKEN = (41001, "access_token missing")
 EXPIRED_TOKEN = (42001, "access_token expired")
 FREQUENCY = (45009, "api freq out of limit")
+CONCURRENCY = (45033, "api concurrent out of limit")  # WeCom's: too many calls at once
+BUSY = (-1, "system busy")
 FORBIDDEN = (48002, "api forbidden")
 BAD_PARAMETER = 40058
 NO_USER = 60111
@@ -125,6 +127,22 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
     def _fault_error(self, status: int, code: str, message: str) -> Refusal:
         return int(code), message
 
+    def _error_answer(self, fault: Fault) -> Answer:
+        """Tencent refuses for frequency in an HTTP 200 with an errcode (no Retry-After); a 5xx
+        from its front end carries the busy errcode."""
+        code, message = FREQUENCY if fault.reason == "throttle" else CONCURRENCY if fault.reason == "rate-limit" \
+            else BUSY
+        return _json(fault.status if fault.reason == "server" else 200, {"errcode": code, "errmsg": message})
+
+    def _reads_one(self, method: str, target: str) -> bool:
+        return method == "GET" and target.partition("?")[0] in (f"{self.url_path}/user/get",
+                                                                  f"{self.url_path}/group/get")
+
+    def _not_found_answer(self, method: str, target: str) -> Answer:
+        user = target.partition("?")[0].endswith("/user/get")
+        return _json(200, {"errcode": NO_USER if user else NO_GROUP,
+                           "errmsg": "userid not found" if user else "groupid not found"})
+
     # --------------------------------------------------------------------------- seeding (tests)
 
     def add_department(self, name: str, parent: int = ROOT) -> int:
@@ -179,8 +197,7 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
                 payload = self._answer(method, path, query, body)
             except Refused as refused:
                 payload = {"errcode": refused.code, "errmsg": refused.message}
-        return Answer(200, {"Content-Type": "application/json; charset=utf-8"},
-                      json.dumps(payload, ensure_ascii=False).encode())
+        return _json(200, payload)
 
     def _answer(self, method: str, path: str, query: dict[str, str], raw: bytes) -> dict[str, Any]:
         fault = self._faults.take(method, path)
@@ -249,6 +266,11 @@ class ExmailEmulator(LoopbackEmulator[Refusal]):
             if d["parentid"] == dept_id:
                 found += self._below(d["id"])
         return found
+
+
+def _json(status: int, payload: dict[str, Any]) -> Answer:
+    return Answer(status, {"Content-Type": "application/json; charset=utf-8"},
+                  json.dumps(payload, ensure_ascii=False).encode())
 
 
 def _strict(body: dict[str, Any], allowed: set[str], required: set[str]) -> None:

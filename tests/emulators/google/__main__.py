@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
                               consistency_delay_s=args.consistency_delay_s, transfer_delay_s=args.transfer_delay_s,
                               visibility_delay_s=args.visibility_delay_s, default_license=args.default_license,
                               anonymous=not args.require_token)
-    cli.serve(emulator, args.port, "Google Workspace emulator serving on {url}")
+    cli.serve(emulator, args.port, "Google Workspace emulator serving on {url}", args)
 
 
 if __name__ == "__main__":

@@ -6,20 +6,29 @@ import collections
 import copy
 import json
 import random
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from ..common import CONTROL_PREFIX, Answer, LoopbackEmulator
-from ..common.transport import TransportFaultHandler
+from ..common import CONTROL_PREFIX, Answer, Fault, LoopbackEmulator, RequestHandler
 from . import admin, gmail, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
 from .auth import Identity, readme_delegation
 from .common import HANDLERS, Call, ReportSchedule, render_member
 from .discovery import Catalog, Match, check_body, parse_params
-from .errors import HTML_UNAVAILABLE, ApiError, bad_request, html_not_found, rate_limit, reason_phrase, user_rate_limit
+from .errors import (
+    HTML_UNAVAILABLE,
+    ApiError,
+    bad_request,
+    html_not_found,
+    not_found,
+    rate_limit,
+    reason_phrase,
+    user_rate_limit,
+)
 from .state import Member, Store, rfc3339
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Vary": "Origin, X-Origin, Referer"}
@@ -29,6 +38,12 @@ BATCH_APIS = {"/batch/admin/directory_v1": "directory", "/batch/admin/directory/
               "/batch/admin/datatransfer_v1": "datatransfer", "/batch/admin/reports_v1": "reports",
               "/batch": "licensing"}
 _CATALOG: Catalog | None = None
+# The 5xx answers of the Directory API, by status (reason, message).
+SERVER_ERRORS = {500: ("backendError", "Backend Error"), 502: ("badGateway", "Bad Gateway"),
+                 503: ("backendError", "The service is currently unavailable."),
+                 504: ("backendError", "Deadline exceeded")}
+# A read of one user, group or membership (what an eventual-consistency 404 can meet).
+ONE_OBJECT = re.compile(r"^/+admin/directory/v1/(?P<kind>users|groups)/[^/]+(?P<member>/members/[^/]+)?$")
 
 
 def catalog() -> Catalog:
@@ -38,7 +53,7 @@ def catalog() -> Catalog:
     return _CATALOG
 
 
-class _Handler(TransportFaultHandler):
+class _Handler(RequestHandler):
     """Google's front end (ESF) names itself in ``Server`` and words every status."""
 
     server_version = "ESF"
@@ -107,6 +122,36 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
     def _fault_error(self, status: int, code: str, message: str) -> ApiError:
         """``fail_next``'s ``code`` is Google's ``reason`` (``backendError``, ``invalid``, ...)."""
         return ApiError(status, code, message)
+
+    def _error_answer(self, fault: Fault) -> Answer:
+        if fault.reason == "throttle":
+            error = rate_limit()
+            error.headers["Retry-After"] = str(fault.retry_after)
+        elif fault.reason == "rate-limit":
+            error = user_rate_limit()
+        else:
+            reason, message = SERVER_ERRORS.get(fault.status, ("backendError", "Backend Error"))
+            error = ApiError(fault.status, reason, message)
+        return _error_answer(error)
+
+    def fault_answer(self, fault: Fault, method: str, target: str) -> Answer:
+        """The token endpoint words its errors as OAuth 2.0 does (RFC 6749 5.2), not as the APIs do."""
+        if fault.kind == "error" and target.partition("?")[0].lstrip("/") == "token":
+            status, error = (fault.status, "internal_failure") if fault.reason == "server" else \
+                (429, "rate_limit_exceeded")
+            headers = {**JSON_HEADERS, **({"Retry-After": str(fault.retry_after)} if status == 429 else {})}
+            body = {"error": error, "error_description": "try again later"}
+            return Answer(status, headers, json.dumps(body).encode())
+        return super().fault_answer(fault, method, target)
+
+    def _reads_one(self, method: str, target: str) -> bool:
+        return method == "GET" and ONE_OBJECT.match(target.partition("?")[0]) is not None
+
+    def _not_found_answer(self, method: str, target: str) -> Answer:
+        match = ONE_OBJECT.match(target.partition("?")[0])
+        assert match is not None
+        return _error_answer(not_found("memberKey" if match["member"] else
+                                       "userKey" if match["kind"] == "users" else "groupKey"))
 
     @property
     def delegation(self) -> frozenset[str]:

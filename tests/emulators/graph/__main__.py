@@ -5,7 +5,7 @@ Besides Graph (under ``/v1.0``) it answers ``GET /_emulator/stats`` and ``POST /
 
 from __future__ import annotations
 
-from ..common import LostAnswer, cli
+from ..common import cli
 from .server import GraphEmulator
 
 
@@ -22,18 +22,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--domain", action="append", dest="domains", help="a verified domain (repeatable)")
     parser.add_argument("--sku", action="append", dest="skus", type=_sku,
                         help="a subscribed SKU and its seats, e.g. O365_BUSINESS_PREMIUM=100 (repeatable)")
-    parser.add_argument("--lose-answers", type=float, default=0.0, metavar="RATE",
-                        help="lose this share of answers (dropped or a gateway's HTML 503, before or after "
-                             "the call is carried out), e.g. 0.05")
     args = parser.parse_args(argv)
     emulator = GraphEmulator(tenant_domain=args.tenant_domain, domains=tuple(args.domains or [args.tenant_domain]),
                              skus=dict(args.skus) if args.skus else None, latency_ms=args.latency_ms,
                              resource_units_per_10s=args.resource_units_per_10s,
                              writes_per_150s=args.writes_per_150s)
-    if args.lose_answers:
-        emulator.lose_answers_at_random(args.lose_answers, [LostAnswer(how, commit) for how in ("drop", "html")
-                                                            for commit in (True, False)])
-    cli.serve(emulator, args.port, "Microsoft Graph emulator serving on {url}/v1.0")
+    cli.serve(emulator, args.port, "Microsoft Graph emulator serving on {url}/v1.0", args)
 
 
 if __name__ == "__main__":

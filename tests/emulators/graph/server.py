@@ -13,8 +13,7 @@ import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from ..common import CONTROL_PREFIX, Answer, Faults, LoopbackEmulator, LostAnswer, LostAnswers
-from ..common.lost import How
+from ..common import CONTROL_PREFIX, Answer, Fault, Faults, LoopbackEmulator
 from . import (
     batch,
     core,
@@ -41,6 +40,19 @@ BAD_JSON = "Unable to read JSON request payload. Please ensure Content-Type head
            "JSON format."
 
 
+# The page Graph's gateway answers a 503 with, instead of Graph's JSON.
+GATEWAY_PAGE = (b"<!DOCTYPE html>\r\n<html><head><title>503 Service Unavailable</title></head>\r\n"
+                b"<body><h1>Service Unavailable</h1><p>The service is temporarily unavailable. "
+                b"Please try again later.</p></body></html>\r\n")
+# Graph's 5xx codes and messages, by status.
+SERVER_ERRORS = {500: ("InternalServerError", "Internal server error."),
+                 502: ("BadGateway", "Bad gateway."),
+                 503: ("serviceNotAvailable", "The service is temporarily unavailable. Please retry."),
+                 504: ("GatewayTimeout", "The gateway did not receive a response within the specified time.")}
+# A read of one user or group (what an eventual-consistency 404 can meet).
+ONE_OBJECT = re.compile(r"^/v1\.0/(users|groups)/[^/$]+$")
+
+
 class GraphEmulator(LoopbackEmulator[GraphError]):
     """A loopback emulator of Microsoft Graph v1.0 for what a directory provider uses.
 
@@ -50,6 +62,7 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
 
     thread_name = "graph-emulator"
     stats_counters = ("throttled", "batches", "double_slash", "resource_units")
+    unavailable_html = GATEWAY_PAGE
 
     def __init__(self, *, tenant_domain: str = "acme.com", domains: Sequence[str] = ("acme.com",),
                  skus: Mapping[str, int] | None = None, latency_ms: float = 0,
@@ -87,7 +100,6 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             self._throttle_retry_after = 1
             self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
             self._rng = random.Random(self.batch_seed)
-            self._lost = LostAnswers()
             self._fail_after: Faults[GraphError] = Faults()
             super().reset()
 
@@ -116,27 +128,6 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         with self._lock:
             self._faults.throttles = count
             self._throttle_retry_after = retry_after
-
-    def lose_answer_next(self, method: str, path_regex: str, how: How = "drop", *, count: int = 1,
-                         commit: bool = True, status: int = 503, stall_s: float = 2.0) -> None:
-        """The next ``count`` HTTP requests with a matching call (a ``$batch`` whose requests include
-        one counts once; then every answer in it is lost) lose their answer: ``drop`` closes the
-        connection, ``stall`` holds it ``stall_s`` real seconds first, ``html`` answers ``status``
-        with a gateway's HTML page. ``commit``: the calls were carried out first (the answer is lost
-        on the way back), or never reached Graph."""
-        with self._lock:
-            self._lost.add(method, path_regex, LostAnswer(how, commit, status, stall_s), count)
-
-    def lose_answers_at_random(self, rate: float, kinds: Sequence[LostAnswer] = (LostAnswer("drop"),),
-                               seed: int = 0) -> None:
-        """Lose about ``rate`` of all answers (after ``reset``: none), each as one of ``kinds``."""
-        with self._lock:
-            self._lost.at_random(rate, kinds, seed)
-
-    def lost_answers(self) -> dict[str, int]:
-        """How many answers were lost, by kind ("drop after commit": 3)."""
-        with self._lock:
-            return dict(self._lost.lost)
 
     def fail_after_next(self, method: str, path_regex: str, status: int = 504, code: str = "GatewayTimeout",
                         message: str = "The gateway did not receive a response within the specified time.",
@@ -401,11 +392,7 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         split = urllib.parse.urlsplit(target)
         if split.path.startswith(CONTROL_PREFIX):
             return self._control(method, split.path, headers)
-        lost = self._lost_answer(method, split.path, body)
-        if lost is not None and not lost.commit:
-            return lost.instead()
-        answer = wire.encode(self._respond(method, split, headers, body), headers)
-        return answer if lost is None else lost.instead()
+        return wire.encode(self._respond(method, split, headers, body), headers)
 
     def _json_answer(self, status: int, payload: Any, headers: dict[str, str]) -> Answer:
         return wire.encode(Response(status, payload), headers)
@@ -512,20 +499,34 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         fault = self._faults.take(request.method, request.path)
         return _error(fault, request.headers) if fault is not None else None
 
-    def _lost_answer(self, method: str, path: str, raw: bytes) -> LostAnswer | None:
-        """The lost answer due for this HTTP request, matched against its call or, for a
-        ``$batch``, against the envelope and every call inside it."""
+    def _calls_of(self, method: str, path: str, body: bytes) -> list[tuple[str, str]]:
+        """The call (its path below /v1.0) or, for a ``$batch``, the envelope and every call inside it."""
         relative = path.removeprefix("/v1.0")
         calls = [(method.upper(), relative)]
         if relative == "/$batch":
             try:
-                inner = json.loads(raw).get("requests", []) if raw else []
+                inner = json.loads(body).get("requests", []) if body else []
                 calls += [(str(r.get("method", "")).upper(), "/" + urllib.parse.urlsplit(str(r.get("url", "")))
                            .path.lstrip("/").removeprefix("v1.0/")) for r in inner if isinstance(r, dict)]
             except (ValueError, AttributeError):
                 pass
-        with self._lock:
-            return self._lost.take(calls)
+        return calls
+
+    def _error_answer(self, fault: Fault) -> Answer:
+        if fault.reason == "throttle":
+            error = errors.too_many_requests(fault.retry_after, self._scope())
+        elif fault.reason == "rate-limit":  # Graph throttles with 429 only; this one names no wait
+            error = errors.GraphError(429, "TooManyRequests", "Too many requests.")
+        else:
+            error = errors.GraphError(fault.status, *SERVER_ERRORS.get(fault.status, SERVER_ERRORS[500]))
+        return wire.encode(_error(error, {}), {})
+
+    def _reads_one(self, method: str, target: str) -> bool:
+        return method == "GET" and ONE_OBJECT.match(urllib.parse.urlsplit(target).path) is not None
+
+    def _not_found_answer(self, method: str, target: str) -> Answer:
+        key = urllib.parse.unquote(urllib.parse.urlsplit(target).path.rsplit("/", 1)[1])
+        return wire.encode(_error(errors.not_found(key), {}), {})
 
     def _scope(self) -> str:
         return f"Tenant_Application/ReadWrite/00000000-0000-0000-0000-000000000000/{self.store.tenant_id}"
