@@ -9,7 +9,8 @@ for Google Workspace (tests/emulators/google) and Microsoft 365 (tests/emulators
 with the services' quotas on: Google's 2,400 queries a minute (Admin SDK), Graph's identity
 budget (resource units per 10 s by tenant size, 3,000 writes per 150 s; throttle.py). Everything
 runs on one fake clock (benchmarks/shared_clock.py), so quotas cost no real time and the table
-shows the minutes of quota each run takes: the time the real service would make it last.
+shows the minutes of quota each run uses up (its calls over the quota's rate) and how long it
+had to wait for the quota.
 
     .venv/bin/python -m benchmarks.compare 1000 10000 [--out FILE] [--providers google,microsoft]
 
@@ -69,7 +70,7 @@ class Row:
     requests: int               # HTTP requests (a batch envelope is one)
     calls: int                  # API calls (each call inside a batch is one); throttled ones too
     throttled: int              # calls refused by the quota
-    quota_minutes: float        # how long the service's quota makes these calls last, at best
+    quota_minutes: float        # the calls at the quota's steady rate: the tenant's budget used up
     waited_s: float             # seconds the fake clock moved (pacing and backoff)
     wall_s: float | None = None
     cpu_s: float | None = None
@@ -112,8 +113,8 @@ def google_usage(emulator: GoogleEmulator) -> tuple[int, int, int, float]:
 
 
 def graph_usage(emulator: GraphEmulator, units_per_10s: int) -> tuple[int, int, int, float]:
-    """HTTP requests, API calls, throttled calls, and the minutes the tighter of Graph's two
-    budgets (resource units per 10 s, writes per 150 s) makes the admitted calls last."""
+    """HTTP requests, API calls, throttled calls, and the minutes of the tighter of Graph's two
+    budgets (resource units per 10 s, writes per 150 s) the admitted calls use up."""
     stats = emulator.stats()
     writes = sum(1 for entry in emulator.call_log() if entry["method"] in WRITES and entry["status"] != 429)
     seconds = max(stats["resource_units"] / units_per_10s * WINDOW_S, writes / GRAPH_WRITES_PER_150S * WRITE_WINDOW_S)
@@ -194,6 +195,11 @@ def markdown(rows: Sequence[Row]) -> str:
     lines = [
         f"Measured on {machine()}; Google quota {GOOGLE_QUERIES_PER_MINUTE:,} queries a minute, Graph "
         f"resource units per 10 s by tenant size and {GRAPH_WRITES_PER_150S:,} writes per 150 s, on a fake clock.",
+        "*Minutes of quota*: the calls at the service's steady rate (Google: calls / 2,400 a minute; Graph: "
+        "resource units / the budget per 10 s, or writes / 3,000 per 150 s, whichever is more), the share of the "
+        "tenant's budget the run uses up; *waited*: what the run spent waiting for quota (pacing, backoff) on the "
+        "fake clock. Wall time includes the emulator serving on the same machine; CPU time and peak RSS are "
+        "reconciler's process alone.",
         "",
         "| people | groups | provider | run | changes | HTTP requests | API calls | throttled | minutes of quota "
         "| waited min | wall s | CPU s | peak RSS MiB |",
