@@ -1,5 +1,8 @@
 """Write a synthetic org/ of N people: Chinese and Western names, a department tree,
-department mailboxes, lists and nested groups. Deterministic for a given seed."""
+department mailboxes, lists and nested groups. Deterministic for a given seed.
+
+`for_provider` points such an org/ at the Google or Microsoft emulator (acme.com, the licences
+the emulators sell), so one generated org serves every provider's benchmark."""
 
 from __future__ import annotations
 
@@ -66,4 +69,30 @@ def write_org(root: Path, people: int, seed: int = 7, lists: int = 0) -> Path:
     for n in range(lists):
         members = sorted(rng.sample(ids, min(len(ids), rng.randint(5, 40))))
         (org / "groups" / f"list{n}.yaml").write_text(dump({"key": f"list{n}", "members": members}))
+    return org
+
+
+# The licence each profile gets on each remote provider (SKUs both emulators offer).
+REMOTE_PROFILES = {
+    "google": "profiles:\n  staff: {licenses: {google: Google-Apps/1010020028}}\n"
+              "  contractor: {licenses: {google: Google-Apps/1010020027}}\n",
+    "microsoft": "profiles:\n  staff: {services: [mail, calendar, drive, chat, meet], "
+                 "licenses: {microsoft: O365_BUSINESS_PREMIUM}}\n"
+                 "  contractor: {services: [mail], licenses: {microsoft: O365_BUSINESS_PREMIUM}}\n",
+}
+REMOTE_SETTINGS = {
+    # The Google provider's default rate limit (2,400 calls a minute, Admin SDK's quota) is kept.
+    "google": "provider:\n  kind: google\n  admin: admin@acme.com\n",
+    "microsoft": "provider:\n  kind: microsoft\n  tenant: acme.com\n"
+                 "  client_id: 00000000-0000-0000-0000-000000000001\n  usage_location: CN\n",
+}
+LOCAL_SETTINGS = "provider:\n  kind: local\n  path: .reconciler/directory.json\n"
+
+
+def for_provider(org: Path, kind: str) -> Path:
+    """Switch an org/ written by `write_org` to `kind` ("google" or "microsoft") on acme.com."""
+    settings = org / "org.yaml"
+    settings.write_text(settings.read_text().replace(LOCAL_SETTINGS, REMOTE_SETTINGS[kind]))
+    (org / "domains.yaml").write_text("- {name: acme.com, primary: true}\n")
+    (org / "permissions.yaml").write_text(REMOTE_PROFILES[kind])
     return org
