@@ -15,6 +15,7 @@ them directly (mypy checks every override's signature against the one declared h
     activity(addresses, figures)         last sign-in, 2-step verification, storage (audit, frozen)
     dns_records(domain)                  the exact records the service says a domain needs (dns)
     check_access(capabilities)           can this identity do what org/ needs? (reconciler access)
+    acting_as() -> address | None        the user account whose rights it uses (a plan never removes it)
 
 Features that need only a part of a provider take one of the narrow protocols below
 (`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`), so their tests
@@ -140,6 +141,14 @@ class BaseProvider(ABC):
         """One result per capability asked for, each found by a harmless read or a token request
         (never a change). Default: a provider that needs no grants can do everything."""
         return [AccessResult(c, True, f"the {self.name} provider needs no grants") for c in capabilities]
+
+
+    def acting_as(self) -> str | None:
+        """The address of the user account whose rights this provider uses, if it acts as a person
+        (Google: the delegated admin); the plan refuses to suspend, freeze, delete or rename that
+        account or take its admin roles away, which would lock reconciler out. Default: None, an
+        identity of its own (an app, a key, a file) that no plan can touch."""
+        return None
 
 
 class Reader(Protocol):

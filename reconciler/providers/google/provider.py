@@ -70,6 +70,10 @@ class GoogleProvider(BaseProvider):
     name = "google"
     supports = frozenset(KIND_ORDER)
 
+    def acting_as(self) -> str | None:
+        """Every call is made as `provider.admin` (domain-wide delegation or keyless impersonation)."""
+        return self.config.admin.lower()
+
     def __init__(self, config: GoogleProviderConfig, products: Sequence[str], *, read_only: bool = False,
                  clients: Clients | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
