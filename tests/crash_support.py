@@ -186,6 +186,7 @@ class FileWatch:
 
     def __init__(self, path: Path, n: int) -> None:
         self.path, self.n = path, n
+        self.seen = 0  # replacements so far
         self.reached = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -198,12 +199,12 @@ class FileWatch:
             return None
 
     def _watch(self) -> None:
-        seen, last = 0, self._inode()
+        self.seen, last = 0, self._inode()
         while not self._stop.is_set():
             now = self._inode()
             if now != last:
-                seen, last = seen + 1, now
-                if seen >= self.n:
+                self.seen, last = self.seen + 1, now
+                if self.seen >= self.n:
                     self.reached.set()
                     return
             time.sleep(0.0005)
