@@ -70,10 +70,6 @@ class GoogleProvider(BaseProvider):
     name = "google"
     supports = frozenset(KIND_ORDER)
 
-    def acting_as(self) -> str | None:
-        """Every call is made as `provider.admin` (domain-wide delegation or keyless impersonation)."""
-        return self.config.admin.lower()
-
     def __init__(self, config: GoogleProviderConfig, products: Sequence[str], *, read_only: bool = False,
                  clients: Clients | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -97,6 +93,10 @@ class GoogleProvider(BaseProvider):
         # Users and groups this provider created, by (kind, address), with the time on `clock`:
         # Google may not find them by key for a while, so a 404 about them is retried (batch.py).
         self.created: dict[tuple[str, str], float] = {}
+
+    def acting_as(self) -> str | None:
+        """Every call is made as `provider.admin` (domain-wide delegation or keyless impersonation)."""
+        return self.config.admin.lower()
 
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
         """Services without an access group cannot be granted: they are left out, said once. So are
