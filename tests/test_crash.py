@@ -10,6 +10,8 @@ the Nth write request, the SMTP server holds the Nth message, or the directory f
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -18,13 +20,18 @@ from typing import Any
 
 import pytest
 
+from reconciler.mail.onboarding import DeliveryReport, Onboarding
+from reconciler.model.loader import load_org
+from reconciler.plan.build import build_plan
 from reconciler.providers.alimail.client import ENDPOINT_ENV as ALIMAIL_ENDPOINT
 from reconciler.providers.alimail.client import SECRET_ENV as ALIMAIL_SECRET
 from reconciler.providers.exmail.client import ENDPOINT_ENV as EXMAIL_ENDPOINT
 from reconciler.providers.exmail.client import SECRET_ENV as EXMAIL_SECRETS
 from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT
+from reconciler.providers.local import LocalProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT
 from tests import google_support, test_microsoft_provider
+from tests.applying import apply_all
 from tests.crash_support import (
     Either,
     FileWatch,
@@ -44,8 +51,11 @@ from tests.emulators.exmail import ExmailEmulator
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.smtp_support import Cert, Server, StartServer
+from tests.test_mail import CHEN, EMILY, NOW, TODAY, WELCOME_EN, WELCOME_ZH, repo, seeded_directory, settings
 
 from .conftest import EXAMPLE_ORG
+
+__all__ = ["repo", "seeded_directory"]  # fixtures, shared with test_mail
 
 KINDS = ("local", "google", "microsoft", "exmail", "alimail")
 
@@ -136,3 +146,63 @@ def test_a_killed_apply_converges_without_duplicates_lost_mail_or_leaked_secrets
     assert by_label["smtp-1-after"].welcome_copies == 1
     killed_in_mail = by_label["smtp-4-before"]
     assert (killed_in_mail.passwords_mailed, killed_in_mail.passwords_reported) == (1, 2)
+
+
+# --- the ledger's side of it, in process -------------------------------------------------------------
+
+
+def _plan(repo: Path) -> tuple[Any, list[Any]]:
+    org, issues = load_org(repo / "org")
+    provider = LocalProvider(repo / ".reconciler" / "directory.json")
+    return org, list(build_plan(org, issues, provider, TODAY).plan.changes)
+
+
+def _apply_and_mail(repo: Path, mail: Any) -> DeliveryReport:
+    """What `reconciler apply` does: plan, settle, apply (telling the mailer before and after
+    each wave), deliver."""
+    org, changes = _plan(repo)
+    with Onboarding(org, mail, "local", environ={}, now=lambda: NOW) as onboarding:
+        onboarding.settle(changes)
+        applied = apply_all(changes, LocalProvider(repo / ".reconciler" / "directory.json"),
+                            on_created=onboarding.created, on_creating=onboarding.creating)
+        assert applied.ok
+        return onboarding.deliver()
+
+
+def test_people_a_killed_apply_never_created_get_one_account_and_one_of_each_mail(
+        repo: Path, smtp_server: StartServer) -> None:
+    server = smtp_server()
+    mail = settings(server.port)
+    org, changes = _plan(repo)
+    creates = [c for c in changes if c.kind == "user" and c.action == "create"]
+    earlier = NOW - dt.timedelta(minutes=5)
+    with Onboarding(org, mail, "local", environ={}, now=lambda: earlier) as killed:
+        killed.creating(creates)  # ... and the process died before the provider was asked
+    delivered = _apply_and_mail(repo, mail)
+    assert delivered.counts()["sent"] == 4  # a welcome and a password for each, once
+    entries = [json.loads(line) for line in
+               (repo / ".reconciler" / "mail-ledger.jsonl").read_text(encoding="utf-8").splitlines()[1:]]
+    last = {e["entry"]: e for e in entries}
+    cancelled = [e for e in last.values() if set(m["state"] for m in e["messages"].values()) == {"cancelled"}]
+    assert len(cancelled) == 2 and all(m["error"] == (
+        "the apply that was to create the account stopped before it did; a later apply creates it")
+        for e in cancelled for m in e["messages"].values())
+    assert not any(e.get("outcome_unknown") for e in last.values())
+    assert len(server.inbox.received) == 4
+
+
+def test_people_a_killed_apply_created_get_their_welcome_and_a_reset_is_asked_for(
+        repo: Path, smtp_server: StartServer) -> None:
+    server = smtp_server()
+    mail = settings(server.port)
+    org, changes = _plan(repo)
+    with Onboarding(org, mail, "local", environ={}, now=lambda: NOW) as killed:
+        # The provider made the accounts; the apply died before it heard back.
+        assert apply_all(changes, LocalProvider(repo / ".reconciler" / "directory.json"),
+                         on_creating=killed.creating).ok
+    delivered = _apply_and_mail(repo, mail)
+    assert sorted((d.address, d.message, d.outcome) for d in delivered.deliveries) == [
+        (CHEN, "password", "needs_reset"), (CHEN, "welcome", "sent"),
+        (EMILY, "password", "needs_reset"), (EMILY, "welcome", "sent")]
+    assert "It is kept nowhere: reset the password at the provider and hand it over in person" in delivered.render()
+    assert [r.subject for r in server.inbox.received] == [WELCOME_ZH, WELCOME_EN]
