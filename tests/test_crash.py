@@ -79,7 +79,9 @@ def start_emulator(kind: str) -> tuple[Any, dict[str, str]]:
                                   skus=google_support.SKUS, anonymous=False).start()
         return emu, {GOOGLE_ENDPOINT: emu.url}
     if kind == "microsoft":
-        emu = GraphEmulator(domains=("acme.com", "acme.cn"), skus=test_microsoft_provider.SKUS).start()
+        # Seats for every round of benchmarks/crash.py (3 people each): out of seats, no plan converges.
+        skus = {sku: 1_000 for sku in test_microsoft_provider.SKUS}
+        emu = GraphEmulator(domains=("acme.com", "acme.cn"), skus=skus).start()
         return emu, {GRAPH_ENDPOINT: emu.url}
     if kind == "exmail":
         emu = ExmailEmulator(corp_id="wm-crash", domains=("acme.com", "acme.cn")).start()
