@@ -35,6 +35,9 @@ Progress = Callable[[ChangeResult], None]
 # Told of each user the provider created, or whose password it reset for org/ (mail_password), with
 # the password, before the password is dropped.
 OnCreated = Callable[[Change, str], None]
+# Told of the changes of a wave that will get a password, before the provider is asked to make them:
+# an apply killed while the provider makes them leaves a record that the accounts may exist.
+OnCreating = Callable[[Sequence[Change]], None]
 
 
 # Libraries the providers talk through. An exception of theirs that a provider let through is a
@@ -120,8 +123,19 @@ def changes_to_apply(org: Org, load_issues: list[InputIssue], provider: BaseProv
     return fresh.plan, matching_fresh(pending_changes(saved, fresh.actual, org.digest), fresh.plan)
 
 
+def _new_passwords(wave: Sequence[Change], on_creating: OnCreating | None) -> dict[str, str]:
+    """New people's first passwords, and the new ones of resets org/ asked for (mail_password), by
+    user key; `on_creating` is told of those changes before the provider is asked to make them."""
+    passwords = {c.key: generate_password() for c in wave
+                 if c.kind == "user" and (c.action == "create" or "mail_password" in c.effects)}
+    if on_creating is not None and passwords:
+        on_creating([c for c in wave if c.key in passwords])
+    return passwords
+
+
 def apply_changes(changes: Sequence[Change], provider: Writer,
-                  progress: Progress | None = None, on_created: OnCreated | None = None) -> ApplyReport:
+                  progress: Progress | None = None, on_created: OnCreated | None = None,
+                  on_creating: OnCreating | None = None) -> ApplyReport:
     """Apply `changes` wave by wave; the caller closes the provider (`open_provider` does)."""
     report = ApplyReport()
     broken: dict[tuple[Kind, str], str] = {}  # what failed or was skipped, and why
@@ -145,9 +159,7 @@ def apply_changes(changes: Sequence[Change], provider: Writer,
                 continue
             broken[(change.kind, change.key)] = "skipped"
             record(ChangeResult(change, "skipped", f"skipped: {blocker} was not applied", code="dependency-failed"))
-        # New people's first passwords, and the new ones of resets org/ asked for (mail_password).
-        passwords = {c.key: generate_password() for c in runnable
-                     if c.kind == "user" and (c.action == "create" or "mail_password" in c.effects)}
+        passwords = _new_passwords(runnable, on_creating)
         try:
             results = provider.apply(runnable, passwords)
         except Exception as error:  # the provider failed as a whole: stop here, keep what was done

@@ -316,15 +316,18 @@ def apply(
                 raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
             if not changes:
                 err.print("No changes to apply. The provider matches org/.")
+                mail.settle(changes)
                 _print_mail(mail.deliver())  # what an earlier apply could not send
                 write_summary(ApplyReport(), delivered=mail.report)
                 mail.raise_if_unsent()
                 return
             mail.check(changes)  # new people's passwords must be mailable before they are created
+            mail.settle(changes)  # what an apply killed mid-wave left: does that account exist now?
             if not yes:
                 _confirm(the_plan, len(changes))
             with _progress(len(changes)) as progress:
-                report = apply_changes(changes, handle, progress, on_created=mail.on_created)
+                report = apply_changes(changes, handle, progress, on_created=mail.on_created,
+                                       on_creating=mail.on_creating)
         hand_over = _hand_over(org, report)
         write_summary(report, handover=hand_over)  # first: it must exist even if the mail step fails badly
         _print_mail(mail.deliver())

@@ -109,15 +109,49 @@ class Server:
     stop: Callable[[], None]
 
 
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
+def start_loop() -> tuple[asyncio.AbstractEventLoop, Callable[[], None]]:
+    """An asyncio loop running in a daemon thread, and how to stop it."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    yield loop
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+
+    def stop() -> None:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+    return loop, stop
+
+
+def start_server(loop: asyncio.AbstractEventLoop, *, tls: ssl.SSLContext | None = None,
+                 implicit: ssl.SSLContext | None = None, auth: bool = False, port: int = 0) -> Server:
+    """A server on loopback, served by `loop` (outside pytest too: benchmarks/crash.py)."""
+    inbox = Inbox()
+
+    def protocol() -> SMTP:
+        return SMTP(inbox, hostname="mail.test", tls_context=tls, require_starttls=tls is not None,
+                    authenticator=inbox.authenticate if auth else None, auth_required=auth)
+
+    async def serve() -> asyncio.Server:
+        return await loop.create_server(protocol, "127.0.0.1", port, ssl=implicit)
+
+    server = asyncio.run_coroutine_threadsafe(serve(), loop).result(5)
+
+    async def shutdown() -> None:
+        server.close()
+        await server.wait_closed()
+
+    def stop() -> None:  # on the loop's thread: asyncio servers are not thread-safe
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
+
+    return Server(server.sockets[0].getsockname()[1], inbox, stop)
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    running, stop = start_loop()
+    yield running
+    stop()
 
 
 StartServer = Callable[..., Server]
@@ -129,25 +163,7 @@ def smtp_server(loop: asyncio.AbstractEventLoop) -> Iterator[StartServer]:
 
     def start(*, tls: ssl.SSLContext | None = None, implicit: ssl.SSLContext | None = None,
               auth: bool = False, port: int = 0) -> Server:
-        inbox = Inbox()
-
-        def protocol() -> SMTP:
-            return SMTP(inbox, hostname="mail.test", tls_context=tls, require_starttls=tls is not None,
-                        authenticator=inbox.authenticate if auth else None, auth_required=auth)
-
-        async def serve() -> asyncio.Server:
-            return await loop.create_server(protocol, "127.0.0.1", port, ssl=implicit)
-
-        server = asyncio.run_coroutine_threadsafe(serve(), loop).result(5)
-
-        async def shutdown() -> None:
-            server.close()
-            await server.wait_closed()
-
-        def stop() -> None:  # on the loop's thread: asyncio servers are not thread-safe
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
-
-        handle = Server(server.sockets[0].getsockname()[1], inbox, stop)
+        handle = start_server(loop, tls=tls, implicit=implicit, auth=auth, port=port)
         started.append(handle)
         return handle
 
@@ -174,9 +190,8 @@ class Cert:
         return context
 
 
-@pytest.fixture(scope="module")
-def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
-    """A self-signed certificate for 127.0.0.1, as an internal relay might have."""
+def make_cert(folder: Path) -> Cert:
+    """A self-signed certificate for 127.0.0.1 in `folder`, as an internal relay might have."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
     now = dt.datetime.now(dt.UTC)
@@ -189,8 +204,13 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    folder = tmp_path_factory.mktemp("cert")
     (folder / "relay.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     (folder / "relay.key").write_bytes(key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return Cert(folder / "relay.pem", folder / "relay.key")
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
+    """A self-signed certificate for 127.0.0.1, as an internal relay might have."""
+    return make_cert(tmp_path_factory.mktemp("cert"))

@@ -24,26 +24,13 @@ import pytest
 from reconciler.mail import smtp as smtp_mail
 from reconciler.mail.smtp import SendFailure, SmtpSender
 from reconciler.model.onboarding import SmtpSettings
+from tests.secret_scan import encoded_forms, files_under, find_secrets
 from tests.smtp_support import Received, StartServer
 from tests.test_mail import CHEN, EMILY, cli, ledger, password_in, repo, seeded_directory, with_onboarding
 
 __all__ = ["repo", "seeded_directory"]  # fixtures, shared with test_mail
 
 PASSWORD_LINE = re.compile(r"^    (\S{20})$", flags=re.MULTILINE)
-
-
-def encoded_forms(secret: str) -> list[str]:
-    """The password as a reply could carry it: plain, base64 (standard and URL-safe) of every
-    alignment (the groups that hold only its bytes), quoted-printable, URL-encoded."""
-    raw = secret.encode()
-    forms = {secret, quopri.encodestring(raw).decode().replace("=\n", "").strip(),
-             urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
-    for offset in range(3):
-        first, last = -(-offset // 3), (offset + len(raw)) // 3  # whole 3-byte groups of the secret alone
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            forms.add(encode(b"\0" * offset + raw + b"\0\0").decode()[4 * first:4 * last])
-    assert all(len(form) >= 12 for form in forms)
-    return sorted(forms)
 
 
 class QuotingFilter:
@@ -74,13 +61,9 @@ class QuotingFilter:
 
 
 def _assert_no_form_anywhere(repo: Path, texts: dict[str, str], passwords: list[str]) -> None:
-    files = {str(p.relative_to(repo)): p.read_bytes().decode("utf-8", "replace")
-             for p in repo.rglob("*") if p.is_file()}
+    files = {str(Path(p).relative_to(repo)): text for p, text in files_under(repo).items()}
     assert ".reconciler/mail-ledger.jsonl" in files and "apply.md" in files
-    for password in passwords:
-        for form in encoded_forms(password):
-            for where, text in {**texts, **files}.items():
-                assert form not in text, f"{form!r} (a form of a password) in {where}"
+    assert find_secrets(passwords, {**texts, **files}) == []
 
 
 @pytest.mark.parametrize(("code", "tries"), [("554 5.7.1", 1), ("451 4.7.1", 2)])

@@ -6,6 +6,21 @@ at once (its messages `pending`); the password stays in memory only.
 `deliver()` then sends every pending message, including those left over from
 earlier applies, and writes each outcome to the ledger as it happens.
 
+An apply can be killed at any moment (kill -9, a cancelled CI job, a lost
+runner). So each account a wave is about to create is written to the ledger
+before the provider is asked (`creating()`, `outcome_unknown`), and the next
+apply settles what a killed one left (`settle()`): if its plan creates the
+account again, the earlier create never happened and that entry is cancelled;
+if not, the account exists, its welcome mail goes out, and its password
+message is reported as lost (reset the password and hand it over). What this
+gives, honestly:
+- welcome mail: at least once. The one window for a second copy is between
+  the server accepting it and the ledger line saying so; the copy carries the
+  same Message-ID, which mail systems use to drop duplicates.
+- password messages: at most once. The password is never on disk, so an
+  apply killed before sending it cannot send it later; the next apply says
+  whose password to reset.
+
 A welcome mail that cannot be sent stays pending and is tried again on the
 next apply. A password message cannot wait for the next apply: the password
 exists nowhere else, and keeping it would put it on disk. So it is tried a few
@@ -18,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal
@@ -147,6 +162,7 @@ class Onboarding:
         self.ledger = Ledger(path, display_path(path, org.root))
         self.ledger.open()
         self._passwords: dict[str, str] = {}  # entry -> initial password; memory only
+        self._creating: dict[str, str] = {}  # address -> entry, for the accounts this apply is creating
 
     def __enter__(self) -> Onboarding:
         return self
@@ -179,14 +195,58 @@ class Onboarding:
             return
         if change.action != "create":
             return
-        after, now = change.after, self._now()
-        given, family = str(after.get("given_name") or ""), str(after.get("family_name") or "")
-        user_id = str(after.get("id") or "")
-        entry = self._entry(change, entry_key(user_id, change.key, now), user_id, given, family, now)
+        key = self._creating.pop(change.key, None)
+        entry = self.ledger.entries[key] if key is not None else self._created_entry(change)
+        entry = entry.model_copy(update={"outcome_unknown": False})
         for kind in self._kinds():
             self._queue(entry, kind, password, "initial")
         self.ledger.put(entry)
         self._first_password_covers_a_reset(entry)
+
+    def creating(self, changes: Sequence[Change]) -> None:
+        """Record the accounts a wave is about to create, before the provider is asked (the
+        `on_creating` callback of the apply): an apply killed while the provider makes them
+        leaves their entries `outcome_unknown`, for the next apply to settle."""
+        entries = []
+        for change in changes:
+            if change.kind == "user" and change.action == "create" and change.after is not None:
+                entry = self._created_entry(change).model_copy(update={"outcome_unknown": True})
+                for kind in self._kinds():  # pending: if the apply dies, the next one says what was lost
+                    entry.messages[kind] = MessageRecord(
+                        state="pending", updated=entry.created_at,
+                        message_id=message_id(entry, kind, self.settings.sender_address))
+                self._creating[change.key] = entry.entry
+                entries.append(entry)
+        self.ledger.put_all(entries)
+
+    def settle(self, changes: Sequence[Change]) -> None:
+        """Settle the entries an earlier apply left `outcome_unknown` (it was killed or stopped while
+        the provider created those accounts), now that this apply's plan says what exists: an
+        account the plan creates again was never made (its entry is cancelled; this apply's create
+        makes a new one); one it does not create exists, and its messages go out as pending (its
+        password message, whose password is gone, is reported for a reset)."""
+        created = {c.key for c in changes if c.kind == "user" and c.action == "create"}
+        created |= {str(c.after.get("id")) for c in changes
+                    if c.kind == "user" and c.action == "create" and c.after is not None}
+        settled = []
+        for entry in self.ledger.entries.values():
+            if not entry.outcome_unknown or entry.entry in self._creating.values():
+                continue
+            if entry.address in created or entry.user_id in created:
+                why = "the apply that was to create the account stopped before it did; a later apply creates it"
+                messages = {kind: record.model_copy(update={"state": "cancelled", "error": why,
+                                                            "updated": self._now()})
+                            for kind, record in entry.messages.items()}
+                settled.append(entry.model_copy(update={"outcome_unknown": False, "messages": messages}))
+            else:
+                settled.append(entry.model_copy(update={"outcome_unknown": False}))
+        self.ledger.put_all(settled)
+
+    def _created_entry(self, change: Change) -> Entry:
+        after, now = change.after or {}, self._now()
+        given, family = str(after.get("given_name") or ""), str(after.get("family_name") or "")
+        user_id = str(after.get("id") or "")
+        return self._entry(change, entry_key(user_id, change.key, now), user_id, given, family, now)
 
     def _entry(self, change: Change, key: str, user_id: str, given: str, family: str, created_at: dt.datetime,
                reset_on: dt.date | None = None) -> Entry:
@@ -238,6 +298,8 @@ class Onboarding:
         report = DeliveryReport()
         try:
             for entry in list(self.ledger.entries.values()):
+                if entry.outcome_unknown:  # its create did not answer: the next apply settles it
+                    continue
                 for kind in MESSAGE_KINDS:
                     record = entry.messages.get(kind)
                     if record is not None and record.state == "pending":

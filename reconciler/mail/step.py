@@ -40,6 +40,16 @@ class OnboardingMail:
         """For `apply_changes(..., on_created=...)`."""
         return None if self.mailer is None else self.mailer.created
 
+    @property
+    def on_creating(self) -> Callable[[Sequence[Change]], None] | None:
+        """For `apply_changes(..., on_creating=...)`: who may exist if the apply is killed mid-wave."""
+        return None if self.mailer is None else self.mailer.creating
+
+    def settle(self, changes: Sequence[Change]) -> None:
+        """Settle what an apply killed mid-wave left in the ledger, from this apply's plan."""
+        if self.mailer is not None:
+            self.mailer.settle(changes)
+
     def check(self, changes: Sequence[Change]) -> None:
         """Refuse an apply that creates people, or resets passwords, where the password could not be
         mailed: it would be lost (and a reset one would lock the person out)."""

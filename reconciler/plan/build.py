@@ -15,7 +15,7 @@ from reconciler.plan.order import order_changes
 from reconciler.plan.prepare import prepare
 from reconciler.plan.renames import old_address_warnings
 from reconciler.plan.resets import asked_resets, plan_resets
-from reconciler.plan.safety import check_safety
+from reconciler.plan.safety import ActingAccount, check_safety
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.facts import facts_of
 from reconciler.state import Kind, State
@@ -72,6 +72,25 @@ def _scheduled(leaving: dict[str, dt.date]) -> list[PlanWarning]:
             for address, day in sorted(leaving.items())]
 
 
+def acting_account(org: Org, provider: BaseProvider, addresses: dict[str, str],
+                   actual: State) -> ActingAccount | None:
+    """The account the provider acts as, with the org/ files that would change it (for a located refusal):
+    its file is the one with its employee id at the provider (a rename), else the one with its address."""
+    address = provider.acting_as()
+    if address is None:
+        return None
+    held = next((u.id for u in actual.users().values() if u.email.lower() == address.lower() and u.id), None)
+    owner = next((u for u in org.users if u.value.id == held), None) or next(
+        (u for u in org.users if addresses.get(u.value.id, "").lower() == address.lower()), None)
+    settings = org.settings_where.locate(("provider", "admin")) if org.settings_where is not None else None
+    roles = org.permissions_where.locate(("roles",)) if org.permissions_where is not None else None
+    return ActingAccount(
+        address=address,
+        user_file=str(owner.locate()) if owner is not None else None,
+        provider_setting=f"named in the provider block of org.yaml, {settings or 'org.yaml'}",
+        roles_file=str(roles or "permissions.yaml"))
+
+
 @dataclass
 class Planned:
     plan: Plan
@@ -105,7 +124,8 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
         provider=provider.name,
         changes=changes,
         warnings=sorted(result.warnings, key=lambda w: (w.code, w.subject or "")),
-        violations=check_safety(changes, org.settings.safety, ready.actual),
+        violations=check_safety(changes, org.settings.safety, ready.actual,
+                                acting_account(org, provider, ready.resolved.addresses, ready.actual)),
         org_digest=org.digest,
         created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         managed_users=sum(1 for u in ready.actual.users().values() if u.id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from reconciler.changes import Change, Violation
 from reconciler.model.files import Safety
@@ -27,7 +28,18 @@ def _freezes(change: Change) -> bool:
     return change.kind == "user" and change.security
 
 
-def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[Violation]:
+@dataclass(frozen=True)
+class ActingAccount:
+    """The user account the provider acts as (`BaseProvider.acting_as`), and where org/ says so."""
+
+    address: str
+    user_file: str | None  # "org/users/e1060.yaml:1:1", or None when no file describes it
+    provider_setting: str  # where org.yaml names it: "named in the provider block of org.yaml, org/org.yaml:9:10"
+    roles_file: str  # where its admin roles are granted: "org/permissions.yaml"
+
+
+def check_safety(changes: list[Change], safety: Safety, actual: State,
+                 acting: ActingAccount | None = None) -> list[Violation]:
     """The limits this plan breaks, each naming the limit and the numbers; [] if none.
 
     `max_deletes` counts deletes and suspends of things that hold mail or structure
@@ -69,6 +81,8 @@ def check_safety(changes: list[Change], safety: Safety, actual: State) -> list[V
             action=proceed("safety.max_rename_percent") + "; an edit of naming.yaml renames everyone whose "
                    "address it derives: to keep someone's address, set email: in their file"))
     violations.extend(_last_super_admin(changes, actual))
+    if acting is not None:
+        violations.extend(_acting_account(changes, actual, acting))
     return violations
 
 
@@ -146,3 +160,35 @@ def _last_super_admin(changes: list[Change], actual: State) -> list[Violation]:
         message="the plan would leave no active super-admin (it removes or suspends "
                 f"{', '.join(sorted(holders - remaining))})",
         action="keep at least one: give another person the super-admin role in permissions.yaml first")]
+
+
+def _acting_account(changes: list[Change], actual: State, acting: ActingAccount) -> list[Violation]:
+    """Peribolos's require-self: reconciler never removes the account it acts as, nor its admin
+    roles; the apply after such a plan would be refused by the provider, half done."""
+    names = {acting.address.lower()}
+    names |= {a.target.lower() for a in actual.of("alias").values()
+              if isinstance(a, Alias) and a.address.lower() in names}
+    names |= {a.address.lower() for a in actual.of("alias").values()
+              if isinstance(a, Alias) and a.target.lower() in names}
+    found = []
+    for change in changes:
+        before = change.before or {}
+        what: str | None
+        if change.kind == "user" and change.before_key.lower() in names:
+            what = ("freeze" if change.security else change.action if change.action in ("delete", "suspend")
+                    else "rename" if renames_user(change) else None)
+            where = acting.user_file or f"{acting.provider_setting}; no file in org/users/ describes it"
+        elif (change.kind == "role" and change.action == "delete" and str(before.get("user", "")).lower() in names):
+            what, where = f"take the admin role {before.get('role')} from", acting.roles_file
+        else:
+            continue
+        if what is None:
+            continue
+        found.append(Violation(
+            code="acting-account", subject=acting.address,
+            message=f"{where}: the plan would {what} {acting.address}, the account reconciler acts as "
+                    f"({acting.provider_setting}); the apply would lock reconciler out of the directory",
+            action="keep that account active, named as it is, with its admin role; to retire it, first make the "
+                   "provider act as another admin (provider.admin in org.yaml) and apply, then change this account "
+                   "in a later pull request"))
+    return found

@@ -18,6 +18,7 @@ them directly (mypy checks every override's signature against the one declared h
     usage(addresses, today, days)        storage, mail sent/received, daily history (reconciler usage)
     mailbox_health(address, group)       one mailbox: sign-in, mail service, forwarding, rules,
                                          delegates, recent sign-ins, deletion date (reconciler doctor)
+    acting_as() -> address | None        the user account whose rights it uses (a plan never removes it)
 
 Features that need only a part of a provider take one of the narrow protocols below
 (`Reader`, `Writer`, `DomainLister`, `ActivitySource`, `DnsRecordSource`, `MailboxHealthSource`), so their tests
@@ -163,6 +164,14 @@ class BaseProvider(ABC):
         for a group (`group`), who may post. Reads only; a part it cannot read is in `unavailable`,
         with why (a refused grant names the grant). Default: it reads none of it."""
         return MailboxHealth.nothing(f"the {self.name} provider does not report it")
+
+
+    def acting_as(self) -> str | None:
+        """The address of the user account whose rights this provider uses, if it acts as a person
+        (Google: the delegated admin); the plan refuses to suspend, freeze, delete or rename that
+        account or take its admin roles away, which would lock reconciler out. Default: None, an
+        identity of its own (an app, a key, a file) that no plan can touch."""
+        return None
 
 
 class Reader(Protocol):

@@ -96,6 +96,10 @@ class GoogleProvider(BaseProvider):
         # Google may not find them by key for a while, so a 404 about them is retried (batch.py).
         self.created: dict[tuple[str, str], float] = {}
 
+    def acting_as(self) -> str | None:
+        """Every call is made as `provider.admin` (domain-wide delegation or keyless impersonation)."""
+        return self.config.admin.lower()
+
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
         """Services without an access group cannot be granted: they are left out, said once. So are
         memberships the last fetch left out (everyone in the organisation as a group member)."""
