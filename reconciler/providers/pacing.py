@@ -19,6 +19,7 @@ K = TypeVar("K", bound=Hashable)
 
 TOKEN_MARGIN_S = 60.0  # ask for a new token this long before the old one expires
 MAX_BACKOFF_S = 30.0
+CALM_WINDOWS = 5  # windows without a refusal before a lowered QuotaWindow limit grows back a little
 
 
 @dataclass
@@ -73,3 +74,103 @@ def backoff_s(attempt: int, retry_after: float | None = None) -> float:
     if retry_after is not None and retry_after >= 0:
         return min(retry_after, MAX_BACKOFF_S)
     return min(2.0 ** attempt, MAX_BACKOFF_S)
+
+
+@dataclass
+class Spend:
+    """Units taken from a window at `at` (on the window's clock); moved to when the answer came."""
+
+    at: float
+    units: int
+
+
+class QuotaWindow:
+    """At most `limit` units (calls, resource units, writes) in any `window_s` seconds, counted as a
+    service counts them: each call when it runs, which is some time after the request carrying it
+    was sent and before its answer arrives.
+
+    `take(n)` waits until n units fit and books them at once (so requests sent side by side share
+    the budget); `settle` moves the booking to when the answer came, the latest moment the service
+    can have counted them: the window then frees them no earlier than the service does, and a
+    request that takes seconds to run does not make the next one overrun the quota.
+
+    What the service refuses tells the client what it really has left (another app may share the
+    quota, or a tenant may have a smaller one): `refused` lowers the limit to what was admitted
+    in the window, and every CALM_WINDOWS windows without a refusal give back a quarter of what
+    was lost (a probe that costs a few refusals if the quota is still smaller); never below a
+    quarter of the configured limit. A service's `Retry-After` holds every further request until
+    then (`hold`).
+    """
+
+    def __init__(self, limit: int, window_s: float, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.configured = self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self.sleep = sleep
+        self.spent: list[Spend] = []
+        self.held_until = 0.0
+        self.refusals = 0  # units the service refused, over this window's life
+        self._calm_since = clock()
+
+    def used(self) -> int:
+        now = self.clock()
+        self.spent = [s for s in self.spent if s.at > now - self.window_s]
+        return sum(s.units for s in self.spent)
+
+    def room(self) -> int:
+        """Units that may go now (none while the service's Retry-After holds)."""
+        self._regrow()
+        if self.clock() < self.held_until:
+            return 0
+        return max(0, self.limit - self.used())
+
+    def wait_s(self, units: int) -> float:
+        """Seconds until `units` (at most the whole limit) fit."""
+        now = self.clock()
+        units = min(units, self.limit)
+        wait = max(0.0, self.held_until - now)
+        excess = self.used() + units - self.limit
+        if excess > 0:
+            freed = 0
+            for spend in sorted(self.spent, key=lambda s: s.at):
+                freed += spend.units
+                if freed >= excess:
+                    wait = max(wait, spend.at + self.window_s - now)
+                    break
+        return wait
+
+    def take(self, units: int) -> Spend:
+        """Wait until `units` fit (a request bigger than the limit waits for an empty window), then book them."""
+        while (wait := self.wait_s(units)) > 0:
+            self.sleep(wait)
+        spend = Spend(self.clock(), units)
+        self.spent.append(spend)
+        return spend
+
+    def settle(self, spend: Spend, refused: int = 0) -> None:
+        """The answer came now: its units count from now; `refused` of them were refused (they cost
+        nothing) and say the service had no more room than what the window now holds."""
+        spend.at = self.clock()
+        if refused <= 0:
+            return
+        spend.units = max(0, spend.units - refused)
+        self.refusals += refused
+        # Not below a quarter of the configured limit: a refusal while the window held little is a
+        # burst of someone else's (or a passing limit), not a smaller quota; backoff handles that.
+        self.limit = max(1, self.configured // 4, min(self.limit, self.used()))
+        self._calm_since = self.clock()
+
+    def hold(self, seconds: float) -> None:
+        """The service asked for no request before `seconds` from now (Retry-After)."""
+        self.held_until = max(self.held_until, self.clock() + seconds)
+        self._calm_since = self.clock()
+
+    def _regrow(self) -> None:
+        if self.limit >= self.configured:
+            return
+        now = self.clock()
+        periods = int((now - self._calm_since) // (self.window_s * CALM_WINDOWS))
+        for _ in range(periods):
+            self.limit = min(self.configured, self.limit + max(1, (self.configured - self.limit) // 4))
+        if periods:
+            self._calm_since += periods * self.window_s * CALM_WINDOWS
