@@ -718,7 +718,8 @@ def test_python_api_reads_state_and_counts(emulator: GraphEmulator) -> None:
     raw(emulator, "GET", "/v1.0/subscribedSkus")
     assert emulator.stats() == {"requests": 2, "calls": 2, "by_method": {"GET /users/{key}": 1,
                                                                          "GET /subscribedSkus": 1},
-                                "throttled": 0, "batches": 0, "double_slash": 0, "resource_units": 4}
+                                "throttled": 0, "batches": 0, "double_slash": 0, "resource_units": 4,
+                                "peak_concurrent": 1}
     emulator.reset_stats()
     assert emulator.stats()["requests"] == 0 and emulator.calls() == []
 
