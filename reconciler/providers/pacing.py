@@ -19,6 +19,8 @@ K = TypeVar("K", bound=Hashable)
 
 TOKEN_MARGIN_S = 60.0  # ask for a new token this long before the old one expires
 MAX_BACKOFF_S = 30.0
+SLOWER = 2.2  # a refused Pacer's interval grows by this much (so its pace is a little under half)
+PACER_CALM_S = 60.0  # seconds without a refusal before a slowed Pacer doubles its pace back
 CALM_WINDOWS = 5  # windows without a refusal before a lowered QuotaWindow limit grows back a little
 
 
@@ -53,15 +55,30 @@ class TokenCache(dict[K, CachedToken]):
 
 class Pacer:
     """At most `per_second` requests a second: each request waits until 1/per_second has passed
-    since the one before it (a service's budget is never exceeded by a burst of ours)."""
+    since the one before it (a service's budget is never exceeded by a burst of ours).
+
+    A budget shared with other apps (Alibaba Mail: 40 requests a second for all the apps of a
+    domain) may have less left than we were told: each refusal for frequency (`refused`) slows to
+    a little under half the pace, never below a quarter of the configured one, and every
+    PACER_CALM_S seconds without one speed it up as much again, up to the configured pace."""
 
     def __init__(self, per_second: float, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
-        self.interval = 1.0 / per_second
+        self.interval = self.configured_interval = 1.0 / per_second
         self.clock = clock
         self.sleep = sleep
         self._last: float | None = None
+        self._calm_since: float | None = None  # since the last refusal, while slowed down
+
+    def refused(self) -> None:
+        """The service refused a request as one too many: go at a little under half the pace (at
+        exactly half, a budget of half ours would refuse a request now and then)."""
+        self.interval = min(self.interval * SLOWER, self.configured_interval * 4)
+        self._calm_since = self.clock()
 
     def wait(self) -> None:
+        if self._calm_since is not None and self.clock() - self._calm_since >= PACER_CALM_S:
+            self.interval = max(self.configured_interval, self.interval / SLOWER)
+            self._calm_since = None if self.interval == self.configured_interval else self.clock()
         now = self.clock()
         if self._last is not None and now - self._last < self.interval:
             self.sleep(self.interval - (now - self._last))

@@ -117,6 +117,8 @@ class AlimailClient:
                 self.tokens.forget(self.app_id)  # expired early, or the secret was reset: one new token, once
                 renewed = True
                 continue
+            if status == 429:
+                self.pacer.refused()  # the domain's shared budget has less left than our pace assumed
             if status in RETRYABLE and attempt < ATTEMPTS - 1:
                 self.sleep(backoff_s(attempt, answer.get("_retry_after")))
                 continue

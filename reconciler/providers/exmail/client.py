@@ -51,7 +51,8 @@ APP_OF_PREFIX: dict[str, App] = {
 
 TOKEN_EXPIRED = 42001
 TOKEN_INVALID = (40014, 40001)
-RETRYABLE = (45009, -1)  # frequency limit; system busy
+FREQUENCY_LIMIT = 45009
+RETRYABLE = (FREQUENCY_LIMIT, -1)  # frequency limit; system busy
 ATTEMPTS = 6
 
 
@@ -145,6 +146,8 @@ class ExmailClient:
                 self.forget(app)  # expired early, or the secret was reset: one new token, once
                 renewed = True
                 continue
+            if code == FREQUENCY_LIMIT:
+                self.pacer.refused()  # Tencent documents no figure: the refusals tell it
             if code in RETRYABLE and attempt < ATTEMPTS - 1:
                 self.sleep(backoff_s(attempt))
                 continue
