@@ -7,16 +7,15 @@ apply, and a no-change plan, for a synthetic org of N people.
 from __future__ import annotations
 
 import datetime as dt
-import resource
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rss import peak_mib, reset_peak
 from synthetic import write_org
 
 from reconciler.apply import ApplyReport, apply_changes
@@ -37,13 +36,12 @@ def apply_closed(changes: Sequence[Change], provider: LocalProvider) -> ApplyRep
 
 
 def measure(label: str, step: Callable[[], T]) -> T:
-    tracemalloc.start()
+    reset = reset_peak()
     started = time.perf_counter()
     result = step()
     seconds = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"{label:<28} {seconds:8.2f} s   peak {peak / 2**20:8.1f} MiB (traced)")
+    since = "this step" if reset else "the start"
+    print(f"{label:<28} {seconds:8.2f} s   peak RSS {peak_mib():8.1f} MiB (since {since})")
     return result
 
 
@@ -61,7 +59,6 @@ def main(people: int) -> None:
         again = measure("plan (no changes)",
                         lambda: build_plan(org, issues, LocalProvider(directory), TODAY))
         print(f"  {len(again.plan.changes)} changes; directory file {directory.stat().st_size / 2**20:.1f} MiB")
-    print(f"max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":
