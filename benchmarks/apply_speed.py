@@ -3,7 +3,8 @@ applied to the Google and the Graph emulator with their limits on, on a clock on
 (simulated time: the minutes a real tenant would take, measured in seconds of CPU).
 
 - Google: 2,400 calls a minute (org.yaml's default `rate_limit`, Google's default per-user
-  quota); each call takes 5 ms to run at Google, one after the other within a batch.
+  quota); each change takes 10 ms to run at Google and each read 1 ms, one after the other
+  within a batch (Google counts each when it runs).
 - Graph: Microsoft's documented identity limits for a large tenant (8,000 resource units per
   10 s, 3,000 writes per 150 s); the client keeps to a small tenant's 3,500 units.
 
@@ -43,7 +44,8 @@ from tests.google_support import TODAY, FakeClock, google_config, plan_for, prov
 from tests.graph_clock import FakeClock as GraphClock  # noqa: E402
 
 GOOGLE_QUOTA = 2400  # calls a minute
-CALL_RUN_S = 0.005
+CALL_RUN_S = 0.010  # a change, at Google
+READ_RUN_S = 0.001  # a read
 WRITES = ("POST ", "PATCH ", "PUT ", "DELETE ")
 
 
@@ -67,7 +69,7 @@ def google(people: int) -> None:
     clock = FakeClock()
     emu = GoogleEmulator(domains=("acme.com",), skus={"Google-Apps/1010020028": None, "Google-Apps/1010020027": None},
                          quota_per_minute=GOOGLE_QUOTA, clock=clock, call_run_s=CALL_RUN_S,
-                         advance=clock.advance).start()
+                         read_run_s=READ_RUN_S, advance=clock.advance).start()
     os.environ["RECONCILER_GOOGLE_ENDPOINT"] = emu.url
     try:
         with tempfile.TemporaryDirectory() as tmp:

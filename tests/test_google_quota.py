@@ -25,9 +25,10 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def start(clock: FakeClock, monkeypatch: pytest.MonkeyPatch, quota: int, call_run_s: float) -> GoogleEmulator:
+def start(clock: FakeClock, monkeypatch: pytest.MonkeyPatch, quota: int, call_run_s: float,
+          read_run_s: float | None = None) -> GoogleEmulator:
     emu = GoogleEmulator(domains=("acme.com",), quota_per_minute=quota, clock=clock, call_run_s=call_run_s,
-                         advance=clock.advance, anonymous=False).start()
+                         read_run_s=read_run_s, advance=clock.advance, anonymous=False).start()
     monkeypatch.setenv(ENDPOINT_ENV, emu.url)
     emu.add_user(USER, "Ann", "Lee")
     return emu
@@ -63,13 +64,23 @@ def share_of_quota(calls: int, quota: int, seconds: float) -> float:
 
 def test_calls_that_take_time_to_run_never_overrun_the_quota(clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
                                                              stop: list[GoogleEmulator]) -> None:
-    # A batch of 1,000 runs for 5 s: Google counts its calls over those 5 s. A client that counts
-    # them when it sends the batch frees them up to 5 s too early and is refused at every window's turn.
-    emu = start(clock, monkeypatch, quota=2400, call_run_s=0.005)
+    # 2,400 updates (10 ms each at Google: a batch of 1,000 runs for 10 s, and Google counts each
+    # call when it runs), then 9,600 reads (1 ms each). A client that counts a batch when it sends
+    # it frees the updates seconds before Google does; its reads then run faster than Google frees
+    # the updates, and are refused at the window's turn.
+    emu = start(clock, monkeypatch, quota=2400, call_run_s=0.01, read_run_s=0.001)
     stop.append(emu)
-    runner, seconds = run(clock, emu, configured=2400, count=12_000)
+    google = provider(google_config(calls=2400, per_seconds=60, retries=12, backoff_seconds=1), clock=clock)
+    users = google.clients.directory.users()
+    calls = [users.patch(userKey=USER, body={"orgUnitPath": "/"}, fields="id") for _ in range(2400)] + reads(
+        google, 9600)
+    began = clock()
+    results = google.runner.run(calls)
+    seconds = clock() - began
+    google.close()
+    assert all(r.ok for r in results)
     stats = emu.stats()
-    assert (stats["quota_rejections"], runner.quota_refusals) == (0, 0)
+    assert (stats["quota_rejections"], google.runner.quota_refusals) == (0, 0)
     assert stats["calls"] == 12_000
     assert share_of_quota(12_000, 2400, seconds) >= 0.9, seconds
 
