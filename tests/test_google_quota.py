@@ -117,3 +117,14 @@ def test_refusals_teach_the_client_the_quota_it_really_has(clock: FakeClock, mon
     assert (stats["quota_rejections"], runner.quota_refusals) == (300, 300)
     assert stats["calls"] == 6000 + 300
     assert share_of_quota(6000, 1200, seconds) >= 0.9, seconds
+
+
+def test_a_quota_smaller_than_a_batch_still_goes_through(clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+                                                        stop: list[GoogleEmulator]) -> None:
+    # 25 calls under 10 a minute: batches of 10, 10 and 5, a minute apart.
+    emu = start(clock, monkeypatch, quota=10, call_run_s=0.001)
+    stop.append(emu)
+    _, seconds = run(clock, emu, configured=10, count=25)
+    stats = emu.stats()
+    assert (stats["batches"], stats["calls"], stats["quota_rejections"]) == (3, 25, 0)
+    assert 120 < seconds < 121

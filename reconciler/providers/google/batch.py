@@ -302,9 +302,10 @@ class BatchRunner:
             while indices:
                 # A batch as big as the quota has room for now: a bigger one would be refused in part.
                 want = min(len(indices), self._batch_size())
+                least = min(want, MIN_BATCH, self.limiter.limit)  # (a quota under MIN_BATCH: the whole quota)
                 room = self.limiter.room()
-                if room < min(want, MIN_BATCH):
-                    self.sleep(max(self.limiter.wait_s(min(want, MIN_BATCH)), 0.001))
+                if room < least:
+                    self.sleep(max(self.limiter.wait_s(least), 0.001))
                     continue
                 chunk, indices = indices[:min(want, room)], indices[min(want, room):]
                 self._send_batch(uri, calls, chunk, results)
