@@ -4,6 +4,8 @@ its domain's shared budget has left."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +14,7 @@ from reconciler.providers.alimail.client import ENDPOINT_ENV, SECRET_ENV, Alimai
 from reconciler.providers.exmail.client import ENDPOINT_ENV as EXMAIL_ENDPOINT
 from reconciler.providers.exmail.client import SECRET_ENV as EXMAIL_SECRETS
 from reconciler.providers.exmail.client import ExmailClient
+from reconciler.providers.microsoft.graph import Answer, GraphLimits, GraphPacing
 from reconciler.providers.pacing import CALM_WINDOWS, PACER_CALM_S, Pacer, QuotaWindow
 from tests.emulators.alimail import AlimailEmulator
 from tests.emulators.exmail import ExmailEmulator
@@ -30,7 +33,7 @@ def test_a_window_counts_a_request_from_its_answer() -> None:
     assert window.room() == 40
     clock.sleep(5.001)
     assert window.room() == 100
-    window.take(100)
+    window.settle(window.take(100))
     window.take(1)  # waits until the 100 leave the window
     assert clock.now == pytest.approx(1_065.001 + 60)
 
@@ -112,3 +115,51 @@ def test_exmail_slows_when_told_its_frequency_is_out_of_limit(monkeypatch: pytes
         client.close()
         emu.stop()
     assert emu.stats()["throttled"] == 1
+
+
+def test_a_request_in_flight_holds_its_room_however_long_it_takes() -> None:
+    # Booked at 0 and still unanswered at 200 s (a 150 s window): the service may count it any
+    # moment, so its units stay; only its answer starts their countdown.
+    clock = Clock()
+    window = QuotaWindow(100, 150.0, clock, clock.sleep)
+    booked = window.take(100)
+    clock.sleep(200)
+    assert (window.used(), window.room(), window.wait_s(1)) == (100, 0, math.inf)
+    window.settle(booked)
+    assert window.wait_s(1) == pytest.approx(150)
+
+
+def test_graph_requests_side_by_side_wait_for_answers_not_time() -> None:
+    # Two requests of 2 writes under a budget of 3: the second waits for the first's answer (and
+    # then for its writes to leave the window), not for a stretch of time while the first is out.
+    clock = Clock()
+    pacing = GraphPacing(GraphLimits(writes_per_150s=3), clock)
+    order: list[str] = []
+
+    async def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+
+    async def request(name: str, hold: asyncio.Event | None, release: asyncio.Event | None) -> None:
+        described = [("POST", "/users"), ("POST", "/users")]
+        booked = await pacing.take(described, sleep)
+        order.append(f"{name} sent at {clock.now - 1_000:.0f}")
+        if release is not None:
+            release.set()
+        if hold is not None:
+            await hold.wait()
+        pacing.settle(booked, described, [Answer(201, {}), Answer(201, {})])
+
+    async def both() -> None:
+        first_out, answer_first = asyncio.Event(), asyncio.Event()
+        first = asyncio.ensure_future(request("first", answer_first, first_out))
+        await first_out.wait()
+        second = asyncio.ensure_future(request("second", None, None))
+        await asyncio.sleep(0)
+        clock.sleep(500)  # time passes while the first is out: the second still waits for its answer
+        await asyncio.sleep(0)
+        assert order == ["first sent at 0"]
+        answer_first.set()
+        await asyncio.gather(first, second)
+
+    asyncio.run(both())
+    assert order == ["first sent at 0", "second sent at 650"]

@@ -8,6 +8,7 @@ in a fake clock that only the provider's sleeps (and the test) move.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -95,10 +96,13 @@ def backoff_s(attempt: int, retry_after: float | None = None) -> float:
 
 @dataclass
 class Spend:
-    """Units taken from a window at `at` (on the window's clock); moved to when the answer came."""
+    """Units taken from a window at `at` (on the window's clock); moved to when the answer came.
+    While `open` (no answer yet) they never leave the window: the service may count them at any
+    moment until it answers (a request in flight longer than the window must not free them)."""
 
     at: float
     units: int
+    open: bool = True
 
 
 class QuotaWindow:
@@ -131,7 +135,7 @@ class QuotaWindow:
 
     def used(self) -> int:
         now = self.clock()
-        self.spent = [s for s in self.spent if s.at > now - self.window_s]
+        self.spent = [s for s in self.spent if s.open or s.at > now - self.window_s]
         return sum(s.units for s in self.spent)
 
     def room(self) -> int:
@@ -142,23 +146,27 @@ class QuotaWindow:
         return max(0, self.limit - self.used())
 
     def wait_s(self, units: int) -> float:
-        """Seconds until `units` (at most the whole limit) fit."""
+        """Seconds until `units` (at most the whole limit) fit; infinity while what holds the room
+        is requests still waiting for their answer (time alone does not free it)."""
         now = self.clock()
         units = min(units, self.limit)
         wait = max(0.0, self.held_until - now)
         excess = self.used() + units - self.limit
         if excess > 0:
             freed = 0
-            for spend in sorted(self.spent, key=lambda s: s.at):
+            for spend in sorted((s for s in self.spent if not s.open), key=lambda s: s.at):
                 freed += spend.units
                 if freed >= excess:
-                    wait = max(wait, spend.at + self.window_s - now)
-                    break
+                    return max(wait, spend.at + self.window_s - now)
+            return math.inf
         return wait
 
     def take(self, units: int) -> Spend:
-        """Wait until `units` fit (a request bigger than the limit waits for an empty window), then book them."""
+        """Wait until `units` fit (a request bigger than the limit waits for an empty window), then book them.
+        (One request at a time: with requests side by side, wait for answers as GraphPacing does.)"""
         while (wait := self.wait_s(units)) > 0:
+            if wait == math.inf:
+                raise RuntimeError("the quota is held by requests that were never settled")
             self.sleep(wait)
         spend = Spend(self.clock(), units)
         self.spent.append(spend)
@@ -168,6 +176,7 @@ class QuotaWindow:
         """The answer came now: its units count from now; `refused` of them were refused (they cost
         nothing) and say the service had no more room than what the window now holds."""
         spend.at = self.clock()
+        spend.open = False
         if refused <= 0:
             return
         spend.units = max(0, spend.units - refused)

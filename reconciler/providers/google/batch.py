@@ -360,6 +360,15 @@ class BatchRunner:
             batch.add(calls[index], request_id=str(index))
         self.http_requests += 1
         try:
+            self._execute(batch, chunk, results)
+        finally:  # settled whatever happens: an open booking would hold its room for good
+            refused = sum(1 for index in chunk if _over_quota(results[index]))
+            self.quota_refusals += refused
+            self.limiter.settle(spend, refused)
+
+    @staticmethod
+    def _execute(batch: BatchHttpRequest, chunk: list[int], results: list[CallResult | None]) -> None:
+        try:
             batch.execute()
         except HttpError as exc:  # the batch itself was refused: every call in it shares the answer
             failure = result_of_error(exc)
@@ -369,6 +378,3 @@ class BatchRunner:
             failure = transport_failure(exc)
             for index in chunk:
                 results[index] = failure
-        refused = sum(1 for index in chunk if _over_quota(results[index]))
-        self.quota_refusals += refused
-        self.limiter.settle(spend, refused)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
 import urllib.parse
@@ -94,14 +95,21 @@ class GraphPacing:
         self.units = QuotaWindow(limits.resource_units_per_10s, 10.0, clock)
         self.writes = QuotaWindow(limits.writes_per_150s, 150.0, clock)
         self.refused = 0  # requests Graph answered 429
+        self._waiting: list[asyncio.Future[None]] = []  # requests waiting for an answer to free room
 
     async def take(self, calls: list[tuple[str, str]], sleep: Callable[[float], Awaitable[None]]
                    ) -> tuple[Spend, Spend | None]:
-        """Wait until `calls` ((method, url) each) fit in both budgets, then book them."""
+        """Wait until `calls` ((method, url) each) fit in both budgets, then book them. Room held
+        by requests in flight is waited for by their answers, not by time."""
         units = sum(resource_units(method, url) for method, url in calls)
         writes = sum(method in WRITES for method, _ in calls)
         while (wait := max(self.units.wait_s(units), self.writes.wait_s(writes) if writes else 0.0)) > 0:
-            await sleep(wait)
+            if wait == math.inf:
+                answered = asyncio.get_running_loop().create_future()
+                self._waiting.append(answered)
+                await answered
+            else:
+                await sleep(wait)
         return self.units.take(units), (self.writes.take(writes) if writes else None)
 
     def settle(self, booked: tuple[Spend, Spend | None], calls: list[tuple[str, str]], answers: list[Answer]) -> None:
@@ -115,6 +123,10 @@ class GraphPacing:
         if wait:
             self.units.hold(wait)
             self.writes.hold(wait)
+        waiting, self._waiting = self._waiting, []
+        for answered in waiting:
+            if not answered.done():
+                answered.set_result(None)
 
 
 @dataclass(frozen=True)
@@ -230,8 +242,11 @@ class GraphHttp:
         """One GET; throttling, a busy service and a lost answer are waited out here."""
         for attempt in range(self.attempts):
             booked = await self.pacing.take([("GET", url)], self.sleep)
-            answer = await self._send("GET", url, headers=headers or {})
-            self.pacing.settle(booked, [("GET", url)], [answer])
+            answer = failure(NO_ANSWER, "noAnswer", "not sent")
+            try:
+                answer = await self._send("GET", url, headers=headers or {})
+            finally:
+                self.pacing.settle(booked, [("GET", url)], [answer])
             if answer.status not in RETRY_STATUSES or attempt + 1 == self.attempts:
                 return answer
             await self.sleep(max(answer.retry_after, backoff(attempt)))
@@ -338,8 +353,11 @@ class GraphHttp:
             async with gate:
                 described = [(call.method, call.url) for call in calls]
                 booked = await self.pacing.take(described, self.sleep)
-                answers = await self._post_batch(calls)
-                self.pacing.settle(booked, described, answers)
+                answers = [failure(NO_ANSWER, "noAnswer", "not sent")] * len(calls)
+                try:
+                    answers = await self._post_batch(calls)
+                finally:  # settled whatever happens: an open booking would hold its room for good
+                    self.pacing.settle(booked, described, answers)
                 return answers
 
         return list(await asyncio.gather(*(one(calls) for calls in batches)))
