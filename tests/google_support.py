@@ -48,6 +48,11 @@ class FakeClock:
             self.slept.append(seconds)
             self.now += max(0.0, seconds)
 
+    def advance(self, seconds: float) -> None:
+        """Time passing on the emulator's side (a call running), not a wait of the provider's."""
+        with self._lock:
+            self.now += seconds
+
     @property
     def waited(self) -> float:
         return sum(self.slept)

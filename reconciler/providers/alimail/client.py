@@ -126,6 +126,8 @@ class AlimailClient:
                     self.tokens.forget(self.app_id)  # expired early, or the secret was reset: one new token, once
                     renewed = True
                     continue
+                if status == 429:
+                    self.pacer.refused()  # the domain's shared budget has less left than our pace assumed
                 code, message = _error_of(answer)
                 raise AlimailError(method, path, status, code, message)
 

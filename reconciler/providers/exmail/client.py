@@ -55,7 +55,8 @@ APP_OF_PREFIX: dict[str, App] = {
 
 TOKEN_EXPIRED = 42001
 TOKEN_INVALID = (40014, 40001)
-REFUSED_FOR_NOW = (45009, 45033)  # frequency limit; too many calls at once: not carried out
+FREQUENCY_LIMIT = 45009
+REFUSED_FOR_NOW = (FREQUENCY_LIMIT, 45033)  # frequency limit; too many calls at once: not carried out
 BUSY = -1  # system busy: carried out or not, nobody says
 # Calls that make an object: never sent again blind (a second one would meet "exists").
 CREATES = frozenset({"user/create", "group/create", "department/create"})
@@ -165,6 +166,8 @@ class ExmailClient:
                     self.forget(app)  # expired early, or the secret was reset: one new token, once
                     renewed = True
                     continue
+                if code == FREQUENCY_LIMIT:
+                    self.pacer.refused()  # Tencent documents no figure: the refusals tell it
                 if code in REFUSED_FOR_NOW or code == BUSY:
                     raise Transient(f"errcode {code}: {answer.get('errmsg', '')}", maybe_done=code == BUSY)
                 raise ExmailError(path, code, str(answer.get("errmsg", "")))

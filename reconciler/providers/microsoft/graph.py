@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from reconciler.providers.pacing import QuotaWindow, Spend
 
 MAX_BATCH = 20
 NO_ANSWER = 0  # the status of a call that got no HTTP answer, or one that could not be read
@@ -35,6 +39,94 @@ ALREADY_EXISTS = "already exist"  # Graph's 400 for a second object or reference
 # Seconds before looking for what a create with an unknown outcome may have made: a new object
 # reaches the directory's other replicas (which a list may read) within seconds.
 LOOK_AFTER = 5.0
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Base resource-unit costs of the identity requests Graph lists (any other request costs 1).
+BASE_UNITS = (("GET", "users", 2), ("GET", "groups/*/members", 3), ("GET", "groups/*/transitiveMembers", 5),
+              ("GET", "subscribedSkus", 3), ("GET", "users/*/licenseDetails", 2), ("GET", "users/*/memberOf", 2),
+              ("GET", "oauth2PermissionGrants", 2), ("GET", "servicePrincipals/*/appRoleAssignments", 2),
+              ("POST", "directoryObjects/getByIds", 3), ("POST", "getObjectsById", 3))
+
+
+@dataclass(frozen=True)
+class GraphLimits:
+    """What one app may spend in one tenant, as Microsoft documents it for identity and access
+    (learn.microsoft.com/graph/throttling-limits, "Identity and access service limits"): resource
+    units per 10 seconds per application+tenant pair (3,500 for a tenant under 50 users, 5,000 up
+    to 500, 8,000 above: the smallest is the default, as it holds for every tenant), and 3,000
+    writes per 2 minutes 30 seconds. Graph documents no number of concurrent requests for the
+    directory (Outlook's is 4 per app): `$batch` requests go at most `concurrent` at a time,
+    which is what hides each one's round trip; the budgets, not concurrency, set the pace."""
+
+    resource_units_per_10s: int = 3500
+    writes_per_150s: int = 3000
+    concurrent: int = 4
+
+
+def resource_units(method: str, url: str) -> int:
+    """What Graph charges a request, by its documented table: the base cost of its path (GET /users
+    2, GET /groups/{id}/members 3, ... anything else 1), less 1 with $select, plus 1 with $expand,
+    less 1 with $top under 20, never under 1."""
+    split = urllib.parse.urlsplit(url)
+    path = split.path.split("/v1.0/", 1)[-1].strip("/")
+    segments = path.split("/")
+    base = 1
+    for verb, pattern, units in BASE_UNITS:
+        wanted = pattern.split("/")
+        if verb == method and len(wanted) == len(segments) and all(
+                w in ("*", s) for w, s in zip(wanted, segments, strict=True)):
+            base = units
+    query = dict(urllib.parse.parse_qsl(split.query))
+    base += ("$expand" in query) - ("$select" in query)
+    top = query.get("$top", "")
+    if top.isdigit() and int(top) < 20:
+        base -= 1
+    return max(1, base)
+
+
+class GraphPacing:
+    """Graph's budgets for this app in this tenant, kept by the client across every request of a
+    run (fetches, every wave of an apply): a request waits until its resource units and writes fit,
+    is booked when sent, and counts from when its answer came (QuotaWindow). A 429's Retry-After
+    holds every request; refusals lower a budget to what Graph admitted."""
+
+    def __init__(self, limits: GraphLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        limits = limits or GraphLimits()
+        self.limits = limits
+        self.units = QuotaWindow(limits.resource_units_per_10s, 10.0, clock)
+        self.writes = QuotaWindow(limits.writes_per_150s, 150.0, clock)
+        self.refused = 0  # requests Graph answered 429
+        self._waiting: list[asyncio.Future[None]] = []  # requests waiting for an answer to free room
+
+    async def take(self, calls: list[tuple[str, str]], sleep: Callable[[float], Awaitable[None]]
+                   ) -> tuple[Spend, Spend | None]:
+        """Wait until `calls` ((method, url) each) fit in both budgets, then book them. Room held
+        by requests in flight is waited for by their answers, not by time."""
+        units = sum(resource_units(method, url) for method, url in calls)
+        writes = sum(method in WRITES for method, _ in calls)
+        while (wait := max(self.units.wait_s(units), self.writes.wait_s(writes) if writes else 0.0)) > 0:
+            if wait == math.inf:
+                answered = asyncio.get_running_loop().create_future()
+                self._waiting.append(answered)
+                await answered
+            else:
+                await sleep(wait)
+        return self.units.take(units), (self.writes.take(writes) if writes else None)
+
+    def settle(self, booked: tuple[Spend, Spend | None], calls: list[tuple[str, str]], answers: list[Answer]) -> None:
+        """The answers came: count from now; what was refused costs nothing and teaches the limit."""
+        refused = [(call, answer) for call, answer in zip(calls, answers, strict=True) if answer.status == 429]
+        self.refused += len(refused)
+        self.units.settle(booked[0], sum(resource_units(method, url) for (method, url), _ in refused))
+        if booked[1] is not None:
+            self.writes.settle(booked[1], sum(method in WRITES for (method, _), _ in refused))
+        wait = max((answer.retry_after for _, answer in refused), default=0.0)
+        if wait:
+            self.units.hold(wait)
+            self.writes.hold(wait)
+        waiting, self._waiting = self._waiting, []
+        for answered in waiting:
+            if not answered.done():
+                answered.set_result(None)
 
 
 @dataclass(frozen=True)
@@ -121,11 +213,13 @@ def backoff(attempt: int) -> float:
 
 class GraphHttp:
     def __init__(self, client: Any, base: str, *, attempts: int = 8,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 pacing: GraphPacing | None = None) -> None:
         self.client = client
         self.base = base
         self.attempts = attempts
         self.sleep = sleep
+        self.pacing = pacing or GraphPacing()
         self.requests = 0
 
     def relative(self, url: str) -> str:
@@ -147,7 +241,12 @@ class GraphHttp:
     async def get(self, url: str, headers: dict[str, str] | None = None) -> Answer:
         """One GET; throttling, a busy service and a lost answer are waited out here."""
         for attempt in range(self.attempts):
-            answer = await self._send("GET", url, headers=headers or {})
+            booked = await self.pacing.take([("GET", url)], self.sleep)
+            answer = failure(NO_ANSWER, "noAnswer", "not sent")
+            try:
+                answer = await self._send("GET", url, headers=headers or {})
+            finally:
+                self.pacing.settle(booked, [("GET", url)], [answer])
             if answer.status not in RETRY_STATUSES or attempt + 1 == self.attempts:
                 return answer
             await self.sleep(max(answer.retry_after, backoff(attempt)))
@@ -179,9 +278,10 @@ class GraphHttp:
             looked = await self._look(calls, [i for i in pending if i in unsure and calls[i].find], answers)
             send = [i for i in pending if i not in looked]
             wait = 0.0
-            for start in range(0, len(send), MAX_BATCH):
-                chunk = send[start:start + MAX_BATCH]
-                for index, answer in zip(chunk, await self._post_batch([calls[i] for i in chunk]), strict=True):
+            chunks = [send[start:start + MAX_BATCH] for start in range(0, len(send), MAX_BATCH)]
+            for chunk, chunk_answers in zip(chunks, await self._post_batches([[calls[i] for i in chunk]
+                                                                             for chunk in chunks]), strict=True):
+                for index, answer in zip(chunk, chunk_answers, strict=True):
                     answers[index] = self._settled(calls[index], answer, index in unsure)
                     if answer.status in UNKNOWN_OUTCOME:
                         unsure.add(index)
@@ -218,9 +318,11 @@ class GraphHttp:
             return set()
         looks = [Call("GET", str(calls[i].find)) for i in unsure]
         settled = set()
-        for start in range(0, len(looks), MAX_BATCH):
+        starts = range(0, len(looks), MAX_BATCH)
+        found_by_chunk = await self._post_batches([looks[start:start + MAX_BATCH] for start in starts])
+        for start, chunk_looks in zip(starts, found_by_chunk, strict=True):
             chunk = unsure[start:start + MAX_BATCH]
-            for index, look in zip(chunk, await self._post_batch(looks[start:start + MAX_BATCH]), strict=True):
+            for index, look in zip(chunk, chunk_looks, strict=True):
                 found = look.body.get("value") if look.ok else None
                 if isinstance(found, list):
                     found = [item for item in found if isinstance(item, dict) and all(
@@ -239,6 +341,26 @@ class GraphHttp:
                                              "copies that should not exist, then apply again")
                     settled.add(index)
         return settled
+
+    async def _post_batches(self, batches: list[list[Call]]) -> list[list[Answer]]:
+        """Send `$batch` requests side by side, at most `concurrent` at a time, each when its
+        resource units and writes fit Graph's budgets. No `dependsOn`: the calls given together
+        are independent (a change's later steps are later rounds, and changes that depend on
+        others are in later waves), so neither a batch's order nor the batches' order matters."""
+        gate = asyncio.Semaphore(self.pacing.limits.concurrent)
+
+        async def one(calls: list[Call]) -> list[Answer]:
+            async with gate:
+                described = [(call.method, call.url) for call in calls]
+                booked = await self.pacing.take(described, self.sleep)
+                answers = [failure(NO_ANSWER, "noAnswer", "not sent")] * len(calls)
+                try:
+                    answers = await self._post_batch(calls)
+                finally:  # settled whatever happens: an open booking would hold its room for good
+                    self.pacing.settle(booked, described, answers)
+                return answers
+
+        return list(await asyncio.gather(*(one(calls) for calls in batches)))
 
     async def _post_batch(self, calls: list[Call]) -> list[Answer]:
         requests = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from reconciler.providers.microsoft.client import CLOUDS, TIMEOUT, build_http
 from reconciler.providers.microsoft.fetch import Lookup, fetch_state
 from reconciler.providers.microsoft.fit import fit_default_domain, fit_group_addresses, group_binds
 from reconciler.providers.microsoft.fresh import ask_again, names_any, not_found
-from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp
+from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp, GraphLimits, GraphPacing
 from reconciler.providers.microsoft.licences import disabled_plans, services_of
 from reconciler.providers.microsoft.mutate import Mutations, Step
 from reconciler.providers.microsoft.swaps import pair_licence_swaps
@@ -34,6 +35,7 @@ from reconciler.state import KIND_ORDER, Domain, State
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 ALREADY_THERE = "already exist"  # Graph's answer to adding a member twice
+DEFAULT_LIMITS = GraphLimits()
 
 
 class MicrosoftProvider(BaseProvider):
@@ -44,11 +46,26 @@ class MicrosoftProvider(BaseProvider):
     ignores: frozenset[str] = frozenset({"user.orgunit", "domain.alias_of"})
 
     def __init__(self, config: MicrosoftProviderConfig, *, sleep: Sleep | None = None,
-                 timeout: float = TIMEOUT) -> None:
+                 clock: Callable[[], float] | None = None, timeout: float = TIMEOUT,
+                 limits: GraphLimits = DEFAULT_LIMITS) -> None:
         """`sleep` waits out throttling, lost answers and replication (tests pass one that moves a
-        fake clock); `timeout`: how long one request may go unanswered before it counts as lost."""
+        fake clock) and `clock` is the time Graph's budgets are kept on (by default: real time, plus
+        whatever an injected `sleep` skipped); `timeout`: how long one request may go unanswered
+        before it counts as lost; `limits`: Graph's documented budgets for one app in one tenant."""
         self.config = config
-        self.sleep = sleep
+        self.sleep: Sleep | None = sleep
+        if sleep is not None and clock is None:  # a sleeper that does not wait: its time still passes
+            skipped = [0.0]
+            injected = sleep
+
+            async def counted(seconds: float) -> None:
+                skipped[0] += max(0.0, seconds)
+                await injected(seconds)
+
+            self.sleep = counted
+            clock = lambda: time.monotonic() + skipped[0]  # noqa: E731
+        # One pacing for the provider's life: every fetch and wave draws on the same budgets.
+        self.pacing = GraphPacing(limits, clock or time.monotonic)
         self.timeout = timeout
         self.lookup = Lookup()
         self.mutations = Mutations(self.lookup, config.usage_location, f"{CLOUDS[config.cloud].graph}/v1.0")
@@ -59,7 +76,7 @@ class MicrosoftProvider(BaseProvider):
         async def go() -> T:
             client, base, transport = build_http(self.config.tenant, self.config.client_id, self.config.cloud,
                                                    timeout=self.timeout)
-            http = GraphHttp(client, base, sleep=self.sleep or asyncio.sleep)
+            http = GraphHttp(client, base, sleep=self.sleep or asyncio.sleep, pacing=self.pacing)
             self.mutations.graph = base  # references (@odata.id) name objects where the requests go
             try:
                 return await work(http)

@@ -81,8 +81,8 @@ def list_groups(call: Call) -> Result:
     if call.param("query"):
         groups = [g for g in groups if _group_matches(g, call.param("query"))]
     groups.sort(key=lambda g: g["email"], reverse=call.param("sortOrder") == "DESCENDING")
-    rendered = [render_group(store, g) for g in groups]
-    return ok(page(call, rendered, key="groups", kind="admin#directory#groups", default=200))
+    return ok(page(call, groups, key="groups", kind="admin#directory#groups", default=200,
+                   render=lambda group: render_group(store, group)))
 
 
 @handles("directory.groups.get")

@@ -100,8 +100,8 @@ def _listing(call: Call, sku: str | None) -> Result:
     product = call.params["productId"]
     keys = sorted((k for k in store.licenses if k[0] == product and (sku is None or k[1] == sku)),
                   key=lambda k: (k[1], store.users[k[2]]["primaryEmail"]))
-    rendered = [_render(store, *k) for k in keys]
-    return ok(page(call, rendered, key="items", kind="licensing#licenseAssignmentList", default=100))
+    return ok(page(call, keys, key="items", kind="licensing#licenseAssignmentList", default=100,
+                   render=lambda k: _render(store, *k)))
 
 
 @handles("licensing.licenseAssignments.listForProduct")

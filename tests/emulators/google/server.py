@@ -84,7 +84,8 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
                  transfer_delay_s: float = 0, quota_window_s: float = 60.0,
                  visibility_delay_s: float = 0, clock: Callable[[], float] = time.monotonic,
                  default_license: str | None = None, delegation: Collection[str] | None = None,
-                 anonymous: bool = True) -> None:
+                 anonymous: bool = True, call_run_s: float = 0, read_run_s: float | None = None,
+                 advance: Callable[[float], None] = time.sleep) -> None:
         super().__init__(latency_ms=latency_ms)
         self._config = (customer_id, tuple(domains), dict(domain_aliases or {}),
                         dict(skus if skus is not None else {"Google-Apps/1010020028": None}))
@@ -97,6 +98,13 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         self.consistency_delay_s = consistency_delay_s
         self.visibility_delay_s = visibility_delay_s
         self.clock = clock
+        # How long each call takes to run, one after the other (a batch's calls too): time passes by
+        # `advance` (a test's fake clock moves; by default, real time), and each call meets the
+        # quota when it runs, as Google counts a batch's calls: one by one, not when it arrived.
+        # A read (GET) takes `read_run_s` when given: a create runs far longer than a lookup.
+        self.call_run_s = call_run_s
+        self.read_run_s = call_run_s if read_run_s is None else read_run_s
+        self.advance = advance
         # Automatic licensing: a new user gets this "product/sku" (if a seat is free).
         self.default_license = default_license
         self.transfer_delay_s = transfer_delay_s
@@ -389,6 +397,9 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         raw_path, _, raw_query = target.partition("?")
         path = urllib.parse.unquote(raw_path)
         query = urllib.parse.parse_qs(raw_query, keep_blank_values=True)
+        run_s = self.read_run_s if method == "GET" else self.call_run_s
+        if run_s:
+            self.advance(run_s)
         with self._lock:
             match = catalog().match(method, raw_path)
             self._count(method, path, match, api)

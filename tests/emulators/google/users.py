@@ -146,8 +146,8 @@ def list_users(call: Call) -> Result:
     users = user_query(users, call.param("query"))
     users.sort(key=_sort_key(call.param("orderBy", "email")), reverse=call.param("sortOrder") == "DESCENDING")
     projection = call.param("projection", "basic")
-    rendered = [render_user(store, u, projection) for u in users]
-    return ok(page(call, rendered, key="users", kind="admin#directory#users", default=100))
+    return ok(page(call, users, key="users", kind="admin#directory#users", default=100,
+                   render=lambda user: render_user(store, user, projection)))
 
 
 @handles("directory.users.get")

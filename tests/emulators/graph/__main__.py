@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = cli.parser("python -m tests.emulators.graph", __doc__, port=8086)
     parser.add_argument("--resource-units-per-10s", type=int, default=None)
     parser.add_argument("--writes-per-150s", type=int, default=None)
+    parser.add_argument("--concurrent-requests", type=int, default=None,
+                        help="answer 429 to a request past this many being served at once")
     parser.add_argument("--tenant-domain", default="acme.com")
     parser.add_argument("--domain", action="append", dest="domains", help="a verified domain (repeatable)")
     parser.add_argument("--sku", action="append", dest="skus", type=_sku,
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     emulator = GraphEmulator(tenant_domain=args.tenant_domain, domains=tuple(args.domains or [args.tenant_domain]),
                              skus=dict(args.skus) if args.skus else None, latency_ms=args.latency_ms,
                              resource_units_per_10s=args.resource_units_per_10s,
-                             writes_per_150s=args.writes_per_150s)
+                             writes_per_150s=args.writes_per_150s, concurrent_requests=args.concurrent_requests)
     cli.serve(emulator, args.port, "Microsoft Graph emulator serving on {url}/v1.0", args)
 
 

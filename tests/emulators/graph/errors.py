@@ -173,11 +173,11 @@ def batch_error(message: str) -> GraphError:
     return GraphError(400, "BadRequest", message)
 
 
-def too_many_requests(retry_after: int, scope: str) -> GraphError:
+def too_many_requests(retry_after: int, scope: str, why: str = "ResourceUnitLimitExceeded") -> GraphError:
     return GraphError(429, "TooManyRequests", "Too many requests.", headers={
         "Retry-After": str(retry_after),
         "x-ms-throttle-scope": scope,
-        "x-ms-throttle-information": "ResourceUnitLimitExceeded",
+        "x-ms-throttle-information": why,
     })
 
 

@@ -61,13 +61,14 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
     """
 
     thread_name = "graph-emulator"
-    stats_counters = ("throttled", "batches", "double_slash", "resource_units")
+    stats_counters = ("throttled", "batches", "double_slash", "resource_units", "peak_concurrent")
     unavailable_html = GATEWAY_PAGE
 
     def __init__(self, *, tenant_domain: str = "acme.com", domains: Sequence[str] = ("acme.com",),
                  skus: Mapping[str, int] | None = None, latency_ms: float = 0,
                  resource_units_per_10s: int | None = None, batch_seed: int | None = 0,
-                 writes_per_150s: int | None = None, consistency_delay_s: float = 0,
+                 writes_per_150s: int | None = None, concurrent_requests: int | None = None,
+                 consistency_delay_s: float = 0,
                  strict_paths: bool = False, clock: Callable[[], float] = time.time,
                  app_id: str = DEFAULT_APP_ID, permissions: Collection[str] = DEFAULT_PERMISSIONS,
                  directory_roles: Collection[str] = DEFAULT_ROLES) -> None:
@@ -82,6 +83,8 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         self._app_config = (app_id, frozenset(permissions), tuple(directory_roles))
         self.resource_units_per_10s = resource_units_per_10s
         self.writes_per_150s = writes_per_150s
+        # At most this many HTTP requests served at once (None: any number); past it, 429.
+        self.concurrent_requests = concurrent_requests
         self.batch_seed = batch_seed
         self.consistency_delay_s = consistency_delay_s
         self.strict_paths = strict_paths
@@ -99,6 +102,7 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             self.store.app = App.of(*self._app_config)
             self._throttle_retry_after = 1
             self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
+            self._concurrency = throttle.Concurrency()
             self._rng = random.Random(self.batch_seed)
             self._fail_after: Faults[GraphError] = Faults()
             super().reset()
@@ -405,15 +409,27 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
                 self._stats.requests += 1
                 self._stats.counters["downloads"] += 1
                 return reports.download(self.store, split.path.removeprefix(reports.DOWNLOAD_PREFIX))
-        self._arrive()
         with self._lock:
-            try:
-                request = self._request(method, split.path, split.query, headers, raw)
-            except GraphError as error:
-                return _error(error, headers)
-            if request.path == "/$batch":
-                return self._batch(request)
-            return self._call(request, in_batch=False)
+            admitted = self._concurrency.enter(self.concurrent_requests)
+            self._stats.counters["peak_concurrent"] = self._concurrency.peak
+        if not admitted:
+            with self._lock:
+                self._stats.requests += 1
+                self._stats.counters["throttled"] += 1
+            return _error(errors.too_many_requests(1, self._scope(), "ConcurrencyLimitExceeded"), headers)
+        try:
+            self._arrive()  # the latency: requests side by side overlap here
+            with self._lock:
+                try:
+                    request = self._request(method, split.path, split.query, headers, raw)
+                except GraphError as error:
+                    return _error(error, headers)
+                if request.path == "/$batch":
+                    return self._batch(request)
+                return self._call(request, in_batch=False)
+        finally:
+            with self._lock:
+                self._concurrency.leave()
 
     def _request(self, method: str, path: str, query: str, headers: dict[str, str], body: Any,
                  *, parsed: bool = False) -> Request:

@@ -1,0 +1,155 @@
+"""How fast an apply from nothing goes against each provider's quota: a synthetic org of N people
+applied to the Google and the Graph emulator with their limits on, on a clock only waits move
+(simulated time: the minutes a real tenant would take, measured in seconds of CPU).
+
+- Google: 2,400 calls a minute (org.yaml's default `rate_limit`, Google's default per-user
+  quota); each change takes 10 ms to run at Google and each read 1 ms, one after the other
+  within a batch (Google counts each when it runs).
+- Graph: Microsoft's documented identity limits for a large tenant (8,000 resource units per
+  10 s, 3,000 writes per 150 s); the client keeps to a small tenant's 3,500 units.
+
+Reported per provider and size: changes, calls, calls refused for quota (and their share),
+simulated minutes, how close the apply came to the fastest the quota allows (see `share`; the
+calls are all there from the start, so the quota is what bounds the time), calls a minute, wall
+time and peak RSS (of this process, which also runs the emulator).
+
+    .venv/bin/python benchmarks/apply_speed.py              # 2,000 and 10,000 people, both
+    .venv/bin/python benchmarks/apply_speed.py 2000 google  # one size, one provider
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.rss import peak_mib, reset_peak  # noqa: E402
+from benchmarks.synthetic import dump, write_org  # noqa: E402
+from reconciler.apply import apply_changes  # noqa: E402
+from reconciler.model.files import MicrosoftProviderConfig  # noqa: E402
+from reconciler.model.loader import load_org  # noqa: E402
+from reconciler.plan.build import build_plan  # noqa: E402
+from reconciler.providers.microsoft import MicrosoftProvider  # noqa: E402
+from tests.emulators.google import GoogleEmulator  # noqa: E402
+from tests.emulators.graph import GraphEmulator  # noqa: E402
+from tests.emulators.graph.throttle import DOCUMENTED_UNITS_PER_10S, DOCUMENTED_WRITES_PER_150S  # noqa: E402
+from tests.google_support import TODAY, FakeClock, google_config, plan_for, provider, to_google  # noqa: E402
+from tests.graph_clock import FakeClock as GraphClock  # noqa: E402
+
+GOOGLE_QUOTA = 2400  # calls a minute
+CALL_RUN_S = 0.010  # a change, at Google
+READ_RUN_S = 0.001  # a read
+WRITES = ("POST ", "PATCH ", "PUT ", "DELETE ")
+
+
+def microsoft_org(root: Path, people: int) -> Path:
+    """The generated org on Microsoft 365: one licence for everyone, and three security groups."""
+    org = write_org(root, people)
+    settings = org / "org.yaml"
+    settings.write_text(settings.read_text().replace(
+        "provider:\n  kind: local\n  path: .reconciler/directory.json\n",
+        "provider:\n  kind: microsoft\n  tenant: acme.com\n  client_id: 00000000-0000-0000-0000-000000000001\n"
+        "  usage_location: CN\n"))
+    (org / "domains.yaml").write_text("- {name: acme.com, primary: true}\n")
+    (org / "permissions.yaml").write_text(
+        "profiles:\n  staff: {services: [mail, calendar, drive, chat, meet], "
+        "licenses: {microsoft: O365_BUSINESS_PREMIUM}}\n"
+        "  contractor: {services: [mail], licenses: {microsoft: O365_BUSINESS_PREMIUM}}\n")
+    for name in ("vpn-users", "wifi-users", "git-users"):  # security groups: nicknames Graph does not keep unique
+        (org / "groups" / f"{name}.yaml").write_text(dump({"key": name, "type": "security", "departments": ["d0"]}))
+    return org
+
+
+
+def share(admitted: int, quota: int, window_s: float, seconds: float) -> float:
+    """The fastest the quota allows over the time taken: `admitted` calls under `quota` a window,
+    starting from an empty window, cannot all be made before (ceil(admitted / quota) - 1) windows
+    have passed (the first window's worth at once, then a window's worth each window)."""
+    fastest = (math.ceil(admitted / quota) - 1) * window_s
+    return 1.0 if seconds <= 0 else fastest / seconds
+
+
+def report(provider_name: str, people: int, changes: int, counts: dict[str, int], calls: int, refused: int,
+           seconds: float, used: float, what: str, wall: float) -> None:
+    print(f"{provider_name:<9} {people:>6,} people  {changes:>6,} changes {counts}  {calls:>6,} calls, "
+          f"{refused:,} refused ({refused / max(calls, 1):.2%})  {seconds / 60:6.1f} min simulated  "
+          f"{used:.1%} of the fastest {what} allow ({calls / max(seconds / 60, 1e-9):,.0f} calls/min)  "
+          f"wall {wall:5.0f} s  peak RSS {peak_mib():5.0f} MiB", flush=True)
+
+
+def google(people: int) -> None:
+    clock = FakeClock()
+    emu = GoogleEmulator(domains=("acme.com",), skus={"Google-Apps/1010020028": None, "Google-Apps/1010020027": None},
+                         quota_per_minute=GOOGLE_QUOTA, clock=clock, call_run_s=CALL_RUN_S,
+                         read_run_s=READ_RUN_S, advance=clock.advance).start()
+    os.environ["RECONCILER_GOOGLE_ENDPOINT"] = emu.url
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            org_dir = write_org(Path(tmp), people)
+            to_google(org_dir)
+            (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true}\n")
+            (org_dir / "permissions.yaml").write_text(
+                "profiles:\n  staff: {licenses: {google: Google-Apps/1010020028}}\n"
+                "  contractor: {licenses: {google: Google-Apps/1010020027}}\n")
+            config = google_config(calls=GOOGLE_QUOTA, per_seconds=60, backoff_seconds=1, retries=8)
+            plan = plan_for(org_dir, provider(config, clock=clock)).plan
+            emu.reset_stats()
+            reset_peak()
+            began, wall = clock(), time.perf_counter()
+            with provider(config, clock=clock) as client:
+                result = apply_changes(plan.changes, client)
+            seconds, stats = clock() - began, emu.stats()
+            refused = stats["quota_rejections"]
+            report("google", people, len(plan.changes), result.counts(), stats["calls"], refused, seconds,
+                   share(stats["calls"] - refused, GOOGLE_QUOTA, 60, seconds), "2,400 calls/min",
+                   time.perf_counter() - wall)
+    finally:
+        del os.environ["RECONCILER_GOOGLE_ENDPOINT"]
+        emu.stop()
+
+
+def microsoft(people: int) -> None:
+    clock = GraphClock()
+    emu = GraphEmulator(domains=("acme.com",), skus={"O365_BUSINESS_PREMIUM": people + 10}, clock=clock,
+                        resource_units_per_10s=DOCUMENTED_UNITS_PER_10S["L"],
+                        writes_per_150s=DOCUMENTED_WRITES_PER_150S).start()
+    os.environ["RECONCILER_GRAPH_ENDPOINT"] = emu.url
+    config = MicrosoftProviderConfig(kind="microsoft", tenant="acme.com", usage_location="CN",
+                                     client_id="00000000-0000-0000-0000-000000000001")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            org, issues = load_org(microsoft_org(Path(tmp), people))
+            with MicrosoftProvider(config, sleep=clock.sleep, clock=clock) as ms:
+                plan = build_plan(org, issues, ms, TODAY).plan
+            emu.reset_stats()
+            reset_peak()
+            began, wall = clock(), time.perf_counter()
+            with MicrosoftProvider(config, sleep=clock.sleep, clock=clock) as ms:
+                result = apply_changes(plan.changes, ms)
+            seconds, stats = clock() - began, emu.stats()
+            writes = sum(n for key, n in stats["by_method"].items() if key.startswith(WRITES) and key != "POST /$batch")
+            refused = stats["throttled"]
+            report("microsoft", people, len(plan.changes), result.counts(), stats["calls"], refused, seconds,
+                   share(writes - refused, DOCUMENTED_WRITES_PER_150S, 150, seconds), "3,000 writes/150 s",
+                   time.perf_counter() - wall)
+    finally:
+        del os.environ["RECONCILER_GRAPH_ENDPOINT"]
+        emu.stop()
+
+
+def main(argv: list[str]) -> None:
+    sizes = [int(argv[0])] if argv else [2_000, 10_000]
+    providers = argv[1:] or ["google", "microsoft"]
+    for people in sizes:
+        for name in providers:
+            {"google": google, "microsoft": microsoft}[name](people)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

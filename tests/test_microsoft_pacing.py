@@ -1,0 +1,118 @@
+"""Applying at the pace Graph's documented limits allow: `$batch` requests side by side, each sent
+when its resource units and writes fit the application+tenant budgets, Retry-After honoured by
+every request. The emulator's limits are set to Microsoft's documented values (throttle.py);
+throttling runs on a fake clock only the provider's sleeps move: exact counts, no timing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from reconciler.model.files import MicrosoftProviderConfig
+from reconciler.providers.microsoft import MicrosoftProvider
+from reconciler.providers.microsoft.client import ENDPOINT_ENV
+from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp, GraphLimits, resource_units
+from tests.emulators.graph import GraphEmulator
+from tests.emulators.graph.throttle import DOCUMENTED_UNITS_PER_10S, DOCUMENTED_WRITES_PER_150S
+from tests.graph_clock import FakeClock
+
+CONFIG = MicrosoftProviderConfig(kind="microsoft", tenant="acme.com", client_id="00000000-0000-0000-0000-000000000001")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def documented(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphEmulator]:
+    """A small tenant (S) at Microsoft's documented limits, on the fake clock."""
+    emu = GraphEmulator(domains=("acme.com",), clock=clock, resource_units_per_10s=DOCUMENTED_UNITS_PER_10S["S"],
+                        writes_per_150s=DOCUMENTED_WRITES_PER_150S).start()
+    monkeypatch.setenv(ENDPOINT_ENV, emu.url)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def run_calls(provider: MicrosoftProvider, calls: list[Call]) -> list[Answer]:
+    async def work(http: GraphHttp) -> list[Answer]:
+        return await http.batch(calls)
+
+    return provider._run(work)
+
+
+def updates(emu: GraphEmulator, count: int) -> list[Call]:
+    user = emu.add_user("ann@acme.com", "Ann")
+    return [Call("PATCH", f"/users/{user['id']}", {"jobTitle": f"Title {n}"}) for n in range(count)]
+
+
+def test_writes_keep_to_3000_per_150_seconds_without_a_429(clock: FakeClock, documented: GraphEmulator) -> None:
+    # 4,000 writes: 3,000 go at once, the other 1,000 when the first ones leave Graph's 150 s
+    # window. Without pacing, the batches past 3,000 meet a storm of 429s.
+    provider = MicrosoftProvider(CONFIG, sleep=clock.sleep, clock=clock)
+    began = clock()
+    answers = run_calls(provider, updates(documented, 4000))
+    assert all(a.ok for a in answers), next(a.error for a in answers if not a.ok)
+    stats = documented.stats()
+    assert (stats["throttled"], stats["calls"], stats["batches"]) == (0, 4000, 200)
+    assert 150 <= clock() - began < 151
+    assert provider.pacing.refused == 0
+
+
+def test_reads_keep_to_the_resource_units_of_a_small_tenant(clock: FakeClock, documented: GraphEmulator) -> None:
+    # GET /users?$top=5 costs 1 unit (2, less 1 for $top under 20): 8,000 of them are 3 windows of
+    # 3,500 units (10 s each) and then some: no 429.
+    provider = MicrosoftProvider(CONFIG, sleep=clock.sleep, clock=clock)
+    documented.add_user("ann@acme.com", "Ann")
+    assert resource_units("GET", "/users?$top=5") == 1 and resource_units("GET", "/users") == 2
+    began = clock()
+    answers = run_calls(provider, [Call("GET", "/users?$top=5") for _ in range(8000)])
+    assert all(a.ok for a in answers)
+    stats = documented.stats()
+    assert (stats["throttled"], stats["resource_units"]) == (0, 8000)
+    assert 20 <= clock() - began < 21
+
+
+def test_retry_after_holds_every_request_and_a_smaller_budget_is_learned(clock: FakeClock,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # The client believes in 3,000 writes per 150 s; this tenant allows 1,000 (another app spends
+    # the rest). One batch at a time: the 51st batch is refused whole, with Retry-After; from then
+    # on the client keeps to the 1,000 Graph admitted, and those 20 are all it is refused.
+    emu = GraphEmulator(domains=("acme.com",), clock=clock, writes_per_150s=1000).start()
+    monkeypatch.setenv(ENDPOINT_ENV, emu.url)
+    try:
+        provider = MicrosoftProvider(CONFIG, sleep=clock.sleep, clock=clock, limits=GraphLimits(concurrent=1))
+        answers = run_calls(provider, updates(emu, 3000))
+        assert all(a.ok for a in answers)
+        stats = emu.stats()
+        assert stats["throttled"] == provider.pacing.refused == 20
+        assert stats["calls"] == 3000 + 20
+        assert provider.pacing.writes.limit == 1000
+    finally:
+        emu.stop()
+
+
+def test_batches_go_side_by_side_within_the_concurrency(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each request takes 150 ms to answer: one at a time, 10 batches take 1.5 s of round trips; side
+    # by side (at most 4, and the emulator refuses a fifth) they overlap.
+    emu = GraphEmulator(domains=("acme.com",), latency_ms=150, concurrent_requests=4).start()
+    monkeypatch.setenv(ENDPOINT_ENV, emu.url)
+    try:
+        answers = run_calls(MicrosoftProvider(CONFIG), updates(emu, 200))
+        assert all(a.ok for a in answers)
+        stats = emu.stats()
+        assert stats["throttled"] == 0 and stats["batches"] == 10
+        assert 2 <= stats["peak_concurrent"] <= 4
+    finally:
+        emu.stop()
+
+
+def test_the_default_limits_are_microsofts_documented_ones() -> None:
+    limits = GraphLimits()
+    assert (limits.resource_units_per_10s, limits.writes_per_150s) == (DOCUMENTED_UNITS_PER_10S["S"],
+                                                                      DOCUMENTED_WRITES_PER_150S)
+    assert asyncio.iscoroutinefunction(GraphHttp.batch)
