@@ -13,7 +13,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.errors import InputIssue, SourceLocation, UserError, ValidationFailed, display_path
+from reconciler.errors import (
+    InputIssue,
+    SourceLocation,
+    UserError,
+    ValidationFailed,
+    display_path,
+    printable,
+    unprintable,
+)
 from reconciler.model.files import (
     DepartmentsFile,
     DomainsFile,
@@ -44,14 +52,20 @@ class _Reader:
         self.hasher = hashlib.sha256()
 
     def show(self, path: Path) -> str:
-        return display_path(path, self.root) if path.is_absolute() else path.as_posix()
+        # Escaped: a file name in GBK (not UTF-8) or with a tab cannot be printed or hashed as it is.
+        return printable(display_path(path, self.root) if path.is_absolute() else path.as_posix())
 
     def read(self, path: Path) -> YamlDocument | None:
         shown = self.show(path)
-        real = self._real_path(path)
+        try:
+            real = self._real_path(path)
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop
+            self.issues.append(InputIssue(SourceLocation(shown), "symbolic link loop (the link leads back to "
+                                          "itself); point it at a file inside org/ or remove it"))
+            return None
         if not real.is_relative_to(self.real_root):
             self.issues.append(
-                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {real}); "
+                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {printable(str(real))}); "
                            "org/ files must live inside org/")
             )
             return None
@@ -95,16 +109,35 @@ class _Reader:
             for name in list(dirnames):
                 if (here / name).is_symlink():
                     dirnames.remove(name)
-                    if not (here / name).resolve().is_relative_to(self.real_root):
+                    if not self._inside(here / name):
                         self.issues.append(InputIssue(
                             SourceLocation(self.show(here / name)),
                             "symbolic link leads outside org/; org/ files must live inside org/",
                         ))
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and self._plain_name(here / d))
             found.extend(
-                here / f for f in filenames if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
+                here / f for f in filenames
+                if f.endswith(YAML_SUFFIXES) and not f.startswith(".") and self._plain_name(here / f)
             )
         return sorted(found)
+
+    def _inside(self, link: Path) -> bool:
+        try:
+            return link.resolve().is_relative_to(self.real_root)
+        except (RuntimeError, OSError):  # a loop of links leads nowhere, so not outside either
+            return True
+
+    def _plain_name(self, path: Path) -> bool:
+        """A file or folder name that is one line of UTF-8 text; anything else is refused here, not
+        read: such a name breaks every place it is printed (a GitHub annotation, a log line, JSON)."""
+        bad = next((char for char in path.name if unprintable(char)), None)
+        if bad is None:
+            return True
+        what = ("is not valid UTF-8 (saved in another encoding, such as GBK?)" if 0xD800 <= ord(bad) <= 0xDFFF
+                else f"has a control character (U+{ord(bad):04X})")
+        self.issues.append(InputIssue(SourceLocation(self.show(path)), f"the name {what}; rename it "
+                                      "(plain UTF-8, no tabs or line breaks): it was not read"))
+        return False
 
 
 def find_org_dir(org_dir: Path) -> Path:
@@ -154,9 +187,10 @@ def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
     """Read org/; returns what loaded and every problem found on the way."""
     org_dir = find_org_dir(org_dir)
     reader = _Reader(org_dir)
-    docs = {name: reader.read(org_dir / name) if (org_dir / name).exists() else None
+    # lexists: a link to nowhere (or to itself) is a problem reported on it, not a missing file.
+    docs = {name: reader.read(org_dir / name) if os.path.lexists(org_dir / name) else None
             for name in TOP_FILES}
-    if (org_dir / "domains.yaml").exists() is False:
+    if not os.path.lexists(org_dir / "domains.yaml"):
         reader.issues.append(InputIssue(SourceLocation(reader.show(org_dir / "domains.yaml")),
                                         "missing: declare at least the primary mail domain"))
 
