@@ -65,7 +65,7 @@ def _child(org_dir: Path, tree: list[Mutation], out: int) -> None:
         report["failure"] = "MemoryError"
     except BaseException as failure:  # reported, not raised, in the fork
         report["failure"] = "".join(traceback.format_exception_only(failure))[-2000:]
-    os.write(out, json.dumps(report).encode())
+    os.write(out, json.dumps(report, default=repr).encode())
     os._exit(0)
 
 
@@ -73,9 +73,12 @@ def run_tree(tally: Tally, workdir: Path, tree: list[Mutation]) -> None:
     read, write = os.pipe()
     started = time.monotonic()
     pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        _child(workdir / "repo" / "org", tree, write)
+    if pid == 0:  # the child never returns into Hypothesis's loop, whatever happens in it
+        try:
+            os.close(read)
+            _child(workdir / "repo" / "org", tree, write)
+        finally:
+            os._exit(3)
     os.close(write)
     chunks: list[bytes] = []
     timed_out = False
@@ -139,7 +142,7 @@ def main(argv: list[str]) -> int:
         @given(tree=trees)
         def explore(tree: list[Mutation]) -> None:
             run_tree(tally, Path(workdir), tree)
-            if tally.trees % 500 == 0:
+            if tally.trees % 100 == 0:
                 print(f"  {tally.trees:,} trees, {tally.failures} failing, {time.monotonic() - started:.0f} s",
                       file=sys.stderr, flush=True)
 

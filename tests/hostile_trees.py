@@ -247,7 +247,6 @@ def _fan_out(shape: str, width: int, levels: int) -> str:
 
 
 def _encoding(raw: bytes, how: str, where: int) -> bytes:
-    text = raw.decode("utf-8", "surrogateescape")
     if how == "bom":
         return b"\xef\xbb\xbf" + raw
     if how == "bom2":
@@ -259,12 +258,13 @@ def _encoding(raw: bytes, how: str, where: int) -> bytes:
     if how == "nul":
         at = where % (len(raw) + 1)
         return raw[:at] + b"\0" + raw[at:]
+    clean = raw.decode("utf-8", "replace")  # an earlier mutation may have left bytes that are not UTF-8
     if how == "gbk":
-        return text.encode("gbk", "replace")
+        return clean.encode("gbk", "replace")
     if how == "utf16":
-        return text.encode("utf-16")
+        return clean.encode("utf-16")
     if how == "latin1":
-        return text.encode("latin-1", "replace")
+        return clean.encode("latin-1", "replace")
     if how == "truncate":
         return raw[: where % (len(raw) + 1)]
     if how == "empty":

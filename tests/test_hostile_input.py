@@ -241,3 +241,17 @@ def test_the_node_count_is_only_paid_by_files_that_could_be_over(tmp_path: Path,
     monkeypatch.setattr(yamlsource.yaml, "parse", lambda *a, **k: pytest.fail("counted a small file"))
     assert load_yaml(path, "org/users/small.yaml").data["id"] == "E9001"
     assert yaml.__name__ == "yaml"
+
+
+def test_a_long_list_of_invalid_entries_lists_the_first_hundred_and_counts_the_rest(org_copy: Path) -> None:
+    # A 70 KB file of "- x" lines made 17,500 problem lines (and 10 s of printing them twice).
+    (org_copy / "users" / "xs.yaml").write_text("- x\n" * 17_500 + "- " + PERSON.replace("\n", "\n  "),
+                                                 encoding="utf-8")
+    run = run_main(org_copy, "validate")
+    refused(run, "org/users/xs.yaml:101:3: 17,400 more entries of this file are not valid either (not listed); fix "
+                 "the ones above first")
+    listed = [line for line in run.stderr.splitlines() if line.startswith("org/users/xs.yaml:")]
+    assert len(listed) == 101
+    # Printed as written: rich turned ":100:" into an emoji ("xs.yaml💯3").
+    assert "org/users/xs.yaml:100:3: expected a mapping of keys to values, got str 'x'" in listed
+    assert "E9001" not in run.stderr  # the valid last entry is kept: nothing refers to an unknown E9001

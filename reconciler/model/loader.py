@@ -37,6 +37,8 @@ from reconciler.model.yamlsource import DocumentView, YamlDocument, YamlProblem,
 
 M = TypeVar("M", bound=BaseModel)
 YAML_SUFFIXES = (".yaml", ".yml")
+# Invalid entries of one file listed one by one; past this, the rest are counted in one line.
+MAX_INVALID_LISTED = 100
 TOP_FILES = ("org.yaml", "domains.yaml", "naming.yaml", "permissions.yaml", "departments.yaml")
 
 
@@ -88,7 +90,7 @@ class _Reader:
         return folder / path.name
 
     def validate(
-        self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None
+        self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None, *, report: bool = True
     ) -> M | None:
         payload = {wrap: data} if wrap else data
         if data is None and wrap is None:
@@ -96,7 +98,8 @@ class _Reader:
         try:
             return model.model_validate(payload)
         except ValidationError as exc:
-            self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
+            if report:
+                self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
             return None
 
     def files_under(self, folder: str) -> list[Path]:
@@ -159,14 +162,22 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
     else:
         items = [(doc.data, doc.sub(()))]
     loaded = []
+    invalid = 0
     for data, view in items:
-        entry = reader.validate(model, data, view)
+        # Past MAX_INVALID_LISTED, entries are still checked (the valid ones are kept, so no reference
+        # to them turns unknown) but not listed: 250,000 lines of "expected a mapping" help nobody.
+        entry = reader.validate(model, data, view, report=invalid < MAX_INVALID_LISTED)
+        invalid += entry is None
         if entry is not None:
             loaded.append(Sourced(entry, view))
         elif isinstance(data, dict):
             name = data.get("id" if model is UserEntry else "key")
             if isinstance(name, str):
                 reader.unvalidated["user" if model is UserEntry else "group"].add(name)
+    if invalid > MAX_INVALID_LISTED:
+        reader.issues.append(InputIssue(doc.locate((MAX_INVALID_LISTED,) if isinstance(doc.data, list) else ()),
+                                        f"{invalid - MAX_INVALID_LISTED:,} more entries of this file are not valid "
+                                        "either (not listed); fix the ones above first"))
     return loaded
 
 
