@@ -67,7 +67,8 @@ _show_flags_without_a_type()
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="GitOps for a company's mail and identity directory.")
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: rich would print "org/users/x.yaml:100:3" as "org/users/x.yaml💯3" (":100:" is an emoji code).
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class Format(StrEnum):

@@ -6,6 +6,7 @@ is shown as a traceback only with `--debug`.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,33 @@ class UnsafePlan(UserError):
 
 class StalePlan(UserError):
     """A saved plan no longer matches the provider or org/."""
+
+
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def unprintable(char: str) -> bool:
+    """A character that does not belong in one line of text on a terminal or in a log: control
+    characters, line and paragraph separators, and the lone surrogates Python decodes a file
+    name's non-UTF-8 bytes to (they cannot even be encoded to be printed)."""
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+
+
+def printable(text: str) -> str:
+    """`text` safe to print, write as JSON or hash: a byte that was not UTF-8 (a GBK file name,
+    decoded by the OS with surrogate escapes) shown as \\xNN, a control character as \\t or
+    \\uNNNN."""
+    if not any(unprintable(char) for char in text):
+        return text
+    out = []
+    for char in text:
+        if not unprintable(char):
+            out.append(char)
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # os.fsdecode's escape of the byte ord(char) - 0xDC00
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        else:
+            out.append(_ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"))
+    return "".join(out)
 
 
 def display_path(path: Path, root: Path) -> str:

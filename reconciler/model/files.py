@@ -43,10 +43,11 @@ class LocalProviderConfig(Strict):
 
 
 class RateLimit(Strict):
-    calls: int = Field(2400, ge=1, description="At most this many API calls...")
-    per_seconds: float = Field(60, gt=0, description="...in any window of this many seconds.")
-    retries: int = Field(8, ge=1, description="Attempts for a call that hits quota or a server error.")
-    backoff_seconds: float = Field(1.0, ge=0, description="First backoff; it doubles each attempt (with jitter).")
+    calls: int = Field(2400, ge=1, le=1_000_000, description="At most this many API calls...")
+    per_seconds: float = Field(60, gt=0, le=86_400, description="...in any window of this many seconds.")
+    retries: int = Field(8, ge=1, le=100, description="Attempts for a call that hits quota or a server error.")
+    backoff_seconds: float = Field(
+        1.0, ge=0, le=3600, description="First backoff; it doubles each attempt (with jitter).")
 
 
 class GoogleProviderConfig(Strict):
@@ -83,8 +84,8 @@ class ExmailProviderConfig(Strict):
         "each application's secret comes from its own environment variable, never from org/.")
     domain: DomainName = Field(description="The company's primary mail domain at Exmail (the domain users get).")
     calls_per_second: float = Field(
-        10, gt=0, description="At most this many API calls a second (Tencent documents no figure; throttled calls "
-        "are retried).")
+        10, gt=0, le=1000, description="At most this many API calls a second (Tencent documents no figure; "
+        "throttled calls are retried).")
 
 
 class AlimailProviderConfig(Strict):
@@ -117,13 +118,15 @@ class Defaults(Strict):
 
 class Safety(Strict):
     max_deletes: int = Field(
-        10, ge=0, description="Refuse a plan that deletes or suspends more users, groups and org units than this."
+        10, ge=0, le=1_000_000,
+        description="Refuse a plan that deletes or suspends more users, groups and org units than this."
     )
     max_delete_percent: float = Field(
         5, ge=0, le=100, description="...or suspends/deletes more than this share of managed users."
     )
     max_freezes: int = Field(
-        50, ge=0, description="Refuse a plan that freezes more accounts than this (status: frozen); freezes do not "
+        50, ge=0, le=1_000_000,
+        description="Refuse a plan that freezes more accounts than this (status: frozen); freezes do not "
         "count against max_deletes or max_delete_percent.")
     max_rename_percent: float = Field(
         10, ge=0, le=100, description="Refuse a plan that changes the address of more than this share of managed "
@@ -142,7 +145,8 @@ class DeleteUnlisted(Strict):
 
 
 class Lifecycle(Strict):
-    offboard_after_days: int = Field(30, ge=0)
+    offboard_after_days: int = Field(30, ge=0, le=3650, description="Days an offboarded account stays "
+                                     "suspended before it is deleted (at most ten years).")
     transfer_data_to: Literal["manager"] | Email = "manager"
     remove_from_groups: bool = Field(
         False, description="Offboarding also removes the person from every group (default: kept, so mail "
@@ -155,8 +159,8 @@ class Lifecycle(Strict):
 class Security(Strict):
     require_2sv: bool = False
     enroll_within_days: int = Field(
-        14, ge=0, description="A new account has this many days to enrol in 2-step verification before the audit "
-        "reports it (security.require_2sv); admins never get this grace.")
+        14, ge=0, le=3650, description="A new account has this many days to enrol in 2-step verification before the "
+        "audit reports it (security.require_2sv); admins never get this grace.")
     password_reset_within_days: int = Field(
         7, ge=1, le=90, description="A user's password_reset is carried out only this many days from its date: "
         "an old date in a file is a record, never a reason to reset again.")
@@ -165,7 +169,8 @@ class Security(Strict):
 class Audit(Strict):
     """What `reconciler audit` reports."""
 
-    inactive_days: int = Field(90, ge=1, description="An active account unused for longer than this is reported.")
+    inactive_days: int = Field(
+        90, ge=1, le=3650, description="An active account unused for longer than this is reported.")
     quota_percent: float = Field(
         90, gt=0, le=100, description="A mailbox using at least this share of its storage quota is reported.")
     # `reconciler usage`: mail sent over the last 7 days, judged against the tenant's median.

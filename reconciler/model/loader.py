@@ -6,6 +6,7 @@ All problems are collected; nothing stops at the first one. Cross-file checks
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -14,7 +15,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.errors import InputIssue, SourceLocation, UserError, ValidationFailed, display_path
+from reconciler.errors import (
+    InputIssue,
+    SourceLocation,
+    UserError,
+    ValidationFailed,
+    display_path,
+    printable,
+    unprintable,
+)
 from reconciler.model.files import (
     DepartmentsFile,
     DomainsFile,
@@ -30,6 +39,8 @@ from reconciler.model.yamlsource import DocumentView, YamlDocument, YamlProblem,
 
 M = TypeVar("M", bound=BaseModel)
 YAML_SUFFIXES = (".yaml", ".yml")
+# Invalid entries of one file listed one by one; past this, the rest are counted in one line.
+MAX_INVALID_LISTED = 100
 TOP_FILES = ("org.yaml", "domains.yaml", "naming.yaml", "permissions.yaml", "departments.yaml")
 
 
@@ -46,7 +57,8 @@ class _Reader:
         self.hasher = hashlib.sha256()
 
     def show(self, path: Path) -> str:
-        return display_path(path, self.root) if path.is_absolute() else path.as_posix()
+        # Escaped: a file name in GBK (not UTF-8) or with a tab cannot be printed or hashed as it is.
+        return printable(display_path(path, self.root) if path.is_absolute() else path.as_posix())
 
     def inside_org(self, path: str) -> bool:
         real = os.path.realpath(path)
@@ -58,9 +70,14 @@ class _Reader:
     def read_file(self, path: str, shown: str, is_link: bool) -> YamlDocument | None:
         """Read one file; `is_link` from the folder listing (its folder is already known to be
         inside org/, so only a link can lead out)."""
+        if is_link and _link_loop(path):
+            self.issues.append(InputIssue(SourceLocation(shown), "symbolic link loop (the link leads back to "
+                                          "itself); point it at a file inside org/ or remove it"))
+            return None
         if is_link and not self.inside_org(path):
             self.issues.append(
-                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to {os.path.realpath(path)}); "
+                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to "
+                           f"{printable(os.path.realpath(path))}); "
                            "org/ files must live inside org/")
             )
             return None
@@ -74,7 +91,7 @@ class _Reader:
         return document
 
     def validate(
-        self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None
+        self, model: type[M], data: Any, view: DocumentView, wrap: str | None = None, *, report: bool = True
     ) -> M | None:
         payload = {wrap: data} if wrap else data
         if data is None and wrap is None:
@@ -82,14 +99,15 @@ class _Reader:
         try:
             return model.model_validate(payload)
         except ValidationError as exc:
-            self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
+            if report:
+                self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
             return None
 
     def read_folder(self, folder: str) -> Iterator[YamlDocument]:
         """Every YAML file under org/<folder>, in path order (as path parts: `a/x` before `a-b/x`)."""
         for parts, is_link in sorted(self._files_under(os.path.join(self.org_dir, folder), (folder,))):
-            document = self.read_file(os.path.join(self.org_dir, *parts), "/".join((self.shown_org_dir, *parts)),
-                                      is_link)
+            document = self.read_file(os.path.join(self.org_dir, *parts),
+                                      printable("/".join((self.shown_org_dir, *parts))), is_link)
             if document is not None:
                 yield document
 
@@ -104,19 +122,41 @@ class _Reader:
         except FileNotFoundError:
             return found
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") or not self._plain_name(entry.name, (*parts, entry.name)):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 found.extend(self._files_under(entry.path, (*parts, entry.name)))
             elif entry.is_symlink() and entry.is_dir():
                 if not self.inside_org(entry.path):
                     self.issues.append(InputIssue(
-                        SourceLocation("/".join((self.shown_org_dir, *parts, entry.name))),
+                        SourceLocation(printable("/".join((self.shown_org_dir, *parts, entry.name)))),
                         "symbolic link leads outside org/; org/ files must live inside org/",
                     ))
             elif entry.name.endswith(YAML_SUFFIXES):
                 found.append(((*parts, entry.name), entry.is_symlink()))
         return found
+
+    def _plain_name(self, name: str, parts: tuple[str, ...]) -> bool:
+        """A file or folder name that is one line of UTF-8 text; anything else is refused here, not
+        read: such a name breaks every place it is printed (a GitHub annotation, a log line, JSON)."""
+        bad = next((char for char in name if unprintable(char)), None)
+        if bad is None:
+            return True
+        what = ("is not valid UTF-8 (saved in another encoding, such as GBK?)" if 0xD800 <= ord(bad) <= 0xDFFF
+                else f"has a control character (U+{ord(bad):04X})")
+        self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *parts)))),
+                                      f"the name {what}; rename it (plain UTF-8, no tabs or line breaks): it was "
+                                      "not read"))
+        return False
+
+
+def _link_loop(path: str) -> bool:
+    """Whether following the link at `path` goes round in circles (a link to itself)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def find_org_dir(org_dir: Path) -> Path:
@@ -138,14 +178,22 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
     else:
         items = [(doc.data, doc.sub(()))]
     loaded = []
+    invalid = 0
     for data, view in items:
-        entry = reader.validate(model, data, view)
+        # Past MAX_INVALID_LISTED, entries are still checked (the valid ones are kept, so no reference
+        # to them turns unknown) but not listed: 250,000 lines of "expected a mapping" help nobody.
+        entry = reader.validate(model, data, view, report=invalid < MAX_INVALID_LISTED)
+        invalid += entry is None
         if entry is not None:
             loaded.append(Sourced(entry, view))
         elif isinstance(data, dict):
             name = data.get("id" if model is UserEntry else "key")
             if isinstance(name, str):
                 reader.unvalidated["user" if model is UserEntry else "group"].add(name)
+    if invalid > MAX_INVALID_LISTED:
+        reader.issues.append(InputIssue(doc.locate((MAX_INVALID_LISTED,) if isinstance(doc.data, list) else ()),
+                                        f"{invalid - MAX_INVALID_LISTED:,} more entries of this file are not valid "
+                                        "either (not listed); fix the ones above first"))
     return loaded
 
 
@@ -166,9 +214,10 @@ def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
     """Read org/; returns what loaded and every problem found on the way."""
     org_dir = find_org_dir(org_dir)
     reader = _Reader(org_dir)
-    docs = {name: reader.read(org_dir / name) if (org_dir / name).exists() else None
+    # lexists: a link to nowhere (or to itself) is a problem reported on it, not a missing file.
+    docs = {name: reader.read(org_dir / name) if os.path.lexists(org_dir / name) else None
             for name in TOP_FILES}
-    if (org_dir / "domains.yaml").exists() is False:
+    if not os.path.lexists(org_dir / "domains.yaml"):
         reader.issues.append(InputIssue(SourceLocation(reader.show(org_dir / "domains.yaml")),
                                         "missing: declare at least the primary mail domain"))
 

@@ -30,9 +30,9 @@ class SmtpSettings(Strict):
     ca_file: FilePath | None = Field(
         None, description="PEM file of the certificate authority to trust (an internal relay); "
         "relative to the folder holding org/. Default: the system's trusted authorities.")
-    timeout_seconds: float = Field(30, gt=0, description="Seconds to wait for the server at each step.")
+    timeout_seconds: float = Field(30, gt=0, le=3600, description="Seconds to wait for the server at each step.")
     attempts: int = Field(3, ge=1, le=10, description="Tries per message within one apply on temporary errors.")
-    retry_seconds: float = Field(5, ge=0, description="Wait before the second try; it doubles each try.")
+    retry_seconds: float = Field(5, ge=0, le=3600, description="Wait before the second try; it doubles each try.")
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> SmtpSettings:

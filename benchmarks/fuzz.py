@@ -1,0 +1,163 @@
+"""The long fuzz run (issue #18): hostile org/ trees through `validate` and `plan`, each tree in a
+child process bounded to 1 GB of address space and 10 s.
+
+    .venv/bin/python -m benchmarks.fuzz               # 10,000 trees
+    .venv/bin/python -m benchmarks.fuzz 2000 --seed 7  # another count or seed
+
+The trees come from `tests/hostile_trees.py` (the strategies `make test` runs a few hundred of).
+Each child is forked from this process, which has imported reconciler already, so a tree costs
+what the CLI does, not an interpreter's start-up; it runs the CLI's entry point as `reconciler`
+would. Reported: trees and runs tried, internal errors (or any exit other than 0 and 1, a
+traceback, a problem not named with its file), runs killed at 1 GB or 10 s, the slowest tree
+and the largest peak RSS, and the first few failing trees to reproduce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, seed, settings
+
+from tests.cli_inprocess import run_main
+from tests.hostile_trees import Mutation, apply, check_run, fresh_tree, trees
+
+MEMORY_LIMIT = 1 << 30
+TIME_LIMIT = 10.0
+
+
+@dataclass
+class Tally:
+    trees: int = 0
+    runs: int = 0
+    failures: int = 0
+    over_memory: int = 0
+    over_time: int = 0
+    worst_seconds: float = 0.0
+    worst_rss_mb: float = 0.0
+    exits: dict[int, int] = field(default_factory=dict)
+    samples: list[str] = field(default_factory=list)
+
+
+def _child(org_dir: Path, tree: list[Mutation], out: int) -> None:
+    """In the fork: bound memory, build the tree, run validate and plan, report as JSON, exit."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    report: dict[str, object] = {"codes": [], "failure": None}
+    try:
+        fresh_tree(org_dir)
+        for mutation in tree:
+            apply(org_dir, mutation)
+        for command in ("validate", "plan"):
+            run = run_main(org_dir, command)
+            report["codes"].append(run.code)  # type: ignore[attr-defined]
+            check_run(command, run.code, run.stdout, run.stderr)
+    except MemoryError:
+        report["failure"] = "MemoryError"
+    except BaseException as failure:  # reported, not raised, in the fork
+        report["failure"] = "".join(traceback.format_exception_only(failure))[-2000:]
+    os.write(out, json.dumps(report, default=repr).encode())
+    os._exit(0)
+
+
+def run_tree(tally: Tally, workdir: Path, tree: list[Mutation]) -> None:
+    read, write = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child never returns into Hypothesis's loop, whatever happens in it
+        try:
+            os.close(read)
+            _child(workdir / "repo" / "org", tree, write)
+        finally:
+            os._exit(3)
+    os.close(write)
+    chunks: list[bytes] = []
+    timed_out = False
+    while True:
+        left = TIME_LIMIT - (time.monotonic() - started)
+        if left <= 0:
+            timed_out = True
+            os.kill(pid, signal.SIGKILL)
+            break
+        ready, _, _ = select.select([read], [], [], left)
+        if ready:
+            chunk = os.read(read, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    os.close(read)
+    _, status, usage = os.wait4(pid, 0)
+    seconds = time.monotonic() - started
+    tally.trees += 1
+    tally.worst_seconds = max(tally.worst_seconds, seconds)
+    tally.worst_rss_mb = max(tally.worst_rss_mb, usage.ru_maxrss / 1024)
+    failure: str | None
+    if timed_out:
+        tally.over_time += 1
+        failure = f"over {TIME_LIMIT:.0f} s"
+    else:
+        try:
+            report = json.loads(b"".join(chunks) or b"{}")
+        except json.JSONDecodeError:
+            report = {}
+        codes = report.get("codes", [])
+        tally.runs += len(codes)
+        for code in codes:
+            tally.exits[code] = tally.exits.get(code, 0) + 1
+        failure = report.get("failure") if report else f"child died (status {status})"
+        if failure == "MemoryError":
+            tally.over_memory += 1
+    if failure:
+        tally.failures += 1
+        if len(tally.samples) < 10:
+            tally.samples.append(f"{failure.strip()}\n    tree: {tree!r}"[:3000])
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("examples", nargs="?", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=18)
+    args = parser.parse_args(argv)
+    tally = Tally()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="reconciler-fuzz-") as workdir:
+        # Once here, so every fork starts with the modules validate and plan import already loaded.
+        fresh_tree(Path(workdir) / "warm" / "org")
+        for command in ("validate", "plan"):
+            run_main(Path(workdir) / "warm" / "org", command)
+
+        # A fixed seed: the same trees each run, so a figure can be reproduced.
+        @seed(args.seed)
+        @settings(max_examples=args.examples, deadline=None, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(tree=trees)
+        def explore(tree: list[Mutation]) -> None:
+            run_tree(tally, Path(workdir), tree)
+            if tally.trees % 100 == 0:
+                print(f"  {tally.trees:,} trees, {tally.failures} failing, {time.monotonic() - started:.0f} s",
+                      file=sys.stderr, flush=True)
+
+        explore()
+    elapsed = time.monotonic() - started
+    print(f"trees tried: {tally.trees:,} ({tally.runs:,} runs of validate and plan), seed {args.seed}")
+    print(f"exit codes: {dict(sorted(tally.exits.items()))}")
+    print(f"internal errors or unlocated problems: {tally.failures - tally.over_memory - tally.over_time}")
+    print(f"over 1 GB: {tally.over_memory}; over {TIME_LIMIT:.0f} s: {tally.over_time}")
+    print(f"slowest tree: {tally.worst_seconds:.2f} s (validate and plan); largest peak RSS: "
+          f"{tally.worst_rss_mb:.0f} MB; all: {elapsed:.0f} s")
+    for sample in tally.samples:
+        print("FAILED:", sample)
+    return 1 if tally.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,47 @@
+"""The real CLI entry point (`reconciler.cli.main`) run in this process, for the many runs of the
+fuzz tests where a subprocess each would take a second of start-up.
+
+Its output goes to byte buffers through text layers as strict as a real terminal's: stdout strict
+UTF-8 (a name that cannot be encoded fails here as it would in a pipe), stderr with Python's own
+backslashreplace.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_main(org_dir: Path, *args: str) -> Run:
+    from reconciler import cli
+
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
+    saved = sys.argv, sys.stdout, sys.stderr
+    sys.argv = ["reconciler", "--org", str(org_dir), *args]
+    sys.stdout, sys.stderr = out, err
+    code: int | str | None = None
+    try:
+        cli.main()
+    except SystemExit as done:
+        code = done.code
+    finally:
+        sys.argv, sys.stdout, sys.stderr = saved
+    assert isinstance(code, int), f"main() ended without an exit code: {code!r}"
+    return Run(code, _text(out), _text(err))
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode("utf-8")

@@ -1,0 +1,46 @@
+"""Hostile org/ trees (`tests/hostile_trees.py`) through the CLI: `validate` and `plan` exit 0 or 1,
+never with an internal error or a traceback, and name the file of every problem.
+
+Deterministic (derandomized) and small enough for every `make test`: 150 trees run through the
+CLI's entry point in this process (validate and plan each, 300 runs) and 4 through the real
+command in a subprocess bounded to 1 GB. `benchmarks/fuzz.py` is the long run (10,000 trees,
+each in a child bounded in memory and time).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+
+from tests.cli_inprocess import run_main
+from tests.hostile_trees import Mutation, apply, check_run, fresh_tree, trees
+from tests.test_odd_paths import run_cli
+
+FUZZ: dict[str, Any] = dict(deadline=None, database=None, derandomize=True, print_blob=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                       HealthCheck.data_too_large])
+
+
+@settings(max_examples=150, **FUZZ)
+@given(trees)
+def test_hostile_trees_validate_and_plan_without_internal_errors(tmp_path: Path, tree: list[Mutation]) -> None:
+    org_dir = tmp_path / "repo" / "org"
+    fresh_tree(org_dir)
+    for mutation in tree:
+        apply(org_dir, mutation)
+    for command in (["validate"], ["plan"]):
+        run = run_main(org_dir, *command)
+        check_run(" ".join(command), run.code, run.stdout, run.stderr)
+
+
+@settings(max_examples=4, **FUZZ)
+@given(trees)
+def test_hostile_trees_through_the_real_command(tmp_path: Path, tree: list[Mutation]) -> None:
+    org_dir = tmp_path / "repo" / "org"
+    fresh_tree(org_dir)
+    for mutation in tree:
+        apply(org_dir, mutation)
+    result = run_cli(org_dir.parent, "plan", memory=1 << 30)
+    check_run("plan", result.returncode, result.stdout, result.stderr)
