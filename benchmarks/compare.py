@@ -59,7 +59,7 @@ def graph_units_per_10s(people: int) -> int:
 
 
 def groups_for(people: int) -> int:
-    """The number of groups in the generated org: 500 at 10,000 people (issue #19's target)."""
+    """The number of groups in the generated org: 500 at 10,000 people."""
     return max(10, people // 20)
 
 

@@ -1,4 +1,4 @@
-"""The long fuzz run (issue #18): hostile org/ trees through `validate` and `plan`, each tree in a
+"""The long fuzz run: hostile org/ trees through `validate` and `plan`, each tree in a
 child process bounded to 1 GB of address space and 10 s.
 
     .venv/bin/python -m benchmarks.fuzz               # 10,000 trees

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for hostile org/ trees, built from the example org (issue #18).
+"""Hypothesis strategies for hostile org/ trees, built from the example org.
 
 A tree is the example org with a few `Mutation`s applied: odd YAML (tags, anchors, merge keys,
 duplicate keys, BOMs, CRLF, NUL bytes), values of the wrong type at any field of any file kind,

@@ -736,12 +736,12 @@ def test_runs_standalone_with_stats_and_reset() -> None:
     process = subprocess.Popen([sys.executable, "-m", "tests.emulators.graph", "--port", str(port),
                                 "--latency-ms", "1", "--resource-units-per-10s", "100"],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    # The emulator's first answer loads the SDK's models: slow on a busy machine, so no 5 s default.
+    http = httpx.Client(timeout=120)
     try:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == f"Microsoft Graph emulator serving on http://127.0.0.1:{port}/v1.0"
         base = f"http://127.0.0.1:{port}"
-        # The emulator's first answer loads the SDK's models: slow on a busy machine, so no 5 s default.
-        http = httpx.Client(timeout=120)
         created = http.post(f"{base}/v1.0/users", json={
             "accountEnabled": True, "displayName": "S", "mailNickname": "s", "userPrincipalName": "s@acme.com",
             "passwordProfile": {"password": PASSWORD}})
@@ -752,6 +752,7 @@ def test_runs_standalone_with_stats_and_reset() -> None:
         assert http.get(f"{base}/v1.0/users").json()["value"] == []
         assert json.loads(http.get(f"{base}/_emulator/stats").text)["requests"] == 1
     finally:
+        http.close()
         process.terminate()
         process.wait(timeout=10)
         if process.stdout is not None:
@@ -769,8 +770,8 @@ def test_expand_pages_hold_100_objects_whatever_top_says(emulator: GraphEmulator
     assert len(first["value"]) == 100
     link = first["@odata.nextLink"]
     assert link.startswith(f"{emulator.url}/v1.0/users?$top=999&$select=id&$expand=manager($select=id)&$skiptoken=")
-    second = httpx.get(link).json()
-    third = httpx.get(second["@odata.nextLink"]).json()
+    second = httpx.get(link, timeout=60).json()
+    third = httpx.get(second["@odata.nextLink"], timeout=60).json()
     assert (len(second["value"]), len(third["value"]), "@odata.nextLink" in third) == (100, 51, False)
     assert len(raw(emulator, "GET", "/v1.0/users?$top=999&$select=id").json()["value"]) == 251  # no $expand
 

@@ -1,4 +1,4 @@
-"""Hostile input (issue #18): each crash class the fuzzing found is a located error with exit
+"""Hostile input: each crash class the fuzzing found is a located error with exit
 code 1 (or accepted, where the input is legitimate), never "internal error", through the real CLI.
 
 A few run the CLI in a subprocess bounded to 1 GB (as an admin runs it); the rest run its entry

@@ -126,7 +126,7 @@ class _Reader:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 found.extend(self._files_under(entry.path, (*parts, entry.name)))
-            elif entry.is_symlink() and entry.is_dir():
+            elif entry.is_symlink() and _leads_to_folder(entry):
                 if not self.inside_org(entry.path):
                     self.issues.append(InputIssue(
                         SourceLocation(printable("/".join((self.shown_org_dir, *parts, entry.name)))),
@@ -147,6 +147,14 @@ class _Reader:
         self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *parts)))),
                                       f"the name {what}; rename it (plain UTF-8, no tabs or line breaks): it was "
                                       "not read"))
+        return False
+
+
+def _leads_to_folder(entry: os.DirEntry[str]) -> bool:
+    """Whether a link leads to a folder; a loop of links leads nowhere (it is reported as a file)."""
+    try:
+        return entry.is_dir()
+    except OSError:
         return False
 
 

@@ -126,8 +126,6 @@ class AlimailClient:
                     self.tokens.forget(self.app_id)  # expired early, or the secret was reset: one new token, once
                     renewed = True
                     continue
-                if status == 429:
-                    self.pacer.refused()  # the domain's shared budget has less left than our pace assumed
                 code, message = _error_of(answer)
                 raise AlimailError(method, path, status, code, message)
 
@@ -151,6 +149,7 @@ class AlimailClient:
         except httpx.TransportError as exc:  # not str(exc): it may quote the request
             raise Transient(f"no answer from Alibaba Mail: {type(exc).__name__}", maybe_done=True) from None
         if response.status_code == THROTTLED:
+            self.pacer.refused()  # the domain's shared budget has less left than our pace assumed
             retry_after = response.headers.get("retry-after", "")
             code, message = _error_of(response.json() if _is_json(response) else {})
             raise Transient(f"HTTP 429: {code}: {message}".rstrip(": "), maybe_done=False,
