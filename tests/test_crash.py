@@ -117,9 +117,12 @@ def tenant(request: pytest.FixtureRequest, tmp_path: Path, smtp_server: StartSer
 
 
 def kill_points(tenant: Tenant, server: Server) -> list[tuple[str, Callable[[], Trigger]]]:
-    """A few points per provider: inside the wave that creates people, inside a later wave, and the
-    mail step's two windows (the first welcome mail delivered but not recorded; the second
-    person's password mail not yet delivered, after the first person's two mails were)."""
+    """A few points: on the local directory, inside the wave that creates people and the mail
+    step's two windows (the first welcome mail delivered but not recorded; the second person's
+    password mail not yet delivered, after the first person's two mails were); at each remote
+    provider, a create carried out whose answer never came, and the second of those mail windows
+    (the first is the same whatever the provider; benchmarks/crash.py kills every provider at 21
+    points)."""
     inbox = server.inbox
     mail = [("smtp-1-after", lambda: SmtpGate(inbox, 1, after=True)),
             ("smtp-4-before", lambda: SmtpGate(inbox, 4, after=False))]
@@ -127,8 +130,7 @@ def kill_points(tenant: Tenant, server: Server) -> list[tuple[str, Callable[[], 
         directory = tenant.repo / ".reconciler" / "directory.json"
         return [("wave-1", lambda: Either(FileWatch(directory, 1), SmtpGate(inbox, 1, after=False))), *mail]
     emu = tenant.emulator
-    return [("write-1-after", lambda: RequestGate(emu, 1, after=True)),
-            ("write-2-before", lambda: RequestGate(emu, 2, after=False)), *mail]
+    return [("write-1-after", lambda: RequestGate(emu, 1, after=True)), mail[1]]
 
 
 def test_a_killed_apply_converges_without_duplicates_lost_mail_or_leaked_secrets(
@@ -145,7 +147,8 @@ def test_a_killed_apply_converges_without_duplicates_lost_mail_or_leaked_secrets
     # Each mail window was met: a welcome delivered but not recorded went out again (same
     # Message-ID: at least once), and passwords the killed apply never sent were reported.
     by_label = {r.label: r for r in rounds}
-    assert by_label["smtp-1-after"].welcome_copies == 1
+    if made.kind == "local":
+        assert by_label["smtp-1-after"].welcome_copies == 1
     killed_in_mail = by_label["smtp-4-before"]
     assert (killed_in_mail.passwords_mailed, killed_in_mail.passwords_reported) == (1, 2)
 
