@@ -455,23 +455,31 @@ def audit(
 ) -> None:
     """Review the accounts: unused, unmanaged, suspended too long, without 2-step verification, near their
     storage quota, groups with external members, licences that do not match the profile."""
-    from reconciler.atomicfile import atomic_write
     from reconciler.audit import audit_provider, exit_code
     from reconciler.render.audit import render_audit
 
     org, issues = load_checked(OPTIONS.org_dir)
     with open_provider(provider, org, read_only=True) as handle:
         report = audit_provider(org, issues, handle, _today(today))
-    if out is not None:
-        with atomic_write(out) as file:
-            file.write(render_audit(report, fmt.value))
-        err.print(f"Audit saved to {escape(str(out))}: {escape(report.summary())}")
-    else:
-        sys.stdout.write(render_audit(report, fmt.value, colour=sys.stdout.isatty()))
-        sys.stdout.flush()
+    _print_or_save(lambda colour: render_audit(report, fmt.value, colour=colour), out,
+                   f"Audit saved to {escape(str(out))}: {escape(report.summary())}")
     code = exit_code(report, fail_on.value if fail_on is not None else None)
     if code:
         raise typer.Exit(code)
+
+
+def _print_or_save(render: Callable[[bool], str], out: Path | None, saved: str) -> None:
+    """A report to `out` (plain, written whole or not at all, and `saved` said), else to stdout
+    (in colour on a terminal)."""
+    from reconciler.atomicfile import atomic_write
+
+    if out is None:
+        sys.stdout.write(render(sys.stdout.isatty()))
+        sys.stdout.flush()
+        return
+    with atomic_write(out) as file:
+        file.write(render(False))
+    err.print(saved)
 
 
 class UsageFormat(StrEnum):
@@ -500,7 +508,7 @@ def usage(
     """Storage and mail sent and received (7/30/90 days) per person and per department: the biggest and
     fastest-growing mailboxes, heavy senders, mailboxes near their quota, licences paid for but unused."""
     from reconciler.atomicfile import atomic_write
-    from reconciler.diagnostics import RANK
+    from reconciler.audit import exit_code
     from reconciler.render.usage import render_usage
     from reconciler.usage import usage_of_provider
 
@@ -511,14 +519,9 @@ def usage(
         with atomic_write(html) as file:
             file.write(render_usage(summary, "html"))
         err.print(f"HTML report saved to {escape(str(html))}")
-    if out is not None:
-        with atomic_write(out) as file:
-            file.write(render_usage(summary, fmt.value))
-        err.print(f"Usage saved to {escape(str(out))}: {escape(summary.summary())}")
-    else:
-        sys.stdout.write(render_usage(summary, fmt.value, colour=sys.stdout.isatty()))
-        sys.stdout.flush()
-    if fail_on is not None and any(RANK[f.severity] >= RANK[fail_on.value] for f in summary.findings):
+    _print_or_save(lambda colour: render_usage(summary, fmt.value, colour=colour), out,
+                   f"Usage saved to {escape(str(out))}: {escape(summary.summary())}")
+    if exit_code(summary, fail_on.value if fail_on is not None else None):
         raise typer.Exit(1)
 
 

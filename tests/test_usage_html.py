@@ -85,6 +85,8 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
                # Nothing but the file: no update checks, sync or first-run pages reaching the network.
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--disable-default-apps", "--no-first-run", "--no-default-browser-check",
+               # and should anything still try, no host name resolves: the test never reaches past loopback.
+               "--host-resolver-rules=MAP * ~NOTFOUND",
                f"--user-data-dir={tmp_path / 'profile'}", *args]
     # The timeout only guards against a hung browser; nothing waits on it.
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,

@@ -7,8 +7,8 @@ text and markdown renderers read only it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,24 +65,32 @@ class AuditReport(BaseModel):
         return cls(provider=provider, generated_on=generated_on, checked_accounts=checked_accounts,
                    counts=counts, findings=ordered, unavailable=dict(sorted(unavailable.items())))
 
-    def at_or_above(self, severity: Severity) -> list[AuditFinding]:
-        return [f for f in self.findings if RANK[f.severity] >= RANK[severity]]
-
     def summary(self) -> str:
         """'3 findings (1 high, 2 medium) in 40 accounts.' / 'No findings in 40 accounts.'"""
-        accounts = f"{self.checked_accounts} account{'s' * (self.checked_accounts != 1)}"
-        total = len(self.findings)
-        if not total:
-            return f"No findings in {accounts}."
-        parts = ", ".join(f"{n} {severity}" for severity, n in self.counts.items() if n)
-        return f"{total} finding{'s' * (total != 1)} ({parts}) in {accounts}."
+        return findings_summary(self.findings, self.counts, self.checked_accounts)
 
 
-def exit_code(report: AuditReport, fail_on: Severity | None) -> int:
+class Findings(Protocol):
+    """A report of findings: the audit's, or the usage report's."""
+
+    @property
+    def findings(self) -> Sequence[AuditFinding]: ...
+
+
+def findings_summary(findings: Sequence[AuditFinding], counts: Mapping[Severity, int], accounts: int) -> str:
+    """'3 findings (1 high, 2 medium) in 40 accounts.' / 'No findings in 40 accounts.'"""
+    checked = f"{accounts} account{'s' * (accounts != 1)}"
+    if not findings:
+        return f"No findings in {checked}."
+    parts = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
+    return f"{len(findings)} finding{'s' * (len(findings) != 1)} ({parts}) in {checked}."
+
+
+def exit_code(report: Findings, fail_on: Severity | None) -> int:
     """1 when a finding is at or above `fail_on`; 0 otherwise, and always without `fail_on`.
 
-    A check that could not run never fails the audit: the report says so instead.
+    A check that could not run never fails the report: the report says so instead.
     """
     if fail_on is None:
         return 0
-    return 1 if report.at_or_above(fail_on) else 0
+    return 1 if any(RANK[f.severity] >= RANK[fail_on] for f in report.findings) else 0

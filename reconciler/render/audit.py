@@ -7,6 +7,7 @@ severity first, then by code and subject.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape
@@ -35,27 +36,41 @@ def _not_checked(report: AuditReport) -> list[str]:
 # ----------------------------------------------------------------------------- text
 
 
-def render_audit_text(report: AuditReport, *, colour: bool = False, width: int = 120) -> str:
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
-                      soft_wrap=True, emoji=False)
-    console.print(f"[bold]{escape(_title(report))}[/]")
-    for finding in report.findings:
+def report_console(out: io.StringIO, colour: bool, width: int) -> Console:
+    """The console the text reports (audit, usage) print to: user data is never read as markup or emoji."""
+    return Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
+                   soft_wrap=True, emoji=False)
+
+
+def print_findings(console: Console, findings: Sequence[AuditFinding]) -> None:
+    """Each finding: severity, code and subject, then what was found and what to do."""
+    indent = " " * (_LABEL_WIDTH + 2)
+    for finding in findings:
         console.print()
         label = finding.severity.upper().ljust(_LABEL_WIDTH)
         console.print(f"[{STYLE[finding.severity]}]{label}[/]  {escape(finding.code)}  "
                       f"[bold]{escape(finding.subject)}[/]")
-        indent = " " * (_LABEL_WIDTH + 2)
         console.print(indent + escape(finding.message))
         console.print(f"{indent}[dim]To do:[/] {escape(finding.action)}")
-    lines = _not_checked(report)
-    if lines:
+
+
+def print_closing(console: Console, heading: str, missing: Sequence[str], summary: str) -> None:
+    """What could not be read (under `heading`), then the one-line summary."""
+    if missing:
         console.print()
-        console.print("[yellow]Not checked:[/]")
-        for line in lines:
+        console.print(f"[yellow]{heading}:[/]")
+        for line in missing:
             console.print(f"  [yellow]![/] {escape(line)}")
     console.print()
-    console.print(f"[bold]{escape(report.summary())}[/]")
+    console.print(f"[bold]{escape(summary)}[/]")
+
+
+def render_audit_text(report: AuditReport, *, colour: bool = False, width: int = 120) -> str:
+    out = io.StringIO()
+    console = report_console(out, colour, width)
+    console.print(f"[bold]{escape(_title(report))}[/]")
+    print_findings(console, report.findings)
+    print_closing(console, "Not checked", _not_checked(report), report.summary())
     return out.getvalue()
 
 

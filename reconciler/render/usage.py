@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
 from rich.markup import escape
 
-from reconciler.render.audit import ICON, STYLE, _inline
+from reconciler.render.audit import ICON, _inline, print_closing, print_findings, report_console
 from reconciler.render.common import pick_view
 from reconciler.render.markdown import cell
 from reconciler.usage.model import UsageSummary
@@ -45,8 +44,7 @@ def not_shown(summary: UsageSummary) -> list[str]:
 
 def render_usage_text(summary: UsageSummary, *, colour: bool = False, width: int = 120) -> str:
     out = io.StringIO()
-    console = Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
-                      soft_wrap=True, emoji=False)
+    console = report_console(out, colour, width)
     console.print(f"[bold]{escape(title(summary))}[/]")
     console.print()
     windows = summary.windows
@@ -69,20 +67,8 @@ def render_usage_text(summary: UsageSummary, *, colour: bool = False, width: int
         console.print("[bold]Fastest-growing mailboxes[/] (last 30 days)")
         for address in summary.fastest_growing:
             console.print(f"  {escape(address)}: +{megabytes(people[address].growth_mb_30d)}")
-    for finding in summary.findings:
-        console.print()
-        console.print(f"[{STYLE[finding.severity]}]{finding.severity.upper():<6}[/]  {escape(finding.code)}  "
-                      f"[bold]{escape(finding.subject)}[/]")
-        console.print("        " + escape(finding.message))
-        console.print(f"        [dim]To do:[/] {escape(finding.action)}")
-    lines = not_shown(summary)
-    if lines:
-        console.print()
-        console.print("[yellow]Not available:[/]")
-        for line in lines:
-            console.print(f"  [yellow]![/] {escape(line)}")
-    console.print()
-    console.print(f"[bold]{escape(summary.summary())}[/]")
+    print_findings(console, summary.findings)
+    print_closing(console, "Not available", not_shown(summary), summary.summary())
     return out.getvalue()
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.audit.model import AuditFinding
+from reconciler.audit.model import AuditFinding, findings_summary
 from reconciler.diagnostics import Severity
 
 CODES = ("heavy-sender", "near-quota", "fast-growing", "unused-license")
@@ -72,9 +72,4 @@ class UsageSummary(Strict):
         return next((p for p in self.people if p.address == address), None)
 
     def summary(self) -> str:
-        accounts = f"{len(self.people)} account{'s' * (len(self.people) != 1)}"
-        total = len(self.findings)
-        if not total:
-            return f"No findings in {accounts}."
-        parts = ", ".join(f"{n} {severity}" for severity, n in self.counts.items() if n)
-        return f"{total} finding{'s' * (total != 1)} ({parts}) in {accounts}."
+        return findings_summary(self.findings, self.counts, len(self.people))
