@@ -629,7 +629,15 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 def main() -> None:
     """Entry point: user errors are one clear message and exit 1, never a traceback."""
+    thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        _run()
+    finally:  # for one run only: a process that calls main() (tests) keeps its own collector
+        gc.set_threshold(*thresholds)
+
+
+def _run() -> None:
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

@@ -8,7 +8,6 @@ backslashreplace.
 
 from __future__ import annotations
 
-import gc
 import io
 import sys
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ def run_main(org_dir: Path, *args: str) -> Run:
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
     saved = sys.argv, sys.stdout, sys.stderr
-    thresholds = gc.get_threshold()  # main() tunes the collector for one run: not for the test process
     sys.argv = ["reconciler", "--org", str(org_dir), *args]
     sys.stdout, sys.stderr = out, err
     code: int | str | None = None
@@ -38,7 +36,6 @@ def run_main(org_dir: Path, *args: str) -> Run:
         code = done.code
     finally:
         sys.argv, sys.stdout, sys.stderr = saved
-        gc.set_threshold(*thresholds)
     assert isinstance(code, int), f"main() ended without an exit code: {code!r}"
     return Run(code, _text(out), _text(err))
 

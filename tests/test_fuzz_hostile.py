@@ -44,3 +44,17 @@ def test_hostile_trees_through_the_real_command(tmp_path: Path, tree: list[Mutat
         apply(org_dir, mutation)
     result = run_cli(org_dir.parent, "plan", memory=1 << 30)
     check_run("plan", result.returncode, result.stdout, result.stderr)
+
+
+def test_the_cli_tunes_the_collector_for_its_own_run_only(tmp_path: Path) -> None:
+    """main() collects less often while it runs (a large org is one long-lived graph), then gives
+    a process that called it (these tests) its own thresholds back."""
+    import gc
+    import shutil
+
+    from tests.conftest import EXAMPLE_ORG
+
+    shutil.copytree(EXAMPLE_ORG, tmp_path / "org")
+    before = gc.get_threshold()
+    assert run_main(tmp_path / "org", "validate").code == 0
+    assert gc.get_threshold() == before
