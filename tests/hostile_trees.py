@@ -206,7 +206,7 @@ def _wrong_type(text: str, where: int, value: Any) -> str:
     """Put `value` (any YAML type) at one of the file's fields, inner ones included."""
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # PyYAML's pure-Python parser recurses once per level
         return text
     paths = list(_paths(data, ()))
     if not paths:
