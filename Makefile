@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: plan check validate test lint schemas clean
+.PHONY: plan check validate test lint schemas i18n clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ test: $(STAMP)
 ## Regenerate schemas/*.schema.json from the models.
 schemas: $(STAMP)
 	$(BIN)/reconciler schemas --write schemas
+
+## Extract the messages to translate into reconciler/locale/reconciler.pot, merge them into each
+## language's .po (translate what is new there), and compile the .mo files a run reads.
+LOCALES := reconciler/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ --add-location=file --sort-output --no-wrap \
+	    --project=reconciler --copyright-holder="reconciler authors" -o $(LOCALES)/reconciler.pot .
+	$(BIN)/pybabel --quiet update -D reconciler -i $(LOCALES)/reconciler.pot -d $(LOCALES) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel --quiet compile -D reconciler -d $(LOCALES) --statistics
 
 clean:
 	rm -rf $(VENV) .reconciler

@@ -24,11 +24,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
+from reconciler import i18n
 from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
 from reconciler.changes import ChangeResult, Plan, Violation
 from reconciler.errors import ProviderError, UnsafePlan, UserError, ValidationFailed
+from reconciler.i18n import _, ngettext
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
+from reconciler.model.loader import org_locale
 from reconciler.model.org import Org
 from reconciler.plan.build import build_plan
 from reconciler.plan.prepare import load_checked, validate_org
@@ -126,6 +129,9 @@ def _show_version(asked: bool) -> None:
 @app.callback()
 def main_options(
     org: Annotated[Path, typer.Option("--org", help="The org/ folder.")] = Path("org"),
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="The language of messages: en-US or zh-CN. Default: RECONCILER_LANG, then org.yaml's "
+                       "defaults.locale, then the system's locale.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
                                           help="Print the version and exit.")] = False,
@@ -637,35 +643,65 @@ def main() -> None:
         gc.set_threshold(*thresholds)
 
 
+def _choose_language(args: Sequence[str]) -> None:
+    """Speak the language of this run before anything is said, `--help` included: the root
+    options (`--lang`, `--org`) are read here, ahead of Typer, which parses them again."""
+    asked: str | None = None
+    org_dir = Path("org")
+    words = iter(args)
+    for word in words:
+        name, has_value, value = word.partition("=")
+        if name in ("--lang", "--org"):
+            value = value if has_value else next(words, "")
+            if name == "--lang":
+                asked = value
+            else:
+                org_dir = Path(value)
+        elif not word.startswith("-"):
+            break  # the command: what follows is its own
+    try:
+        i18n.use(i18n.choose(asked, org_locale(org_dir)))
+    except ValueError:
+        source = "--lang" if asked else i18n.LANG_ENV
+        wrong = asked or os.environ.get(i18n.LANG_ENV, "")
+        raise UserError(_("{source} {wrong!r} is not a language reconciler speaks; use one of {languages}").format(
+            source=source, wrong=wrong, languages=", ".join(i18n.LANGUAGES))) from None
+
+
 def _run() -> None:
     try:
+        _choose_language(sys.argv[1:])
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except ValidationFailed as failed:
         for issue in failed.issues:
             err.print(escape(str(issue)), style="red")
-        err.print(f"{len(failed.issues)} problem{'s' * (len(failed.issues) != 1)} in {OPTIONS.org_dir}/")
+        count = len(failed.issues)
+        err.print(ngettext("{count} problem in {folder}/", "{count} problems in {folder}/", count).format(
+            count=count, folder=OPTIONS.org_dir))
         sys.exit(1)
     except UserError as error:
-        err.print(f"[red]error:[/] {escape(str(error))}")
+        err.print(_("[red]error:[/] {message}").format(message=escape(str(error))))
         sys.exit(1)
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except typer.Abort:
-        err.print("aborted")
+        err.print(_("aborted"))
         sys.exit(1)
     except TyperException as usage:  # bad options; 2 is taken by --detailed-exitcode
         # One shape for every error: "error: ..." (Click would print "Error:" under a usage block).
         message = usage.format_message() if hasattr(usage, "format_message") else str(usage)
         command = getattr(getattr(usage, "ctx", None), "command_path", "reconciler")
-        err.print(f"[red]error:[/] {escape(message)} (see {escape(command)} --help)")
+        err.print(_("[red]error:[/] {message} (see {command} --help)").format(
+            message=escape(message), command=escape(command)))
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print(_("interrupted"))
         sys.exit(130)
     except Exception as bug:
         if OPTIONS.debug:
             raise
-        err.print(f"[red]internal error:[/] {escape(type(bug).__name__)}: {escape(str(bug))}\n"
-                  "This is a bug in reconciler; run again with --debug for the traceback and report it.")
+        err.print(_("[red]internal error:[/] {kind}: {message}\n"
+                    "This is a bug in reconciler; run again with --debug for the traceback and report it.").format(
+            kind=escape(type(bug).__name__), message=escape(str(bug))))
         sys.exit(1)

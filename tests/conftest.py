@@ -22,6 +22,11 @@ import pytest
 
 from tests.smtp_support import cert, loop, smtp_server  # noqa: F401 - fixtures for every test module
 
+# The golden files and the assertions on messages are in the source language; the example org's
+# defaults.locale (zh-CN) would otherwise make every run speak Chinese. Tests of other languages
+# say so (`--lang zh-CN`, or their own RECONCILER_LANG); subprocesses inherit this.
+os.environ["RECONCILER_LANG"] = "en-US"
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ORG = Path(__file__).resolve().parent / "example" / "org"
 # The company's own files in a repository made from this template: never read by a test.

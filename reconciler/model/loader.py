@@ -218,6 +218,20 @@ def load_settings(org_dir: Path) -> OrgFile:
     return settings
 
 
+def org_locale(org_dir: Path) -> str | None:
+    """org.yaml's `defaults.locale` as written, or None (no org.yaml, not set, not readable).
+
+    Read ahead of everything else, to choose the language the rest is said in: a broken
+    org.yaml is reported by the real load, in that language, not here."""
+    try:
+        document = load_yaml(org_dir / "org.yaml", "org.yaml")
+    except (OSError, YamlProblem, UserError):
+        return None
+    defaults = document.data.get("defaults") if isinstance(document.data, dict) else None
+    locale = defaults.get("locale") if isinstance(defaults, dict) else None
+    return locale if isinstance(locale, str) else None
+
+
 def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
     """Read org/; returns what loaded and every problem found on the way."""
     org_dir = find_org_dir(org_dir)
