@@ -42,7 +42,7 @@ schemas: $(STAMP)
 ## language's .po (translate what is new there), and compile the .mo files a run reads.
 LOCALES := reconciler/locale
 i18n: $(STAMP)
-	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ --add-location=file --sort-output --no-wrap \
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k N_ -k T_ --add-location=file --sort-output --no-wrap \
 	    --project=reconciler --copyright-holder="reconciler authors" -o $(LOCALES)/reconciler.pot .
 	$(BIN)/pybabel --quiet update -D reconciler -i $(LOCALES)/reconciler.pot -d $(LOCALES) --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel --quiet compile -D reconciler -d $(LOCALES) --statistics

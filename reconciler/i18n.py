@@ -6,6 +6,11 @@ and translated where it is shown. Placeholders are named (`_("{count} users").fo
 so a translation may put them in another order. Machine output (JSON, codes, keys, file paths)
 never goes through here: it is the same in every language.
 
+A sentence kept in an object that JSON output also carries (a plan's warnings and violations, an
+audit's findings, a change's reason) is a `Text`, made with `T_("template {x}", x=...)`: its value
+is the English sentence (what JSON, equality and logs see), and `say(text)` says it in the
+reader's language where a person reads it (text, markdown, a pull-request comment).
+
 The catalogues live in `reconciler/locale/`: `reconciler.pot` (extracted by Babel, `make i18n`),
 and `<ll_CC>/LC_MESSAGES/reconciler.po` with its compiled `.mo`, which this module reads with the
 standard library's gettext, so a run needs no Babel.
@@ -134,6 +139,43 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The form for `count` in the current language (Chinese has one form, English two)."""
     return _translations.ngettext(singular, plural, count)
+
+
+class Text(str):
+    """An English sentence that remembers its template and values, to be said in another language.
+
+    A `str` (the English, filled in) wherever a string goes: JSON, comparisons, a log line. Only
+    `say` translates it; an f-string or `str()` of it is the English."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, /, **values: object) -> Text:
+        made = super().__new__(cls, template.format(**values))
+        made.template = template
+        made.values = values
+        return made
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:  # copies and pickles keep the template
+        return _text_again, (self.template, self.values)
+
+
+def _text_again(template: str, values: dict[str, object]) -> Text:
+    return Text(template, **values)
+
+
+def T_(template: str, /, **values: object) -> Text:
+    """A sentence for an object JSON also carries: English now, translated by `say` when shown."""
+    return Text(template, **values)
+
+
+def say(text: str) -> str:
+    """`text` in the current language: a `Text` translated (its values too, where they are
+    sentences themselves), any other string as it is (a name, an address, words already said)."""
+    if not isinstance(text, Text):
+        return text
+    values = {name: say(value) if isinstance(value, str) else value for name, value in text.values.items()}
+    return _(text.template).format(**values)
 
 
 def N_(message: str) -> str:

@@ -25,7 +25,7 @@ from tests.conftest import EXAMPLE_ORG
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "reconciler" / "locale"
 TRANSLATED = [language for language in i18n.LANGUAGES if language != i18n.SOURCE_LANGUAGE]
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "T_": None, "ngettext": (1, 2)}
 MARKUP = re.compile(r"\[/?[a-z#][a-z0-9 _#.=-]*\]|\[/\]")
 
 
@@ -155,3 +155,21 @@ def test_using_speaks_a_language_inside_the_block_only() -> None:
     with i18n.using("zh-CN"):
         assert i18n._("aborted") == "已中止"
     assert i18n.language() == before
+
+
+def test_a_text_is_english_in_json_and_said_in_the_readers_language() -> None:
+    from reconciler.diagnostics import Diagnostic
+
+    finding = Diagnostic(code="x", severity="low", message=i18n.T_("aborted"),
+                         action=i18n.T_("[red]error:[/] {message}", message=i18n.T_("interrupted")))
+    assert isinstance(finding.message, i18n.Text), "pydantic kept the template"
+    assert finding.model_dump()["action"] == "[red]error:[/] interrupted" == finding.action
+    assert '"message":"aborted"' in finding.model_dump_json()
+    with i18n.using("zh-CN"):
+        assert finding.said() == "已中止；[red]错误：[/]已中断", "the values said too"
+        assert finding.model_dump()["message"] == "aborted", "JSON never changes with the language"
+        assert i18n.say("a name, not a sentence") == "a name, not a sentence"
+    import copy
+    import pickle
+    assert pickle.loads(pickle.dumps(finding.message)).template == "aborted"
+    assert copy.deepcopy(finding).message.template == "aborted"  # type: ignore[attr-defined]
