@@ -22,8 +22,10 @@ NEVER_TRANSLATED = [
     r"\b[a-z0-9]+(?:[-_.][a-z0-9]+)+\b",           # codes and keys: unmanaged-user, defaults.locale
     r"\breconciler(\s+[a-z][\w-]*)?",              # the command and its subcommand
     r"<[^>]+>",                                    # HTML and markdown tags, <details>
+    r"\b[A-Z0-9]{2,}\b",                            # acronyms: MX, SPF, DKIM, DNS, PR
+    r"Google Workspace|Microsoft 365|Microsoft Graph|Tencent Exmail|Alibaba Mail|GitHub",  # names
 ]
-ENGLISH_RUN = re.compile(r"\b[A-Za-z][A-Za-z']*(?:[ ,]+[A-Za-z][A-Za-z']*){2,}\b")
+ENGLISH_RUN = re.compile(r"\b[A-Za-z][A-Za-z']*(?:[\s,:;.()0-9]+[A-Za-z][A-Za-z']*){2,}\b")
 
 
 def english_left(text: str, data: Iterable[str] = ()) -> list[str]:
