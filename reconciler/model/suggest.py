@@ -9,9 +9,10 @@ from collections.abc import Iterable
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to `word`, or None when nothing is close."""
     options = sorted(set(candidates))
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    # The same word in other case first: difflib weighs 'zh-hk' as close to 'zh-TW' as to 'zh-HK'.
+    close = [o for o in options if o.lower() == word.lower()]
     if not close:
-        close = [o for o in options if o.lower() == word.lower()]
+        close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return close[0] if close else None
 
 

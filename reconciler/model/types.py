@@ -70,7 +70,9 @@ AdminRole = Literal[
     "reports-admin",
 ]
 ProviderKind = Literal["local", "google", "microsoft", "exmail", "alimail"]
-Locale = Literal["zh-CN", "en-US"]
+# Simplified Chinese, Traditional Chinese as Taiwan and as Hong Kong write it, English: the languages
+# org/templates/ has mail in. The CLI speaks zh-CN to every Chinese locale (reconciler/i18n.py).
+Locale = Literal["zh-CN", "zh-TW", "zh-HK", "en-US"]
 Status = Literal["active", "suspended", "frozen", "offboarded"]
 
 
