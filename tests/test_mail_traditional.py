@@ -3,7 +3,8 @@
 A person whose `locale` is zh-TW or zh-HK gets the mail of that language through a real SMTP server on
 loopback; every template kind that exists in zh-CN exists in both, with the same placeholders, and
 holds no Simplified-only character (a Simplified form slipped into a Traditional text reads as a
-careless machine conversion to the very readers these templates are for).
+careless machine conversion to the very readers these templates are for). The checks read the
+fixture's templates: org/templates/ ships the same files, and no test opens the repository's org/.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from reconciler.importer import import_tenant
 from reconciler.mail.compose import links_for
 from reconciler.mail.templates import FIELDS, SUFFIX, _placeholders, read_template
+from reconciler.model.loader import load_org
 from reconciler.model.onboarding import Links
 from reconciler.passwords import verify_password
+from reconciler.state import Domain, State, User
 from tests.smtp_support import Received, StartServer
 from tests.test_mail import (  # noqa: F401 - `repo` and `seeded_directory` are fixtures used here
     by_subject,
@@ -284,3 +289,25 @@ def test_hong_kong_and_taiwan_are_written_their_own_way() -> None:
     for word in ("帳戶", "電郵", "登入", "設定", "資訊科技部", "接着", "裏"):
         assert word in hk, word
     assert "電郵" not in tw and "接着" not in tw
+
+
+def test_the_import_says_where_to_choose_traditional_chinese(tmp_path: Path) -> None:
+    """A tenant holds no reader's language, and names written in Traditional characters do not tell
+    Taiwan from Hong Kong: the import guesses zh-CN for Chinese names and says where to change it."""
+    state = State()
+    state.add(Domain(name="acme.com.tw", primary=True))
+    for n, (family, given, local) in enumerate([("林", "志明", "linzhiming"), ("陳", "嘉欣", "chenjiaxin"),
+                                                ("張", "家豪", "zhangjiahao")]):
+        state.add(User(email=f"{local}@acme.com.tw", id=f"E{n + 1}", given_name=given, family_name=family,
+                       display_name=family + given, services=("mail",), suspended=False))
+    into = tmp_path / "imported" / "org"
+    import_tenant(state, provider_config={"kind": "local", "path": str(tmp_path / "directory.json")}, into=into)
+    text = (into / "org.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["defaults"]["locale"] == "zh-CN"
+    assert ("# defaults.locale, the language of the welcome mail (zh-CN, zh-TW, zh-HK or en-US), is\n"
+            "# guessed from how names are written: set zh-TW or zh-HK for Traditional Chinese.\n") in text
+    edited = text.replace("locale: zh-CN", "locale: zh-HK")
+    assert edited != text
+    (into / "org.yaml").write_text(edited, encoding="utf-8")
+    org, issues = load_org(into)
+    assert (org.settings.defaults.locale, [str(i) for i in issues]) == ("zh-HK", [])

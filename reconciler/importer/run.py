@@ -255,7 +255,11 @@ def _write_top_files(writer: _Writer, ctx: Context, kind: str, name: str, provid
     writer.write("org.yaml", org_settings(name, provider_config, profiles.default, people), [
         schema_line("org.schema.json", 0),
         f"Written by `reconciler import` from the {kind} tenant on {today}. Review it (list",
-        "break-glass admin accounts under safety.protected), then commit."])
+        "break-glass admin accounts under safety.protected), then commit.",
+        # The tenant holds no reader's language: names tell Chinese readers from others, not Taiwan or
+        # Hong Kong from the mainland, so the admin is told where to say so.
+        "defaults.locale, the language of the welcome mail (zh-CN, zh-TW, zh-HK or en-US), is",
+        "guessed from how names are written: set zh-TW or zh-HK for Traditional Chinese."])
     writer.write("domains.yaml", domains, [schema_line("domains.schema.json", 0),
                                            "Mail domains. Exactly one is primary: derived addresses use it."])
     users_rule: dict[str, Any] = {"pattern": naming.users.pattern}
