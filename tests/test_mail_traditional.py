@@ -21,6 +21,7 @@ from reconciler.mail.templates import FIELDS, SUFFIX, _placeholders, read_templa
 from reconciler.model.loader import load_org
 from reconciler.model.onboarding import Links
 from reconciler.passwords import verify_password
+from reconciler.providers.facts import all_facts, facts_of
 from reconciler.state import Domain, State, User
 from tests.smtp_support import Received, StartServer
 from tests.test_mail import (  # noqa: F401 - `repo` and `seeded_directory` are fixtures used here
@@ -107,6 +108,17 @@ def _mail_of(received: list[Received], personal: str) -> tuple[Received, Receive
       "- 開啟 Outlook 行事曆：https://outlook.office.com/calendar/", "五、使用聯絡人"],
      ["    登入網址：https://www.office.com", "- 打開 Outlook 網頁版：https://outlook.office.com/mail/",
       "- 打開 Outlook 日曆：https://outlook.office.com/calendar/", "五、使用聯絡人"]),
+    # The product's name as Taiwan and Hong Kong write it, not the Simplified one of display_name.
+    ("exmail",
+     ["歡迎加入 Acme Trading Co.！您的公司信箱（騰訊企業郵箱 (Tencent Exmail)）已經開通：",
+      "    登入頁面：https://exmail.qq.com", "    收信 IMAP：imap.exmail.qq.com，連接埠 993"],
+     ["歡迎加入 Acme Trading Co.！你的公司電郵帳戶（騰訊企業郵箱 (Tencent Exmail)）已經開通：",
+      "    登入網址：https://exmail.qq.com", "    收件 IMAP：imap.exmail.qq.com，端口 993"]),
+    ("alimail",
+     ["歡迎加入 Acme Trading Co.！您的公司信箱（阿里郵箱 (Alibaba Mail)）已經開通：",
+      "    登入頁面：https://qiye.aliyun.com", "    SMTP（寄信）：smtp.qiye.aliyun.com，連接埠 465"],
+     ["歡迎加入 Acme Trading Co.！你的公司電郵帳戶（阿里郵箱 (Alibaba Mail)）已經開通：",
+      "    登入網址：https://qiye.aliyun.com", "    SMTP（發件）：smtp.qiye.aliyun.com，端口 465"]),
 ])
 def test_traditional_chinese_readers_get_their_own_welcome_and_password_mail(
         traditional_repo: Path, smtp_server: StartServer, kind: str, lin_lines: list[str],
@@ -311,3 +323,15 @@ def test_the_import_says_where_to_choose_traditional_chinese(tmp_path: Path) -> 
     (into / "org.yaml").write_text(edited, encoding="utf-8")
     org, issues = load_org(into)
     assert (org.settings.defaults.locale, [str(i) for i in issues]) == ("zh-HK", [])
+
+
+def test_the_provider_is_named_as_each_reader_writes_it() -> None:
+    exmail, alimail, google = facts_of("exmail"), facts_of("alimail"), facts_of("google")
+    assert [exmail.name_in(locale) for locale in ("zh-CN", "zh-TW", "zh-HK", "en-US")] == [
+        "腾讯企业邮箱 (Tencent Exmail)", "騰訊企業郵箱 (Tencent Exmail)", "騰訊企業郵箱 (Tencent Exmail)",
+        "腾讯企业邮箱 (Tencent Exmail)"]
+    assert alimail.name_in("zh-HK") == "阿里郵箱 (Alibaba Mail)" and alimail.name_in("zh-CN") == alimail.display_name
+    assert google.name_in("zh-TW") == "Google Workspace"
+    for facts in all_facts().values():
+        for locale in TRADITIONAL:
+            assert set(facts.name_in(locale)) & SIMPLIFIED_ONLY == set(), facts.kind

@@ -28,8 +28,10 @@ def links_for(provider: str, overrides: Links) -> dict[str, str | None]:
     return {field: getattr(overrides, key) or known.get(key) for field, key in LINK_FIELDS.items()}
 
 
-def values_for(entry: Entry, settings: MailSettings, org_name: str, recipient: Recipient) -> dict[str, str]:
-    """What the placeholders hold for one account; never the password (added for its message only)."""
+def values_for(entry: Entry, settings: MailSettings, org_name: str, recipient: Recipient,
+               locale: str) -> dict[str, str]:
+    """What the placeholders hold for one account, in a mail of `locale`; never the password (added
+    for its message only)."""
     values = {
         "org_name": org_name,
         "display_name": entry.display_name,
@@ -37,7 +39,7 @@ def values_for(entry: Entry, settings: MailSettings, org_name: str, recipient: R
         "family_name": entry.family_name,
         "user_id": entry.user_id,
         "address": entry.address,
-        "provider_name": facts_of(entry.provider).display_name,
+        "provider_name": facts_of(entry.provider).name_in(locale),
         "sender_address": settings.sender_address,
         "recipient_name": recipient.name,
     }

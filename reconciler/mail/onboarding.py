@@ -318,7 +318,7 @@ class Onboarding:
                                 f"creation, so no longer tried (last problem: {last})")
         try:
             recipient, template, handover = self._prepare(entry, kind, password)
-            values = values_for(entry, self.settings, self.org.settings.name, recipient)
+            values = values_for(entry, self.settings, self.org.settings.name, recipient, template.locale)
             if password is not None:
                 values["password"] = password
             if entry.reset_on is not None:

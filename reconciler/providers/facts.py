@@ -32,6 +32,9 @@ class DnsFacts:
 class ProviderFacts:
     kind: str
     display_name: str  # "Google Workspace": in welcome mail, DNS reports and messages
+    # The name as readers of a mail locale write it, where that differs ("騰訊企業郵箱" in zh-TW):
+    # the welcome mail's $provider_name. Other locales, and everything else, use display_name.
+    names_in: Mapping[str, str] = field(default_factory=dict)
     # Pages people use: sign_in, mail, calendar, contacts (a template placeholder each).
     links: Mapping[str, str] = field(default_factory=dict)
     restore_days: int | None = None  # how long a deleted user can be restored; None: not at all
@@ -49,6 +52,10 @@ class ProviderFacts:
     old_address_note: str = ""  # where the old address is kept, in the provider's words
     # Whether its API can set a new password on an existing account (a helpdesk password_reset).
     resets_passwords: bool = True
+
+    def name_in(self, locale: str) -> str:
+        """The name a reader of `locale` knows the provider by."""
+        return self.names_in.get(locale, self.display_name)
 
 
 def all_facts() -> dict[str, ProviderFacts]:

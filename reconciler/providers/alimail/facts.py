@@ -14,6 +14,7 @@ ALIMAIL = ProviderFacts(
     old_address_on_rename="cannot",  # no documented way to change an account's address
     resets_passwords=False,  # resetPassword's method is not confirmed by Alibaba's pages (README)
     display_name="阿里邮箱 (Alibaba Mail)",
+    names_in={"zh-TW": "阿里郵箱 (Alibaba Mail)", "zh-HK": "阿里郵箱 (Alibaba Mail)"},
     links={
         # The web sign-in page (mail.<domain> is a CNAME to it); mail, calendar and contacts are
         # tabs of the one web app, whose deep links Alibaba does not document.

@@ -11,6 +11,8 @@ from reconciler.providers.facts import DnsFacts, ProviderFacts
 EXMAIL = ProviderFacts(
     kind="exmail",
     display_name="腾讯企业邮箱 (Tencent Exmail)",
+    # Taiwan and Hong Kong write the product's name in Traditional characters.
+    names_in={"zh-TW": "騰訊企業郵箱 (Tencent Exmail)", "zh-HK": "騰訊企業郵箱 (Tencent Exmail)"},
     # One address for every page: the web mailbox's inner page addresses are not documented, and
     # the welcome mail says which tab to open after signing in.
     links={
