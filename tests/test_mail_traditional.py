@@ -9,6 +9,7 @@ fixture's templates: org/templates/ ships the same files, and no test opens the 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from tests.test_mail import (  # noqa: F401 - `repo` and `seeded_directory` are 
     states,
     with_onboarding,
 )
+from tests.test_password_reset import ask_reset, company, onboarding, record_of  # noqa: F401 - a fixture
 
 from .conftest import EXAMPLE_ORG
 
@@ -335,3 +337,21 @@ def test_the_provider_is_named_as_each_reader_writes_it() -> None:
     for facts in all_facts().values():
         for locale in TRADITIONAL:
             assert set(facts.name_in(locale)) & SIMPLIFIED_ONLY == set(), facts.kind
+
+
+def test_a_password_reset_is_mailed_in_the_readers_traditional_chinese(
+        company: Path, smtp_server: StartServer) -> None:  # noqa: F811 - the fixture imported above
+    server = smtp_server()
+    onboarding(company, server.port)
+    person = company / "org" / "users" / "e1003.yaml"
+    person.write_text(person.read_text(encoding="utf-8") + "locale: zh-TW\n", encoding="utf-8")
+    today = dt.date.today()  # the CLI plans for today; the date is all that matters, never the time
+    ask_reset(company, today)
+    applied = cli(company, "apply", "--yes")
+    assert applied.returncode == 0, applied.stderr
+    [mail] = server.inbox.received
+    assert (mail.recipients, mail.subject) == (["hejing.sh@example.org"], "您的公司信箱 hejing@acme.com 密碼已重設")
+    assert mail.message["Content-Language"] == "zh-TW"
+    assert mail.body.startswith(f"何静 您好：\n\n依照您在 {today.isoformat()} 提出的申請，資訊部已重設您的公司信箱 "
+                                "hejing@acme.com（reconciler local directory）的密碼，並已將所有裝置登出。")
+    assert verify_password(password_in(mail), record_of(company, "hejing@acme.com")["password"])  # type: ignore[arg-type]
