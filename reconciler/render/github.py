@@ -319,7 +319,7 @@ def handover_block(addresses: Sequence[str]) -> list[str]:
     if len(addresses) > MAIL_ROWS:
         shown = _("{shown}, … and {count} more (the apply log lists them all)").format(
             shown=shown, count=len(addresses) - MAIL_ROWS)
-    return ["**" + _("First passwords to hand over in person") + f"** ({len(addresses)})", "",
+    return [_("**First passwords to hand over in person** ({count})").format(count=len(addresses)), "",
             _("Nothing mailed these; reset each one's password at the provider, then hand it over: {addresses}").format(
                 addresses=shown), ""]
 
