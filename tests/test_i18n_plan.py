@@ -1,0 +1,80 @@
+"""The plan, the pull-request comment and the apply summary in Chinese, through the real CLI.
+
+A company applied once, then one person is frozen (a security incident) and one file removed
+(offboarded): the plan that follows suspends two people, signs them out and hands data over,
+the case an admin must not misread. In zh-CN every sentence of it is Chinese (no message without
+a translation, no English sentence left), and the machine output (the JSON plan, a saved plan)
+is the same bytes as in English.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from reconciler import i18n
+from tests.cli_inprocess import Run, run_main
+from tests.i18n_support import english_left
+
+# The saved plan's one field that differs between two runs whatever the language.
+CREATED_AT = re.compile(r'"created_at": "[^"]*"')
+
+
+@pytest.fixture
+def offboarding_org(org_copy: Path) -> Path:
+    """The example company, applied, then e1002 frozen and e1003's file removed."""
+    applied = run_main(org_copy, "apply", "--yes")
+    assert applied.code == 0, applied.stderr
+    frozen = org_copy / "users" / "e1002.yaml"
+    frozen.write_text(frozen.read_text(encoding="utf-8") + "status: frozen\n", encoding="utf-8")
+    (org_copy / "users" / "e1003.yaml").unlink()
+    return org_copy
+
+
+def _in_chinese(org: Path, *args: str) -> Run:
+    i18n.forget_missing()
+    run = run_main(org, "--lang", "zh-CN", *args)
+    assert run.code == 0, run.stderr
+    assert i18n.missing() == set(), "messages without a Chinese translation"
+    return run
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "comment"])
+def test_the_plan_of_an_offboarding_and_a_freeze_speaks_chinese(offboarding_org: Path, fmt: str) -> None:
+    run = _in_chinese(offboarding_org, "plan", "--format", fmt)
+    assert english_left(run.stdout) == []
+    # What removes access is said with the console's words, next to whom it removes.
+    assert "停用成员 hejing@acme.com" in run.stdout
+    assert "停用成员 suwan@acme.com" in run.stdout
+    assert "冻结：安全事件" in run.stdout
+    assert "将文件和日历移交给 suwan@acme.com" in run.stdout
+    assert "org/users 中没有员工编号为 E1003 的文件：按离职处理" in run.stdout
+    assert "计划：创建 0 项，更新 0 项，删除 0 项，停用 2 项，恢复 0 项。" in run.stdout
+    english = run_main(offboarding_org, "plan", "--format", fmt)
+    assert "suspend user hejing@acme.com" in english.stdout and "停用" not in english.stdout
+
+
+def test_the_json_plan_and_a_saved_plan_are_the_same_in_both_languages(offboarding_org: Path,
+                                                                      tmp_path: Path) -> None:
+    chinese = _in_chinese(offboarding_org, "plan", "--format", "json")
+    english = run_main(offboarding_org, "--lang", "en-US", "plan", "--format", "json")
+    assert CREATED_AT.sub("", chinese.stdout) == CREATED_AT.sub("", english.stdout)
+    reasons = [c["reason"] for c in json.loads(chinese.stdout)["changes"]]
+    assert reasons == ["no file in org/users for id E1003: offboarded", "frozen: security incident"]
+
+    _in_chinese(offboarding_org, "plan", "--out", str(tmp_path / "zh.json"))
+    run_main(offboarding_org, "--lang", "en-US", "plan", "--out", str(tmp_path / "en.json"))
+    saved = [CREATED_AT.sub("", (tmp_path / name).read_text(encoding="utf-8")) for name in ("zh.json", "en.json")]
+    assert saved[0] == saved[1]
+
+
+def test_the_apply_summary_speaks_chinese(offboarding_org: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    _in_chinese(offboarding_org, "apply", "--yes", "--summary", str(summary))
+    text = summary.read_text(encoding="utf-8")
+    assert english_left(text) == []
+    assert text.splitlines()[1] == "### 已应用 2 项，失败 0 项，跳过 0 项。"
+    assert "| `!` | 停用成员 suwan@acme.com |" in text
