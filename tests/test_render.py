@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
+from rich.cells import cell_len
 
 from reconciler import i18n
 from reconciler.apply import ApplyReport, Stopped
@@ -178,6 +179,21 @@ def test_a_sentence_kept_as_plain_english_shows_in_the_chinese_plan() -> None:
         rendered = render_text(plan)
     assert english_left(rendered, data=FIXTURE_DATA) == [
         "  ! x@acme.com exists at the provider but no file in org/users describes it"]
+
+
+def test_a_chinese_plan_at_80_columns_keeps_each_change_on_one_line() -> None:
+    """The text plan has no table: every change is one line at a fixed indent. Chinese characters take
+    two cells each; Rich measures them and, soft-wrapping, never breaks a change in two at 80 columns
+    (the terminal wraps what is wider, and a copied line stays whole)."""
+    plan = full_plan()
+    with i18n.using("zh-CN"):
+        narrow, wide = render_text(plan, colour=True, width=80), render_text(plan, colour=True, width=400)
+    assert narrow == wide
+    lines = ANSI.sub("", narrow).splitlines()
+    changes = [line for line in lines if re.match(r"  [-+~!^] (创建|更新|删除|停用|恢复)\S* ", line)]
+    assert len(changes) == len(plan.changes)
+    # Some lines fit 80 characters but not 80 cells: measured in cells, not with len().
+    assert any(len(line) <= 80 < cell_len(line) for line in lines)
 
 
 def cut_comment() -> str:
