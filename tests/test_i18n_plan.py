@@ -78,3 +78,25 @@ def test_the_apply_summary_speaks_chinese(offboarding_org: Path, tmp_path: Path)
     assert english_left(text) == []
     assert text.splitlines()[1] == "### 已应用 2 项，失败 0 项，跳过 0 项。"
     assert "| `!` | 停用成员 suwan@acme.com |" in text
+
+
+def test_a_stale_or_edited_saved_plan_is_refused_in_chinese(offboarding_org: Path, tmp_path: Path) -> None:
+    saved = tmp_path / "plan.json"
+    assert run_main(offboarding_org, "plan", "--out", str(saved)).code == 0
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    data["changes"] = data["changes"][:1]  # the freeze taken out of the reviewed plan
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    i18n.forget_missing()
+    refused = run_main(offboarding_org, "--lang", "zh-CN", "apply", str(saved), "--yes")
+    assert refused.code != 0
+    assert i18n.missing() == set()
+    assert "拒绝应用：此保存的计划与现在根据 org/ 和服务商重新生成的计划不一致" in refused.stderr
+    assert "只在重新生成的计划中：停用成员 suwan@acme.com" in refused.stderr
+
+    promoted = offboarding_org / "users" / "e1001.yaml"  # org/ moves on after the plan was saved
+    promoted.write_text(re.sub(r"(?m)^title: .*$", "title: 销售总监", promoted.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+    i18n.forget_missing()
+    stale = run_main(offboarding_org, "--lang", "zh-CN", "apply", str(saved), "--yes")
+    assert stale.code != 0 and i18n.missing() == set()
+    assert "生成此计划后 org/ 有了变化；请重新运行 `reconciler plan`" in stale.stderr
