@@ -100,3 +100,18 @@ def test_a_stale_or_edited_saved_plan_is_refused_in_chinese(offboarding_org: Pat
     stale = run_main(offboarding_org, "--lang", "zh-CN", "apply", str(saved), "--yes")
     assert stale.code != 0 and i18n.missing() == set()
     assert "生成此计划后 org/ 有了变化；请重新运行 `reconciler plan`" in stale.stderr
+
+
+def test_a_new_persons_first_password_is_said_in_chinese(offboarding_org: Path) -> None:
+    """No onboarding mail in the example org.yaml: the plan says, in Chinese, who hands the password over."""
+    (offboarding_org / "users" / "e2001.yaml").write_text(
+        "id: E2001\ngiven_name: 小红\nfamily_name: 李\ndepartment: management\ntitle: 助理\nmanager: E1000\n",
+        encoding="utf-8")
+    run = _in_chinese(offboarding_org, "plan")
+    assert english_left(run.stdout) == []
+    assert ("1 位新成员的初始密码不会送达任何人（org.yaml 中没有配置入职邮件）：lixiaohong@acme.com；"
+            "应用后，请在服务商处重置密码，再当面交给本人（应用摘要会再次列出这些成员）") in run.stdout
+    english = run_main(offboarding_org, "plan")
+    assert ("the first password of 1 new person reaches nobody (no onboarding mail in org.yaml): "
+            "lixiaohong@acme.com; after the apply, reset it at the provider and hand it over in person"
+            ) in english.stdout
