@@ -115,3 +115,24 @@ def test_a_new_persons_first_password_is_said_in_chinese(offboarding_org: Path) 
     assert ("the first password of 1 new person reaches nobody (no onboarding mail in org.yaml): "
             "lixiaohong@acme.com; after the apply, reset it at the provider and hand it over in person"
             ) in english.stdout
+
+
+def test_annotations_of_a_refused_plan_and_of_many_problems_speak_chinese() -> None:
+    from reconciler.changes import Violation
+    from reconciler.errors import InputIssue, SourceLocation
+    from reconciler.i18n import T_
+    from reconciler.plan.safety import proceed
+    from reconciler.render.github import render_annotations, render_violations
+
+    limit = Violation(code="max-freezes", message=T_("the plan freezes {count} accounts, over safety.max_freezes = "
+                                                     "{limit}", count=4, limit=3), action=proceed("safety.max_freezes"))
+    issues = [InputIssue(SourceLocation(f"org/users/e{n}.yaml", n, 1), "x") for n in range(1, 13)]
+    i18n.forget_missing()
+    with i18n.using("zh-CN"):
+        refused, counted = render_violations([limit]), render_annotations(issues).splitlines()[-1]
+    assert i18n.missing() == set()
+    assert refused == ("::error title=reconciler plan 已拒绝::计划冻结 4 个账号，超出 safety.max_freezes = 3；"
+                       "如果这是有意的，请在同一个拉取请求（PR）中调高 org.yaml 的 safety.max_freezes"
+                       "（计划会重新检查），或把变更拆分成几个较小的 PR\n")
+    assert counted == "::error title=reconciler validate::org/ 中还有 3 个问题；此步骤的日志列出了全部问题"
+    assert render_violations([limit]).startswith("::error title=reconciler plan refused::the plan freezes 4 accounts")
