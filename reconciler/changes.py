@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.diagnostics import Diagnostic, Severity
+from reconciler.diagnostics import Diagnostic, Sentence, Severity
+from reconciler.i18n import N_, T_, Text, _
 from reconciler.state import Kind, Resource, resource_from_dict
 
 Action = Literal["create", "update", "delete", "suspend", "restore"]
@@ -28,6 +29,23 @@ OFFBOARDING: list[Effect] = ["sign_out", "reset_password", "transfer_data"]
 FREEZING: list[Effect] = ["sign_out", "reset_password"]
 PASSWORD_RESET: list[Effect] = ["sign_out", "reset_password", "mail_password"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "suspend", "restore")
+# The words a person reads for an action, a kind and an effect (translated where shown with `_`);
+# the JSON plan keeps the codes themselves.
+ACTION_WORDS: dict[Action, str] = {
+    "create": N_("create"), "update": N_("update"), "delete": N_("delete"), "suspend": N_("suspend"),
+    "restore": N_("restore"),
+}
+KIND_WORDS: dict[Kind, str] = {
+    "domain": N_("domain"), "orgunit": N_("orgunit"), "user": N_("user"), "group": N_("group"),
+    "alias": N_("alias"), "membership": N_("membership"), "license": N_("license"), "role": N_("role"),
+}
+EFFECT_WORDS: dict[Effect, str] = {
+    "sign_out": N_("sign out every session"),
+    "reset_password": N_("reset the password"),
+    "transfer_data": N_("hand files and calendars over"),
+    "require_password_change": N_("require a new password at next sign-in"),
+    "mail_password": N_("mail the new password"),
+}
 # 2: violations are objects (code, severity, message, action) and warnings carry a severity.
 FORMAT_VERSION = 2
 
@@ -42,7 +60,7 @@ class Change(BaseModel):
     after: dict[str, Any] | None = None
     changed: list[str] = Field(default_factory=list, description="Attributes an update changes.")
     security: bool = Field(False, description="A security action (frozen account).")
-    reason: str | None = None
+    reason: Sentence | None = None  # a Text where the plan made it: said in the reader's language
     effects: list[Effect] = Field(
         default_factory=list,
         description="Done with the change: sign out every session, reset the password to a random one, "
@@ -53,7 +71,18 @@ class Change(BaseModel):
 
     @property
     def label(self) -> str:
+        """`create user a@acme.com`: the same in every language (a diagnostic's subject, logs)."""
         return f"{self.action} {self.kind} {self.key}"
+
+    def label_text(self) -> Text:
+        """The label as a `Text`, for a sentence kept in a warning: English `label`, said as `said_label`."""
+        return T_("{action} {kind} {key}", action=T_(ACTION_WORDS[self.action]), kind=T_(KIND_WORDS[self.kind]),
+                  key=self.key)
+
+    def said_label(self) -> str:
+        """The label in the reader's language: `创建成员 a@acme.com`."""
+        return _("{action} {kind} {key}").format(action=said_action(self.action), kind=said_kind(self.kind),
+                                                 key=self.key)
 
     @property
     def before_key(self) -> str:
@@ -69,6 +98,29 @@ class Change(BaseModel):
     def resource_after(self) -> Resource:
         assert self.after is not None
         return resource_from_dict(self.kind, self.after)
+
+
+def said_action(action: Action) -> str:
+    return _(ACTION_WORDS[action])
+
+
+def said_kind(kind: Kind) -> str:
+    return _(KIND_WORDS[kind])
+
+
+def said_list(items: list[str]) -> str:
+    """`a, b, c` in the reader's language (Chinese lists with 、)."""
+    return _(", ").join(items)
+
+
+def said_effects(change: Change) -> str:
+    """What else the change does, in the reader's language: 'also: sign out every session, ...'."""
+    if not change.effects:
+        return ""
+    words = [_("hand files and calendars over to {recipient}").format(recipient=change.transfer_to)
+             if effect == "transfer_data" and change.transfer_to else _(EFFECT_WORDS[effect])
+             for effect in change.effects]
+    return _("also: {effects}").format(effects=said_list(words))
 
 
 class PlanWarning(Diagnostic):
@@ -110,13 +162,13 @@ class Plan(BaseModel):
 
 Outcome = Literal["applied", "failed", "skipped"]
 FailureCode = Literal["provider-refused", "unsupported", "dependency-failed", "apply-stopped", "not-attempted"]
-FAILURE_ACTIONS: dict[FailureCode, str] = {
-    "provider-refused": "fix the cause the provider gives and run apply again (it converges)",
-    "unsupported": "make this change in the provider's admin console, or leave it out of org/",
-    "dependency-failed": "fix the change it depends on; the next apply makes both",
+FAILURE_ACTIONS: dict[FailureCode, Text] = {
+    "provider-refused": T_("fix the cause the provider gives and run apply again (it converges)"),
+    "unsupported": T_("make this change in the provider's admin console, or leave it out of org/"),
+    "dependency-failed": T_("fix the change it depends on; the next apply makes both"),
     # The provider failed as a whole while it made a wave: each of its changes may or may not be made.
-    "apply-stopped": "fix the cause and run apply again: its plan shows what is still to do",
-    "not-attempted": "run apply again once the cause of the stop is fixed (it converges)",
+    "apply-stopped": T_("fix the cause and run apply again: its plan shows what is still to do"),
+    "not-attempted": T_("run apply again once the cause of the stop is fixed (it converges)"),
 }
 
 

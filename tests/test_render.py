@@ -2,6 +2,8 @@
 
 Run with REGENERATE=1 to rewrite the files in tests/golden/ after an intended
 change of output; then read the diff as a reviewer would before committing it.
+Every golden file has a zh-CN twin (`plan_full.zh-CN.txt`), made by the same code
+in Chinese; the JSON is the same file in both languages.
 """
 
 from __future__ import annotations
@@ -17,14 +19,21 @@ from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
+from rich.cells import cell_len
 
-from reconciler.changes import ACTIONS, Change, Plan, PlanWarning, Violation
+from reconciler import i18n
+from reconciler.apply import ApplyReport, Stopped
+from reconciler.changes import ACTIONS, Change, ChangeResult, Plan, PlanWarning, Violation
+from reconciler.i18n import T_
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
+from reconciler.plan.safety import proceed
 from reconciler.providers.local import LocalProvider
 from reconciler.render import render_json, render_markdown, render_text
+from reconciler.render.github import render_apply_summary, render_comment
 from reconciler.state import KIND_ORDER
 from tests.applying import apply_all
+from tests.i18n_support import english_left
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("REGENERATE") == "1"
@@ -49,7 +58,7 @@ def full_plan() -> Plan:
         Change(action="suspend", kind="user", key="mallory@acme.com",
                before={"email": "mallory@acme.com", "id": "E1042", "display_name": "Mallory", "suspended": False},
                after={"email": "mallory@acme.com", "id": "E1042", "display_name": "Mallory", "suspended": True},
-               changed=["suspended"], security=True, reason="frozen: security incident"),
+               changed=["suspended"], security=True, reason=T_("frozen: security incident")),
         Change(action="restore", kind="user", key="lisi@acme.com",
                before={"email": "lisi@acme.com", "id": "E1002", "suspended": True},
                after={"email": "lisi@acme.com", "id": "E1002", "suspended": False}, changed=["suspended"]),
@@ -73,21 +82,25 @@ def full_plan() -> Plan:
                        "member_type": "user"}),
         Change(action="delete", kind="user", key="old@acme.com",
                before={"email": "old@acme.com", "id": "E0999", "display_name": "Old Timer", "suspended": True},
-               reason="offboarded; the waiting period ended on 2026-10-30"),
+               reason=T_("offboarded; the waiting period ended on {day}", day="2026-10-30")),
     ]
     return Plan(
         provider="local",
         changes=changes,
         warnings=[
             PlanWarning(code="unmanaged-user", subject="ghost@acme.com",
-                        message="ghost@acme.com exists at the provider but no file in org/users describes it"),
+                        message=T_("{address} exists at the provider but no file in org/users describes it",
+                                   address="ghost@acme.com")),
             PlanWarning(code="protected", subject="admin@acme.com",
-                        message="admin@acme.com is protected (org.yaml safety.protected): "
-                                "not doing update user admin@acme.com [bold]now[/]"),
+                        message=T_("{address} is protected ({why}): not doing {change}", address="admin@acme.com",
+                                   why="org.yaml safety.protected",
+                                   change=Change(action="update", kind="user",
+                                                 key="admin@acme.com [bold]now[/]").label_text())),
         ],
         violations=[Violation(code="max-deletes", subject="safety.max_deletes",
-                              message="the plan deletes or suspends 3 objects, over safety.max_deletes = 2",
-                              action="raise the limit in org.yaml if this is intended")],
+                              message=T_("the plan deletes or suspends {count} users, groups or org units, over "
+                                         "safety.max_deletes = {limit}", count=3, limit=2),
+                              action=proceed("safety.max_deletes"))],
         org_digest="sha256:0123456789abcdef0123456789abcdef",
         created_at=dt.datetime(2026, 11, 29, 8, 30, tzinfo=dt.UTC),
         managed_users=48,
@@ -114,19 +127,120 @@ def empty_plan() -> Plan:
 
 PLANS: dict[str, Callable[[], Plan]] = {"full": full_plan, "empty": empty_plan}
 RENDERERS: dict[str, Callable[[Plan], str]] = {"txt": render_text, "md": render_markdown, "json": render_json}
+# What the fixtures hold as data (names, titles, keys): shown as written in every language.
+FIXTURE_DATA = ("Old Timer", "Mallory", "Sales | <script>alert(1)</script>",
+                "Sales \\| &lt;script&gt;alert(1)&lt;/script&gt;", "[red]Alarm[/red] [bold]team[/]", "销售部 | Sales",
+                "Sales", "[bold]now[/]")
 
 
-@pytest.mark.parametrize("ext", sorted(RENDERERS))
-@pytest.mark.parametrize("name", sorted(PLANS))
-def test_golden(name: str, ext: str) -> None:
-    rendered = RENDERERS[ext](PLANS[name]())
-    golden = GOLDEN / f"plan_{name}.{ext}"
+def _check_golden(rendered: str, golden: Path) -> None:
     if REGENERATE:
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(rendered, encoding="utf-8")
     assert golden.exists(), f"{golden} is missing; run the tests with REGENERATE=1 and review it"
     assert rendered == golden.read_text(encoding="utf-8"), (
         f"{golden.name} differs; if the change is intended, run with REGENERATE=1 and review the diff")
+
+
+def _golden_path(stem: str, ext: str, language: str) -> Path:
+    """`plan_full.txt` in English, `plan_full.zh-CN.txt` in Chinese."""
+    return GOLDEN / (f"{stem}.{ext}" if language == i18n.SOURCE_LANGUAGE else f"{stem}.{language}.{ext}")
+
+
+def _assert_all_said(rendered: str) -> None:
+    """In Chinese: every message the renderer asked for had a translation, and no English sentence is left."""
+    assert i18n.missing() == set(), "messages without a Chinese translation"
+    data = (*FIXTURE_DATA, PROVIDER_ERROR, STOPPED, SKIPPED, NOT_ATTEMPTED)
+    assert english_left(rendered, data=data) == [], "English sentences left in the Chinese output"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+@pytest.mark.parametrize("ext", sorted(RENDERERS))
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_golden(name: str, ext: str, language: str) -> None:
+    i18n.forget_missing()
+    with i18n.using(language):
+        rendered = RENDERERS[ext](PLANS[name]())
+    if ext == "json":  # machine output: one file, whatever the language
+        assert rendered == RENDERERS[ext](PLANS[name]())  # the tests speak en-US outside `using`
+        _check_golden(rendered, GOLDEN / f"plan_{name}.json")
+        return
+    _check_golden(rendered, _golden_path(f"plan_{name}", ext, language))
+    if language != i18n.SOURCE_LANGUAGE:
+        _assert_all_said(rendered)
+
+
+def test_a_sentence_kept_as_plain_english_shows_in_the_chinese_plan() -> None:
+    """The check above bites: a warning built without T_ stays English in a Chinese plan, and is found."""
+    plan = full_plan()
+    plan.warnings.append(PlanWarning(code="unmanaged-user", subject="x@acme.com",
+                                     message="x@acme.com exists at the provider but no file in org/users describes it"))
+    with i18n.using("zh-CN"):
+        rendered = render_text(plan)
+    assert english_left(rendered, data=FIXTURE_DATA) == [
+        "  ! x@acme.com exists at the provider but no file in org/users describes it"]
+
+
+def test_a_chinese_plan_at_80_columns_keeps_each_change_on_one_line() -> None:
+    """The text plan has no table: every change is one line at a fixed indent. Chinese characters take
+    two cells each; Rich measures them and, soft-wrapping, never breaks a change in two at 80 columns
+    (the terminal wraps what is wider, and a copied line stays whole)."""
+    plan = full_plan()
+    with i18n.using("zh-CN"):
+        narrow, wide = render_text(plan, colour=True, width=80), render_text(plan, colour=True, width=400)
+    assert narrow == wide
+    lines = ANSI.sub("", narrow).splitlines()
+    changes = [line for line in lines if re.match(r"  [-+~!^] (创建|更新|删除|停用|恢复)\S* ", line)]
+    assert len(changes) == len(plan.changes)
+    # Some lines fit 80 characters but not 80 cells: measured in cells, not with len().
+    assert any(len(line) <= 80 < cell_len(line) for line in lines)
+
+
+def cut_comment() -> str:
+    """The comment of a plan too long for GitHub: summary, violations, the most important changes, a note."""
+    return render_comment(full_plan(), commit="0123abc", limit=2_000)
+
+
+# The provider's own words (data, as it said them) and reconciler.apply's reasons for a skip (its module
+# says them; named here so this test checks what the renderer itself says).
+PROVIDER_ERROR = "409 duplicate: Entity already exists"
+STOPPED = "503 backendError: The service is currently unavailable"
+SKIPPED = "skipped: create user zhangsan@acme.com was not applied"
+NOT_ATTEMPTED = "the apply stopped before it"
+
+
+def apply_summary() -> str:
+    """An apply that stopped part way: failed, skipped, not attempted and applied changes, people to hand over."""
+    changes = full_plan().changes
+    report = ApplyReport([
+        ChangeResult(changes[0], "applied"),
+        ChangeResult(changes[2], "failed", PROVIDER_ERROR, code="provider-refused"),
+        ChangeResult(changes[8], "skipped", SKIPPED, code="dependency-failed"),
+        ChangeResult(changes[9], "skipped", NOT_ATTEMPTED, code="not-attempted"),
+    ], stopped=Stopped(STOPPED, False, RuntimeError(STOPPED)))
+    return render_apply_summary(report, commit="0123abc", handover=["zhangsan@acme.com", "lisi@acme.com"])
+
+
+VIEWS: dict[str, Callable[[], str]] = {
+    "comment_full": lambda: render_comment(full_plan(), commit="0123abc"),
+    "comment_cut": cut_comment,
+    "apply_stopped": apply_summary,
+    "apply_refused": lambda: render_apply_summary(ApplyReport(), violations=full_plan().violations),
+}
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_golden_pull_request_views(name: str, language: str) -> None:
+    """The PR comment (whole and cut to GitHub's limit) and the apply summary, in both languages."""
+    i18n.forget_missing()
+    with i18n.using(language):
+        rendered = VIEWS[name]()
+    _check_golden(rendered, _golden_path(name, "md", language))
+    if name == "comment_cut":  # cut to its limit in either language (Chinese labels are shorter, notes not)
+        assert len(rendered) <= 2_000
+    if language != i18n.SOURCE_LANGUAGE:
+        _assert_all_said(rendered)
 
 
 # --- text ------------------------------------------------------------------------------------

@@ -14,17 +14,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.changes import Change, PlanWarning
+from reconciler.i18n import N_, T_, Text
 from reconciler.model.files import UserEntry
 from reconciler.model.org import Org, Sourced
 
-IN_PERSON = "reset it at the provider and hand it over in person"
+# A first password mailed on its own, beside the welcome mail; a reset's new password has no welcome mail.
+MAILED_APART = N_("mailed to {address}, apart from the welcome mail")
 
 
 @dataclass(frozen=True)
 class Route:
     address: str  # the new account
     user_id: str
-    how: str  # "mailed to ...", or why nobody has it
+    how: str  # "mailed to ...", or why nobody has it (a Text: said in the reader's language where shown)
     in_person: bool  # IT hands it over: nothing mails it
     expected: bool = True  # False: onboarding mail is on but cannot reach this person (a mistake to fix)
 
@@ -56,14 +58,18 @@ def reset_routes(org: Org, changes: Iterable[Change]) -> list[Route]:
         route = _route(org, users, change.key, entry)
         if route.in_person:
             settings = org.settings.onboarding
+            how: Text
             if settings is None or settings.send_password == "never":
-                how = "nobody: org.yaml's onboarding mail sends no passwords"
+                how = T_("nobody: org.yaml's onboarding mail sends no passwords")
             else:
                 need = "personal_email" if settings.send_to == "personal" else "manager"
-                how = f"nobody: {entry.where.document.display_path} names no {need}; add one"
+                how = T_("nobody: {file} names no {field}; add one", file=entry.where.document.display_path,
+                         field=need)
             route = Route(change.key, route.user_id, how, in_person=False, expected=False)
-        routes.append(Route(route.address, route.user_id, route.how.removesuffix(", apart from the welcome mail"),
-                            route.in_person, route.expected))
+        said = route.how
+        if isinstance(said, Text) and said.template == MAILED_APART:  # a reset's password is the only mail
+            said = T_("mailed to {address}", **said.values)
+        routes.append(Route(route.address, route.user_id, said, route.in_person, route.expected))
     return routes
 
 
@@ -72,33 +78,46 @@ def _route(org: Org, users: Mapping[str, Sourced[UserEntry]], address: str, entr
     user_id = entry.value.id
     file = entry.where.document.display_path
     if settings is None:
-        return Route(address, user_id, f"nobody (no onboarding mail in org.yaml): {IN_PERSON}", True)
+        return Route(address, user_id, T_("nobody (no onboarding mail in org.yaml): reset it at the provider and "
+                                          "hand it over in person"), True)
     if settings.send_password == "never":
-        return Route(address, user_id, f"not mailed (onboarding.send_password: never): {IN_PERSON}", True)
+        return Route(address, user_id, T_("not mailed (onboarding.send_password: never): reset it at the provider "
+                                          "and hand it over in person"), True)
     chosen = user_id in settings.in_person
     if settings.send_to == "personal":
         if entry.value.personal_email:
-            return Route(address, user_id, f"mailed to {entry.value.personal_email}, apart from the welcome mail",
-                         False)
-        return Route(address, user_id, f"nobody: {file} names no personal_email; add one, or list {user_id} in "
-                     f"onboarding.in_person and {IN_PERSON}", True, expected=chosen)
+            return Route(address, user_id, T_(MAILED_APART, address=entry.value.personal_email), False)
+        return Route(address, user_id, T_("nobody: {file} names no personal_email; add one, or list {user_id} in "
+                                          "onboarding.in_person and reset it at the provider and hand it over in "
+                                          "person", file=file, user_id=user_id), True, expected=chosen)
     manager = users.get(entry.value.manager or "")
     if manager is not None:
-        return Route(address, user_id, f"mailed to their manager ({manager.value.id}), who hands it over", False)
-    return Route(address, user_id, f"nobody: {file} names no manager; add one, or list {user_id} in "
-                 f"onboarding.in_person and {IN_PERSON}", True, expected=chosen)
+        return Route(address, user_id, T_("mailed to their manager ({id}), who hands it over", id=manager.value.id),
+                     False)
+    return Route(address, user_id, T_("nobody: {file} names no manager; add one, or list {user_id} in "
+                                      "onboarding.in_person and reset it at the provider and hand it over in person",
+                                      file=file, user_id=user_id), True, expected=chosen)
 
 
 def _listed(routes: list[Route], shown: int = 20) -> str:
     names = ", ".join(r.address for r in routes[:shown])
-    return names + (f" and {len(routes) - shown} more" if len(routes) > shown else "")
+    return T_("{names} and {count} more", names=names, count=len(routes) - shown) if len(routes) > shown else names
 
 
-def _unroutable(routes: list[Route], password: str, refusal: str) -> list[PlanWarning]:
+# What a route the mail cannot take means: (message, action), for a first password and for a reset.
+UNROUTABLE = {
+    "first": (N_("{address}: its first password would reach {how}"),
+              N_("apply will not create this person until their file says where the mail goes")),
+    "reset": (N_("{address}: the new password of its reset would reach {how}"),
+              N_("apply will not reset this password until their file says where the mail goes")),
+}
+
+
+def _unroutable(routes: list[Route], which: str) -> list[PlanWarning]:
     """One high warning per route the mail cannot take: the apply refuses those (`mail/step.py`)."""
+    message, action = UNROUTABLE[which]
     return [PlanWarning(code="no-password-route", severity="high", subject=r.address,
-                        message=f"{r.address}: {password} would reach {r.how}",
-                        action=f"apply will not {refusal} until their file says where the mail goes")
+                        message=T_(message, address=r.address, how=r.how), action=T_(action))
             for r in routes if not r.expected]
 
 
@@ -106,34 +125,37 @@ def password_warnings(org: Org, changes: Sequence[Change]) -> list[PlanWarning]:
     """What the plan says about the first passwords of the people it creates, and about the new
     passwords of the resets it carries out."""
     routes = first_password_routes(org, changes)
-    warnings = _unroutable(routes, "its first password", "create this person")
+    warnings = _unroutable(routes, "first")
     handover = [r for r in routes if r.in_person and r.expected]
     if handover:
-        why = "no onboarding mail in org.yaml" if org.settings.onboarding is None else "see each person's file"
+        why = (T_("no onboarding mail in org.yaml") if org.settings.onboarding is None else
+               T_("see each person's file"))
+        template = (T_("the first password of {count} new person reaches nobody ({why}): {names}", count=1,
+                       why=why, names=_listed(handover)) if len(handover) == 1 else
+                    T_("the first password of {count} new people reaches nobody ({why}): {names}",
+                       count=len(handover), why=why, names=_listed(handover)))
         warnings.append(PlanWarning(
-            code="password-handover", severity="medium",
-            message=f"the first password of {len(handover)} new {_people(len(handover))} reaches nobody ({why}): "
-                    + _listed(handover),
-            action=f"after the apply, {IN_PERSON} (the apply's summary lists them again)"))
+            code="password-handover", severity="medium", message=template,
+            action=T_("after the apply, reset it at the provider and hand it over in person (the apply's summary "
+                      "lists them again)")))
     mailed = [r for r in routes if not r.in_person]
     if mailed and org.settings.onboarding is not None:
-        to = "their private addresses" if org.settings.onboarding.send_to == "personal" else "their managers"
+        to = (T_("their private addresses") if org.settings.onboarding.send_to == "personal" else
+              T_("their managers"))
         warnings.append(PlanWarning(
             code="password-mailed", severity="info",
-            message=f"the first password of {len(mailed)} new {_people(len(mailed))} is mailed to {to}: "
-                    + _listed(mailed)))
+            message=T_("the first password of {count} new person is mailed to {to}: {names}", count=1, to=to,
+                       names=_listed(mailed)) if len(mailed) == 1 else
+            T_("the first password of {count} new people is mailed to {to}: {names}", count=len(mailed), to=to,
+               names=_listed(mailed))))
     return warnings + _reset_warnings(org, changes)
 
 
 def _reset_warnings(org: Org, changes: Sequence[Change]) -> list[PlanWarning]:
     routes = reset_routes(org, changes)
-    warnings = _unroutable(routes, "the new password of its reset", "reset this password")
+    warnings = _unroutable(routes, "reset")
     warnings += [PlanWarning(code="password-reset", severity="info", subject=r.address,
-                             message=f"{r.address}: the password is reset as its file asks, every session signed "
-                                     f"out, and the new password {r.how}")
+                             message=T_("{address}: the password is reset as its file asks, every session signed "
+                                        "out, and the new password {how}", address=r.address, how=r.how))
                  for r in routes if r.expected]
     return warnings
-
-
-def _people(n: int) -> str:
-    return "person" if n == 1 else "people"

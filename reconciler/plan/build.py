@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.changes import Change, Plan, PlanWarning
 from reconciler.errors import InputIssue
+from reconciler.i18n import N_, T_
 from reconciler.mail.routes import password_warnings
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
@@ -34,7 +35,17 @@ def policy_of(org: Org) -> Policy:
     )
 
 
-PLURALS = {"alias": "aliases"}
+# What a provider cannot manage, said once per kind (translated when shown).
+CANNOT_MANAGE: dict[Kind, str] = {
+    "domain": N_("this provider cannot manage domains; not planned ({count}): {keys}"),
+    "orgunit": N_("this provider cannot manage orgunits; not planned ({count}): {keys}"),
+    "user": N_("this provider cannot manage users; not planned ({count}): {keys}"),
+    "group": N_("this provider cannot manage groups; not planned ({count}): {keys}"),
+    "alias": N_("this provider cannot manage aliases; not planned ({count}): {keys}"),
+    "membership": N_("this provider cannot manage memberships; not planned ({count}): {keys}"),
+    "license": N_("this provider cannot manage licenses; not planned ({count}): {keys}"),
+    "role": N_("this provider cannot manage roles; not planned ({count}): {keys}"),
+}
 
 
 def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple[list[Change], list[PlanWarning]]:
@@ -46,8 +57,8 @@ def split_unsupported(changes: list[Change], supports: frozenset[Kind]) -> tuple
             left_out.setdefault(change.kind, []).append(change.key)
     warnings = [
         PlanWarning(code="unsupported", subject=kind,
-                    message=f"this provider cannot manage {PLURALS.get(kind, kind + 's')}; not planned ({len(keys)}): "
-                            + ", ".join(keys[:10]) + (" ..." if len(keys) > 10 else ""))
+                    message=T_(CANNOT_MANAGE[kind], count=len(keys),
+                               keys=", ".join(keys[:10]) + (" ..." if len(keys) > 10 else "")))
         for kind, keys in left_out.items()
     ]
     return kept, warnings
@@ -58,17 +69,17 @@ def _say_until_when_restorable(changes: list[Change], days: int | None, today: d
     if days is None:
         return changes
     until = (today + dt.timedelta(days=days)).isoformat()
-    return [c.model_copy(update={"reason": f"{c.reason}; restorable until {until}" if c.reason else
-                                 f"restorable until {until}"})
+    return [c.model_copy(update={"reason": T_("{reason}; restorable until {until}", reason=c.reason, until=until)
+                                 if c.reason else T_("restorable until {until}", until=until)})
             if c.kind == "user" and c.action == "delete" else c for c in changes]
 
 
 def _scheduled(leaving: dict[str, dt.date]) -> list[PlanWarning]:
     """Offboardings set for a later day: nothing happens before it, and the plan says when it will."""
     return [PlanWarning(code="scheduled-offboarding", severity="info", subject=address,
-                        message=f"{address} leaves on {day.isoformat()} (offboarded_on): nothing changes before "
-                                "then; the first plan on or after that day suspends the account, signs it out and "
-                                "hands its data over")
+                        message=T_("{address} leaves on {day} (offboarded_on): nothing changes before then; the "
+                                   "first plan on or after that day suspends the account, signs it out and hands its "
+                                   "data over", address=address, day=day.isoformat()))
             for address, day in sorted(leaving.items())]
 
 
@@ -87,7 +98,7 @@ def acting_account(org: Org, provider: BaseProvider, addresses: dict[str, str],
     return ActingAccount(
         address=address,
         user_file=str(owner.locate()) if owner is not None else None,
-        provider_setting=f"named in the provider block of org.yaml, {settings or 'org.yaml'}",
+        provider_setting=T_("named in the provider block of org.yaml, {where}", where=str(settings or "org.yaml")),
         roles_file=str(roles or "permissions.yaml"))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from reconciler.changes import FREEZING, OFFBOARDING, Change, PlanWarning
+from reconciler.i18n import N_, T_
 from reconciler.plan.safety import protected_accounts
 from reconciler.resolve import Resolved
 from reconciler.state import COLLECTION_KINDS, KIND_ORDER, Kind, Resource, State, User, changed_fields
@@ -92,7 +93,7 @@ def _absent_user(want: User, actual: State, resolved: Resolved, out: Diff) -> No
     if deleted is not None and (deleted.id in (None, want.id)):
         after = deleted.model_copy(update={**want.managed_fields(), "deleted": None})
         out.add(Change(action="restore", kind="user", key=want.email, before=_dump(deleted), after=_dump(after),
-                       changed=changed_fields(want, deleted), reason="restored from the provider's deleted users"))
+                       changed=changed_fields(want, deleted), reason=T_("restored from the provider's deleted users")))
         return
     out.add(Change(action="create", kind="user", key=want.email, after=_dump(want)))
 
@@ -103,12 +104,12 @@ def _diff_one_user(want: User, have: User, resolved: Resolved, policy: Policy, o
     if due is not None and have.suspended:
         out.add(Change(action="delete", kind="user", key=want.email, before=_dump(have),
                        transfer_to=recipient(want, policy),
-                       reason=f"offboarded; the waiting period ended on {due.isoformat()}"))
+                       reason=T_("offboarded; the waiting period ended on {day}", day=due.isoformat())))
         return
     if due is not None:
         # Never deleted straight from active: signed out and handed over first, deleted by a later plan.
-        offboarding = (f"offboarded; the waiting period ended on {due.isoformat()}, but the account is "
-                       "still active: suspended now, deleted by a later plan")
+        offboarding = T_("offboarded; the waiting period ended on {day}, but the account is still active: "
+                         "suspended now, deleted by a later plan", day=due.isoformat())
     changed = changed_fields(want, have)
     if not changed:
         return
@@ -121,7 +122,7 @@ def _diff_one_user(want: User, have: User, resolved: Resolved, policy: Policy, o
         elif not want.suspended:
             extra["effects"] = ["require_password_change"]  # whoever held the account must choose anew
     if frozen and want.suspended:
-        extra.update(security=True, reason="frozen: security incident", effects=FREEZING)
+        extra.update(security=True, reason=T_("frozen: security incident"), effects=FREEZING)
     change = _update(want, have, changed)
     out.add(change.model_copy(update=extra) if extra else change)
 
@@ -135,16 +136,17 @@ def _unlisted_user(have: User, policy: Policy, out: Diff) -> None:
             out.add(Change(action="suspend", kind="user", key=have.email, before=_dump(have),
                            after=_dump(after), changed=["suspended"], effects=OFFBOARDING,
                            transfer_to=recipient(have, policy),
-                           reason=f"no file in org/users for id {have.id}: offboarded"))
+                           reason=T_("no file in org/users for id {id}: offboarded", id=have.id)))
         return
     if policy.unmanaged == "report":
         out.warnings.append(PlanWarning(code="unmanaged-user", subject=have.email,
-            message=f"{have.email} exists at the provider but no file in org/users describes it"))
+            message=T_("{address} exists at the provider but no file in org/users describes it",
+                       address=have.email)))
     elif policy.unmanaged == "suspend" and not have.suspended:
         after = have.model_copy(update={"suspended": True})
         out.add(Change(action="suspend", kind="user", key=have.email, before=_dump(have),
                        after=_dump(after), changed=["suspended"],
-                       reason="unmanaged account (org.yaml unmanaged: suspend)"))
+                       reason=T_("unmanaged account (org.yaml unmanaged: suspend)")))
 
 
 def apply_renames(actual: State, renames: dict[str, str], origin: dict[tuple[Kind, str], Resource]) -> State:
@@ -210,10 +212,17 @@ def _unlisted(kind: Kind, have: Resource, resolved: Resolved, policy: Policy, ou
     prune = {"group": policy.delete_unlisted_groups, "orgunit": policy.delete_unlisted_orgunits}
     if prune.get(kind):
         out.add(Change(action="delete", kind=kind, key=have.key, before=_dump(have),
-                       reason=f"not in org/ (org.yaml delete_unlisted: {kind}s)"))
-    elif kind in prune:
+                       reason=T_("not in org/ (org.yaml delete_unlisted: {kinds})", kinds=kind + "s")))
+    elif kind in UNMANAGED:
         out.warnings.append(PlanWarning(code=f"unmanaged-{kind}", subject=have.key,
-            message=f"{kind} {have.key} exists at the provider but org/ does not describe it"))
+            message=T_(UNMANAGED[kind], key=have.key)))
+
+
+# Groups and org units at the provider that org/ does not describe (kept: org.yaml does not prune them).
+UNMANAGED: dict[str, str] = {
+    "group": N_("group {key} exists at the provider but org/ does not describe it"),
+    "orgunit": N_("orgunit {key} exists at the provider but org/ does not describe it"),
+}
 
 
 def _touched(change: Change, protected: dict[str, str]) -> str | None:
@@ -230,8 +239,8 @@ def diff(resolved: Resolved, actual: State, policy: Policy) -> Diff:
     out = Diff()
     for group, leaver in sorted(resolved.kept_owners.items()):
         out.warnings.append(PlanWarning(code="last-owner-kept", subject=group, message=(
-            f"{leaver} is offboarded but stays an owner of {group}, its only one (lifecycle.remove_from_groups): "
-            "name another owner in the group's file")))
+            T_("{leaver} is offboarded but stays an owner of {group}, its only one (lifecycle.remove_from_groups): "
+               "name another owner in the group's file", leaver=leaver, group=group))))
     diff_users(resolved, actual, policy, out)
     diff_others(resolved, apply_renames(actual, out.renames, out.origin), policy, out)
     if policy.protected:
@@ -262,5 +271,6 @@ def _leave_protected_alone(changes: list[Change], protected: dict[str, str],
         entry = protected[hit]
         why = "org.yaml safety.protected" + ("" if entry == hit else f": {entry}")
         warnings.append(PlanWarning(code="protected", severity="info", subject=hit,
-                                    message=f"{hit} is protected ({why}): not doing {change.label}"))
+                                    message=T_("{address} is protected ({why}): not doing {change}", address=hit,
+                                               why=why, change=change.label_text())))
     return kept

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from reconciler.activity import ActivityReport
 from reconciler.changes import FREEZING, Change, PlanWarning
+from reconciler.i18n import T_, Text
 from reconciler.providers.base import ActivitySource
 from reconciler.state import State
 
@@ -37,19 +38,22 @@ def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], p
             before = have.model_dump(mode="json", exclude_none=True)
             owed.append(Change(action="update", kind="user", key=address, before=before, after=before,
                                security=True, effects=FREEZING,
-                               reason="frozen: security incident; the account was already suspended, so only "
-                                      "its sessions are signed out and its password reset"))
+                               reason=T_("frozen: security incident; the account was already suspended, so only "
+                                         "its sessions are signed out and its password reset")))
     return owed, [PlanWarning(code="frozen-2sv", severity="high", subject=a, message=_message(a, report))
                   for a in present]
 
 
-def _message(address: str, report: ActivityReport) -> str:
+def _message(address: str, report: ActivityReport) -> Text:
     if "two_step" in report.unavailable:
-        return f"{address} is frozen; its 2-step verification state is unknown ({report.unavailable['two_step']})"
+        return T_("{address} is frozen; its 2-step verification state is unknown ({why})", address=address,
+                  why=report.unavailable["two_step"])
     if report.of(address).two_step is None:
-        return f"{address} is frozen; the provider did not say whether it uses 2-step verification"
+        return T_("{address} is frozen; the provider did not say whether it uses 2-step verification",
+                  address=address)
     if report.of(address).two_step:
-        return (f"{address} is frozen and enrolled in 2-step verification: check its second factors (phones, "
-                "security keys, backup codes) before it is active again; an intruder may have added one")
-    return (f"{address} is frozen and not enrolled in 2-step verification: enrol it before it is active "
-            "again")
+        return T_("{address} is frozen and enrolled in 2-step verification: check its second factors (phones, "
+                  "security keys, backup codes) before it is active again; an intruder may have added one",
+                  address=address)
+    return T_("{address} is frozen and not enrolled in 2-step verification: enrol it before it is active again",
+              address=address)

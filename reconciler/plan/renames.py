@@ -9,19 +9,19 @@ the plan after this one removes it.
 from __future__ import annotations
 
 from reconciler.changes import Change, PlanWarning
+from reconciler.i18n import T_, Text
 from reconciler.providers.facts import ProviderFacts
 from reconciler.state import State
 
 
-def _kept_note(old: str, new: str, facts: ProviderFacts, desired: State) -> str:
-    if facts.old_address_on_rename == "keeps-unlisted":
-        return f"{old} keeps receiving mail: {facts.old_address_note}"
-    if new not in desired.scopes.get("alias", set()):
-        return f"{old} keeps receiving mail: {facts.old_address_note}"
+def _kept_note(old: str, new: str, facts: ProviderFacts, desired: State) -> Text:
+    note = facts.old_address_note
+    if facts.old_address_on_rename == "keeps-unlisted" or new not in desired.scopes.get("alias", set()):
+        return T_("{old} keeps receiving mail: {note}", old=old, note=note)
     if desired.get("alias", old) is not None:
-        return f"{old} keeps receiving mail: {facts.old_address_note}, and org/ lists it among the aliases"
-    return (f"{old} keeps receiving mail for now: {facts.old_address_note}; but org/ lists this account's "
-            "aliases without it, so the next plan removes it (add it to `aliases:` to keep it)")
+        return T_("{old} keeps receiving mail: {note}, and org/ lists it among the aliases", old=old, note=note)
+    return T_("{old} keeps receiving mail for now: {note}; but org/ lists this account's aliases without it, so the "
+              "next plan removes it (add it to `aliases:` to keep it)", old=old, note=note)
 
 
 def old_address_warnings(changes: list[Change], facts: ProviderFacts, desired: State) -> list[PlanWarning]:
@@ -36,9 +36,9 @@ def old_address_warnings(changes: list[Change], facts: ProviderFacts, desired: S
         if facts.old_address_on_rename in ("keeps", "keeps-unlisted"):
             message = _kept_note(old, new, facts, desired)
         else:
-            message = (f"{old} is renamed to {new}; whether {facts.display_name} keeps the old address "
-                       "receiving mail is not known: check at the provider, and add the old address to "
-                       "`aliases:` if it must keep working")
+            message = T_("{old} is renamed to {new}; whether {provider} keeps the old address receiving mail is not "
+                         "known: check at the provider, and add the old address to `aliases:` if it must keep "
+                         "working", old=old, new=new, provider=facts.display_name)
         notes.append(PlanWarning(code="renamed-old-address", severity="info", subject=new, message=message))
     return notes
 

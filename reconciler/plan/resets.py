@@ -14,6 +14,7 @@ import datetime as dt
 
 from reconciler.changes import PASSWORD_RESET, Change, PlanWarning
 from reconciler.errors import display_path
+from reconciler.i18n import T_
 from reconciler.mail.ledger import resets_done
 from reconciler.model.org import Org
 from reconciler.providers.facts import facts_of
@@ -44,8 +45,9 @@ def plan_resets(org: Org, addresses: dict[str, str], actual: State, changes: lis
         where = entry.locate("password_reset")
         if day > today:
             warnings.append(PlanWarning(code="password-reset-scheduled", severity="info", subject=address,
-                                        message=f"{address}: the password reset asked for at {where} is done by "
-                                                f"the first apply on or after {day.isoformat()}"))
+                                        message=T_("{address}: the password reset asked for at {where} is done by "
+                                                   "the first apply on or after {day}", address=address,
+                                                   where=str(where), day=day.isoformat())))
             continue
         if (today - day).days >= window:
             continue  # a record of an earlier reset (security.password_reset_within_days)
@@ -53,18 +55,21 @@ def plan_resets(org: Org, addresses: dict[str, str], actual: State, changes: lis
         index = by_key.get(address)
         if have is None or (index is not None and changes[index].action == "create"):
             continue  # created by this plan: its first password is mailed, and the ledger records the reset done
-        reason = f"password reset asked for on {day.isoformat()} ({where})"
+        reason = T_("password reset asked for on {day} ({where})", day=day.isoformat(), where=str(where))
         if not facts.resets_passwords:
             warnings.append(PlanWarning(code="password-reset-not-done", severity="medium", subject=address,
-                                        message=f"{address}: {reason} is not carried out: {facts.display_name}'s "
-                                                "API cannot set a password",
-                                        action="reset it in the provider's admin console and hand it over"))
+                                        message=T_("{address}: {reason} is not carried out: {provider}'s API "
+                                                   "cannot set a password", address=address, reason=reason,
+                                                   provider=facts.display_name),
+                                        action=T_("reset it in the provider's admin console and hand it over")))
             continue
         if user.status != "active" or have.suspended or (index is not None and changes[index].action in (
                 "suspend", "delete")):
             warnings.append(PlanWarning(code="password-reset-not-done", severity="medium", subject=address,
-                                        message=f"{address}: {reason} is not carried out: the account is not active",
-                                        action="reset it when the account is active again (a later password_reset)"))
+                                        message=T_("{address}: {reason} is not carried out: the account is not "
+                                                   "active", address=address, reason=reason),
+                                        action=T_("reset it when the account is active again (a later "
+                                                  "password_reset)")))
             continue
         if index is None:
             dumped = have.model_dump(mode="json", exclude_none=True)
@@ -74,5 +79,6 @@ def plan_resets(org: Org, addresses: dict[str, str], actual: State, changes: lis
             change = out[index]
             effects = [*change.effects, *(e for e in PASSWORD_RESET if e not in change.effects)]
             out[index] = change.model_copy(update={
-                "effects": effects, "reason": f"{change.reason}; {reason}" if change.reason else reason})
+                "effects": effects,
+                "reason": T_("{first}; {second}", first=change.reason, second=reason) if change.reason else reason})
     return out, warnings

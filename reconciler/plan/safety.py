@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.changes import Change, Violation
+from reconciler.i18n import N_, T_, Text
 from reconciler.model.files import Safety
 from reconciler.state import COLLECTION_KINDS, Alias, Domain, Kind, Role, State
 
@@ -13,10 +14,13 @@ SUPER_ADMIN = "super-admin"
 ACCOUNT_KINDS: tuple[Kind, ...] = ("user", "group")
 
 
-def proceed(limit: str) -> str:
+PROCEED = N_("if this is intended, raise {limit} in org.yaml in this same pull request (the plan is checked "
+             "again), or split the change into smaller pull requests")
+
+
+def proceed(limit: str) -> Text:
     """What to do about a refused limit: every refusal says how to go on."""
-    return (f"if this is intended, raise {limit} in org.yaml in this same pull request (the plan is checked "
-            "again), or split the change into smaller pull requests")
+    return T_(PROCEED, limit=limit)
 
 
 def _removes_user(change: Change) -> bool:
@@ -35,6 +39,7 @@ class ActingAccount:
     address: str
     user_file: str | None  # "org/users/e1060.yaml:1:1", or None when no file describes it
     provider_setting: str  # where org.yaml names it: "named in the provider block of org.yaml, org/org.yaml:9:10"
+    # (a Text where the plan made it, said in the reader's language)
     roles_file: str  # where its admin roles are granted: "org/permissions.yaml"
 
 
@@ -54,32 +59,37 @@ def check_safety(changes: list[Change], safety: Safety, actual: State,
     if len(removals) > safety.max_deletes:
         violations.append(Violation(
             code="max-deletes", subject="safety.max_deletes",
-            message=f"the plan deletes or suspends {len(removals)} users, groups or org units, over "
-                    f"safety.max_deletes = {safety.max_deletes}",
+            message=T_("the plan deletes or suspends {count} users, groups or org units, over "
+                       "safety.max_deletes = {limit}", count=len(removals), limit=safety.max_deletes),
             action=proceed("safety.max_deletes")))
     freezes = sum(1 for c in changes if _freezes(c))
     if freezes > safety.max_freezes:
         violations.append(Violation(
             code="max-freezes", subject="safety.max_freezes",
-            message=f"the plan freezes {freezes} accounts, over safety.max_freezes = {safety.max_freezes}",
-            action="if these accounts are compromised, raise safety.max_freezes in org.yaml in this same pull "
-                   "request; if not, look for the edit that set status: frozen in so many files"))
+            message=T_("the plan freezes {count} accounts, over safety.max_freezes = {limit}", count=freezes,
+                       limit=safety.max_freezes),
+            action=T_("if these accounts are compromised, raise safety.max_freezes in org.yaml in this same pull "
+                      "request; if not, look for the edit that set status: frozen in so many files")))
     managed = sum(1 for u in actual.users().values() if u.id)
     user_removals = sum(1 for c in changes if _removes_user(c) and not _freezes(c))
     if share := _over(user_removals, managed, safety.max_delete_percent):
         violations.append(Violation(
             code="max-delete-percent", subject="safety.max_delete_percent",
-            message=f"the plan suspends or deletes {user_removals} of {managed} managed users "
-                    f"({share:.1f}%), over safety.max_delete_percent = {safety.max_delete_percent:g}%",
+            message=T_("the plan suspends or deletes {count} of {managed} managed users ({share}%), over "
+                       "safety.max_delete_percent = {limit}%", count=user_removals, managed=managed,
+                       share=format(share, ".1f"), limit=format(safety.max_delete_percent, "g")),
             action=proceed("safety.max_delete_percent")))
     renames = sum(1 for c in changes if renames_user(c))
     if share := _over(renames, managed, safety.max_rename_percent):
         violations.append(Violation(
             code="max-rename-percent", subject="safety.max_rename_percent",
-            message=f"the plan changes the address of {renames} of {managed} managed users ({share:.1f}%), "
-                    f"over safety.max_rename_percent = {safety.max_rename_percent:g}%",
-            action=proceed("safety.max_rename_percent") + "; an edit of naming.yaml renames everyone whose "
-                   "address it derives: to keep someone's address, set email: in their file"))
+            message=T_("the plan changes the address of {count} of {managed} managed users ({share}%), over "
+                       "safety.max_rename_percent = {limit}%", count=renames, managed=managed,
+                       share=format(share, ".1f"), limit=format(safety.max_rename_percent, "g")),
+            action=T_("if this is intended, raise {limit} in org.yaml in this same pull request (the plan is "
+                      "checked again), or split the change into smaller pull requests; an edit of naming.yaml "
+                      "renames everyone whose address it derives: to keep someone's address, set email: in their "
+                      "file", limit="safety.max_rename_percent")))
     violations.extend(_last_super_admin(changes, actual))
     if acting is not None:
         violations.extend(_acting_account(changes, actual, acting))
@@ -157,9 +167,9 @@ def _last_super_admin(changes: list[Change], actual: State) -> list[Violation]:
         return []
     return [Violation(
         code="last-super-admin", subject=SUPER_ADMIN,
-        message="the plan would leave no active super-admin (it removes or suspends "
-                f"{', '.join(sorted(holders - remaining))})",
-        action="keep at least one: give another person the super-admin role in permissions.yaml first")]
+        message=T_("the plan would leave no active super-admin (it removes or suspends {accounts})",
+                   accounts=", ".join(sorted(holders - remaining))),
+        action=T_("keep at least one: give another person the super-admin role in permissions.yaml first"))]
 
 
 def _acting_account(changes: list[Change], actual: State, acting: ActingAccount) -> list[Violation]:
@@ -173,22 +183,39 @@ def _acting_account(changes: list[Change], actual: State, acting: ActingAccount)
     found = []
     for change in changes:
         before = change.before or {}
-        what: str | None
+        template: str | None
+        where: str
         if change.kind == "user" and change.before_key.lower() in names:
-            what = ("freeze" if change.security else change.action if change.action in ("delete", "suspend")
-                    else "rename" if renames_user(change) else None)
-            where = acting.user_file or f"{acting.provider_setting}; no file in org/users/ describes it"
+            template = (LOCKOUT["freeze"] if change.security else LOCKOUT.get(change.action)
+                        or (LOCKOUT["rename"] if renames_user(change) else None))
+            where = acting.user_file or T_("{setting}; no file in org/users/ describes it",
+                                           setting=acting.provider_setting)
         elif (change.kind == "role" and change.action == "delete" and str(before.get("user", "")).lower() in names):
-            what, where = f"take the admin role {before.get('role')} from", acting.roles_file
+            template, where = LOCKOUT["take-role"], acting.roles_file
         else:
             continue
-        if what is None:
+        if template is None:
             continue
         found.append(Violation(
             code="acting-account", subject=acting.address,
-            message=f"{where}: the plan would {what} {acting.address}, the account reconciler acts as "
-                    f"({acting.provider_setting}); the apply would lock reconciler out of the directory",
-            action="keep that account active, named as it is, with its admin role; to retire it, first make the "
-                   "provider act as another admin (provider.admin in org.yaml) and apply, then change this account "
-                   "in a later pull request"))
+            message=T_(template, where=where, address=acting.address, setting=acting.provider_setting,
+                       role=str(before.get("role"))),
+            action=T_("keep that account active, named as it is, with its admin role; to retire it, first make "
+                      "the provider act as another admin (provider.admin in org.yaml) and apply, then change this "
+                      "account in a later pull request")))
     return found
+
+
+# What a plan would do to the account reconciler acts as: whole sentences, as Chinese orders them differently.
+LOCKOUT: dict[str, str] = {
+    "freeze": N_("{where}: the plan would freeze {address}, the account reconciler acts as ({setting}); the apply "
+                 "would lock reconciler out of the directory"),
+    "delete": N_("{where}: the plan would delete {address}, the account reconciler acts as ({setting}); the apply "
+                 "would lock reconciler out of the directory"),
+    "suspend": N_("{where}: the plan would suspend {address}, the account reconciler acts as ({setting}); the "
+                  "apply would lock reconciler out of the directory"),
+    "rename": N_("{where}: the plan would rename {address}, the account reconciler acts as ({setting}); the apply "
+                 "would lock reconciler out of the directory"),
+    "take-role": N_("{where}: the plan would take the admin role {role} from {address}, the account reconciler "
+                    "acts as ({setting}); the apply would lock reconciler out of the directory"),
+}

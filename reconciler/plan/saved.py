@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from reconciler.changes import FORMAT_VERSION, Change, Plan
 from reconciler.errors import StalePlan, UserError
+from reconciler.i18n import _
 from reconciler.state import State, changed_fields
 
 
@@ -33,28 +34,32 @@ def load_plan(path: Path) -> Plan:
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UserError(f"{path}: cannot read the plan: {exc.strerror}") from None
+        raise UserError(_("{path}: cannot read the plan: {reason}").format(path=path, reason=exc.strerror)) from None
     except UnicodeDecodeError:
-        raise UserError(f"{path}: not a plan file (not UTF-8 text)") from None
+        raise UserError(_("{path}: not a plan file (not UTF-8 text)").format(path=path)) from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise UserError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
+        raise UserError(_("{path}:{line}:{column}: not a plan file: {reason}").format(
+            path=path, line=exc.lineno, column=exc.colno, reason=exc.msg)) from None
     if not isinstance(data, dict) or "format_version" not in data:
-        raise UserError(f"{path}: not a plan file (it has no format_version); save one with "
-                        "`reconciler plan --out`")
+        raise UserError(_("{path}: not a plan file (it has no format_version); save one with "
+                          "`reconciler plan --out`").format(path=path))
     version = data["format_version"]
     if version != FORMAT_VERSION:
         older = isinstance(version, int) and version < FORMAT_VERSION
-        raise UserError(f"{path}: plan format_version {version} is not supported by this reconciler (it reads "
-                        f"{FORMAT_VERSION}); " + ("run `reconciler plan --out` again to save a new one" if older else
-                                                  "upgrade reconciler to apply it"))
+        raise UserError((_("{path}: plan format_version {version} is not supported by this reconciler (it reads "
+                           "{supported}); run `reconciler plan --out` again to save a new one") if older else
+                         _("{path}: plan format_version {version} is not supported by this reconciler (it reads "
+                           "{supported}); upgrade reconciler to apply it")).format(
+            path=path, version=version, supported=FORMAT_VERSION))
     try:
         return Plan.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"{path}: not a valid plan file: {where}: {first['msg']}") from None
+        raise UserError(_("{path}: not a valid plan file: {where}: {reason}").format(
+            path=path, where=where, reason=first["msg"])) from None
 
 
 def _matches(change: Change, side: dict[str, object] | None, actual: State) -> bool:
@@ -76,7 +81,7 @@ def _matches(change: Change, side: dict[str, object] | None, actual: State) -> b
 def pending_changes(plan: Plan, actual: State, org_digest: str) -> list[Change]:
     """The changes still to do, or StalePlan if the provider or org/ moved since planning."""
     if plan.org_digest and org_digest and plan.org_digest != org_digest:
-        raise StalePlan("org/ changed since this plan was made; run `reconciler plan` again")
+        raise StalePlan(_("org/ changed since this plan was made; run `reconciler plan` again"))
     todo, moved = [], []
     for change in plan.changes:
         if _matches(change, change.before, actual):
@@ -84,13 +89,10 @@ def pending_changes(plan: Plan, actual: State, org_digest: str) -> list[Change]:
         elif _matches(change, change.after, actual):
             continue  # done by an earlier, interrupted apply
         else:
-            moved.append(change.label)
+            moved.append(change.said_label())
     if moved:
-        shown = "\n  ".join(moved[:20]) + (f"\n  ... and {len(moved) - 20} more" if len(moved) > 20 else "")
-        raise StalePlan(
-            "the provider changed since this plan was made; run `reconciler plan` again. "
-            f"Changed:\n  {shown}"
-        )
+        raise StalePlan(_("the provider changed since this plan was made; run `reconciler plan` again. "
+                          "Changed:\n  {changes}").format(changes=_listed(moved)))
     return todo
 
 
@@ -138,16 +140,25 @@ def matching_fresh(todo: list[Change], fresh: Plan) -> list[Change]:
     for change in only_saved:
         others = fresh_by_label.get(change.label)
         if others:
-            lines.append(f"differs from a fresh plan: {change.label} ({_differing(change, others.pop(0))})")
+            lines.append(_("differs from a fresh plan: {change} ({parts})").format(
+                change=change.said_label(), parts=_differing(change, others.pop(0))))
         else:
-            lines.append(f"only in the saved plan: {change.label}")
-    lines += [f"only in a fresh plan: {c.label}" for left in fresh_by_label.values() for c in left]
-    shown = "\n  ".join(lines[:20]) + (f"\n  ... and {len(lines) - 20} more" if len(lines) > 20 else "")
-    raise StalePlan(
+            lines.append(_("only in the saved plan: {change}").format(change=change.said_label()))
+    lines += [_("only in a fresh plan: {change}").format(change=c.said_label())
+              for left in fresh_by_label.values() for c in left]
+    raise StalePlan(_(
         "refusing to apply: this saved plan is not what a fresh plan of org/ against the provider says now: "
         "it is stale (the provider or reconciler changed since it was made) or it was edited. Nothing was "
-        f"applied; run `reconciler plan --out` again, review it, and apply that.\n  {shown}"
-    )
+        "applied; run `reconciler plan --out` again, review it, and apply that.\n  {changes}").format(
+            changes=_listed(lines)))
+
+
+def _listed(lines: list[str], shown: int = 20) -> str:
+    """The first `shown` lines, one a line, and how many more there are."""
+    text = "\n  ".join(lines[:shown])
+    if len(lines) > shown:
+        text += "\n  " + _("... and {count} more").format(count=len(lines) - shown)
+    return text
 
 
 def _take(left: Counter[str], change: Change) -> bool:

@@ -6,8 +6,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from reconciler.changes import ACTIONS, Change, Plan
+from reconciler.changes import Change, Plan, said_action, said_effects, said_kind
 from reconciler.errors import UserError
+from reconciler.i18n import _
 
 # The views every report has (the plan adds `comment`, a pull-request comment).
 ReportFormat = Literal["text", "markdown", "json"]
@@ -36,16 +37,19 @@ HEADLINE_FIELDS = {
 
 def summary_line(plan: Plan) -> str:
     if not plan.changes:
-        return "No changes. The provider matches org/."
-    parts = [f"{plan.summary.get(a, 0)} to {a}" for a in ACTIONS]
-    return "Plan: " + ", ".join(parts) + "."
+        return _("No changes. The provider matches org/.")
+    counts = plan.summary
+    return _("Plan: {create} to create, {update} to update, {delete} to delete, {suspend} to suspend, "
+             "{restore} to restore.").format(create=counts.get("create", 0), update=counts.get("update", 0),
+                                             delete=counts.get("delete", 0), suspend=counts.get("suspend", 0),
+                                             restore=counts.get("restore", 0))
 
 
 def show_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if value is None:
-        return "(unset)"
+        return _("(unset)")
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -54,9 +58,12 @@ def is_rename(change: Change) -> bool:
 
 
 def title(change: Change) -> str:
+    """What the change does to what, in the reader's language: `delete user old@acme.com`."""
     if is_rename(change) and change.before:
-        return f"{change.action} {change.kind} {change.before.get('email')} -> {change.key}"
-    return f"{change.action} {change.kind} {change.key}"
+        return _("{action} {kind} {old} -> {new}").format(
+            action=said_action(change.action), kind=said_kind(change.kind), old=change.before.get("email"),
+            new=change.key)
+    return change.said_label()
 
 
 def headline(change: Change) -> str:
@@ -68,22 +75,9 @@ def headline(change: Change) -> str:
     return ", ".join(f"{f}={show_value(side[f])}" for f in fields if f in side)
 
 
-EFFECT_WORDS = {
-    "sign_out": "sign out every session",
-    "reset_password": "reset the password",
-    "transfer_data": "hand files and calendars over",
-    "require_password_change": "require a new password at next sign-in",
-    "mail_password": "mail the new password",
-}
-
-
 def effects_text(change: Change) -> str:
     """'also: sign out every session, reset the password, hand files ... over to x@acme.com'"""
-    if not change.effects:
-        return ""
-    words = [EFFECT_WORDS[e] + (f" to {change.transfer_to}" if e == "transfer_data" and change.transfer_to else "")
-             for e in change.effects]
-    return "also: " + ", ".join(words)
+    return said_effects(change)
 
 
 def field_changes(change: Change) -> list[tuple[str, str, str]]:

@@ -13,12 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.apply import ApplyReport
-from reconciler.changes import Action, Change, Plan, PlanWarning, Violation
+from reconciler.changes import Action, Change, Plan, PlanWarning, Violation, said_kind, said_list
 from reconciler.errors import InputIssue
+from reconciler.i18n import N_, _, ngettext, say
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.providers.base import ChangeResult
 from reconciler.render.common import SYMBOLS
-from reconciler.render.markdown import cell, change_row, render_markdown, summary_table, violations_block
+from reconciler.render.markdown import (
+    cell,
+    change_row,
+    render_markdown,
+    section_summary,
+    summary_table,
+    table_head,
+    violations_block,
+    warnings_heading,
+)
 from reconciler.state import KIND_ORDER, Kind
 
 PLAN_MARKER = "<!-- reconciler-plan -->"
@@ -63,18 +73,21 @@ def render_annotations(issues: Sequence[InputIssue], *, title: str = "reconciler
     annotation says how many more there are (the log lists every one).
     """
     shown = list(issues) if len(issues) <= limit else list(issues)[: limit - 1]
-    lines = [annotation("error", i.message, title=title, file=i.location.path, line=i.location.line,
+    lines = [annotation("error", say(i.message), title=title, file=i.location.path, line=i.location.line,
                         col=i.location.column) for i in shown]
     if len(shown) < len(issues):
         rest = len(issues) - len(shown)
-        lines.append(annotation("error", f"{rest} more problems in org/; the log of this step lists every one",
-                                title=title))
+        lines.append(annotation("error", ngettext(
+            "{count} more problem in org/; the log of this step lists every one",
+            "{count} more problems in org/; the log of this step lists every one", rest).format(count=rest),
+            title=title))
     return "".join(line + "\n" for line in lines)
 
 
-def render_violations(violations: Sequence[Violation], *, title: str = "reconciler plan refused") -> str:
+def render_violations(violations: Sequence[Violation], *, title: str | None = None) -> str:
     """Safety limits a plan breaks, as error annotations (each names the limit)."""
-    return "".join(annotation("error", v.text, title=title) + "\n" for v in violations)
+    heading = _("reconciler plan refused") if title is None else title
+    return "".join(annotation("error", v.said(), title=heading) + "\n" for v in violations)
 
 
 # --- budgets ---------------------------------------------------------------------------------
@@ -109,16 +122,21 @@ def _fit_warnings(warnings: Sequence[PlanWarning], budget: int) -> tuple[list[st
     if not warnings:
         return [], 0
     total = len(warnings)
-    head = [f"**Warnings ({total})**", ""]
-    room = _Budget(budget - _size(head) - _size([f"- … and {total} more warnings, not shown", ""]))
+    head = [warnings_heading(total), ""]
+    room = _Budget(budget - _size(head) - _size([_more_warnings(total), ""]))
     shown = []
     for warning in warnings:
-        line = f"- {cell(warning.text)}"
+        line = f"- {cell(warning.said())}"
         if not room.take(len(line) + 1):
             break
         shown.append(line)
-    more = [f"- … and {total - len(shown)} more warnings, not shown"] if len(shown) < total else []
+    more = [_more_warnings(total - len(shown))] if len(shown) < total else []
     return [*head, *shown, *more, ""], total - len(shown)
+
+
+def _more_warnings(count: int) -> str:
+    return "- " + ngettext("… and {count} more warning, not shown", "… and {count} more warnings, not shown",
+                           count).format(count=count)
 
 
 # --- the plan comment ------------------------------------------------------------------------
@@ -128,20 +146,33 @@ def importance(change: Change) -> tuple[int, int, int]:
     return (0 if change.security else 1, ACTION_RANK[change.action], KIND_RANK[change.kind])
 
 
-def _section_head(kind: str, label: str) -> list[str]:
-    return [f"<details><summary>{kind}: {label}</summary>", "", "| | change | details |", "|---|---|---|"]
+def _section_head(summary: str) -> list[str]:
+    return [f"<details><summary>{summary}</summary>", "", *table_head()]
 
 
-def _section_label(shown: int, total: int) -> str:
-    return f"{shown} change{'s' * (shown != 1)}" if shown == total else f"{shown} of {total} changes shown"
+def _some_shown(kind: Kind, shown: int, total: int) -> str:
+    return ngettext("{kind}: {shown} of {total} change shown", "{kind}: {shown} of {total} changes shown",
+                    total).format(kind=cell(said_kind(kind)), shown=shown, total=total)
+
+
+def _section_summary(kind: Kind, shown: int, total: int) -> str:
+    """A kind's collapsed section says how many of its changes it shows, when not all."""
+    return section_summary(kind, total) if shown == total else _some_shown(kind, shown, total)
 
 
 def _note(changes: tuple[int, int], warnings: tuple[int, int], artifact_hint: str | None) -> list[str]:
     """Says what is left out (`(left out, total)` of changes and of warnings) and where the rest is."""
-    what = [f"{left} of {total} {noun}" for (left, total), noun in ((changes, "changes"), (warnings, "warnings"))
-            if left]
-    return ["> [!NOTE]", f"> Not shown here: {' and '.join(what)}. The whole plan would pass GitHub's limit on "
-            f"comment size; it is in {artifact_hint or 'the saved plan file'}.", ""]
+    what = []
+    if changes[0]:
+        what.append(ngettext("{left} of {total} change", "{left} of {total} changes", changes[1]).format(
+            left=changes[0], total=changes[1]))
+    if warnings[0]:
+        what.append(ngettext("{left} of {total} warning", "{left} of {total} warnings", warnings[1]).format(
+            left=warnings[0], total=warnings[1]))
+    left_out = what[0] if len(what) == 1 else _("{first} and {second}").format(first=what[0], second=what[1])
+    sentence = _("Not shown here: {left_out}. The whole plan would pass GitHub's limit on comment size; "
+                 "it is in {where}.").format(left_out=left_out, where=artifact_hint or _("the saved plan file"))
+    return ["> [!NOTE]", f"> {sentence}", ""]
 
 
 def render_comment(plan: Plan, *, commit: str | None = None, limit: int = GITHUB_COMMENT_LIMIT,
@@ -157,7 +188,7 @@ def render_comment(plan: Plan, *, commit: str | None = None, limit: int = GITHUB
     summary, rest = markdown.split("\n", 1)
     heading = [PLAN_MARKER, summary, ""]
     if commit:
-        heading += [f"Planned at commit {cell(commit)}.", ""]
+        heading += [_("Planned at commit {commit}.").format(commit=cell(commit)), ""]
     full = _join(heading[:-1]) + rest
     if len(full) <= limit:
         return full
@@ -185,7 +216,8 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
         cost = len(row) + 1
         if change.kind not in opened:  # the longest label this section can get
             count = of_kind[change.kind]
-            cost += _size(_section_head(change.kind, f"{count} of {count} changes shown")) + _size(SECTION_TAIL)
+            longest = max(section_summary(change.kind, count), _some_shown(change.kind, count, count), key=len)
+            cost += _size(_section_head(longest)) + _size(SECTION_TAIL)
         if budget.take(cost):
             rows[index] = row
             opened.add(change.kind)
@@ -194,7 +226,7 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
     for kind in KIND_ORDER:
         shown = [rows[i] for i, c in enumerate(by_importance) if c.kind == kind and i in rows]
         if shown:
-            sections += [*_section_head(kind, _section_label(len(shown), of_kind[kind])), *shown, *SECTION_TAIL]
+            sections += [*_section_head(_section_summary(kind, len(shown), of_kind[kind])), *shown, *SECTION_TAIL]
     note = _note((total - len(rows), total), (warnings_left_out, warnings_total), artifact_hint)
     return _join([*top, *note, *sections, *warnings, footer])
 
@@ -207,41 +239,58 @@ def _group_of(result: ChangeResult) -> str:
 
 
 def _result_row(result: ChangeResult) -> str:
-    row = f"| `{SYMBOLS[result.change.action]}` | {cell(result.change.label)} |"
-    return row if result.ok else f"{row} {cell(result.error or 'no reason given')} |"
+    row = f"| `{SYMBOLS[result.change.action]}` | {cell(result.change.said_label())} |"
+    if result.ok:
+        return row
+    why = say(result.error) if result.error else _("no reason given")
+    return f"{row} {cell(why)} |"
 
 
 def _apply_heading(report: ApplyReport, commit: str | None, violations: Sequence[Violation]) -> list[str]:
     counts = report.counts()
     if violations:
-        headline = "Apply refused: the plan breaks safety limits."
+        headline = _("Apply refused: the plan breaks safety limits.")
     elif report.stopped is not None and not report.results:
-        headline = "Apply stopped before it changed anything."
+        headline = _("Apply stopped before it changed anything.")
     elif report.stopped is not None:
         not_attempted = sum(1 for r in report.results if r.code == "not-attempted")
-        headline = (f"Apply stopped early. Applied {counts['applied']}, failed {counts['failed']}, skipped "
-                    f"{counts['skipped'] - not_attempted}, not attempted {not_attempted}.")
+        headline = _("Apply stopped early. Applied {applied}, failed {failed}, skipped {skipped}, not attempted "
+                     "{not_attempted}.").format(applied=counts["applied"], failed=counts["failed"],
+                                                skipped=counts["skipped"] - not_attempted,
+                                                not_attempted=not_attempted)
     elif not report.results:
-        headline = "Nothing to apply. The provider matches org/."
+        headline = _("Nothing to apply. The provider matches org/.")
     else:
-        headline = f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped']}."
+        headline = _("Applied {applied}, failed {failed}, skipped {skipped}.").format(
+            applied=counts["applied"], failed=counts["failed"], skipped=counts["skipped"])
     lines = [APPLY_MARKER, f"### {headline}", ""]
     if report.stopped is not None:
-        lines += [f"The provider failed as a whole, so the apply stopped: {cell(report.stopped.message)}"
-                  + (" (a bug in reconciler: please report it)" if report.stopped.bug else ""), "",
-                  ("What was applied before the stop stays" if report.results else "Nothing was changed")
-                  + "; run apply again once the cause is fixed: it converges.", ""]
+        why = cell(say(report.stopped.message))
+        stopped = (_("The provider failed as a whole, so the apply stopped: {why} (a bug in reconciler: please "
+                     "report it)") if report.stopped.bug else
+                   _("The provider failed as a whole, so the apply stopped: {why}")).format(why=why)
+        lines += [stopped, "",
+                  _("What was applied before the stop stays; run apply again once the cause is fixed: it "
+                    "converges.") if report.results else
+                  _("Nothing was changed; run apply again once the cause is fixed: it converges."), ""]
     if commit:
-        lines += [f"At commit {cell(commit)}.", ""]
+        lines += [_("At commit {commit}.").format(commit=cell(commit)), ""]
     return [*lines, *violations_block(violations)]
+
+
+# The heading of each outcome's table (`_group_of`), translated where shown.
+GROUP_HEADINGS = {"failed": N_("Failed ({count})"), "skipped": N_("Skipped ({count})"),
+                  "not attempted": N_("Not attempted ({count})")}
 
 
 def _result_group(name: str, count: int) -> tuple[list[str], list[str]]:
     """Opening and closing lines of one outcome's table; applied changes are collapsed."""
     if name == "applied":
-        return ([f"<details><summary>Applied: {count}</summary>", "", "| | change |", "|---|---|"],
-                ["", "</details>", ""])
-    return [f"**{name.capitalize()} ({count})**", "", "| | change | reason |", "|---|---|---|"], [""]
+        applied = _("Applied: {count}").format(count=count)
+        return ([f"<details><summary>{applied}</summary>", "",
+                 _("| | change |"), "|---|---|"], ["", "</details>", ""])
+    return ["**" + _(GROUP_HEADINGS[name]).format(count=count) + "**", "", _("| | change | reason |"),
+            "|---|---|---|"], [""]
 
 
 MAIL_ROWS = 50  # messages that need an admin, listed; the rest are counted
@@ -252,13 +301,13 @@ def mail_block(mail: DeliveryReport | None) -> list[str]:
     if mail is None or not mail.deliveries:
         return []
     c = mail.counts()
-    lines = ["**Onboarding mail**", "",
-             f"{c['sent']} sent, {c['pending']} to retry on the next apply, {c['waiting']} waiting for a "
-             f"recipient, {c['needs_reset']} to reset the password, {c['cancelled']} cancelled.", ""]
+    lines = ["**" + _("Onboarding mail") + "**", "",
+             _("{sent} sent, {pending} to retry on the next apply, {waiting} waiting for a recipient, {needs_reset} "
+               "to reset the password, {cancelled} cancelled.").format(**c), ""]
     open_ones = [d for d in mail.deliveries if d.outcome != "sent"]
     lines += [f"- {cell(str(d))}" for d in open_ones[:MAIL_ROWS]]
     if len(open_ones) > MAIL_ROWS:
-        lines.append(f"- … and {len(open_ones) - MAIL_ROWS} more (the log has them all)")
+        lines.append("- " + _("… and {count} more (the log has them all)").format(count=len(open_ones) - MAIL_ROWS))
     return [*lines, ""] if open_ones else lines
 
 
@@ -266,11 +315,13 @@ def handover_block(addresses: Sequence[str]) -> list[str]:
     """New people whose first password nothing mailed: IT resets it and hands it over."""
     if not addresses:
         return []
-    shown = ", ".join(cell(a) for a in addresses[:MAIL_ROWS])
-    more = f", … and {len(addresses) - MAIL_ROWS} more (the apply log lists them all)" if len(
-        addresses) > MAIL_ROWS else ""
-    return [f"**First passwords to hand over in person** ({len(addresses)})", "",
-            "Nothing mailed these; reset each one's password at the provider, then hand it over: " + shown + more, ""]
+    shown = said_list([cell(a) for a in addresses[:MAIL_ROWS]])
+    if len(addresses) > MAIL_ROWS:
+        shown = _("{shown}, … and {count} more (the apply log lists them all)").format(
+            shown=shown, count=len(addresses) - MAIL_ROWS)
+    return [_("**First passwords to hand over in person** ({count})").format(count=len(addresses)), "",
+            _("Nothing mailed these; reset each one's password at the provider, then hand it over: {addresses}").format(
+                addresses=shown), ""]
 
 
 def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[Violation] = (),
@@ -287,10 +338,11 @@ def render_apply_summary(report: ApplyReport, *, commit: str | None = None, viol
     groups = [(name, [r for r in report.results if _group_of(r) == name])
               for name in ("failed", "skipped", "not attempted", "applied")]
     groups = [(name, results) for name, results in groups if results]
-    where = f" (the log has them all: {log_hint})" if log_hint else ""
-
     def more(count: int) -> list[str]:
-        return ["", f"… and {count} more, not shown{where}"]
+        if log_hint:
+            return ["", _("… and {count} more, not shown (the log has them all: {where})").format(
+                count=count, where=log_hint)]
+        return ["", _("… and {count} more, not shown").format(count=count)]
 
     frames = {name: _result_group(name, len(results)) for name, results in groups}
     budget = _Budget(limit - _size(lines)

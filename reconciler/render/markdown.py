@@ -6,9 +6,10 @@ import html
 import re
 from collections.abc import Sequence
 
-from reconciler.changes import ACTIONS, Change, Plan, Violation
+from reconciler.changes import ACTIONS, Change, Plan, Violation, said_action, said_kind
+from reconciler.i18n import _, ngettext, say
 from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
-from reconciler.state import KIND_ORDER
+from reconciler.state import KIND_ORDER, Kind
 
 # Markdown punctuation that would turn data into emphasis, links, code or strike-through.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~#!])")
@@ -31,9 +32,11 @@ def change_details(change: Change) -> str:
     if change.effects:
         parts.append(effects_text(change))
     if change.reason:
-        parts.append(f"because: {change.reason}")
-    text = cell("; ".join(parts))
-    return ("**security** " + text).strip() if change.security else text
+        parts.append(_("because: {reason}").format(reason=say(change.reason)))
+    text = cell(_("; ").join(parts))
+    if not change.security:
+        return text
+    return ("**" + cell(_("security")) + "** " + text).strip()
 
 
 def change_row(change: Change) -> str:
@@ -41,20 +44,37 @@ def change_row(change: Change) -> str:
     return f"| `{SYMBOLS[change.action]}` | {cell(title(change))} | {change_details(change)} |"
 
 
+def table_head() -> list[str]:
+    """The head of a kind's table of changes."""
+    return [_("| | change | details |"), "|---|---|---|"]
+
+
+def section_summary(kind: Kind, count: int) -> str:
+    """`user: 5 changes`, the line a kind's collapsed section shows."""
+    return ngettext("{kind}: {count} change", "{kind}: {count} changes", count).format(
+        kind=cell(said_kind(kind)), count=count)
+
+
+def warnings_heading(count: int) -> str:
+    return "**" + _("Warnings ({count})").format(count=count) + "**"
+
+
 def violations_block(violations: Sequence[Violation]) -> list[str]:
     """The safety limits a plan breaks, as a caution callout; no lines when there are none."""
     if not violations:
         return []
-    return ["> [!CAUTION]", "> **Refused by safety limits:**", *(f"> - {cell(v.text)}" for v in violations), ""]
+    return ["> [!CAUTION]", "> **" + cell(_("Refused by safety limits:")) + "**",
+            *(f"> - {cell(v.said())}" for v in violations), ""]
 
 
 def summary_table(plan: Plan) -> list[str]:
-    rows = ["| kind | " + " | ".join(ACTIONS) + " |", "|---" * (len(ACTIONS) + 1) + "|"]
+    rows = ["| " + _("kind") + " | " + " | ".join(said_action(a) for a in ACTIONS) + " |",
+            "|---" * (len(ACTIONS) + 1) + "|"]
     for kind in KIND_ORDER:
         of_kind = [c for c in plan.changes if c.kind == kind]
         if of_kind:
             counts = [str(sum(1 for c in of_kind if c.action == a)) for a in ACTIONS]
-            rows.append(f"| {kind} | " + " | ".join(counts) + " |")
+            rows.append(f"| {said_kind(kind)} | " + " | ".join(counts) + " |")
     return rows
 
 
@@ -67,17 +87,18 @@ def render_markdown(plan: Plan) -> str:
         of_kind = [c for c in plan.changes if c.kind == kind]
         if not of_kind:
             continue
-        lines += [f"<details><summary>{kind}: {len(of_kind)} change{'s' * (len(of_kind) != 1)}</summary>", "",
-                  "| | change | details |", "|---|---|---|"]
+        lines += [f"<details><summary>{section_summary(kind, len(of_kind))}</summary>", "", *table_head()]
         for change in of_kind:
             lines.append(change_row(change))
         lines += ["", "</details>", ""]
     if plan.warnings:
-        lines += [f"**Warnings ({len(plan.warnings)})**", ""]
-        lines += [f"- {cell(w.text)}" for w in plan.warnings]
+        lines += [warnings_heading(len(plan.warnings)), ""]
+        lines += [f"- {cell(w.said())}" for w in plan.warnings]
         lines.append("")
-    footer = f"provider {cell(plan.provider)}"
     if plan.org_digest:
-        footer += f" · org/ digest {cell(plan.org_digest[:19])}"
+        footer = _("provider {provider} · org/ digest {digest}").format(provider=cell(plan.provider),
+                                                                        digest=cell(plan.org_digest[:19]))
+    else:
+        footer = _("provider {provider}").format(provider=cell(plan.provider))
     lines.append(f"<sub>{footer}</sub>")
     return "\n".join(lines) + "\n"
