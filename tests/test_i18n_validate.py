@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,6 @@ from tests.test_validation import ONE_MISTAKE, apply_edits, edit, make_many_mist
 LOCATED = re.compile(r"^(?P<where>org/.+?(:\d+:\d+)?): \S")
 SUMMARY_ZH = re.compile(r"^.+/ 中有 (?P<count>\d+) 个问题$")
 SUMMARY_EN = re.compile(r"^(?P<count>\d+) problems? in .+/$")
-
-
-@pytest.fixture(autouse=True)
-def _english_after_each_test() -> Iterator[None]:
-    """In-process runs leave the last run's language chosen (a real run is one process); the
-    tests after these expect the suite's en-US, even where a run fails before choosing one."""
-    yield
-    i18n.use(i18n.SOURCE_LANGUAGE)
 
 
 def _names(org_dir: Path) -> set[str]:
@@ -168,6 +160,8 @@ def _wrong_values(org: Path) -> None:
     edit(org, "users/e1012.yaml", "title:", "given_name: ''\ntitle:")
     edit(org, "users/e1013.yaml", "title:", "aliases: {a: b}\ntitle:")
     edit(org, "users/e1014.yaml", "title:", "status: [active]\ntitle:")
+    edit(org, "users/e1020.yaml", "title:", "offboarded_on: 2026-02-30\ntitle:")
+    edit(org, "users/e1021.yaml", "title:", "password_reset: 2026-13-01\ntitle:")
     write(org, "groups/bad.yaml", "key: Bad Key\ntype: list\nmembers: yes\n")
     write(org, "users/noid.yaml", "given_name: 三\nfamily_name: 张\n")
 

@@ -420,8 +420,19 @@ def _not_valid_for_tag(node: yaml.Node) -> str:
     return _("{value} is not a valid {tag} value").format(value=_short(node.value), tag=_short_tag(node))
 
 
+# Python's words for a date YAML reads but the calendar has not (`2026-02-30`), as it says them.
+_DATE_WORDS = {word: word for word in (
+    N_("day is out of range for month"),
+    N_("month must be in 1..12"),
+    N_("hour must be in 0..23"),
+    N_("minute must be in 0..59"),
+    N_("second must be in 0..59"),
+)}
+
+
 def _invalid_value(value: str, reason: str) -> str:
-    return _("invalid value {value}: {reason}").format(value=_short(value), reason=reason[:120])
+    said = _(_DATE_WORDS[reason]) if reason in _DATE_WORDS else reason[:120]
+    return _("invalid value {value}: {reason}").format(value=_short(value), reason=said)
 
 
 # What the YAML parser (libyaml, or PyYAML's own) says where it stops, as it says it: the
