@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.i18n import N_
+
 TEMP_SUFFIX = ".tmp"
 # mkstemp's random part: 8 of [a-z0-9_] (tempfile's own alphabet).
 _TEMP_NAME = r"\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX)
@@ -99,12 +101,13 @@ class FileTooLarge(OSError):
         self.size, self.limit = size, limit
 
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+# What a path is instead of a plain file, as messages say it (translated where said: `_(error.what)`).
+_KINDS = ((stat.S_ISDIR, N_("a folder")), (stat.S_ISFIFO, N_("a FIFO (named pipe)")), (stat.S_ISSOCK, N_("a socket")),
+          (stat.S_ISCHR, N_("a character device")), (stat.S_ISBLK, N_("a block device")))
 
 
 def _what(mode: int) -> str:
-    return next((what for test, what in _KINDS if test(mode)), "not a regular file")
+    return next((what for test, what in _KINDS if test(mode)), N_("not a regular file"))
 
 
 def read_plain_file(path: str | Path, limit: int) -> bytes:

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from reconciler.errors import UserError
+from reconciler.i18n import _
 from reconciler.model.files import OrgFile
 from reconciler.model.messages import allowed_keys
 from reconciler.model.suggest import closest
@@ -36,7 +37,8 @@ def lookup(settings: OrgFile, key: str) -> Any:
     """
     parts = key.split(".")
     if not all(part.strip() for part in parts):
-        raise UserError(f"{key!r} is not a key; join the keys of org.yaml with dots, like provider.kind")
+        raise UserError(_("{key} is not a key; join the keys of org.yaml with dots, like provider.kind").format(
+            key=repr(key)))
     value: Any = settings
     annotation: Any = OrgFile  # the schema's type of `value`, for the keys a mapping may have
     for depth, part in enumerate(parts):
@@ -58,8 +60,11 @@ def lookup(settings: OrgFile, key: str) -> Any:
             annotation = None
         else:
             whole = ".".join(here)
-            what = f"a list (ask for {whole}.0, or for the whole list)" if isinstance(value, list) else "one value"
-            raise UserError(f"{whole!r} is {what}: it has no key {part!r}")
+            if isinstance(value, list):
+                message = _("{whole} is a list (ask for {first}, or for the whole list): it has no key {part}")
+            else:
+                message = _("{whole} is one value: it has no key {part}")
+            raise UserError(message.format(whole=repr(whole), first=f"{whole}.0", part=repr(part)))
     return to_jsonable_python(value)
 
 
@@ -72,8 +77,9 @@ def _field(model: BaseModel, annotation: Any, part: str, here: tuple[str, ...]) 
         raise _unknown(part, schema_keys, here, listed=fields)
     # The schema has it in another branch of a union: a setting of another provider kind.
     having = [_kind(cls) for cls in typing.get_args(annotation) if part in getattr(cls, "model_fields", {})]
-    raise UserError(f"{'.'.join((*here, part))!r}: org.yaml's {'.'.join(here)} is {_kind(type(model))}, which "
-                    f"has no {part!r} (a setting of {' and '.join(having)} only)")
+    raise UserError(_("{key}: org.yaml's {parent} is {kind}, which has no {part} (a setting of {others} "
+                      "only)").format(key=repr(".".join((*here, part))), parent=".".join(here),
+                                      kind=_kind(type(model)), part=repr(part), others=_(" and ").join(having)))
 
 
 def _kind(cls: type[BaseModel]) -> str:
@@ -88,10 +94,14 @@ def _unknown(part: str, options: Iterable[str], here: tuple[str, ...],
     """A key the schema does not have: the closest of `options`, else the keys that are there (`listed`)."""
     prefix = "".join(f"{p}." for p in here)
     if (found := closest(part, options)) is not None:
-        return UserError(f"unknown key {prefix + part!r} (did you mean {prefix + found!r}?)")
-    where = f"under {'.'.join(here)}" if here else "at the top of org.yaml"
-    return UserError(f"unknown key {prefix + part!r}; the keys {where} are: "
-                     f"{', '.join(sorted(options if listed is None else listed))}")
+        return UserError(_("unknown key {name} (did you mean {suggestion}?)").format(
+            name=repr(prefix + part), suggestion=repr(prefix + found)))
+    keys = ", ".join(sorted(options if listed is None else listed))
+    if here:
+        return UserError(_("unknown key {name}; the keys under {parent} are: {keys}").format(
+            name=repr(prefix + part), parent=".".join(here), keys=keys))
+    return UserError(_("unknown key {name}; the keys at the top of org.yaml are: {keys}").format(
+        name=repr(prefix + part), keys=keys))
 
 
 def render(value: Any, fmt: Literal["text", "json"] = "text") -> str:

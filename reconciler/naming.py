@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.errors import InputIssue
+from reconciler.i18n import _
 from reconciler.model.files import GroupEntry, NamingFile, UserEntry
 from reconciler.model.org import Sourced
 from reconciler.romanize import (
@@ -103,8 +104,9 @@ def assign_user_addresses(
         base = local_base(user, naming)
         if not base:
             issues.append(InputIssue(entry.locate("given_name"),
-                f"cannot derive an address from {user.family_name!r} {user.given_name!r} with "
-                f"transliterate: {naming.users.transliterate}; add an explicit email"))
+                _("cannot derive an address from {family} {given} with transliterate: {transliterate}; add an "
+                  "explicit email").format(family=repr(user.family_name), given=repr(user.given_name),
+                                           transliterate=naming.users.transliterate)))
             continue
         current = existing.get(user.id)
         if current and current.endswith("@" + domain) and fits_base(current.split("@")[0], base):
@@ -123,8 +125,8 @@ def assign_user_addresses(
         address, next_number[base] = _first_free(base, domain, used, next_number.get(base, 1))
         if address != f"{base}@{domain}" and naming.users.collision == "fail":
             issues.append(InputIssue(entry.locate("given_name"),
-                f"the derived address {base}@{domain} is already taken and naming.yaml says "
-                "collision: fail; add an explicit email"))
+                _("the derived address {address} is already taken and naming.yaml says collision: fail; add an "
+                  "explicit email").format(address=f"{base}@{domain}")))
             continue
         result[entry.value.id] = address
         used.add(address)

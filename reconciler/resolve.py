@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from reconciler.errors import InputIssue, SourceLocation
+from reconciler.i18n import T_, _
 from reconciler.model.files import GroupEntry, UserEntry
 from reconciler.model.org import DepartmentNode, Org, Sourced
 from reconciler.model.types import ProviderKind
@@ -54,16 +55,19 @@ class _Addresses:
         domain = address.split("@", 1)[1]
         if domain not in self.plain_domains:
             if domain in self.aliases_of:
-                hint = f"; {domain} is an alias of {self.aliases_of[domain]}, use that"
+                message = _("{address} is not in a managed domain; {domain} is an alias of {primary}, use that")
             else:
-                hint = f"; declare {domain} in domains.yaml or use one of {', '.join(sorted(self.plain_domains))}"
-            self.issues.append(InputIssue(where(), f"{address} is not in a managed domain{hint}"))
+                message = _("{address} is not in a managed domain; declare {domain} in domains.yaml or use one of "
+                            "{domains}")
+            self.issues.append(InputIssue(where(), message.format(
+                address=address, domain=domain, primary=self.aliases_of.get(domain, ""),
+                domains=", ".join(sorted(self.plain_domains)))))
             return False
         key = self.canonical(address)
         if key in self.owners and self.owners[key][0] != owner:
             first_owner, first_where = self.owners[key]
-            self.issues.append(InputIssue(where(),
-                                          f"address {address} is already used by {first_owner} ({first_where()})"))
+            self.issues.append(InputIssue(where(), _("address {address} is already used by {owner} ({first})").format(
+                address=address, owner=_owner_said(first_owner), first=first_where())))
             return False
         self.owners.setdefault(key, (owner, where))
         return True
@@ -86,15 +90,17 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
             holder = holders.get(user.email)
             if holder is not None and holder != user.id and holder not in org.users_by_id():
                 result.issues.append(InputIssue(entry.locate("email"),
-                    f"{user.email} belongs at the provider to another person (id {holder}, whose file was "
-                    "removed); choose another address, or delete that account first"))
+                    _("{address} belongs at the provider to another person (id {holder}, whose file was removed); "
+                      "choose another address, or delete that account first").format(
+                        address=user.email, holder=holder)))
     group_emails: dict[str, str] = {}
     for g in org.groups:
         address = group_address(g.value, org.naming, domain)
         group_emails[g.value.key] = address
         if not g.value.email and address in reserved:
             result.issues.append(InputIssue(
-                g.locate("key"), f"{address} is a reserved name; give the group an explicit email or another key"))
+                g.locate("key"), _("{address} is a reserved name; give the group an explicit email or another "
+                                   "key").format(address=address)))
         claims.claim(address, f"group {g.value.key}", partial(g.locate, "email" if g.value.email else "key"))
     _claim_aliases(org, claims, reserved, domain, result.issues)
 
@@ -146,11 +152,25 @@ def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[s
         claimant = explicit.get(claims.canonical(address))
         if claimant is None or claimant.value.id == user_id or where_of[user_id].value.email:
             continue
-        holds = " (who holds it at the provider)" if existing.get(user_id) == address else ""
-        displaced[user_id] = InputIssue(claimant.locate("email"),
-            f"{address} is the address naming.yaml gives user {user_id} ({where_of[user_id].locate('id')}){holds}; "
-            f"choose another address here, or give {user_id} an explicit email too")
+        if existing.get(user_id) == address:
+            message = _("{address} is the address naming.yaml gives user {id} ({where}) (who holds it at the "
+                        "provider); choose another address here, or give {id} an explicit email too")
+        else:
+            message = _("{address} is the address naming.yaml gives user {id} ({where}); choose another address "
+                        "here, or give {id} an explicit email too")
+        displaced[user_id] = InputIssue(claimant.locate("email"), message.format(
+            address=address, id=user_id, where=where_of[user_id].locate("id")))
     return displaced
+
+
+def _owner_said(owner: str) -> str:
+    """An owner of an address ("user E1001", "group sales", as claims name them) in the reader's language."""
+    kind, _space, name = owner.partition(" ")
+    if kind == "user":
+        return _("user {id}").format(id=name)
+    if kind == "group":
+        return _("group {key}").format(key=name)
+    return owner
 
 
 def _offboarding_removals(org: Org, result: Resolved) -> None:
@@ -184,7 +204,8 @@ def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str
             address = qualify(alias, domain)
             where = partial(entry.locate, "aliases", i)
             if address in reserved:
-                issues.append(InputIssue(where(), f"{address} is a reserved name (naming.yaml reserved)"))
+                issues.append(InputIssue(where(), _("{address} is a reserved name (naming.yaml reserved)").format(
+                    address=address)))
                 continue
             claims.claim(address, owner, where)
 
@@ -240,13 +261,13 @@ def _users(org: Org, result: Resolved, today: dt.date) -> None:
         elif user.status == "offboarded":
             result.not_created.add(address)
             if user.offboarded_on is None:
-                result.offboarding[address] = "offboarded; no offboarded_on date, so it is never deleted"
+                result.offboarding[address] = T_("offboarded; no offboarded_on date, so it is never deleted")
             elif user.offboarded_on + after <= today:
                 result.due_for_deletion[address] = user.offboarded_on + after
             else:
-                result.offboarding[address] = (
-                    f"offboarded on {user.offboarded_on.isoformat()}; "
-                    f"deleted from {(user.offboarded_on + after).isoformat()}")
+                result.offboarding[address] = T_("offboarded on {day}; deleted from {due}",
+                                                 day=user.offboarded_on.isoformat(),
+                                                 due=(user.offboarded_on + after).isoformat())
 
 
 def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> None:

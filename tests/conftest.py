@@ -94,3 +94,13 @@ def org_copy(tmp_path: Path) -> Path:
     target = tmp_path / "repo" / "org"
     shutil.copytree(EXAMPLE_ORG, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Any:
+    """A run of the CLI in this process leaves its language chosen (a real run is one process):
+    the next test speaks en-US again, as the suite does, whatever the last one asked for."""
+    yield
+    from reconciler import i18n
+
+    i18n.use(i18n.SOURCE_LANGUAGE)

@@ -18,6 +18,7 @@ from string import Template
 from typing import Literal
 
 from reconciler.errors import InputIssue, SourceLocation, display_path
+from reconciler.i18n import N_, _
 from reconciler.model.suggest import did_you_mean
 
 TemplateKind = Literal["welcome", "password", "handover", "reset"]
@@ -40,11 +41,11 @@ FIELDS: dict[TemplateKind, tuple[str, ...]] = {
     "password": (*COMMON_FIELDS, "password"),
     "reset": (*COMMON_FIELDS, "password", "requested_on"),
 }
-PURPOSE: dict[TemplateKind, str] = {
-    "welcome": "the welcome mail",
-    "password": "the initial-password mail",
-    "handover": "the note on top of mail sent to the manager",
-    "reset": "the new-password mail after a reset asked for with password_reset",
+PURPOSE: dict[TemplateKind, str] = {  # translated where said: _(PURPOSE[kind])
+    "welcome": N_("the welcome mail"),
+    "password": N_("the initial-password mail"),
+    "handover": N_("the note on top of mail sent to the manager"),
+    "reset": N_("the new-password mail after a reset asked for with password_reset"),
 }
 _At = Callable[[int, int, str], InputIssue]  # (line, column, message) -> a located issue
 _SUBJECT = re.compile(r"(?i)^subject:[ \t]*(.*?)\s*$")
@@ -68,7 +69,8 @@ class MailTemplate:
             subject = Template(self.subject).substitute(values)
             body = Template(self.body).substitute(values)
         except (KeyError, ValueError) as problem:
-            raise TemplateError(f"{self.shown}: cannot fill in {problem}") from None
+            raise TemplateError(_("{file}: cannot fill in {problem}").format(file=self.shown,
+                                                                             problem=problem)) from None
         return " ".join(subject.split()), body.strip("\n") + "\n"
 
 
@@ -90,9 +92,9 @@ def load_templates(
             path = next((folder / n for n in names if (folder / n).is_file()), None)
             if path is None:
                 shown = [display_path(folder / n, root) for n in names]
-                issues.append(InputIssue(SourceLocation(shown[-1]), (
-                    f"missing: {PURPOSE[kind]} to {locale} readers on {provider} needs "
-                    f"{shown[0]} or {shown[-1]}")))
+                issues.append(InputIssue(SourceLocation(shown[-1]), _(
+                    "missing: {purpose} to {locale} readers on {provider} needs {file} or {fallback}").format(
+                    purpose=_(PURPOSE[kind]), locale=locale, provider=provider, file=shown[0], fallback=shown[-1])))
                 continue
             template, problems = read_template(path, display_path(path, root), kind, locale, provider, links)
             issues.extend(problems)
@@ -109,28 +111,31 @@ def read_template(
 
     raw = path.read_bytes()
     if len(raw) > MAX_BYTES:
-        return None, [at(0, 0, f"{len(raw)} bytes; a mail template may hold at most {MAX_BYTES}")]
+        return None, [at(0, 0, _("{size} bytes; a mail template may hold at most {limit}").format(
+            size=len(raw), limit=MAX_BYTES))]
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n")
     except UnicodeDecodeError as problem:
-        return None, [at(0, 0, f"not UTF-8 text (byte {problem.start}); save the file as UTF-8")]
+        return None, [at(0, 0, _("not UTF-8 text (byte {offset}); save the file as UTF-8").format(
+            offset=problem.start))]
     lines = text.split("\n")
     head = _SUBJECT.match(lines[0])
     if head is None or not head.group(1):
-        return None, [at(1, 1, "the first line must be the subject: 'Subject: ...'")]
+        return None, [at(1, 1, _("the first line must be the subject: 'Subject: ...'"))]
     if len(lines) < 3 or lines[1].strip():
-        return None, [at(2, 1, "leave one empty line between the Subject line and the text")]
+        return None, [at(2, 1, _("leave one empty line between the Subject line and the text"))]
     body = "\n".join(lines[2:])
     if not body.strip():
-        return None, [at(3, 1, "the text of the mail is empty")]
+        return None, [at(3, 1, _("the text of the mail is empty"))]
     issues = _check_placeholders(text, kind, provider, links, at)
     if kind in SECRET_TEMPLATES:
-        for name, offset, _ in _placeholders(lines[0]):
+        for name, offset, _valid in _placeholders(lines[0]):
             if name == "password":
-                issues.append(at(1, offset + 1, "keep $password out of the subject: "
-                                 "subjects show in notifications and message lists"))
-        if "password" not in {name for name, *_ in _placeholders(body)}:
-            issues.append(at(3, 1, f"{PURPOSE[kind]} must contain $password in its text"))
+                issues.append(at(1, offset + 1, _("keep $password out of the subject: subjects show in "
+                                                  "notifications and message lists")))
+        if "password" not in {name for name, *_rest in _placeholders(body)}:
+            issues.append(at(3, 1, _("{purpose} must contain $password in its text").format(
+                purpose=_(PURPOSE[kind]))))
     return MailTemplate(kind, locale, shown, head.group(1), body), issues
 
 
@@ -154,17 +159,24 @@ def _check_placeholders(
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
         if not valid:
-            issues.append(at(line, column, "a '$' that starts no placeholder: write $$ for a dollar sign, "
-                             "and ${name} when letters follow the name"))
+            issues.append(at(line, column, _("a '$' that starts no placeholder: write $$ for a dollar sign, and "
+                                             "{braced} when letters follow the name").format(braced="${name}")))
         elif name == "password" and kind not in SECRET_TEMPLATES:
-            issues.append(at(line, column, f"$password may appear only in the initial-password mail "
-                             f"(password.{provider}.<locale>{SUFFIX} or password.<locale>{SUFFIX}) and the "
-                             f"new-password mail (reset.<locale>{SUFFIX}), never in {PURPOSE[kind]}"))
+            issues.append(at(line, column, _(
+                "$password may appear only in the initial-password mail ({own} or {common}) and the new-password "
+                "mail ({reset}), never in {purpose}").format(
+                own=f"password.{provider}.<locale>{SUFFIX}", common=f"password.<locale>{SUFFIX}",
+                reset=f"reset.<locale>{SUFFIX}", purpose=_(PURPOSE[kind]))))
         elif name not in allowed:
-            hint = did_you_mean(name, allowed) or f"; use one of {', '.join('$' + a for a in allowed)}"
-            issues.append(at(line, column, f"unknown placeholder ${name}{hint}"))
+            if hint := did_you_mean(name, allowed):
+                message = _("unknown placeholder {placeholder}").format(placeholder="$" + name) + hint
+            else:
+                message = _("unknown placeholder {placeholder}; use one of {allowed}").format(
+                    placeholder="$" + name, allowed=", ".join("$" + a for a in allowed))
+            issues.append(at(line, column, message))
         elif name in LINK_FIELDS and not links.get(name):
-            issues.append(at(line, column, (
-                f"${name} has no value for provider {provider}: set onboarding.links.{LINK_FIELDS[name]} "
-                f"in org.yaml, or leave it out of this template")))
+            issues.append(at(line, column, _(
+                "{placeholder} has no value for provider {provider}: set {key} in org.yaml, or leave it out of this "
+                "template").format(placeholder="$" + name, provider=provider,
+                                   key=f"onboarding.links.{LINK_FIELDS[name]}")))
     return issues

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from reconciler.i18n import _
 from reconciler.model.onboarding import MailSettings
 from reconciler.model.records import RequiredRecord
 from reconciler.model.types import (
@@ -232,15 +233,14 @@ PLACEHOLDERS_GROUP = ("key",)
 def _check_pattern(pattern: str, allowed: tuple[str, ...]) -> str:
     names = re.findall(r"\{([^{}]*)\}", pattern)
     if not names:
-        raise ValueError("the pattern uses no placeholder; every address would be the same")
+        raise ValueError(_("the pattern uses no placeholder; every address would be the same"))
     for name in names:
         if name not in allowed:
-            raise ValueError(
-                f"unknown placeholder {{{name}}}; use {', '.join('{' + a + '}' for a in allowed)}"
-            )
+            raise ValueError(_("unknown placeholder {placeholder}; use {allowed}").format(
+                placeholder="{" + name + "}", allowed=", ".join("{" + a + "}" for a in allowed)))
     literal = re.sub(r"\{[^{}]*\}", "", pattern)
     if not re.fullmatch(r"[a-z0-9._-]*", literal):
-        raise ValueError("outside placeholders a pattern may hold only a-z, 0-9, '.', '_' and '-'")
+        raise ValueError(_("outside placeholders a pattern may hold only a-z, 0-9, '.', '_' and '-'"))
     return pattern
 
 

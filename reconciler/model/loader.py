@@ -24,6 +24,7 @@ from reconciler.errors import (
     printable,
     unprintable,
 )
+from reconciler.i18n import _, ngettext
 from reconciler.model.files import (
     DepartmentsFile,
     DomainsFile,
@@ -71,14 +72,15 @@ class _Reader:
         """Read one file; `is_link` from the folder listing (its folder is already known to be
         inside org/, so only a link can lead out)."""
         if is_link and _link_loop(path):
-            self.issues.append(InputIssue(SourceLocation(shown), "symbolic link loop (the link leads back to "
-                                          "itself); point it at a file inside org/ or remove it"))
+            self.issues.append(InputIssue(SourceLocation(shown), _("symbolic link loop (the link leads back to "
+                                                                   "itself); point it at a file inside org/ or "
+                                                                   "remove it")))
             return None
         if is_link and not self.inside_org(path):
             self.issues.append(
-                InputIssue(SourceLocation(shown), f"symbolic link leads outside org/ (to "
-                           f"{printable(os.path.realpath(path))}); "
-                           "org/ files must live inside org/")
+                InputIssue(SourceLocation(shown), _("symbolic link leads outside org/ (to {target}); org/ files "
+                                                    "must live inside org/").format(
+                    target=printable(os.path.realpath(path))))
             )
             return None
         try:
@@ -130,7 +132,7 @@ class _Reader:
                 if not self.inside_org(entry.path):
                     self.issues.append(InputIssue(
                         SourceLocation(printable("/".join((self.shown_org_dir, *parts, entry.name)))),
-                        "symbolic link leads outside org/; org/ files must live inside org/",
+                        _("symbolic link leads outside org/; org/ files must live inside org/"),
                     ))
             elif entry.name.endswith(YAML_SUFFIXES):
                 found.append(((*parts, entry.name), entry.is_symlink()))
@@ -142,11 +144,13 @@ class _Reader:
         bad = next((char for char in name if unprintable(char)), None)
         if bad is None:
             return True
-        what = ("is not valid UTF-8 (saved in another encoding, such as GBK?)" if 0xD800 <= ord(bad) <= 0xDFFF
-                else f"has a control character (U+{ord(bad):04X})")
-        self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *parts)))),
-                                      f"the name {what}; rename it (plain UTF-8, no tabs or line breaks): it was "
-                                      "not read"))
+        if 0xD800 <= ord(bad) <= 0xDFFF:
+            message = _("the name is not valid UTF-8 (saved in another encoding, such as GBK?); rename it (plain "
+                        "UTF-8, no tabs or line breaks): it was not read")
+        else:
+            message = _("the name has a control character (U+{code}); rename it (plain UTF-8, no tabs or line "
+                        "breaks): it was not read").format(code=f"{ord(bad):04X}")
+        self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *parts)))), message))
         return False
 
 
@@ -169,9 +173,11 @@ def _link_loop(path: str) -> bool:
 
 def find_org_dir(org_dir: Path) -> Path:
     if not org_dir.is_dir():
-        raise UserError(f"{org_dir}: no such folder; pass the folder holding org.yaml with --org")
+        raise UserError(_("{folder}: no such folder; pass the folder holding org.yaml with --org").format(
+            folder=org_dir))
     if not (org_dir / "org.yaml").is_file():
-        raise UserError(f"{org_dir}: no org.yaml here; pass the folder holding org.yaml with --org")
+        raise UserError(_("{folder}: no org.yaml here; pass the folder holding org.yaml with --org").format(
+            folder=org_dir))
     return org_dir
 
 
@@ -181,7 +187,7 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
     if isinstance(doc.data, list):
         items = [(item, doc.sub((i,))) for i, item in enumerate(doc.data)]
     elif doc.data is None:
-        reader.issues.append(InputIssue(doc.locate(), "the file is empty"))
+        reader.issues.append(InputIssue(doc.locate(), _("the file is empty")))
         return []
     else:
         items = [(doc.data, doc.sub(()))]
@@ -200,8 +206,12 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
                 reader.unvalidated["user" if model is UserEntry else "group"].add(name)
     if invalid > MAX_INVALID_LISTED:
         reader.issues.append(InputIssue(doc.locate((MAX_INVALID_LISTED,) if isinstance(doc.data, list) else ()),
-                                        f"{invalid - MAX_INVALID_LISTED:,} more entries of this file are not valid "
-                                        "either (not listed); fix the ones above first"))
+                                        ngettext("{count} more entry of this file is not valid either (not listed); "
+                                                 "fix the ones above first",
+                                                 "{count} more entries of this file are not valid either (not "
+                                                 "listed); fix the ones above first",
+                                                 invalid - MAX_INVALID_LISTED).format(
+                                            count=f"{invalid - MAX_INVALID_LISTED:,}")))
     return loaded
 
 
@@ -241,7 +251,7 @@ def load_org(org_dir: Path) -> tuple[Org, list[InputIssue]]:
             for name in TOP_FILES}
     if not os.path.lexists(org_dir / "domains.yaml"):
         reader.issues.append(InputIssue(SourceLocation(reader.show(org_dir / "domains.yaml")),
-                                        "missing: declare at least the primary mail domain"))
+                                        _("missing: declare at least the primary mail domain")))
 
     settings_doc = docs["org.yaml"]
     settings = None

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from reconciler.i18n import _
 from reconciler.model.types import EMAIL_PATTERN, USER_ID_PATTERN, FilePath, Strict, on_this_machine
 
 ADDRESS = re.compile(EMAIL_PATTERN)
@@ -37,11 +38,12 @@ class SmtpSettings(Strict):
     @model_validator(mode="after")
     def _one_tls_mode(self) -> SmtpSettings:
         if self.starttls and self.implicit_tls:
-            raise ValueError("starttls and implicit_tls exclude each other: use starttls: false with implicit_tls")
+            raise ValueError(_("starttls and implicit_tls exclude each other: use starttls: false with implicit_tls"))
         if not (self.starttls or self.implicit_tls) and not on_this_machine(self.host):
             # Welcome mail names the new address and the password mail carries a password: never in clear.
-            raise ValueError(f"mail to {self.host} would travel unencrypted: keep starttls: true, or use "
-                             "implicit_tls: true (port 465); plain SMTP is only for a relay on this machine")
+            raise ValueError(_("mail to {host} would travel unencrypted: keep starttls: true, or use implicit_tls: "
+                               "true (port 465); plain SMTP is only for a relay on this machine").format(
+                host=self.host))
         return self
 
 
@@ -81,7 +83,8 @@ class MailSettings(Strict):
         value = value.strip()
         found = email.utils.getaddresses([value])
         if len(found) != 1 or not ADDRESS.match(found[0][1]) or "\r" in value or "\n" in value:
-            raise ValueError(f"{value!r} is not one sender like 'IT 部门 <it@acme.com>' or it@acme.com")
+            raise ValueError(_("{value} is not one sender like 'IT 部门 <it@acme.com>' or it@acme.com").format(
+                value=repr(value)))
         return value
 
     @property

@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from reconciler.i18n import _
 from reconciler.model.types import Strict
 
 RecordType = Literal["MX", "TXT", "CNAME", "A", "AAAA"]
@@ -60,8 +61,8 @@ class RequiredRecord(Strict):
     def _name(cls, name: str) -> str:
         name = name.strip().lower()
         if not RELATIVE_NAME.match(name):
-            raise ValueError(f"{name!r} is not a name relative to the domain; use '@' for the domain itself, "
-                             "or labels like 'mail' or '_dmarc'")
+            raise ValueError(_("{name} is not a name relative to the domain; use '@' for the domain itself, or "
+                               "labels like 'mail' or '_dmarc'").format(name=repr(name)))
         return name
 
     @model_validator(mode="after")
@@ -70,11 +71,11 @@ class RequiredRecord(Strict):
         if problem:
             raise ValueError(problem)
         if self.type == "MX" and self.priority is None:
-            raise ValueError("an MX record needs a priority (like 10)")
+            raise ValueError(_("an MX record needs a priority (like 10)"))
         if self.type != "MX" and self.priority is not None:
-            raise ValueError(f"priority is for MX records only, not {self.type}")
+            raise ValueError(_("priority is for MX records only, not {type}").format(type=self.type))
         if self.type == "CNAME" and self.name == "@":
-            raise ValueError("a CNAME cannot be at the domain itself: no MX or TXT record could live beside it")
+            raise ValueError(_("a CNAME cannot be at the domain itself: no MX or TXT record could live beside it"))
         return self
 
     @property
@@ -91,16 +92,17 @@ def _value_problem(rtype: str, value: str) -> str | None:
     text = value.strip()
     if rtype in ("MX", "CNAME"):
         if not HOST_NAME.match(text.lower()):
-            return f"{value!r} is not a host name (like mail.acme.com)"
+            return _("{value} is not a host name (like mail.acme.com)").format(value=repr(value))
     elif rtype in ("A", "AAAA"):
         try:
             address = ipaddress.ip_address(text)
         except ValueError:
-            return f"{value!r} is not an IP address"
+            return _("{value} is not an IP address").format(value=repr(value))
         if (address.version == 4) != (rtype == "A"):
-            return f"{value!r} is an IPv{address.version} address; use type {'A' if address.version == 4 else 'AAAA'}"
+            return _("{value} is an IPv{version} address; use type {type}").format(
+                value=repr(value), version=address.version, type="A" if address.version == 4 else "AAAA")
     elif any(ord(ch) < 32 or ord(ch) > 126 for ch in value):
-        return "TXT values may hold only printable ASCII characters"
+        return _("TXT values may hold only printable ASCII characters")
     return None
 
 

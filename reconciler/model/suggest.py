@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from reconciler.i18n import _
+
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to `word`, or None when nothing is close."""
@@ -17,6 +19,7 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """' (did you mean 'sales'?)', or '' when nothing is close."""
+    """' (did you mean 'sales'?)', or '' when nothing is close: a hint that ends a sentence, in
+    parentheses, so it reads as one in every language."""
     found = closest(word, candidates)
-    return f" (did you mean {found!r}?)" if found is not None else ""
+    return _(" (did you mean {suggestion}?)").format(suggestion=repr(found)) if found is not None else ""

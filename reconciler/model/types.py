@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from reconciler.i18n import N_, _
+
 KEY_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 DOMAIN_PATTERN = r"(?i)^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 EMAIL_PATTERN = r"(?i)^[a-z0-9]([a-z0-9._+-]*[a-z0-9])?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$"
@@ -23,15 +25,16 @@ USER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 PHONE_PATTERN = r"^\+?[0-9 ()-]{3,32}$"
 NAME_PART_PATTERN = r"^[a-z0-9._-]+$"
 
-# What each pattern means, for error messages an admin can act on.
+# What each pattern means, for error messages an admin can act on: whole sentences ("{value} is
+# not ..."), since another language puts the value elsewhere; translated where said (`_`).
 PATTERN_MEANINGS: dict[str, str] = {
-    KEY_PATTERN: "a key of lower-case letters, digits and '-' (like 'sales-east')",
-    DOMAIN_PATTERN: "a domain name (like acme.com)",
-    EMAIL_PATTERN: "an email address (like name@acme.com)",
-    ADDRESS_PATTERN: "a local part or an address (like 'san.zhang' or 'san.zhang@acme.com')",
-    USER_ID_PATTERN: "an id of letters, digits, '.', '_' and '-' (like E1001)",
-    PHONE_PATTERN: "a phone number of digits, spaces, '()', '-' and a leading '+'",
-    NAME_PART_PATTERN: "lower-case letters, digits, '.', '_' or '-'",
+    KEY_PATTERN: N_("{value} is not a key of lower-case letters, digits and '-' (like 'sales-east')"),
+    DOMAIN_PATTERN: N_("{value} is not a domain name (like acme.com)"),
+    EMAIL_PATTERN: N_("{value} is not an email address (like name@acme.com)"),
+    ADDRESS_PATTERN: N_("{value} is not a local part or an address (like 'san.zhang' or 'san.zhang@acme.com')"),
+    USER_ID_PATTERN: N_("{value} is not an id of letters, digits, '.', '_' and '-' (like E1001)"),
+    PHONE_PATTERN: N_("{value} is not a phone number of digits, spaces, '()', '-' and a leading '+'"),
+    NAME_PART_PATTERN: N_("{value} is not lower-case letters, digits, '.', '_' or '-'"),
 }
 
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=64)]
@@ -43,15 +46,18 @@ NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_
 
 
 
+_CONTROL_NAMES = {"\n": N_("a line break"), "\r": N_("a carriage return"), "\t": N_("a tab"), "\0": N_("a NUL byte"),
+                  "\u2028": N_("a line separator"), "\u2029": N_("a paragraph separator")}
+
+
 def _no_control_characters(path: str) -> str:
     """A path is one line of plain text: a line break in it would, written to a workflow's step
     outputs, start another output (overriding the provider kind or the cache path)."""
     for position, char in enumerate(path):
         if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            name = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\0": "a NUL byte",
-                    "\u2028": "a line separator", "\u2029": "a paragraph separator"}.get(char, "a control character")
-            raise ValueError(f"the path has {name} (U+{ord(char):04X}) at character {position + 1}; a path must "
-                             "be one line of plain text")
+            name = _(_CONTROL_NAMES.get(char, N_("a control character")))
+            raise ValueError(_("the path has {name} (U+{code}) at character {position}; a path must be one line of "
+                               "plain text").format(name=name, code=f"{ord(char):04X}", position=position + 1))
     return path
 
 

@@ -12,6 +12,7 @@ nesting deep enough to exhaust the parser.
 
 from __future__ import annotations
 
+import errno
 import gc
 import re
 import sys
@@ -25,6 +26,7 @@ import yaml
 
 from reconciler.atomicfile import FileTooLarge, NotAPlainFile, read_plain_file
 from reconciler.errors import InputIssue, SourceLocation
+from reconciler.i18n import N_, _
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Far above any real org/ file (a 10,000-person list is about 150,000 nodes), far below what an
@@ -144,17 +146,13 @@ class _Builder:
     def build(self, node: yaml.Node, path: PathKey) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise self.problem(
-                node,
-                f"the file expands to more than {MAX_NODES:,} YAML nodes "
-                "(an alias bomb?); write the data out without anchors",
-            )
+            raise self.problem(node, _too_many_nodes())
         self.doc.value_marks.setdefault(path, _mark(node))
         self.last = node
         if isinstance(node, yaml.ScalarNode):
             return self.build_scalar(node)
         if id(node) in self.active:
-            raise self.problem(node, "recursive YAML alias: a node contains itself")
+            raise self.problem(node, _("recursive YAML alias: a node contains itself"))
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -163,43 +161,43 @@ class _Builder:
                 return self.build_mapping(node, path)
         finally:
             self.active.discard(id(node))
-        raise self.problem(node, f"unsupported YAML node {node.tag}")
+        raise self.problem(node, _("unsupported YAML node {tag}").format(tag=node.tag))
 
     def build_scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:binary":
-            raise self.problem(node, "binary values (!!binary) have no place in org/ files; write the text itself")
+            raise self.problem(node, _("binary values (!!binary) have no place in org/ files; write the text itself"))
         try:
             value = self.scalars.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
-            raise self.problem(node, f"cannot read value {_short(node.value)}: {exc.problem}") from None
+            raise self.problem(node, _("cannot read value {value}: {problem}").format(
+                value=_short(node.value), problem=_yaml_words(exc.problem))) from None
         except ValueError as exc:  # e.g. 2026-02-30 resolves as a timestamp but is no date
             if node.value.lstrip("+-").replace("_", "").isdigit():  # past Python's 4,300 digits
-                raise self.problem(node, f"the number {_short(node.value)} is too large (at most {MAX_INTEGER:,})"
-                                   ) from None
+                raise self.problem(node, _number_too_large(node.value)) from None
             if node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):  # `!!int abc`
-                raise self.problem(node, f"{_short(node.value)} is not a valid {_short_tag(node)} value") from None
-            raise self.problem(node, f"invalid value {_short(node.value)}: {str(exc)[:120]}") from None
+                raise self.problem(node, _not_valid_for_tag(node)) from None
+            raise self.problem(node, _invalid_value(node.value, str(exc))) from None
         except (KeyError, AttributeError, TypeError, OverflowError):
             # What PyYAML's constructors raise for a tag forced on a value it does not fit:
             # `!!bool maybe` (KeyError), `!!timestamp soon` (AttributeError).
-            raise self.problem(node, f"{_short(node.value)} is not a valid {_short_tag(node)} value") from None
+            raise self.problem(node, _not_valid_for_tag(node)) from None
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
             # No setting needs it, and past 2**63 the numbers overflow where they are used (dates).
-            raise self.problem(node, f"the number {_short(node.value)} is too large (at most {MAX_INTEGER:,})")
+            raise self.problem(node, _number_too_large(node.value))
         return value
 
     def build_mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise self.problem(key_node, "YAML merge keys (<<) are not supported in org/ files")
+                raise self.problem(key_node, _("YAML merge keys (<<) are not supported in org/ files"))
             key = self.build_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if isinstance(key, bool) or not isinstance(key, str | int):
-                raise self.problem(key_node, f"mapping keys must be plain text, not {key!r}")
+                raise self.problem(key_node, _("mapping keys must be plain text, not {key}").format(key=repr(key)))
             if key in result:
                 first = self.doc.key_marks.get((*path, key))
-                where = f" (first at line {first[0]})" if first else ""
-                raise self.problem(key_node, f"duplicate key {key!r}{where}")
+                message = (_("duplicate key {key} (first at line {line})") if first else _("duplicate key {key}"))
+                raise self.problem(key_node, message.format(key=repr(key), line=first[0] if first else 0))
             self.doc.key_marks[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
@@ -213,21 +211,21 @@ def _read_text(path: str | Path, display: str) -> tuple[str, bytes]:
         raw = read_plain_file(path, MAX_FILE_BYTES)
     except NotAPlainFile as exc:
         # A FIFO would hang validate; a device (/dev/zero) would fill the memory.
-        raise issue(f"{exc.what} is not an org/ file; org/ holds plain files only: remove it") from None
+        raise issue(_("{what} is not an org/ file; org/ holds plain files only: remove it").format(
+            what=_(exc.what))) from None
     except FileTooLarge as exc:
-        raise issue(
-            f"file is {exc.size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} MiB "
-            "limit for one org/ file; split it into several files"
-        ) from None
+        raise issue(_("file is {size} MiB, over the {limit} MiB limit for one org/ file; split it into several "
+                      "files").format(size=f"{exc.size / 1024 / 1024:.1f}", limit=MAX_FILE_BYTES // 1024 // 1024)
+                    ) from None
     except OSError as exc:
-        raise issue(f"cannot read: {exc.strerror}") from None
+        raise issue(_("cannot read: {reason}").format(reason=_os_reason(exc))) from None
     try:
         return raw.decode("utf-8-sig"), raw
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise issue(
-            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", line, col
+            _("not valid UTF-8 (byte 0x{byte}); save the file as UTF-8").format(byte=f"{raw[exc.start]:02x}"), line, col
         ) from None
 
 
@@ -257,7 +255,8 @@ def _count_nodes(text: str, display: str) -> None:
                 line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
                 raise YamlProblem(InputIssue(
                     SourceLocation(display, line, col),
-                    f"the file holds more than {MAX_NODES:,} YAML nodes; split it into several files"))
+                    _("the file holds more than {count} YAML nodes; split it into several files").format(
+                        count=f"{MAX_NODES:,}")))
 
 
 def load_yaml(path: str | Path, display: str) -> YamlDocument:
@@ -283,22 +282,23 @@ def _load_text(text: str, raw: bytes, display: str) -> YamlDocument:
         col = position - (text.rfind("\n", 0, position) + 1) + 1
         char = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
         raise YamlProblem(InputIssue(SourceLocation(display, line, col),
-                                     f"invalid YAML: character {char!r} (U+{ord(char[:1] or ' '):04X}) "
-                                     "is not allowed")) from None
+                                     _("invalid YAML: character {char} (U+{code}) is not allowed").format(
+                                         char=repr(char), code=f"{ord(char[:1] or ' '):04X}"))) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        what = exc.problem or exc.context or "invalid YAML"
+        what = _yaml_words(exc.problem or exc.context or "invalid YAML")
         if mark is not None:
             what += _likely_cause(text, mark.line, mark.column)
         raise YamlProblem(
-            InputIssue(SourceLocation(display, line, col), f"invalid YAML: {what}")
+            InputIssue(SourceLocation(display, line, col), _("invalid YAML: {problem}").format(problem=what))
         ) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(InputIssue(SourceLocation(display), f"invalid YAML: {exc}")) from None
+        raise YamlProblem(InputIssue(SourceLocation(display), _("invalid YAML: {problem}").format(
+            problem=_yaml_words(str(exc))))) from None
     except RecursionError:
         raise YamlProblem(
-            InputIssue(SourceLocation(display), "invalid YAML: nested too deeply")
+            InputIssue(SourceLocation(display), _("invalid YAML: nested too deeply"))
         ) from None
     if node is None:
         return doc
@@ -317,12 +317,13 @@ def _build_document(doc: YamlDocument, node: yaml.Node, text: str) -> None:
     except RecursionError:
         line, col = _mark(builder.last or node)
         raise YamlProblem(
-            InputIssue(SourceLocation(doc.display_path, line, col), "invalid YAML: nested too deeply")
+            InputIssue(SourceLocation(doc.display_path, line, col), _("invalid YAML: nested too deeply"))
         ) from None
 
 
-TOO_MANY_NODES = (f"the file expands to more than {MAX_NODES:,} YAML nodes (an alias bomb?); write the data "
-                  "out without anchors")
+def _too_many_nodes() -> str:
+    return _("the file expands to more than {count} YAML nodes (an alias bomb?); write the data out without "
+             "anchors").format(count=f"{MAX_NODES:,}")
 
 
 @dataclass
@@ -369,7 +370,7 @@ def _check_expanded_size(root: yaml.Node, builder: _Builder) -> None:
                 if aliased > alias_budget:
                     raise builder.problem(child, _too_many_aliased(alias_budget))
             if total.nodes > MAX_NODES:
-                raise builder.problem(child, TOO_MANY_NODES)
+                raise builder.problem(child, _too_many_nodes())
             if total.chars > MAX_EXPANDED_CHARS:
                 raise builder.problem(child, _too_long(repeated))
         memo[id(node)] = total
@@ -395,15 +396,121 @@ def _distinct_nodes(root: yaml.Node) -> int:
 
 
 def _too_many_aliased(budget: int) -> str:
-    return (f"aliases up to here repeat more than {budget:,} YAML nodes, more than the file holds written out "
-            "(an alias bomb?); write the data out without anchors")
+    return _("aliases up to here repeat more than {count} YAML nodes, more than the file holds written out "
+             "(an alias bomb?); write the data out without anchors").format(count=f"{budget:,}")
 
 
 def _too_long(repeated: bool) -> str:
-    what = "the value anchored here is repeated through aliases until the file expands" if repeated else (
-        "the file expands")
-    return (f"{what} to more than {MAX_EXPANDED_CHARS // 1024 // 1024} MiB of text once its aliases are written "
-            "out (an alias bomb?); write the data out without anchors")
+    if repeated:
+        message = _("the value anchored here is repeated through aliases until the file expands to more than "
+                    "{limit} MiB of text once its aliases are written out (an alias bomb?); write the data out "
+                    "without anchors")
+    else:
+        message = _("the file expands to more than {limit} MiB of text once its aliases are written out (an alias "
+                    "bomb?); write the data out without anchors")
+    return message.format(limit=MAX_EXPANDED_CHARS // 1024 // 1024)
+
+
+def _number_too_large(value: str) -> str:
+    return _("the number {value} is too large (at most {limit})").format(value=_short(value),
+                                                                         limit=f"{MAX_INTEGER:,}")
+
+
+def _not_valid_for_tag(node: yaml.Node) -> str:
+    return _("{value} is not a valid {tag} value").format(value=_short(node.value), tag=_short_tag(node))
+
+
+# Python's words for a date YAML reads but the calendar has not (`2026-02-30`), as it says them.
+_DATE_WORDS = {word: word for word in (
+    N_("day is out of range for month"),
+    N_("month must be in 1..12"),
+    N_("hour must be in 0..23"),
+    N_("minute must be in 0..59"),
+    N_("second must be in 0..59"),
+)}
+
+
+def _invalid_value(value: str, reason: str) -> str:
+    said = _(_DATE_WORDS[reason]) if reason in _DATE_WORDS else reason[:120]
+    return _("invalid value {value}: {reason}").format(value=_short(value), reason=said)
+
+
+# What the YAML parser (libyaml, or PyYAML's own) says where it stops, as it says it: the
+# message ids are its English words, so English output is the parser's; other languages get
+# a translation of the ones org/ files meet. A message not listed here is shown as the parser
+# wrote it.
+_PARSER_WORDS = {word: word for word in (
+    N_("mapping values are not allowed in this context"),
+    N_("mapping values are not allowed here"),
+    N_("mapping keys are not allowed in this context"),
+    N_("could not find expected ':'"),
+    N_("found character that cannot start any token"),
+    N_("found unexpected end of stream"),
+    N_("did not find expected key"),
+    N_("did not find expected node content"),
+    N_("found undefined alias"),
+    N_("but found another document"),
+    N_("did not find expected '-' indicator"),
+    N_("did not find expected <document start>"),
+    N_("found a tab character that violates indentation"),
+    N_("block sequence entries are not allowed in this context"),
+    N_("block sequence entries are not allowed here"),
+    N_("second occurrence"),
+    N_("found unknown escape character"),
+    N_("found undefined tag handle"),
+    N_("found duplicate %YAML directive"),
+    N_("found incompatible YAML document"),
+    N_("found duplicate %TAG directive"),
+    N_("did not find expected comment or line break"),
+    N_("did not find expected alphabetic or numeric character"),
+    N_("found unexpected ':'"),
+    N_("exceeded maximum nesting depth"),
+    N_("invalid YAML"),
+)}
+# A brace in a message would be a placeholder: these say theirs as a value.
+_PARSER_WORDS_WITH_BRACES = {
+    "did not find expected ',' or ']'": (N_("did not find expected ',' or {closer}"), "']'"),
+    "did not find expected ',' or '}'": (N_("did not find expected ',' or {closer}"), "'}'"),
+}
+_PARSER_PATTERNS = (
+    (re.compile(r"found undefined alias (?P<name>.+)"), N_("found undefined alias {name}")),
+    (re.compile(r"could not determine a constructor for the tag (?P<tag>.+)"),
+     N_("could not determine a constructor for the tag {tag}")),
+)
+
+
+def _yaml_words(problem: str | None) -> str:
+    """The parser's message in the reader's language, where it is one we know."""
+    text = problem or ""
+    if text in _PARSER_WORDS:
+        return _(_PARSER_WORDS[text])
+    if text in _PARSER_WORDS_WITH_BRACES:
+        template, closer = _PARSER_WORDS_WITH_BRACES[text]
+        return _(template).format(closer=closer)
+    for pattern, template in _PARSER_PATTERNS:
+        if match := pattern.fullmatch(text):
+            return _(template).format(**match.groupdict())
+    return text
+
+
+# The operating system's reason a file cannot be read, as strerror says it on Linux (English
+# output keeps it), for the errors an org/ file meets.
+_OS_REASONS = {
+    errno.EACCES: N_("Permission denied"),
+    errno.EPERM: N_("Operation not permitted"),
+    errno.ENOENT: N_("No such file or directory"),
+    errno.EISDIR: N_("Is a directory"),
+    errno.ELOOP: N_("Too many levels of symbolic links"),
+    errno.ENAMETOOLONG: N_("File name too long"),
+    errno.EIO: N_("Input/output error"),
+    errno.ENOTDIR: N_("Not a directory"),
+}
+
+
+def _os_reason(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    known = _OS_REASONS.get(error.errno or 0)
+    return _(known) if known is not None and known == reason else reason
 
 
 def _short_tag(node: yaml.Node) -> str:
@@ -413,7 +520,9 @@ def _short_tag(node: yaml.Node) -> str:
 def _short(text: str, limit: int = 60) -> str:
     """A value quoted for a message, cut: a 5 MB value is not repeated in full."""
     shown = repr(text)
-    return shown if len(shown) <= limit else f"{shown[: limit - 1]}…' ({len(text):,} characters)"
+    if len(shown) <= limit:
+        return shown
+    return _("{start}…' ({count} characters)").format(start=shown[: limit - 1], count=f"{len(text):,}")
 
 
 def _likely_cause(text: str, line: int, column: int) -> str:
@@ -421,9 +530,9 @@ def _likely_cause(text: str, line: int, column: int) -> str:
     lines = text.splitlines()
     here = lines[line] if line < len(lines) else ""
     if "\t" in here[: column + 1]:
-        return " (a tab: YAML indents with spaces only)"
+        return _(" (a tab: YAML indents with spaces only)")
     if any("：" in near for near in lines[max(0, line - 1): line + 1]):  # YAML often stops a line later
-        return " ('：' is a full-width colon, which YAML does not read as one: type ':' and a space)"
+        return _(" ('：' is a full-width colon, which YAML does not read as one: type ':' and a space)")
     return ""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reconciler.changes import PlanWarning
 from reconciler.errors import InputIssue, ValidationFailed
+from reconciler.i18n import T_
 from reconciler.model.crossref import check_references
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
@@ -54,15 +55,16 @@ def drop_ignored_fields(desired: State, ignores: frozenset[str]) -> list[PlanWar
     """Fields the provider has no place for become unmanaged; say so once per field that org/ sets."""
     warnings = []
     for name in sorted(ignores):
-        kind, _, field_name = name.partition(".")
+        kind, _dot, field_name = name.partition(".")
         resources = desired.of(kind)  # type: ignore[arg-type]
         setting = [key for key, r in resources.items() if getattr(r, field_name, None) is not None]
         for key in setting:
             desired.add(resources[key].model_copy(update={field_name: None}))
         if setting:
             warnings.append(PlanWarning(code="unsupported-field", subject=name,
-                                        message=f"this provider has no {field_name} for {kind}s; org/ sets it on "
-                                                f"{len(setting)} and it is not managed here"))
+                                        message=T_("this provider has no {field} for {kind}s; org/ sets it on "
+                                                   "{count} and it is not managed here",
+                                                   field=field_name, kind=kind, count=len(setting))))
     return warnings
 
 
