@@ -32,6 +32,7 @@ from typing import Any
 from google.auth import credentials as ga_credentials
 from google.auth.exceptions import RefreshError, TransportError
 
+from reconciler.i18n import T_
 from reconciler.providers.pacing import backoff_s
 
 OAUTH2_TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -58,6 +59,19 @@ def _body(response: Any) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
 
+class ScopesRefused(RefreshError):
+    """The token endpoint's refusal of scopes the domain-wide delegation does not grant. Its text
+    stays Google's answer and the scopes in English (a change's result, the access check's JSON);
+    `said` is the same sentence, said in the reader's language where it is shown."""
+
+    def __init__(self, google_error: str, scopes: Sequence[str]) -> None:
+        self.said = T_("{error} (the token asked for {scopes}: each must be granted in {place})", error=google_error,
+                       scopes=" ".join(scopes), place=DELEGATION_PLACE)
+        super().__init__(str(self.said))
+        self.google_error = google_error
+        self.scopes = tuple(scopes)
+
+
 def trade_assertion(request: Any, token_url: str, assertion: str, scopes: Sequence[str]) -> tuple[str, dt.datetime]:
     """The access token the token endpoint gives for a signed JWT (RefreshError, saying which scopes
     to grant where, if it refuses)."""
@@ -75,7 +89,7 @@ def trade_assertion(request: Any, token_url: str, assertion: str, scopes: Sequen
     if response.status != 200 or "access_token" not in answer:
         error = f"{answer.get('error', response.status)}: {answer.get('error_description', text.strip())}"
         if answer.get("error") == "unauthorized_client":
-            error += (f" (the token asked for {' '.join(scopes)}: each must be granted in {DELEGATION_PLACE})")
+            raise ScopesRefused(error, scopes)
         raise RefreshError(error)
     expires = int(answer.get("expires_in", 3600))
     return str(answer["access_token"]), _utcnow() + dt.timedelta(seconds=expires)

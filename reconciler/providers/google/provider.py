@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.i18n import N_, T_, _, say
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -49,23 +50,31 @@ REFUSED = {401, 403}
 
 @contextlib.contextmanager
 def google_errors(doing: str) -> Iterator[None]:
-    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback."""
+    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback.
+    `doing` is marked with N_ by the caller and said here, in the reader's language."""
     import http.client
 
     import httplib2  # type: ignore[import-untyped]
     from google.auth.exceptions import GoogleAuthError, TransportError
     from googleapiclient.errors import HttpError
 
+    from reconciler.providers.google.credentials import ScopesRefused
+
     try:
         yield
     except HttpError as exc:
-        raise ProviderError(f"{doing}: {result_of_error(exc).error}") from None
+        raise ProviderError(_("{doing}: {error}").format(doing=_(doing), error=result_of_error(exc).error)) from None
     except TransportError as exc:  # a GoogleAuthError, but no refusal: the token request got no answer
-        raise ProviderError(f"{doing}: cannot reach Google: {exc}") from None
+        raise ProviderError(_("{doing}: cannot reach Google: {error}").format(doing=_(doing), error=exc)) from None
+    except ScopesRefused as exc:  # the day-one failure: say which scopes to grant, and where, in full
+        raise ProviderError(_("{doing}: Google refused the credentials: {error}").format(
+            doing=_(doing), error=say(exc.said))) from None
     except GoogleAuthError as exc:
-        raise ProviderError(f"{doing}: Google refused the credentials: {exc}") from None
+        raise ProviderError(_("{doing}: Google refused the credentials: {error}").format(
+            doing=_(doing), error=exc)) from None
     except (OSError, http.client.HTTPException, httplib2.HttpLib2Error) as exc:
-        raise ProviderError(f"{doing}: cannot reach Google: {type(exc).__name__}: {exc}") from None
+        raise ProviderError(_("{doing}: cannot reach Google: {error}").format(
+            doing=_(doing), error=f"{type(exc).__name__}: {exc}")) from None
 
 
 class GoogleProvider(BaseProvider):
@@ -103,9 +112,9 @@ class GoogleProvider(BaseProvider):
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
         """Services without an access group cannot be granted: they are left out, said once. So are
         memberships the last fetch left out (everyone in the organisation as a group member)."""
-        warnings = [PlanWarning(code="unmanaged-member", severity="info", subject=group, message=(
-            f"{group} has everyone in the organisation as a member; that membership has no address, so it is "
-            "left as it is here (change it in the Admin console)"))
+        warnings = [PlanWarning(code="unmanaged-member", severity="info", subject=group, message=T_(
+            "{group} has everyone in the organisation as a member; that membership has no address, so it is "
+            "left as it is here (change it in the Admin console)", group=group))
             for group in sorted(set(self.fetcher.whole_customer))]
         if not self.service_groups:
             return warnings
@@ -118,8 +127,9 @@ class GoogleProvider(BaseProvider):
         if not missing:
             return warnings
         return [*warnings, PlanWarning(code="unsupported-field", subject="user.services",
-                                       message=f"services {', '.join(sorted(missing))} have no access group in "
-                                               "provider.service_groups: they are not managed here")]
+                                       message=T_("services {services} have no access group in "
+                                                  "provider.service_groups: they are not managed here",
+                                                  services=", ".join(sorted(missing))))]
 
     def _batch_uri(self, request: Any) -> str:
         return batch_endpoint(request.uri, self.clients.root)
@@ -127,12 +137,12 @@ class GoogleProvider(BaseProvider):
     def list_domains(self) -> list[Domain]:
         """Every domain of the tenant (for `reconciler import`)."""
         d, customer = self.clients.directory, self.config.customer
-        with google_errors("reading the tenant's domains"):
+        with google_errors(N_("reading the tenant's domains")):
             return domains_from_google(list_all(d.domains(), "domains", customer=customer),
                                        list_all(d.domainAliases(), "domainAliases", customer=customer))
 
     def fetch(self, domains: Sequence[str]) -> State:
-        with google_errors("reading the Google Workspace tenant"):
+        with google_errors(N_("reading the Google Workspace tenant")):
             return self.fetcher.fetch(domains, self.lookup)
 
     # ------------------------------------------------------------------------------ plan
@@ -167,7 +177,7 @@ class GoogleProvider(BaseProvider):
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         # Calls that fail one by one are each change's result; what fails the whole wave (the ids it
         # needs cannot be read) is a ProviderError, never a library's exception.
-        with google_errors("applying changes"):
+        with google_errors(N_("applying changes")):
             return self._apply(wave, passwords)
 
     def _apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
@@ -186,7 +196,7 @@ class GoogleProvider(BaseProvider):
             results = self.runner.run(calls, [fresh[i] for i, _ in batch], checks)
             self.mutations.checks.clear()
             found: list[int] = []
-            for (i, _), result in zip(batch, results, strict=True):
+            for (i, __), result in zip(batch, results, strict=True):
                 if result.ok:
                     self._remember(wave[i], rounds.round, result.body or {})
                     if result.read_back and rounds.round == 0 and (wave[i].kind, wave[i].action) == ("user", "create"):
@@ -280,7 +290,7 @@ class GoogleProvider(BaseProvider):
         are wanted); an API the credentials may not use leaves its figures unavailable, with why."""
         from reconciler.providers.google.activity import read_google_activity
 
-        with google_errors("reading how accounts are used"):
+        with google_errors(N_("reading how accounts are used")):
             return read_google_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
                                  figures)
 
@@ -289,13 +299,13 @@ class GoogleProvider(BaseProvider):
         every user, `days` days back from the newest complete one)."""
         from reconciler.providers.google.activity import read_google_usage
 
-        with google_errors("reading mail usage"):
+        with google_errors(N_("reading mail usage")):
             return read_google_usage(self.clients, addresses, today, days)
     def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
         """Directory state, Gmail's forwarding, filters and delegates of one mailbox (google/mailbox.py)."""
         from reconciler.providers.google.mailbox import read_mailbox
 
-        with google_errors(f"reading the mailbox of {address}"):
+        with google_errors(_("reading the mailbox of {address}").format(address=address)):
             return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
