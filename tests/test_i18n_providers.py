@@ -10,6 +10,7 @@ the service's own answers, addresses), that no secret is shown in any encoding, 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -19,6 +20,9 @@ from pathlib import Path
 import pytest
 
 from reconciler import i18n
+from reconciler.model.loader import load_org
+from reconciler.plan.build import Planned, build_plan
+from reconciler.providers import open_provider
 from reconciler.providers.alimail.client import ENDPOINT_ENV as ALIMAIL_ENDPOINT_ENV
 from reconciler.providers.alimail.client import SECRET_ENV as ALIMAIL_SECRET_ENV
 from reconciler.providers.exmail.client import ENDPOINT_ENV as EXMAIL_ENDPOINT_ENV
@@ -303,3 +307,39 @@ def test_smtp_a_password_not_set_and_a_server_not_there_in_chinese(tmp_path: Pat
     [smtp] = [line for line in report["lines"] if line["capability"] == "smtp"]  # type: ignore[index]
     assert smtp["detail"].startswith(f"cannot use the SMTP server 127.0.0.1:{port}: ")  # type: ignore[index]
     assert any(detail.startswith(f"无法使用 SMTP 服务器 127.0.0.1:{port}：") for detail in said), said
+
+
+# ----------------------------------------------------------------------------- plan warnings the providers make
+
+
+def _warnings_said(planned: Planned) -> list[str]:
+    """The plan's warnings from this provider, said in Chinese (as the plan's renderers say them);
+    their JSON stays English."""
+    ours = [w for w in planned.plan.warnings if isinstance(w.message, i18n.Text)]
+    assert ours, [w.code for w in planned.plan.warnings]
+    english_json = planned.plan.model_dump_json()
+    i18n.forget_missing()
+    with i18n.using("zh-CN"):
+        said = [w.said() for w in ours]
+        assert planned.plan.model_dump_json() == english_json
+    assert i18n.missing() == set(), sorted(i18n.missing())
+    return said
+
+
+def test_exmail_plan_warnings_in_chinese(org_copy: Path, exmail: ExmailEmulator) -> None:
+    to_exmail(org_copy)
+    org, issues = load_org(org_copy)
+    with open_provider(None, org) as provider:
+        said = _warnings_said(build_plan(org, issues, provider, dt.date(2026, 11, 29)))
+    addresses = re.findall(r"[\w.+-]+@[\w.-]+", "\n".join(said))
+    assert all(CHINESE.search(line) for line in said) and english_left("\n".join(said), addresses) == []
+    assert any(line.startswith("腾讯企业邮的邮件群组没有群组管理员；") for line in said), said
+
+
+def test_microsoft_plan_warnings_in_chinese(org_copy: Path, graph: GraphEmulator) -> None:
+    to_microsoft(org_copy)
+    org, issues = load_org(org_copy)
+    with open_provider(None, org) as provider:
+        said = _warnings_said(build_plan(org, issues, provider, dt.date(2026, 11, 29)))
+    addresses = re.findall(r"[\w.+-]+@[\w.-]+", "\n".join(said))
+    assert all(CHINESE.search(line) for line in said) and english_left("\n".join(said), addresses) == [], said

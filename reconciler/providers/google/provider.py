@@ -33,6 +33,7 @@ from reconciler.providers.google.mutate import Mutations
 from reconciler.providers.google.translate import (
     domains_from_google,
 )
+from reconciler.providers.said import english, said
 from reconciler.providers.steps import StepRounds
 from reconciler.state import (
     KIND_ORDER,
@@ -163,11 +164,12 @@ class GoogleProvider(BaseProvider):
         try:
             return list_all(self.clients.datatransfer.transfers(), "dataTransfers", oldOwnerUserId=user_id)
         except RefreshError as exc:
-            raise Unreadable(f"Google refused a Data Transfer token: {exc}") from None
+            raise said(Unreadable(), T_("Google refused a Data Transfer token: {error}", error=str(exc))) from None
         except HttpError as exc:
             result = result_of_error(exc)
             if result.status in REFUSED:
-                raise Unreadable(f"the Data Transfer API refused to list transfers: {result.error}") from None
+                raise said(Unreadable(), T_("the Data Transfer API refused to list transfers: {error}",
+                                            error=result.error)) from None
             raise ProviderError(f"its data transfers cannot be read: {result.error}") from None
         except OSError as exc:
             raise ProviderError(f"its data transfers cannot be read: cannot reach Google: {exc}") from None
@@ -238,12 +240,13 @@ class GoogleProvider(BaseProvider):
             try:
                 why = delete_blocker(self._transfers_of(user_id), change.transfer_to)
             except Unreadable as exc:
-                why = f"the hand-over of its files cannot be checked ({exc})" if change.transfer_to else None
+                why = T_("the hand-over of its files cannot be checked ({error})",
+                         error=english(exc)) if change.transfer_to else None
             except ProviderError as exc:
                 why = str(exc)
             if why is not None:
-                held[i] = f"not deleted: {why}; run plan again: it hands the files over first if needed, and " \
-                          "deletes once that completed"
+                held[i] = T_("not deleted: {why}; run plan again: it hands the files over first if needed, and "
+                             "deletes once that completed", why=why)
         return held
 
     def _fresh(self, change: Change, step: int) -> Fresh:
