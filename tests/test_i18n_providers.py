@@ -35,6 +35,7 @@ from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT
 from reconciler.providers.microsoft.grants import ASSIGN_ROLE, CONSENT, DIRECTORY_ROLES, GRANT_CONSENT
 from reconciler.providers.retrying import ATTEMPTS
 from reconciler.providers.said import english
+from tests.applying import apply_all
 from tests.cli_inprocess import Run, run_main
 from tests.emulators.alimail import AlimailEmulator
 from tests.emulators.exmail import ExmailEmulator
@@ -343,3 +344,24 @@ def test_microsoft_plan_warnings_in_chinese(org_copy: Path, graph: GraphEmulator
         said = _warnings_said(build_plan(org, issues, provider, dt.date(2026, 11, 29)))
     addresses = re.findall(r"[\w.+-]+@[\w.-]+", "\n".join(said))
     assert all(CHINESE.search(line) for line in said) and english_left("\n".join(said), addresses) == [], said
+
+
+def test_exmail_a_change_it_cannot_make_is_said_in_chinese(org_copy: Path, exmail: ExmailEmulator) -> None:
+    """A change's failure keeps its English sentence (the apply's JSON) and is said where shown."""
+    to_exmail(org_copy)
+    org, issues = load_org(org_copy)
+    with open_provider(None, org) as provider:
+        assert apply_all(build_plan(org, issues, provider, dt.date(2026, 11, 29)).plan.changes, provider).ok
+    user_file = org_copy / "users" / "e1001.yaml"
+    user_file.write_text(user_file.read_text() + "email: nana@acme.com\n")
+    org, issues = load_org(org_copy)
+    with open_provider(None, org) as provider:
+        plan = build_plan(org, issues, provider, dt.date(2026, 11, 29)).plan
+        [failed] = apply_all([c for c in plan.changes if c.kind == "user"], provider).failed
+    assert failed.error == ("ouyangnana@acme.com -> nana@acme.com: Exmail's API cannot change a member's address "
+                            "(userid); keep the old address in org/ (email:) and give the new one as an alias, or "
+                            "rename the account in the admin console first")
+    with i18n.using("zh-CN"):
+        said = i18n.say(failed.error or "")
+    assert said.startswith("ouyangnana@acme.com -> nana@acme.com：腾讯企业邮的 API 无法更改成员地址（userid）")
+    assert english_left(said) == [] and i18n.missing() == set()
