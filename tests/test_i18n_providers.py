@@ -49,6 +49,7 @@ from tests.test_alimail_cli import APP as ALIMAIL_APP
 from tests.test_alimail_cli import to_alimail
 from tests.test_alimail_provider import Clock
 from tests.test_exmail_cli import CORP, to_exmail
+from tests.test_google_keyless import SERVICE_ACCOUNT, identity  # noqa: F401 - a fixture
 from tests.test_microsoft_provider import SKUS as GRAPH_SKUS
 from tests.test_microsoft_provider import to_microsoft
 
@@ -365,3 +366,18 @@ def test_exmail_a_change_it_cannot_make_is_said_in_chinese(org_copy: Path, exmai
         said = i18n.say(failed.error or "")
     assert said.startswith("ouyangnana@acme.com -> nana@acme.com：腾讯企业邮的 API 无法更改成员地址（userid）")
     assert english_left(said) == [] and i18n.missing() == set()
+
+
+def test_google_keyless_sign_in_refused_by_iam_in_chinese(org_copy: Path,
+                                                          identity: GoogleEmulator) -> None:  # noqa: F811
+    """Workload Identity Federation with the IAM Credentials API off: what to enable, in Chinese."""
+    settings = org_copy / "org.yaml"
+    settings.write_text(re.sub(r"provider:\n(  .*\n)+", "provider:\n  kind: google\n  admin: admin@acme.com\n"
+                               f"  service_account: {SERVICE_ACCOUNT}\n", settings.read_text()))
+    identity.identity.iam_credentials_enabled = False
+    run = zh(org_copy, "plan")
+    iam_said = run.stderr.split("（403）：", 1)[1].split("；", 1)[0]  # IAM's own answer
+    line = error_line(run, data=[iam_said, "IAM Service Account Credentials API"])
+    assert line.startswith(f"错误：读取 Google Workspace 租户：Google 拒绝了凭据：IAM 拒绝以 {SERVICE_ACCOUNT} "
+                           "的身份签名（403）：")
+    assert "；请在该项目中启用 IAM Service Account Credentials API（iamcredentials.googleapis.com）" in line

@@ -150,8 +150,11 @@ class KeylessDelegation(DelegatedCredentials):
         response = request(url=self.sign_url, method="POST", body=body, headers=headers)
         text = _body(response)
         if response.status != 200:
-            raise RefreshError(f"IAM refused to sign as {self.service_account} ({response.status}): "
-                               f"{_iam_message(text)}{_iam_hint(text)}")
+            refused = T_("IAM refused to sign as {account} ({status}): {message}{hint}", account=self.service_account,
+                         status=response.status, message=_iam_message(text), hint=_iam_hint(text))
+            error = RefreshError(str(refused))
+            error.said = refused  # type: ignore[attr-defined]  # said where shown (google_errors)
+            raise error
         try:
             return str(json.loads(text)["signedJwt"])
         except (ValueError, KeyError, TypeError):
@@ -175,10 +178,11 @@ def _iam_message(text: str) -> str:
 def _iam_hint(text: str) -> str:
     """What to do, for the refusals people meet setting up keyless sign-in."""
     if "SERVICE_DISABLED" in text or "has not been used in project" in text:
-        return "; enable the IAM Service Account Credentials API (iamcredentials.googleapis.com) in the project"
+        return T_("; enable the {api} ({host}) in the project", api="IAM Service Account Credentials API",
+                  host="iamcredentials.googleapis.com")
     if "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in text:
-        return f"; the federated credentials must be scoped to {CLOUD_PLATFORM}"
+        return T_("; the federated credentials must be scoped to {scope}", scope=CLOUD_PLATFORM)
     if "iam.serviceAccounts.signJwt" in text or "IAM_PERMISSION_DENIED" in text:
-        return ("; grant the workload identity pool's principal roles/iam.serviceAccountTokenCreator on the "
-                "service account")
+        return T_("; grant the workload identity pool's principal {role} on the service account",
+                  role="roles/iam.serviceAccountTokenCreator")
     return ""

@@ -12,7 +12,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.i18n import N_, T_, _, say
+from reconciler.i18n import N_, T_, Text, _, say
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -59,20 +59,16 @@ def google_errors(doing: str) -> Iterator[None]:
     from google.auth.exceptions import GoogleAuthError, TransportError
     from googleapiclient.errors import HttpError
 
-    from reconciler.providers.google.credentials import ScopesRefused
-
     try:
         yield
     except HttpError as exc:
         raise ProviderError(_("{doing}: {error}").format(doing=_(doing), error=result_of_error(exc).error)) from None
     except TransportError as exc:  # a GoogleAuthError, but no refusal: the token request got no answer
         raise ProviderError(_("{doing}: cannot reach Google: {error}").format(doing=_(doing), error=exc)) from None
-    except ScopesRefused as exc:  # the day-one failure: say which scopes to grant, and where, in full
+    except GoogleAuthError as exc:  # which scopes to grant and where, or what keyless sign-in lacks: said in full
+        refusal = getattr(exc, "said", None)
         raise ProviderError(_("{doing}: Google refused the credentials: {error}").format(
-            doing=_(doing), error=say(exc.said))) from None
-    except GoogleAuthError as exc:
-        raise ProviderError(_("{doing}: Google refused the credentials: {error}").format(
-            doing=_(doing), error=exc)) from None
+            doing=_(doing), error=say(refusal) if isinstance(refusal, Text) else exc)) from None
     except (OSError, http.client.HTTPException, httplib2.HttpLib2Error) as exc:
         raise ProviderError(_("{doing}: cannot reach Google: {error}").format(
             doing=_(doing), error=f"{type(exc).__name__}: {exc}")) from None
