@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import i18n
+from reconciler.errors import ProviderError
+from reconciler.i18n import N_
 from reconciler.model.loader import load_org
 from reconciler.plan.build import Planned, build_plan
 from reconciler.providers import open_provider
@@ -31,6 +33,7 @@ from reconciler.providers.exmail.client import ExmailClient
 from reconciler.providers.google.client import AUTH, SCOPES_WRITE
 from reconciler.providers.google.client import ENDPOINT_ENV as GOOGLE_ENDPOINT_ENV
 from reconciler.providers.google.credentials import DELEGATION_PLACE
+from reconciler.providers.google.provider import google_errors
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.providers.microsoft.grants import ASSIGN_ROLE, CONSENT, DIRECTORY_ROLES, GRANT_CONSENT
 from reconciler.providers.retrying import ATTEMPTS
@@ -381,3 +384,14 @@ def test_google_keyless_sign_in_refused_by_iam_in_chinese(org_copy: Path,
     assert line.startswith(f"错误：读取 Google Workspace 租户：Google 拒绝了凭据：IAM 拒绝以 {SERVICE_ACCOUNT} "
                            "的身份签名（403）：")
     assert "；请在该项目中启用 IAM Service Account Credentials API（iamcredentials.googleapis.com）" in line
+
+
+def test_a_whole_call_failure_is_said_in_chinese_and_kept_in_english_for_json() -> None:
+    """What a doctor or an access check puts in JSON (`english`) stays English; the line printed is Chinese."""
+    with i18n.using("zh-CN"), pytest.raises(ProviderError) as raised, google_errors(N_("reading mail usage")):
+        raise ConnectionResetError(104, "Connection reset by peer")
+    assert str(raised.value) == ("读取邮件用量：无法连接 Google：ConnectionResetError: [Errno 104] Connection reset by "
+                                 "peer")
+    assert english(raised.value) == ("reading mail usage: cannot reach Google: ConnectionResetError: [Errno 104] "
+                                     "Connection reset by peer")
+    assert i18n.missing() == set()

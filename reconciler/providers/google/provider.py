@@ -12,7 +12,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.i18n import N_, T_, Text, _, say
+from reconciler.i18n import N_, T_, Text
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -51,8 +51,10 @@ REFUSED = {401, 403}
 
 @contextlib.contextmanager
 def google_errors(doing: str) -> Iterator[None]:
-    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback.
-    `doing` is marked with N_ by the caller and said here, in the reader's language."""
+    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback, said
+    in the reader's language and kept in English for JSON that carries it (`said`: a doctor's
+    "not available"). `doing` is a Text, or marked with N_ by the caller."""
+    what = doing if isinstance(doing, Text) else T_(doing)
     import http.client
 
     import httplib2  # type: ignore[import-untyped]
@@ -62,16 +64,16 @@ def google_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except HttpError as exc:
-        raise ProviderError(_("{doing}: {error}").format(doing=_(doing), error=result_of_error(exc).error)) from None
+        raise said(ProviderError(), T_("{doing}: {error}", doing=what, error=result_of_error(exc).error)) from None
     except TransportError as exc:  # a GoogleAuthError, but no refusal: the token request got no answer
-        raise ProviderError(_("{doing}: cannot reach Google: {error}").format(doing=_(doing), error=exc)) from None
+        raise said(ProviderError(), T_("{doing}: cannot reach Google: {error}", doing=what, error=str(exc))) from None
     except GoogleAuthError as exc:  # which scopes to grant and where, or what keyless sign-in lacks: said in full
         refusal = getattr(exc, "said", None)
-        raise ProviderError(_("{doing}: Google refused the credentials: {error}").format(
-            doing=_(doing), error=say(refusal) if isinstance(refusal, Text) else exc)) from None
+        raise said(ProviderError(), T_("{doing}: Google refused the credentials: {error}", doing=what,
+                                       error=refusal if isinstance(refusal, Text) else str(exc))) from None
     except (OSError, http.client.HTTPException, httplib2.HttpLib2Error) as exc:
-        raise ProviderError(_("{doing}: cannot reach Google: {error}").format(
-            doing=_(doing), error=f"{type(exc).__name__}: {exc}")) from None
+        error = f"{type(exc).__name__}: {exc}"
+        raise said(ProviderError(), T_("{doing}: cannot reach Google: {error}", doing=what, error=error)) from None
 
 
 class GoogleProvider(BaseProvider):
@@ -304,7 +306,7 @@ class GoogleProvider(BaseProvider):
         """Directory state, Gmail's forwarding, filters and delegates of one mailbox (google/mailbox.py)."""
         from reconciler.providers.google.mailbox import read_mailbox
 
-        with google_errors(_("reading the mailbox of {address}").format(address=address)):
+        with google_errors(T_("reading the mailbox of {address}", address=address)):
             return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:

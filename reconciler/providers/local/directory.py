@@ -35,6 +35,7 @@ from reconciler.passwords import generate_password, hash_password
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.local.facts import RESTORE_DAYS
 from reconciler.providers.local.mailbox import read_mailbox
+from reconciler.providers.said import said
 from reconciler.state import (
     KIND_ORDER,
     Alias,
@@ -222,8 +223,8 @@ class LocalProvider(BaseProvider):
                     created=dt.datetime.fromisoformat(created) if created else None,
                     password_change_required=must_change)
             except (TypeError, ValueError) as exc:
-                raise ProviderError(_("{path}: the activity of {address} is damaged ({error})").format(
-                    path=self.path, address=address, error=exc)) from None
+                raise said(ProviderError(), T_("{path}: the activity of {address} is damaged ({error})",
+                                               path=str(self.path), address=address, error=str(exc))) from None
         return report
 
     def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
@@ -251,8 +252,8 @@ class LocalProvider(BaseProvider):
                               sent=_int_or_none(d.get("sent")), received=_int_or_none(d.get("received")))
                      for d in planted.get("daily") or []), key=lambda d: d.date))
             except (TypeError, ValueError, KeyError) as exc:
-                raise ProviderError(_("{path}: the daily usage of {address} is damaged ({error})").format(
-                    path=self.path, address=address, error=exc)) from None
+                raise said(ProviderError(), T_("{path}: the daily usage of {address} is damaged ({error})",
+                                               path=str(self.path), address=address, error=str(exc))) from None
             history = tuple(d for d in history if first <= d.date <= newest)
             sent, received = sums_of(history, newest)
             report.by_user[address] = MailUsage(

@@ -16,8 +16,9 @@ import datetime as dt
 from typing import Any
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_, _
+from reconciler.i18n import T_
 from reconciler.mailbox import PARTS, MailboxHealth, MailRule, SignIn
+from reconciler.providers.said import said
 
 
 def _not_planted(key: str) -> str:
@@ -44,8 +45,8 @@ def read_mailbox(data: dict[str, Any], address: str, group: bool, path: object) 
                 return MailboxHealth(deleted_on=dt.datetime.fromisoformat(record["deleted"]),
                                      unavailable={p: NOT_PLANTED for p in PARTS if p != "deleted"})
     except (TypeError, ValueError, KeyError) as exc:
-        raise ProviderError(_("{path}: the mailbox of {address} is damaged ({error})").format(
-            path=path, address=address, error=exc)) from None
+        raise said(ProviderError(), T_("{path}: the mailbox of {address} is damaged ({error})", path=str(path),
+                                       address=address, error=str(exc))) from None
     return MailboxHealth.nothing(T_("{address} is not in the local directory", address=address))
 
 
