@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.diagnostics import Sentence
 from reconciler.errors import ProviderError
 from reconciler.mail.smtp import SmtpSender
 from reconciler.model.org import Org
@@ -30,7 +31,7 @@ class AccessLine(BaseModel):
     capability: Capability | Literal["smtp"]
     needed_for: str = Field(description="What in org/ needs it.")
     ok: bool | None = Field(description="None: the service did not answer, so it could not be told.")
-    detail: str = Field(description="What was tried, or what to grant and where.")
+    detail: Sentence = Field(description="What was tried, or what to grant and where.")
 
 
 class AccessReport(BaseModel):

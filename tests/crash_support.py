@@ -266,7 +266,8 @@ class Tenant:
     outputs: dict[str, str] = field(default_factory=dict)  # every stdout and stderr, for the secret scan
 
     def environ(self) -> dict[str, str]:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
+        # The tests' language stays (RECONCILER_LANG: en-US): the example org.yaml says zh-CN.
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_") or k == "RECONCILER_LANG"}
         environ.update(NO_COLOR="1", COLUMNS="250", RECONCILER_SMTP_PASSWORD=SMTP_SECRET, **self.env)
         return environ
 

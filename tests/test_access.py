@@ -48,7 +48,8 @@ def make_repo(root: Path, *, onboarding: dict[str, Any] | None = None, roles: bo
 
 
 def access(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
+    # The tests' language stays (RECONCILER_LANG: en-US): the example org.yaml says zh-CN.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_") or k == "RECONCILER_LANG"}
     result = subprocess.run([str(RECONCILER), "access", *args], cwd=repo, env={**environ, **(env or {})},
                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False)
     assert "Traceback" not in result.stderr, result.stderr

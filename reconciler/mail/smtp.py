@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from pathlib import Path
 
+from reconciler.i18n import N_, T_, Text
 from reconciler.model.onboarding import SmtpSettings
 from reconciler.model.types import on_this_machine
 
@@ -56,8 +57,9 @@ class SmtpSender:
 
     def missing_password(self) -> str | None:
         if self.settings.user and not self._password:
-            return (f"the SMTP password of {self.settings.user} is not set: put it in the environment "
-                    f"variable {self.settings.password_env} (onboarding.smtp.password_env in org.yaml)")
+            return T_("the SMTP password of {user} is not set: put it in the environment variable {variable} "
+                      "(onboarding.smtp.password_env in org.yaml)", user=self.settings.user,
+                      variable=self.settings.password_env)
         return None
 
     def probe(self) -> str | None:
@@ -119,7 +121,8 @@ class SmtpSender:
                 self.close()
                 failure = classify(problem, self._password, self.settings.user)
                 if not failure.temporary or attempt == self.settings.attempts:
-                    raise SendFailure(f"cannot use the SMTP server {self.where}: {failure.reason}",
+                    raise SendFailure(T_("cannot use the SMTP server {server}: {reason}", server=self.where,
+                                         reason=failure.reason),
                                       temporary=failure.temporary, down=True) from None
             self._sleep(delay)
             delay *= 2
@@ -137,14 +140,14 @@ class SmtpSender:
         smtp.ehlo()
         if s.starttls:
             if not smtp.has_extn("starttls"):
-                raise SendFailure("the server does not offer STARTTLS; set implicit_tls: true (port 465), "
-                                  "or starttls: false only for a relay on this machine", temporary=False)
+                raise SendFailure(T_("the server does not offer STARTTLS; set implicit_tls: true (port 465), "
+                                     "or starttls: false only for a relay on this machine"), temporary=False)
             smtp.starttls(context=context)
             smtp.ehlo()
         if s.user:
             if not (s.starttls or s.implicit_tls) and not on_this_machine(s.host):
-                raise SendFailure(f"refusing to send the SMTP password unencrypted to {s.host}: "
-                                  "set starttls: true or implicit_tls: true", temporary=False)
+                raise SendFailure(T_("refusing to send the SMTP password unencrypted to {host}: "
+                                     "set starttls: true or implicit_tls: true", host=s.host), temporary=False)
             smtp.login(s.user, self._password or "")
         return smtp
 
@@ -164,7 +167,9 @@ def _text(raw: bytes | str) -> str:
 
 
 def _coded(code: int, raw: bytes | str, what: str) -> SendFailure:
-    reason = f"{what}: {code} {_text(raw)}".strip()
+    reply = _text(raw)
+    reason = T_("{what}: {code} {reply}", what=what, code=code, reply=reply) if reply else T_(
+        "{what}: {code}", what=what, code=code)
     return SendFailure(reason, temporary=400 <= code < 500, broken=code == 421)
 
 
@@ -172,9 +177,22 @@ def classify(problem: BaseException, secret: str | None = None, user: str | None
     """One line for any failure, scrubbed of the secret in case a server echoed it."""
     failure = _classify(problem)
     if secret:
-        failure.reason = scrub(failure.reason, secret, user)
+        failure.reason = _scrubbed(failure.reason, secret, user)
         failure.args = (failure.reason,)
     return failure
+
+
+def _scrubbed(reason: str, secret: str, user: str | None) -> str:
+    """`scrub` of a reason that is a sentence to be said in the reader's language: its values
+    scrubbed (the server's words are values; the template is ours), so it stays a Text; the plain
+    scrubbed text if that would hide less than scrubbing the whole line."""
+    if isinstance(reason, Text):
+        values = {name: _scrubbed(value, secret, user) if isinstance(value, str) else value
+                  for name, value in reason.values.items()}
+        kept = Text(reason.template, **values)
+        if scrub(kept, secret, user) == kept:
+            return kept
+    return scrub(reason, secret, user)
 
 
 def scrub(text: str, secret: str, user: str | None = None) -> str:
@@ -192,13 +210,13 @@ def scrub(text: str, secret: str, user: str | None = None) -> str:
 # What a failure without an SMTP status code is called when the message carried a secret: words of
 # our own, by the kind of failure, never the exception's text (an SMTPException's may be the server's).
 _WITHHELD_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
-    (smtplib.SMTPServerDisconnected, "the server closed the connection"),
-    (smtplib.SMTPNotSupportedError, "the server does not offer what the message needs"),
-    (smtplib.SMTPException, "the SMTP exchange failed"),
-    (ssl.SSLError, "TLS failed"),
-    (ConnectionRefusedError, "connection refused"),
-    (TimeoutError, "no answer in time"),
-    (OSError, "network error"),
+    (smtplib.SMTPServerDisconnected, N_("the server closed the connection")),
+    (smtplib.SMTPNotSupportedError, N_("the server does not offer what the message needs")),
+    (smtplib.SMTPException, N_("the SMTP exchange failed")),
+    (ssl.SSLError, N_("TLS failed")),
+    (ConnectionRefusedError, N_("connection refused")),
+    (TimeoutError, N_("no answer in time")),
+    (OSError, N_("network error")),
 )
 
 
@@ -229,14 +247,20 @@ def withheld(problem: BaseException) -> SendFailure:
     status code and a fixed text. Retried and reconnected as `classify` judges the failure."""
     judged = _classify(problem)
     code = _status_code(problem)
-    if code is not None:
-        part = ("the recipient of " if isinstance(problem, smtplib.SMTPRecipientsRefused) else
-                "the sender of " if isinstance(problem, smtplib.SMTPSenderRefused) else "")
-        reason = (f"the server refused {part}the message with SMTP status {code} (its reply is not shown or kept: "
-                  "it may quote the message)")
+    reason: str
+    if code is not None and isinstance(problem, smtplib.SMTPRecipientsRefused):
+        reason = T_("the server refused the recipient of the message with SMTP status {code} (its reply is not "
+                    "shown or kept: it may quote the message)", code=code)
+    elif code is not None and isinstance(problem, smtplib.SMTPSenderRefused):
+        reason = T_("the server refused the sender of the message with SMTP status {code} (its reply is not shown "
+                    "or kept: it may quote the message)", code=code)
+    elif code is not None:
+        reason = T_("the server refused the message with SMTP status {code} (its reply is not shown or kept: it may "
+                    "quote the message)", code=code)
     else:
-        cause = next((text for kind, text in _WITHHELD_CAUSES if isinstance(problem, kind)), "an unexpected error")
-        reason = f"the message was not sent: {cause}"
+        cause = next((text for kind, text in _WITHHELD_CAUSES if isinstance(problem, kind)),
+                     N_("an unexpected error"))
+        reason = T_("the message was not sent: {cause}", cause=T_(cause))
     return SendFailure(reason, temporary=judged.temporary, broken=judged.broken, down=judged.down)
 
 
@@ -244,35 +268,40 @@ def _classify(problem: BaseException) -> SendFailure:  # noqa: C901 - one flat t
     if isinstance(problem, SendFailure):
         return problem
     if isinstance(problem, smtplib.SMTPAuthenticationError):
-        return SendFailure(f"sign-in refused: {problem.smtp_code} {_text(problem.smtp_error)}", temporary=False)
+        return SendFailure(T_("sign-in refused: {code} {reply}", code=problem.smtp_code,
+                              reply=_text(problem.smtp_error)), temporary=False)
     if isinstance(problem, smtplib.SMTPRecipientsRefused):
         code, raw = next(iter(problem.recipients.values()))
-        return _coded(code, raw, "recipient refused")
+        return _coded(code, raw, T_("recipient refused"))
     if isinstance(problem, smtplib.SMTPSenderRefused):
-        return _coded(problem.smtp_code, problem.smtp_error, f"sender {problem.sender} refused")
+        return _coded(problem.smtp_code, problem.smtp_error, T_("sender {sender} refused", sender=problem.sender))
     if isinstance(problem, smtplib.SMTPResponseException):
-        return _coded(problem.smtp_code, problem.smtp_error, "refused")
+        return _coded(problem.smtp_code, problem.smtp_error, T_("refused"))
     if isinstance(problem, smtplib.SMTPServerDisconnected):
-        return SendFailure(f"the server closed the connection ({_text(str(problem)) or 'no reason'})",
-                           temporary=True, broken=True)
+        said = _text(str(problem))
+        return SendFailure(T_("the server closed the connection ({reason})", reason=said) if said else
+                           T_("the server closed the connection (no reason)"), temporary=True, broken=True)
     if isinstance(problem, smtplib.SMTPNotSupportedError):  # a setting the server does not take: not worth a retry
-        return SendFailure(f"the server does not offer what org.yaml asks of it ({_text(str(problem))}); a server "
-                           "that offers sign-in (AUTH) only after STARTTLS needs starttls: true, and a relay that "
-                           "trusts this machine needs no onboarding.smtp.user", temporary=False, broken=True)
+        return SendFailure(T_("the server does not offer what org.yaml asks of it ({reply}); a server that offers "
+                              "sign-in (AUTH) only after STARTTLS needs starttls: true, and a relay that trusts this "
+                              "machine needs no onboarding.smtp.user", reply=_text(str(problem))),
+                           temporary=False, broken=True)
     if isinstance(problem, smtplib.SMTPException) and not isinstance(problem, smtplib.SMTPServerDisconnected):
         # SMTPException is an OSError: judged here, a protocol refusal is never taken for a network error.
         return SendFailure(_text(str(problem)) or type(problem).__name__, temporary=False, broken=True)
     if isinstance(problem, ssl.SSLCertVerificationError):
-        return SendFailure(f"its TLS certificate is not trusted ({problem.verify_message}); "
-                           "set onboarding.smtp.ca_file for an internal authority", temporary=False, broken=True)
+        return SendFailure(T_("its TLS certificate is not trusted ({why}); set onboarding.smtp.ca_file for an "
+                              "internal authority", why=str(problem.verify_message)), temporary=False, broken=True)
     if isinstance(problem, ssl.SSLError):
-        return SendFailure(f"TLS failed ({problem.reason or problem})", temporary=False, broken=True)
+        return SendFailure(T_("TLS failed ({why})", why=str(problem.reason or problem)), temporary=False, broken=True)
     if isinstance(problem, ConnectionRefusedError):
-        return SendFailure("connection refused", temporary=True, broken=True)
+        return SendFailure(T_("connection refused"), temporary=True, broken=True)
     if isinstance(problem, socket.gaierror):
-        return SendFailure(f"cannot resolve the host name ({problem.strerror})", temporary=True, broken=True)
+        return SendFailure(T_("cannot resolve the host name ({why})", why=str(problem.strerror)), temporary=True,
+                           broken=True)
     if isinstance(problem, TimeoutError):
-        return SendFailure("no answer in time", temporary=True, broken=True)
+        return SendFailure(T_("no answer in time"), temporary=True, broken=True)
     if isinstance(problem, OSError):
-        return SendFailure(f"network error ({problem.strerror or problem})", temporary=True, broken=True)
+        return SendFailure(T_("network error ({why})", why=str(problem.strerror or problem)), temporary=True,
+                           broken=True)
     return SendFailure(f"{type(problem).__name__}: {_text(str(problem))}", temporary=False, broken=True)

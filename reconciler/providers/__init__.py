@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reconciler.errors import UserError
+from reconciler.i18n import _
 from reconciler.model.files import (
     AlimailProviderConfig,
     ExmailProviderConfig,
@@ -34,8 +35,11 @@ def provider_kind(spec: str | None, org: Org) -> str:
     Every command checks the name this one way: `--provider aliyun` or `Google` is an error."""
     kind = (spec or org.settings.provider.kind).partition(":")[0]
     if kind not in KINDS:
-        hint = f" (did you mean {kind.lower()!r}?)" if kind.lower() in KINDS else ""
-        raise UserError(f"unknown provider {spec!r}{hint}; use one of {', '.join(KNOWN)}")
+        if kind.lower() in KINDS:
+            raise UserError(_("unknown provider {name} (did you mean {kind}?); use one of {known}").format(
+                name=repr(spec), kind=repr(kind.lower()), known=", ".join(KNOWN)))
+        raise UserError(_("unknown provider {name}; use one of {known}").format(
+            name=repr(spec), known=", ".join(KNOWN)))
     return kind
 
 
@@ -59,7 +63,7 @@ def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvid
         return LocalProvider(_local_path(arg, org))
     if kind == "google":
         if not isinstance(config, GoogleProviderConfig):
-            raise UserError("--provider google needs provider: {kind: google, admin: ...} in org.yaml")
+            raise _needs_settings("google", "provider: {kind: google, admin: ...}")
         from reconciler.providers.google import GoogleProvider
 
         override = os.environ.get("RECONCILER_GOOGLE_SERVICE_ACCOUNT", "").strip()
@@ -70,8 +74,7 @@ def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvid
         return GoogleProvider(config, products, read_only=read_only)
     if kind == "microsoft":
         if not isinstance(config, MicrosoftProviderConfig):
-            raise UserError("--provider microsoft needs provider: {kind: microsoft, tenant: ..., client_id: ...} "
-                            "in org.yaml")
+            raise _needs_settings("microsoft", "provider: {kind: microsoft, tenant: ..., client_id: ...}")
         from reconciler.providers.microsoft import MicrosoftProvider
 
         client_id = os.environ.get("AZURE_CLIENT_ID", "").strip()
@@ -80,17 +83,21 @@ def _make_provider(spec: str | None, org: Org, *, read_only: bool) -> BaseProvid
         return MicrosoftProvider(config)
     if kind == "exmail":
         if not isinstance(config, ExmailProviderConfig):
-            raise UserError("--provider exmail needs provider: {kind: exmail, corp_id: ..., domain: ...} in org.yaml")
+            raise _needs_settings("exmail", "provider: {kind: exmail, corp_id: ..., domain: ...}")
         from reconciler.providers.exmail import ExmailProvider
 
         return ExmailProvider(config)
     if kind == "alimail":
         if not isinstance(config, AlimailProviderConfig):
-            raise UserError("--provider alimail needs provider: {kind: alimail, app_id: ..., domain: ...} in org.yaml")
+            raise _needs_settings("alimail", "provider: {kind: alimail, app_id: ..., domain: ...}")
         from reconciler.providers.alimail import AlimailProvider
 
         return AlimailProvider(config)
     raise AssertionError(f"provider_kind let {kind!r} through")
+
+
+def _needs_settings(kind: str, example: str) -> UserError:
+    return UserError(_("--provider {kind} needs {example} in org.yaml").format(kind=kind, example=example))
 
 
 def _local_path(arg: str, org: Org) -> Path:

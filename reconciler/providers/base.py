@@ -37,6 +37,7 @@ from typing import ClassVar, Literal, Protocol, Self
 from reconciler.activity import FIGURES, USAGE_FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_, _
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.records import ProviderDomainRecords
 from reconciler.model.types import ProviderKind
@@ -129,14 +130,15 @@ class BaseProvider(ABC):
 
     def list_domains(self) -> list[Domain]:
         """Every domain of the tenant: primary, secondary and aliases (for `reconciler import`)."""
-        raise ProviderError(f"the {self.name} provider cannot list its domains; name them with --domain")
+        raise ProviderError(_("the {provider} provider cannot list its domains; name them with --domain").format(
+            provider=self.name))
 
     def activity(self, addresses: Sequence[str] | None = None,
                  figures: Collection[str] = FIGURES) -> ActivityReport:
         """Last sign-in, 2-step verification and storage per account (`addresses` None: every
         account; a provider may skip the sources of figures not in `figures`). A figure it cannot
         read is in `unavailable`, with why. Default: it reports none."""
-        return ActivityReport(unavailable={f: f"the {self.name} provider does not report it" for f in figures})
+        return ActivityReport(unavailable={f: self._not_reported() for f in figures})
 
     def dns_records(self, domain: str) -> ProviderDomainRecords | None:
         """The exact records this tenant's service says `domain` needs (None: it cannot tell;
@@ -146,7 +148,8 @@ class BaseProvider(ABC):
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One result per capability asked for, each found by a harmless read or a token request
         (never a change). Default: a provider that needs no grants can do everything."""
-        return [AccessResult(c, True, f"the {self.name} provider needs no grants") for c in capabilities]
+        return [AccessResult(c, True, T_("the {provider} provider needs no grants", provider=self.name))
+                for c in capabilities]
 
     # ------------------------------------------------------------------ usage monitoring (reconciler usage)
 
@@ -155,7 +158,7 @@ class BaseProvider(ABC):
         `days` days of daily history per account (`addresses` None: every account), read in bulk
         (one report for everyone, never one call per person where the service has a report). A
         figure (USAGE_FIGURES) it cannot read is in `unavailable`, with why. Default: none."""
-        return UsageReport(unavailable={f: f"the {self.name} provider does not report it" for f in USAGE_FIGURES})
+        return UsageReport(unavailable={f: self._not_reported() for f in USAGE_FIGURES})
     # --- reconciler doctor ADDRESS ---------------------------------------------------------------
     def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
         """What the service says of one mailbox beyond the directory (`reconciler doctor`): sign-in
@@ -163,7 +166,10 @@ class BaseProvider(ABC):
         recent sign-ins; for an address among the restorable deleted users, when it was deleted;
         for a group (`group`), who may post. Reads only; a part it cannot read is in `unavailable`,
         with why (a refused grant names the grant). Default: it reads none of it."""
-        return MailboxHealth.nothing(f"the {self.name} provider does not report it")
+        return MailboxHealth.nothing(self._not_reported())
+
+    def _not_reported(self) -> str:
+        return T_("the {provider} provider does not report it", provider=self.name)
 
 
     def acting_as(self) -> str | None:

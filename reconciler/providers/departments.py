@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from reconciler.errors import UserError
+from reconciler.i18n import _, say
 from reconciler.state import OrgUnit, State
 
 
@@ -24,14 +25,15 @@ def departments_by_name(desired: State, service: str, name_problem: Callable[[st
         name = unit.name or path.rsplit("/", 1)[1]
         problem = name_problem(name)
         if problem:
-            problems.append(f"{path} ({name!r}): {problem}")
+            problems.append(f"{path} ({name!r}): {say(problem)}")
         parent = renamed.get(unit.parent or "/", "/")
         renamed[path] = f"{parent.rstrip('/')}/{name}"
     doubled = sorted(p for p, n in Counter(renamed.values()).items() if n > 1)  # linear: thousands of units
-    problems += [f"{p}: two departments with one name under one parent; {service} tells departments apart by name"
-                 for p in doubled]
+    problems += [_("{path}: two departments with one name under one parent; {service} tells departments apart by "
+                   "name").format(path=p, service=service) for p in doubled]
     if problems:
-        raise UserError(f"departments {service} cannot hold:\n  " + "\n  ".join(problems))
+        raise UserError(_("departments {service} cannot hold:").format(service=service) + "\n  "
+                        + "\n  ".join(problems))
     for path, unit in units.items():
         del desired.resources["orgunit"][path]
         desired.add(OrgUnit(path=renamed[path], name=renamed[path].rsplit("/", 1)[1], description=unit.description))

@@ -6,6 +6,7 @@ import os
 from urllib.parse import urlsplit
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import _
 from reconciler.model.types import on_this_machine
 
 
@@ -16,5 +17,6 @@ def loopback_endpoint(variable: str) -> str | None:
     if not url:
         return None
     if not on_this_machine(urlsplit(url).hostname or ""):
-        raise ProviderError(f"{variable}={url} is not a loopback URL; it is only for the local emulator")
+        raise ProviderError(_("{setting} is not a loopback URL; it is only for the local emulator").format(
+            setting=f"{variable}={url}"))
     return url

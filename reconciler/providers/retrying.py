@@ -20,7 +20,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
 from reconciler.providers.pacing import Sleep, backoff_s
+from reconciler.providers.said import said
 
 T = TypeVar("T")
 
@@ -58,8 +60,10 @@ def with_retries(send: Callable[[bool], T], *, what: str, idempotent: bool, slee
                 raise UnknownOutcome(f"{what}: {transient.reason}; whether it was made is not known") from None
             uncertain = uncertain or transient.maybe_done
             if attempt == attempts - 1:
-                reason = f"{transient.reason} ({attempts} tries)"
-                raise (give_up(reason) if give_up else ProviderError(f"{what}: {reason}")) from None
+                if give_up:  # one change's failure: its line in the apply's results, in English like its JSON
+                    raise give_up(f"{transient.reason} ({attempts} tries)") from None
+                raise said(ProviderError(), T_("{what}: {reason} ({count} tries)", what=what,
+                                               reason=transient.reason, count=attempts)) from None
             sleep(backoff_s(attempt, transient.retry_after))
     raise AssertionError("unreachable")
 
@@ -87,5 +91,7 @@ def create_once(create: Callable[[], T], find: Callable[[], T | None], *, exists
                 raise
         if attempt < attempts - 1:
             sleep(backoff_s(attempt))
-    reason = f"its answer was lost {attempts} times, and it cannot be found; run the apply again"
-    raise give_up(reason) if give_up else ProviderError(f"{what}: {reason}")
+    if give_up:
+        raise give_up(f"its answer was lost {attempts} times, and it cannot be found; run the apply again")
+    raise said(ProviderError(), T_("{what}: its answer was lost {count} times, and it cannot be found; run the apply "
+                                   "again", what=what, count=attempts))

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from reconciler.changes import Change, ChangeResult
+from reconciler.providers.said import english
 
 C = TypeVar("C")
 # Builds the calls of one step when its round comes (so it can use ids earlier rounds learnt).
@@ -39,9 +40,9 @@ def attempt(step: Callable[[], None], refused: type[Exception]) -> Attempt:
     try:
         step()
     except Unsupported as exc:
-        return "unsupported", str(exc)
+        return "unsupported", english(exc)
     except refused as exc:
-        return "failed", str(exc)
+        return "failed", english(exc)
     return "applied", None
 
 
@@ -65,7 +66,7 @@ class StepRounds(Generic[C]):
             try:
                 self._steps[i] = steps_of(change)
             except Unsupported as exc:
-                self.failures[i] = str(exc)
+                self.failures[i] = english(exc)
                 self.unsupported.add(i)
 
     def next_round(self) -> list[tuple[int, C]]:
@@ -78,7 +79,7 @@ class StepRounds(Generic[C]):
             try:
                 calls += [(i, call) for call in steps[self.round]()]
             except Unsupported as exc:
-                self.failures[i] = str(exc)
+                self.failures[i] = english(exc)
                 self.unsupported.add(i)
         return calls
 

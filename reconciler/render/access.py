@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from reconciler.access import AccessLine, AccessReport
+from reconciler.i18n import say
 from reconciler.providers.facts import facts_of
 from reconciler.render.common import ReportFormat, pick_view
 from reconciler.render.markdown import cell
@@ -34,7 +35,7 @@ def render_access_text(report: AccessReport, *, colour: bool = False, width: int
     table.add_column("detail", overflow="fold", ratio=2)
     for line in report.lines:
         table.add_row(f"[{STYLE[line.ok]}]{MARK[line.ok]}[/]", line.capability, escape(line.needed_for),
-                      escape(line.detail))
+                      escape(say(line.detail)))
     console.print(table)
     console.print(f"[bold]{escape(report.summary())}[/]", soft_wrap=True)
     return out.getvalue()
@@ -42,7 +43,7 @@ def render_access_text(report: AccessReport, *, colour: bool = False, width: int
 
 def _row(line: AccessLine) -> str:
     icon = {True: "✅", False: "❌", None: "⚠️"}[line.ok]
-    return f"| {icon} {MARK[line.ok]} | {line.capability} | {cell(line.needed_for)} | {cell(line.detail)} |"
+    return f"| {icon} {MARK[line.ok]} | {line.capability} | {cell(line.needed_for)} | {cell(say(line.detail))} |"
 
 
 def render_access_markdown(report: AccessReport) -> str:

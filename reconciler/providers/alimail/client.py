@@ -31,9 +31,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
 from reconciler.providers.emulator import loopback_endpoint
 from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache
 from reconciler.providers.retrying import Transient, with_retries
+from reconciler.providers.said import said
 
 __all__ = ["ENDPOINT_ENV", "SECRET_ENV", "AlimailClient", "AlimailError", "Clock", "Sleep"]
 
@@ -81,9 +83,10 @@ class AlimailClient:
     def secret(self) -> str:
         value = self.environ.get(SECRET_ENV, "").strip()
         if not value:
-            raise ProviderError(
-                f"{SECRET_ENV} is not set: the secret of the Alibaba Mail API application {self.app_id} (admin "
-                "console: API开放平台 > 应用, its Secret); set it as a CI secret, never in org/")
+            raise said(ProviderError(), T_(
+                "{variable} is not set: the secret of the Alibaba Mail API application {app_id} (admin console: "
+                "API开放平台 > 应用, its Secret); set it as a CI secret, never in org/", variable=SECRET_ENV,
+                app_id=self.app_id))
         return value
 
     def token(self) -> str:
@@ -99,9 +102,13 @@ class AlimailClient:
         status, body = with_retries(ask, what="Alibaba Mail POST oauth2/v2.0/token", idempotent=True, sleep=self.sleep)
         if status != 200 or not body.get("access_token"):
             code, message = _error_of(body)
-            raise AlimailError("POST", "oauth2/v2.0/token", status, code,
-                               f"{message} (app_id {self.app_id} with {SECRET_ENV} at {self.host}: check both in "
-                               "the admin console, and that the host is your edition's)".strip())
+            refused = AlimailError("POST", "oauth2/v2.0/token", status, code,
+                                   f"{message} (app_id {self.app_id} with {SECRET_ENV} at {self.host}: check both in "
+                                   "the admin console, and that the host is your edition's)".strip())
+            raise said(refused, T_("{refusal} (app_id {app_id} with {variable} at {host}: check both in the admin "
+                                   "console, and that the host is your edition's)",
+                                   refusal=str(refused).rpartition(f" (app_id {self.app_id}")[0],
+                                   app_id=self.app_id, variable=SECRET_ENV, host=self.host))
         return self.tokens.keep(self.app_id, str(body["access_token"]), float(body.get("expires_in", 3600)))
 
     # ------------------------------------------------------------------ calls

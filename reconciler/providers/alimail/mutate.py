@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import Change, ChangeResult
+from reconciler.i18n import T_
 from reconciler.providers.alimail.client import AlimailClient, AlimailError
 from reconciler.providers.alimail.directory import FROZEN, NORMAL, ROOT, Directory, paged
 from reconciler.providers.retrying import create_once
@@ -106,9 +107,9 @@ class Mutations:
             self._create_user(change, after, password)
             return
         if change.before_key != change.key:
-            raise Unsupported(f"{change.before_key} -> {change.key}: Alibaba Mail's documented API cannot change an "
-                              "account's address; keep the old address in org/ (email:) and give the new one as an "
-                              "alias, or rename the account in the admin console first")
+            raise Unsupported(T_("{old} -> {new}: Alibaba Mail's documented API cannot change an account's address; "
+                                 "keep the old address in org/ (email:) and give the new one as an alias, or rename "
+                                 "the account in the admin console first", old=change.before_key, new=change.key))
         patch: dict[str, Any] = {}
         for name in change.changed:
             if name == "manager" and after.get("manager") and after["manager"] not in self.found.accounts:
@@ -124,14 +125,14 @@ class Mutations:
         if patch:
             self.client.call("PATCH", f"users/{change.key}", body=patch)
         elif any(e in change.effects for e in UNCONFIRMED_EFFECTS):
-            raise Unsupported(f"{change.key}: Alibaba Mail's documented API cannot "
-                              + " or ".join(e.replace("_", " ") for e in change.effects if e in UNCONFIRMED_EFFECTS)
-                              + "; do it in the admin console")
+            effects = " or ".join(e.replace("_", " ") for e in change.effects if e in UNCONFIRMED_EFFECTS)
+            raise Unsupported(T_("{address}: Alibaba Mail's documented API cannot {effects}; do it in the admin "
+                                 "console", address=change.key, effects=effects))
 
     def _create_user(self, change: Change, after: Mapping[str, Any], password: str | None) -> None:
         if not password:
-            raise Unsupported(f"{change.key}: Alibaba Mail creates an account only with a password, and this apply "
-                              "has none for it")
+            raise Unsupported(T_("{address}: Alibaba Mail creates an account only with a password, and this apply "
+                                 "has none for it", address=change.key))
         body: dict[str, Any] = {"email": change.key, "password": password,
                                 "name": after.get("display_name") or change.key.split("@")[0],
                                 "departmentIds": [self._department(after)], "forceChangePasswordNextSignIn": True}

@@ -16,6 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from reconciler.activity import FIGURES, Activity, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
+from reconciler.i18n import N_, T_, _
 from reconciler.mailbox import MailboxHealth, SignIn
 from reconciler.model.files import AlimailProviderConfig
 from reconciler.providers.alimail.client import AlimailClient, Clock, Sleep
@@ -68,7 +69,8 @@ class AlimailProvider(BaseProvider):
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
         def problem(name: str) -> str | None:
             if not 1 <= len(name) <= MAX_NAME_CHARS or "/" in name:
-                return f"Alibaba Mail takes department names of 1-{MAX_NAME_CHARS} characters without /"
+                return _("Alibaba Mail takes department names of 1-{limit} characters without /").format(
+                    limit=MAX_NAME_CHARS)
             return None
 
         departments_by_name(desired, "Alibaba Mail", problem)
@@ -79,8 +81,9 @@ class AlimailProvider(BaseProvider):
         if not dropped:
             return []
         return [PlanWarning(code="unsupported", subject="alias",
-                            message="mail groups are not managed at Alibaba Mail, nor their aliases; not planned "
-                                    f"({len(dropped)}): " + ", ".join(dropped[:10]))]
+                            message=T_("mail groups are not managed at Alibaba Mail, nor their aliases; not "
+                                       "planned ({count}): {aliases}", count=len(dropped),
+                                       aliases=", ".join(dropped[:10])))]
 
     def _check_addresses(self, desired: State) -> None:
         """An address org/ wants that the read shows held by something org/ cannot see (a department's
@@ -88,17 +91,19 @@ class AlimailProvider(BaseProvider):
         Mail groups cannot be listed, so an address one holds still fails at apply, saying so."""
         if not self.found.fetched:
             self.fetch(self.domains)
-        held = {address: f"the address of department {path}" for address, path in self.found.department_emails.items()}
+        held = {address: _("the address of department {path}").format(path=path)
+                for address, path in self.found.department_emails.items()}
         for owner, aliases in self.found.aliases.items():
             if not in_domains(owner, self.domains):
-                held.update({alias: f"an alias of {owner}" for alias in aliases})
-        wanted_as = {"user": "a user", "alias": "an alias"}
-        taken = [f"{key} (wanted as {wanted_as[kind]}; Alibaba Mail holds it as {held[key]})"
+                held.update({alias: _("an alias of {owner}").format(owner=owner) for alias in aliases})
+        taken = [(_("{address} (wanted as a user; Alibaba Mail holds it as {holder})") if kind == "user" else
+                  _("{address} (wanted as an alias; Alibaba Mail holds it as {holder})")).format(
+                      address=key, holder=held[key])
                  for kind in ("user", "alias") for key in sorted(desired.of(kind)) if key in held]
         if taken:
-            raise UserError("these addresses are already used at Alibaba Mail by something org/ does not describe; "
-                            "choose other addresses, or free them in the admin console first:\n  "
-                            + "\n  ".join(taken))
+            raise UserError(_("these addresses are already used at Alibaba Mail by something org/ does not describe; "
+                              "choose other addresses, or free them in the admin console first:")
+                            + "\n  " + "\n  ".join(taken))
 
     def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
         """What offboarding and freezing cannot do here, said once each."""
@@ -107,24 +112,27 @@ class AlimailProvider(BaseProvider):
         if resetting:
             warnings.append(PlanWarning(
                 code="unsupported", severity="medium", subject="reset_password",
-                message="Alibaba Mail: no confirmed call ends sessions or resets a password; the account is frozen "
-                        "(status FREEZE), which stops sign-in, but reset its password in the admin console before "
-                        f"it is set back to active ({len(resetting)}): " + ", ".join(resetting[:10])))
+                message=T_("Alibaba Mail: no confirmed call ends sessions or resets a password; the account is "
+                           "frozen (status FREEZE), which stops sign-in, but reset its password in the admin console "
+                           "before it is set back to active ({count}): {accounts}", count=len(resetting),
+                           accounts=", ".join(resetting[:10]))))
         for change in changes:
             if change.kind == "user" and change.action == "update" and change.before_key != change.key:
                 warnings.append(PlanWarning(
                     code="unsupported", severity="high", subject=change.key,
-                    message=f"{change.before_key} -> {change.key}: Alibaba Mail's documented API cannot change an "
-                            "account's address; this change will fail. Keep the old address (email: in the user's "
-                            "file) and add the new one as an alias, or rename the account in the admin console "
-                            "first"))
+                    message=T_("{old} -> {new}: Alibaba Mail's documented API cannot change an account's address; "
+                               "this change will fail. Keep the old address (email: in the user's file) and add the "
+                               "new one as an alias, or rename the account in the admin console first",
+                               old=change.before_key, new=change.key)))
             if "transfer_data" in change.effects or (change.kind == "user" and change.action == "delete"
                                                      and change.transfer_to):
                 warnings.append(PlanWarning(
                     code="no-data-transfer", severity="medium", subject=change.key,
-                    message=f"{change.key}: Alibaba Mail's API cannot hand a mailbox over to "
-                            f"{change.transfer_to or 'a successor'}; export or forward it in the admin console "
-                            "before the account is deleted"))
+                    message=T_("{leaver}: Alibaba Mail's API cannot hand a mailbox over to {successor}; export or "
+                               "forward it in the admin console before the account is deleted", leaver=change.key,
+                               successor=change.transfer_to) if change.transfer_to else T_(
+                        "{leaver}: Alibaba Mail's API cannot hand a mailbox over to a successor; export or forward "
+                        "it in the admin console before the account is deleted", leaver=change.key)))
         return warnings
 
     # ------------------------------------------------------------------ writing
@@ -140,10 +148,13 @@ class AlimailProvider(BaseProvider):
         """Nothing: no call of Alibaba Mail's open platform we could confirm reports mailbox storage or
         mail counts per person (its audit logs exist, their paths are not documented). Each figure is
         unavailable with why, so `reconciler usage` says so instead of showing an empty report as healthy."""
-        why = "Alibaba Mail's open platform has no call we could confirm for {}: see its admin console"
-        return UsageReport(unavailable={"storage": why.format("mailbox storage"),
-                                        "mail": why.format("mails sent and received per person"),
-                                        "history": why.format("daily usage")})
+        def why(figure: str) -> str:
+            return T_("Alibaba Mail's open platform has no call we could confirm for {figure}: see its admin console",
+                      figure=T_(figure))
+
+        return UsageReport(unavailable={"storage": why(N_("mailbox storage")),
+                                        "mail": why(N_("mails sent and received per person")),
+                                        "history": why(N_("daily usage"))})
 
     def activity(self, addresses: Sequence[str] | None = None,
                  figures: Collection[str] = FIGURES) -> ActivityReport:
@@ -152,8 +163,8 @@ class AlimailProvider(BaseProvider):
         verification and storage are not in any call we could confirm: unavailable, said once."""
         if not self.found.fetched:
             self.fetch(self.domains)
-        unavailable = {"two_step": "Alibaba Mail's open platform does not say who uses 2-step verification",
-                       "storage": "Alibaba Mail's open platform does not report mailbox storage"}
+        unavailable = {"two_step": T_("Alibaba Mail's open platform does not say who uses 2-step verification"),
+                       "storage": T_("Alibaba Mail's open platform does not report mailbox storage")}
         report = ActivityReport(unavailable={f: why for f, why in unavailable.items() if f in figures})
         wanted = addresses if addresses is not None else [a for a in self.found.accounts
                                                           if in_domains(a, self.domains)]
@@ -175,12 +186,12 @@ class AlimailProvider(BaseProvider):
         if not self.found.fetched:
             self.fetch(self.domains)
         health = MailboxHealth(unavailable={
-            "forwarding": "Alibaba Mail's open platform exposes no forwarding; see the account's 设置 > 自动转发",
-            "rules": "Alibaba Mail's open platform exposes no mail rules (来信分类); see the account's settings",
-            "delegates": "Alibaba Mail's open platform exposes no delegates",
-            "mail_service": "every Alibaba Mail account has a mailbox; the open platform says nothing more",
-            "deleted": "Alibaba Mail's open platform lists no deleted accounts",
-            "posting": "reconciler does not manage Alibaba Mail's mail groups",
+            "forwarding": T_("Alibaba Mail's open platform exposes no forwarding; see the account's 设置 > 自动转发"),
+            "rules": T_("Alibaba Mail's open platform exposes no mail rules (来信分类); see the account's settings"),
+            "delegates": T_("Alibaba Mail's open platform exposes no delegates"),
+            "mail_service": T_("every Alibaba Mail account has a mailbox; the open platform says nothing more"),
+            "deleted": T_("Alibaba Mail's open platform lists no deleted accounts"),
+            "posting": T_("reconciler does not manage Alibaba Mail's mail groups"),
         })
         account = self.found.accounts.get(address.lower())
         last = parse_time(account.get("lastLoginTime")) if account is not None else None

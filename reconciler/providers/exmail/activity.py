@@ -16,12 +16,14 @@ from collections.abc import Collection, Sequence
 
 from reconciler.activity import Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
 from reconciler.providers.exmail.client import ExmailClient
+from reconciler.providers.said import english
 
 WINDOW_DAYS = 30
 NOT_IN_API = {
-    "two_step": "Exmail's API does not say who uses 微信动态密码 / secure login",
-    "storage": "Exmail's API does not report mailbox storage",
+    "two_step": T_("Exmail's API does not say who uses 微信动态密码 / secure login"),
+    "storage": T_("Exmail's API does not report mailbox storage"),
 }
 
 
@@ -37,7 +39,7 @@ def read_activity(client: ExmailClient, addresses: Sequence[str], figures: Colle
             entries = client.post("log/login", {"userid": address, "begin_date": begin.isoformat(),
                                                 "end_date": end.isoformat()}).get("list", [])
         except ProviderError as exc:
-            report.unavailable["last_sign_in"] = f"{exc}"
+            report.unavailable["last_sign_in"] = english(exc)
             return report
         times = [int(e["time"]) for e in entries if "time" in e]
         last = dt.datetime.fromtimestamp(max(times), dt.UTC) if times else None
@@ -48,7 +50,7 @@ def read_activity(client: ExmailClient, addresses: Sequence[str], figures: Colle
 # ----------------------------------------------------------------------------- mail usage (reconciler usage)
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))  # Exmail's dates are Beijing dates
-NO_STORAGE = "Exmail's API does not report mailbox storage or quotas"
+NO_STORAGE = T_("Exmail's API does not report mailbox storage or quotas")
 SEPARATORS = re.compile(r"[,;]\s*")
 
 
@@ -68,7 +70,7 @@ def read_usage(client: ExmailClient, addresses: Sequence[str], today: dt.date, d
             entries = client.post("log/mail", {"begin_date": date.isoformat(), "end_date": date.isoformat(),
                                                "mailtype": 0}).get("list", [])
         except ProviderError as exc:
-            report.unavailable["mail"] = report.unavailable["history"] = f"{exc}"
+            report.unavailable["mail"] = report.unavailable["history"] = english(exc)
             return report
         for entry in entries:
             kind = entry.get("mailtype")

@@ -26,9 +26,11 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import N_, T_
 from reconciler.providers.emulator import loopback_endpoint
 from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache
 from reconciler.providers.retrying import Transient, with_retries
+from reconciler.providers.said import said
 
 __all__ = ["Clock", "ExmailClient", "ExmailError", "Sleep"]
 
@@ -42,10 +44,10 @@ SECRET_ENV: dict[App, str] = {
     "log": "RECONCILER_EXMAIL_LOG_SECRET",
     "option": "RECONCILER_EXMAIL_OPTION_SECRET",
 }
-APP_NAMES: dict[App, str] = {
-    "contacts": "通讯录管理 (contacts)",
-    "log": "系统日志 (logs)",
-    "option": "功能设置 (user options)",
+APP_NAMES: dict[App, str] = {  # the console's names, with what each is in English (translated as a whole)
+    "contacts": N_("通讯录管理 (contacts)"),
+    "log": N_("系统日志 (logs)"),
+    "option": N_("功能设置 (user options)"),
 }
 # Which application's token each family of calls takes.
 APP_OF_PREFIX: dict[str, App] = {
@@ -108,10 +110,10 @@ class ExmailClient:
     def secret(self, app: App) -> str:
         value = self.environ.get(SECRET_ENV[app], "").strip()
         if not value:
-            raise ProviderError(
-                f"{SECRET_ENV[app]} is not set: the secret of Exmail's {APP_NAMES[app]} application (admin "
-                "console: 工具箱 > 应用中心 or 开放平台, the application's CorpSecret); set it as a CI secret, "
-                "never in org/")
+            raise said(ProviderError(), T_(
+                "{variable} is not set: the secret of Exmail's {app} application (admin console: 工具箱 > 应用中心 "
+                "or 开放平台, the application's CorpSecret); set it as a CI secret, never in org/",
+                variable=SECRET_ENV[app], app=T_(APP_NAMES[app])))
         return value
 
     def has_secret(self, app: App) -> bool:
@@ -133,9 +135,12 @@ class ExmailClient:
 
         body = with_retries(ask, what="Exmail gettoken", idempotent=True, sleep=self.sleep)
         if body.get("errcode", 0) != 0 or not body.get("access_token"):
-            raise ExmailError("gettoken", int(body.get("errcode", -1)),
-                              f"{body.get('errmsg', '')} (corp_id {self.corp_id} with {SECRET_ENV[app]}: check "
-                              "both in the admin console)")
+            code, message = int(body.get("errcode", -1)), str(body.get("errmsg", ""))
+            raise said(ExmailError("gettoken", code, f"{message} (corp_id {self.corp_id} with {SECRET_ENV[app]}: "
+                                                     "check both in the admin console)"),
+                       T_("Exmail gettoken: errcode {code}: {message} (corp_id {corp_id} with {variable}: check both "
+                          "in the admin console)", code=code, message=message, corp_id=self.corp_id,
+                          variable=SECRET_ENV[app]))
         return self.tokens.keep(app, str(body["access_token"]), float(body.get("expires_in", 7200)))
 
     def forget(self, app: App) -> None:

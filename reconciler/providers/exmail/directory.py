@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.i18n import N_
 from reconciler.providers.exmail.client import ExmailClient, ExmailError
 from reconciler.providers.pacing import backoff_s
 from reconciler.state import Alias, Domain, Group, Membership, OrgUnit, State, User
@@ -26,8 +27,8 @@ ROOT = 1
 BATCHCHECK_MAX = 20
 # user/batchcheck's answer per address (通讯录管理 > 管理成员 > 批量检查帐号).
 INVALID, FREE, ACCOUNT, ALIAS, GROUP = -1, 0, 1, 2, 3
-TAKEN_BY = {ACCOUNT: "an account", ALIAS: "an alias", GROUP: "a mail group", INVALID: "nothing (Exmail calls it "
-            "invalid: not one of the company's domains, or not a valid address)"}
+TAKEN_BY = {ACCOUNT: N_("an account"), ALIAS: N_("an alias"), GROUP: N_("a mail group"), INVALID: N_(
+    "nothing (Exmail calls it invalid: not one of the company's domains, or not a valid address)")}
 
 
 @dataclass

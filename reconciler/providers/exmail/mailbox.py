@@ -18,20 +18,22 @@ from __future__ import annotations
 import datetime as dt
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
 from reconciler.mailbox import MailboxHealth, SignIn
 from reconciler.providers.exmail.client import ExmailClient
 from reconciler.providers.exmail.directory import Directory
+from reconciler.providers.said import english
 
 WINDOW_DAYS = 30
 HOW = {1: "web", 2: "mobile", 3: "QQMail app", 4: "mail client", 5: "other"}
 OPTIONS = {1: "force secure login", 2: "IMAP/SMTP", 3: "POP/SMTP", 4: "secure login"}
-WHO_CAN_POST = {0: "company members", 1: "anyone", 2: "the group's members", 3: "listed members"}
+WHO_CAN_POST = {0: T_("company members"), 1: T_("anyone"), 2: T_("the group's members"), 3: T_("listed members")}
 NOT_IN_API = {
-    "forwarding": "Exmail's API exposes no forwarding; see the member's mailbox 设置 > 收信规则 / 自动转发",
-    "rules": "Exmail's API exposes no 收信规则 (mail rules); see the member's mailbox 设置 > 收信规则",
-    "delegates": "Exmail's API exposes no delegates",
-    "mail_service": "every Exmail member has a mailbox; the API says nothing more about it",
-    "deleted": "Exmail's API lists no deleted members (the admin console's 邮箱回收站 keeps them for 30 days)",
+    "forwarding": T_("Exmail's API exposes no forwarding; see the member's mailbox 设置 > 收信规则 / 自动转发"),
+    "rules": T_("Exmail's API exposes no 收信规则 (mail rules); see the member's mailbox 设置 > 收信规则"),
+    "delegates": T_("Exmail's API exposes no delegates"),
+    "mail_service": T_("every Exmail member has a mailbox; the API says nothing more about it"),
+    "deleted": T_("Exmail's API lists no deleted members (the admin console's 邮箱回收站 keeps them for 30 days)"),
 }
 
 
@@ -40,23 +42,24 @@ def read_mailbox(client: ExmailClient, found: Directory, address: str, group: bo
     if group:
         lists = found.groups.get(address)
         if lists is None:
-            return MailboxHealth(unavailable={"posting": f"Exmail holds no mail group {address}"})
+            return MailboxHealth(unavailable={"posting": T_("Exmail holds no mail group {address}", address=address)})
         return MailboxHealth(who_can_post=WHO_CAN_POST.get(lists.allow_type, f"allow_type {lists.allow_type}"))
     health = MailboxHealth(unavailable=dict(NOT_IN_API), password_change_required=found.must_change.get(address))
     try:
         options = client.post("useroption/get", {"userid": address, "type": [1, 2, 3, 4]}).get("option", [])
         off = [OPTIONS[int(o["type"])] for o in options if int(o["type"]) in (2, 3) and str(o["value"]) == "0"]
         if off:
-            health.mail_service_detail = f"{' and '.join(off)} off: mail apps cannot use them (webmail works)"
+            health.mail_service_detail = T_("{protocols} off: mail apps cannot use them (webmail works)",
+                                            protocols=" and ".join(off))
             health.unavailable.pop("mail_service")
     except ProviderError as exc:
-        health.unavailable["account"] = str(exc)
+        health.unavailable["account"] = english(exc)
     end = today or dt.date.today()
     try:
         entries = client.post("log/login", {"userid": address, "begin_date": (end - dt.timedelta(days=WINDOW_DAYS))
                                             .isoformat(), "end_date": end.isoformat()}).get("list", [])
     except ProviderError as exc:
-        health.unavailable["sign_ins"] = str(exc)
+        health.unavailable["sign_ins"] = english(exc)
         return health
     health.sign_ins = tuple(sorted((SignIn(at=dt.datetime.fromtimestamp(int(e["time"]), dt.UTC), ip=e.get("ip"),
                                            how=HOW.get(int(e.get("type", 5)), "other"))

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reconciler.changes import Change, ChangeResult
+from reconciler.i18n import T_
 from reconciler.providers.exmail.client import ExmailClient, ExmailError
 from reconciler.providers.exmail.directory import NO_GROUP, NO_USER, ROOT, Directory, GroupLists
 from reconciler.providers.retrying import create_once
@@ -127,9 +128,9 @@ class Mutations:
             self._create_user(change, after, password)
             return
         if change.before_key != change.key:
-            raise Unsupported(f"{change.before_key} -> {change.key}: Exmail's API cannot change a member's address "
-                              "(userid); keep the old address in org/ (email:) and give the new one as an alias, or "
-                              "rename the account in the admin console first")
+            raise Unsupported(T_("{old} -> {new}: Exmail's API cannot change a member's address (userid); keep the "
+                                 "old address in org/ (email:) and give the new one as an alias, or rename the "
+                                 "account in the admin console first", old=change.before_key, new=change.key))
         update = self._update_body(change, change.after, password)
         if len(update) > 1:
             self.client.post("user/update", update)
@@ -168,8 +169,8 @@ class Mutations:
 
     def _create_user(self, change: Change, after: Mapping[str, Any], password: str | None) -> None:
         if not password:
-            raise Unsupported(f"{change.key}: Exmail creates a member only with a password, and this apply "
-                              "has none for it")
+            raise Unsupported(T_("{address}: Exmail creates a member only with a password, and this apply has none "
+                                 "for it", address=change.key))
         body: dict[str, Any] = {"userid": change.key, "name": after.get("display_name") or
                                 change.key.split("@")[0], "department": [self._department(after)],
                                 "password": password, "cpwd_login": 1}
@@ -230,9 +231,9 @@ class Mutations:
                            groups=[m for m, t in members if t == "group" and m in found.groups],
                            allow_type=ALLOW_ANYONE if self.group_kinds.get(change.key) == "mailbox" else ALLOW_COMPANY)
         if not lists.users and not lists.groups:
-            raise Unsupported(f"{change.key}: Exmail creates a mail group only with at least one member, and none "
-                              "of its members exists at Exmail yet; give it a member, or run apply again once "
-                              "they exist")
+            raise Unsupported(T_("{address}: Exmail creates a mail group only with at least one member, and none of "
+                                 "its members exists at Exmail yet; give it a member, or run apply again once they "
+                                 "exist", address=change.key))
         body: dict[str, Any] = {"groupid": change.key, "groupname": name, "allow_type": lists.allow_type}
         if lists.users:
             body["userlist"] = lists.users
@@ -307,8 +308,8 @@ class Mutations:
         if len(body) == 1:
             return  # already as wanted (a new group was created with these members)
         if not users and not groups and not lists.departments:
-            raise Unsupported(f"{group}: Exmail keeps at least one member in a mail group; delete the group instead "
-                              "of removing its last member")
+            raise Unsupported(T_("{group}: Exmail keeps at least one member in a mail group; delete the group "
+                                 "instead of removing its last member", group=group))
         self.client.post("group/update", body)
         lists.users, lists.groups = users, groups
 

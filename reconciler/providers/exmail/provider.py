@@ -18,6 +18,7 @@ from dataclasses import replace
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import UserError
+from reconciler.i18n import T_, _
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import ExmailProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -110,11 +111,12 @@ class ExmailProvider(BaseProvider):
                 if kind == "group" and answer == GROUP:
                     read_group(self.client, self.found, key)
                 elif answer != FREE:
-                    taken.append(f"{key} (wanted as a {kind}; Exmail holds {TAKEN_BY.get(answer, answer)})")
+                    taken.append(_("{address} (wanted as a {kind}; Exmail holds {holder})").format(
+                        address=key, kind=kind, holder=_(TAKEN_BY[answer]) if answer in TAKEN_BY else answer))
         if taken:
-            raise UserError("these addresses are already used at Exmail by something org/ does not describe; "
-                            "choose other addresses, or remove the holder in the Exmail admin console first:\n  "
-                            + "\n  ".join(taken))
+            raise UserError(_("these addresses are already used at Exmail by something org/ does not describe; "
+                              "choose other addresses, or remove the holder in the Exmail admin console first:")
+                            + "\n  " + "\n  ".join(taken))
 
     def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
         """What offboarding and freezing cannot do at Exmail, said once each."""
@@ -123,31 +125,35 @@ class ExmailProvider(BaseProvider):
         if signing_out:
             warnings.append(PlanWarning(
                 code="unsupported", severity="medium", subject="sign_out",
-                message="Exmail's API cannot end sessions; the account is disabled (enable: 0) and its password "
-                        f"reset, which ends sign-in with the old password ({len(signing_out)}): "
-                        + ", ".join(signing_out[:10])))
+                message=T_("Exmail's API cannot end sessions; the account is disabled (enable: 0) and its password "
+                           "reset, which ends sign-in with the old password ({count}): {accounts}",
+                           count=len(signing_out), accounts=", ".join(signing_out[:10]))))
         for change in changes:
             if change.kind == "user" and change.action == "update" and change.before_key != change.key:
                 warnings.append(PlanWarning(
                     code="unsupported", severity="high", subject=change.key,
-                    message=f"{change.before_key} -> {change.key}: Exmail's API cannot change a member's address; "
-                            "this change will fail. Keep the old address (email: in the user's file) and add the "
-                            "new one as an alias, or rename the account in the admin console first"))
+                    message=T_("{old} -> {new}: Exmail's API cannot change a member's address; this change will "
+                               "fail. Keep the old address (email: in the user's file) and add the new one as an "
+                               "alias, or rename the account in the admin console first", old=change.before_key,
+                               new=change.key)))
         freezing = [c.key for c in changes if c.security and (c.action == "suspend" or "reset_password" in c.effects)]
         if freezing and not self.client.has_secret("option"):
             warnings.append(PlanWarning(
                 code="unsupported", severity="medium", subject="useroption",
-                message="RECONCILER_EXMAIL_OPTION_SECRET (功能设置) is not set: frozen accounts are disabled, but "
-                        f"IMAP/POP stay as they are and secure login is not forced ({len(freezing)}): "
-                        + ", ".join(freezing[:10])))
+                message=T_("{variable} (功能设置) is not set: frozen accounts are disabled, but IMAP/POP stay as "
+                           "they are and secure login is not forced ({count}): {accounts}",
+                           variable="RECONCILER_EXMAIL_OPTION_SECRET", count=len(freezing),
+                           accounts=", ".join(freezing[:10]))))
         for change in changes:
             if "transfer_data" in change.effects or (change.kind == "user" and change.action == "delete"
                                                      and change.transfer_to):
                 warnings.append(PlanWarning(
                     code="no-data-transfer", severity="medium", subject=change.key,
-                    message=f"{change.key}: Exmail's API cannot hand a mailbox over to "
-                            f"{change.transfer_to or 'a successor'}; export it (admin console: 成员 > 导出邮件) or "
-                            "forward it before the account is deleted"))
+                    message=T_("{leaver}: Exmail's API cannot hand a mailbox over to {successor}; export it (admin "
+                               "console: 成员 > 导出邮件) or forward it before the account is deleted",
+                               leaver=change.key, successor=change.transfer_to) if change.transfer_to else T_(
+                        "{leaver}: Exmail's API cannot hand a mailbox over to a successor; export it (admin console: "
+                        "成员 > 导出邮件) or forward it before the account is deleted", leaver=change.key)))
         return warnings
 
     # ------------------------------------------------------------------ writing
@@ -197,7 +203,8 @@ class ExmailProvider(BaseProvider):
 def _departments_by_name(desired: State) -> list[PlanWarning]:
     def problem(name: str) -> str | None:
         if not 1 <= len(name.encode()) <= MAX_NAME_BYTES or FORBIDDEN_IN_NAMES.search(name):
-            return 'Exmail takes department names of 1-64 bytes without \\ : * ? " < > | /'
+            return _('Exmail takes department names of 1-64 bytes without {characters}').format(
+                characters='\\ : * ? " < > | /')
         return None
 
     departments_by_name(desired, "Exmail", problem)
@@ -212,8 +219,9 @@ def _drop_group_aliases(desired: State) -> list[PlanWarning]:
     if not dropped:
         return []
     return [PlanWarning(code="unsupported", subject="alias",
-                        message=f"Exmail mail groups have no aliases; not planned ({len(dropped)}): "
-                                + ", ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else ""))]
+                        message=T_("Exmail mail groups have no aliases; not planned ({count}): {aliases}",
+                                   count=len(dropped),
+                                   aliases=", ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else "")))]
 
 
 def _fit_memberships(desired: State) -> list[PlanWarning]:
@@ -229,12 +237,13 @@ def _fit_memberships(desired: State) -> list[PlanWarning]:
     warnings = []
     if outside:
         warnings.append(PlanWarning(code="unsupported", subject="membership",
-                                    message="Exmail mail groups hold only the company's members and groups; outside "
-                                            f"addresses are not planned ({len(outside)}): " + ", ".join(outside[:10])))
+                                    message=T_("Exmail mail groups hold only the company's members and groups; "
+                                               "outside addresses are not planned ({count}): {memberships}",
+                                               count=len(outside), memberships=", ".join(outside[:10]))))
     if owners:
         warnings.append(PlanWarning(code="unsupported-field", subject="membership.role",
-                                    message=f"Exmail mail groups have no owners; {len(owners)} owners are kept as "
-                                            "ordinary members"))
+                                    message=T_("Exmail mail groups have no owners; {count} owners are kept as "
+                                               "ordinary members", count=len(owners))))
     return warnings
 
 
@@ -245,4 +254,5 @@ def _check_alias_limit(desired: State) -> None:
         counts[alias.target] = counts.get(alias.target, 0) + 1
     over = sorted(f"{user} ({n})" for user, n in counts.items() if n > MAX_SLAVES)
     if over:
-        raise UserError(f"Exmail holds at most {MAX_SLAVES} aliases per member; org/ gives more to: " + ", ".join(over))
+        raise UserError(_("Exmail holds at most {limit} aliases per member; org/ gives more to: {members}").format(
+            limit=MAX_SLAVES, members=", ".join(over)))

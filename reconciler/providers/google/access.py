@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
+from reconciler.i18n import T_
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, Capability
 from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
@@ -26,22 +27,24 @@ from reconciler.providers.google.client import (
     SCOPES_WRITE,
     Clients,
 )
-from reconciler.providers.google.credentials import DELEGATION_PLACE
+from reconciler.providers.google.credentials import DELEGATION_PLACE, ScopesRefused
 from reconciler.providers.google.fetch import RETRIES, Lookup
 
 DOCTOR_SCOPES = (SCOPE_GMAIL_SETTINGS, SCOPE_GROUPS_SETTINGS)  # reconciler doctor: Gmail settings, who may post
 DOMAIN_SCOPE = "https://www.googleapis.com/auth/admin.directory.domain"
 ROLES_PLACE = "Admin console > Account > Admin roles"
 # The admin privilege each capability needs (Google's "Administrator privilege definitions").
+# The privileges' names are the console's own (in English there); the sentences among them are said
+# in the reader's language (T_).
 PRIVILEGES: dict[Capability, str] = {
-    "read": "Users > Read, Groups > Read and Organizational Units > Read",
-    "write": "Users, Groups and Organizational Units (Create, Update, Delete)",
+    "read": T_("Users > Read, Groups > Read and Organizational Units > Read"),
+    "write": T_("Users, Groups and Organizational Units (Create, Update, Delete)"),
     "sign-out": "User Security Management (Admin API)",
     "licenses": "License Management",
-    "admin-roles": "the admin roles privileges (in practice: super admin)",
+    "admin-roles": T_("the admin roles privileges (in practice: super admin)"),
     "data-transfer": "Data Transfer",
     "activity": "Reports",
-    "mailbox": "none (Gmail settings are read as the person, through the delegation alone)",
+    "mailbox": T_("none (Gmail settings are read as the person, through the delegation alone)"),
     "dns-records": "Domain Settings",
     "domains": "Domain Settings",
 }
@@ -73,16 +76,20 @@ class AccessCheck:
         try:
             return AccessResult(capability, True, probe())
         except CannotTell as exc:
-            return AccessResult(capability, None, f"could not tell: {exc}")
+            return AccessResult(capability, None, T_("could not tell: {why}", why=exc.args[0]))
+        except ScopesRefused as exc:  # Google's answer, and which scopes to grant where: said in full
+            result = result_of_refusal(exc)
+            error = T_("{status} {refusal}", status=result.status, refusal=exc.said)
+            return AccessResult(capability, False, self._why(capability, scopes, result, error))
         except RefreshError as exc:
             return AccessResult(capability, False, self._why(capability, scopes, result_of_refusal(exc)))
         except HttpError as exc:
             result = result_of_error(exc)
             if result.status in (401, 403):
                 return AccessResult(capability, False, self._why(capability, scopes, result))
-            return AccessResult(capability, None, f"could not tell: Google answered {result.error}")
+            return AccessResult(capability, None, T_("could not tell: Google answered {error}", error=result.error))
         except (TransportError, OSError) as exc:
-            return AccessResult(capability, None, f"could not tell: cannot reach Google: {exc}")
+            return AccessResult(capability, None, T_("could not tell: cannot reach Google: {error}", error=str(exc)))
 
     def _probe(self, capability: Capability) -> tuple[Callable[[], str], tuple[str, ...]]:
         """What to try, and the scopes of the token it uses."""
@@ -97,20 +104,25 @@ class AccessCheck:
             "activity": (self._usage, self.clients.scopes.get("reports", ())),
             "mailbox": (lambda: self._token(DOCTOR_SCOPES), DOCTOR_SCOPES),
             "dns-records": (self._domains, core),
-            "domains": (lambda: self._token((DOMAIN_SCOPE,)) + "; " + self._domains(), (DOMAIN_SCOPE,)),
+            "domains": (lambda: T_("{first}; {second}", first=self._token((DOMAIN_SCOPE,)), second=self._domains()),
+                        (DOMAIN_SCOPE,)),
         }
         return probes[capability]
 
-    def _why(self, capability: Capability, scopes: Sequence[str], result: CallResult) -> str:
-        """The exact grant missing: scopes (found one by one) or the admin's privilege."""
+    def _why(self, capability: Capability, scopes: Sequence[str], result: CallResult, error: str | None = None) -> str:
+        """The exact grant missing: scopes (found one by one) or the admin's privilege; `error` is
+        the refusal as said (result.error unless given)."""
+        error = result.error if error is None else error
         if result.status == 401 or result.reason in ("unauthorized_client", "insufficientPermissions"):
             missing = self._missing(scopes)
-            shown = " ".join(missing) if missing else " ".join(scopes)
-            exact = "" if missing else " (each one alone was given: ask for them again later, delegation takes time)"
-            return (f"{result.error}: the domain-wide delegation lacks {shown}{exact}; add it in "
-                    f"{DELEGATION_PLACE}")
-        return (f"{result.error}: the admin {self.config.admin} needs the privilege {PRIVILEGES[capability]} "
-                f"({ROLES_PLACE})")
+            if missing:
+                return T_("{error}: the domain-wide delegation lacks {scopes}; add it in {place}",
+                          error=error, scopes=" ".join(missing), place=DELEGATION_PLACE)
+            return T_("{error}: the domain-wide delegation lacks {scopes} (each one alone was given: ask for them "
+                      "again later, delegation takes time); add it in {place}",
+                      error=error, scopes=" ".join(scopes), place=DELEGATION_PLACE)
+        return T_("{error}: the admin {admin} needs the privilege {privilege} ({place})", error=error,
+                  admin=self.config.admin, privilege=PRIVILEGES[capability], place=ROLES_PLACE)
 
     def _missing(self, scopes: Sequence[str]) -> list[str]:
         """The scopes Google will not mint a token for, asked one at a time (and remembered)."""
@@ -131,14 +143,14 @@ class AccessCheck:
 
     def _token(self, scopes: Sequence[str]) -> str:
         if self.clients.request_token is None:
-            raise CannotTell("these clients cannot ask for other tokens")
+            raise CannotTell(T_("these clients cannot ask for other tokens"))
         self.clients.request_token(scopes)
-        return f"Google gave a token for {' '.join(scopes)}"
+        return T_("Google gave a token for {scopes}", scopes=" ".join(scopes))
 
     def _read(self) -> str:
         found = _call(self.clients.directory.users().list(customer=self.config.customer, maxResults=1,
                                                           fields="users(primaryEmail)"))
-        return f"listed {len(found.get('users', []))} user(s)"
+        return _listed_users(len(found.get("users", [])))
 
     def _licenses(self) -> str:
         customer = self.lookup.customer_id or str(_call(self.clients.directory.customers().get(
@@ -146,23 +158,23 @@ class AccessCheck:
         assignments = self.clients.licensing.licenseAssignments()
         for product in self.products:
             _call(assignments.listForProduct(productId=product, customerId=customer, maxResults=1))
-        return f"listed licences of {', '.join(self.products)}"
+        return T_("listed licences of {products}", products=", ".join(self.products))
 
     def _admin_roles(self) -> str:
         _call(self.clients.directory.roleAssignments().list(customer=self.config.customer, maxResults=1))
-        return "listed admin role assignments"
+        return T_("listed admin role assignments")
 
     def _transfers(self) -> str:
         if self.clients.datatransfer is None:
-            raise CannotTell("no Data Transfer client was built")
+            raise CannotTell(T_("no Data Transfer client was built"))
         _call(self.clients.datatransfer.transfers().list(maxResults=1))
-        return "listed data transfers"
+        return T_("listed data transfers")
 
     def _usage(self) -> str:
         from googleapiclient.errors import HttpError
 
         if self.clients.reports is None:
-            raise CannotTell("no Reports API client was built")
+            raise CannotTell(T_("no Reports API client was built"))
         day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=7)).isoformat()
         try:
             _call(self.clients.reports.userUsageReport().get(userKey="all", date=day, maxResults=1,
@@ -170,11 +182,15 @@ class AccessCheck:
         except HttpError as exc:  # a date without data yet is an answer too: the API let us ask
             if int(exc.resp.status) != 400:
                 raise
-        return "read the usage report"
+        return T_("read the usage report")
 
     def _domains(self) -> str:
         found = _call(self.clients.directory.domains().list(customer=self.config.customer))
-        return f"listed {len(found.get('domains', []))} domain(s)"
+        return T_("listed {count} domain(s)", count=len(found.get("domains", [])))
+
+
+def _listed_users(count: int) -> str:
+    return T_("listed {count} user(s)", count=count)
 
 
 def _call(request: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
 from reconciler.activity import FIGURES, Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
+from reconciler.i18n import T_
 from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
 from reconciler.providers.google.client import Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
@@ -38,12 +39,12 @@ REFUSED = {401, 403}
 NOT_YET = re.compile(r"Data for dates later than (\d{4}-\d{2}-\d{2}) is not yet available")
 IN_FUTURE = re.compile(r"Start date can not be later than (\d{4}-\d{2}-\d{2})")
 NOT_COMPLETE = {"PARTIAL_DATA_AVAILABLE", "DATA_NOT_AVAILABLE"}
-DIRECTORY_NEEDS = ("the service account's domain-wide delegation needs the scope "
-                   "https://www.googleapis.com/auth/admin.directory.user.readonly and the admin it acts as the "
-                   "Users > Read privilege")
-REPORTS_NEEDS = ("the service account's domain-wide delegation needs the scope "
-                 "https://www.googleapis.com/auth/admin.reports.usage.readonly and the admin it acts as the "
-                 "Reports privilege")
+DIRECTORY_NEEDS = T_("the service account's domain-wide delegation needs the scope {scope} and the admin it acts as "
+                     "the {privilege} privilege", scope="https://www.googleapis.com/auth/admin.directory.user.readonly",
+                     privilege="Users > Read")
+REPORTS_NEEDS = T_("the service account's domain-wide delegation needs the scope {scope} and the admin it acts as "
+                   "the {privilege} privilege", scope="https://www.googleapis.com/auth/admin.reports.usage.readonly",
+                   privilege="Reports")
 
 Storage = tuple[int | None, int | None]  # (used MB, quota MB)
 
@@ -89,7 +90,8 @@ def _directory_users(clients: Clients, customer: str, wanted: list[str] | None,
         refusal = _refusal(exc)
         if refusal is None:
             raise
-        why = f"the Directory API refused to read users ({refusal.error}): {DIRECTORY_NEEDS}"
+        why = T_("the Directory API refused to read users ({error}): {needs}", error=refusal.error,
+                 needs=DIRECTORY_NEEDS)
         report.unavailable["last_sign_in"] = report.unavailable["two_step"] = why
         return {}
     return {str(u["primaryEmail"]).lower(): u for u in found}
@@ -116,7 +118,7 @@ def _get_user(users: Any, address: str) -> dict[str, Any] | None:
 def _storage(clients: Clients, today: dt.date, report: ActivityReport) -> dict[str, Storage]:
     """Used and total storage per user from the newest complete usage report."""
     if clients.reports is None:
-        report.unavailable["storage"] = "no Reports API client was built"
+        report.unavailable["storage"] = T_("no Reports API client was built")
         return {}
     usage = clients.reports.userUsageReport()
     found = _newest_complete(usage, today, STORAGE)
@@ -139,11 +141,13 @@ def _newest_complete(usage: Any, today: dt.date, parameters: str) -> tuple[dt.da
         try:
             response = request.execute(num_retries=RETRIES)
         except RefreshError as exc:
-            return f"Google refused a Reports API token ({result_of_refusal(exc).error}): {REPORTS_NEEDS}"
+            return T_("Google refused a Reports API token ({error}): {needs}", error=result_of_refusal(exc).error,
+                      needs=REPORTS_NEEDS)
         except HttpError as exc:
             error = result_of_error(exc)
             if error.status in REFUSED:
-                return f"the Reports API refused the usage report ({error.error}): {REPORTS_NEEDS}"
+                return T_("the Reports API refused the usage report ({error}): {needs}", error=error.error,
+                          needs=REPORTS_NEEDS)
             named = NOT_YET.search(error.message) or IN_FUTURE.search(error.message)
             if error.status != 400 or named is None:
                 raise
@@ -154,8 +158,8 @@ def _newest_complete(usage: Any, today: dt.date, parameters: str) -> tuple[dt.da
             date -= dt.timedelta(days=1)
             continue
         return date, request, dict(response)
-    return (f"the Reports API had no complete usage report for {', '.join(tried)} "
-            "(Google computes usage a few days late): try again later")
+    return T_("the Reports API had no complete usage report for {dates} (Google computes usage a few days late): "
+              "try again later", dates=", ".join(tried))
 
 
 def _int(value: Any) -> int | None:
@@ -191,7 +195,7 @@ def read_google_usage(clients: Clients, addresses: Sequence[str] | None, today: 
     daily values, so the 7/30/90-day sums and the trend come from the same reads). A day Google has
     no data for (DATA_NOT_AVAILABLE) is a gap in the history, not zeros."""
     if clients.reports is None:
-        why = "no Reports API client was built"
+        why = T_("no Reports API client was built")
         return UsageReport(unavailable={"storage": why, "mail": why, "history": why})
     usage = clients.reports.userUsageReport()
     found = _newest_complete(usage, today, USAGE)

@@ -32,6 +32,7 @@ from typing import Any
 from google.auth import credentials as ga_credentials
 from google.auth.exceptions import RefreshError, TransportError
 
+from reconciler.i18n import T_
 from reconciler.providers.pacing import backoff_s
 
 OAUTH2_TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -58,6 +59,19 @@ def _body(response: Any) -> str:
     return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
 
+class ScopesRefused(RefreshError):
+    """The token endpoint's refusal of scopes the domain-wide delegation does not grant. Its text
+    stays Google's answer and the scopes in English (a change's result, the access check's JSON);
+    `said` is the same sentence, said in the reader's language where it is shown."""
+
+    def __init__(self, google_error: str, scopes: Sequence[str]) -> None:
+        self.said = T_("{error} (the token asked for {scopes}: each must be granted in {place})", error=google_error,
+                       scopes=" ".join(scopes), place=DELEGATION_PLACE)
+        super().__init__(str(self.said))
+        self.google_error = google_error
+        self.scopes = tuple(scopes)
+
+
 def trade_assertion(request: Any, token_url: str, assertion: str, scopes: Sequence[str]) -> tuple[str, dt.datetime]:
     """The access token the token endpoint gives for a signed JWT (RefreshError, saying which scopes
     to grant where, if it refuses)."""
@@ -75,7 +89,7 @@ def trade_assertion(request: Any, token_url: str, assertion: str, scopes: Sequen
     if response.status != 200 or "access_token" not in answer:
         error = f"{answer.get('error', response.status)}: {answer.get('error_description', text.strip())}"
         if answer.get("error") == "unauthorized_client":
-            error += (f" (the token asked for {' '.join(scopes)}: each must be granted in {DELEGATION_PLACE})")
+            raise ScopesRefused(error, scopes)
         raise RefreshError(error)
     expires = int(answer.get("expires_in", 3600))
     return str(answer["access_token"]), _utcnow() + dt.timedelta(seconds=expires)
@@ -136,8 +150,11 @@ class KeylessDelegation(DelegatedCredentials):
         response = request(url=self.sign_url, method="POST", body=body, headers=headers)
         text = _body(response)
         if response.status != 200:
-            raise RefreshError(f"IAM refused to sign as {self.service_account} ({response.status}): "
-                               f"{_iam_message(text)}{_iam_hint(text)}")
+            refused = T_("IAM refused to sign as {account} ({status}): {message}{hint}", account=self.service_account,
+                         status=response.status, message=_iam_message(text), hint=_iam_hint(text))
+            error = RefreshError(str(refused))
+            error.said = refused  # type: ignore[attr-defined]  # said where shown (google_errors)
+            raise error
         try:
             return str(json.loads(text)["signedJwt"])
         except (ValueError, KeyError, TypeError):
@@ -161,10 +178,11 @@ def _iam_message(text: str) -> str:
 def _iam_hint(text: str) -> str:
     """What to do, for the refusals people meet setting up keyless sign-in."""
     if "SERVICE_DISABLED" in text or "has not been used in project" in text:
-        return "; enable the IAM Service Account Credentials API (iamcredentials.googleapis.com) in the project"
+        return T_("; enable the {api} ({host}) in the project", api="IAM Service Account Credentials API",
+                  host="iamcredentials.googleapis.com")
     if "ACCESS_TOKEN_SCOPE_INSUFFICIENT" in text:
-        return f"; the federated credentials must be scoped to {CLOUD_PLATFORM}"
+        return T_("; the federated credentials must be scoped to {scope}", scope=CLOUD_PLATFORM)
     if "iam.serviceAccounts.signJwt" in text or "IAM_PERMISSION_DENIED" in text:
-        return ("; grant the workload identity pool's principal roles/iam.serviceAccountTokenCreator on the "
-                "service account")
+        return T_("; grant the workload identity pool's principal {role} on the service account",
+                  role="roles/iam.serviceAccountTokenCreator")
     return ""

@@ -24,6 +24,8 @@ from typing import Any
 
 from reconciler.changes import Change, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
+from reconciler.providers.said import english
 
 DONE, FAILED = "completed", "failed"
 TRANSFER_READ_SCOPE = "https://www.googleapis.com/auth/admin.datatransfer.readonly"
@@ -42,7 +44,11 @@ def running(latest: dict[str, Any] | None) -> str | None:
     status = str((latest or {}).get("overallTransferStatusCode", ""))
     if latest is None or status in (DONE, FAILED):
         return None
-    return f"the hand-over of its files requested on {latest.get('requestTime')} is {status or 'not finished'}"
+    if status:
+        return T_("the hand-over of its files requested on {requested} is {status}",
+                  requested=latest.get("requestTime"), status=status)
+    return T_("the hand-over of its files requested on {requested} is not finished",
+              requested=latest.get("requestTime"))
 
 
 def delete_blocker(transfers: list[dict[str, Any]], transfer_to: str | None) -> str | None:
@@ -53,7 +59,7 @@ def delete_blocker(transfers: list[dict[str, Any]], transfer_to: str | None) -> 
     if waiting is not None:
         return waiting
     if transfer_to and str((latest or {}).get("overallTransferStatusCode", "")) != DONE:
-        return "no completed hand-over of its files is on record"
+        return T_("no completed hand-over of its files is on record")
     return None
 
 
@@ -77,11 +83,11 @@ def hold_deletes(changes: Sequence[Change], user_ids: dict[str, str],
         try:
             transfers = list_transfers(user_id)
         except Unreadable as exc:
-            unreadable, unchecked = str(exc), unchecked + 1
+            unreadable, unchecked = english(exc), unchecked + 1
             kept.append(change)
             continue
         except ProviderError as exc:  # this user's could not be read: wait, and say why
-            warnings.append(_held(change, str(exc)))
+            warnings.append(_held(change, english(exc)))
             continue
         latest = latest_transfer(transfers)
         waiting = running(latest)
@@ -90,31 +96,34 @@ def hold_deletes(changes: Sequence[Change], user_ids: dict[str, str],
         elif str((latest or {}).get("overallTransferStatusCode", "")) == DONE:
             kept.append(change)
         elif change.transfer_to:
-            why = "the last hand-over of its files failed" if latest else "no hand-over of its files is on record"
+            why = T_("the last hand-over of its files failed") if latest else T_(
+                "no hand-over of its files is on record")
             kept.append(_hand_over(change, why))
         else:
-            warnings.append(PlanWarning(code="no-data-recipient", severity="medium", subject=change.key, message=(
-                f"{change.key} is deleted without handing its files over: it has no manager and "
-                "lifecycle.transfer_data_to names nobody")))
+            warnings.append(PlanWarning(code="no-data-recipient", severity="medium", subject=change.key, message=T_(
+                "{address} is deleted without handing its files over: it has no manager and "
+                "lifecycle.transfer_data_to names nobody", address=change.key)))
             kept.append(change)
     if unreadable is not None:
         warnings.append(PlanWarning(
             code="handover-unchecked", severity="medium", subject="data transfers",
-            message=f"the hand-over of files could not be checked for the {unchecked} user delete(s) in this plan "
-                    f"({unreadable}); apply checks each again and deletes only users whose hand-over completed "
-                    "(or whose files have nowhere to go)",
-            action=f"grant {TRANSFER_READ_SCOPE} to the identity that plans, in its domain-wide delegation"))
+            message=T_("the hand-over of files could not be checked for the {count} user delete(s) in this plan "
+                       "({why}); apply checks each again and deletes only users whose hand-over completed "
+                       "(or whose files have nowhere to go)", count=unchecked, why=unreadable),
+            action=T_("grant {scope} to the identity that plans, in its domain-wide delegation",
+                      scope=TRANSFER_READ_SCOPE)))
     return kept, warnings
 
 
 def _held(change: Change, why: str) -> PlanWarning:
     return PlanWarning(code="delete-held", severity="info", subject=change.key,
-                       message=f"not deleting {change.key} yet: {why}; a later plan deletes it once it completed")
+                       message=T_("not deleting {address} yet: {why}; a later plan deletes it once it completed",
+                                  address=change.key, why=why))
 
 
 def _hand_over(delete: Change, why: str) -> Change:
     """The delete becomes a hand-over now; a later plan deletes once the transfer completed."""
     return Change(action="update", kind="user", key=delete.key, before=delete.before, after=delete.before,
                   effects=["transfer_data"], transfer_to=delete.transfer_to,
-                  reason=f"offboarded: {why}; the files go to {delete.transfer_to} first, the delete follows once "
-                         "that completed")
+                  reason=T_("offboarded: {why}; the files go to {successor} first, the delete follows once that "
+                            "completed", why=why, successor=delete.transfer_to))

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from reconciler.changes import Change
+from reconciler.i18n import T_
 from reconciler.providers.google.batch import CallResult
 from reconciler.state import License
 
@@ -48,7 +49,8 @@ def pair_sku_changes(changes: Sequence[Change]) -> list[Change]:
                 held = License.model_validate(removal.before)
                 out.append(Change(action="update", kind="license", key=change.key, before=removal.before,
                                   after=change.after, changed=["sku"] + (["user"] if held.user != wanted.user else []),
-                                  reason=f"{held.sku} -> {wanted.sku}: one reassignment, never without a licence"))
+                                  reason=T_("{old} -> {new}: one reassignment, never without a licence",
+                                            old=held.sku, new=wanted.sku)))
                 continue
         out.append(change)
     return [c for c in out if id(c) not in paired]

@@ -22,25 +22,27 @@ from typing import Any
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
+from reconciler.i18n import T_
 from reconciler.mailbox import MailboxHealth, MailRule
 from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, SCOPE_GROUPS_SETTINGS, Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
 
 USER_FIELDS = "primaryEmail,suspended,changePasswordAtNextLogin,isMailboxSetup"
-GMAIL_NEEDS = (f"it needs {SCOPE_GMAIL_SETTINGS} in the service account's domain-wide delegation (Admin console > "
-               "Security > Access and data control > API controls > Manage domain-wide delegation)")
-SIGN_INS = ("Google's login audit gives sign-in addresses but no places; see Admin console > Reporting > Audit and "
-            "investigation > User log events")
-POSTING_NEEDS = (f"it needs {SCOPE_GROUPS_SETTINGS} in the service account's domain-wide delegation (Admin console "
-                 "> Security > Access and data control > API controls > Manage domain-wide delegation)")
+DELEGATION_PAGE = "Admin console > Security > Access and data control > API controls > Manage domain-wide delegation"
+GMAIL_NEEDS = T_("it needs {scope} in the service account's domain-wide delegation ({place})",
+                 scope=SCOPE_GMAIL_SETTINGS, place=DELEGATION_PAGE)
+SIGN_INS = T_("Google's login audit gives sign-in addresses but no places; see {place}",
+              place="Admin console > Reporting > Audit and investigation > User log events")
+POSTING_NEEDS = T_("it needs {scope} in the service account's domain-wide delegation ({place})",
+                   scope=SCOPE_GROUPS_SETTINGS, place=DELEGATION_PAGE)
 # whoCanPostMessage, in the words of the Admin console's "Who can post".
 WHO_CAN_POST = {
-    "ANYONE_CAN_POST": "anyone, also outside the company", "ALL_IN_DOMAIN_CAN_POST": "anyone in the company",
-    "ALL_MEMBERS_CAN_POST": "the group's members", "ALL_MANAGERS_CAN_POST": "the group's managers and owners",
-    "ALL_OWNERS_CAN_POST": "the group's owners", "NONE_CAN_POST": "nobody (the group is archived)",
+    "ANYONE_CAN_POST": T_("anyone, also outside the company"), "ALL_IN_DOMAIN_CAN_POST": T_("anyone in the company"),
+    "ALL_MEMBERS_CAN_POST": T_("the group's members"), "ALL_MANAGERS_CAN_POST": T_("the group's managers and owners"),
+    "ALL_OWNERS_CAN_POST": T_("the group's owners"), "NONE_CAN_POST": T_("nobody (the group is archived)"),
 }
-NO_GMAIL = ("no Gmail mailbox: the account holds no licence that includes Gmail, or Gmail is off for its "
-            "organisational unit (Admin console > Apps > Google Workspace > Gmail > Service status)")
+NO_GMAIL = T_("no Gmail mailbox: the account holds no licence that includes Gmail, or Gmail is off for its "
+              "organisational unit ({place})", place="Admin console > Apps > Google Workspace > Gmail > Service status")
 GMAIL_PARTS = ("forwarding", "rules", "delegates")
 
 
@@ -61,23 +63,24 @@ def read_mailbox(clients: Clients, customer: str, address: str, group: bool) -> 
     if health.mailbox_ready:
         _gmail(clients, address, health)
     else:
-        health.unavailable.update({p: "there is no Gmail mailbox to read" for p in GMAIL_PARTS})
+        health.unavailable.update({p: T_("there is no Gmail mailbox to read") for p in GMAIL_PARTS})
     return health
 
 
 def _group(clients: Clients, address: str) -> MailboxHealth:
     if clients.groups_settings is None:
-        return MailboxHealth(unavailable={"posting": "no Groups Settings client was built"})
+        return MailboxHealth(unavailable={"posting": T_("no Groups Settings client was built")})
     try:
         settings = clients.groups_settings.groups().get(groupUniqueId=address, alt="json").execute(num_retries=RETRIES)
     except RefreshError as exc:
-        return MailboxHealth(unavailable={"posting": f"Google refused a Groups Settings token ({_first_line(exc)}): "
-                                                     f"{POSTING_NEEDS}"})
+        return MailboxHealth(unavailable={"posting": T_("Google refused a Groups Settings token ({error}): {needs}",
+                                                        error=_first_line(exc), needs=POSTING_NEEDS)})
     except HttpError as exc:
         if int(exc.resp.status) not in (401, 403, 404):
             raise
-        return MailboxHealth(unavailable={"posting": f"the Groups Settings API refused ({int(exc.resp.status)} "
-                                                     f"{_reason(exc)}): {POSTING_NEEDS}"})
+        answer = f"{int(exc.resp.status)} {_reason(exc)}"
+        return MailboxHealth(unavailable={"posting": T_("the Groups Settings API refused ({error}): {needs}",
+                                                        error=answer, needs=POSTING_NEEDS)})
     who = str(settings.get("whoCanPostMessage") or "")
     return MailboxHealth(who_can_post=WHO_CAN_POST.get(who, who) or None)
 
@@ -88,13 +91,13 @@ def _deleted(clients: Clients, customer: str, address: str, health: MailboxHealt
         if str(user.get("primaryEmail", "")).lower() == address and user.get("deletionTime"):
             health.deleted_on = dt.datetime.fromisoformat(str(user["deletionTime"]).replace("Z", "+00:00"))
             return health
-    health.unavailable["deleted"] = f"Google lists no deleted user {address}"
+    health.unavailable["deleted"] = T_("Google lists no deleted user {address}", address=address)
     return health
 
 
 def _gmail(clients: Clients, address: str, health: MailboxHealth) -> None:
     if clients.gmail_as is None:
-        health.unavailable.update({p: "no Gmail client was built" for p in GMAIL_PARTS})
+        health.unavailable.update({p: T_("no Gmail client was built") for p in GMAIL_PARTS})
         return
     gmail = clients.gmail_as(address)
     settings = gmail.users().settings()
@@ -103,13 +106,14 @@ def _gmail(clients: Clients, address: str, health: MailboxHealth) -> None:
         filters = settings.filters().list(userId=address).execute(num_retries=RETRIES).get("filter", [])
         delegates = settings.delegates().list(userId=address).execute(num_retries=RETRIES).get("delegates", [])
     except RefreshError as exc:
-        why = f"Google refused a Gmail token ({_first_line(exc)}): {GMAIL_NEEDS}"
+        why = T_("Google refused a Gmail token ({error}): {needs}", error=_first_line(exc), needs=GMAIL_NEEDS)
         health.unavailable.update({p: why for p in GMAIL_PARTS})
         return
     except HttpError as exc:
         if int(exc.resp.status) not in (400, 401, 403):
             raise
-        why = f"Gmail refused ({int(exc.resp.status)} {_reason(exc)}): {GMAIL_NEEDS}"
+        answer = f"{int(exc.resp.status)} {_reason(exc)}"
+        why = T_("Gmail refused ({error}): {needs}", error=answer, needs=GMAIL_NEEDS)
         health.unavailable.update({p: why for p in GMAIL_PARTS})
         return
     finally:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.changes import Change
+from reconciler.i18n import T_
 from reconciler.passwords import generate_password
 from reconciler.providers.google.batch import ReadBack
 from reconciler.providers.google.client import Clients
@@ -73,7 +74,7 @@ class Mutations:
     def steps(self, change: Change, password: str | None) -> list[Step]:
         handler = getattr(self, f"_{change.kind}", None)
         if handler is None:
-            raise Unsupported(f"the Google provider cannot manage {change.kind}s")
+            raise Unsupported(T_("the {provider} provider cannot manage {kind}s", provider="Google", kind=change.kind))
         steps: list[Step] = handler(change, password)
         return steps
 
@@ -88,7 +89,8 @@ class Mutations:
             return [lambda: [self.domains.insert(customer=self.customer, body={"domainName": domain.name})]]
         if change.action == "delete" and (change.before or {}).get("alias_of"):
             return [lambda: [self.domain_aliases.delete(customer=self.customer, domainAliasName=change.key)]]
-        raise Unsupported("Google does not let a domain's primary or alias role change; do it in the Admin console")
+        raise Unsupported(T_("Google does not let a domain's primary or alias role change; do it in the Admin "
+                             "console"))
 
     def _orgunit(self, change: Change, _: str | None) -> list[Step]:
         path = change.key.lstrip("/")
@@ -230,7 +232,7 @@ class Mutations:
         lic = License.model_validate(change.after if change.after is not None else change.before)
         product, _, sku = lic.sku.partition("/")
         if not sku:
-            raise Unsupported(f"licence {lic.sku!r} is not PRODUCT/SKU (like Google-Apps/1010020028)")
+            raise Unsupported(T_("licence {sku} is not PRODUCT/SKU (like Google-Apps/1010020028)", sku=repr(lic.sku)))
         assignments = self.license_assignments
         if change.action == "delete":
             return [lambda: [assignments.delete(productId=product, skuId=sku, userId=lic.user)]]
@@ -249,16 +251,17 @@ class Mutations:
         if change.action == "delete":
             assignment = self.lookup.assignments.get((role.role, role.user))
             if assignment is None:
-                raise Unsupported(f"no role assignment of {role.role} to {role.user} was read")
+                raise Unsupported(T_("no role assignment of {role} to {user} was read", role=role.role,
+                                     user=role.user))
             return [lambda: [assignments.delete(customer=self.customer, roleAssignmentId=assignment)]]
         role_id = self.lookup.role_ids.get(role.role)
         if role_id is None:
-            raise Unsupported(f"the tenant has no Google admin role for {role.role!r}")
+            raise Unsupported(T_("the tenant has no Google admin role for {role}", role=repr(role.role)))
 
         def insert() -> list[Any]:
             user_id = self.lookup.user_ids.get(role.user)
             if user_id is None:
-                raise Unsupported(f"the id of {role.user} could not be read")
+                raise Unsupported(T_("the id of {user} could not be read", user=role.user))
             body = {"roleId": role_id, "assignedTo": user_id, "scopeType": "CUSTOMER"}
 
             def held(found: dict[str, Any]) -> bool | None:

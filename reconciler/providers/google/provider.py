@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.i18n import N_, T_, Text
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -32,6 +33,7 @@ from reconciler.providers.google.mutate import Mutations
 from reconciler.providers.google.translate import (
     domains_from_google,
 )
+from reconciler.providers.said import english, said
 from reconciler.providers.steps import StepRounds
 from reconciler.state import (
     KIND_ORDER,
@@ -49,7 +51,10 @@ REFUSED = {401, 403}
 
 @contextlib.contextmanager
 def google_errors(doing: str) -> Iterator[None]:
-    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback."""
+    """Whole-call failures (auth, permissions, network) as one clear line, not a traceback, said
+    in the reader's language and kept in English for JSON that carries it (`said`: a doctor's
+    "not available"). `doing` is a Text, or marked with N_ by the caller."""
+    what = doing if isinstance(doing, Text) else T_(doing)
     import http.client
 
     import httplib2  # type: ignore[import-untyped]
@@ -59,13 +64,16 @@ def google_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except HttpError as exc:
-        raise ProviderError(f"{doing}: {result_of_error(exc).error}") from None
+        raise said(ProviderError(), T_("{doing}: {error}", doing=what, error=result_of_error(exc).error)) from None
     except TransportError as exc:  # a GoogleAuthError, but no refusal: the token request got no answer
-        raise ProviderError(f"{doing}: cannot reach Google: {exc}") from None
-    except GoogleAuthError as exc:
-        raise ProviderError(f"{doing}: Google refused the credentials: {exc}") from None
+        raise said(ProviderError(), T_("{doing}: cannot reach Google: {error}", doing=what, error=str(exc))) from None
+    except GoogleAuthError as exc:  # which scopes to grant and where, or what keyless sign-in lacks: said in full
+        refusal = getattr(exc, "said", None)
+        raise said(ProviderError(), T_("{doing}: Google refused the credentials: {error}", doing=what,
+                                       error=refusal if isinstance(refusal, Text) else str(exc))) from None
     except (OSError, http.client.HTTPException, httplib2.HttpLib2Error) as exc:
-        raise ProviderError(f"{doing}: cannot reach Google: {type(exc).__name__}: {exc}") from None
+        error = f"{type(exc).__name__}: {exc}"
+        raise said(ProviderError(), T_("{doing}: cannot reach Google: {error}", doing=what, error=error)) from None
 
 
 class GoogleProvider(BaseProvider):
@@ -103,9 +111,9 @@ class GoogleProvider(BaseProvider):
     def adapt_desired(self, desired: State) -> list[PlanWarning]:
         """Services without an access group cannot be granted: they are left out, said once. So are
         memberships the last fetch left out (everyone in the organisation as a group member)."""
-        warnings = [PlanWarning(code="unmanaged-member", severity="info", subject=group, message=(
-            f"{group} has everyone in the organisation as a member; that membership has no address, so it is "
-            "left as it is here (change it in the Admin console)"))
+        warnings = [PlanWarning(code="unmanaged-member", severity="info", subject=group, message=T_(
+            "{group} has everyone in the organisation as a member; that membership has no address, so it is "
+            "left as it is here (change it in the Admin console)", group=group))
             for group in sorted(set(self.fetcher.whole_customer))]
         if not self.service_groups:
             return warnings
@@ -118,8 +126,9 @@ class GoogleProvider(BaseProvider):
         if not missing:
             return warnings
         return [*warnings, PlanWarning(code="unsupported-field", subject="user.services",
-                                       message=f"services {', '.join(sorted(missing))} have no access group in "
-                                               "provider.service_groups: they are not managed here")]
+                                       message=T_("services {services} have no access group in "
+                                                  "provider.service_groups: they are not managed here",
+                                                  services=", ".join(sorted(missing))))]
 
     def _batch_uri(self, request: Any) -> str:
         return batch_endpoint(request.uri, self.clients.root)
@@ -127,12 +136,12 @@ class GoogleProvider(BaseProvider):
     def list_domains(self) -> list[Domain]:
         """Every domain of the tenant (for `reconciler import`)."""
         d, customer = self.clients.directory, self.config.customer
-        with google_errors("reading the tenant's domains"):
+        with google_errors(N_("reading the tenant's domains")):
             return domains_from_google(list_all(d.domains(), "domains", customer=customer),
                                        list_all(d.domainAliases(), "domainAliases", customer=customer))
 
     def fetch(self, domains: Sequence[str]) -> State:
-        with google_errors("reading the Google Workspace tenant"):
+        with google_errors(N_("reading the Google Workspace tenant")):
             return self.fetcher.fetch(domains, self.lookup)
 
     # ------------------------------------------------------------------------------ plan
@@ -153,11 +162,12 @@ class GoogleProvider(BaseProvider):
         try:
             return list_all(self.clients.datatransfer.transfers(), "dataTransfers", oldOwnerUserId=user_id)
         except RefreshError as exc:
-            raise Unreadable(f"Google refused a Data Transfer token: {exc}") from None
+            raise said(Unreadable(), T_("Google refused a Data Transfer token: {error}", error=str(exc))) from None
         except HttpError as exc:
             result = result_of_error(exc)
             if result.status in REFUSED:
-                raise Unreadable(f"the Data Transfer API refused to list transfers: {result.error}") from None
+                raise said(Unreadable(), T_("the Data Transfer API refused to list transfers: {error}",
+                                            error=result.error)) from None
             raise ProviderError(f"its data transfers cannot be read: {result.error}") from None
         except OSError as exc:
             raise ProviderError(f"its data transfers cannot be read: cannot reach Google: {exc}") from None
@@ -167,7 +177,7 @@ class GoogleProvider(BaseProvider):
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
         # Calls that fail one by one are each change's result; what fails the whole wave (the ids it
         # needs cannot be read) is a ProviderError, never a library's exception.
-        with google_errors("applying changes"):
+        with google_errors(N_("applying changes")):
             return self._apply(wave, passwords)
 
     def _apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
@@ -186,7 +196,7 @@ class GoogleProvider(BaseProvider):
             results = self.runner.run(calls, [fresh[i] for i, _ in batch], checks)
             self.mutations.checks.clear()
             found: list[int] = []
-            for (i, _), result in zip(batch, results, strict=True):
+            for (i, __), result in zip(batch, results, strict=True):
                 if result.ok:
                     self._remember(wave[i], rounds.round, result.body or {})
                     if result.read_back and rounds.round == 0 and (wave[i].kind, wave[i].action) == ("user", "create"):
@@ -228,12 +238,13 @@ class GoogleProvider(BaseProvider):
             try:
                 why = delete_blocker(self._transfers_of(user_id), change.transfer_to)
             except Unreadable as exc:
-                why = f"the hand-over of its files cannot be checked ({exc})" if change.transfer_to else None
+                why = T_("the hand-over of its files cannot be checked ({error})",
+                         error=english(exc)) if change.transfer_to else None
             except ProviderError as exc:
                 why = str(exc)
             if why is not None:
-                held[i] = f"not deleted: {why}; run plan again: it hands the files over first if needed, and " \
-                          "deletes once that completed"
+                held[i] = T_("not deleted: {why}; run plan again: it hands the files over first if needed, and "
+                             "deletes once that completed", why=why)
         return held
 
     def _fresh(self, change: Change, step: int) -> Fresh:
@@ -280,7 +291,7 @@ class GoogleProvider(BaseProvider):
         are wanted); an API the credentials may not use leaves its figures unavailable, with why."""
         from reconciler.providers.google.activity import read_google_activity
 
-        with google_errors("reading how accounts are used"):
+        with google_errors(N_("reading how accounts are used")):
             return read_google_activity(self.clients, self.config.customer, addresses, dt.datetime.now(dt.UTC).date(),
                                  figures)
 
@@ -289,13 +300,13 @@ class GoogleProvider(BaseProvider):
         every user, `days` days back from the newest complete one)."""
         from reconciler.providers.google.activity import read_google_usage
 
-        with google_errors("reading mail usage"):
+        with google_errors(N_("reading mail usage")):
             return read_google_usage(self.clients, addresses, today, days)
     def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
         """Directory state, Gmail's forwarding, filters and delegates of one mailbox (google/mailbox.py)."""
         from reconciler.providers.google.mailbox import read_mailbox
 
-        with google_errors(f"reading the mailbox of {address}"):
+        with google_errors(T_("reading the mailbox of {address}", address=address)):
             return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:

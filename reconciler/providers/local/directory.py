@@ -29,11 +29,13 @@ from reconciler.atomicfile import (
 )
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_, _
 from reconciler.mailbox import MailboxHealth
 from reconciler.passwords import generate_password, hash_password
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.local.facts import RESTORE_DAYS
 from reconciler.providers.local.mailbox import read_mailbox
+from reconciler.providers.said import said
 from reconciler.state import (
     KIND_ORDER,
     Alias,
@@ -92,9 +94,10 @@ class LocalProvider(BaseProvider):
         if self.existed:
             return []
         return [PlanWarning(code="new-directory", severity="info", subject=str(self.path),
-                            message=f"the directory file {self.path} does not exist yet: the first apply creates it",
-                            action="if people should already be there, check provider.path in org.yaml or the "
-                                   "path given with --provider local:PATH")]
+                            message=T_("the directory file {path} does not exist yet: the first apply creates it",
+                                       path=str(self.path)),
+                            action=T_("if people should already be there, check provider.path in org.yaml or the "
+                                      "path given with --provider local:PATH"))]
 
     # --- reading -----------------------------------------------------------
 
@@ -104,20 +107,24 @@ class LocalProvider(BaseProvider):
         try:
             data = json.loads(read_plain_file(self.path, MAX_DIRECTORY_BYTES).decode("utf-8"))
         except NotAPlainFile as exc:
-            raise ProviderError(f"{self.path}: the local directory file is {exc.what}, not a plain file; point "
-                                "provider.path in org.yaml at a JSON file (or where one may be created)") from None
+            raise ProviderError(_("{path}: the local directory file is {what}, not a plain file; point "
+                                  "provider.path in org.yaml at a JSON file (or where one may be created)").format(
+                path=self.path, what=exc.what)) from None
         except FileTooLarge as exc:
-            raise ProviderError(f"{self.path}: the local directory file is {exc}: it is not a directory file "
-                                "(check provider.path in org.yaml), or too large for the local provider") from None
+            raise ProviderError(_("{path}: the local directory file is {size}: it is not a directory file "
+                                  "(check provider.path in org.yaml), or too large for the local provider").format(
+                path=self.path, size=exc)) from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ProviderError(f"{self.path}: cannot read the local directory file: {exc}") from None
+            raise ProviderError(_("{path}: cannot read the local directory file: {error}").format(
+                path=self.path, error=exc)) from None
         if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
-            raise ProviderError(f"{self.path}: not a reconciler local directory file")
+            raise ProviderError(_("{path}: not a reconciler local directory file").format(path=self.path))
         for table in TABLES:
             rows = data.setdefault(table, {})
             if not isinstance(rows, dict) or not all(isinstance(r, dict) for r in rows.values()):
-                raise ProviderError(f"{self.path}: the directory file is damaged: '{table}' is not a "
-                                    "mapping of records; restore it from a backup")
+                raise ProviderError(_("{path}: the directory file is damaged: '{table}' is not a "
+                                      "mapping of records; restore it from a backup").format(
+                    path=self.path, table=table))
         return data
 
     def _reindex(self) -> None:
@@ -133,12 +140,17 @@ class LocalProvider(BaseProvider):
         address = inner.get("email") if isinstance(inner, dict) else None
         if isinstance(address, str) and address:
             return address
-        who = f"{kind} record {object_id!r}"
+        named = repr(object_id)
         if isinstance(inner, dict) and isinstance(inner.get("id"), str):
-            who += f" (id {inner['id']})"
-        problem = "no address" if address is None or address == "" else f"the address {address!r}, not text"
-        raise ProviderError(f"{self.path}: the directory file is damaged: {table} holds {who} with {problem}; "
-                            "fix or remove that record, or restore the file from a backup")
+            named += f" (id {inner['id']})"
+        if address is None or address == "":
+            raise ProviderError(_("{path}: the directory file is damaged: {table} holds {kind} record {record} with "
+                                  "no address; fix or remove that record, or restore the file from a backup").format(
+                path=self.path, table=table, kind=kind, record=named))
+        raise ProviderError(_("{path}: the directory file is damaged: {table} holds {kind} record {record} with "
+                              "the address {address}, not text; fix or remove that record, or restore the file from "
+                              "a backup").format(path=self.path, table=table, kind=kind, record=named,
+                                                 address=repr(address)))
 
     def _index(self, table: str, object_id: str, old: str | None, new: str | None) -> None:
         if old is not None:
@@ -150,8 +162,8 @@ class LocalProvider(BaseProvider):
         try:
             return self._fetch(domains)
         except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
-            raise ProviderError(f"{self.path}: the directory file is damaged ({type(exc).__name__}: "
-                                f"{str(exc).splitlines()[0]}); restore it from a backup") from None
+            raise ProviderError(_("{path}: the directory file is damaged ({error}); restore it from a backup").format(
+                path=self.path, error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")) from None
 
     def _fetch(self, domains: Sequence[str]) -> State:
         wanted = set(domains)
@@ -184,7 +196,7 @@ class LocalProvider(BaseProvider):
         and tests plant them; a figure not planted is unknown, not zero. All figures are read at
         once (`figures` costs nothing to honour here)."""
         if not self.existed:
-            why = f"the directory file {self.path} does not exist yet: nothing was read"
+            why = T_("the directory file {path} does not exist yet: nothing was read", path=str(self.path))
             return ActivityReport(unavailable={figure: why for figure in figures})
         wanted = None if addresses is None else {a.lower() for a in addresses}
         report = ActivityReport()
@@ -211,7 +223,8 @@ class LocalProvider(BaseProvider):
                     created=dt.datetime.fromisoformat(created) if created else None,
                     password_change_required=must_change)
             except (TypeError, ValueError) as exc:
-                raise ProviderError(f"{self.path}: the activity of {address} is damaged ({exc})") from None
+                raise said(ProviderError(), T_("{path}: the activity of {address} is damaged ({error})",
+                                               path=str(self.path), address=address, error=str(exc))) from None
         return report
 
     def usage(self, addresses: Sequence[str] | None, today: dt.date, days: int = 90) -> UsageReport:
@@ -220,7 +233,7 @@ class LocalProvider(BaseProvider):
         other figures. Sums count the complete days before `today` (yesterday back); an account
         with nothing planted is unknown."""
         if not self.existed:
-            why = f"the directory file {self.path} does not exist yet: nothing was read"
+            why = T_("the directory file {path} does not exist yet: nothing was read", path=str(self.path))
             return UsageReport(unavailable={"storage": why, "mail": why, "history": why})
         wanted = None if addresses is None else {a.lower() for a in addresses}
         report = UsageReport()
@@ -239,7 +252,8 @@ class LocalProvider(BaseProvider):
                               sent=_int_or_none(d.get("sent")), received=_int_or_none(d.get("received")))
                      for d in planted.get("daily") or []), key=lambda d: d.date))
             except (TypeError, ValueError, KeyError) as exc:
-                raise ProviderError(f"{self.path}: the daily usage of {address} is damaged ({exc})") from None
+                raise said(ProviderError(), T_("{path}: the daily usage of {address} is damaged ({error})",
+                                               path=str(self.path), address=address, error=str(exc))) from None
             history = tuple(d for d in history if first <= d.date <= newest)
             sent, received = sums_of(history, newest)
             report.by_user[address] = MailUsage(
@@ -249,7 +263,8 @@ class LocalProvider(BaseProvider):
     def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
         """What trials and tests planted under a record's "mailbox" (providers/local/mailbox.py)."""
         if not self.existed:
-            return MailboxHealth.nothing(f"the directory file {self.path} does not exist yet: nothing was read")
+            return MailboxHealth.nothing(T_("the directory file {path} does not exist yet: nothing was read",
+                                             path=str(self.path)))
         return read_mailbox(self.data, address, group, self.path)
 
     def list_domains(self) -> list[Domain]:
@@ -549,7 +564,7 @@ class LocalProvider(BaseProvider):
             return
         lock = try_lock(self.path)
         if lock is None:
-            raise ProviderError(f"{self.path} is being changed by another reconciler apply")
+            raise ProviderError(_("{path} is being changed by another reconciler apply").format(path=self.path))
         self._lock = lock
         # Copies an apply killed mid-write left (each a whole directory, password hashes included):
         # the lock is ours, so no write is under way and they can only be stale.

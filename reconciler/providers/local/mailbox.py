@@ -16,9 +16,16 @@ import datetime as dt
 from typing import Any
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
 from reconciler.mailbox import PARTS, MailboxHealth, MailRule, SignIn
+from reconciler.providers.said import said
 
-NOT_PLANTED = "the local directory keeps no mailboxes; nothing was planted under \"mailbox\" for this address"
+
+def _not_planted(key: str) -> str:
+    return T_("the local directory keeps no mailboxes; nothing was planted under {key} for this address", key=key)
+
+
+NOT_PLANTED = _not_planted('"mailbox"')
 # A part of MailboxHealth -> the planted keys it is read from.
 PLANTED_KEYS = {"account": ("sign_in_blocked",), "mail_service": ("mail_service", "mailbox_ready"),
                 "forwarding": ("rules",), "rules": ("rules",), "delegates": ("delegates",),
@@ -38,16 +45,17 @@ def read_mailbox(data: dict[str, Any], address: str, group: bool, path: object) 
                 return MailboxHealth(deleted_on=dt.datetime.fromisoformat(record["deleted"]),
                                      unavailable={p: NOT_PLANTED for p in PARTS if p != "deleted"})
     except (TypeError, ValueError, KeyError) as exc:
-        raise ProviderError(f"{path}: the mailbox of {address} is damaged ({exc})") from None
-    return MailboxHealth.nothing(f"{address} is not in the local directory")
+        raise said(ProviderError(), T_("{path}: the mailbox of {address} is damaged ({error})", path=str(path),
+                                       address=address, error=str(exc))) from None
+    return MailboxHealth.nothing(T_("{address} is not in the local directory", address=address))
 
 
 def _user(record: dict[str, Any], address: str) -> MailboxHealth:
     planted = record.get("mailbox")
     planted = planted if isinstance(planted, dict) else {}
     unavailable = {part: NOT_PLANTED for part, keys in PLANTED_KEYS.items() if not any(k in planted for k in keys)}
-    unavailable["posting"] = "only groups have who may post"
-    unavailable["deleted"] = f"{address} is not deleted"
+    unavailable["posting"] = T_("only groups have who may post")
+    unavailable["deleted"] = T_("{address} is not deleted", address=address)
     return MailboxHealth(
         sign_in_blocked=_flag(planted.get("sign_in_blocked")),
         password_change_required=_flag(record.get("must_change_password")),
@@ -70,9 +78,8 @@ def _group(data: dict[str, Any], address: str) -> MailboxHealth:
         if str(record["group"]["email"]).lower() == address:
             who = record.get("who_can_post")
             return MailboxHealth(who_can_post=str(who) if who else None,
-                                 unavailable={} if who else {"posting": NOT_PLANTED.replace("\"mailbox\"",
-                                                                                            "\"who_can_post\"")})
-    return MailboxHealth.nothing(f"{address} is not a group of the local directory")
+                                 unavailable={} if who else {"posting": _not_planted('"who_can_post"')})
+    return MailboxHealth.nothing(T_("{address} is not a group of the local directory", address=address))
 
 
 def _flag(value: object) -> bool | None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.activity import FIGURES, WINDOWS, Activity, ActivityReport, MailUsage, UsageReport
 from reconciler.errors import ProviderError
+from reconciler.i18n import N_, T_
 from reconciler.providers.microsoft.graph import RETRY_STATUSES, Answer, Call, GraphHttp
 
 SIGN_IN_SELECT = "userPrincipalName,signInActivity,createdDateTime"
@@ -31,14 +32,20 @@ SHORT_LIST = 20  # up to this many addresses are read one by one, in one $batch 
 REGISTRATIONS = "/reports/authenticationMethods/userRegistrationDetails"
 MAILBOX_REPORT = "/reports/getMailboxUsageDetail(period='D7')"
 EMAIL_ACTIVITY = "/reports/getEmailActivityUserDetail(period='D{days}')"
-NO_DAILY_HISTORY = ("Microsoft 365's usage reports give each person's totals per period (7, 30, 90 days), not daily "
-                    "values; the HTML report shows the daily average of each period instead")
+NO_DAILY_HISTORY = T_("Microsoft 365's usage reports give each person's totals per period (7, 30, 90 days), not "
+                      "daily values; the HTML report shows the daily average of each period instead")
 REFUSED = {401, 403}
-PREMIUM_NEEDS = "it needs the application permission AuditLog.Read.All and a Microsoft Entra ID P1 or P2 licence"
-REPORTS_NEEDS = "it needs the application permission Reports.Read.All"
-CONCEALED = ("the tenant conceals user names in usage reports, so mailbox storage cannot be matched to accounts: "
-             "turn off 'Display concealed user, group, and site names in all reports' in the Microsoft 365 admin "
-             "center (Settings > Org settings > Reports)")
+PREMIUM_NEEDS = T_("it needs the application permission {permission} and a Microsoft Entra ID P1 or P2 licence",
+                   permission="AuditLog.Read.All")
+REPORTS_NEEDS = T_("it needs the application permission {permission}", permission="Reports.Read.All")
+CONCEALED_SETTING = "Display concealed user, group, and site names in all reports"
+CONCEALED_PLACE = "Settings > Org settings > Reports"
+CONCEALED = T_("the tenant conceals user names in usage reports, so mailbox storage cannot be matched to accounts: "
+               "turn off '{setting}' in the Microsoft 365 admin center ({place})", setting=CONCEALED_SETTING,
+               place=CONCEALED_PLACE)
+CONCEALED_MAIL = T_("the tenant conceals user names in usage reports, so mail counts cannot be matched to accounts: "
+                    "turn off '{setting}' in the Microsoft 365 admin center ({place})", setting=CONCEALED_SETTING,
+                    place=CONCEALED_PLACE)
 MB = 1024 * 1024
 
 
@@ -88,7 +95,8 @@ def _last_sign_in(activity: dict[str, Any] | None) -> dt.datetime | None:
 
 
 def _refusal(what: str, answer: Answer, needs: str) -> str:
-    return f"Microsoft Graph refused {what} ({answer.error}): {needs}"
+    """`what` is marked with N_ by the caller, and said with the sentence."""
+    return T_("Microsoft Graph refused {what} ({error}): {needs}", what=T_(what), error=answer.error, needs=needs)
 
 
 # ----------------------------------------------------------------------------- users and sign-ins
@@ -98,7 +106,7 @@ async def _users(http: GraphHttp, wanted: list[str] | None, report: ActivityRepo
     try:
         found = await _read_users(http, wanted, SIGN_IN_SELECT, SIGN_IN_PAGE)
     except SourceRefused as exc:
-        report.unavailable["last_sign_in"] = _refusal("sign-in activity", exc.answer, PREMIUM_NEEDS)
+        report.unavailable["last_sign_in"] = _refusal(N_("sign-in activity"), exc.answer, PREMIUM_NEEDS)
         # Still worth a read: the accounts and when they were made.
         try:
             found = await _read_users(http, wanted, PLAIN_SELECT, USER_PAGE)
@@ -152,7 +160,7 @@ async def _registrations(http: GraphHttp, wanted: list[str] | None, report: Acti
             found = [item for answer in _answers(await http.batch(calls), calls)
                      for item in answer.body.get("value", [])]
     except SourceRefused as exc:
-        report.unavailable["two_step"] = _refusal("the MFA registration report", exc.answer, PREMIUM_NEEDS)
+        report.unavailable["two_step"] = _refusal(N_("the MFA registration report"), exc.answer, PREMIUM_NEEDS)
         return {}
     return {str(r["userPrincipalName"]).lower(): bool(r.get("isMfaRegistered"))
             for r in found if r.get("userPrincipalName")}
@@ -172,7 +180,7 @@ async def _mailboxes(http: GraphHttp, report: ActivityReport) -> dict[str, tuple
     if response.status_code != 200:
         answer = Answer(response.status_code, _json(response))
         if answer.status in REFUSED:
-            report.unavailable["storage"] = _refusal("the mailbox usage report", answer, REPORTS_NEEDS)
+            report.unavailable["storage"] = _refusal(N_("the mailbox usage report"), answer, REPORTS_NEEDS)
             return {}
         raise ProviderError(f"GET {MAILBOX_REPORT}: {answer.error}")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -250,13 +258,13 @@ async def _email_activity(http: GraphHttp, window: int, report: UsageReport) -> 
     if response.status_code != 200:
         answer = Answer(response.status_code, _json(response))
         if answer.status in REFUSED:
-            report.unavailable["mail"] = _refusal("the email activity report", answer, REPORTS_NEEDS)
+            report.unavailable["mail"] = _refusal(N_("the email activity report"), answer, REPORTS_NEEDS)
             return None
         raise ProviderError(f"GET {url}: {answer.error}")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     live = [r for r in rows if (r.get("Is Deleted") or "").lower() != "true" and r.get("User Principal Name")]
     if any("@" not in r["User Principal Name"] for r in live):
-        report.unavailable["mail"] = CONCEALED.replace("mailbox storage", "mail counts")
+        report.unavailable["mail"] = CONCEALED_MAIL
         return None
     return {r["User Principal Name"].lower(): (_count(r.get("Send Count")), _count(r.get("Receive Count")))
             for r in live}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
+from reconciler.i18n import _
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 
 ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
@@ -59,7 +60,8 @@ def _github_oidc_token(audience: str) -> str:
 
     url, bearer = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"), os.environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
     if not url or not bearer:
-        raise ProviderError("no GitHub OIDC token: the job needs `permissions: id-token: write`")
+        raise ProviderError(_("no GitHub OIDC token: the job needs {setting}").format(
+            setting="`permissions: id-token: write`"))
     answer = httpx.get(url, params={"audience": audience}, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
     answer.raise_for_status()
     return str(answer.json()["value"])
@@ -69,7 +71,8 @@ def credential(tenant: str, client_id: str, cloud: CloudName = "global") -> Any:
     try:
         from azure.identity import CertificateCredential, ClientAssertionCredential, ClientSecretCredential
     except ImportError:
-        raise ProviderError("the Microsoft provider needs azure-identity: pip install azure-identity") from None
+        raise ProviderError(_("the Microsoft provider needs {package}: {command}").format(
+            package="azure-identity", command="pip install azure-identity")) from None
     where = CLOUDS[cloud]
     if secret := os.environ.get("AZURE_CLIENT_SECRET"):
         return ClientSecretCredential(tenant, client_id, secret, authority=where.authority)
@@ -78,8 +81,9 @@ def credential(tenant: str, client_id: str, cloud: CloudName = "global") -> Any:
     if os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
         return ClientAssertionCredential(tenant, client_id, lambda: _github_oidc_token(where.token_exchange_audience),
                                          authority=where.authority)
-    raise ProviderError("no Microsoft credentials: set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, "
-                        "or run in GitHub Actions with id-token: write and a federated credential")
+    raise ProviderError(_("no Microsoft credentials: set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, "
+                          "or run in GitHub Actions with {setting} and a federated credential").format(
+        setting="id-token: write"))
 
 
 def _bearer_auth(httpx: Any, cred: Any, scope: str) -> Any:
@@ -108,7 +112,8 @@ def build_http(tenant: str, client_id: str, cloud: CloudName = "global", *,
         import httpx
         from msgraph_core import GraphClientFactory
     except ImportError:
-        raise ProviderError("the Microsoft provider needs msgraph-sdk: pip install msgraph-sdk") from None
+        raise ProviderError(_("the Microsoft provider needs {package}: {command}").format(
+            package="msgraph-sdk", command="pip install msgraph-sdk")) from None
     base = graph_root(cloud)
     auth = None if loopback_endpoint() else _bearer_auth(httpx, credential(tenant, client_id, cloud),
                                                          CLOUDS[cloud].scope)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.changes import PlanWarning
+from reconciler.i18n import T_
 from reconciler.providers.microsoft.fetch import Lookup
 from reconciler.providers.microsoft.translate import SECURITY
 from reconciler.state import Alias, Domain, Group, Membership, State
@@ -35,12 +36,14 @@ def fit_default_domain(desired: State, default_domain: str) -> list[PlanWarning]
             desired.add(domain.model_copy(update={"primary": name == default_domain}))
     if wanted is None or wanted == default_domain:
         return []
+    place = f"Settings > Domains > {wanted} > Set as default"
     return [PlanWarning(
         code="default-domain", severity="medium", subject=wanted,
-        message=f"org/ makes {wanted} the primary domain but the tenant's default domain is {default_domain}; "
-                "the reconciler does not change the default (new groups get their address there)",
-        action=f"make {wanted} the default in the Microsoft 365 admin center (Settings > Domains > {wanted} > "
-               "Set as default), or mark the default primary in domains.yaml")]
+        message=T_("org/ makes {wanted} the primary domain but the tenant's default domain is {default}; the "
+                   "reconciler does not change the default (new groups get their address there)", wanted=wanted,
+                   default=default_domain),
+        action=T_("make {wanted} the default in the Microsoft 365 admin center ({place}), or mark the default "
+                  "primary in domains.yaml", wanted=wanted, place=place))]
 
 
 def fit_group_addresses(desired: State, lookup: Lookup) -> list[PlanWarning]:
@@ -62,20 +65,20 @@ def fit_group_addresses(desired: State, lookup: Lookup) -> list[PlanWarning]:
             dropped.add(address)
             warnings.append(PlanWarning(
                 code="group-address", severity="high", subject=address,
-                message=f"Microsoft 365 gives the group {nickname} the address {given}, on a domain domains.yaml "
-                        "does not list; the group is not managed here",
-                action=f"add {given.rsplit('@', 1)[-1]} to domains.yaml, or make one of its domains the tenant's "
-                       "default in the Microsoft 365 admin center"))
+                message=T_("Microsoft 365 gives the group {nickname} the address {given}, on a domain domains.yaml "
+                           "does not list; the group is not managed here", nickname=nickname, given=given),
+                action=T_("add {domain} to domains.yaml, or make one of its domains the tenant's default in the "
+                          "Microsoft 365 admin center", domain=given.rsplit("@", 1)[-1])))
             continue
         renames[address] = given
-        why = ("security groups have no address in Microsoft 365: it is matched by its mail nickname"
-               if security else f"Microsoft 365 chooses a group's address (its mail nickname at the default domain, "
-                                f"{default}); org/ cannot set it")
+        why = (T_("security groups have no address in Microsoft 365: it is matched by its mail nickname")
+               if security else T_("Microsoft 365 chooses a group's address (its mail nickname at the default "
+                                   "domain, {default}); org/ cannot set it", default=default))
         warnings.append(PlanWarning(
             code="group-address", severity="low" if security else "medium", subject=address,
-            message=f"{address} is planned as {given}: {why}",
-            action=None if security else f"to use {address.rsplit('@', 1)[-1]}, set the group's primary address "
-                                         "in the Exchange admin center"))
+            message=T_("{address} is planned as {given}: {why}", address=address, given=given, why=why),
+            action=None if security else T_("to use {domain}, set the group's primary address in the Exchange admin "
+                                            "center", domain=address.rsplit("@", 1)[-1])))
     _rename_groups(desired, renames, dropped)
     return warnings
 

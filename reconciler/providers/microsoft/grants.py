@@ -5,6 +5,8 @@ section spells out (tests/test_microsoft_access.py fails when the two drift apar
 
 from __future__ import annotations
 
+from reconciler.i18n import T_
+
 # Microsoft Graph application permissions (admin consent), with what needs each.
 APPLICATION_PERMISSIONS: dict[str, str] = {
     "User.ReadWrite.All": "users, their managers, licences and sign-outs",
@@ -31,15 +33,18 @@ ROLE_IDS = {
 }
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"  # holds every other role's rights
 
+# Where, as the Entra admin center names its pages and buttons (in English there).
 CONSENT = ("Entra admin center > App registrations > {app} > API permissions > Add a permission > Microsoft Graph > "
-           "Application permissions > {name}, then Grant admin consent")
-ASSIGN_ROLE = ("Entra admin center > Roles & admins > Roles and administrators > {name} > Add assignments > "
-               "select the app {app}")
+           "Application permissions > {name}")
+GRANT_CONSENT = "Grant admin consent"
+ASSIGN_ROLE = "Entra admin center > Roles & admins > Roles and administrators > {name} > Add assignments"
 
 
 def grant_permission(name: str, app: str) -> str:
-    return f"missing the application permission {name} ({CONSENT.format(app=app, name=name)})"
+    return T_("missing the application permission {name} ({place}, then {button})", name=name,
+              place=CONSENT.format(app=app, name=name), button=GRANT_CONSENT)
 
 
 def assign_role(name: str, app: str) -> str:
-    return f"missing the directory role {name} ({ASSIGN_ROLE.format(app=app, name=name)})"
+    return T_("missing the directory role {name} ({place} > select the app {app})", name=name,
+              place=ASSIGN_ROLE.format(name=name), app=app)

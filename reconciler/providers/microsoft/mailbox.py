@@ -22,6 +22,7 @@ import datetime as dt
 import urllib.parse
 from typing import Any
 
+from reconciler.i18n import T_
 from reconciler.mailbox import MailboxHealth, MailRule, SignIn
 from reconciler.providers.microsoft.fetch import deleted_address
 from reconciler.providers.microsoft.graph import Answer, GraphHttp
@@ -29,14 +30,16 @@ from reconciler.providers.microsoft.graph import Answer, GraphHttp
 USER_SELECT = "id,userPrincipalName,accountEnabled,assignedPlans,passwordProfile"
 SIGN_IN_TOP = 50
 NO_MAILBOX = "MailboxNotEnabledForRESTAPI"
-RULES_NEED = "it needs the application permission MailboxSettings.Read"
-SIGN_INS_NEED = "it needs the application permission AuditLog.Read.All and a Microsoft Entra ID P1 or P2 licence"
-FORWARDING = ("Graph does not expose a mailbox's forwarding address; see Exchange admin center > Recipients > "
-              "Mailboxes > the mailbox > Mail flow settings > Email forwarding (inbox rules are read)")
-DELEGATES = ("Graph does not expose mailbox permissions; see Exchange admin center > Recipients > Mailboxes > the "
-             "mailbox > Delegation")
-POSTING = ("Graph does not tell who may send to a group with application permissions; see Exchange admin center > "
-           "Recipients > Groups > the group > Settings > Delivery management")
+RULES_NEED = T_("it needs the application permission {permission}", permission="MailboxSettings.Read")
+SIGN_INS_NEED = T_("it needs the application permission {permission} and a Microsoft Entra ID P1 or P2 licence",
+                   permission="AuditLog.Read.All")
+FORWARDING = T_("Graph does not expose a mailbox's forwarding address; see {place} (inbox rules are read)",
+                place="Exchange admin center > Recipients > Mailboxes > the mailbox > Mail flow settings > Email "
+                      "forwarding")
+DELEGATES = T_("Graph does not expose mailbox permissions; see {place}",
+               place="Exchange admin center > Recipients > Mailboxes > the mailbox > Delegation")
+POSTING = T_("Graph does not tell who may send to a group with application permissions; see {place}",
+             place="Exchange admin center > Recipients > Groups > the group > Settings > Delivery management")
 
 
 async def read_mailbox(http: GraphHttp, address: str, group: bool) -> MailboxHealth:
@@ -69,27 +72,27 @@ def _account(user: dict[str, Any], health: MailboxHealth) -> None:
     enabled = [p for p in exchange if p.get("capabilityStatus") == "Enabled"]
     health.mail_service = bool(enabled)
     if enabled:
-        health.mail_service_detail = f"Exchange Online (service plan {enabled[0].get('servicePlanId')})"
+        health.mail_service_detail = T_("Exchange Online (service plan {plan})", plan=enabled[0].get("servicePlanId"))
     elif exchange:
-        health.mail_service_detail = (f"the Exchange Online plan is {exchange[0].get('capabilityStatus')} (the "
-                                      "subscription lapsed or the plan was turned off in the licence)")
+        health.mail_service_detail = T_("the Exchange Online plan is {status} (the subscription lapsed or the plan "
+                                        "was turned off in the licence)", status=exchange[0].get("capabilityStatus"))
     else:
-        health.mail_service_detail = ("no Exchange Online service plan: the account holds no licence with Exchange, "
-                                      "or its Exchange plan is turned off (Microsoft 365 admin center > Users > the "
-                                      "user > Licenses and apps)")
+        health.mail_service_detail = T_("no Exchange Online service plan: the account holds no licence with "
+                                        "Exchange, or its Exchange plan is turned off ({place})",
+                                        place="Microsoft 365 admin center > Users > the user > Licenses and apps")
 
 
 async def _deleted(http: GraphHttp, address: str, health: MailboxHealth) -> MailboxHealth:
     answer = await http.get("/directory/deletedItems/microsoft.graph.user?$top=999"
                             "&$select=id,userPrincipalName,deletedDateTime")
     if not answer.ok:
-        health.unavailable["deleted"] = f"Microsoft Graph refused the deleted users ({answer.error})"
+        health.unavailable["deleted"] = T_("Microsoft Graph refused the deleted users ({error})", error=answer.error)
         return health
     for raw in answer.body.get("value", []):
         if deleted_address(raw) == address and raw.get("deletedDateTime"):
             health.deleted_on = dt.datetime.fromisoformat(str(raw["deletedDateTime"]).replace("Z", "+00:00"))
             return health
-    health.unavailable["deleted"] = f"Entra ID lists no deleted user {address}"
+    health.unavailable["deleted"] = T_("Entra ID lists no deleted user {address}", address=address)
     return health
 
 
@@ -97,11 +100,12 @@ async def _rules(http: GraphHttp, user_id: str, health: MailboxHealth) -> None:
     answer = await http.get(f"/users/{urllib.parse.quote(user_id, safe='@')}/mailFolders/inbox/messageRules")
     if answer.status == 404 and _code(answer) == NO_MAILBOX:
         health.mailbox_ready = False
-        health.unavailable["rules"] = "there is no Exchange Online mailbox to read"
+        health.unavailable["rules"] = T_("there is no Exchange Online mailbox to read")
         return
     if not answer.ok:
-        why = f"Microsoft Graph refused the inbox rules ({answer.error})" + (
-            f": {RULES_NEED}" if answer.status in (401, 403) else "")
+        why = T_("Microsoft Graph refused the inbox rules ({error}): {needs}", error=answer.error,
+                 needs=RULES_NEED) if answer.status in (401, 403) else T_(
+            "Microsoft Graph refused the inbox rules ({error})", error=answer.error)
         health.unavailable["rules"] = why
         return
     health.mailbox_ready = True
@@ -125,8 +129,9 @@ async def _sign_ins(http: GraphHttp, address: str, health: MailboxHealth) -> Non
     wanted = urllib.parse.quote(f"userPrincipalName eq '{address}'")
     answer = await http.get(f"/auditLogs/signIns?$filter={wanted}&$top={SIGN_IN_TOP}")
     if not answer.ok:
-        why = f"Microsoft Graph refused the sign-in log ({answer.error})" + (
-            f": {SIGN_INS_NEED}" if answer.status in (401, 403) else "")
+        why = T_("Microsoft Graph refused the sign-in log ({error}): {needs}", error=answer.error,
+                 needs=SIGN_INS_NEED) if answer.status in (401, 403) else T_(
+            "Microsoft Graph refused the sign-in log ({error})", error=answer.error)
         health.unavailable["sign_ins"] = why
         return
     found = []

@@ -7,6 +7,7 @@ import urllib.parse
 from typing import Any
 
 from reconciler.changes import Change
+from reconciler.i18n import T_
 from reconciler.passwords import generate_password
 from reconciler.providers.microsoft.fetch import Lookup
 from reconciler.providers.microsoft.fit import MAX_BINDS, Binds
@@ -42,16 +43,18 @@ class Mutations:
     def steps(self, change: Change, password: str | None) -> list[Step]:
         handler = getattr(self, f"_{change.kind}", None)
         if handler is None:
-            raise Unsupported(f"the Microsoft provider cannot manage {change.kind}s")
+            raise Unsupported(T_("the {provider} provider cannot manage {kind}s", provider="Microsoft",
+                                 kind=change.kind))
         steps: list[Step] = handler(change, password)
         return steps
 
     def oid(self, address: str) -> str:
         found = self.lookup.ids.get(address.lower())
         if found is None and address.lower() in self.creating:
-            raise Unsupported(f"{address} was to be created in this apply, and its creation failed")
+            raise Unsupported(T_("{address} was to be created in this apply, and its creation failed",
+                                 address=address))
         if found is None:
-            raise Unsupported(f"{address} does not exist in the tenant")
+            raise Unsupported(T_("{address} does not exist in the tenant", address=address))
         return found
 
     def _domain(self, change: Change, _: str | None) -> list[Step]:
@@ -60,7 +63,7 @@ class Mutations:
             return [lambda: [Call("POST", "/domains", {"id": domain.name})]]
         if change.action == "delete":
             return [lambda: [Call("DELETE", f"/domains/{change.key}")]]
-        raise Unsupported("the default domain is changed in the Microsoft 365 admin center, not by Graph")
+        raise Unsupported(T_("the default domain is changed in the Microsoft 365 admin center, not by Graph"))
 
     def _user(self, change: Change, password: str | None) -> list[Step]:
         if change.action == "delete":
@@ -138,10 +141,10 @@ class Mutations:
             find = _found_by("/groups", "mailNickname", body["mailNickname"], "id,mail,mailNickname")
             return [lambda: [Call("POST", "/groups", {**body, **self._bind_body(group)}, find=find, look_first=True)]]
         if "email" in change.changed:
-            raise Unsupported("a group's address cannot be changed through Graph")
+            raise Unsupported(T_("a group's address cannot be changed through Graph"))
         if "type" in change.changed:
-            raise Unsupported("Graph cannot turn a Microsoft 365 group into a security group or back; "
-                              "create a new group")
+            raise Unsupported(T_("Graph cannot turn a Microsoft 365 group into a security group or back; "
+                                 "create a new group"))
         body = {k: v for k, v in group_body(group).items() if k in ("displayName", "description")}
         return [lambda: [Call("PATCH", f"/groups/{self.oid(change.before_key)}", body)]]
 
@@ -164,8 +167,8 @@ class Mutations:
     def _membership(self, change: Change, _: str | None) -> list[Step]:
         m = Membership.model_validate(change.after if change.after is not None else change.before)
         if m.member_type == "external":
-            raise Unsupported(f"{m.member} is outside the tenant: Microsoft 365 groups hold directory objects "
-                              "only; invite the address as a guest user and list it as a member")
+            raise Unsupported(T_("{address} is outside the tenant: Microsoft 365 groups hold directory objects "
+                                 "only; invite the address as a guest user and list it as a member", address=m.member))
 
         def ref(relation: str) -> Call:
             return Call("POST", f"/groups/{self.oid(m.group)}/{relation}/$ref",
@@ -184,7 +187,7 @@ class Mutations:
     def _sku_id(self, sku: str) -> str:
         sku_id = self.lookup.sku_ids.get(sku)
         if sku_id is None:
-            raise Unsupported(f"the tenant has no subscription for {sku!r} (GET /subscribedSkus)")
+            raise Unsupported(T_("the tenant has no subscription for {sku} (GET /subscribedSkus)", sku=repr(sku)))
         return sku_id
 
     def _license(self, change: Change, _: str | None) -> list[Step]:
@@ -216,11 +219,11 @@ class Mutations:
         if change.action == "delete":
             assignment = self.lookup.assignments.get((role.role, role.user))
             if assignment is None:
-                raise Unsupported(f"no assignment of {role.role} to {role.user} was read")
+                raise Unsupported(T_("no assignment of {role} to {user} was read", role=role.role, user=role.user))
             return [lambda: [Call("DELETE", f"/roleManagement/directory/roleAssignments/{assignment}")]]
         template = ROLE_TEMPLATES.get(role.role)
         if template is None:
-            raise Unsupported(f"no Entra ID role for {role.role!r}")
+            raise Unsupported(T_("no Entra ID role for {role}", role=repr(role.role)))
         def assign() -> list[Call]:
             principal = self.oid(role.user)
             where = urllib.parse.quote(f"principalId eq '{principal}'", safe="'")

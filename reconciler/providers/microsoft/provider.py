@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.records import ProviderDomainRecords
@@ -29,6 +30,7 @@ from reconciler.providers.microsoft.licences import disabled_plans, services_of
 from reconciler.providers.microsoft.mutate import Mutations, Step
 from reconciler.providers.microsoft.swaps import pair_licence_swaps
 from reconciler.providers.microsoft.translate import SECURITY, domain_from_graph, group_kind
+from reconciler.providers.said import said
 from reconciler.providers.steps import StepRounds
 from reconciler.state import KIND_ORDER, Domain, State
 
@@ -88,7 +90,7 @@ class MicrosoftProvider(BaseProvider):
         try:
             return asyncio.run(go())
         except OSError as exc:
-            raise ProviderError(f"cannot reach Microsoft Graph: {exc}") from None
+            raise said(ProviderError(), T_("cannot reach Microsoft Graph: {error}", error=str(exc))) from None
 
     def list_domains(self) -> list[Domain]:
         """Every domain of the tenant (for `reconciler import`)."""
@@ -158,9 +160,9 @@ class MicrosoftProvider(BaseProvider):
             return []
         shown = ", ".join(dropped[:10]) + (" ..." if len(dropped) > 10 else "")
         return [PlanWarning(code="unsupported", subject="membership",
-                            message="Microsoft 365 groups hold only people of the tenant (invite outside addresses "
-                                    "as guests; nest groups only in security groups); not planned "
-                                    f"({len(dropped)}): {shown}")]
+                            message=T_("Microsoft 365 groups hold only people of the tenant (invite outside "
+                                       "addresses as guests; nest groups only in security groups); not planned "
+                                       "({count}): {memberships}", count=len(dropped), memberships=shown))]
 
     def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
         """Seats: say before apply when the plan needs more licences than the tenant has left."""
@@ -176,10 +178,7 @@ class MicrosoftProvider(BaseProvider):
                 needed[sku] = needed.get(sku, 0) - 1
         warnings = [
             PlanWarning(code="no-data-transfer", severity="medium", subject=c.key,
-                        message=f"{c.key}: Microsoft Graph cannot hand OneDrive files or the mailbox over to "
-                                f"{c.transfer_to or 'a successor'}; give them access in the admin center "
-                                "(OneDrive: 'Access files'; mailbox: delegate or convert to shared) before "
-                                "the account is deleted")
+                        message=_no_transfer(c.key, c.transfer_to))
             for c in changes if "transfer_data" in c.effects]
         for sku, count in sorted(needed.items()):
             subscribed = self.lookup.skus.get(self.lookup.sku_ids.get(sku, ""), {})
@@ -187,8 +186,9 @@ class MicrosoftProvider(BaseProvider):
             free = enabled - int(subscribed.get("consumedUnits", 0))
             if subscribed and count > free:
                 warnings.append(PlanWarning(code="license-seats", severity="high", subject=sku,
-                    message=f"{sku}: the plan assigns {count} more licences but the tenant has {free} free; "
-                            f"buy {count - free} more seats or those assignments will fail"))
+                    message=T_("{sku}: the plan assigns {count} more licences but the tenant has {free} free; "
+                               "buy {more} more seats or those assignments will fail", sku=sku, count=count,
+                               free=free, more=count - free)))
         return warnings
 
     def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
@@ -209,7 +209,7 @@ class MicrosoftProvider(BaseProvider):
         return rounds.results()
 
     async def _run_rounds(self, http: GraphHttp, rounds: StepRounds[Call], depth: int) -> None:
-        for _ in range(depth):  # a round may have no calls (a step with nothing to do) and later ones some
+        for _round in range(depth):  # a round may have no calls (a step with nothing to do) and later ones some
             batch = rounds.next_round()
             if not batch:
                 continue
@@ -222,7 +222,7 @@ class MicrosoftProvider(BaseProvider):
                 return await http.batch([batch[k][1] for k in positions])
 
             answers = await ask_again(answers, lagging, resend, http.sleep, lambda k: k)
-            for (i, _), answer in zip(batch, answers, strict=True):
+            for (i, __), answer in zip(batch, answers, strict=True):
                 if answer.ok or self._already_done(answer):
                     self._remember(rounds.wave[i], answer)
                 else:
@@ -286,3 +286,13 @@ class MicrosoftProvider(BaseProvider):
 
     def close(self) -> None:
         """Each fetch and apply closes its own HTTP client."""
+
+
+def _no_transfer(leaver: str, successor: str | None) -> str:
+    if successor:
+        return T_("{leaver}: Microsoft Graph cannot hand OneDrive files or the mailbox over to {successor}; give them "
+                  "access in the admin center (OneDrive: 'Access files'; mailbox: delegate or convert to shared) "
+                  "before the account is deleted", leaver=leaver, successor=successor)
+    return T_("{leaver}: Microsoft Graph cannot hand OneDrive files or the mailbox over to a successor; give them "
+              "access in the admin center (OneDrive: 'Access files'; mailbox: delegate or convert to shared) before "
+              "the account is deleted", leaver=leaver)
