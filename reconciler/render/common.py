@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from reconciler.changes import ACTIONS, Change, Plan
 from reconciler.errors import UserError
+from reconciler.i18n import N_, _
 
 # The views every report has (the plan adds `comment`, a pull-request comment).
 ReportFormat = Literal["text", "markdown", "json"]
@@ -17,7 +18,8 @@ def pick_view(fmt: str, views: Mapping[str, Callable[[], str]]) -> str:
     """The report rendered in `fmt`, one of `views`; any other format is the user's mistake."""
     view = views.get(fmt)
     if view is None:
-        raise UserError(f"unknown format {fmt!r}; use {', '.join(list(views)[:-1])} or {list(views)[-1]}")
+        raise UserError(_("unknown format {format!r}; use {some} or {last}").format(
+            format=fmt, some=", ".join(list(views)[:-1]), last=list(views)[-1]))
     return view()
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "suspend": "!", "restore": "^"}
@@ -34,18 +36,37 @@ HEADLINE_FIELDS = {
 }
 
 
+# A count of changes of one action, in the plan's summary line ("3 to create").
+ACTION_COUNTS = {"create": N_("{count} to create"), "update": N_("{count} to update"),
+                 "delete": N_("{count} to delete"), "suspend": N_("{count} to suspend"),
+                 "restore": N_("{count} to restore")}
+# A change's action and kind as a person reads them; the key (an address, a name) stays as it is.
+ACTION_WORDS = {"create": N_("create"), "update": N_("update"), "delete": N_("delete"),
+                "suspend": N_("suspend"), "restore": N_("restore")}
+KIND_WORDS = {"user": N_("user"), "group": N_("group"), "orgunit": N_("orgunit"), "domain": N_("domain"),
+              "alias": N_("alias"), "membership": N_("membership"), "license": N_("license"), "role": N_("role")}
+
+
 def summary_line(plan: Plan) -> str:
     if not plan.changes:
-        return "No changes. The provider matches org/."
-    parts = [f"{plan.summary.get(a, 0)} to {a}" for a in ACTIONS]
-    return "Plan: " + ", ".join(parts) + "."
+        return _("No changes. The provider matches org/.")
+    parts = [_(ACTION_COUNTS[a]).format(count=plan.summary.get(a, 0)) for a in ACTIONS]
+    return _("Plan: {counts}.").format(counts=_(", ").join(parts))
+
+
+def said_label(change: Change) -> str:
+    """`change.label` ("create user li.lei@acme.com") in the reader's language: English is the label."""
+    action, kind = ACTION_WORDS.get(change.action), KIND_WORDS.get(change.kind)
+    if action is None or kind is None:
+        return change.label
+    return _("{action} {kind} {key}").format(action=_(action), kind=_(kind), key=change.key)
 
 
 def show_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if value is None:
-        return "(unset)"
+        return _("(unset)")
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -69,11 +90,11 @@ def headline(change: Change) -> str:
 
 
 EFFECT_WORDS = {
-    "sign_out": "sign out every session",
-    "reset_password": "reset the password",
-    "transfer_data": "hand files and calendars over",
-    "require_password_change": "require a new password at next sign-in",
-    "mail_password": "mail the new password",
+    "sign_out": N_("sign out every session"),
+    "reset_password": N_("reset the password"),
+    "transfer_data": N_("hand files and calendars over"),
+    "require_password_change": N_("require a new password at next sign-in"),
+    "mail_password": N_("mail the new password"),
 }
 
 
@@ -81,9 +102,9 @@ def effects_text(change: Change) -> str:
     """'also: sign out every session, reset the password, hand files ... over to x@acme.com'"""
     if not change.effects:
         return ""
-    words = [EFFECT_WORDS[e] + (f" to {change.transfer_to}" if e == "transfer_data" and change.transfer_to else "")
-             for e in change.effects]
-    return "also: " + ", ".join(words)
+    words = [_("hand files and calendars over to {address}").format(address=change.transfer_to)
+             if e == "transfer_data" and change.transfer_to else _(EFFECT_WORDS[e]) for e in change.effects]
+    return _("also: {effects}").format(effects=_(", ").join(words))
 
 
 def field_changes(change: Change) -> list[tuple[str, str, str]]:
