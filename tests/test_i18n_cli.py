@@ -7,21 +7,32 @@ catalogue entry (`i18n.missing()`), or never through `_` at all (`english_left`)
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 import typer.rich_utils
 import yaml
+from rich.console import Console
 
+from reconciler import cli as cli_module
 from reconciler import i18n
-from reconciler.i18n import _
+from reconciler.apply import apply_changes
+from reconciler.changes import Change, ChangeResult
+from reconciler.errors import UserError
+from reconciler.i18n import T_, Text, _
+from reconciler.mail.onboarding import Delivery, DeliveryReport
+from reconciler.model.loader import load_org
+from reconciler.plan.build import build_plan
+from reconciler.providers.local import LocalProvider
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.smtp_support import StartServer
@@ -288,3 +299,76 @@ def test_on_a_runner_org_yaml_chooses_the_language(tmp_path: Path) -> None:
     english = subprocess.run([str(RECONCILER), "--org", str(org_dir), "validate"], env=runner, capture_output=True,
                              text=True, timeout=120, check=False)
     assert english.stderr.startswith("org/ is valid: "), english.stderr
+
+
+# --- what an apply that goes wrong says ---------------------------------------------------------
+
+
+class _FailsOnTheSecondWave:
+    """A provider that refuses one change of the first wave, then fails as a whole (the network)."""
+
+    def __init__(self) -> None:
+        self.waves = 0
+
+    def apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        self.waves += 1
+        if self.waves > 1:
+            raise ConnectionResetError("connection reset by peer")
+        return [ChangeResult(change, "failed", "409 duplicate: Entity already exists", code="provider-refused")
+                if index == 0 else ChangeResult(change, "applied") for index, change in enumerate(wave)]
+
+
+def test_a_failed_and_stopped_apply_in_chinese(org_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused, skipped for a dependency, stopped mid-wave, not attempted: each said in Chinese, the
+    provider's own answer and the names as they are; the diagnostics JSON carries stays English."""
+    org, issues = load_org(org_copy)
+    plan = build_plan(org, issues, LocalProvider(org_copy.parent / "empty.json"), dt.date(2026, 11, 29)).plan
+    report = apply_changes(plan.changes, _FailsOnTheSecondWave())
+    assert report.stopped is not None
+    shown = io.StringIO()
+    monkeypatch.setattr(cli_module, "err", Console(file=shown, width=250, highlight=False, soft_wrap=True, emoji=False))
+    i18n.forget_missing()
+    with i18n.using("zh-CN"), pytest.raises(UserError) as raised:
+        cli_module._report(report, ["liwei@acme.com"])
+        assert i18n.missing() == set()
+    text = shown.getvalue()
+    assert "失败：创建域名 acme.com：409 duplicate: Entity already exists" in text
+    assert "已跳过：创建域名 acme.cn：所依赖的 domain acme.com 未应用" in text
+    assert "[red]" not in text
+    assert "应用已中止：ConnectionResetError: connection reset by peer" in text
+    assert "已应用 0 项，失败 1 项，跳过 1 项，未执行 243 项。" in text
+    said = str(raised.value)
+    assert said.endswith("项变更未应用；请解决原因后再次运行 apply（重复运行结果一致）")
+    assert english_left(text + said, ["409 duplicate: Entity already exists", "connection reset by peer"]) == []
+    # The sentences stay English where JSON carries them.
+    messages = {result.diagnostic().message for result in report.failed}  # type: ignore[union-attr]
+    assert any(message.startswith("skipped: ") or message == "the apply stopped before it" for message in messages)
+
+
+def test_every_onboarding_mail_outcome_in_chinese() -> None:
+    deliveries = [
+        Delivery("E2001", "chenjing@acme.com", "welcome", "sent", Text("personal address")),
+        Delivery("E2001", "chenjing@acme.com", "password", "sent", Text("manager address")),
+        Delivery("E2002", "emily@acme.com", "welcome", "pending", T_("the {locale} templates have problems "
+                                                                    "(run reconciler validate)", locale="en-US")),
+        Delivery("E2002", "emily@acme.com", "welcome", "waiting", T_("no personal_email in {file}",
+                                                                     file="org/users/e2002.yaml")),
+        Delivery("E2002", "emily@acme.com", "password", "needs_reset",
+                 T_("the apply that created the account ended before this message was sent, "
+                    "and the password was not kept")),
+        Delivery("E2003", "wang@acme.com", "reset", "needs_reset", T_("the apply handed over no new password")),
+        Delivery("E2004", "li@acme.com", "welcome", "cancelled", T_("the account is {status} now",
+                                                                     status="suspended")),
+        Delivery("E2005", "zhao@acme.com", "welcome", "cancelled", T_("the person is no longer in org/users/")),
+    ]
+    report = DeliveryReport(deliveries)
+    english = report.render()
+    assert english.splitlines()[0] == "sent welcome mail for chenjing@acme.com (E2001) to the personal address"
+    i18n.forget_missing()
+    with i18n.using("zh-CN"):
+        chinese = report.render()
+        assert [str(d) for d in deliveries] == english.splitlines()[:-1], "str() of a delivery stays English"
+        assert i18n.missing() == set()
+    assert chinese.splitlines()[0] == "已发送 chenjing@acme.com（E2001）的欢迎邮件，发到个人邮箱"
+    assert "已取消 li@acme.com（E2004）的欢迎邮件：该账号现在的状态是 suspended" in chinese
+    assert english_left(chinese) == []
