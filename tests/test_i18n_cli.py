@@ -142,6 +142,11 @@ def test_a_run_in_chinese_leaves_the_process_as_it_was() -> None:
     assert typer.rich_utils.OPTIONS_PANEL_TITLE == "Options"
 
 
+def test_a_bad_option_in_chinese_chosen_by_the_environment() -> None:
+    said = cli("--org", str(EXAMPLE_ORG), "apply", "--yes", "--bogus", RECONCILER_LANG="zh-CN")
+    assert (said.returncode, said.stderr.strip()) == (1, "错误：没有此选项：--bogus（参见 reconciler apply --help）")
+
+
 def test_english_help_is_english_again_in_the_same_process() -> None:
     """Typer's words are module constants: a run in Chinese must not leave them Chinese, and a
     second run in Chinese translates from the English again (not from its own Chinese)."""
@@ -214,7 +219,7 @@ def test_an_apply_with_onboarding_mail_in_chinese(org_copy: Path, smtp_server: S
     applied = in_chinese(org_copy, "apply", "--yes", "--today", TODAY)
     assert applied.code == 0, applied.stderr
     lines = applied.stderr.splitlines()
-    assert "已应用 创建成员 chenjing@acme.com" in lines
+    assert "已应用：创建成员 chenjing@acme.com" in lines
     assert "已发送 chenjing@acme.com（E2001）的欢迎邮件，发到个人邮箱" in lines
     assert "已发送 chenjing@acme.com（E2001）的密码邮件，发到个人邮箱" in lines
     assert ("入职邮件：已发送 2 封，0 封在下次应用时重试，0 封等待收件人，0 个需要重置密码，已取消 0 封。"
