@@ -377,3 +377,24 @@ def test_every_onboarding_mail_outcome_in_chinese() -> None:
     assert chinese.splitlines()[0] == "已发送 chenjing@acme.com（E2001）的欢迎邮件，发到个人邮箱"
     assert "已取消 li@acme.com（E2004）的欢迎邮件：该账号现在的状态是 suspended" in chinese
     assert english_left(chinese) == []
+
+
+@pytest.mark.parametrize(("language", "question", "cancelled"), [
+    ("en-US", "Apply these 245 changes? Only 'yes' will be accepted: ", "error: apply cancelled"),
+    ("zh-CN", "应用这 245 项变更？只有输入 'yes' 才会执行: ", "错误：已取消应用"),
+])
+def test_the_question_before_applying(org_copy: Path, language: str, question: str, cancelled: str) -> None:
+    """On a terminal, apply asks; any answer but `yes` (the word, in every language) applies nothing."""
+    controller, terminal = os.openpty()
+    try:
+        os.write(controller, "是\n".encode())  # "yes" in Chinese is not the word asked for
+        asked = subprocess.run([str(RECONCILER), "--lang", language, "apply"], cwd=org_copy.parent, stdin=terminal,
+                               env={**os.environ, "NO_COLOR": "1", "COLUMNS": "250"}, capture_output=True,
+                               text=True, timeout=120, check=False)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert asked.returncode == 1, asked.stderr
+    assert asked.stdout.endswith(question)
+    assert asked.stderr.strip() == cancelled
+    assert not (org_copy.parent / ".reconciler" / "directory.json").exists()
