@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from reconciler.mail.onboarding import Delivery, DeliveryReport
 from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
+from reconciler.render.help import break_offsets
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.smtp_support import StartServer
@@ -398,3 +400,18 @@ def test_the_question_before_applying(org_copy: Path, language: str, question: s
     assert asked.stdout.endswith(question)
     assert asked.stderr.strip() == cancelled
     assert not (org_copy.parent / ".reconciler" / "directory.json").exists()
+
+
+@pytest.mark.parametrize(("plain", "width", "lines"), [
+    ("与 --format comment 一起使用：评论被截断时完整计划的位置（markdown）。", 30,
+     ["与 --format comment 一起使用：", "评论被截断时完整计划的位置", "（markdown）。"]),
+    ("local、local:PATH、google、microsoft、exmail 或 alimail；默认：org.yaml 中的设置。", 40,
+     ["local、local:PATH、google、microsoft、", "exmail 或 alimail；默认：org.yaml 中的设", "置。"]),
+    ("Show this message and exit.", 12, ["Show this ", "message and ", "exit."]),
+])
+def test_chinese_help_wraps_between_characters_never_inside_a_word(plain: str, width: int,
+                                                                   lines: list[str]) -> None:
+    """Rich alone wraps at spaces only (a Chinese sentence would be cut with "…"); a line may
+    break between two Chinese characters, never inside `exmail`, never before "，" or after "（"."""
+    offsets = [0, *break_offsets(plain, width), len(plain)]
+    assert [plain[start:end] for start, end in itertools.pairwise(offsets)] == lines

@@ -22,6 +22,9 @@ from typing import Any
 import typer
 import typer.main
 import typer.rich_utils as rich_utils
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from reconciler import i18n
@@ -94,17 +97,56 @@ def speak_help_page() -> None:
 
 
 # Rich wraps a line only at spaces, and a Chinese sentence has none: an option's help longer
-# than its column would be cut with "…". Folded, it breaks where the column ends, as Chinese
-# text may (between any two characters). English keeps Typer's own, unchanged.
+# than its column would be cut with "…". A Chinese line may break between any two characters
+# (never before a closing mark like "，" or after an opening one like "（"), and not inside a
+# Latin word: the help is wrapped that way. English keeps Typer's own, unchanged.
 ENGLISH_PARAMETER_HELP = rich_utils._get_parameter_help
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_CLOSING = "，。：；、）》」』！？"
+_OPENING = "（《「『"
+# A unit no line breaks inside: a space run, or a Chinese character (with the opening marks
+# before it and the closing marks after it), or a run of anything else (a Latin word, `--opt`).
+_UNIT = re.compile(rf"\s+|[{_OPENING}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSING}]*")
 
 
 def _folded_parameter_help(**given: Any) -> Any:
     columns = ENGLISH_PARAMETER_HELP(**given)
-    for item in columns.renderables:
-        if isinstance(item, Text):
-            item.overflow = "fold"
+    columns.renderables = [ChineseWrapped(item) if isinstance(item, Text) else item for item in columns.renderables]
     return columns
+
+
+class ChineseWrapped:
+    """A Text wrapped as Chinese is: at spaces and between Chinese characters."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        units = [cell_len(unit) for unit in _UNIT.findall(self.text.plain) if not unit.isspace()]
+        return Measurement(max(units, default=0), cell_len(self.text.plain)).clamp(max_width=options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.text.divide(break_offsets(self.text.plain, options.max_width)):
+            line.rstrip()  # a line breaks before a unit, so only its end can hold spaces
+            line.overflow = "fold"  # a single unit wider than the column (a long path) is folded
+            yield line
+
+
+def break_offsets(plain: str, width: int) -> list[int]:
+    """Where `plain` breaks to fit `width` cells: before the unit that would not fit."""
+    offsets: list[int] = []
+    used = 0
+    for found in _UNIT.finditer(plain):
+        unit = found.group()
+        size = cell_len(unit)
+        if unit.isspace():
+            used += size
+        elif used and used + size > width:
+            offsets.append(found.start())
+            used = size
+        else:
+            used += size
+    return offsets
 
 
 def command_of(app: typer.Typer) -> Any:
