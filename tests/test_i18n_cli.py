@@ -97,6 +97,10 @@ def test_help_in_chinese(how: tuple[str, ...]) -> None:
         assert option in plan.stdout
     assert english_left(plan.stdout) == []
     assert "…" not in plan.stdout, "a Chinese help text cut instead of wrapped"
+    # Narrower (Typer cuts a long option's name below 80 columns, in English too).
+    for page, columns in ((("--help",), "60"), (("plan", "--help"), "80"), (("import", "--help"), "80")):
+        narrow = cli(*how, *page, COLUMNS=columns, **env)
+        assert "…" not in narrow.stdout, narrow.stdout
 
 
 def test_every_help_page_speaks_chinese() -> None:

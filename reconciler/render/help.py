@@ -94,6 +94,7 @@ def speak_help_page() -> None:
         else:
             setattr(rich_utils, name, before + _(words).format(value="{}") + after)
     rich_utils._get_parameter_help = ENGLISH_PARAMETER_HELP if english else _folded_parameter_help
+    rich_utils._make_command_help = ENGLISH_COMMAND_HELP if english else _folded_command_help
 
 
 # Rich wraps a line only at spaces, and a Chinese sentence has none: an option's help longer
@@ -107,6 +108,14 @@ _OPENING = "（《「『"
 # A unit no line breaks inside: a space run, or a Chinese character (with the opening marks
 # before it and the closing marks after it), or a run of anything else (a Latin word, `--opt`).
 _UNIT = re.compile(rf"\s+|[{_OPENING}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSING}]*")
+
+
+ENGLISH_COMMAND_HELP = rich_utils._make_command_help
+
+
+def _folded_command_help(**given: Any) -> Any:
+    shown = ENGLISH_COMMAND_HELP(**given)
+    return ChineseWrapped(shown) if isinstance(shown, Text) else shown
 
 
 def _folded_parameter_help(**given: Any) -> Any:
@@ -126,10 +135,11 @@ class ChineseWrapped:
         return Measurement(max(units, default=0), cell_len(self.text.plain)).clamp(max_width=options.max_width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for line in self.text.divide(break_offsets(self.text.plain, options.max_width)):
-            line.rstrip()  # a line breaks before a unit, so only its end can hold spaces
-            line.overflow = "fold"  # a single unit wider than the column (a long path) is folded
-            yield line
+        for paragraph in self.text.split("\n"):
+            for line in paragraph.divide(break_offsets(paragraph.plain, options.max_width)):
+                line.rstrip()  # a line breaks before a unit, so only its end can hold spaces
+                line.overflow = "fold"  # a single unit wider than the column (a long path) is folded
+                yield line
 
 
 def break_offsets(plain: str, width: int) -> list[int]:
