@@ -419,3 +419,26 @@ def test_chinese_help_wraps_between_characters_never_inside_a_word(plain: str, w
     break between two Chinese characters, never inside `exmail`, never before "，" or after "（"."""
     offsets = [0, *break_offsets(plain, width), len(plain)]
     assert [plain[start:end] for start, end in itertools.pairwise(offsets)] == lines
+
+
+def test_the_lines_around_reports_in_chinese(org_copy: Path) -> None:
+    """What the CLI itself says around import, audit, usage and schemas (the reports' own words
+    are their modules')."""
+    root = org_copy.parent
+    assert run_main(org_copy, "apply", "--yes", "--today", TODAY).code == 0
+    directory = root / ".reconciler" / "directory.json"
+
+    imported = in_chinese(org_copy, "import", "--provider", f"local:{directory}", "--into", str(root / "imported"))
+    assert imported.code == 0, imported.stderr
+    assert imported.stderr.splitlines()[-1] == f"现在生成计划没有变更。请检查 {root / 'imported'}，然后提交。"
+
+    audited = in_chinese(org_copy, "audit", "--out", str(root / "audit.md"), "--format", "markdown",
+                         "--today", TODAY)
+    assert audited.stderr.startswith(f"审计报告已保存到 {root / 'audit.md'}："), audited.stderr
+    used = in_chinese(org_copy, "usage", "--html", str(root / "usage.html"), "--out", str(root / "usage.txt"),
+                      "--today", TODAY)
+    assert used.stderr.splitlines()[0] == f"HTML 报告已保存到 {root / 'usage.html'}"
+    assert used.stderr.splitlines()[1].startswith(f"用量报告已保存到 {root / 'usage.txt'}：")
+
+    written = in_chinese(org_copy, "schemas", "--write", str(root / "schemas"))
+    assert written.code == 0 and written.stderr.startswith(f"已写入 {root / 'schemas'}")
