@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.diagnostics import Sentence
 from reconciler.errors import ProviderError
+from reconciler.i18n import T_, Text
 from reconciler.mail.smtp import SmtpSender
 from reconciler.model.org import Org
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -29,7 +30,7 @@ class AccessLine(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     capability: Capability | Literal["smtp"]
-    needed_for: str = Field(description="What in org/ needs it.")
+    needed_for: Sentence = Field(description="What in org/ needs it.")
     ok: bool | None = Field(description="None: the service did not answer, so it could not be told.")
     detail: Sentence = Field(description="What was tried, or what to grant and where.")
 
@@ -50,28 +51,29 @@ class AccessReport(BaseModel):
     def exit_code(self) -> int:
         return 1 if self.missing else 0
 
-    def summary(self) -> str:
+    def summary(self) -> Text:
         if not self.missing:
-            return f"Everything org/ needs is granted ({len(self.lines)} checks)."
-        return f"{len(self.missing)} of {len(self.lines)} checks failed: grant what they name, then run again."
+            return T_("Everything org/ needs is granted ({count} checks).", count=len(self.lines))
+        return T_("{failed} of {count} checks failed: grant what they name, then run again.",
+                  failed=len(self.missing), count=len(self.lines))
 
 
 def needs_of(org: Org, provider: BaseProvider) -> dict[Capability, str]:
     """The capabilities org/ uses at this provider, each with what needs it."""
     needs: dict[Capability, str] = {
-        "read": "every plan reads the directory",
-        "write": "apply creates, changes and suspends accounts, groups and memberships",
-        "sign-out": "offboarding and freezing sign people out and reset their passwords",
-        "data-transfer": "offboarding hands a leaver's files and calendars over",
-        "activity": "reconciler audit, and the plan's report on frozen accounts",
-        "mailbox": "reconciler doctor reads a mailbox's forwarding, rules, delegates and sign-ins",
+        "read": T_("every plan reads the directory"),
+        "write": T_("apply creates, changes and suspends accounts, groups and memberships"),
+        "sign-out": T_("offboarding and freezing sign people out and reset their passwords"),
+        "data-transfer": T_("offboarding hands a leaver's files and calendars over"),
+        "activity": T_("reconciler audit, and the plan's report on frozen accounts"),
+        "mailbox": T_("reconciler doctor reads a mailbox's forwarding, rules, delegates and sign-ins"),
     }
     if any(provider.name in profile.licenses for profile in org.permissions.profiles.values()):
-        needs["licenses"] = "profiles in permissions.yaml assign licences"
+        needs["licenses"] = T_("profiles in permissions.yaml assign licences")
     if org.permissions.roles:
-        needs["admin-roles"] = "permissions.yaml assigns admin roles"
+        needs["admin-roles"] = T_("permissions.yaml assigns admin roles")
     if provider.facts.tells_dns_records:
-        needs["dns-records"] = "reconciler dns asks the tenant for the exact records"
+        needs["dns-records"] = T_("reconciler dns asks the tenant for the exact records")
     return needs
 
 
@@ -82,7 +84,9 @@ def _domains_need(org: Org, provider: BaseProvider) -> str | None:
     except ProviderError:
         return None  # the read check says why the tenant cannot be read
     new = sorted(set(org.domain_names()) - held)
-    return f"domains.yaml lists {', '.join(new)}, which the tenant does not have yet" if new else None
+    if not new:
+        return None
+    return T_("domains.yaml lists {domains}, which the tenant does not have yet", domains=", ".join(new))
 
 
 def check_access_of(org: Org, provider: BaseProvider, environ: Mapping[str, str] | None = None) -> AccessReport:
@@ -103,7 +107,8 @@ def _checked(provider: BaseProvider, needs: Mapping[Capability, str]) -> list[Ac
     results = provider.check_access(list(needs))
     answered = {r.capability for r in results}
     # A provider that skips a capability it was asked about must not pass by silence.
-    return results + [AccessResult(c, None, f"the {provider.name} provider did not check it") for c in needs
+    return results + [AccessResult(c, None, T_("the {provider} provider did not check it", provider=provider.name))
+                      for c in needs
                       if c not in answered]
 
 
@@ -112,7 +117,9 @@ def _smtp_line(org: Org, environ: Mapping[str, str]) -> AccessLine:
     smtp = org.settings.onboarding.smtp
     sender = SmtpSender(smtp, org.root, environ, sleep=lambda _: None)  # a check: no backoff between tries
     problem = sender.missing_password() or sender.probe()
-    signed_in = f", signed in as {smtp.user}" if smtp.user else ""
-    return AccessLine(capability="smtp", needed_for="onboarding mails new people their welcome and password",
-                      ok=problem is None,
-                      detail=problem or f"connected to {sender.where}{signed_in}; nothing was sent")
+    if smtp.user:
+        done = T_("connected to {server}, signed in as {user}; nothing was sent", server=sender.where, user=smtp.user)
+    else:
+        done = T_("connected to {server}; nothing was sent", server=sender.where)
+    return AccessLine(capability="smtp", needed_for=T_("onboarding mails new people their welcome and password"),
+                      ok=problem is None, detail=problem or done)

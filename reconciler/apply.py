@@ -23,6 +23,7 @@ from pathlib import Path
 
 from reconciler.changes import Change, ChangeResult, Plan
 from reconciler.errors import InputIssue, ProviderError, UserError
+from reconciler.i18n import T_, _
 from reconciler.model.org import Org
 from reconciler.passwords import generate_password
 from reconciler.plan.build import build_plan
@@ -50,7 +51,7 @@ CLIENT_LIBRARIES = frozenset({"httplib2", "googleapiclient", "google", "httpx", 
 class Stopped:
     """Why an apply stopped before its end: its provider failed as a whole."""
 
-    message: str  # one line: what failed, as an admin can act on it
+    message: str  # one line: what failed, as an admin can act on it (a Text where reconciler words it)
     bug: bool  # True: an error in reconciler itself (`error`'s traceback is worth reporting)
     error: BaseException
 
@@ -63,8 +64,9 @@ def stopped_by(error: Exception) -> Stopped:
     if isinstance(error, OSError | http.client.HTTPException):  # the network or the disk
         return Stopped(f"{type(error).__name__}: {text}", False, error)
     if type(error).__module__.partition(".")[0] in CLIENT_LIBRARIES:
-        return Stopped(f"the provider's service or network failed ({type(error).__name__}: {text})", False, error)
-    return Stopped(f"internal error: {type(error).__name__}: {text}", True, error)
+        return Stopped(T_("the provider's service or network failed ({kind}: {error})", kind=type(error).__name__,
+                          error=text), False, error)
+    return Stopped(T_("internal error: {kind}: {error}", kind=type(error).__name__, error=text), True, error)
 
 
 @dataclass
@@ -116,7 +118,8 @@ def changes_to_apply(org: Org, load_issues: list[InputIssue], provider: BaseProv
     saved one still has to do, so a stale or edited file never reaches the provider."""
     saved = None if plan_file is None else load_plan(plan_file)
     if saved is not None and saved.provider != provider.name:
-        raise UserError(f"{plan_file} was made for provider {saved.provider}, not {provider.name}")
+        raise UserError(_("{file} was made for provider {saved}, not {provider}").format(
+            file=plan_file, saved=saved.provider, provider=provider.name))
     fresh = build_plan(org, load_issues, provider, today)
     if saved is None:
         return fresh.plan, list(fresh.plan.changes)
@@ -148,24 +151,25 @@ def apply_changes(changes: Sequence[Change], provider: Writer,
     for wave in waves(changes):
         if report.stopped is not None:
             for change in wave:
-                record(ChangeResult(change, "skipped", "the apply stopped before it",
-                                    code="not-attempted"))
+                record(ChangeResult(change, "skipped", T_("the apply stopped before it"), code="not-attempted"))
             continue
         runnable = []
         for change in wave:
-            blocker = next((f"{k} {key}" for k, key in sorted(refs_of(change)) if (k, key) in broken), None)
+            blocker = next(((k, key) for k, key in sorted(refs_of(change)) if (k, key) in broken), None)
             if blocker is None:
                 runnable.append(change)
                 continue
             broken[(change.kind, change.key)] = "skipped"
-            record(ChangeResult(change, "skipped", f"skipped: {blocker} was not applied", code="dependency-failed"))
+            record(ChangeResult(change, "skipped", T_("skipped: {kind} {key} was not applied", kind=blocker[0],
+                                                      key=blocker[1]), code="dependency-failed"))
         passwords = _new_passwords(runnable, on_creating)
         try:
             results = provider.apply(runnable, passwords)
         except Exception as error:  # the provider failed as a whole: stop here, keep what was done
             report.stopped = stopped_by(error)
-            results = [ChangeResult(change, "failed", f"the apply stopped while making it (it may or may not be "
-                                    f"made): {report.stopped.message}", code="apply-stopped") for change in runnable]
+            results = [ChangeResult(change, "failed", T_("the apply stopped while making it (it may or may not be "
+                                                         "made): {reason}", reason=report.stopped.message),
+                                    code="apply-stopped") for change in runnable]
         for result in results:
             if not result.ok:
                 broken[(result.change.kind, result.change.key)] = result.outcome

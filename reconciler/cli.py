@@ -28,7 +28,7 @@ from reconciler import i18n
 from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
 from reconciler.changes import ChangeResult, Plan, Violation
 from reconciler.errors import ProviderError, UnsafePlan, UserError, ValidationFailed
-from reconciler.i18n import _, ngettext
+from reconciler.i18n import N_, _, ngettext, say
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.mail.step import OnboardingMail
 from reconciler.model.loader import org_locale
@@ -45,6 +45,7 @@ from reconciler.render.github import (
     render_comment,
     render_violations,
 )
+from reconciler.render.help import command_of, said_usage_error, speak_help_page
 
 
 def _show_flags_without_a_type() -> None:
@@ -69,7 +70,7 @@ def _show_flags_without_a_type() -> None:
 _show_flags_without_a_type()
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="GitOps for a company's mail and identity directory.")
+                  help=N_("GitOps for a company's mail and identity directory."))
 # emoji=False: rich would print "org/users/x.yaml:100:3" as "org/users/x.yaml💯3" (":100:" is an emoji code).
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
@@ -109,11 +110,11 @@ class Options:
 OPTIONS = Options()
 ProviderOpt = Annotated[
     str | None,
-    typer.Option("--provider", help="local, local:PATH, google, microsoft, exmail or alimail; default: org.yaml."),
+    typer.Option("--provider", help=N_("local, local:PATH, google, microsoft, exmail or alimail; default: org.yaml.")),
 ]
 TodayOpt = Annotated[dt.datetime | None, typer.Option("--today", hidden=True, formats=["%Y-%m-%d"])]
-CommitOpt = Annotated[str | None, typer.Option("--commit", help="The commit this runs at, named in the comment "
-                                                                 "or summary.")]
+CommitOpt = Annotated[str | None, typer.Option("--commit", help=N_("The commit this runs at, named in the comment "
+                                                                 "or summary."))]
 # Set by CI jobs that only read (plan, drift check): `apply` refuses to run there.
 READ_ONLY_ENV = "RECONCILER_READ_ONLY"
 
@@ -128,25 +129,24 @@ def _show_version(asked: bool) -> None:
 
 @app.callback()
 def main_options(
-    org: Annotated[Path, typer.Option("--org", help="The org/ folder.")] = Path("org"),
+    org: Annotated[Path, typer.Option("--org", help=N_("The org/ folder."))] = Path("org"),
     lang: Annotated[str | None, typer.Option(
-        "--lang", help="The language of messages: en-US or zh-CN. Default: RECONCILER_LANG, then org.yaml's "
-                       "defaults.locale, then the system's locale.")] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+        "--lang", help=N_("The language of messages: en-US or zh-CN. Default: RECONCILER_LANG, then org.yaml's "
+                       "defaults.locale, then the system's locale."))] = None,
+    debug: Annotated[bool, typer.Option("--debug", help=N_("Show tracebacks of internal errors."))] = False,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
-                                          help="Print the version and exit.")] = False,
+                                          help=N_("Print the version and exit."))] = False,
 ) -> None:
     OPTIONS.org_dir = org
     OPTIONS.debug = debug
 
 
-@app.command()
+@app.command(help=N_("Check org/ offline: schema, references, naming, duplicates. Reports every problem."))
 def validate(
     fmt: Annotated[ValidateFormat, typer.Option(
-        "--format", help="text, or github: also print each problem as a GitHub annotation on stdout.")
+        "--format", help=N_("text, or github: also print each problem as a GitHub annotation on stdout."))
     ] = ValidateFormat.text,
 ) -> None:
-    """Check org/ offline: schema, references, naming, duplicates. Reports every problem."""
     org, issues = load_checked(OPTIONS.org_dir)
     try:
         resolved = validate_org(org, issues)
@@ -155,9 +155,10 @@ def validate(
             sys.stdout.write(render_annotations(failed.issues))
             sys.stdout.flush()
         raise
-    err.print(f"[green]org/ is valid[/]: {len(org.users)} users, {len(org.groups)} groups, "
-              f"{len(org.departments)} departments, {len(org.domains)} domains, "
-              f"{len(resolved.desired.of('membership'))} memberships.")
+    err.print(_("[green]org/ is valid[/]: {users} users, {groups} groups, {departments} departments, "
+                "{domains} domains, {memberships} memberships.").format(
+        users=len(org.users), groups=len(org.groups), departments=len(org.departments), domains=len(org.domains),
+        memberships=len(resolved.desired.of("membership"))))
 
 
 def _print_plan(plan: Plan, fmt: PlanFormat, comment: CommentOptions | None = None) -> None:
@@ -178,28 +179,28 @@ def _today(today: dt.datetime | None) -> dt.date:
     return today.date() if today else dt.date.today()
 
 
-@app.command()
+@app.command(help=N_("Read the provider, diff it against org/, check safety limits and print the plan."))
 def plan(
     provider: ProviderOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Save the plan (JSON) for `apply FILE`.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=N_("Save the plan (JSON) for `apply FILE`."))] = None,
     fmt: Annotated[PlanFormat, typer.Option(
-        "--format", help="text, markdown, json, or comment (markdown for a pull-request comment).")
+        "--format", help=N_("text, markdown, json, or comment (markdown for a pull-request comment)."))
     ] = PlanFormat.text,
     detailed_exitcode: Annotated[
-        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
+        bool, typer.Option("--detailed-exitcode", help=N_("Exit 2 when there are changes."))
     ] = False,
     commit: CommitOpt = None,
     artifact_hint: Annotated[str | None, typer.Option(
-        "--artifact-hint", help="With --format comment: where the full plan is when the comment is cut (markdown).")
+        "--artifact-hint", help=N_("With --format comment: where the full plan is when the comment is cut (markdown)."))
     ] = None,
     max_chars: Annotated[int, typer.Option(
-        "--max-chars", min=2000, help="With --format comment: cut the comment to this many characters.")
+        "--max-chars", min=2000, help=N_("With --format comment: cut the comment to this many characters."))
     ] = CommentOptions.max_chars,
     today: TodayOpt = None,
-    check_dns: Annotated[bool, typer.Option("--dns", help="Also check DNS; findings become plan warnings.")] = False,
-    nameserver: Annotated[str | None, typer.Option("--nameserver", help="HOST[:PORT] for --dns.")] = None,
+    check_dns: Annotated[bool, typer.Option(
+        "--dns", help=N_("Also check DNS; findings become plan warnings."))] = False,
+    nameserver: Annotated[str | None, typer.Option("--nameserver", help=N_("HOST[:PORT] for --dns."))] = None,
 ) -> None:
-    """Read the provider, diff it against org/, check safety limits and print the plan."""
     org, issues = load_checked(OPTIONS.org_dir)
     with open_provider(provider, org, read_only=True) as handle:
         try:
@@ -215,12 +216,13 @@ def plan(
                                                 records_from_provider=handle.dns_records))
     if out is not None:
         save_plan(result, out)
-        err.print(f"Plan saved to {escape(str(out))}.")
+        err.print(_("Plan saved to {path}.").format(path=escape(str(out))))
     _print_plan(result, fmt, CommentOptions(commit, artifact_hint, max_chars))
     if result.violations:
         if fmt is PlanFormat.comment:
             sys.stderr.write(render_violations(result.violations))
-        raise UnsafePlan("the plan breaks safety limits:\n  " + "\n  ".join(v.text for v in result.violations))
+        raise UnsafePlan(_("the plan breaks safety limits:") + "\n  "
+                         + "\n  ".join(say(v.text) for v in result.violations))
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
 
@@ -228,17 +230,18 @@ def plan(
 def _confirm(plan: Plan, count: int) -> None:
     sys.stdout.write(render_text(plan, colour=sys.stdout.isatty()))
     if not sys.stdin.isatty():
-        raise UserError("not applying: no terminal to confirm on; pass --yes to apply without asking")
-    answer = typer.prompt(f"Apply these {count} changes? Only 'yes' will be accepted")
+        raise UserError(_("not applying: no terminal to confirm on; pass --yes to apply without asking"))
+    # The answer stays the word `yes` in every language: typed on purpose, never a reflex.
+    answer = typer.prompt(_("Apply these {count} changes? Only 'yes' will be accepted").format(count=count))
     if answer.strip() != "yes":
-        raise UserError("apply cancelled")
+        raise UserError(_("apply cancelled"))
 
 
 @contextlib.contextmanager
 def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
     """A bar on a terminal; in CI logs, one line per change for small plans, every 10% for large ones."""
     if err.is_terminal:
-        with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        with Progress(TextColumn(_("applying")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("apply", total=total)
             yield lambda result: bar.advance(task)
@@ -250,35 +253,49 @@ def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
         nonlocal done
         done += 1
         if total <= 200:
-            err.print(f"{result.outcome} {escape(result.change.label)}")
+            err.print(_("{outcome} {change}").format(outcome=_(OUTCOME_WORDS[result.outcome]),
+                                                     change=escape(result.change.said_label())))
         elif done % step == 0 or done == total:
-            err.print(f"applied {done}/{total} changes")
+            err.print(_("applied {done}/{total} changes").format(done=done, total=total))
 
     yield log
+
+
+# What became of a change, as the progress and failure lines say it.
+OUTCOME_WORDS = {"applied": N_("applied"), "failed": N_("failed"), "skipped": N_("skipped"),
+                 "not-attempted": N_("not attempted")}
 
 
 def _report(report: ApplyReport, hand_over: list[str]) -> None:
     counts = report.counts()
     for result in report.failed:
-        outcome = "not attempted" if result.code == "not-attempted" else result.outcome
-        err.print(f"[red]{outcome}[/]: {escape(result.change.label)}: {escape(result.error or '')}")
+        outcome = _(OUTCOME_WORDS["not-attempted" if result.code == "not-attempted" else result.outcome])
+        err.print(_("[red]{outcome}[/]: {change}: {error}").format(
+            outcome=outcome, change=escape(result.change.said_label()), error=escape(say(result.error or ""))))
     stopped = report.stopped
     if stopped is not None:
         if stopped.bug and OPTIONS.debug:
             sys.stderr.write("".join(traceback.format_exception(stopped.error)))
-        err.print(f"[red]The apply stopped[/]: {escape(stopped.message)}"
-                  + ("\nThis is a bug in reconciler; run again with --debug for the traceback and report it."
-                     if stopped.bug else ""))
+        line = _("[red]The apply stopped[/]: {reason}").format(reason=escape(say(stopped.message)))
+        if stopped.bug:
+            line += "\n" + _("This is a bug in reconciler; run again with --debug for the traceback and report it.")
+        err.print(line)
     not_attempted = sum(1 for r in report.results if r.code == "not-attempted")
-    err.print(f"Applied {counts['applied']}, failed {counts['failed']}, skipped {counts['skipped'] - not_attempted}"
-              + (f", not attempted {not_attempted}." if stopped is not None else "."))
+    numbers = {"applied": counts["applied"], "failed": counts["failed"],
+               "skipped": counts["skipped"] - not_attempted, "not_attempted": not_attempted}
+    if stopped is not None:
+        err.print(_("Applied {applied}, failed {failed}, skipped {skipped}, not attempted {not_attempted}.").format(
+            **numbers))
+    else:
+        err.print(_("Applied {applied}, failed {failed}, skipped {skipped}.").format(**numbers))
     if hand_over:
         # One address per line: a first apply of a whole company lists thousands, to grep or keep.
-        err.print(f"[yellow]First passwords to hand over in person[/] ({len(hand_over)}; nothing mailed them: "
-                  "reset each at the provider, then hand it over):\n  " + escape("\n  ".join(hand_over)))
+        err.print(_("[yellow]First passwords to hand over in person[/] ({count}; nothing mailed them: "
+                    "reset each at the provider, then hand it over):").format(count=len(hand_over))
+                  + "\n  " + escape("\n  ".join(hand_over)))
     if not report.ok:
-        raise UserError(f"{counts['failed'] + counts['skipped']} changes were not applied; "
-                        "fix the cause and run apply again (it converges)")
+        raise UserError(_("{count} changes were not applied; fix the cause and run apply again (it converges)").format(
+            count=counts["failed"] + counts["skipped"]))
 
 
 def _print_mail(report: str) -> None:
@@ -286,21 +303,21 @@ def _print_mail(report: str) -> None:
         err.print(escape(report.rstrip()))
 
 
-@app.command()
+@app.command(help=N_("Apply a saved plan (refused if the provider changed since), or plan and apply."))
 def apply(
-    plan_file: Annotated[Path | None, typer.Argument(metavar="[FILE]", help="A plan saved with `plan --out`.")] = None,
+    plan_file: Annotated[Path | None, typer.Argument(
+        metavar="[FILE]", help=N_("A plan saved with `plan --out`."))] = None,
     provider: ProviderOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Apply without asking.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help=N_("Apply without asking."))] = False,
     summary: Annotated[Path | None, typer.Option(
-        "--summary", help="Also write what was done as markdown (a CI job summary or pull-request comment).")
+        "--summary", help=N_("Also write what was done as markdown (a CI job summary or pull-request comment)."))
     ] = None,
     commit: CommitOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """Apply a saved plan (refused if the provider changed since), or plan and apply."""
     if os.environ.get(READ_ONLY_ENV) == "1":
-        raise UserError(f"not applying: {READ_ONLY_ENV}=1 marks this job as read-only (a plan or drift check); "
-                        "changes are applied by the apply workflow")
+        raise UserError(_("not applying: {variable}=1 marks this job as read-only (a plan or drift check); "
+                          "changes are applied by the apply workflow").format(variable=READ_ONLY_ENV))
 
     def write_summary(report: ApplyReport, violations: list[Violation] | None = None,
                       delivered: DeliveryReport | None = None, handover: Sequence[str] = ()) -> None:
@@ -319,10 +336,10 @@ def apply(
             if the_plan.violations:
                 write_summary(ApplyReport(), the_plan.violations)
                 sys.stdout.write(render_text(the_plan))
-                limits = "\n  ".join(v.text for v in the_plan.violations)
-                raise UnsafePlan(f"refusing to apply: the plan breaks safety limits:\n  {limits}")
+                limits = "\n  ".join(say(v.text) for v in the_plan.violations)
+                raise UnsafePlan(_("refusing to apply: the plan breaks safety limits:") + f"\n  {limits}")
             if not changes:
-                err.print("No changes to apply. The provider matches org/.")
+                err.print(_("No changes to apply. The provider matches org/."))
                 mail.settle(changes)
                 _print_mail(mail.deliver())  # what an earlier apply could not send
                 write_summary(ApplyReport(), delivered=mail.report)
@@ -351,17 +368,17 @@ def _hand_over(org: Org, report: ApplyReport) -> list[str]:
     return [route.address for route in first_password_routes(org, created) if route.in_person]
 
 
-@app.command()
+@app.command(help=N_("Check MX, SPF, DKIM, DMARC and verification records of every domain against what the "
+                     "provider needs."))
 def dns(
     provider: ProviderOpt = None,
     nameserver: Annotated[str | None, typer.Option(
-        "--nameserver", help="HOST[:PORT] to ask (a resolver, or the domain's own server); "
-        "default: this machine's resolvers.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each answer.")] = 2.0,
-    retries: Annotated[int, typer.Option("--retries", help="Tries after the first on a timeout or SERVFAIL.")] = 1,
+        "--nameserver", help=N_("HOST[:PORT] to ask (a resolver, or the domain's own server); "
+        "default: this machine's resolvers."))] = None,
+    fmt: Annotated[Format, typer.Option("--format", help=N_("text, markdown or json."))] = Format.text,
+    timeout: Annotated[float, typer.Option("--timeout", help=N_("Seconds to wait for each answer."))] = 2.0,
+    retries: Annotated[int, typer.Option("--retries", help=N_("Tries after the first on a timeout or SERVFAIL."))] = 1,
 ) -> None:
-    """Check MX, SPF, DKIM, DMARC and verification records of every domain against what the provider needs."""
     from reconciler.dns.run import check_domains
     from reconciler.providers.facts import facts_of
     from reconciler.render.dns import render_dns
@@ -380,13 +397,13 @@ def dns(
         raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(help=N_("Before the first plan: sign in as plan and apply would and check, with harmless reads, that "
+                     "this identity\nhas every scope, permission and role org/ needs (and that the onboarding SMTP "
+                     "server takes the sign-in)."))
 def access(
     provider: ProviderOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="text, markdown or json.")] = Format.text,
+    fmt: Annotated[Format, typer.Option("--format", help=N_("text, markdown or json."))] = Format.text,
 ) -> None:
-    """Before the first plan: sign in as plan and apply would and check, with harmless reads, that this identity
-    has every scope, permission and role org/ needs (and that the onboarding SMTP server takes the sign-in)."""
     from reconciler.access import check_access_of
     from reconciler.render.access import render_access
 
@@ -405,19 +422,20 @@ class DoctorFormat(StrEnum):
     json = "json"
 
 
-@app.command()
+@app.command(help=N_("Why can't ADDRESS send or receive? Existence (did you mean), account state, mail service, "
+                     "storage, the\ndomain's DNS, forwarding and rules, delegates, sign-ins; for a group, its members. "
+                     "Exit 1 on a problem."))
 def doctor(
-    address: Annotated[str, typer.Argument(help="A person's, alias's or group's address, like li.lei@example.com.")],
+    address: Annotated[str, typer.Argument(
+        help=N_("A person's, alias's or group's address, like li.lei@example.com."))],
     provider: ProviderOpt = None,
-    fmt: Annotated[DoctorFormat, typer.Option("--format", help="text or json.")] = DoctorFormat.text,
+    fmt: Annotated[DoctorFormat, typer.Option("--format", help=N_("text or json."))] = DoctorFormat.text,
     nameserver: Annotated[str | None, typer.Option(
-        "--nameserver", help="HOST[:PORT] to ask about the address's domain; default: this machine's resolvers.")
+        "--nameserver", help=N_("HOST[:PORT] to ask about the address's domain; default: this machine's resolvers."))
     ] = None,
-    no_dns: Annotated[bool, typer.Option("--no-dns", help="Do not check the domain's DNS.")] = False,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help=N_("Do not check the domain's DNS."))] = False,
     today: TodayOpt = None,
 ) -> None:
-    """Why can't ADDRESS send or receive? Existence (did you mean), account state, mail service, storage, the
-    domain's DNS, forwarding and rules, delegates, sign-ins; for a group, its members. Exit 1 on a problem."""
     from reconciler.dns.run import check_org, make_client
     from reconciler.doctor import check_address, diagnose
     from reconciler.providers.facts import facts_of
@@ -447,20 +465,19 @@ class FailOn(StrEnum):
     high = "high"
 
 
-@app.command()
+@app.command(help=N_("Review the accounts: unused, unmanaged, suspended too long, without 2-step verification, near "
+                     "their\nstorage quota, groups with external members, licences that do not match the profile."))
 def audit(
     provider: ProviderOpt = None,
     fmt: Annotated[Format, typer.Option(
-        "--format", help="text, markdown (the body of the monthly review issue) or json.")] = Format.text,
+        "--format", help=N_("text, markdown (the body of the monthly review issue) or json."))] = Format.text,
     fail_on: Annotated[FailOn | None, typer.Option(
-        "--fail-on", help="Exit 1 when a finding is at or above this severity: info, low, medium or high.")
+        "--fail-on", help=N_("Exit 1 when a finding is at or above this severity: info, low, medium or high."))
     ] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write the report to FILE instead of printing it.")] = None,
+        "--out", help=N_("Write the report to FILE instead of printing it."))] = None,
     today: TodayOpt = None,
 ) -> None:
-    """Review the accounts: unused, unmanaged, suspended too long, without 2-step verification, near their
-    storage quota, groups with external members, licences that do not match the profile."""
     from reconciler.audit import audit_provider, exit_code
     from reconciler.render.audit import render_audit
 
@@ -468,7 +485,8 @@ def audit(
     with open_provider(provider, org, read_only=True) as handle:
         report = audit_provider(org, issues, handle, _today(today))
     _print_or_save(lambda colour: render_audit(report, fmt.value, colour=colour), out,
-                   f"Audit saved to {escape(str(out))}: {escape(report.summary())}")
+                   _("Audit saved to {path}: {summary}").format(path=escape(str(out)),
+                                                                 summary=escape(say(report.summary()))))
     code = exit_code(report, fail_on.value if fail_on is not None else None)
     if code:
         raise typer.Exit(code)
@@ -495,24 +513,25 @@ class UsageFormat(StrEnum):
     html = "html"
 
 
-@app.command()
+@app.command(help=N_("Storage and mail sent and received (7/30/90 days) per person and per department: the biggest "
+                     "and\nfastest-growing mailboxes, heavy senders, mailboxes near their quota, licences paid for but "
+                     "unused."))
 def usage(
     provider: ProviderOpt = None,
     fmt: Annotated[UsageFormat, typer.Option(
-        "--format", help="text, markdown (a section of the monthly review issue), json or html.")] = UsageFormat.text,
+        "--format", help=N_("text, markdown (a section of the monthly review issue), json or html."))
+    ] = UsageFormat.text,
     html: Annotated[Path | None, typer.Option(
-        "--html", help="Also write the HTML report (one self-contained file, charts included) to FILE.")] = None,
+        "--html", help=N_("Also write the HTML report (one self-contained file, charts included) to FILE."))] = None,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write the report to FILE instead of printing it.")] = None,
+        "--out", help=N_("Write the report to FILE instead of printing it."))] = None,
     days: Annotated[int, typer.Option("--days", min=7, max=180,
-                                      help="Days of daily history to read, where the provider keeps it.")] = 90,
+                                      help=N_("Days of daily history to read, where the provider keeps it."))] = 90,
     fail_on: Annotated[FailOn | None, typer.Option(
-        "--fail-on", help="Exit 1 when a finding is at or above this severity: info, low, medium or high.")
+        "--fail-on", help=N_("Exit 1 when a finding is at or above this severity: info, low, medium or high."))
     ] = None,
     today: TodayOpt = None,
 ) -> None:
-    """Storage and mail sent and received (7/30/90 days) per person and per department: the biggest and
-    fastest-growing mailboxes, heavy senders, mailboxes near their quota, licences paid for but unused."""
     from reconciler.atomicfile import atomic_write
     from reconciler.audit import exit_code
     from reconciler.render.usage import render_usage
@@ -524,9 +543,10 @@ def usage(
     if html is not None:
         with atomic_write(html) as file:
             file.write(render_usage(summary, "html"))
-        err.print(f"HTML report saved to {escape(str(html))}")
+        err.print(_("HTML report saved to {path}").format(path=escape(str(html))))
     _print_or_save(lambda colour: render_usage(summary, fmt.value, colour=colour), out,
-                   f"Usage saved to {escape(str(out))}: {escape(summary.summary())}")
+                   _("Usage saved to {path}: {summary}").format(path=escape(str(out)),
+                                                                 summary=escape(say(summary.summary()))))
     if exit_code(summary, fail_on.value if fail_on is not None else None):
         raise typer.Exit(1)
 
@@ -535,7 +555,7 @@ def usage(
 def _import_progress() -> Iterator[Callable[[int, int], None]]:
     """A bar on a terminal; in CI logs, a line every 10% of an import of 500 files or more."""
     if err.is_terminal:
-        with Progress(TextColumn("writing org/"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        with Progress(TextColumn(_("writing org/")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("import", total=None)
             yield lambda done, total: bar.update(task, completed=done, total=total)
@@ -546,35 +566,36 @@ def _import_progress() -> Iterator[Callable[[int, int], None]]:
         nonlocal shown
         if total >= 500 and done * 10 // total > shown:
             shown = done * 10 // total
-            err.print(f"wrote {done}/{total} files")
+            err.print(_("wrote {done}/{total} files").format(done=done, total=total))
 
     yield log
 
 
-@app.command("import")
+@app.command("import", help=N_("Write an org/ tree that describes an existing tenant, so that a plan right after "
+                               "shows no changes."))
 def import_command(
     provider: Annotated[str, typer.Option(
-        "--provider", help="local, local:PATH, google, microsoft, exmail or alimail (with --provider-config).")],
-    into: Annotated[Path, typer.Option("--into", help="The folder to write org/ into: new or empty.")],
+        "--provider", help=N_("local, local:PATH, google, microsoft, exmail or alimail (with --provider-config)."))],
+    into: Annotated[Path, typer.Option("--into", help=N_("The folder to write org/ into: new or empty."))],
     force: Annotated[bool, typer.Option(
-        "--force", help="Write into a folder that is not empty (its users/ and groups/ are emptied first).")] = False,
+        "--force", help=N_("Write into a folder that is not empty (its users/ and groups/ are emptied first)."))
+    ] = False,
     domains: Annotated[list[str] | None, typer.Option(
-        "--domain", help="A domain to import (repeat it for more; its aliases come along); default: every "
-        "domain of the tenant but Microsoft's *.onmicrosoft.com.")] = None,
+        "--domain", help=N_("A domain to import (repeat it for more; its aliases come along); default: every "
+        "domain of the tenant but Microsoft's *.onmicrosoft.com."))] = None,
     admin: Annotated[str | None, typer.Option(
-        "--admin", help="google: the admin the service account acts as.")] = None,
-    customer: Annotated[str, typer.Option("--customer", help="google: the customer id.")] = "my_customer",
+        "--admin", help=N_("google: the admin the service account acts as."))] = None,
+    customer: Annotated[str, typer.Option("--customer", help=N_("google: the customer id."))] = "my_customer",
     tenant: Annotated[str | None, typer.Option(
-        "--tenant", help="microsoft: the tenant id or primary domain.")] = None,
+        "--tenant", help=N_("microsoft: the tenant id or primary domain."))] = None,
     client_id: Annotated[str | None, typer.Option(
-        "--client-id", help="microsoft: the app registration's client id.")] = None,
+        "--client-id", help=N_("microsoft: the app registration's client id."))] = None,
     provider_config: Annotated[Path | None, typer.Option(
-        "--provider-config", help="A YAML file holding the provider block (an org.yaml will do), for the "
-        "settings these options do not cover (service_groups, rate_limit, usage_location).")] = None,
+        "--provider-config", help=N_("A YAML file holding the provider block (an org.yaml will do), for the "
+        "settings these options do not cover (service_groups, rate_limit, usage_location)."))] = None,
     name: Annotated[str | None, typer.Option(
-        "--name", help="The organisation's name in org.yaml; default: the primary domain.")] = None,
+        "--name", help=N_("The organisation's name in org.yaml; default: the primary domain."))] = None,
 ) -> None:
-    """Write an org/ tree that describes an existing tenant, so that a plan right after shows no changes."""
     from reconciler.importer import check_target
     from reconciler.importer.tenant import adopt_tenant, bare_org, provider_block
 
@@ -582,13 +603,15 @@ def import_command(
     config = provider_block(provider, into, admin=admin, customer=customer, tenant=tenant, client_id=client_id,
                             config_file=provider_config)
     with open_provider(provider, bare_org(into, config), read_only=True) as handle, _import_progress() as progress:
-        _, after = adopt_tenant(handle, into, config, wanted=domains, force=force, name=name, progress=progress,
-                                say=lambda line: err.print(escape(line.rstrip("\n"))))
+        __, after = adopt_tenant(handle, into, config, wanted=domains, force=force, name=name, progress=progress,
+                                say=lambda line: err.print(escape(say(line).rstrip("\n"))))
     if after.changes:
-        err.print(f"A plan now shows {len(after.changes)} changes (review them; `reconciler apply` makes them):")
+        err.print(_("A plan now shows {count} changes (review them; `reconciler apply` makes them):").format(
+            count=len(after.changes)))
         sys.stderr.write(render_text(after, colour=err.is_terminal))
     else:
-        err.print(f"[green]A plan now shows no changes.[/] Review {escape(str(into))}, then commit it.")
+        err.print(_("[green]A plan now shows no changes.[/] Review {folder}, then commit it.").format(
+            folder=escape(str(into))))
 
 
 class ConfigFormat(StrEnum):
@@ -596,18 +619,18 @@ class ConfigFormat(StrEnum):
     json = "json"
 
 
-config_app = typer.Typer(no_args_is_help=True, help="Read org.yaml's settings, for scripts and CI workflows.")
+config_app = typer.Typer(no_args_is_help=True, help=N_("Read org.yaml's settings, for scripts and CI workflows."))
 app.add_typer(config_app, name="config")
 
 
-@config_app.command("get")
+@config_app.command("get", help=N_("Print one setting of org.yaml with the schema's defaults applied. Only org.yaml "
+                                   "has to be valid."))
 def config_get(
-    key: Annotated[str, typer.Argument(help="A dotted key of org.yaml, like provider.kind or safety.max_deletes.")],
+    key: Annotated[str, typer.Argument(help=N_("A dotted key of org.yaml, like provider.kind or safety.max_deletes."))],
     fmt: Annotated[ConfigFormat, typer.Option(
-        "--format", help="text: a value plain (null: an empty line), a mapping or list as JSON; json: all JSON.")
+        "--format", help=N_("text: a value plain (null: an empty line), a mapping or list as JSON; json: all JSON."))
     ] = ConfigFormat.text,
 ) -> None:
-    """Print one setting of org.yaml with the schema's defaults applied. Only org.yaml has to be valid."""
     from reconciler.config_query import lookup, render
     from reconciler.model.loader import load_settings
 
@@ -615,15 +638,14 @@ def config_get(
     sys.stdout.flush()
 
 
-@app.command(hidden=True)
+@app.command(hidden=True, help=N_("Write the JSON Schemas of the org/ files (editors use them for completion)."))
 def schemas(
-    write: Annotated[Path, typer.Option("--write", help="Folder to write *.schema.json into.")] = Path("schemas"),
+    write: Annotated[Path, typer.Option("--write", help=N_("Folder to write *.schema.json into."))] = Path("schemas"),
 ) -> None:
-    """Write the JSON Schemas of the org/ files (editors use them for completion)."""
     from reconciler.model.schemas import write_schemas
 
     for path in write_schemas(write):
-        err.print(f"wrote {path}")
+        err.print(_("wrote {path}").format(path=path))
 
 
 # A run builds one large graph of objects that lives until exit (every person's file, their
@@ -636,11 +658,14 @@ GC_THRESHOLDS = (50_000, 20, 100)
 def main() -> None:
     """Entry point: user errors are one clear message and exit 1, never a traceback."""
     thresholds = gc.get_threshold()
+    language = i18n.language()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         _run()
-    finally:  # for one run only: a process that calls main() (tests) keeps its own collector
+    finally:  # for one run only: a process that calls main() (tests) keeps its own collector and language
         gc.set_threshold(*thresholds)
+        i18n.use(language)
+        speak_help_page()
 
 
 def _choose_language(args: Sequence[str]) -> None:
@@ -671,7 +696,7 @@ def _choose_language(args: Sequence[str]) -> None:
 def _run() -> None:
     try:
         _choose_language(sys.argv[1:])
-        code = app(standalone_mode=False)
+        code = command_of(app)(standalone_mode=False)  # Typer's app() is this, untranslated
         sys.exit(code if isinstance(code, int) else 0)
     except ValidationFailed as failed:
         for issue in failed.issues:
@@ -693,7 +718,7 @@ def _run() -> None:
         message = usage.format_message() if hasattr(usage, "format_message") else str(usage)
         command = getattr(getattr(usage, "ctx", None), "command_path", "reconciler")
         err.print(_("[red]error:[/] {message} (see {command} --help)").format(
-            message=escape(message), command=escape(command)))
+            message=escape(said_usage_error(message)), command=escape(command)))
         sys.exit(1)
     except KeyboardInterrupt:
         err.print(_("interrupted"))

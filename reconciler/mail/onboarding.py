@@ -40,6 +40,7 @@ from typing import Literal
 
 from reconciler.changes import Change
 from reconciler.errors import InputIssue, display_path
+from reconciler.i18n import N_, T_, Text, _, say
 from reconciler.mail.compose import Recipient, build_message, links_for, message_id, values_for
 from reconciler.mail.ledger import (
     MESSAGE_KINDS,
@@ -63,6 +64,8 @@ from reconciler.romanize import display_name
 # but for org/ to name a recipient, not for the server: no error, nothing an apply could fix).
 DeliveryOutcome = Literal["sent", "pending", "waiting", "needs_reset", "cancelled"]
 OUTCOMES: tuple[DeliveryOutcome, ...] = ("sent", "pending", "waiting", "needs_reset", "cancelled")
+# A message's kind as the delivery lines say it ("welcome mail for ...").
+MESSAGE_WORDS: dict[str, str] = {"welcome": N_("welcome"), "password": N_("password"), "reset": N_("reset")}
 
 
 @dataclass(frozen=True)
@@ -76,20 +79,31 @@ class Delivery:
     detail: str | None = None
 
     def __str__(self) -> str:
-        what = f"{self.message} mail for {self.address} ({self.user_id})"
+        """The line in English (logs); `said()` says it in the reader's language."""
+        return str(self.line())
+
+    def said(self) -> str:
+        return say(self.line())
+
+    def line(self) -> Text:
+        kind = Text(MESSAGE_WORDS.get(self.message, self.message))  # a Text: said in the reader's language
+        values = {"kind": kind, "address": self.address, "user": self.user_id, "detail": self.detail or ""}
+        if self.outcome == "sent" and self.detail:
+            return T_("sent {kind} mail for {address} ({user}) to the {detail}", **values)
         if self.outcome == "sent":
-            return f"sent {what}" + (f" to the {self.detail}" if self.detail else "")
+            return T_("sent {kind} mail for {address} ({user})", **values)
         if self.outcome == "pending":
-            return f"not sent: {what}: {self.detail}; it is sent on the next apply"
+            return T_("not sent: {kind} mail for {address} ({user}): {detail}; it is sent on the next apply", **values)
         if self.outcome == "waiting":
-            return f"waiting: {what}: {self.detail}; it is sent on the first apply after the file names one"
+            return T_("waiting: {kind} mail for {address} ({user}): {detail}; it is sent on the first apply after the "
+                      "file names one", **values)
         if self.outcome == "needs_reset" and self.message == "reset":
-            return (f"not sent: the new password of {self.address} ({self.user_id}): {self.detail}. "
-                    "It is kept nowhere: set a later password_reset date in their file to reset it again")
+            return T_("not sent: the new password of {address} ({user}): {detail}. It is kept nowhere: set a later "
+                      "password_reset date in their file to reset it again", **values)
         if self.outcome == "needs_reset":
-            return (f"not sent: the initial password of {self.address} ({self.user_id}): {self.detail}. "
-                    "It is kept nowhere: reset the password at the provider and hand it over in person")
-        return f"cancelled {what}: {self.detail}"
+            return T_("not sent: the initial password of {address} ({user}): {detail}. It is kept nowhere: reset the "
+                      "password at the provider and hand it over in person", **values)
+        return T_("cancelled {kind} mail for {address} ({user}): {detail}", **values)
 
 
 @dataclass
@@ -109,13 +123,13 @@ class DeliveryReport:
         return not counts["pending"] and not counts["needs_reset"]
 
     def render(self) -> str:
+        """The report in the reader's language, a line per message and the counts."""
         if not self.deliveries:
             return ""
         c = self.counts()
-        lines = [str(d) for d in self.deliveries]
-        lines.append(f"Onboarding mail: {c['sent']} sent, {c['pending']} to retry on the next apply, "
-                     f"{c['waiting']} waiting for a recipient, {c['needs_reset']} to reset the password, "
-                     f"{c['cancelled']} cancelled.")
+        lines = [d.said() for d in self.deliveries]
+        lines.append(_("Onboarding mail: {sent} sent, {pending} to retry on the next apply, {waiting} waiting for a "
+                       "recipient, {needs_reset} to reset the password, {cancelled} cancelled.").format(**c))
         return "\n".join(lines) + "\n"
 
 
@@ -233,7 +247,7 @@ class Onboarding:
             if not entry.outcome_unknown or entry.entry in self._creating.values():
                 continue
             if entry.address in created or entry.user_id in created:
-                why = "the apply that was to create the account stopped before it did; a later apply creates it"
+                why = T_("the apply that was to create the account stopped before it did; a later apply creates it")
                 messages = {kind: record.model_copy(update={"state": "cancelled", "error": why,
                                                             "updated": self._now()})
                             for kind, record in entry.messages.items()}
@@ -261,7 +275,8 @@ class Onboarding:
         The password stays in memory only."""
         missing = kind in SECRET_MESSAGES and not password
         state: MessageState = "needs_reset" if missing else "pending"
-        error = f"the apply handed over no {which} password" if missing else None
+        error = (T_("the apply handed over no new password") if which == "new"
+                 else T_("the apply handed over no initial password")) if missing else None
         entry.messages[kind] = MessageRecord(state=state, updated=entry.created_at, error=error,
                                              message_id=message_id(entry, kind, self.settings.sender_address))
         if password and kind in SECRET_MESSAGES:
@@ -314,8 +329,9 @@ class Onboarding:
         days = self.settings.give_up_after_days
         if kind == "welcome" and self._now() - entry.created_at > dt.timedelta(days=days):
             last = entry.messages[kind].error
-            return self._record(entry, kind, "cancelled", f"not sent within {days} days of the account's "
-                                f"creation, so no longer tried (last problem: {last})")
+            return self._record(entry, kind, "cancelled", T_("not sent within {days} days of the account's creation, "
+                                                             "so no longer tried (last problem: {last})",
+                                                             days=days, last=last))
         try:
             recipient, template, handover = self._prepare(entry, kind, password)
             values = values_for(entry, self.settings, self.org.settings.name, recipient, template.locale)
@@ -328,49 +344,53 @@ class Onboarding:
                 message_id=entry.messages[kind].message_id, handover=handover, keep_subject=kind in SECRET_MESSAGES)
             attempts = self._sender.send(message, self.settings.sender_address, recipient.address, password)
         except _Cancel as cancel:
-            return self._record(entry, kind, "cancelled", str(cancel))
+            return self._record(entry, kind, "cancelled", cancel.args[0])
         except SendFailure as failure:
             return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", failure.reason,
                                 failure.attempts)
         except _NoRecipient as missing:
-            return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", str(missing),
+            return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", missing.args[0],
                                 waiting=True)
-        except (_NotNow, TemplateError) as failure:
+        except _NotNow as failure:  # its Text kept (str() of an exception is a plain, English str)
+            return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", failure.args[0])
+        except TemplateError as failure:
             return self._record(entry, kind, "needs_reset" if kind in SECRET_MESSAGES else "pending", str(failure))
         except Exception as bug:
             if password and password in repr(bug.args):  # a bug must not carry the password to the terminal
                 raise RuntimeError(f"{type(bug).__name__} while sending the {kind} mail for {entry.address} "
                                    "(its text held the password and is hidden)") from None
             raise
-        return self._record(entry, kind, "sent", None, attempts, detail=f"{recipient.role} address")
+        return self._record(entry, kind, "sent", None, attempts, detail=Text(ROLE_ADDRESSES[recipient.role]))
 
     def _prepare(self, entry: Entry, kind: MessageKind,
                  password: str | None) -> tuple[Recipient, MailTemplate, MailTemplate | None]:
         user = self._users.get(entry.user_id)
         if user is None:
-            raise _Cancel("the person is no longer in org/users/")
+            raise _Cancel(T_("the person is no longer in org/users/"))
         if user.value.status != "active":
-            raise _Cancel(f"the account is {user.value.status} now")
+            raise _Cancel(T_("the account is {status} now", status=user.value.status))
         if kind in SECRET_MESSAGES and password is None:
-            what = "reset the password" if kind == "reset" else "created the account"
-            raise _NotNow(f"the apply that {what} ended before this message was sent, "
-                          "and the password was not kept")
+            if kind == "reset":
+                raise _NotNow(T_("the apply that reset the password ended before this message was sent, "
+                                 "and the password was not kept"))
+            raise _NotNow(T_("the apply that created the account ended before this message was sent, "
+                             "and the password was not kept"))
         locale = user.value.locale or self.org.settings.defaults.locale
         template = self._templates.get((kind, locale))
         handover = self._templates.get(("handover", locale)) if self.settings.send_to == "manager" else None
         if template is None or (self.settings.send_to == "manager" and handover is None):
-            raise _NotNow(f"the {locale} templates have problems (run reconciler validate)")
+            raise _NotNow(T_("the {locale} templates have problems (run reconciler validate)", locale=locale))
         return self._recipient(entry, user), template, handover
 
     def _recipient(self, entry: Entry, user: Sourced[UserEntry]) -> Recipient:
         file = user.where.document.display_path
         if self.settings.send_to == "personal":
             if not user.value.personal_email:
-                raise _NoRecipient(f"no personal_email in {file}")
+                raise _NoRecipient(T_("no personal_email in {file}", file=file))
             return Recipient(entry.display_name, user.value.personal_email, "personal")
         manager = self._users.get(user.value.manager or "")
         if manager is None or not entry.manager:
-            raise _NoRecipient(f"no manager in {file}")
+            raise _NoRecipient(T_("no manager in {file}", file=file))
         m = manager.value
         return Recipient(m.display_name or display_name(m.given_name, m.family_name), entry.manager, "manager")
 
@@ -382,6 +402,10 @@ class Onboarding:
         self.ledger.put(entry)
         outcome: DeliveryOutcome = "waiting" if waiting and state == "pending" else state
         return Delivery(entry.user_id, entry.address, kind, outcome, detail if state == "sent" else error)
+
+
+# Where a sent message went, as its delivery line says it ("... to the personal address").
+ROLE_ADDRESSES = {"personal": N_("personal address"), "manager": N_("manager address")}
 
 
 class _NotNow(Exception):

@@ -11,8 +11,9 @@ from types import TracebackType
 
 from reconciler.changes import Change
 from reconciler.errors import UserError
+from reconciler.i18n import _, ngettext, say
 from reconciler.mail.onboarding import DeliveryReport, Onboarding
-from reconciler.mail.routes import first_password_routes, reset_routes
+from reconciler.mail.routes import Route, first_password_routes, reset_routes
 from reconciler.model.onboarding import MailSettings
 from reconciler.model.org import Org
 
@@ -54,18 +55,18 @@ class OnboardingMail:
         """Refuse an apply that creates people, or resets passwords, where the password could not be
         mailed: it would be lost (and a reset one would lock the person out)."""
         if lost := [r for r in reset_routes(self.org, changes) if not r.expected]:
-            raise UserError("not applying: the new password of these resets would reach nobody, and lock the "
-                            "person out:\n  " + "\n  ".join(f"{r.address} ({r.user_id}): {r.how}" for r in lost))
+            raise UserError(_("not applying: the new password of these resets would reach nobody, and lock the "
+                              "person out:") + "\n  " + "\n  ".join(_lost(r) for r in lost))
         resets = any("mail_password" in c.effects for c in changes)
         if self.mailer is None or not (resets or any(c.kind == "user" and c.action == "create" for c in changes)):
             return
         if lost := [r for r in first_password_routes(self.org, changes) if not r.expected]:
-            raise UserError("not applying: the first password of these new people would reach nobody (add a "
-                            "personal_email, or a manager, or list them in onboarding.in_person):\n  "
-                            + "\n  ".join(f"{r.address} ({r.user_id}): {r.how}" for r in lost))
+            raise UserError(_("not applying: the first password of these new people would reach nobody (add a "
+                              "personal_email, or a manager, or list them in onboarding.in_person):")
+                            + "\n  " + "\n  ".join(_lost(r) for r in lost))
         if problems := self.mailer.preflight():
-            raise UserError("not applying: the onboarding mail for the new people could not be sent, and their "
-                            "initial passwords would be lost:\n  " + "\n  ".join(problems))
+            raise UserError(_("not applying: the onboarding mail for the new people could not be sent, and their "
+                              "initial passwords would be lost:") + "\n  " + "\n  ".join(say(p) for p in problems))
 
     def deliver(self) -> str:
         """Send this apply's mail and what earlier applies could not send; the report to print ('' if none)."""
@@ -80,9 +81,12 @@ class OnboardingMail:
     def raise_if_unsent(self) -> None:
         if self.report is not None and not self.report.ok:
             counts = self.report.counts()
-            raise UserError(f"onboarding mail: {_count(counts['pending'], 'message')} to retry on the next apply, "
-                            f"{_count(counts['needs_reset'], 'initial password')} to reset (see above)")
+            pending, lost = counts["pending"], counts["needs_reset"]
+            raise UserError(_("onboarding mail: {messages} to retry on the next apply, {passwords} to reset "
+                              "(see above)").format(
+                messages=ngettext("{count} message", "{count} messages", pending).format(count=pending),
+                passwords=ngettext("{count} initial password", "{count} initial passwords", lost).format(count=lost)))
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
+def _lost(route: Route) -> str:
+    return _("{address} ({user}): {how}").format(address=route.address, user=route.user_id, how=say(route.how))

@@ -10,17 +10,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from reconciler.access import AccessLine, AccessReport
-from reconciler.i18n import say
+from reconciler.i18n import N_, _, say
 from reconciler.providers.facts import facts_of
 from reconciler.render.common import ReportFormat, pick_view
 from reconciler.render.markdown import cell
 
-MARK = {True: "ok", False: "missing", None: "unknown"}
+MARK = {True: N_("ok"), False: N_("missing"), None: N_("unknown")}
 STYLE = {True: "green", False: "red", None: "yellow"}
 
 
 def _title(report: AccessReport) -> str:
-    return f"What org/ needs from {facts_of(report.provider).display_name}, and whether this identity has it"
+    return _("What org/ needs from {provider}, and whether this identity has it").format(
+        provider=facts_of(report.provider).display_name)
 
 
 def render_access_text(report: AccessReport, *, colour: bool = False, width: int = 120) -> str:
@@ -30,25 +31,27 @@ def render_access_text(report: AccessReport, *, colour: bool = False, width: int
     console.print(f"[bold]{escape(_title(report))}[/]", soft_wrap=True)
     table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, expand=False)
     table.add_column("", no_wrap=True)
-    table.add_column("capability", no_wrap=True)
-    table.add_column("needed for", overflow="fold", ratio=1)
-    table.add_column("detail", overflow="fold", ratio=2)
+    table.add_column(_("capability"), no_wrap=True)
+    table.add_column(_("needed for"), overflow="fold", ratio=1)
+    table.add_column(_("detail"), overflow="fold", ratio=2)
     for line in report.lines:
-        table.add_row(f"[{STYLE[line.ok]}]{MARK[line.ok]}[/]", line.capability, escape(line.needed_for),
+        table.add_row(f"[{STYLE[line.ok]}]{_(MARK[line.ok])}[/]", line.capability, escape(say(line.needed_for)),
                       escape(say(line.detail)))
     console.print(table)
-    console.print(f"[bold]{escape(report.summary())}[/]", soft_wrap=True)
+    console.print(f"[bold]{escape(say(report.summary()))}[/]", soft_wrap=True)
     return out.getvalue()
 
 
 def _row(line: AccessLine) -> str:
     icon = {True: "✅", False: "❌", None: "⚠️"}[line.ok]
-    return f"| {icon} {MARK[line.ok]} | {line.capability} | {cell(line.needed_for)} | {cell(say(line.detail))} |"
+    return (f"| {icon} {_(MARK[line.ok])} | {line.capability} | {cell(say(line.needed_for))} "
+            f"| {cell(say(line.detail))} |")
 
 
 def render_access_markdown(report: AccessReport) -> str:
-    lines = [f"### {cell(_title(report))}", "", "| | capability | needed for | detail |", "|---|---|---|---|",
-             *(_row(line) for line in report.lines), "", f"**{cell(report.summary())}**", ""]
+    head = _("| | capability | needed for | detail |")
+    lines = [f"### {cell(_title(report))}", "", head, "|---|---|---|---|",
+             *(_row(line) for line in report.lines), "", f"**{cell(say(report.summary()))}**", ""]
     return "\n".join(lines)
 
 
