@@ -7,15 +7,18 @@ provider stay as written), and `--format json` is byte-identical to the en-US ru
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from reconciler import i18n
+from reconciler.render.markdown import cell
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.test_audit_providers import TODAY as AUDIT_DAY
 from tests.test_audit_providers import Tenant, local_tenant  # noqa: F401  (a fixture)
+from tests.test_dns import GOOGLE, MICROSOFT, make_org, nsd, silent  # noqa: F401  (fixtures)
 
 
 def zh_run(org_dir: Path, *args: str) -> Run:
@@ -67,3 +70,54 @@ def test_what_the_audit_could_not_check_in_chinese() -> None:
     assert "检查了 3 个账号，没有发现项。" in text
     assert "**未检查**" in markdown
     assert english_left(text) == [] and english_left(markdown) == []
+
+
+# ----------------------------------------------------------------------------- dns
+
+BROKEN_DOMAINS = ["gmail-ok.test", "nomx.test", "twospf.test", "deepspf.test", "nodmarc.test", "baddkim.test",
+                  "mxelse.test", "plusall.test", "neutral.test", "spfmisc.test", "apex.parent.test", "gone.test"]
+
+
+def test_the_dns_report_in_chinese(nsd: str, silent: str, tmp_path: Path) -> None:  # noqa: F811
+    google = make_dns_org(tmp_path / "google", GOOGLE, BROKEN_DOMAINS)
+    microsoft = make_dns_org(tmp_path / "microsoft", MICROSOFT, ["m365ok.test", "m365bad.test"])
+    unanswered = make_dns_org(tmp_path / "unanswered", GOOGLE, ["nomx.test"])
+    # Every finding, then every lookup failing (a server that never answers).
+    for org_dir, server in ((google, nsd), (microsoft, nsd), (unanswered, silent)):
+        args = ("dns", "--nameserver", server, "--timeout", "0.1", "--retries", "0")
+        text = zh_run(org_dir, *args)
+        assert text.code == 1 and "个域名中" in text.stdout
+        data = record_values(run_main(org_dir, *args, "--format", "json").stdout)
+        assert english_left(text.stdout, data) == []
+        markdown = zh_run(org_dir, *args, "--format", "markdown")
+        assert markdown.stdout.startswith("### DNS：")
+        assert english_left(markdown.stdout, data) == []
+        assert_json_same(org_dir, *args)
+
+
+def test_a_plan_with_dns_warnings_is_the_same_json_in_chinese(nsd: str, tmp_path: Path) -> None:  # noqa: F811
+    org_dir = make_dns_org(tmp_path, {"kind": "local", "path": str(tmp_path / "dir.json")}, ["nomx.test"])
+    assert_json_same(org_dir, "plan", "--dns", "--nameserver", nsd)
+    assert_json_same(org_dir, "plan", "--dns", "--nameserver", "[::1")  # a nameserver that cannot be used
+
+
+def make_dns_org(root: Path, provider: dict[str, object], domains: list[str]) -> Path:
+    make_org(root, provider, domains)
+    return root / "org"
+
+
+def record_values(report_json: str) -> list[str]:
+    """What DNS holds and should hold (zone-file lines, record values, the SPF lookup trail) are data, as
+    are the provider's own errors (its piece of the catalogue): each whole, and each run of two or more of
+    its words, as the text table folds a long value over lines."""
+    report = json.loads(report_json)
+    values = [note.split("(", 1)[1].split(")")[0] for note in report["notes"]]  # the provider's error
+    for domain in report["domains"]:
+        for finding in domain["findings"]:
+            values += finding["found"] + finding["expected"] + finding["publish"] + finding["remove"]
+    fragments = set(values)
+    for value in values:
+        words = value.split()
+        fragments.update(" ".join(words[start:end]) for start in range(len(words))
+                         for end in range(start + 2, len(words) + 1))
+    return sorted(fragments | {cell(fragment) for fragment in fragments})  # and as a markdown cell shows it
