@@ -8,12 +8,15 @@ provider stay as written), and `--format json` is byte-identical to the en-US ru
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reconciler import i18n
+from reconciler.providers.local import LocalProvider
 from reconciler.render.markdown import cell
+from tests import test_doctor
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.test_audit_providers import TODAY as AUDIT_DAY
@@ -121,3 +124,54 @@ def record_values(report_json: str) -> list[str]:
         fragments.update(" ".join(words[start:end]) for start in range(len(words))
                          for end in range(start + 2, len(words) + 1))
     return sorted(fragments | {cell(fragment) for fragment in fragments})  # and as a markdown cell shows it
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+@pytest.fixture(scope="module")
+def doctor_tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[test_doctor.Tenant]:
+    """test_doctor's local tenant: the example org applied, one of each cause planted, nsd serving its zones."""
+    repo = test_doctor.copy_example(tmp_path_factory.mktemp("doctor"))
+    directory = repo / ".reconciler" / "directory.json"
+    provider = LocalProvider(directory)
+    try:
+        test_doctor.apply_example(repo, provider)
+        test_doctor.tamper(provider, repo)
+    finally:
+        provider.close()
+    test_doctor.plant_local(directory)
+    tenant = test_doctor.Tenant("local", repo, {}, 30)
+    with test_doctor.serving_zones(tenant, tmp_path_factory.mktemp("doctor-dns")):
+        yield tenant
+
+
+DIAGNOSED = [test_doctor.HEALTHY, test_doctor.SUSPENDED, test_doctor.NO_SERVICE, test_doctor.FULL,
+             test_doctor.FORWARDER, test_doctor.TYPO, test_doctor.DELETED, test_doctor.NO_MAIL_GROUP, test_doctor.MANY,
+             test_doctor.TRAVELLER, "sales@acme.com", "nana.ouyang@acme.com", "linhui@acme.cn", "nobody@acme.com"]
+
+
+# What the local provider holds (planted by test_doctor) and says of itself: data, not our sentences.
+DOCTOR_DATA = ["no mail plan", "reconciler local directory"]
+
+
+def test_the_doctor_in_chinese(doctor_tenant: test_doctor.Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(doctor_tenant.repo)
+    org_dir = doctor_tenant.repo / "org"
+    day = ("--today", test_doctor.TODAY.isoformat())
+    for address in DIAGNOSED:
+        for zone in ("good", "bad-spf"):
+            args = ("doctor", address, "--nameserver", doctor_tenant.zones[zone], *day)
+            text = zh_run(org_dir, *args)
+            assert text.code in (0, 1) and text.stderr == "", text.stderr
+            assert ("没有发现问题" in text.stdout) == (text.code == 0)
+            report = json.loads(run_main(org_dir, *args, "--format", "json").stdout)
+            # Why the provider cannot tell a part is the provider's sentence (its piece of the catalogue).
+            theirs = [why for part, why in report["unavailable"].items() if part != "dns"]
+            assert english_left(text.stdout, DOCTOR_DATA + theirs) == [], text.stdout
+            assert_json_same(org_dir, *args)
+    without_dns = zh_run(org_dir, "doctor", test_doctor.HEALTHY, "--no-dns", *day)
+    assert "未检查（--no-dns）" in without_dns.stdout
+    for wrong in ("not-an-address", "someone@elsewhere.example", "linhui@acme.co"):
+        refused = zh_run(org_dir, "doctor", wrong)
+        assert refused.code == 1 and refused.stderr.startswith("错误：") and "doctor：" in refused.stderr

@@ -117,11 +117,11 @@ def dns_warnings(
                                         severity="medium" if finding.severity == "error" else "low",
                                         message=T_("DNS {domain}: {finding}", domain=domain.domain,
                                                    finding=finding.message),
-                                        action=_todo(finding.publish, finding.remove)))
+                                        action=zone_todo(finding.publish, finding.remove)))
     return warnings
 
 
-def _todo(publish: list[str], remove: list[str]) -> Text | None:
+def zone_todo(publish: list[str], remove: list[str]) -> Text | None:
     """'publish: line | line; remove: line': the zone-file lines of a finding, for a plan warning."""
     if publish and remove:
         return T_("publish: {publish}; remove: {remove}", publish=" | ".join(publish), remove=" | ".join(remove))
