@@ -32,7 +32,8 @@ def alimail() -> Iterator[AlimailEmulator]:
 
 
 def reconciler(repo: Path, emu: AlimailEmulator, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
+    # RECONCILER_LANG stays: the tests read English whatever org.yaml's defaults.locale says (tests/conftest.py).
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_") or k == "RECONCILER_LANG"}
     environ.update(NO_COLOR="1", COLUMNS="250", **{ENDPOINT_ENV: emu.url, SECRET_ENV: emu.secret})
     environ.update(env)
     result = subprocess.run([str(RECONCILER), *args], cwd=repo, env=environ, stdin=subprocess.DEVNULL,

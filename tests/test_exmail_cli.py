@@ -31,7 +31,8 @@ def exmail() -> Iterator[ExmailEmulator]:
 
 
 def reconciler(repo: Path, emu: ExmailEmulator, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
+    # RECONCILER_LANG stays: the tests read English whatever org.yaml's defaults.locale says (tests/conftest.py).
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_") or k == "RECONCILER_LANG"}
     environ.update(NO_COLOR="1", COLUMNS="250", **{ENDPOINT_ENV: emu.url})
     environ.update({variable: emu.secrets[app] for app, variable in SECRET_ENV.items()})
     environ.update(env)

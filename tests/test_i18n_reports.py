@@ -7,7 +7,10 @@ provider stay as written), and `--format json` is byte-identical to the en-US ru
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import pytest
 from reconciler import i18n
 from reconciler.providers.local import LocalProvider
 from reconciler.render.markdown import cell
-from tests import test_doctor
+from tests import test_doctor, test_usage_providers
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.test_audit_providers import TODAY as AUDIT_DAY
@@ -175,3 +178,54 @@ def test_the_doctor_in_chinese(doctor_tenant: test_doctor.Tenant, monkeypatch: p
     for wrong in ("not-an-address", "someone@elsewhere.example", "linhui@acme.co"):
         refused = zh_run(org_dir, "doctor", wrong)
         assert refused.code == 1 and refused.stderr.startswith("错误：") and "doctor：" in refused.stderr
+
+
+# ----------------------------------------------------------------------------- usage
+
+
+@pytest.fixture(scope="module")
+def usage_tenant(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """test_usage_providers' local tenant: the example org applied, 100 days of usage planted (a heavy sender,
+    a full mailbox, an unused licence, a fast-growing mailbox)."""
+    repo = test_usage_providers.copy_example(tmp_path_factory.mktemp("usage"))
+    directory = repo / ".reconciler" / "directory.json"
+    provider = LocalProvider(directory)
+    try:
+        test_usage_providers.apply_example(repo, provider, "local")
+    finally:
+        provider.close()
+    data = json.loads(directory.read_text(encoding="utf-8"))
+    for record in data["users"].values():
+        figures = test_usage_providers.planted(record["user"]["email"])
+        record["activity"] = {
+            "last_sign_in": figures.last_sign_in.isoformat(), "two_step": True,
+            "used_mb": figures.used_on(test_usage_providers.TODAY - dt.timedelta(days=1)),
+            "quota_mb": figures.quota_mb,
+            "daily": [{"date": day.isoformat(), "used_mb": figures.used_on(day), "sent": figures.sent_a_day,
+                       "received": figures.received_a_day} for day in test_usage_providers.DAYS]}
+    directory.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return repo
+
+
+def test_usage_in_chinese(usage_tenant: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(usage_tenant)
+    org_dir = usage_tenant / "org"
+    args = ("usage", "--today", test_usage_providers.TODAY.isoformat())
+    report = json.loads(run_main(org_dir, *args, "--format", "json").stdout)
+    assert {f["code"] for f in report["findings"]} == {"heavy-sender", "near-quota", "unused-license", "fast-growing"}
+    # Names and departments are org/'s data; the provider's reasons its own.
+    data = [p["name"] for p in report["people"] if p["name"]] + [d["department"] for d in report["departments"]]
+    data += list(report["unavailable"].values())
+    text = zh_run(org_dir, *args)
+    assert "邮件使用情况" in text.stdout and "按部门" in text.stdout and "处理建议：" in text.stdout
+    assert english_left(text.stdout, data) == [], text.stdout
+    markdown = zh_run(org_dir, *args, "--format", "markdown")
+    assert "| 部门 | 人数 | 存储空间 | 配额 |" in markdown.stdout
+    assert english_left(markdown.stdout, data) == [], markdown.stdout
+    page = zh_run(org_dir, *args, "--format", "html").stdout
+    assert '<html lang="zh-CN">' in page and "各部门存储空间" in page
+    words = re.sub(r"<style>.*?</style>|<meta [^>]*>", " ", page, flags=re.S)  # CSS and the policy are code
+    assert english_left(html.unescape(re.sub(r"<[^>]+>", "\n", words)), data) == []
+    english_page = run_main(org_dir, "--lang", "en-US", *args, "--format", "html").stdout
+    assert '<html lang="en">' in english_page
+    assert_json_same(org_dir, *args)
