@@ -19,7 +19,7 @@ import pytest
 from reconciler import i18n
 from reconciler.providers.local import LocalProvider
 from reconciler.render.markdown import cell
-from tests import test_doctor, test_usage_providers
+from tests import test_doctor, test_import, test_usage_providers
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.test_audit_providers import TODAY as AUDIT_DAY
@@ -229,3 +229,32 @@ def test_usage_in_chinese(usage_tenant: Path, monkeypatch: pytest.MonkeyPatch) -
     english_page = run_main(org_dir, "--lang", "en-US", *args, "--format", "html").stdout
     assert '<html lang="en">' in english_page
     assert_json_same(org_dir, *args)
+
+
+# ----------------------------------------------------------------------------- import
+
+
+def test_import_in_chinese(tmp_path: Path) -> None:
+    """An awkward tenant (every note the import can make) imported in Chinese: what it wrote and what it
+    could not describe, said in Chinese; the files it wrote the same bytes as an import in English."""
+    tenant = test_import.awkward_tenant(120, test_import.LOCAL_SKUS)
+    directory = tmp_path / "directory.json"
+    test_import._write_directory(tenant.state, directory)
+    written: dict[str, dict[str, bytes]] = {}
+    for language in ("zh-CN", "en-US"):
+        into = tmp_path / language / "org"
+        args = ("--lang", language, "import", "--provider", f"local:{directory}", "--into", str(into),
+                "--domain", "acme.com")
+        i18n.forget_missing()
+        run = run_main(tmp_path / "nowhere", *args)
+        assert run.code == 0, run.stderr
+        assert i18n.missing() == set()
+        written[language] = {str(p.relative_to(into)): p.read_bytes() for p in sorted(into.rglob("*")) if p.is_file()}
+        if language == "zh-CN":
+            said = run.stderr.splitlines()
+            last_note = max(i for i, line in enumerate(said) if line.startswith("注意："))
+            report = said[:last_note + 1]  # what follows is the first plan, the plan's own piece
+            assert report[0].startswith("正在从 local 读取") and report[1].startswith("已写入")
+            # The org unit, department and phone values are the tenant's data.
+            assert english_left("\n".join(report), ["Human Resources", "Legal Team", "ext. 42"]) == []
+    assert written["zh-CN"] == written["en-US"]
