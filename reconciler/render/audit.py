@@ -60,13 +60,12 @@ def report_console(out: io.StringIO, colour: bool, width: int) -> Console:
 def print_findings(console: Console, findings: Sequence[AuditFinding]) -> None:
     """Each finding: severity, code and subject, then what was found and what to do."""
     indent = " " * (cell_len(_label("high")) + 2)
-    to_do = _("To do:")
     for finding in findings:
         console.print()
         console.print(f"[{STYLE[finding.severity]}]{escape(_label(finding.severity))}[/]  {escape(finding.code)}  "
                       f"[bold]{escape(finding.subject)}[/]")
         console.print(indent + escape(say(finding.message)))
-        console.print(f"{indent}[dim]{escape(to_do)}[/] {escape(say(finding.action))}")
+        console.print(indent + _("[dim]To do:[/] {action}").format(action=escape(say(finding.action))))
 
 
 def print_closing(console: Console, heading: str, missing: Sequence[str], summary: str) -> None:
@@ -102,8 +101,12 @@ def _inline(text: str) -> str:
 
 def _item(finding: AuditFinding) -> str:
     """A task-list item, so the admins can tick findings off in the issue as they work."""
-    to_do = cell(_("To do:"))
-    return f"- [ ] `{finding.code}` {_inline(say(finding.message))}<br>**{to_do}** {_inline(say(finding.action))}"
+    return f"- [ ] `{finding.code}` {_inline(say(finding.message))}<br>{to_do_markdown(finding)}"
+
+
+def to_do_markdown(finding: AuditFinding) -> str:
+    """'**To do:** what to do', in the reader's language (Chinese puts no space after its colon)."""
+    return _("**To do:** {action}").format(action=_inline(say(finding.action)))
 
 
 def _head(report: AuditReport) -> list[str]:

@@ -25,6 +25,7 @@ from reconciler.render.markdown import cell
 # What a check is called, and a record's status, in the reader's language (JSON keeps the codes).
 CHECK_LABELS = {"apex": N_("domain"), "mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC",
                 "verification": N_("verification"), "autodiscover": "autodiscover", "record": N_("record")}
+TRANSLATED_LABELS = ("apex", "verification", "record")
 STATUS_WORDS = {"ok": N_("ok"), "missing": N_("missing"), "wrong": N_("wrong"), "risky": N_("risky"),
                 "failed": N_("failed")}
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
@@ -32,8 +33,9 @@ MARKDOWN_ICON = {"ok": "✅", "warning": "⚠️", "error": "❌"}
 
 
 def _label(purpose: str) -> str:
-    return _(CHECK_LABELS[purpose]) if CHECK_LABELS[purpose] not in ("MX", "SPF", "DKIM", "DMARC", "autodiscover") \
-        else CHECK_LABELS[purpose]
+    """The check's name: a word translated, a record type (MX, SPF, ...) as it is."""
+    label = CHECK_LABELS[purpose]
+    return _(label) if purpose in TRANSLATED_LABELS else label
 
 
 def _status(status: str) -> str:

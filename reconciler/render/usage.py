@@ -8,7 +8,15 @@ import io
 from rich.markup import escape
 
 from reconciler.i18n import N_, _, ngettext, say
-from reconciler.render.audit import ICON, _inline, missing_line, print_closing, print_findings, report_console
+from reconciler.render.audit import (
+    ICON,
+    _inline,
+    missing_line,
+    print_closing,
+    print_findings,
+    report_console,
+    to_do_markdown,
+)
 from reconciler.render.common import pick_view
 from reconciler.render.markdown import cell
 from reconciler.usage.model import UsageSummary
@@ -113,10 +121,9 @@ def render_usage_markdown(summary: UsageSummary, *, level: int = 2) -> str:
         lines += [f"- {cell(a)}: +{megabytes(people[a].growth_mb_30d)}" for a in summary.fastest_growing]
         lines.append("")
     if summary.findings:
-        to_do = cell(_("To do:"))
         lines += [f"{h}# " + _("Findings"), ""]
-        lines += [f"- [ ] {ICON[f.severity]} `{f.code}` {_inline(say(f.message))}<br>**{to_do}** "
-                  f"{_inline(say(f.action))}" for f in summary.findings]
+        lines += [f"- [ ] {ICON[f.severity]} `{f.code}` {_inline(say(f.message))}<br>{to_do_markdown(f)}"
+                  for f in summary.findings]
         lines.append("")
     missing = not_shown(summary)
     if missing:

@@ -104,12 +104,11 @@ def _findings(summary: UsageSummary) -> list[str]:
         return []
     heading = _("Findings")
     out = [f"<h2>{escape(heading)}</h2>"]
-    to_do = _("To do:")
     for f in summary.findings:
+        to_do = _("To do: {action}").format(action=say(f.action))
         out.append(f'<div class="finding" style="border-color:{SEVERITY_COLOUR[f.severity]}">'
                    f"<strong>{escape(severity_word(f.severity).upper())}</strong> <code>{escape(f.code)}</code> "
-                   f"{escape(say(f.message))}<br><span class=\"action\">{escape(to_do)} {escape(say(f.action))}"
-                   "</span></div>")
+                   f"{escape(say(f.message))}<br><span class=\"action\">{escape(to_do)}</span></div>")
     return out
 
 
