@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import i18n
+from reconciler.dns.run import dns_warnings
 from reconciler.providers.local import LocalProvider
 from reconciler.render.markdown import cell
 from tests import test_doctor, test_import, test_usage_providers
@@ -104,6 +105,17 @@ def test_the_dns_report_in_chinese(nsd: str, silent: str, tmp_path: Path) -> Non
 def test_a_plan_with_dns_warnings_is_the_same_json_in_chinese(nsd: str, tmp_path: Path) -> None:  # noqa: F811
     org_dir = make_dns_org(tmp_path, {"kind": "local", "path": str(tmp_path / "dir.json")}, ["nomx.test"])
     assert_json_same(org_dir, "plan", "--dns", "--nameserver", nsd)
+    # The plan's renderers say its warnings (Diagnostic.said): the DNS ones speak Chinese there.
+    org = make_org(tmp_path / "again", GOOGLE, ["nomx.test", "twospf.test"])
+    warnings = dns_warnings(org, "google", nsd, 0.2, 0)
+    assert {w.code for w in warnings} >= {"dns-mx-missing", "dns-spf-multiple"}
+    with i18n.using("zh-CN"):
+        i18n.forget_missing()
+        said = [w.said() for w in warnings]
+        assert i18n.missing() == set()
+    lines = [line for w in warnings for line in (w.action or "").split(" | ")]
+    assert all(line.startswith("DNS ") for line in said)
+    assert english_left("\n".join(said), record_fragments(lines)) == []
     assert_json_same(org_dir, "plan", "--dns", "--nameserver", "[::1")  # a nameserver that cannot be used
 
 
@@ -121,6 +133,10 @@ def record_values(report_json: str) -> list[str]:
     for domain in report["domains"]:
         for finding in domain["findings"]:
             values += finding["found"] + finding["expected"] + finding["publish"] + finding["remove"]
+    return record_fragments(values)
+
+
+def record_fragments(values: list[str]) -> list[str]:
     fragments = set(values)
     for value in values:
         words = value.split()
