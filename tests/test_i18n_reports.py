@@ -8,6 +8,7 @@ provider stay as written), and `--format json` is byte-identical to the en-US ru
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import html
 import json
 import re
@@ -40,8 +41,12 @@ def zh_run(org_dir: Path, *args: str) -> Run:
 def assert_json_same(org_dir: Path, *args: str) -> None:
     english = run_main(org_dir, "--lang", "en-US", *args, "--format", "json")
     chinese = run_main(org_dir, "--lang", "zh-CN", *args, "--format", "json")
-    assert (chinese.code, chinese.stdout) == (english.code, english.stdout)
     assert english.stdout.startswith("{")
+    # A saved plan says when it was made (the wall clock): the two runs may fall in different seconds.
+    english_json, chinese_json = (re.sub(r'"created_at": "[^"]*"', '"created_at": ""', run.stdout)
+                                  for run in (english, chinese))
+    assert (chinese.code, chinese_json) == (english.code, english_json), "\n".join(
+        difflib.unified_diff(english_json.splitlines(), chinese_json.splitlines(), lineterm=""))
 
 
 # ----------------------------------------------------------------------------- audit
