@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from reconciler.activity import Activity, ActivityReport
+from reconciler.i18n import T_
 from reconciler.model.files import OrgFile
 from reconciler.model.org import Org
 from reconciler.plan.diff import match_users
@@ -65,7 +66,7 @@ class Tenant:
             entry = self.org.users_by_id().get(account.described.id)
             if entry is not None:
                 return entry.locate().path
-            return f"the file of {account.described.id} in org/users"
+            return T_("the file of {id} in org/users", id=account.described.id)
         return "org/users"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from reconciler.audit.accounts import Tenant
 from reconciler.audit.model import AuditFinding
+from reconciler.i18n import T_, Text
 from reconciler.naming import group_address
 from reconciler.state import License, Membership, Resource
 
@@ -17,13 +18,16 @@ def unmanaged(tenant: Tenant) -> Iterator[AuditFinding]:
     for account in tenant.accounts:
         if account.described is not None or account.user.id:
             continue
-        state = "a suspended account" if account.suspended else "an active account"
+        if account.suspended:
+            message = T_("{address} is a suspended account at the {provider} provider that no file in org/users "
+                         "describes.", address=account.address, provider=tenant.provider)
+        else:
+            message = T_("{address} is an active account at the {provider} provider that no file in org/users "
+                         "describes.", address=account.address, provider=tenant.provider)
         yield AuditFinding(code="unmanaged", severity="low" if account.suspended else "medium",
-                      subject=account.address,
-                      message=f"{account.address} is {state} at the {tenant.provider} provider that no file in "
-                              "org/users describes.",
-                      action="If it is needed, describe it in org/users (`reconciler import` writes a file to "
-                             "copy); if not, delete it at the provider.")
+                      subject=account.address, message=message,
+                      action=T_("If it is needed, describe it in org/users (`reconciler import` writes a file to "
+                                "copy); if not, delete it at the provider."))
 
 
 def external_members(tenant: Tenant) -> Iterator[AuditFinding]:
@@ -39,30 +43,45 @@ def external_members(tenant: Tenant) -> Iterator[AuditFinding]:
     for group, members in sorted(outside.items()):
         listed = sorted(m for m in members if f"{group}/{m}" in declared)
         unlisted = sorted(m for m in members if f"{group}/{m}" not in declared)
-        parts = []
-        if unlisted:
-            parts.append(f"{_count(unlisted)} that org/ does not list: {', '.join(unlisted)}")
-        if listed:
-            parts.append(f"{_count(listed)} listed in org/: {', '.join(listed)}")
+        parts = [part for part in (_unlisted(unlisted), _listed(listed)) if part is not None]
+        if len(parts) == 2:
+            message = T_("{group} has members from outside the company: {unlisted}; {listed}.", group=group,
+                         unlisted=parts[0], listed=parts[1])
+        else:
+            message = T_("{group} has members from outside the company: {members}.", group=group,
+                         members=parts[0])
         yield AuditFinding(code="external-members", severity="medium" if unlisted else "info", subject=group,
-                      message=f"{group} has members from outside the company: {'; '.join(parts)}.",
-                      action=_external_action(tenant, group, bool(unlisted)))
+                      message=message, action=_external_action(tenant, group, bool(unlisted)))
 
 
-def _count(members: list[str]) -> str:
-    return f"{len(members)} external member{'s' * (len(members) != 1)}"
+# A count that changes the words, kept as a Text: one template per English form (Chinese has one).
+def _unlisted(members: list[str]) -> Text | None:
+    if not members:
+        return None
+    if len(members) == 1:
+        return T_("{count} external member that org/ does not list: {members}", count=1, members=members[0])
+    return T_("{count} external members that org/ does not list: {members}", count=len(members),
+              members=", ".join(members))
 
 
-def _external_action(tenant: Tenant, group: str, unlisted: bool) -> str:
+def _listed(members: list[str]) -> Text | None:
+    if not members:
+        return None
+    if len(members) == 1:
+        return T_("{count} external member listed in org/: {members}", count=1, members=members[0])
+    return T_("{count} external members listed in org/: {members}", count=len(members), members=", ".join(members))
+
+
+def _external_action(tenant: Tenant, group: str, unlisted: bool) -> Text:
     file = _group_files(tenant).get(group)
     if not unlisted:
-        return "Check with the group's owners that each still needs to be in it; remove those who do not from " \
-               f"external_members in {file}."
+        return T_("Check with the group's owners that each still needs to be in it; remove those who do not from "
+                  "external_members in {file}.", file=str(file))
     if file is None:
-        return ("Remove the ones who should not be there at the provider, or describe the group in org/groups "
-                "and list the others in its external_members.")
-    return (f"Add the ones who should be there to external_members in {file}; the next apply removes the "
-            "others.")
+        return T_("Remove the ones who should not be there at the provider, or describe the group in org/groups "
+                  "and list the others in its external_members.")
+    return T_("Add the ones who should be there to external_members in {file}; the next apply removes the "
+              "others.", file=file)
 
 
 def _group_files(tenant: Tenant) -> dict[str, str]:
@@ -87,10 +106,12 @@ def licence_mismatch(tenant: Tenant) -> Iterator[AuditFinding]:
             continue
         profile = _profile(tenant, account.described.id)
         yield AuditFinding(code="license-mismatch", severity="low", subject=account.address,
-                      message=f"{account.address} holds {_skus_text(have)} but its profile ({profile}) gives "
-                              f"{_skus_text(want)}.",
-                      action="Run `reconciler apply` to give it the profile's licence, or change its profile in "
-                             f"{tenant.user_file(account)} if the licence it holds is the right one.")
+                      message=T_("{address} holds {held} but its profile ({profile}) gives {wanted}.",
+                                 address=account.address, held=_skus_text(have), profile=profile,
+                                 wanted=_skus_text(want)),
+                      action=T_("Run `reconciler apply` to give it the profile's licence, or change its profile "
+                                "in {file} if the licence it holds is the right one.",
+                                file=tenant.user_file(account)))
 
 
 def _skus(licences: Iterable[Resource], managed: set[str]) -> dict[str, list[str]]:
@@ -102,10 +123,10 @@ def _skus(licences: Iterable[Resource], managed: set[str]) -> dict[str, list[str
 
 
 def _skus_text(skus: list[str]) -> str:
-    return ", ".join(skus) if skus else "no licence"
+    return ", ".join(skus) if skus else T_("no licence")
 
 
 def _profile(tenant: Tenant, user_id: str | None) -> str:
     entry = tenant.org.users_by_id().get(user_id or "")
     name = (entry.value.profile if entry is not None else None) or tenant.org.default_profile()
-    return name or "none"
+    return name or T_("none")

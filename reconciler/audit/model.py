@@ -12,7 +12,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.diagnostics import RANK, SEVERITIES, Diagnostic, Severity
+from reconciler.diagnostics import RANK, SEVERITIES, Diagnostic, Sentence, Severity
+from reconciler.i18n import N_, _, ngettext
 
 FORMAT_VERSION = 1
 # Highest first: the order of the report, its counts and its sections.
@@ -23,10 +24,18 @@ CODES = ("admin-without-2sv", "inactive", "user-without-2sv", "unmanaged", "exte
          "suspended-too-long", "license-mismatch")
 # What a missing figure (reconciler.activity.FIGURES) keeps the audit from checking, for the line saying so.
 CHECKS_NEEDING: dict[str, str] = {
-    "last_sign_in": "unused accounts, and how long accounts without a file have been suspended",
-    "two_step": "2-step verification",
-    "storage": "storage quotas",
+    "last_sign_in": N_("unused accounts, and how long accounts without a file have been suspended"),
+    "two_step": N_("2-step verification"),
+    "storage": N_("storage quotas"),
 }
+# A severity as a person reads it (the JSON keeps the code: high, medium, low, info).
+SEVERITY_WORDS: dict[Severity, str] = {"high": N_("high"), "medium": N_("medium"), "low": N_("low"),
+                                       "info": N_("info")}
+
+
+def severity_word(severity: Severity) -> str:
+    """The severity in the reader's language: 'high', '高'."""
+    return _(SEVERITY_WORDS[severity])
 
 
 class AuditFinding(Diagnostic):
@@ -35,7 +44,7 @@ class AuditFinding(Diagnostic):
     code: str = Field(description="Stable machine code: inactive, unmanaged, admin-without-2sv, ... "
                                   "(the table in reconciler/audit/__init__.py).")
     subject: str = Field(description="The account's or group's address.")
-    action: str = Field(description="What to do about it.")
+    action: Sentence = Field(description="What to do about it.")
 
 
 def sort_key(finding: AuditFinding) -> tuple[int, str, str]:
@@ -52,7 +61,7 @@ class AuditReport(BaseModel):
     counts: dict[Severity, int] = Field(description="Findings by severity, highest first; every severity named.")
     findings: list[AuditFinding] = Field(default_factory=list, description="Highest severity first, then by code "
                                                                         "and subject.")
-    unavailable: dict[str, str] = Field(
+    unavailable: dict[str, Sentence] = Field(
         default_factory=dict, description="Figures the provider could not give (last_sign_in, two_step, storage) "
         "-> why: the checks that need them did not run.")
 
@@ -78,12 +87,15 @@ class Findings(Protocol):
 
 
 def findings_summary(findings: Sequence[AuditFinding], counts: Mapping[Severity, int], accounts: int) -> str:
-    """'3 findings (1 high, 2 medium) in 40 accounts.' / 'No findings in 40 accounts.'"""
-    checked = f"{accounts} account{'s' * (accounts != 1)}"
+    """'3 findings (1 high, 2 medium) in 40 accounts.' / 'No findings in 40 accounts.', in the reader's
+    language (a line for people: the JSON has the counts)."""
+    checked = ngettext("{count} account", "{count} accounts", accounts).format(count=accounts)
     if not findings:
-        return f"No findings in {checked}."
-    parts = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
-    return f"{len(findings)} finding{'s' * (len(findings) != 1)} ({parts}) in {checked}."
+        return _("No findings in {accounts}.").format(accounts=checked)
+    parts = _(", ").join(_("{count} {severity}").format(count=n, severity=severity_word(severity))
+                         for severity, n in counts.items() if n)
+    return ngettext("{count} finding ({severities}) in {accounts}.", "{count} findings ({severities}) in {accounts}.",
+                    len(findings)).format(count=len(findings), severities=parts, accounts=checked)
 
 
 def exit_code(report: Findings, fail_on: Severity | None) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from reconciler.audit.accounts import Account, Tenant
 from reconciler.audit.model import AuditFinding
+from reconciler.i18n import T_, Text
 
 
 def inactive(tenant: Tenant) -> Iterator[AuditFinding]:
@@ -23,36 +24,40 @@ def inactive(tenant: Tenant) -> Iterator[AuditFinding]:
         if account.suspended:
             continue
         seen = account.activity
-        admin = f" It holds {', '.join(account.roles)}." if account.is_admin else ""
         severity = "high" if account.is_admin else "medium"
         if seen.last_sign_in is not None:
             idle = tenant.days_since(seen.last_sign_in)
             if idle <= limit:
                 continue
-            said = f"last signed in on {_day(seen.last_sign_in)}, {idle} days ago (more than {limit})."
+            said = T_("{address} is active but last signed in on {day}, {days} days ago (more than {limit}).",
+                      address=account.address, day=_day(seen.last_sign_in), days=idle, limit=limit)
         elif not seen.never_signed_in:
             continue  # the provider does not know: not judged
         elif seen.created is not None:
             age = tenant.days_since(seen.created)
             if age <= limit:
                 continue
-            said = f"has never signed in since it was created on {_day(seen.created)}, {age} days ago."
+            said = T_("{address} is active but has never signed in since it was created on {day}, {days} days ago.",
+                      address=account.address, day=_day(seen.created), days=age)
         else:
             # Never used and of unknown age: it may be new, but an unused account is worth a look.
             severity = "low"
-            said = f"has never signed in, and {tenant.provider} does not say when it was created."
-        yield AuditFinding(code="inactive", severity=severity, subject=account.address,
-                      message=f"{account.address} is active but {said}{admin}",
+            said = T_("{address} is active but has never signed in, and {provider} does not say when it was "
+                      "created.", address=account.address, provider=tenant.provider)
+        message = T_("{finding} It holds {roles}.", finding=said, roles=", ".join(account.roles)) \
+            if account.is_admin else said
+        yield AuditFinding(code="inactive", severity=severity, subject=account.address, message=message,
                       action=_inactive_action(tenant, account))
 
 
-def _inactive_action(tenant: Tenant, account: Account) -> str:
+def _inactive_action(tenant: Tenant, account: Account) -> Text:
     if account.described is None:
-        return "Ask who uses it; if nobody does, suspend or delete it at the provider (no file in org/ describes it)."
+        return T_("Ask who uses it; if nobody does, suspend or delete it at the provider (no file in org/ describes "
+                  "it).")
     if account.described.suspended:
-        return "org/ already suspends it: run `reconciler apply`."
-    return (f"Ask the person or their manager. If they left, set `status: offboarded` and `offboarded_on` in "
-            f"{tenant.user_file(account)}; if the account is kept but unused, set `status: suspended`.")
+        return T_("org/ already suspends it: run `reconciler apply`.")
+    return T_("Ask the person or their manager. If they left, set `status: offboarded` and `offboarded_on` in "
+              "{file}; if the account is kept but unused, set `status: suspended`.", file=tenant.user_file(account))
 
 
 def suspended_too_long(tenant: Tenant) -> Iterator[AuditFinding]:
@@ -83,32 +88,40 @@ def suspended_too_long(tenant: Tenant) -> Iterator[AuditFinding]:
         since = seen.last_sign_in or (seen.created if seen.never_signed_in else None)
         if since is None or tenant.days_since(since) <= window:
             continue
-        used = "last used" if seen.last_sign_in is not None else "created, and never used,"
-        yield AuditFinding(code="suspended-too-long", severity="low", subject=account.address,
-                      message=f"{account.address} is suspended and no file in org/users describes it, so nothing "
-                              f"will delete it; it was {used} on {_day(since)}, {tenant.days_since(since)} days "
-                              f"ago (offboarding waits {window}).",
+        if seen.last_sign_in is not None:
+            message = T_("{address} is suspended and no file in org/users describes it, so nothing will delete it; "
+                         "it was last used on {day}, {days} days ago (offboarding waits {window}).",
+                         address=account.address, day=_day(since), days=tenant.days_since(since), window=window)
+        else:
+            message = T_("{address} is suspended and no file in org/users describes it, so nothing will delete it; "
+                         "it was created, and never used, on {day}, {days} days ago (offboarding waits {window}).",
+                         address=account.address, day=_day(since), days=tenant.days_since(since), window=window)
+        yield AuditFinding(code="suspended-too-long", severity="low", subject=account.address, message=message,
                       action=_no_file_action(account))
 
 
 def _overdue(tenant: Tenant, account: Account, due: dt.date) -> AuditFinding:
     entry = tenant.org.users_by_id().get(account.described.id or "") if account.described else None
     since = entry.value.offboarded_on if entry is not None else None
-    offboarded = f"offboarded on {since.isoformat()}" if since else "offboarded"
-    return AuditFinding(code="suspended-too-long", severity="low", subject=account.address,
-                   message=f"{account.address} was {offboarded}; its waiting period ended on {due.isoformat()}, "
-                           "but the account still exists: its delete is pending (no apply since) or held (a data "
-                           "transfer not finished).",
-                   action="Run `reconciler apply`; if the delete stays held, check the transfer of its data in "
-                          "the admin console.")
+    if since:
+        message = T_("{address} was offboarded on {since}; its waiting period ended on {due}, but the account still "
+                     "exists: its delete is pending (no apply since) or held (a data transfer not finished).",
+                     address=account.address, since=since.isoformat(), due=due.isoformat())
+    else:
+        message = T_("{address} was offboarded; its waiting period ended on {due}, but the account still exists: "
+                     "its delete is pending (no apply since) or held (a data transfer not finished).",
+                     address=account.address, due=due.isoformat())
+    return AuditFinding(code="suspended-too-long", severity="low", subject=account.address, message=message,
+                   action=T_("Run `reconciler apply`; if the delete stays held, check the transfer of its data in "
+                             "the admin console."))
 
 
-def _no_file_action(account: Account) -> str:
+def _no_file_action(account: Account) -> Text:
     if account.user.id:
-        return (f"Restore its file (id {account.user.id}) with `status: offboarded` and `offboarded_on`, so a plan "
-                "deletes it once the waiting period ends, or delete it at the provider.")
-    return ("Delete it at the provider, or import it (`reconciler import`) into org/users with "
-            "`status: offboarded` and `offboarded_on`.")
+        return T_("Restore its file (id {id}) with `status: offboarded` and `offboarded_on`, so a plan deletes it "
+                  "once the waiting period ends, or delete it at the provider.", id=account.user.id)
+    return T_("Delete it at the provider, or import it (`reconciler import`) into org/users with "
+              "`status: offboarded` and `offboarded_on`.")
 
 
 def two_step(tenant: Tenant) -> Iterator[AuditFinding]:
@@ -121,16 +134,16 @@ def two_step(tenant: Tenant) -> Iterator[AuditFinding]:
             continue  # a suspended account cannot sign in; None: the provider did not say
         if account.is_admin:
             yield AuditFinding(code="admin-without-2sv", severity="high", subject=account.address,
-                          message=f"{account.address} holds {', '.join(account.roles)} but is not enrolled in "
-                                  "2-step verification.",
-                          action="Enrol it in 2-step verification now (or take the admin role away), and "
-                                 "enforce 2-step verification for admins at the provider.")
+                          message=T_("{address} holds {roles} but is not enrolled in 2-step verification.",
+                                     address=account.address, roles=", ".join(account.roles)),
+                          action=T_("Enrol it in 2-step verification now (or take the admin role away), and "
+                                    "enforce 2-step verification for admins at the provider."))
         elif required and not _enrolling(tenant, account):
             yield AuditFinding(code="user-without-2sv", severity="medium", subject=account.address,
-                          message=f"{account.address} is not enrolled in 2-step verification, which org.yaml "
-                                  "requires (security.require_2sv).",
-                          action="Ask the person to enrol, and enforce 2-step verification at the provider so "
-                                 "accounts must enrol at their next sign-in.")
+                          message=T_("{address} is not enrolled in 2-step verification, which org.yaml requires "
+                                     "(security.require_2sv).", address=account.address),
+                          action=T_("Ask the person to enrol, and enforce 2-step verification at the provider so "
+                                    "accounts must enrol at their next sign-in."))
 
 
 def _enrolling(tenant: Tenant, account: Account) -> bool:
@@ -152,12 +165,17 @@ def near_quota(tenant: Tenant) -> Iterator[AuditFinding]:
             continue
         full = used >= quota
         share = used * 100 // quota  # rounded down: 89.9% must not read as the 90% it did not reach
-        state = "is full: it can no longer send or receive mail" if full else f"is at {share}% of its quota"
+        figures = {"used": f"{used:,}", "quota": f"{quota:,}", "threshold": f"{threshold:g}"}
+        if full:
+            message = T_("{address} uses {used} MB of {quota} MB and is full: it can no longer send or receive mail "
+                         "(reported from {threshold}%).", address=account.address, **figures)
+        else:
+            message = T_("{address} uses {used} MB of {quota} MB and is at {share} of its quota (reported from "
+                         "{threshold}%).", address=account.address, share=f"{share}%", **figures)
         yield AuditFinding(code="near-quota", severity="medium" if full else "low", subject=account.address,
-                      message=f"{account.address} uses {used:,} MB of {quota:,} MB and {state} "
-                              f"(reported from {threshold:g}%).",
-                      action="Free space (old mail, large attachments, files), or give it more storage (a "
-                             "licence with a larger quota).")
+                      message=message,
+                      action=T_("Free space (old mail, large attachments, files), or give it more storage (a "
+                                "licence with a larger quota)."))
 
 
 def _day(moment: dt.datetime) -> str:

@@ -18,8 +18,14 @@ from reconciler.dns.expected import Expected
 from reconciler.dns.query import DnsLookup
 from reconciler.dns.report import DnsFinding, DnsSeverity, RecordStatus, zone_line
 from reconciler.dns.spf import LOOKUP_LIMIT, SpfAnalysis, analyse_spf, is_spf, merge_spf, parse_spf, with_include
+from reconciler.i18n import T_, Text
 from reconciler.model.records import Purpose
 from reconciler.providers.facts import facts_of
+
+# What is missing, as the noun of a sentence ('no MX record at acme.com').
+MX_RECORD = T_("MX record")
+SPF_RECORD = T_("SPF record")
+DMARC_RECORD = T_("DMARC record")
 
 
 class Resolver(Protocol):
@@ -43,7 +49,7 @@ def check_domain(domain: str, provider_kind: str, expected: list[Expected], dns:
     return findings
 
 
-def _finding(purpose: Purpose, code: str, status: RecordStatus, name: str, rtype: str, message: str, *,
+def _finding(purpose: Purpose, code: str, status: RecordStatus, name: str, rtype: str, message: Text, *,
              required: bool = True, **extra: list[str]) -> DnsFinding:
     severity: DnsSeverity = "ok" if status == "ok" else ("error" if required else "warning")
     return DnsFinding(purpose=purpose, code=code, status=status, severity=severity, name=name, type=rtype,
@@ -52,15 +58,22 @@ def _finding(purpose: Purpose, code: str, status: RecordStatus, name: str, rtype
 
 def _failed(item: Expected, found: DnsLookup) -> DnsFinding:
     return _finding(item.purpose, f"{item.purpose}-failed", "failed", item.name, item.type,
-                    f"could not read {item.type} at {item.name}: {found.detail}", required=item.required)
+                    T_("could not read {type} at {name}: {detail}", type=item.type, name=item.name,
+                       detail=found.detail), required=item.required)
 
 
-def _why_missing(found: DnsLookup, what: str) -> str:
+def _why_missing(found: DnsLookup, what: Text) -> Text:
+    """'no MX record at acme.com': `what` is a noun (a Text of its own: 'MX record', 'DKIM key')."""
     if found.status == "nxdomain":
-        return f"no {what}: {found.name} does not exist (NXDOMAIN)"
+        return T_("no {what}: {name} does not exist (NXDOMAIN)", what=what, name=found.name)
     if not found.exists:
-        return f"no {what} at {found.name}"
-    return f"no {what} among the {found.type} records of {found.name}"
+        return T_("no {what} at {name}", what=what, name=found.name)
+    return T_("no {what} among the {type} records of {name}", what=what, type=found.type, name=found.name)
+
+
+def _with_consequence(problem: Text, item: Expected) -> Text:
+    consequence = _consequence(item)
+    return T_("{problem}; {consequence}", problem=problem, consequence=consequence) if consequence else problem
 
 
 def _line(item: Expected, value: str | None = None) -> str:
@@ -75,20 +88,20 @@ def check_apex(domain: str, dns: Resolver) -> list[DnsFinding]:
     if not found.exists:
         return []
     target = found.values[0]
-    return [_finding("apex", "apex-cname", "risky", domain, "CNAME", (
-        f"{domain} is a CNAME to {target}: no MX, TXT or other record can exist beside a CNAME "
-        f"(RFC 1034 §3.6.2), so {domain} takes {target}'s mail settings; remove the CNAME and publish "
-        "the records itself"), found=[zone_line(domain, "CNAME", target)],
+    return [_finding("apex", "apex-cname", "risky", domain, "CNAME", T_(
+        "{domain} is a CNAME to {target}: no MX, TXT or other record can exist beside a CNAME "
+        "(RFC 1034 §3.6.2), so {domain} takes {target}'s mail settings; remove the CNAME and publish "
+        "the records itself", domain=domain, target=target), found=[zone_line(domain, "CNAME", target)],
         remove=[zone_line(domain, "CNAME", target)])]
 
 
 # --- MX ---------------------------------------------------------------------------------------------
 
 
-def check_mx(domain: str, expected: list[Expected], label: str, dns: Resolver) -> DnsFinding:
+def check_mx(domain: str, expected: list[Expected], label: str | Text, dns: Resolver) -> DnsFinding:
     first = expected[0]
     if first.source == "domains.yaml":
-        label = "the hosts domains.yaml declares"
+        label = T_("the hosts domains.yaml declares")
     found = dns.lookup(domain, "MX")
     if found.failed:
         return _failed(first, found)
@@ -98,12 +111,14 @@ def check_mx(domain: str, expected: list[Expected], label: str, dns: Resolver) -
     have_lines = [zone_line(domain, "MX", host, prio) for prio, host in have]
     if not have:
         return _finding("mx", "mx-missing", "missing", domain, "MX",
-                        f"{_why_missing(found, 'MX record')}; mail to {domain} cannot be delivered",
+                        T_("{problem}; mail to {domain} cannot be delivered",
+                           problem=_why_missing(found, MX_RECORD), domain=domain),
                         required=first.required,
                         expected=shown_expected, publish=wanted)
     if any(host == "." for _, host in have):
         return _finding("mx", "mx-wrong", "wrong", domain, "MX",
-                        f"{domain} publishes a null MX (RFC 7505): it says the domain accepts no mail",
+                        T_("{domain} publishes a null MX (RFC 7505): it says the domain accepts no mail",
+                           domain=domain),
                         required=first.required, found=have_lines, expected=shown_expected, publish=wanted,
                         remove=have_lines)
     foreign = [(p, h) for p, h in have if not any(e.accepts(h) for e in expected)]
@@ -112,22 +127,25 @@ def check_mx(domain: str, expected: list[Expected], label: str, dns: Resolver) -
     if foreign and len(foreign) == len(have):
         hosts = ", ".join(h for _, h in foreign)
         return _finding("mx", "mx-wrong", "wrong", domain, "MX",
-                        f"MX points to {hosts}, not to {label}: mail for {domain} does not reach it",
+                        T_("MX points to {hosts}, not to {label}: mail for {domain} does not reach it",
+                           hosts=hosts, label=label, domain=domain),
                         required=first.required, found=have_lines, expected=shown_expected, publish=wanted,
                         remove=have_lines)
     if foreign:
         hosts = ", ".join(h for _, h in foreign)
         remove = [zone_line(domain, "MX", h, p) for p, h in foreign]
         return _finding("mx", "mx-elsewhere", "risky", domain, "MX",
-                        f"MX also points to {hosts}: senders may deliver mail for {domain} there instead of "
-                        f"to {label}", found=have_lines, expected=shown_expected, remove=remove,
+                        T_("MX also points to {hosts}: senders may deliver mail for {domain} there instead of "
+                           "to {label}", hosts=hosts, domain=domain, label=label),
+                        found=have_lines, expected=shown_expected, remove=remove,
                         publish=[_line(e) for e in absent])
     if absent:
         return _finding("mx", "mx-wrong", "wrong", domain, "MX",
-                        "MX lacks " + ", ".join(f"{e.priority} {e.shown}" for e in absent),
+                        T_("MX lacks {records}", records=", ".join(f"{e.priority} {e.shown}" for e in absent)),
                         found=have_lines, expected=shown_expected, publish=[_line(e) for e in absent])
     hosts = ", ".join(h for _, h in have)
-    return _finding("mx", "mx-ok", "ok", domain, "MX", f"MX points to {label} ({hosts})", found=have_lines)
+    return _finding("mx", "mx-ok", "ok", domain, "MX", T_("MX points to {label} ({hosts})", label=label, hosts=hosts),
+                    found=have_lines)
 
 
 def _norm_host(host: str) -> str:
@@ -148,8 +166,9 @@ def check_spf(domain: str, expected: Expected | None, label: str, dns: Resolver)
         if expected is None:
             return []
         return [_finding("spf", "spf-missing", "missing", domain, "TXT",
-                         f"{_why_missing(found, 'SPF record')}; receivers cannot tell {label}'s mail for "
-                         f"{domain} from forgeries", required=required, expected=[expected.shown],
+                         T_("{problem}; receivers cannot tell {label}'s mail for {domain} from forgeries",
+                            problem=_why_missing(found, SPF_RECORD), label=label, domain=domain),
+                         required=required, expected=[expected.shown],
                          publish=[_line(expected)])]
     lines = [zone_line(domain, "TXT", r) for r in records]
     if len(records) > 1:
@@ -157,9 +176,10 @@ def check_spf(domain: str, expected: Expected | None, label: str, dns: Resolver)
         for include in _includes(expected):
             if f"include:{include}" not in merged.lower().split():
                 merged = with_include(merged, include)
-        return [_finding("spf", "spf-multiple", "risky", domain, "TXT", (
-            f"{domain} has {len(records)} SPF records: receivers return permerror, so SPF fails for all its "
-            "mail; publish one record that merges them"), found=lines, publish=[zone_line(domain, "TXT", merged)],
+        return [_finding("spf", "spf-multiple", "risky", domain, "TXT", T_(
+            "{domain} has {count} SPF records: receivers return permerror, so SPF fails for all its "
+            "mail; publish one record that merges them", domain=domain, count=len(records)),
+            found=lines, publish=[zone_line(domain, "TXT", merged)],
             remove=lines)]
     return _judge_spf(domain, records[0], expected, label, dns)
 
@@ -173,7 +193,7 @@ def _judge_spf(domain: str, record: str, expected: Expected | None, label: str, 
         if " ".join(record.split()).lower() != " ".join(expected.shown.split()).lower():
             fixed = expected.shown
             findings.append(_finding("spf", "spf-wrong", "wrong", domain, "TXT",
-                                     "the SPF record differs from the one domains.yaml declares",
+                                     T_("the SPF record differs from the one domains.yaml declares"),
                                      found=[record], expected=[expected.shown]))
     else:
         direct = {t.argument.lower().rstrip(".") for t in parse_spf(record)[0] if t.name == "include" and t.argument}
@@ -182,8 +202,9 @@ def _judge_spf(domain: str, record: str, expected: Expected | None, label: str, 
             fixed = with_include(fixed, include)
         if absent:
             findings.append(_finding("spf", "spf-wrong", "wrong", domain, "TXT",
-                                     f"the SPF record does not include {', '.join(absent)}: receivers treat "
-                                     f"mail {label} sends for {domain} as unauthorised",
+                                     T_("the SPF record does not include {includes}: receivers treat "
+                                        "mail {label} sends for {domain} as unauthorised",
+                                        includes=", ".join(absent), label=label, domain=domain),
                                      required=expected is None or expected.required,
                                      found=[record], expected=[f"include:{i}" for i in absent]))
     if analysis.final_all in ("+", "?"):
@@ -200,7 +221,8 @@ def _judge_spf(domain: str, record: str, expected: Expected | None, label: str, 
         findings = [f.model_copy(update=fix) if f.code in fixable else f for f in findings]
     if not findings:
         findings.append(_finding("spf", "spf-ok", "ok", domain, "TXT",
-                                 f"SPF is valid; {analysis.lookups} of {LOOKUP_LIMIT} DNS lookups",
+                                 T_("SPF is valid; {lookups} of {limit} DNS lookups", lookups=analysis.lookups,
+                                    limit=LOOKUP_LIMIT),
                                  found=[record]))
     return findings
 
@@ -240,40 +262,41 @@ def check_dkim(item: Expected, dns: Resolver) -> DnsFinding:
     keys = [v for v in found.values if "p=" in v.replace(" ", "") or v.strip().lower().startswith("v=dkim1")]
     if not keys:
         return _finding("dkim", "dkim-missing", "missing", item.name, "TXT",
-                        f"{_why_missing(found, 'DKIM key')}{_consequence(item)}", required=item.required,
+                        _with_consequence(_why_missing(found, T_("DKIM key")), item), required=item.required,
                         expected=[item.shown], publish=[_line(item)])
     found_lines = [zone_line(item.name, "TXT", k) for k in keys]
     if len(keys) > 1:
         return _finding("dkim", "dkim-wrong", "wrong", item.name, "TXT",
-                        f"{len(keys)} DKIM keys under one selector: receivers may pick either; keep one",
+                        T_("{count} DKIM keys under one selector: receivers may pick either; keep one",
+                           count=len(keys)),
                         required=item.required, found=keys, expected=[item.shown], remove=found_lines[1:])
     problem = _dkim_problem(keys[0], item)
     if problem:
         publish = [_line(item)]
         return _finding("dkim", "dkim-wrong", "wrong", item.name, "TXT", problem, required=item.required,
                         found=keys, expected=[item.shown], publish=publish, remove=found_lines)
-    return _finding("dkim", "dkim-ok", "ok", item.name, "TXT", "DKIM key published (v=DKIM1, p= set)",
+    return _finding("dkim", "dkim-ok", "ok", item.name, "TXT", T_("DKIM key published (v=DKIM1, p= set)"),
                     found=[_shorten(keys[0])])
 
 
-def _dkim_problem(record: str, item: Expected) -> str | None:
+def _dkim_problem(record: str, item: Expected) -> Text | None:
     if item.value is not None:
         if _compact(record) != _compact(item.value):
-            return "the DKIM key differs from the one the provider signs with"
+            return T_("the DKIM key differs from the one the provider signs with")
         return None
     tags = [part.strip() for part in record.split(";") if part.strip()]
     pairs = [(t.partition("=")[0].strip().lower(), t.partition("=")[2].strip()) for t in tags]
     if not pairs or pairs[0] != ("v", "DKIM1"):
-        return "the DKIM record does not start with v=DKIM1"
+        return T_("the DKIM record does not start with v=DKIM1")
     key = dict(pairs).get("p")
     if key is None:
-        return "the DKIM record has no p= (public key)"
+        return T_("the DKIM record has no p= (public key)")
     if not key:
-        return "the DKIM record has an empty p=: the key is revoked, receivers fail every signature"
+        return T_("the DKIM record has an empty p=: the key is revoked, receivers fail every signature")
     try:
         base64.b64decode(re.sub(r"\s+", "", key), validate=True)
     except (binascii.Error, ValueError):
-        return "the p= of the DKIM record is not base64: copy the key again, without line breaks or quotes"
+        return T_("the p= of the DKIM record is not base64: copy the key again, without line breaks or quotes")
     return None
 
 
@@ -294,35 +317,39 @@ def check_dmarc(item: Expected, dns: Resolver) -> list[DnsFinding]:
         return [_failed(item, found)]
     records = [v for v in found.values if v.strip().lower().startswith("v=dmarc1")]
     if not records:
-        return [_finding("dmarc", "dmarc-missing", "missing", item.name, "TXT", (
-            f"{_why_missing(found, 'DMARC record')}; receivers get no policy for mail failing SPF and DKIM, "
-            "and Gmail and Yahoo require one of bulk senders; start with p=none and read the reports"),
+        return [_finding("dmarc", "dmarc-missing", "missing", item.name, "TXT", T_(
+            "{problem}; receivers get no policy for mail failing SPF and DKIM, and Gmail and Yahoo require one "
+            "of bulk senders; start with p=none and read the reports",
+            problem=_why_missing(found, DMARC_RECORD)),
             required=item.required, expected=[item.shown],
             publish=[_line(item)])]
     lines = [zone_line(item.name, "TXT", r) for r in records]
     if len(records) > 1:
         return [_finding("dmarc", "dmarc-multiple", "risky", item.name, "TXT",
-                         f"{len(records)} DMARC records: receivers ignore DMARC when there is more than one "
-                         "(RFC 7489 §6.6.3); keep one", required=item.required, found=records, remove=lines[1:])]
+                         T_("{count} DMARC records: receivers ignore DMARC when there is more than one "
+                            "(RFC 7489 §6.6.3); keep one", count=len(records)),
+                         required=item.required, found=records, remove=lines[1:])]
     record = records[0]
     if item.source != "documented" and _compact(record).lower() != _compact(item.shown).lower():
-        return [_finding("dmarc", "dmarc-wrong", "wrong", item.name, "TXT", "the DMARC record differs from the "
-                         f"one {item.source} declares", required=item.required, found=[record],
+        return [_finding("dmarc", "dmarc-wrong", "wrong", item.name, "TXT",
+                         T_("the DMARC record differs from the one {source} declares", source=item.source),
+                         required=item.required, found=[record],
                          expected=[item.shown], publish=[_line(item)], remove=lines)]
     tags = dict((p.partition("=")[0].strip().lower(), p.partition("=")[2].strip().lower())
                 for p in record.split(";") if p.strip())
     policy = tags.get("p")
     if policy not in ("none", "quarantine", "reject"):
         return [_finding("dmarc", "dmarc-wrong", "wrong", item.name, "TXT",
-                         "the DMARC record has no valid p= (none, quarantine or reject): receivers ignore it",
+                         T_("the DMARC record has no valid p= (none, quarantine or reject): receivers ignore it"),
                          required=item.required, found=[record], expected=[item.shown],
                          publish=[_line(item)], remove=lines)]
     if policy == "none":
-        return [_finding("dmarc", "dmarc-none", "risky", item.name, "TXT", (
+        return [_finding("dmarc", "dmarc-none", "risky", item.name, "TXT", T_(
             "DMARC policy is p=none: receivers report but still deliver mail that forges the domain; move to "
             "p=quarantine, then p=reject, once the reports show only your own senders"), required=False,
             found=[record])]
-    return [_finding("dmarc", "dmarc-ok", "ok", item.name, "TXT", f"DMARC policy is p={policy}", found=[record])]
+    return [_finding("dmarc", "dmarc-ok", "ok", item.name, "TXT", T_("DMARC policy is p={policy}", policy=policy),
+                     found=[record])]
 
 
 # --- one record with a known value or rule (verification, autodiscover, DKIM CNAMEs, declared) ----------
@@ -339,38 +366,44 @@ def check_record(item: Expected, dns: Resolver) -> DnsFinding:
                         found=[_shorten(v) for v in ok])
     if not values or (item.type == "TXT" and item.purpose == "verification"):
         return _finding(item.purpose, f"{item.purpose}-missing", "missing", item.name, item.type,
-                        f"{_why_missing(found, _what(item))}{_consequence(item)}", required=item.required,
+                        _with_consequence(_why_missing(found, _what(item)), item), required=item.required,
                         expected=[item.shown], publish=[_line(item)])
     found_lines = [zone_line(item.name, item.type, v) for v in values]
     replace_all = item.type == "CNAME"  # a name holds one CNAME: the wrong one goes
     return _finding(item.purpose, f"{item.purpose}-wrong", "wrong", item.name, item.type,
-                    f"{item.name} is {item.type} {', '.join(_shorten(v) for v in values)}; "
-                    f"it should be {item.described}", required=item.required, found=found_lines,
+                    T_("{name} is {type} {values}; it should be {expected}", name=item.name, type=item.type,
+                       values=", ".join(_shorten(v) for v in values), expected=item.described),
+                    required=item.required, found=found_lines,
                     expected=[item.described], publish=[_line(item)], remove=found_lines if replace_all else [])
 
 
-def _what(item: Expected) -> str:
+def _what(item: Expected) -> Text:
     if item.purpose == "verification":
-        return "verification token"
+        return T_("verification token")
     if item.purpose == "dkim":
-        return "DKIM " + item.type
-    return f"{item.type} record {item.shown}" if item.purpose == "record" else f"{item.type} record"
+        return T_("DKIM {type}", type=item.type)
+    if item.purpose == "record":
+        return T_("{type} record {value}", type=item.type, value=item.shown)
+    return T_("{type} record", type=item.type)
 
 
-def _consequence(item: Expected) -> str:
+def _consequence(item: Expected) -> Text | None:
+    """What a missing record costs, the clause after its '; '."""
     if item.used_for:
-        return f"; only {item.used_for} needs it, not mail"
-    return {
-        "verification": "; the provider cannot verify that you own the domain (if it is verified already, "
-                        "this is only a reminder)",
-        "autodiscover": "; Outlook cannot find the mailbox settings by itself",
-        "dkim": "; mail is not signed for this domain, so DMARC rests on SPF alone",
-    }.get(item.purpose, "")
-
-
-def _fine(item: Expected, value: str) -> str:
+        return T_("only {service} needs it, not mail", service=item.used_for)
     if item.purpose == "verification":
-        return "verification token published"
+        return T_("the provider cannot verify that you own the domain (if it is verified already, this is only a "
+                  "reminder)")
+    if item.purpose == "autodiscover":
+        return T_("Outlook cannot find the mailbox settings by itself")
+    if item.purpose == "dkim":
+        return T_("mail is not signed for this domain, so DMARC rests on SPF alone")
+    return None
+
+
+def _fine(item: Expected, value: str) -> Text:
+    if item.purpose == "verification":
+        return T_("verification token published")
     if item.type == "CNAME":
-        return f"{item.name} points to {value}"
-    return f"{item.type} {item.name} is as expected"
+        return T_("{name} points to {value}", name=item.name, value=value)
+    return T_("{type} {name} is as expected", type=item.type, name=item.name)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from reconciler.i18n import T_
 from reconciler.model.records import ProviderDomainRecords, ProviderRecord, ProviderRecordType, Purpose, RequiredRecord
 from reconciler.providers.facts import DnsFacts, facts_of
 
@@ -136,8 +137,9 @@ def _microsoft_dkim(domain: str, selector: str, tenant: str | None) -> Expected:
         accept=(rf"{re.escape(label)}\.{initial}\.onmicrosoft\.com",
                 rf"{re.escape(label)}\.{initial}\.[a-z0-9]-v[0-9]+\.dkim\.mail\.microsoft"),
         placeholder=f"<{selector.capitalize()}CNAME from Get-DkimSigningConfig -Identity {domain}>",
-        rule=f"{label}.{shown_initial}.onmicrosoft.com, or {label}.{shown_initial}.<x>-v1.dkim.mail.microsoft "
-             f"for domains added since May 2025 (Get-DkimSigningConfig -Identity {domain} shows which)",
+        rule=T_("{label}.{initial}.onmicrosoft.com, or {label}.{initial}.<x>-v1.dkim.mail.microsoft for domains "
+                "added since May 2025 (Get-DkimSigningConfig -Identity {domain} shows which)", label=label,
+                initial=shown_initial, domain=domain),
     )
 
 

@@ -29,10 +29,23 @@ import dns.rdatatype
 import dns.resolver
 
 from reconciler.errors import UserError
+from reconciler.i18n import T_, Text, say
 
 LookupStatus = Literal["answer", "nodata", "nxdomain", "servfail", "refused", "timeout", "error"]
 FAILURES: frozenset[str] = frozenset({"servfail", "refused", "timeout", "error"})
 MAX_CHAIN = 8
+
+
+class NameserverError(UserError):
+    """A nameserver that cannot be used. Its message is a `Text`: said in the reader's language where
+    the CLI prints it, English where a plan warning (JSON) carries it."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message)
+        self.text = message
+
+    def __str__(self) -> str:
+        return say(self.text)
 
 
 @dataclass(frozen=True, order=True)
@@ -51,13 +64,14 @@ def parse_nameserver(text: str) -> Nameserver:
     if spec.startswith("["):
         host, sep, rest = spec[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
-            raise UserError(f"--nameserver {text!r}: write an IPv6 address with a port as [::1]:5353")
+            raise NameserverError(T_("--nameserver {spec!r}: write an IPv6 address with a port as [::1]:5353",
+                                     spec=text))
         port = _port(rest[1:], text) if rest else 53
     elif spec.count(":") == 1:
         host, _, port_text = spec.partition(":")
         port = _port(port_text, text)
     if not host:
-        raise UserError(f"--nameserver {text!r}: give a host, like 127.0.0.1 or 127.0.0.1:5353")
+        raise NameserverError(T_("--nameserver {spec!r}: give a host, like 127.0.0.1 or 127.0.0.1:5353", spec=text))
     try:
         return Nameserver(str(ipaddress.ip_address(host)), port)
     except ValueError:
@@ -65,13 +79,14 @@ def parse_nameserver(text: str) -> Nameserver:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise UserError(f"--nameserver {text!r}: cannot resolve {host!r} ({error})") from None
+        raise NameserverError(T_("--nameserver {spec!r}: cannot resolve {host!r} ({error})", spec=text, host=host,
+                                 error=str(error))) from None
     return Nameserver(str(infos[0][4][0]), port)
 
 
 def _port(text: str, spec: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
-        raise UserError(f"--nameserver {spec!r}: the port must be a number from 1 to 65535")
+        raise NameserverError(T_("--nameserver {spec!r}: the port must be a number from 1 to 65535", spec=spec))
     return int(text)
 
 
@@ -80,7 +95,7 @@ def system_nameservers() -> list[Nameserver]:
     try:
         resolver = dns.resolver.Resolver(configure=True)
     except dns.resolver.NoResolverConfiguration:
-        raise UserError("no nameserver configured on this machine; pass --nameserver HOST[:PORT]") from None
+        raise NameserverError(T_("no nameserver configured on this machine; pass --nameserver HOST[:PORT]")) from None
     servers = []
     for entry in resolver.nameservers:
         address = str(entry)
@@ -90,7 +105,7 @@ def system_nameservers() -> list[Nameserver]:
         except ValueError:
             continue  # DNS-over-HTTPS URLs and the like: not ours to use
     if not servers:
-        raise UserError("no usable nameserver configured on this machine; pass --nameserver HOST[:PORT]")
+        raise NameserverError(T_("no usable nameserver configured on this machine; pass --nameserver HOST[:PORT]"))
     return servers
 
 
@@ -107,7 +122,7 @@ class DnsLookup:
     status: LookupStatus
     values: tuple[str, ...] = ()
     cnames: tuple[str, ...] = ()  # the aliases passed through on the way, in order
-    detail: str = ""
+    detail: str = ""  # why it failed: a Text, said where shown
 
     @property
     def failed(self) -> bool:
@@ -127,8 +142,8 @@ class DnsLookup:
     def absence(self) -> str:
         """Why there is nothing, in words an admin understands."""
         if self.status == "nxdomain":
-            return f"{self.name} does not exist (NXDOMAIN)"
-        return f"no {self.type} record at {self.name}"
+            return T_("{name} does not exist (NXDOMAIN)", name=self.name)
+        return T_("no {type} record at {name}", type=self.type, name=self.name)
 
 
 @dataclass
@@ -164,18 +179,19 @@ class DnsClient:
             onward = self.lookup(chain[-1], rtype)
             return DnsLookup(name, rtype, onward.status, onward.values, chain + onward.cnames, onward.detail)
         if _is_referral(reply):
-            return DnsLookup(name, rtype, "error", cnames=chain, detail=(
-                f"{self._servers_text()} does not answer for {name} and does not recurse (it returned a referral); "
-                "pass a recursive resolver, or the domain's own nameserver, with --nameserver"))
+            return DnsLookup(name, rtype, "error", cnames=chain, detail=T_(
+                "{servers} does not answer for {name} and does not recurse (it returned a referral); pass a "
+                "recursive resolver, or the domain's own nameserver, with --nameserver",
+                servers=self._servers_text(), name=name))
         return DnsLookup(name, rtype, "nodata", cnames=chain)
 
     def _exchange(self, name: str, rtype: str) -> dns.message.Message | DnsLookup:
         query = dns.message.make_query(dns.name.from_text(name), dns.rdatatype.from_text(rtype))
-        failures: list[tuple[LookupStatus, str]] = []
+        failures: list[tuple[LookupStatus, Text]] = []
         for server in sorted(self.nameservers, key=lambda s: s in self._silent):  # answering servers first
             tries = 1 if server in self._silent else self.retries + 1
             timeouts = 0
-            for _ in range(tries):
+            for __ in range(tries):
                 try:
                     reply, _tcp = dns.query.udp_with_fallback(query, server.host, timeout=self.timeout,
                                                               port=server.port)
@@ -183,28 +199,36 @@ class DnsClient:
                     timeouts += 1
                     continue
                 except (OSError, dns.exception.DNSException) as error:
-                    failures.append(("error", f"{server}: {type(error).__name__}: {error}"))
+                    failures.append(("error", T_("{server}: {kind}: {error}", server=str(server),
+                                                 kind=type(error).__name__, error=str(error))))
                     break
                 rcode = reply.rcode()
                 if rcode == dns.rcode.SERVFAIL:
-                    failures.append(("servfail", f"{server} answered SERVFAIL: it could not resolve {name} "
-                                     "(often a broken DNSSEC chain or unreachable authoritative servers)"))
+                    failures.append(("servfail", T_(
+                        "{server} answered SERVFAIL: it could not resolve {name} (often a broken DNSSEC chain or "
+                        "unreachable authoritative servers)", server=str(server), name=name)))
                     continue
                 if rcode == dns.rcode.REFUSED:
-                    failures.append(("refused", f"{server} REFUSED the query for {name}: it neither serves "
-                                     "that zone nor resolves for us"))
+                    failures.append(("refused", T_("{server} REFUSED the query for {name}: it neither serves that "
+                                                   "zone nor resolves for us", server=str(server), name=name)))
                     break
                 if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                    failures.append(("error", f"{server} answered {dns.rcode.to_text(rcode)} for {name}"))
+                    failures.append(("error", T_("{server} answered {rcode} for {name}", server=str(server),
+                                                 rcode=dns.rcode.to_text(rcode), name=name)))
                     break
                 return reply
+            seconds = f"{self.timeout:g}"
             if timeouts == tries and server in self._silent:
-                failures.append(("timeout", f"no answer from {server} for {name} within {self.timeout:g} s "
-                                 "(it did not answer earlier queries either)"))
+                failures.append(("timeout", T_("no answer from {server} for {name} within {seconds} s (it did not "
+                                               "answer earlier queries either)", server=str(server), name=name,
+                                               seconds=seconds)))
             elif timeouts == tries:
                 self._silent.add(server)
-                failures.append(("timeout", f"no answer from {server} for {name} after {tries} "
-                                 f"tr{'ies' if tries != 1 else 'y'} of {self.timeout:g} s"))
+                failures.append(("timeout", T_("no answer from {server} for {name} after {tries} try of {seconds} s",
+                                               server=str(server), name=name, tries=tries, seconds=seconds)
+                                 if tries == 1 else
+                                 T_("no answer from {server} for {name} after {tries} tries of {seconds} s",
+                                    server=str(server), name=name, tries=tries, seconds=seconds)))
         status, detail = _worst(failures)
         return DnsLookup(name, rtype, status, detail=detail)
 
@@ -212,13 +236,13 @@ class DnsClient:
         return ", ".join(str(s) for s in self.nameservers)
 
 
-def _worst(failures: list[tuple[LookupStatus, str]]) -> tuple[LookupStatus, str]:
+def _worst(failures: list[tuple[LookupStatus, Text]]) -> tuple[LookupStatus, Text]:
     """The failure to report when every server failed: the last one of the most telling kind."""
     for status in ("servfail", "refused", "timeout", "error"):
         found = [detail for s, detail in failures if s == status]
         if found:
             return status, found[-1]
-    return "error", "no nameserver to ask"
+    return "error", T_("no nameserver to ask")
 
 
 def _chain(reply: dns.message.Message, name: str, rtype: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

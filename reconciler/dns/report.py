@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.diagnostics import Sentence
+from reconciler.i18n import _, ngettext
 from reconciler.model.records import Purpose
 
 RecordStatus = Literal["ok", "missing", "wrong", "risky", "failed"]
@@ -57,9 +59,9 @@ class DnsFinding(BaseModel):
     severity: DnsSeverity
     name: str = Field(description="The DNS name looked at.")
     type: str = Field(description="The record type looked at.")
-    message: str
+    message: Sentence
     found: list[str] = Field(default_factory=list, description="What DNS holds there now.")
-    expected: list[str] = Field(default_factory=list, description="What it should hold.")
+    expected: list[Sentence] = Field(default_factory=list, description="What it should hold.")
     publish: list[str] = Field(default_factory=list, description="Zone-file lines to add.")
     remove: list[str] = Field(default_factory=list, description="Zone-file lines to delete.")
 
@@ -97,7 +99,7 @@ class DnsReport(BaseModel):
     provider: str
     nameservers: list[str]
     domains: list[DomainReport] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list, description="What was not checked, and why.")
+    notes: list[Sentence] = Field(default_factory=list, description="What was not checked, and why.")
 
     @property
     def errors(self) -> int:
@@ -113,15 +115,25 @@ class DnsReport(BaseModel):
         return 1 if self.errors else 0
 
     def summary(self) -> str:
+        """'1 of 2 domains ready: 3 errors, 1 warning.', in the reader's language (the JSON has the counts)."""
         ready = sum(1 for d in self.domains if d.ready)
         total = len(self.domains)
-        head = f"{ready} of {total} domain{'s' * (total != 1)} ready"
-        counts = []
-        if self.errors:
-            counts.append(f"{self.errors} error{'s' * (self.errors != 1)}")
-        if self.warnings:
-            counts.append(f"{self.warnings} warning{'s' * (self.warnings != 1)}")
-        return head + (": " + ", ".join(counts) if counts else "") + "."
+        counts = problem_counts(self.errors, self.warnings)
+        if not counts:
+            return ngettext("{ready} of {total} domain ready.", "{ready} of {total} domains ready.", total).format(
+                ready=ready, total=total)
+        return ngettext("{ready} of {total} domain ready: {problems}.", "{ready} of {total} domains ready: {problems}.",
+                        total).format(ready=ready, total=total, problems=counts)
+
+
+def problem_counts(errors: int, warnings: int) -> str:
+    """'3 errors, 1 warning' ('' for none), in the reader's language."""
+    counts = []
+    if errors:
+        counts.append(ngettext("{count} error", "{count} errors", errors).format(count=errors))
+    if warnings:
+        counts.append(ngettext("{count} warning", "{count} warnings", warnings).format(count=warnings))
+    return _(", ").join(counts)
 
 
 def _unique(lines: Iterable[str]) -> list[str]:

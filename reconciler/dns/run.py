@@ -14,11 +14,13 @@ from reconciler.dns.expected import ExpectedRecordsSource, expected_records
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver, system_nameservers
 from reconciler.dns.report import DnsReport, DomainReport
 from reconciler.errors import ProviderError, UserError
+from reconciler.i18n import T_, Text, _
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.messages import describe
 from reconciler.model.org import Org
 from reconciler.model.records import RequiredRecord
 from reconciler.providers.facts import facts_of
+from reconciler.providers.said import english
 
 _RECORDS = TypeAdapter(list[RequiredRecord])
 
@@ -29,16 +31,18 @@ def declared_records(entry: object) -> list[RequiredRecord]:
     try:
         return _RECORDS.validate_python([r.model_dump() if isinstance(r, RequiredRecord) else r for r in raw])
     except ValidationError as error:
-        problems = [f"record {int(e['loc'][0]) + 1}: {describe(e, RequiredRecord)}" if e["loc"] else describe(
-            e, RequiredRecord) for e in error.errors()]
-        raise UserError(f"domains.yaml: records of {getattr(entry, 'name', '?')}: " + "; ".join(problems)) from None
+        problems = [_("record {number}: {problem}").format(number=int(e["loc"][0]) + 1,
+                                                           problem=describe(e, RequiredRecord))
+                    if e["loc"] else describe(e, RequiredRecord) for e in error.errors()]
+        raise UserError(_("domains.yaml: records of {domain}: {problems}").format(
+            domain=getattr(entry, "name", "?"), problems=_("; ").join(problems))) from None
 
 
 def make_client(nameserver: str | Sequence[str] | None, timeout: float, retries: int) -> DnsClient:
     if timeout <= 0:
-        raise UserError("--timeout must be more than 0 seconds")
+        raise UserError(_("--timeout must be more than 0 seconds"))
     if retries < 0:
-        raise UserError("--retries must be 0 or more")
+        raise UserError(_("--retries must be 0 or more"))
     if nameserver is None:
         servers: list[Nameserver] = system_nameservers()
     elif isinstance(nameserver, str):
@@ -70,11 +74,11 @@ def check_org(org: Org, provider_kind: str, client: DnsClient,
     return report
 
 
-def _unread(kind: str, error: ProviderError) -> str:
-    name = facts_of(kind).display_name
-    return (f"{name} was not asked for the records of these domains ({error}); they were checked against the "
-            f"records {name} documents, and the tenant's own values (DKIM targets, the verification token, "
-            "records of services other than mail) were not compared")
+def _unread(kind: str, error: ProviderError) -> Text:
+    return T_("{provider} was not asked for the records of these domains ({error}); they were checked against the "
+              "records {provider} documents, and the tenant's own values (DKIM targets, the verification token, "
+              "records of services other than mail) were not compared", provider=facts_of(kind).display_name,
+              error=english(error))
 
 
 def check_domains(
@@ -101,18 +105,29 @@ def dns_warnings(
     """Every DNS finding that is not ok, as plan warnings: a plan never fails only for DNS."""
     try:
         report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
-    except UserError as error:
-        return [PlanWarning(code="dns-not-checked", severity="medium", message=f"DNS not checked: {error}")]
-    warnings = [PlanWarning(code="dns-provider-records-unread", severity="low", message=f"DNS: {note}")
+    except UserError as error:  # a NameserverError keeps its Text: the plan's JSON stays English
+        return [PlanWarning(code="dns-not-checked", severity="medium",
+                            message=T_("DNS not checked: {error}", error=getattr(error, "text", str(error))))]
+    warnings = [PlanWarning(code="dns-provider-records-unread", severity="low", message=T_("DNS: {note}", note=note))
                 for note in report.notes]
     for domain in report.domains:
         for finding in domain.findings:
             if finding.severity == "ok":
                 continue
-            todo = [f"{verb}: " + " | ".join(lines) for verb, lines in (("publish", finding.publish),
-                                                                         ("remove", finding.remove)) if lines]
             warnings.append(PlanWarning(code=f"dns-{finding.code}", subject=domain.domain,
                                         severity="medium" if finding.severity == "error" else "low",
-                                        message=f"DNS {domain.domain}: {finding.message}",
-                                        action="; ".join(todo) or None))
+                                        message=T_("DNS {domain}: {finding}", domain=domain.domain,
+                                                   finding=finding.message),
+                                        action=zone_todo(finding.publish, finding.remove)))
     return warnings
+
+
+def zone_todo(publish: list[str], remove: list[str]) -> Text | None:
+    """'publish: line | line; remove: line': the zone-file lines of a finding, for a plan warning."""
+    if publish and remove:
+        return T_("publish: {publish}; remove: {remove}", publish=" | ".join(publish), remove=" | ".join(remove))
+    if publish:
+        return T_("publish: {publish}", publish=" | ".join(publish))
+    if remove:
+        return T_("remove: {remove}", remove=" | ".join(remove))
+    return None

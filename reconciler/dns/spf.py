@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from reconciler.dns.query import DnsLookup
+from reconciler.i18n import T_, Text
 
 LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4: include, a, mx, ptr, exists and redirect count
 VOID_LIMIT = 2  # RFC 7208 §4.6.4: lookups answered NXDOMAIN or empty
@@ -44,10 +45,10 @@ class Term:
     modifier: bool = False
 
 
-def parse_spf(text: str) -> tuple[list[Term], list[str]]:
+def parse_spf(text: str) -> tuple[list[Term], list[Text]]:
     """The terms after `v=spf1`, and the syntax errors (each one a permerror at receivers)."""
     terms: list[Term] = []
-    errors: list[str] = []
+    errors: list[Text] = []
     for token in text.split()[1:]:
         if (match := _MODIFIER.match(token)) and ":" not in match.group(1):
             terms.append(Term(token, match.group(1).lower(), match.group(2), modifier=True))
@@ -59,7 +60,7 @@ def parse_spf(text: str) -> tuple[list[Term], list[str]]:
         name = re.split(r"[:/]", body, maxsplit=1)[0].lower()
         argument = body[len(name) + 1:] if body[len(name):len(name) + 1] == ":" else None
         if name not in MECHANISMS:
-            errors.append(f"unknown term {token!r}")
+            errors.append(T_("unknown term {term!r}", term=token))
             continue
         term = Term(token, name, argument, qualifier)
         problem = _argument_problem(term)
@@ -69,18 +70,18 @@ def parse_spf(text: str) -> tuple[list[Term], list[str]]:
     return terms, errors
 
 
-def _argument_problem(term: Term) -> str | None:
+def _argument_problem(term: Term) -> Text | None:
     if term.name in ("include", "exists") and not term.argument:
-        return f"{term.text!r} needs a domain ({term.name}:example.com)"
+        return T_("{term!r} needs a domain ({name}:example.com)", term=term.text, name=term.name)
     if term.name in ("ip4", "ip6"):
         try:
             network = ipaddress.ip_network(term.argument or "", strict=False)
         except ValueError:
-            return f"{term.text!r} is not a valid {term.name} network"
+            return T_("{term!r} is not a valid {name} network", term=term.text, name=term.name)
         if network.version != int(term.name[-1]):
-            return f"{term.text!r} holds an IPv{network.version} network"
+            return T_("{term!r} holds an IPv{version} network", term=term.text, version=network.version)
     if term.name == "all" and term.argument is not None:
-        return f"{term.text!r}: 'all' takes no argument"
+        return T_("{term!r}: 'all' takes no argument", term=term.text)
     return None
 
 
@@ -88,7 +89,7 @@ def _argument_problem(term: Term) -> str | None:
 class SpfProblem:
     code: str
     severity: Literal["error", "warning"]
-    message: str
+    message: Text
 
 
 @dataclass
@@ -103,7 +104,7 @@ class SpfAnalysis:
     final_all: Qualifier | None = None
     truncated: bool = False
 
-    def add(self, code: str, severity: Literal["error", "warning"], message: str) -> None:
+    def add(self, code: str, severity: Literal["error", "warning"], message: Text) -> None:
         self.problems.append(SpfProblem(code, severity, message))
 
 
@@ -112,22 +113,29 @@ def analyse_spf(domain: str, record: str, dns: TxtLookup) -> SpfAnalysis:
     analysis.trail.append(_lookup_terms(domain, record))
     analysis.final_all = _walk(domain, record, dns, analysis, [domain])
     if analysis.lookups > LOOKUP_LIMIT:
-        more = "more than " if analysis.truncated else ""
-        analysis.add("spf-too-many-lookups", "error",
-                     f"SPF needs {more}{analysis.lookups} DNS lookups; receivers stop at {LOOKUP_LIMIT} and "
-                     "return permerror (RFC 7208 §4.6.4): remove includes you do not send through, or "
-                     "replace some with ip4:/ip6: ranges")
+        if analysis.truncated:
+            message = T_("SPF needs more than {lookups} DNS lookups; receivers stop at {limit} and return permerror "
+                         "(RFC 7208 §4.6.4): remove includes you do not send through, or replace some with "
+                         "ip4:/ip6: ranges", lookups=analysis.lookups, limit=LOOKUP_LIMIT)
+        else:
+            message = T_("SPF needs {lookups} DNS lookups; receivers stop at {limit} and return permerror "
+                         "(RFC 7208 §4.6.4): remove includes you do not send through, or replace some with "
+                         "ip4:/ip6: ranges", lookups=analysis.lookups, limit=LOOKUP_LIMIT)
+        analysis.add("spf-too-many-lookups", "error", message)
     if analysis.void_lookups > VOID_LIMIT:
         analysis.add("spf-void-lookups", "error",
-                     f"SPF has {analysis.void_lookups} lookups that find nothing; receivers allow {VOID_LIMIT} "
-                     "(RFC 7208 §4.6.4)")
+                     T_("SPF has {count} lookups that find nothing; receivers allow {limit} (RFC 7208 §4.6.4)",
+                        count=analysis.void_lookups, limit=VOID_LIMIT))
     if analysis.final_all == "+":
         analysis.add("spf-pass-all", "error",
-                     f"the SPF record of {domain} ends in +all: every server on the internet may send as {domain}")
+                     T_("the SPF record of {domain} ends in +all: every server on the internet may send as "
+                        "{domain}", domain=domain))
     elif analysis.final_all in ("?", None):
         analysis.add("spf-neutral-all", "warning",
-                     f"the SPF record of {domain} ends in {'?all' if analysis.final_all else 'no all'} "
-                     "(neutral): it does not tell receivers to distrust other senders; end it in ~all or -all")
+                     T_("the SPF record of {domain} ends in ?all (neutral): it does not tell receivers to "
+                        "distrust other senders; end it in ~all or -all", domain=domain) if analysis.final_all else
+                     T_("the SPF record of {domain} ends in no all (neutral): it does not tell receivers to "
+                        "distrust other senders; end it in ~all or -all", domain=domain))
     return analysis
 
 
@@ -135,7 +143,8 @@ def _walk(domain: str, record: str, dns: TxtLookup, analysis: SpfAnalysis, stack
     """Count this record's lookups and follow its includes; returns its effective `all` qualifier."""
     terms, errors = parse_spf(record)
     for error in errors:
-        analysis.add("spf-syntax", "error", f"SPF of {domain}: {error}; receivers return permerror")
+        analysis.add("spf-syntax", "error", T_("SPF of {domain}: {error}; receivers return permerror",
+                                               domain=domain, error=error))
     final: Qualifier | None = None
     redirect = None
     for term in terms:
@@ -146,13 +155,15 @@ def _walk(domain: str, record: str, dns: TxtLookup, analysis: SpfAnalysis, stack
         if term.name in LOOKUP_MECHANISMS:
             analysis.lookups += 1
         if term.name == "ptr":
-            analysis.add("spf-ptr", "warning", f"SPF of {domain} uses {term.text!r}: slow, unreliable and "
-                         "deprecated (RFC 7208 §5.5); many receivers ignore it")
+            analysis.add("spf-ptr", "warning", T_("SPF of {domain} uses {term!r}: slow, unreliable and "
+                                                  "deprecated (RFC 7208 §5.5); many receivers ignore it",
+                                                  domain=domain, term=term.text))
         if term.name == "include" and term.argument:
             included = _follow(term.argument, dns, analysis, stack, "include")
             if included == "+":
-                analysis.add("spf-pass-all", "error", f"{term.text} in the SPF of {domain} ends in +all: "
-                             f"every server on the internet passes for {analysis.domain}")
+                analysis.add("spf-pass-all", "error", T_("{term} in the SPF of {domain} ends in +all: every "
+                                                         "server on the internet passes for {origin}",
+                                                         term=term.text, domain=domain, origin=analysis.domain))
         if term.name == "all" and final is None:
             final = term.qualifier
     if redirect is not None and final is None:  # redirect= applies only without an 'all'
@@ -165,32 +176,37 @@ def _walk(domain: str, record: str, dns: TxtLookup, analysis: SpfAnalysis, stack
 def _follow(target: str, dns: TxtLookup, analysis: SpfAnalysis, stack: list[str], via: str) -> Qualifier | None:
     name = target.lower().rstrip(".")
     if "%" in name:
-        analysis.add("spf-macro", "warning", f"{via}:{target} uses SPF macros; it depends on the sender and "
-                     "was not followed, so its lookups are not counted")
+        analysis.add("spf-macro", "warning", T_("{via}:{target} uses SPF macros; it depends on the sender and was "
+                                                "not followed, so its lookups are not counted", via=via,
+                                                target=target))
         return None
     if name in stack:
         loop = " -> ".join([*stack, name])
-        analysis.add("spf-loop", "error", f"SPF {via} loop: {loop}; receivers return permerror")
+        analysis.add("spf-loop", "error", T_("SPF {via} loop: {loop}; receivers return permerror", via=via,
+                                             loop=loop))
         return None
     if len(analysis.trail) >= MAX_RECORDS:
         analysis.truncated = True
         return None
     found = dns.lookup(name, "TXT")
     if found.failed:
-        analysis.add("spf-lookup-failed", "error", f"could not read the SPF of {name} ({via} from "
-                     f"{stack[-1]}): {found.detail}")
+        analysis.add("spf-lookup-failed", "error", T_("could not read the SPF of {name} ({via} from {origin}): "
+                                                      "{detail}", name=name, via=via, origin=stack[-1],
+                                                      detail=found.detail))
         return None
     records = [v for v in found.values if is_spf(v)]
     if not found.exists:
         analysis.void_lookups += 1
     if not records:
-        reason = found.absence() if not found.exists else "its TXT records hold no v=spf1"
-        analysis.add("spf-include-missing", "error", f"{via}:{target} (from {stack[-1]}) has no SPF record: "
-                     f"{reason}; receivers return permerror")
+        reason = found.absence() if not found.exists else T_("its TXT records hold no v=spf1")
+        analysis.add("spf-include-missing", "error", T_("{via}:{target} (from {origin}) has no SPF record: "
+                                                        "{reason}; receivers return permerror", via=via,
+                                                        target=target, origin=stack[-1], reason=reason))
         return None
     if len(records) > 1:
-        analysis.add("spf-include-multiple", "error", f"{via}:{target} has {len(records)} SPF records; "
-                     "receivers return permerror")
+        analysis.add("spf-include-multiple", "error", T_("{via}:{target} has {count} SPF records; receivers "
+                                                         "return permerror", via=via, target=target,
+                                                         count=len(records)))
         return None
     analysis.reached.append(name)
     analysis.trail.append(_lookup_terms(name, records[0]))

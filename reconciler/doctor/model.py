@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.diagnostics import Diagnostic
+from reconciler.diagnostics import Diagnostic, Sentence
 
 FORMAT_VERSION = 1
 # Findings come out in this order: the cause that stops all mail first (the address does not
@@ -33,7 +33,7 @@ class Fact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     key: str = Field(description="Stable machine key: address, account, mail_service, storage, members, ...")
-    value: str
+    value: Sentence
 
 
 class DoctorReport(BaseModel):
@@ -48,7 +48,8 @@ class DoctorReport(BaseModel):
     provider: str
     findings: list[Diagnostic] = Field(default_factory=list, description="Problems, most likely cause first.")
     facts: list[Fact] = Field(default_factory=list)
-    unavailable: dict[str, str] = Field(default_factory=dict, description="What the provider cannot tell, and why.")
+    unavailable: dict[str, Sentence] = Field(default_factory=dict,
+                                             description="What the provider cannot tell, and why.")
 
     def add(self, finding: Diagnostic) -> None:
         self.findings.append(finding)

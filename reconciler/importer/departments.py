@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.i18n import T_
 from reconciler.importer.people import Person, representable
 from reconciler.importer.report import Notes
 from reconciler.model.types import KEY_PATTERN
@@ -42,12 +43,12 @@ def from_orgunits(units: list[OrgUnit], notes: Notes) -> Departments:
         key = ou.path.rsplit("/", 1)[1]
         parent_path = ou.parent
         if not is_key(key) or key in result.parent or (parent_path and parent_path not in result.by_path):
-            notes.add("org unit whose path is not a chain of department keys (a-z, 0-9, '-', each used once); "
-                      "left unmanaged, and its users get no department", ou.path)
+            notes.add(T_("org unit whose path is not a chain of department keys (a-z, 0-9, '-', each used once); "
+                      "left unmanaged, and its users get no department"), ou.path)
             continue
         name = ou.name if ou.name is not None and representable(ou.name) else key
         if name != ou.name:
-            notes.add("org unit without a name org/ can write; the first plan names it after its key", ou.path)
+            notes.add(T_("org unit without a name org/ can write; the first plan names it after its key"), ou.path)
         node: dict[str, Any] = {"key": key, "name": name}
         if ou.description is not None:
             node["description"] = ou.description
@@ -71,8 +72,8 @@ def from_attributes(people: list[Person], notes: Notes) -> Departments:
     for person in people:
         held = person.user.department
         if held and held not in result.parent:
-            notes.add("department value that is not a department key (a-z, 0-9, '-'); left unmanaged on "
-                      "these users", f"{person.address} ({held!r})")
+            notes.add(T_("department value that is not a department key (a-z, 0-9, '-'); left unmanaged on "
+                      "these users"), f"{person.address} ({held!r})")
     return result
 
 
@@ -82,14 +83,15 @@ def department_of(person: Person, departments: Departments, by_orgunit: bool, no
         return user.department if user.department in departments.parent else None
     if not user.orgunit or user.orgunit == "/":
         if user.department:
-            notes.add("department attribute without an org unit; left unmanaged", user.email)
+            notes.add(T_("department attribute without an org unit; left unmanaged"), user.email)
         return None
     key = departments.by_path.get(user.orgunit)
     if key is None:
         return None  # its org unit is reported
     if user.department != key:
-        notes.add("in an org unit whose key the department attribute does not hold; written without "
-                  "department (add it to manage the org unit: the plan then also sets the attribute)",
-                  f"{user.email} ({user.orgunit}, department {user.department!r})")
+        notes.add(T_("in an org unit whose key the department attribute does not hold; written without "
+                  "department (add it to manage the org unit: the plan then also sets the attribute)"),
+                  T_("{address} ({orgunit}, department {department!r})", address=user.email, orgunit=user.orgunit,
+                     department=user.department))
         return None
     return key

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.i18n import T_
 from reconciler.importer.departments import Departments
 from reconciler.importer.people import representable
 from reconciler.importer.report import Notes
@@ -37,12 +38,12 @@ def written_type(group: Group, kind: ProviderKind, notes: Notes) -> tuple[bool, 
     if kind == "microsoft":
         if group.type in ("security", "microsoft365"):
             return True, "security" if group.type == "security" else None
-        notes.add(f"{group.type or 'untyped'} group, which Microsoft Graph cannot manage; left unmanaged",
+        notes.add(T_("{type} group, which Microsoft Graph cannot manage; left unmanaged", type=group.type or "untyped"),
                   group.email)
         return False, None
     if group.type in ORG_TYPES:
         return True, None if group.type == "list" else group.type
-    notes.add("group type org/ does not know (or none); the first plan sets it to list",
+    notes.add(T_("group type org/ does not know (or none); the first plan sets it to list"),
               f"{group.email} ({group.type or 'none'})")
     return True, None
 
@@ -69,7 +70,7 @@ def members_of(memberships: list[Membership], ctx: Context, keys: dict[str, str]
                managed_domains: set[str]) -> Members:
     found = Members()
     for m in memberships:
-        subject = f"{m.member} in {m.group}"
+        subject = T_("{member} in {group}", member=m.member, group=m.group)
         if m.member_type == "user" and m.member in ctx.ids:
             (found.owners if m.role == "OWNER" else found.users).append(ctx.ids[m.member])
         elif m.member_type == "group" and m.member in keys and m.role == "MEMBER":
@@ -78,8 +79,8 @@ def members_of(memberships: list[Membership], ctx: Context, keys: dict[str, str]
               and m.member.rsplit("@", 1)[1] not in managed_domains):
             found.externals.append(m.member)
         else:
-            ctx.notes.add("member org/ cannot list (not described in org/, or an owner that is not a person "
-                          "of org/); the first plan removes it", subject)
+            ctx.notes.add(T_("member org/ cannot list (not described in org/, or an owner that is not a person "
+                          "of org/); the first plan removes it"), subject)
     found.users.sort(key=natural_key)
     found.owners.sort(key=natural_key)
     found.groups.sort()
@@ -124,7 +125,7 @@ def group_entry(group: Group, key: str, type_: str | None, members: Members, dep
     if group.email != f"{key}@{ctx.primary}":
         data["email"] = group.email
     if group.name is None or not representable(group.name):
-        ctx.notes.add("group name missing at the provider or not as org/ writes it; the first plan sets it",
+        ctx.notes.add(T_("group name missing at the provider or not as org/ writes it; the first plan sets it"),
                       group.email)
     elif group.name != key:
         data["name"] = group.name
@@ -148,8 +149,8 @@ def describable_groups(state: State, ctx: Context, kind: ProviderKind) -> list[t
     for group in sorted(state.of("group").values(), key=lambda g: g.key):
         assert isinstance(group, Group)
         if group.email.rsplit("@", 1)[1] not in ctx.plain_domains or not re.fullmatch(EMAIL_PATTERN, group.email):
-            ctx.notes.add("group address org/ cannot write (in a domain alias, or odd characters); left "
-                          "unmanaged", group.email)
+            ctx.notes.add(T_("group address org/ cannot write (in a domain alias, or odd characters); left "
+                          "unmanaged"), group.email)
             continue
         ok, type_ = written_type(group, kind, ctx.notes)
         if ok:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reconciler.i18n import T_, Text
 from reconciler.importer.report import Notes
 from reconciler.model.files import UserEntry
 from reconciler.model.types import EMAIL_PATTERN, USER_ID_PATTERN
@@ -49,10 +50,10 @@ def described_users(users: list[User], plain_domains: set[str], notes: Notes) ->
     for user in users:
         domain = user.email.rsplit("@", 1)[-1]
         if domain not in plain_domains:
-            notes.add("primary address in a domain alias (or a domain not imported), which org/ cannot give a "
-                      "user; left out (a plan reports it or, if it has an id, suspends it)", user.email)
+            notes.add(T_("primary address in a domain alias (or a domain not imported), which org/ cannot give a "
+                      "user; left out (a plan reports it or, if it has an id, suspends it)"), user.email)
         elif not re.fullmatch(EMAIL_PATTERN, user.email):
-            notes.add("address org/ cannot write (characters outside a-z 0-9 . _ + -); left out", user.email)
+            notes.add(T_("address org/ cannot write (characters outside a-z 0-9 . _ + -); left out"), user.email)
         else:
             kept.append(user)
     return kept
@@ -66,12 +67,12 @@ def _usable_ids(users: list[User], notes: Notes) -> dict[str, str]:
         if user.id is None:
             continue
         if not re.fullmatch(USER_ID_PATTERN, user.id):
-            notes.add(f"employee id is not a valid org/ id ({USER_ID_PATTERN}); left out: a plan would "
-                      "suspend it until the id is fixed at the provider and the import re-run", user.email)
+            notes.add(T_("employee id is not a valid org/ id ({pattern}); left out: a plan would suspend it until "
+                         "the id is fixed at the provider and the import re-run", pattern=USER_ID_PATTERN), user.email)
             continue
         if user.id in holder:
-            notes.add("employee id shared with another account; left out: a plan would suspend it until "
-                      "the ids are fixed at the provider and the import re-run", holder[user.id])
+            notes.add(T_("employee id shared with another account; left out: a plan would suspend it until "
+                      "the ids are fixed at the provider and the import re-run"), holder[user.id])
         holder[user.id] = user.email
     return {address: uid for uid, address in holder.items()}
 
@@ -89,7 +90,7 @@ def _generated_id(user: User, primary: str, taken: set[str]) -> str:
     return candidate
 
 
-def _name(value: str | None, fallback: str, topic: str, address: str, notes: Notes) -> str:
+def _name(value: str | None, fallback: str, topic: Text, address: str, notes: Notes) -> str:
     if representable(value):
         return value  # type: ignore[return-value]
     notes.add(topic, address)
@@ -106,7 +107,7 @@ def people_of(users: list[User], primary: str, notes: Notes) -> list[Person]:
             continue  # reported by _usable_ids
         uid = ids.get(user.email) or _generated_id(user, primary, taken)
         local = user.email.split("@", 1)[0]
-        topic = "given or family name missing at the provider or not as org/ writes it; the first plan sets it"
+        topic = T_("given or family name missing at the provider or not as org/ writes it; the first plan sets it")
         given = _name(user.given_name, local, topic, user.email, notes)
         family = _name(user.family_name, local, topic, user.email, notes)
         people.append(Person(user, uid, user.email not in ids, given, family))

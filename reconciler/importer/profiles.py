@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.i18n import T_
 from reconciler.importer.people import Person
 from reconciler.importer.report import Notes
 from reconciler.model.types import SERVICES, ProviderKind
@@ -42,19 +43,19 @@ def _slug(text: str) -> str:
 
 def _combination(person: Person, skus: list[str], kind: ProviderKind, notes: Notes) -> Combination:
     if len(skus) > 1:
-        notes.add("holds several licences; a profile gives one (the first), so the first plan removes the "
-                  "others where another profile names them", f"{person.address} ({', '.join(skus)})")
+        notes.add(T_("holds several licences; a profile gives one (the first), so the first plan removes the "
+                  "others where another profile names them"), f"{person.address} ({', '.join(skus)})")
     sku = skus[0] if skus else None
     services = person.user.services
     if services is None:
         if kind == "local":
-            notes.add("no services recorded at the provider; the first plan sets the profile's", person.address)
+            notes.add(T_("no services recorded at the provider; the first plan sets the profile's"), person.address)
         # Not read from the provider (Google without service groups; unlicensed on Microsoft):
         # unmanaged there, so the profile says what the licence stands for.
         services = SERVICES if sku else ()
     known = tuple(s for s in SERVICES if s in services)
     if len(known) != len(services):
-        notes.add("services org/ does not know; the first plan removes them", person.address)
+        notes.add(T_("services org/ does not know; the first plan removes them"), person.address)
     return sku, known
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.i18n import _, ngettext, say
+
 SHOWN = 5  # accounts named per note; the rest are counted
 
 
@@ -12,7 +14,7 @@ SHOWN = 5  # accounts named per note; the rest are counted
 class Notes:
     """Findings grouped by what they mean, so 400 alike accounts make one line, not 400."""
 
-    topics: dict[str, list[str]] = field(default_factory=dict)
+    topics: dict[str, list[str]] = field(default_factory=dict)  # topic (a Text: said when shown) -> subjects
 
     def add(self, topic: str, subject: str) -> None:
         subjects = self.topics.setdefault(topic, [])
@@ -20,11 +22,14 @@ class Notes:
             subjects.append(subject)
 
     def lines(self) -> list[str]:
+        """One line per topic, in the reader's language: 'what it means (count): the first accounts'."""
         out = []
         for topic, subjects in self.topics.items():
-            more = f" and {len(subjects) - SHOWN} more" if len(subjects) > SHOWN else ""
-            shown = ", ".join(subjects[:SHOWN]) + more
-            out.append(f"{topic} ({len(subjects)}): {shown}")
+            shown = ", ".join(say(subject) for subject in subjects[:SHOWN])
+            if len(subjects) > SHOWN:
+                shown = _("{accounts} and {count} more").format(accounts=shown, count=len(subjects) - SHOWN)
+            out.append(_("{topic} ({count}): {accounts}").format(topic=say(topic), count=len(subjects),
+                                                                 accounts=shown))
         return out
 
 
@@ -46,20 +51,28 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)  # validation problems of the written tree
 
     def summary(self) -> str:
-        profiles = ", ".join(f"{name} ({count})" for name, count in self.profiles.items()) or "none"
-        naming = self.pattern + (f", latin names {self.latin_pattern}" if self.latin_pattern else "")
+        """What was written, in the reader's language (the files themselves are the same in every language)."""
+        profiles = _(", ").join(f"{name} ({count})" for name, count in self.profiles.items()) or _("none")
+        naming = self.pattern
+        if self.latin_pattern:
+            naming = _("{pattern}, latin names {latin}").format(pattern=self.pattern, latin=self.latin_pattern)
         lines = [
-            f"Wrote {self.into}: {self.users} users, {self.groups} groups, {self.departments} departments, "
-            f"{self.roles} admin roles.",
-            f"Profiles: {profiles}.",
-            f"Naming: {naming}; {self.explicit_emails} users keep an explicit email the pattern does not give.",
+            _("Wrote {folder}: {users} users, {groups} groups, {departments} departments, {roles} admin roles.").format(
+                folder=self.into, users=self.users, groups=self.groups, departments=self.departments,
+                roles=self.roles),
+            _("Profiles: {profiles}.").format(profiles=profiles),
+            _("Naming: {naming}; {count} users keep an explicit email the pattern does not give.").format(
+                naming=naming, count=self.explicit_emails),
         ]
         if self.generated_ids:
             count = len(self.generated_ids)
-            lines.append(
-                f"{count} user{'s have' if count != 1 else ' has'} no employee id at the provider: their files "
-                "carry a generated one (U-<address>), and the first plan shows `update user ...: id` for each; "
-                "applying it writes the ids, after which identity survives renames.")
-        lines += [f"note: {line}" for line in self.notes]
-        lines += [f"problem: {line}" for line in self.problems]
+            lines.append(ngettext(
+                "{count} user has no employee id at the provider: their files carry a generated one (U-<address>), "
+                "and the first plan shows `update user ...: id` for each; applying it writes the ids, after which "
+                "identity survives renames.",
+                "{count} users have no employee id at the provider: their files carry a generated one "
+                "(U-<address>), and the first plan shows `update user ...: id` for each; applying it writes the ids, "
+                "after which identity survives renames.", count).format(count=count))
+        lines += [_("note: {note}").format(note=line) for line in self.notes]
+        lines += [_("problem: {problem}").format(problem=line) for line in self.problems]
         return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import UserError
+from reconciler.i18n import T_, _
 from reconciler.importer.departments import from_attributes, from_orgunits
 from reconciler.importer.groups import (
     department_people,
@@ -49,10 +50,11 @@ ROLE_KEYS = {
 def check_target(into: Path, force: bool) -> None:
     """Refuse to mix an import with files already there, unless told to (--force)."""
     if into.exists() and not into.is_dir():
-        raise UserError(f"{into} is a file; name a folder to write org/ into")
+        raise UserError(_("{folder} is a file; name a folder to write org/ into").format(folder=into))
     if into.is_dir() and any(into.iterdir()) and not force:
-        raise UserError(f"{into} is not empty; import writes a whole org/ tree: name an empty or new folder, "
-                        "or pass --force to replace its org/ files (users/ and groups/ are emptied first)")
+        raise UserError(_("{folder} is not empty; import writes a whole org/ tree: name an empty or new folder, or "
+                          "pass --force to replace its org/ files (users/ and groups/ are emptied first)").format(
+                              folder=into))
 
 
 def _clear(into: Path) -> None:
@@ -74,11 +76,11 @@ def domain_entries(state: State, notes: Notes) -> tuple[str, list[dict[str, Any]
     else:
         users = [u.email.rsplit("@", 1)[1] for u in state.users().values()]
         primary = max(plain or domains, key=lambda d: (users.count(d.name), d.name)).name
-        notes.add("no primary domain among the chosen ones; the first plan marks this one primary", primary)
+        notes.add(T_("no primary domain among the chosen ones; the first plan marks this one primary"), primary)
     entries: list[dict[str, Any]] = []
     for d in sorted(domains, key=lambda d: (d.name != primary, bool(d.alias_of), d.name)):
         if d.alias_of and d.alias_of not in {p.name for p in plain}:
-            notes.add("domain alias of a domain not imported; left out", d.name)
+            notes.add(T_("domain alias of a domain not imported; left out"), d.name)
         elif d.alias_of:
             entries.append({"name": d.name, "alias_of": d.alias_of})
         else:
@@ -93,7 +95,7 @@ def role_entries(state: State, ids: dict[str, str], notes: Notes) -> dict[str, A
         if role.user in ids:
             members.setdefault(role.role, []).append(ids[role.user])
         else:
-            notes.add("admin role of an account org/ does not describe; not listed (plans leave it alone)",
+            notes.add(T_("admin role of an account org/ does not describe; not listed (plans leave it alone)"),
                       f"{role.user} ({role.role})")
     return {ROLE_KEYS.get(role, role): {"admin_role": role, "members": Flow(sorted(held, key=natural_key))}
             for role, held in sorted(members.items())}
@@ -163,7 +165,7 @@ def settle_addresses(into: Path, state: State, kind: ProviderKind, addresses: di
     `addresses` and `files` map user ids to their address at the provider and their file.
     Returns the tree's validation problems and the ids that were given an email here."""
     fixed: list[str] = []
-    for _ in range(3):
+    for __ in range(3):
         org, issues = load_org(into)
         issues += check_references(org)
         resolved = resolve(org, state, kind, dt.date.today())

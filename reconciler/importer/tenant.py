@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from reconciler.changes import Plan
 from reconciler.errors import UserError
+from reconciler.i18n import _
 from reconciler.importer.report import ImportReport
 from reconciler.importer.run import import_tenant
 from reconciler.model.files import OrgFile
@@ -38,7 +39,7 @@ def _validated(block: dict[str, Any]) -> dict[str, Any]:
         for error in exc.errors():
             loc = [str(p) for p in error["loc"][1:] if p not in ("local", "google", "microsoft", "exmail", "alimail")]
             problems.append(f"{'.'.join(loc) or 'provider'}: {describe(error, OrgFile)}")
-        raise UserError(f"provider settings: {'; '.join(problems)}") from None
+        raise UserError(_("provider settings: {problems}").format(problems=_("; ").join(problems))) from None
     return block
 
 
@@ -59,33 +60,36 @@ def provider_block(spec: str, into: Path, *, admin: str | None = None, customer:
                    config_file: Path | None = None) -> dict[str, Any]:
     """org.yaml's `provider:` from `--provider` and its options, or from a YAML file holding one
     (an org.yaml will do) for what the options do not cover (service groups, rate limits)."""
-    kind, _, arg = spec.partition(":")
+    kind, __, arg = spec.partition(":")
     if config_file is not None:
         try:
             data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise UserError(f"{config_file}: cannot read the provider settings: {exc}") from None
+            raise UserError(_("{file}: cannot read the provider settings: {error}").format(file=config_file,
+                                                                                          error=exc)) from None
         block = data.get("provider", data) if isinstance(data, dict) else None
         if not isinstance(block, dict) or block.get("kind") != kind:
-            raise UserError(f"{config_file}: no provider block of kind {kind} (provider: {{kind: {kind}, ...}})")
+            raise UserError(_("{file}: no provider block of kind {kind} (provider: {{kind: {kind}, ...}})").format(
+                file=config_file, kind=kind))
         return _validated(dict(block))
     if kind == "local":
         return _validated({"kind": "local", "path": _local_path(arg, into)})
     if kind == "google":
         if not admin:
-            raise UserError("--provider google needs --admin ADDRESS: the admin the service account acts as")
+            raise UserError(_("--provider google needs --admin ADDRESS: the admin the service account acts as"))
         return _validated({"kind": "google", "customer": customer, "admin": admin})
     if kind == "microsoft":
         if not tenant or not client_id:
-            raise UserError("--provider microsoft needs --tenant TENANT and --client-id APP_ID")
+            raise UserError(_("--provider microsoft needs --tenant TENANT and --client-id APP_ID"))
         return _validated({"kind": "microsoft", "tenant": tenant, "client_id": client_id})
     if kind == "exmail":
-        raise UserError("--provider exmail needs --provider-config FILE holding provider: {kind: exmail, corp_id: ..., "
-                        "domain: ...}")
+        raise UserError(_("--provider exmail needs --provider-config FILE holding provider: {{kind: exmail, corp_id: "
+                          "..., domain: ...}}").format())
     if kind == "alimail":
-        raise UserError("--provider alimail needs --provider-config FILE holding provider: {kind: alimail, "
-                        "app_id: ..., domain: ...}")
-    raise UserError(f"unknown provider {spec!r}; use local, local:PATH, google, microsoft, exmail or alimail")
+        raise UserError(_("--provider alimail needs --provider-config FILE holding provider: {{kind: alimail, "
+                          "app_id: ..., domain: ...}}").format())
+    raise UserError(_("unknown provider {spec!r}; use local, local:PATH, google, microsoft, exmail or alimail").format(
+        spec=spec))
 
 
 def bare_org(into: Path, block: Mapping[str, Any]) -> Org:
@@ -99,13 +103,14 @@ def select_domains(domains: Sequence[Domain], wanted: Sequence[str] | None) -> l
     """The domains to import: those named (with their aliases), or all but Microsoft's initial one."""
     names = {d.name for d in domains}
     if not names:
-        raise UserError("the provider holds no domain, so there is nothing to import (a new local directory "
-                        "file is empty until an apply writes it); write org/ by hand, starting from the README")
+        raise UserError(_("the provider holds no domain, so there is nothing to import (a new local directory file is "
+                          "empty until an apply writes it); write org/ by hand, starting from the README"))
     if wanted:
         chosen = {w.lower() for w in wanted}
         unknown = sorted(chosen - names)
         if unknown:
-            raise UserError(f"the tenant has no domain {', '.join(unknown)}; it has {', '.join(sorted(names))}")
+            raise UserError(_("the tenant has no domain {unknown}; it has {domains}").format(
+                unknown=", ".join(unknown), domains=", ".join(sorted(names))))
         chosen |= {d.name for d in domains if d.alias_of in chosen}
         return sorted(chosen)
     chosen = {n for n in names if not n.endswith(INITIAL_DOMAIN_SUFFIX)} or names
@@ -124,11 +129,11 @@ def adopt_tenant(provider: BaseProvider, into: Path, config: dict[str, Any], *, 
     """`reconciler import`: read the chosen domains of the tenant, write org/ for them, and plan
     the written tree against what was read (it should show no changes)."""
     chosen = select_domains(provider.list_domains(), wanted)
-    say(f"Reading {', '.join(chosen)} from {provider.name} ...")
+    say(_("Reading {domains} from {provider} ...").format(domains=", ".join(chosen), provider=provider.name))
     state = provider.fetch(chosen)
     report = import_tenant(state, provider_config=config, into=into, force=force, progress=progress, name=name)
     say(report.summary())
     if report.problems:
-        raise UserError(f"the org/ written to {into} does not validate (problems above); this is a bug in "
-                        "reconciler import: please report it")
+        raise UserError(_("the org/ written to {folder} does not validate (problems above); this is a bug in "
+                          "reconciler import: please report it").format(folder=into))
     return report, first_plan(into, provider, state)

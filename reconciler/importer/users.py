@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.i18n import T_
 from reconciler.importer.departments import Departments, department_of
 from reconciler.importer.naming import explicit_email
 from reconciler.importer.people import Person, representable
@@ -49,8 +50,9 @@ def written_aliases(owner: str, addresses: list[str], ctx: Context) -> Flow | No
     for address in addresses:
         local, _, domain = address.partition("@")
         if domain not in ctx.plain_domains or not re.fullmatch(ADDRESS_PATTERN, address):
-            ctx.notes.add("alias org/ cannot write (in a domain alias or outside the managed domains); the "
-                          "owner's aliases are left unmanaged", f"{address} of {owner}")
+            ctx.notes.add(T_("alias org/ cannot write (in a domain alias or outside the managed domains); the "
+                          "owner's aliases are left unmanaged"),
+                          T_("{alias} of {owner}", alias=address, owner=owner))
             return None
         out.append(local if domain == ctx.primary and owner_domain == ctx.primary else address)
     return out
@@ -67,7 +69,7 @@ def break_manager_loops(manager_of: dict[str, str], notes: Notes) -> None:
         if current is not None:
             loop = chain[chain.index(current):]
             first = min(loop, key=natural_key)
-            notes.add("manager chain loops at the provider; this person's manager is left unmanaged", first)
+            notes.add(T_("manager chain loops at the provider; this person's manager is left unmanaged"), first)
             del manager_of[first]
 
 
@@ -75,7 +77,7 @@ def _display_name(person: Person, data: dict[str, Any], notes: Notes) -> None:
     have = person.user.display_name
     derived = display_name(person.given, person.family)
     if have is None or not representable(have):
-        notes.add("display name missing at the provider or not as org/ writes it; the first plan sets it",
+        notes.add(T_("display name missing at the provider or not as org/ writes it; the first plan sets it"),
                   person.address)
         return
     if have != derived:
@@ -89,12 +91,12 @@ def _title_and_phone(person: Person, notes: Notes) -> tuple[str | None, Quoted |
         if representable(user.title):
             title = user.title
         else:
-            notes.add("title org/ cannot write (blank, padded or too long); left unmanaged", person.address)
+            notes.add(T_("title org/ cannot write (blank, padded or too long); left unmanaged"), person.address)
     if user.phone is not None:
         if re.fullmatch(PHONE_PATTERN, user.phone):
             phone = Quoted(user.phone)
         else:
-            notes.add("phone number org/ cannot write; left unmanaged", f"{person.address} ({user.phone!r})")
+            notes.add(T_("phone number org/ cannot write; left unmanaged"), f"{person.address} ({user.phone!r})")
     return title, phone
 
 
@@ -115,7 +117,7 @@ def user_entry(person: Person, ctx: Context, aliases: list[str], manager: str | 
     if manager:
         data["manager"] = manager
     elif user.manager and user.manager not in ctx.ids:
-        ctx.notes.add("manager not described in org/ (outside the managed domains); left unmanaged",
+        ctx.notes.add(T_("manager not described in org/ (outside the managed domains); left unmanaged"),
                       person.address)
     profile = ctx.profiles.of_user.get(user.email)
     if profile and profile != ctx.profiles.default:
@@ -123,7 +125,7 @@ def user_entry(person: Person, ctx: Context, aliases: list[str], manager: str | 
     if phone is not None:
         data["phone"] = phone
     if user.suspended is None:
-        ctx.notes.add("no account status at the provider; the first plan sets it", person.address)
+        ctx.notes.add(T_("no account status at the provider; the first plan sets it"), person.address)
     elif user.suspended:
         data["status"] = "suspended"
     return data

@@ -16,38 +16,50 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from reconciler.dns.report import DnsFinding, DnsReport, DomainReport
+from reconciler.dns.report import DnsFinding, DnsReport, DomainReport, problem_counts
+from reconciler.i18n import N_, _, say
 from reconciler.providers.facts import facts_of
 from reconciler.render.common import ReportFormat, pick_view
 from reconciler.render.markdown import cell
 
-CHECK_LABELS = {"apex": "domain", "mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC",
-                "verification": "verification", "autodiscover": "autodiscover", "record": "record"}
+# What a check is called, and a record's status, in the reader's language (JSON keeps the codes).
+CHECK_LABELS = {"apex": N_("domain"), "mx": "MX", "spf": "SPF", "dkim": "DKIM", "dmarc": "DMARC",
+                "verification": N_("verification"), "autodiscover": "autodiscover", "record": N_("record")}
+TRANSLATED_LABELS = ("apex", "verification", "record")
+STATUS_WORDS = {"ok": N_("ok"), "missing": N_("missing"), "wrong": N_("wrong"), "risky": N_("risky"),
+                "failed": N_("failed")}
 STATUS_STYLE = {"ok": "green", "warning": "yellow", "error": "red"}
 MARKDOWN_ICON = {"ok": "✅", "warning": "⚠️", "error": "❌"}
 
 
+def _label(purpose: str) -> str:
+    """The check's name: a word translated, a record type (MX, SPF, ...) as it is."""
+    label = CHECK_LABELS[purpose]
+    return _(label) if purpose in TRANSLATED_LABELS else label
+
+
+def _status(status: str) -> str:
+    return _(STATUS_WORDS[status])
+
+
 def _counts(domain: DomainReport) -> str:
     if domain.ready and not domain.warnings:
-        return "ready"
-    parts = []
-    if domain.errors:
-        parts.append(f"{domain.errors} error{'s' * (domain.errors != 1)}")
-    if domain.warnings:
-        parts.append(f"{domain.warnings} warning{'s' * (domain.warnings != 1)}")
-    return ", ".join(parts)
+        return _("ready")
+    return problem_counts(domain.errors, domain.warnings)
 
 
 def _title(domain: DomainReport) -> str:
-    return f"{domain.domain} ({facts_of(domain.provider).display_name}): {_counts(domain)}"
+    return _("{domain} ({provider}): {counts}").format(domain=domain.domain,
+                                                       provider=facts_of(domain.provider).display_name,
+                                                       counts=_counts(domain))
 
 
 def _details(finding: DnsFinding) -> list[str]:
-    lines = [finding.message]
+    lines = [say(finding.message)]
     if finding.status in ("wrong", "risky") and finding.found:
-        lines += [f"found: {value}" for value in finding.found]
+        lines += [_("found: {value}").format(value=value) for value in finding.found]
     if finding.status == "wrong" and finding.expected:
-        lines += [f"expected: {value}" for value in finding.expected]
+        lines += [_("expected: {value}").format(value=say(value)) for value in finding.expected]
     return lines
 
 
@@ -55,25 +67,27 @@ def render_dns_text(report: DnsReport, *, colour: bool = False, width: int = 120
     out = io.StringIO()
     console = Console(file=out, force_terminal=colour, no_color=not colour, width=width, highlight=False,
                       emoji=False)
-    console.print(f"DNS checked through {escape(', '.join(report.nameservers))}", soft_wrap=True)
+    console.print(escape(_("DNS checked through {nameservers}").format(nameservers=", ".join(report.nameservers))),
+                  soft_wrap=True)
     for domain in report.domains:
         console.print()
         style = "green" if domain.ready and not domain.warnings else ("red" if not domain.ready else "yellow")
         console.print(f"[bold {style}]{escape(_title(domain))}[/]", soft_wrap=True)
         table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, expand=False)
-        table.add_column("status", no_wrap=True)
-        table.add_column("check", no_wrap=True)
-        table.add_column("record", overflow="fold")
-        table.add_column("finding", overflow="fold", ratio=1)
+        table.add_column(_("status"), no_wrap=True)
+        table.add_column(_("check"), no_wrap=True)
+        table.add_column(_("record"), overflow="fold")
+        table.add_column(_("finding"), overflow="fold", ratio=1)
         for finding in domain.findings:
-            table.add_row(f"[{STATUS_STYLE[finding.severity]}]{finding.status}[/]", CHECK_LABELS[finding.purpose],
-                          escape(f"{finding.name} {finding.type}"), escape("\n".join(_details(finding))))
+            table.add_row(f"[{STATUS_STYLE[finding.severity]}]{escape(_status(finding.status))}[/]",
+                          escape(_label(finding.purpose)), escape(f"{finding.name} {finding.type}"),
+                          escape("\n".join(_details(finding))))
         console.print(table)
-        _print_lines(console, "Publish these records:", domain.to_publish())
-        _print_lines(console, "Remove these records:", domain.to_remove())
+        _print_lines(console, _("Publish these records:"), domain.to_publish())
+        _print_lines(console, _("Remove these records:"), domain.to_remove())
     for note in report.notes:
         console.print()
-        console.print(f"[yellow]Not checked:[/] {escape(note)}", soft_wrap=True)
+        console.print(f"[yellow]{escape(_('Not checked:'))}[/] {escape(say(note))}", soft_wrap=True)
     console.print()
     console.print(f"[bold]{escape(report.summary())}[/]", soft_wrap=True)
     return out.getvalue()
@@ -108,21 +122,23 @@ def _fence(lines: list[str]) -> list[str]:
 
 
 def render_dns_markdown(report: DnsReport) -> str:
-    lines = [f"### DNS: {cell(report.summary())}", ""]
+    lines = [_("### DNS: {summary}").format(summary=cell(report.summary())), ""]
+    header = "| | {check} | {record} | {finding} |".format(check=_("check"), record=_("record"), finding=_("finding"))
     for domain in report.domains:
         icon = MARKDOWN_ICON["ok" if domain.ready and not domain.warnings else
                              ("error" if not domain.ready else "warning")]
-        lines += [f"#### {icon} {cell(_title(domain))}", "", "| | check | record | finding |", "|---|---|---|---|"]
+        lines += [f"#### {icon} {cell(_title(domain))}", "", header, "|---|---|---|---|"]
         for finding in domain.findings:
             text = "<br>".join(cell(part) for part in _details(finding))
-            lines.append(f"| {MARKDOWN_ICON[finding.severity]} {finding.status} | {CHECK_LABELS[finding.purpose]} "
+            lines.append(f"| {MARKDOWN_ICON[finding.severity]} {_status(finding.status)} | {_label(finding.purpose)} "
                          f"| {cell(finding.name)} {finding.type} | {text} |")
         lines.append("")
-        for title, records in (("Publish these records:", domain.to_publish()),
-                               ("Remove these records:", domain.to_remove())):
+        for title, records in ((_("Publish these records:"), domain.to_publish()),
+                               (_("Remove these records:"), domain.to_remove())):
             if records:
                 lines += [f"**{title}**", "", *_fence(records), ""]
-    lines += [f"> **Not checked:** {cell(note)}\n" for note in report.notes]
+    not_checked = _("Not checked:")
+    lines += [f"> **{not_checked}** {cell(say(note))}\n" for note in report.notes]
     return "\n".join(lines)
 
 

@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import io
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 
+from reconciler.audit.model import severity_word
 from reconciler.doctor.model import DoctorReport
+from reconciler.i18n import N_, _, ngettext, say
 from reconciler.providers.facts import facts_of
 from reconciler.render.common import ReportFormat, pick_view
 
 STYLE = {"high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-LABELS = {"address": "address", "alias_domain": "alias domain", "alias_of": "alias", "account": "account",
-          "password": "password",
-          "mail_service": "mail service", "storage": "storage", "forwarding": "forwarding",
-          "last_sign_in": "last sign-in", "members": "members", "who_can_post": "who can post",
-          "deleted_on": "deleted on", "restorable_until": "restorable until", "dns": "DNS"}
-PARTS = {"account": "account state", "mail_service": "mail service", "forwarding": "forwarding",
-         "rules": "filters and rules", "delegates": "delegates", "sign_ins": "recent sign-ins",
-         "deleted": "deletion date", "posting": "who can post", "storage": "storage", "dns": "DNS"}
+# A fact's and a missing part's name in the reader's language (JSON keeps the keys).
+LABELS = {"address": N_("address"), "alias_domain": N_("alias domain"), "alias_of": N_("alias"),
+          "account": N_("account"), "password": N_("password"),
+          "mail_service": N_("mail service"), "storage": N_("storage"), "forwarding": N_("forwarding"),
+          "last_sign_in": N_("last sign-in"), "members": N_("members"), "who_can_post": N_("who can post"),
+          "deleted_on": N_("deleted on"), "restorable_until": N_("restorable until"), "dns": "DNS"}
+PARTS = {"account": N_("account state"), "mail_service": N_("mail service"), "forwarding": N_("forwarding"),
+         "rules": N_("filters and rules"), "delegates": N_("delegates"), "sign_ins": N_("recent sign-ins"),
+         "deleted": N_("deletion date"), "posting": N_("who can post"), "storage": N_("storage"), "dns": "DNS"}
+LABEL_CELLS = 18  # the labels' column, in terminal cells (a CJK character takes two)
+
+
+def _name(table: dict[str, str], key: str) -> str:
+    """'storage:', padded to the labels' column; a key the table does not know is shown as it is."""
+    name = table.get(key, key)
+    label = (name if name == "DNS" or key not in table else _(name)) + _(":")
+    return label + " " * max(0, LABEL_CELLS - cell_len(label))
 
 
 def render_doctor_text(report: DoctorReport, *, colour: bool = False, width: int = 120) -> str:
@@ -29,20 +41,23 @@ def render_doctor_text(report: DoctorReport, *, colour: bool = False, width: int
     name = facts_of(report.provider).display_name
     if report.findings:
         count = len(report.findings)
-        console.print(f"[bold]{escape(report.address)}[/] at {escape(name)}: {count} problem{'s' * (count != 1)}, "
-                      "most likely cause first")
+        console.print(ngettext("[bold]{address}[/] at {provider}: {count} problem, most likely cause first",
+                               "[bold]{address}[/] at {provider}: {count} problems, most likely cause first",
+                               count).format(address=escape(report.address), provider=escape(name), count=count))
         for number, finding in enumerate(report.findings, 1):
-            console.print(f" {number}. [{STYLE[finding.severity]}]{finding.severity}[/] "
-                          f"{escape(finding.message)} [dim]({escape(finding.code)})[/]")
+            console.print(f" {number}. [{STYLE[finding.severity]}]{escape(severity_word(finding.severity))}[/] "
+                          f"{escape(say(finding.message))} [dim]({escape(finding.code)})[/]")
             if finding.action:
-                console.print(f"    -> {escape(finding.action)}")
+                console.print(f"    -> {escape(say(finding.action))}")
     else:
-        console.print(f"[green]{escape(report.address)} at {escape(name)}: no problem found[/]")
+        console.print("[green]" + escape(_("{address} at {provider}: no problem found").format(
+            address=report.address, provider=name)) + "[/]")
     console.print()
     for fact in report.facts:
-        console.print(f"  {LABELS.get(fact.key, fact.key) + ':':<18} {escape(fact.value)}")
+        console.print(f"  {escape(_name(LABELS, fact.key))} {escape(say(fact.value))}")
     for part, why in report.unavailable.items():
-        console.print(f"  [dim]{PARTS.get(part, part) + ':':<18} not available: {escape(why)}[/]")
+        missing = _("not available: {why}").format(why=say(why))
+        console.print(f"  [dim]{escape(_name(PARTS, part))} {escape(missing)}[/]")
     return out.getvalue()
 
 

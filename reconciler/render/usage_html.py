@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from html import escape
 
+from reconciler import i18n
+from reconciler.audit.model import severity_word
+from reconciler.i18n import _, say
 from reconciler.render.usage import count, megabytes, not_shown, title
 from reconciler.usage.model import DepartmentUsage, PersonUsage, UsageSummary
 
@@ -39,15 +42,15 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 
 def render_usage_html(summary: UsageSummary) -> str:
     parts = [
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>", f'<html lang="{_html_lang()}">', "<head>", '<meta charset="utf-8">',
         # No script, no remote anything: a browser that honours the policy cannot be made to load one.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; '
         'img-src data:">',
         f"<title>{escape(title(summary))}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         f"<h1>{escape(title(summary))}</h1>", f'<p class="summary">{escape(summary.summary())}</p>',
         '<div class="charts">',
-        _department_chart("Storage by department", summary.departments, "storage"),
-        _department_chart("Mail sent by department, last 30 days", summary.departments, "sent"),
+        _department_chart(_("Storage by department"), summary.departments, "storage"),
+        _department_chart(_("Mail sent by department, last 30 days"), summary.departments, "sent"),
         "</div>",
     ]
     parts += _findings(summary)
@@ -55,6 +58,11 @@ def render_usage_html(summary: UsageSummary) -> str:
     parts += _people(summary)
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)
+
+
+def _html_lang() -> str:
+    """The page's language, for the browser's fonts and line breaking: 'en' or 'zh-CN'."""
+    return "en" if i18n.language() == i18n.SOURCE_LANGUAGE else i18n.language()
 
 
 def _department_chart(heading: str, departments: list[DepartmentUsage], figure: str) -> str:
@@ -94,11 +102,13 @@ def _clip(text: str, length: int) -> str:
 def _findings(summary: UsageSummary) -> list[str]:
     if not summary.findings:
         return []
-    out = ["<h2>Findings</h2>"]
+    heading = _("Findings")
+    out = [f"<h2>{escape(heading)}</h2>"]
     for f in summary.findings:
+        to_do = _("To do: {action}").format(action=say(f.action))
         out.append(f'<div class="finding" style="border-color:{SEVERITY_COLOUR[f.severity]}">'
-                   f"<strong>{escape(f.severity.upper())}</strong> <code>{escape(f.code)}</code> "
-                   f"{escape(f.message)}<br><span class=\"action\">To do: {escape(f.action)}</span></div>")
+                   f"<strong>{escape(severity_word(f.severity).upper())}</strong> <code>{escape(f.code)}</code> "
+                   f"{escape(say(f.message))}<br><span class=\"action\">{escape(to_do)}</span></div>")
     return out
 
 
@@ -106,20 +116,24 @@ def _missing(summary: UsageSummary) -> list[str]:
     lines = not_shown(summary)
     if not lines:
         return []
-    return ['<div class="missing"><strong>Not available from the provider:</strong><ul>',
+    heading = _("Not available from the provider:")
+    return [f'<div class="missing"><strong>{escape(heading)}</strong><ul>',
             *(f"<li>{escape(line)}</li>" for line in lines), "</ul></div>"]
 
 
 def _people(summary: UsageSummary) -> list[str]:
     windows = summary.windows
-    head = ("<tr><th>person</th><th>department</th><th>storage</th><th></th>"
-            + "".join(f'<th class="n">sent {escape(w)}</th>' for w in windows)
-            + "".join(f'<th class="n">received {escape(w)}</th>' for w in windows)
-            + "<th>trend (90 days)</th></tr>")
+    person, department, storage, trend = _("person"), _("department"), _("storage"), _("trend (90 days)")
+    sent, received = _("sent {window}"), _("received {window}")
+    head = (f"<tr><th>{escape(person)}</th><th>{escape(department)}</th><th>{escape(storage)}</th><th></th>"
+            + "".join(f'<th class="n">{escape(sent.format(window=w))}</th>' for w in windows)
+            + "".join(f'<th class="n">{escape(received.format(window=w))}</th>' for w in windows)
+            + f"<th>{escape(trend)}</th></tr>")
     rows = []
+    suspended_mark = " <small>" + escape(_("(suspended)")) + "</small>"
     for p in summary.people:
         name = f"<br><small>{escape(p.name)}</small>" if p.name else ""
-        suspended = " <small>(suspended)</small>" if p.suspended else ""
+        suspended = suspended_mark if p.suspended else ""
         rows.append(
             f'<tr data-address="{escape(p.address)}"><td>{escape(p.address)}{suspended}{name}</td>'
             f"<td>{escape(p.department)}</td><td>{_quota_bar(p)}</td>"
@@ -127,10 +141,11 @@ def _people(summary: UsageSummary) -> list[str]:
             + "".join(f'<td class="n">{count(p.sent, w)}</td>' for w in windows)
             + "".join(f'<td class="n">{count(p.received, w)}</td>' for w in windows)
             + f"<td>{_trend(p)}</td></tr>")
-    legend = (f'<p class="legend">Trend: <span style="background:{STORAGE_COLOUR}"></span>storage '
-              f'<span style="background:{SENT_COLOUR}"></span>sent a day '
-              f'<span style="background:{RECEIVED_COLOUR}"></span>received a day</p>')
-    return ["<h2>People</h2>", legend, "<table>", head, *rows, "</table>"]
+    words = {"trend": _("Trend:"), "storage": _("storage"), "sent": _("sent a day"), "received": _("received a day")}
+    legend = (f'<p class="legend">{escape(words["trend"])} <span style="background:{STORAGE_COLOUR}"></span>'
+              f'{escape(words["storage"])} <span style="background:{SENT_COLOUR}"></span>{escape(words["sent"])} '
+              f'<span style="background:{RECEIVED_COLOUR}"></span>{escape(words["received"])}</p>')
+    return ["<h2>" + escape(_("People")) + "</h2>", legend, "<table>", head, *rows, "</table>"]
 
 
 def _quota_bar(p: PersonUsage) -> str:
@@ -138,10 +153,12 @@ def _quota_bar(p: PersonUsage) -> str:
         return ""
     share = min(p.percent, 100.0)
     colour = SEVERITY_COLOUR["high"] if p.percent >= 100 else STORAGE_COLOUR
+    percent = f"{p.percent:g}%"  # the sign in the value: Babel reads "% o" in a template as printf's %o
+    label = _("{percent} of quota").format(percent=percent)
+    tip = _("{percent} of {quota}").format(percent=percent, quota=megabytes(p.quota_mb))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="quota" width="100" height="12" role="img" '
-            f'aria-label="{p.percent:g}% of quota"><rect width="100" height="12" fill="{QUOTA_COLOUR}"/>'
-            f'<rect width="{share:g}" height="12" fill="{colour}"/><title>{p.percent:g}% of '
-            f"{escape(megabytes(p.quota_mb))}</title></svg>")
+            f'aria-label="{escape(label)}"><rect width="100" height="12" fill="{QUOTA_COLOUR}"/>'
+            f'<rect width="{share:g}" height="12" fill="{colour}"/><title>{escape(tip)}</title></svg>')
 
 
 def _trend(p: PersonUsage) -> str:
@@ -179,10 +196,10 @@ def _daily_trend(p: PersonUsage) -> str:
             storage.append(f"{middle},{round(y, 1)}")
     lines = "".join(f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="1.2"/>'
                     for points, colour in ((storage, STORAGE_COLOUR), (received, RECEIVED_COLOUR)) if points)
-    first, last = days[0].date.isoformat(), days[-1].date.isoformat()
+    span = escape(_("{first} to {last}").format(first=days[0].date.isoformat(), last=days[-1].date.isoformat()))
     separator = f'<line x1="0" y1="{low_top - 1}" x2="{TREND_WIDTH}" y2="{low_top - 1}" stroke="{QUOTA_COLOUR}"/>'
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="trend daily" width="{TREND_WIDTH}" '
-            f'height="{TREND_HEIGHT}" role="img" aria-label="{first} to {last}"><title>{first} to {last}</title>'
+            f'height="{TREND_HEIGHT}" role="img" aria-label="{span}"><title>{span}</title>'
             + separator + "".join(bars) + lines + "</svg>")
 
 
@@ -201,6 +218,7 @@ def _period_bars(p: PersonUsage) -> str:
             shapes.append(f'<rect x="{x}" y="{round(TREND_HEIGHT - 12 - h, 1)}" width="{round(width / 3 - 2, 1)}" '
                           f'height="{h}" fill="{colour}"/>')
         shapes.append(f'<text x="{round(i * width + 4, 1)}" y="{TREND_HEIGHT - 1}" font-size="9">{w}</text>')
+    label, tip = escape(_("mails a day by period")), escape(_("mails a day over the last 90, 30 and 7 days"))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="trend periods" width="{TREND_WIDTH}" '
-            f'height="{TREND_HEIGHT}" role="img" aria-label="mails a day by period">'
-            "<title>mails a day over the last 90, 30 and 7 days</title>" + "".join(shapes) + "</svg>")
+            f'height="{TREND_HEIGHT}" role="img" aria-label="{label}"><title>{tip}</title>' + "".join(shapes)
+            + "</svg>")

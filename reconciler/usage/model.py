@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler.audit.model import AuditFinding, findings_summary
-from reconciler.diagnostics import Severity
+from reconciler.diagnostics import Sentence, Severity
 
 CODES = ("heavy-sender", "near-quota", "fast-growing", "unused-license")
 TOP = 10  # how many mailboxes the biggest and fastest-growing lists name
@@ -64,7 +64,7 @@ class UsageSummary(Strict):
     fastest_growing: list[str] = Field(description="The mailboxes that grew most in 30 days, most first.")
     counts: dict[Severity, int]
     findings: list[AuditFinding] = Field(description="Highest severity first, then by code and subject.")
-    unavailable: dict[str, str] = Field(
+    unavailable: dict[str, Sentence] = Field(
         default_factory=dict, description="Figures the provider could not give (storage, mail, history, "
         "last_sign_in) -> why: the checks that need them did not run.")
 
@@ -72,4 +72,5 @@ class UsageSummary(Strict):
         return next((p for p in self.people if p.address == address), None)
 
     def summary(self) -> str:
+        """'3 findings (1 high, 2 medium) in 40 accounts.', in the reader's language."""
         return findings_summary(self.findings, self.counts, len(self.people))

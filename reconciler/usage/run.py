@@ -13,6 +13,7 @@ from reconciler.audit.accounts import Account, Tenant, gather
 from reconciler.audit.model import BY_SEVERITY, AuditFinding, sort_key
 from reconciler.audit.usage import near_quota
 from reconciler.errors import InputIssue
+from reconciler.i18n import T_, Text
 from reconciler.model.org import Org
 from reconciler.plan.prepare import prepare
 from reconciler.providers.base import BaseProvider
@@ -22,6 +23,8 @@ from reconciler.usage.model import TOP, DayFigures, DepartmentUsage, PersonUsage
 
 NO_DEPARTMENT = "(no department)"
 GROWTH_DAYS = 30
+
+NEVER_SIGNED_IN = T_("never signed in")
 
 
 def usage_of_provider(org: Org, load_issues: list[InputIssue], provider: BaseProvider, today: dt.date,
@@ -151,20 +154,25 @@ def heavy_senders(tenant: Tenant, people: list[PersonUsage], median: float | Non
         sent = person.sent.get("7d")
         if sent is None:
             continue
+        mails = f"{sent:,}"
         if sent >= settings.heavy_sender_limit:
-            why = f"at least audit.heavy_sender_limit ({settings.heavy_sender_limit:,})"
+            limit = f"{settings.heavy_sender_limit:,}"
+            message = T_("{address} sent {count} mails in the last 7 days, at least audit.heavy_sender_limit "
+                         "({limit}).", address=person.address, count=mails, limit=limit)
             severity = "high"
         elif median is not None and sent >= settings.heavy_sender_min and sent > settings.heavy_sender_factor * median:
-            why = (f"more than {settings.heavy_sender_factor:g} x the median of {median:g} (audit."
-                   f"heavy_sender_factor)")
+            factor, middle = f"{settings.heavy_sender_factor:g}", f"{median:g}"
+            message = T_("{address} sent {count} mails in the last 7 days, more than {factor} x the median of "
+                         "{median} (audit.heavy_sender_factor).", address=person.address, count=mails,
+                         factor=factor, median=middle)
             severity = "medium"
         else:
             continue
-        yield AuditFinding(code="heavy-sender", severity=severity, subject=person.address,
-                           message=f"{person.address} sent {sent:,} mails in the last 7 days, {why}.",
-                           action="Ask the person whether they sent them; if not, the account may be compromised: "
-                                  "set `status: frozen` in its file and run `reconciler apply` (suspends it, signs "
-                                  "it out and resets its password), then look at its sent mail and forwarding.")
+        yield AuditFinding(code="heavy-sender", severity=severity, subject=person.address, message=message,
+                           action=T_("Ask the person whether they sent them; if not, the account may be "
+                                     "compromised: set `status: frozen` in its file and run `reconciler apply` "
+                                     "(suspends it, signs it out and resets its password), then look at its sent "
+                                     "mail and forwarding."))
 
 
 def fast_growing(tenant: Tenant, people: list[PersonUsage]) -> Iterator[AuditFinding]:
@@ -173,11 +181,13 @@ def fast_growing(tenant: Tenant, people: list[PersonUsage]) -> Iterator[AuditFin
         growth, quota = person.growth_mb_30d, person.quota_mb
         if growth is None or not quota or growth * 100 < share * quota:
             continue
+        figures = {"growth": f"{growth:,}", "share": f"{growth * 100 // quota}%", "quota": f"{quota:,}",
+                   "threshold": f"{share:g}"}
         yield AuditFinding(code="fast-growing", severity="low", subject=person.address,
-                           message=f"{person.address} grew by {growth:,} MB in 30 days, {growth * 100 // quota}% of "
-                                   f"its {quota:,} MB quota (reported from {share:g}%).",
-                           action="Look for large attachments or mail loops (an auto-reply answering a list); at "
-                                  "this rate plan more storage before it fills.")
+                           message=T_("{address} grew by {growth} MB in 30 days, {share} of its {quota} MB quota "
+                                      "(reported from {threshold}%).", address=person.address, **figures),
+                           action=T_("Look for large attachments or mail loops (an auto-reply answering a list); "
+                                     "at this rate plan more storage before it fills."))
 
 
 def _window_for(days: int) -> str:
@@ -198,7 +208,7 @@ def unused_licences(tenant: Tenant, people: list[PersonUsage], usage: UsageRepor
         person = by_address[account.address]
         if not person.licenses:
             continue
-        signals: list[str] = []
+        signals: list[Text] = []
         if sign_ins:
             idle = _idle_sign_in(tenant, account, limit)
             if idle is None:
@@ -207,25 +217,30 @@ def unused_licences(tenant: Tenant, people: list[PersonUsage], usage: UsageRepor
         if mail and window in person.sent:
             if person.sent[window]:
                 continue
-            signals.append(f"sent no mail in the last {window.removesuffix('d')} days")
+            signals.append(T_("sent no mail in the last {days} days", days=window.removesuffix("d")))
         if not signals:
             continue
-        state = " (suspended)" if account.suspended else ""
-        yield AuditFinding(code="unused-license", severity="low", subject=account.address,
-                           message=f"{account.address}{state} holds {', '.join(person.licenses)} but "
-                                   f"{' and '.join(signals)}.",
-                           action=f"If nobody needs it, offboard it in {tenant.user_file(account)} (or give its "
-                                  "profile no licence) so the seat is freed; if it is a shared or service mailbox, "
-                                  "a free shared mailbox may do.")
+        unused = signals[0] if len(signals) == 1 else T_("{first} and {second}", first=signals[0], second=signals[1])
+        licences = ", ".join(person.licenses)
+        if account.suspended:
+            message = T_("{address} (suspended) holds {licences} but {unused}.", address=account.address,
+                         licences=licences, unused=unused)
+        else:
+            message = T_("{address} holds {licences} but {unused}.", address=account.address, licences=licences,
+                         unused=unused)
+        yield AuditFinding(code="unused-license", severity="low", subject=account.address, message=message,
+                           action=T_("If nobody needs it, offboard it in {file} (or give its profile no licence) so "
+                                     "the seat is freed; if it is a shared or service mailbox, a free shared mailbox "
+                                     "may do.", file=tenant.user_file(account)))
 
 
-def _idle_sign_in(tenant: Tenant, account: Account, limit: int) -> str | None:
+def _idle_sign_in(tenant: Tenant, account: Account, limit: int) -> Text | None:
     seen = account.activity
     if seen.last_sign_in is not None:
         idle = tenant.days_since(seen.last_sign_in)
-        return f"last signed in {idle} days ago" if idle > limit else None
+        return T_("last signed in {days} days ago", days=idle) if idle > limit else None
     if not seen.never_signed_in:
         return None
     if seen.created is not None and tenant.days_since(seen.created) <= limit:
         return None
-    return "never signed in"
+    return NEVER_SIGNED_IN

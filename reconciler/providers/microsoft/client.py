@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import _
+from reconciler.i18n import T_, _
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
+from reconciler.providers.said import said
 
 ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
 TIMEOUT = 60.0  # seconds; a request that times out is retried (graph.py), a create only after a look
@@ -81,9 +82,10 @@ def credential(tenant: str, client_id: str, cloud: CloudName = "global") -> Any:
     if os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
         return ClientAssertionCredential(tenant, client_id, lambda: _github_oidc_token(where.token_exchange_audience),
                                          authority=where.authority)
-    raise ProviderError(_("no Microsoft credentials: set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, "
-                          "or run in GitHub Actions with {setting} and a federated credential").format(
-        setting="id-token: write"))
+    # Said in the reader's language, English where JSON carries it (a DNS report's note).
+    raise said(ProviderError(), T_(
+        "no Microsoft credentials: set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, "
+        "or run in GitHub Actions with {setting} and a federated credential", setting="id-token: write"))
 
 
 def _bearer_auth(httpx: Any, cred: Any, scope: str) -> Any:
