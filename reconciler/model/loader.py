@@ -102,7 +102,8 @@ class _Reader:
             return model.model_validate(payload)
         except ValidationError as exc:
             if report:
-                self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0))
+                self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0,
+                                                          limit=MAX_INVALID_LISTED))
             return None
 
     def read_folder(self, folder: str) -> Iterator[YamlDocument]:
