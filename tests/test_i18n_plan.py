@@ -136,3 +136,21 @@ def test_annotations_of_a_refused_plan_and_of_many_problems_speak_chinese() -> N
                        "（计划会重新检查），或把变更拆分成几个较小的 PR\n")
     assert counted == "::error title=reconciler validate::org/ 中还有 3 个问题；此步骤的日志列出了全部问题"
     assert render_violations([limit]).startswith("::error title=reconciler plan refused::the plan freezes 4 accounts")
+
+
+def test_the_apply_summary_says_its_mail_lines_in_chinese() -> None:
+    from reconciler.apply import ApplyReport
+    from reconciler.mail.onboarding import Delivery, DeliveryReport
+    from reconciler.render.github import render_apply_summary
+
+    mail = DeliveryReport([Delivery("E1001", "zhangsan@acme.com", "welcome", "pending", "refused by the server"),
+                           Delivery("E1002", "lisi@acme.com", "password", "needs_reset")])
+    english = render_apply_summary(ApplyReport(), mail=mail)
+    i18n.forget_missing()
+    with i18n.using("zh-CN"):
+        chinese = render_apply_summary(ApplyReport(), mail=mail)
+    assert not i18n.missing()
+    mail_lines = [line for line in chinese.splitlines() if line.startswith("- ") and "acme.com" in line]
+    assert len(mail_lines) == 2 and mail_lines != [line for line in english.splitlines() if line.startswith("- ")
+                                                   and "acme.com" in line]
+    assert not english_left("\n".join(mail_lines), data=["refused by the server"]), mail_lines

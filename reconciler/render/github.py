@@ -305,7 +305,7 @@ def mail_block(mail: DeliveryReport | None) -> list[str]:
              _("{sent} sent, {pending} to retry on the next apply, {waiting} waiting for a recipient, {needs_reset} "
                "to reset the password, {cancelled} cancelled.").format(**c), ""]
     open_ones = [d for d in mail.deliveries if d.outcome != "sent"]
-    lines += [f"- {cell(str(d))}" for d in open_ones[:MAIL_ROWS]]
+    lines += [f"- {cell(d.said())}" for d in open_ones[:MAIL_ROWS]]
     if len(open_ones) > MAIL_ROWS:
         lines.append("- " + _("… and {count} more (the log has them all)").format(count=len(open_ones) - MAIL_ROWS))
     return [*lines, ""] if open_ones else lines
