@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import _
+from reconciler.i18n import T_, _
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
+from reconciler.providers.said import said
 
 ENDPOINT_ENV = "RECONCILER_GOOGLE_ENDPOINT"
 AUTH = "https://www.googleapis.com/auth/"
@@ -95,16 +96,16 @@ def _credentials(admin: str, service_account: str | None, scopes: list[str],
         # Cloud Resource Manager while loading (a call of no use here). Scopes are set below.
         credentials: Any = google.auth.default()[0]
     except DefaultCredentialsError as exc:
-        raise ProviderError(_(
+        raise said(ProviderError(), T_(  # said: English where JSON carries it (doctor, dns)
             "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service account key with "
-            "domain-wide delegation, or to a Workload Identity Federation config ({error})").format(error=exc)
+            "domain-wide delegation, or to a Workload Identity Federation config ({error})", error=str(exc))
         ) from None
     if hasattr(credentials, "with_subject"):  # a service account key: delegate to the admin
         # with_scopes() would drop the subject, so scopes are set first and the subject last.
         return credentials.with_scopes(scopes).with_subject(admin)
     if service_account is None:
-        raise ProviderError(_("these Google credentials cannot impersonate an admin by themselves; set "
-                              "provider.service_account in org.yaml to the service account to impersonate"))
+        raise said(ProviderError(), T_("these Google credentials cannot impersonate an admin by themselves; set "
+                                       "provider.service_account in org.yaml to the service account to impersonate"))
     # The federated (source) credentials only ever call IAM's signJwt, which takes cloud-platform;
     # the Admin scopes go into the JWT it signs.
     return KeylessDelegation(with_scopes_if_required(credentials, [CLOUD_PLATFORM]), service_account, admin, scopes,

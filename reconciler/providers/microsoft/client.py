@@ -61,8 +61,8 @@ def _github_oidc_token(audience: str) -> str:
 
     url, bearer = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"), os.environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
     if not url or not bearer:
-        raise ProviderError(_("no GitHub OIDC token: the job needs {setting}").format(
-            setting="`permissions: id-token: write`"))
+        raise said(ProviderError(), T_("no GitHub OIDC token: the job needs {setting}",
+                                       setting="`permissions: id-token: write`"))
     answer = httpx.get(url, params={"audience": audience}, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
     answer.raise_for_status()
     return str(answer.json()["value"])
