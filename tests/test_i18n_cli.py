@@ -38,20 +38,13 @@ from reconciler.render.help import break_offsets
 from tests.cli_inprocess import Run, run_main
 from tests.i18n_support import english_left
 from tests.smtp_support import StartServer
+from tests.test_mail import CHEN_FILE
 
 from .conftest import EXAMPLE_ORG
 
 RECONCILER = Path(sys.executable).parent / "reconciler"
 TODAY = "2026-11-29"
-NEW_PERSON = """\
-id: E2001
-given_name: 静
-family_name: 陈
-department: hr
-title: 招聘专员
-manager: E1000
-personal_email: chenjing@example.org
-"""
+NEW_PERSON = CHEN_FILE  # a new hire with a personal address, as the mail tests add her
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
