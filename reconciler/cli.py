@@ -222,7 +222,7 @@ def plan(
         if fmt is PlanFormat.comment:
             sys.stderr.write(render_violations(result.violations))
         raise UnsafePlan(_("the plan breaks safety limits:") + "\n  "
-                         + "\n  ".join(say(v.text) for v in result.violations))
+                         + "\n  ".join(v.said() for v in result.violations))
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
 
@@ -336,7 +336,7 @@ def apply(
             if the_plan.violations:
                 write_summary(ApplyReport(), the_plan.violations)
                 sys.stdout.write(render_text(the_plan))
-                limits = "\n  ".join(say(v.text) for v in the_plan.violations)
+                limits = "\n  ".join(v.said() for v in the_plan.violations)
                 raise UnsafePlan(_("refusing to apply: the plan breaks safety limits:") + f"\n  {limits}")
             if not changes:
                 err.print(_("No changes to apply. The provider matches org/."))

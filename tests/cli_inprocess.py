@@ -22,12 +22,11 @@ class Run:
 
 
 def run_main(org_dir: Path, *args: str) -> Run:
-    from reconciler import cli, i18n
+    from reconciler import cli
 
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
     saved = sys.argv, sys.stdout, sys.stderr
-    language = i18n.language()  # the run chooses its own; the test process keeps speaking its
     sys.argv = ["reconciler", "--org", str(org_dir), *args]
     sys.stdout, sys.stderr = out, err
     code: int | str | None = None
@@ -36,8 +35,7 @@ def run_main(org_dir: Path, *args: str) -> Run:
     except SystemExit as done:
         code = done.code
     finally:
-        sys.argv, sys.stdout, sys.stderr = saved
-        i18n.use(language)
+        sys.argv, sys.stdout, sys.stderr = saved  # main() gives the language back itself
     assert isinstance(code, int), f"main() ended without an exit code: {code!r}"
     return Run(code, _text(out), _text(err))
 

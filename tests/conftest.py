@@ -98,8 +98,8 @@ def org_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _english_after_each_test() -> Any:
-    """A run of the CLI in this process leaves its language chosen (a real run is one process):
-    the next test speaks en-US again, as the suite does, whatever the last one asked for."""
+    """A test that calls `i18n.use` itself (cli.main() gives the language back on its own): the
+    next test speaks en-US again, as the suite does, whatever the last one asked for."""
     yield
     from reconciler import i18n
 

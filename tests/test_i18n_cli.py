@@ -435,3 +435,17 @@ def test_the_lines_around_reports_in_chinese(org_copy: Path) -> None:
 
     written = in_chinese(org_copy, "schemas", "--write", str(root / "schemas"))
     assert written.code == 0 and written.stderr.startswith(f"已写入 {root / 'schemas'}")
+
+
+def test_a_plan_over_a_safety_limit_is_refused_in_chinese(org_copy: Path) -> None:
+    assert in_chinese(org_copy, "apply", "--yes").code == 0
+    settings = org_copy / "org.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("max_deletes: 10", "max_deletes: 0"),
+                        encoding="utf-8")
+    (org_copy / "users" / "e1003.yaml").unlink()
+    for command in ("plan", "apply"):
+        refused = in_chinese(org_copy, command, *(["--yes"] if command == "apply" else []))
+        assert refused.code == 1
+        limits = refused.stderr[refused.stderr.index("错误："):]
+        assert "safety.max_deletes" in limits, limits
+        assert english_left(limits) == [], limits
