@@ -134,7 +134,7 @@ def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
     """A frozen account whose mailbox or app grants could not be read: said, never a silent nothing."""
     if not facts_of(provider).incident.holds_mail:
         return []
-    missing = {part: why for part, why in found.health.unavailable.items() if part in MAILBOX_PARTS}
+    missing = {part: found.health.unavailable[part] for part in MAILBOX_PARTS if part in found.health.unavailable}
     warnings = []
     if missing:
         why = "; ".join(dict.fromkeys(missing.values()))
