@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,22 @@ from reconciler.model.loader import load_org
 from reconciler.plan.build import build_plan
 from reconciler.providers.local import LocalProvider
 from tests.applying import apply_all
+from tests.emulators.alimail import AlimailEmulator
+from tests.emulators.exmail import ExmailEmulator
 from tests.emulators.graph import GraphEmulator
+from tests.test_alimail_provider import Clock as AlimailClock
+from tests.test_alimail_provider import alimail, clock, to_alimail
+from tests.test_alimail_provider import plan_and_apply as alimail_plan_and_apply
+from tests.test_alimail_provider import plan_for as alimail_plan_for
+from tests.test_alimail_provider import provider as alimail_provider
+from tests.test_exmail_provider import exmail, to_exmail
+from tests.test_exmail_provider import plan_and_apply as exmail_plan_and_apply
+from tests.test_exmail_provider import plan_for as exmail_plan_for
+from tests.test_exmail_provider import provider as exmail_provider
 from tests.test_microsoft_provider import TODAY, graph, plan_for, provider, to_microsoft
 
-__all__ = ["graph"]  # the fixture, imported for pytest
+# The fixtures, imported for pytest; Alibaba Mail's clock (it also keeps what was slept) serves Exmail's too.
+__all__ = ["alimail", "clock", "exmail", "graph"]
 
 INTRUDER = "drop@evil.example"
 VICTIM = "zengxiaoyan@acme.com"  # E1012 of the example org
@@ -172,3 +185,37 @@ def test_local_plans_nothing_for_a_healthy_frozen_or_an_active_account(org_copy:
         plan = build_plan(org, issues, local, TODAY).plan
     assert not [c for c in plan.changes if c.kind == "access"]
     assert not [w for w in plan.warnings if w.code.startswith("frozen-") and w.code != "frozen-2sv"]
+
+
+# ----------------------------------------------------------------------------- Tencent Exmail, Alibaba Mail
+# Neither API shows a mailbox's forwarding, rules, delegates or client passwords: a freeze plans no
+# removal, and the plan says, as a high warning, that they must be checked by hand and where.
+
+
+def test_exmail_says_where_to_check_by_hand_and_keeps_the_login_log(org_copy: Path, exmail: ExmailEmulator,
+                                                                    clock: Any) -> None:
+    to_exmail(org_copy)
+    assert exmail_plan_and_apply(org_copy, clock).ok
+    _freeze(org_copy)
+    exmail.add_login(VICTIM, int(time.time()) - 3600, ip="203.0.113.77", kind=4)
+    plan = exmail_plan_for(org_copy, exmail_provider(clock)).plan
+    assert not [c for c in plan.changes if c.kind == "access"]
+    [unread] = [w for w in plan.warnings if w.code == "frozen-mailbox-unread"]
+    assert unread.severity == "high" and "forwarding, rules, delegates" in unread.message
+    assert "收信规则" in unread.message and "客户端专用密码" in str(unread.action)
+    done = _cli(org_copy, "apply", "--yes")
+    assert done.returncode == 0, done.stderr
+    evidence, _markdown = _evidence(org_copy, VICTIM)
+    assert [(s["ip"], s["place"], s["how"]) for s in evidence["sign_ins"]] == [("203.0.113.77", None, "mail client")]
+    assert set(evidence["unread"]) == {"forwarding", "rules", "delegates"}
+    assert any("客户端专用密码" in n for n in evidence["notes"])
+
+
+def test_alimail_says_where_to_check_by_hand(org_copy: Path, alimail: AlimailEmulator, clock: AlimailClock) -> None:
+    to_alimail(org_copy)
+    assert alimail_plan_and_apply(org_copy, clock).ok
+    _freeze(org_copy)
+    plan = alimail_plan_for(org_copy, alimail_provider(clock)).plan
+    assert not [c for c in plan.changes if c.kind == "access"]
+    [unread] = [w for w in plan.warnings if w.code == "frozen-mailbox-unread"]
+    assert unread.severity == "high" and "自动转发" in str(unread.action)
