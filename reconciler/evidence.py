@@ -43,6 +43,7 @@ class Outcome:
     """What became of one change of the freeze."""
 
     change: str  # its label: "delete access alice@acme.com/filter/F1", "update user alice@acme.com"
+    said: str  # the label in the reader's language (the markdown's)
     what: str  # what it did, in a sentence (its reason: a Text, said in the reader's language in markdown)
     outcome: str  # applied, failed, skipped
     error: str | None = None
@@ -92,7 +93,8 @@ def finish_evidence(records: list[Evidence], report: ApplyReport, clock: Clock =
     now = clock()
     for record in records:
         record.outcomes = [
-            Outcome(change=r.change.label, what=r.change.reason or "", outcome=r.outcome, error=r.error)
+            Outcome(change=r.change.label, said=r.change.said_label(), what=r.change.reason or "", outcome=r.outcome,
+                    error=r.error)
             for r in report.results if frozen_in([r]) == {record.address}]
         record.written_at = now
 

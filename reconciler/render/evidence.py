@@ -40,7 +40,8 @@ def render_evidence(record: Evidence) -> str:
         lines.append(_("None logged."))
     lines += ["", "## " + _("Found in the account"), ""]
     found_all = [*found.accesses, *found.kept]
-    lines += [f"- {cell(say(describe(a)))} ({_(PLANNED['kept' if a in found.kept else 'remove'])})"
+    lines += ["- " + _("{what} ({planned})").format(what=cell(say(describe(a))),
+                                                     planned=_(PLANNED["kept" if a in found.kept else "remove"]))
               for a in found_all] or [_("Nothing: no forwarding, rule, delegate, OAuth token or app password.")]
     unread = {part: why for part, why in health.unavailable.items() if part in ("forwarding", "rules", "delegates")}
     lines += ["- " + _("Not read: {part}: {why}").format(part=part, why=cell(say(why))) for part, why in unread.items()]
@@ -50,8 +51,10 @@ def render_evidence(record: Evidence) -> str:
     lines += ["", "## " + _("What the freeze did"), ""]
     for o in record.outcomes:
         outcome = _(OUTCOMES.get(o.outcome, o.outcome))
-        lines.append(f"- {cell(o.change)}: **{cell(outcome)}**" + (f" ({cell(say(o.what))})" if o.what else "")
-                     + (f": {cell(say(o.error))}" if o.error else ""))
+        line = _("{change}: **{outcome}**").format(change=cell(o.said), outcome=cell(outcome))
+        if o.what:
+            line = _("{what} ({planned})").format(what=line, planned=cell(say(o.what)))
+        lines.append("- " + line + (f": {cell(say(o.error))}" if o.error else ""))
     if not record.outcomes:
         lines.append(_("Nothing was applied."))
     notes = record.notes()
