@@ -629,8 +629,8 @@ PLAN_STEPS = ["Check out the pull request", "Set up Python", "Install reconciler
 APPLY_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Validate org/",
                "Read the provider from org/org.yaml", "Restore the local provider's directory file",
                "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Apply",
-               "Keep the incident evidence", "Keep the local provider's directory file", "Keep the onboarding mail ledger", "Job summary",
-               "Comment the result on the merged pull request"]
+               "Keep the incident evidence", "Keep the local provider's directory file",
+               "Keep the onboarding mail ledger", "Job summary", "Comment the result on the merged pull request"]
 
 
 EVIDENCE = "Keep the incident evidence"  # skipped unless the apply froze an account
