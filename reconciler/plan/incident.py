@@ -134,7 +134,9 @@ def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
     """A frozen account whose mailbox or app grants could not be read: said, never a silent nothing."""
     if not facts_of(provider).incident.holds_mail:
         return []
-    missing = {part: found.health.unavailable[part] for part in MAILBOX_PARTS if part in found.health.unavailable}
+    # No mailbox at all (no mail licence): nothing in it can forward or delete; the evidence says so.
+    missing = {part: found.health.unavailable[part] for part in MAILBOX_PARTS
+               if part in found.health.unavailable and found.health.mailbox_ready is not False}
     warnings = []
     if missing:
         why = "; ".join(dict.fromkeys(missing.values()))
