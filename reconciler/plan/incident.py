@@ -32,6 +32,7 @@ from reconciler.state import Access, State
 
 REASON = T_("frozen: security incident")
 MAILBOX_PARTS = ("forwarding", "rules", "delegates")
+PART_WORDS = {"forwarding": T_("forwarding"), "rules": T_("rules"), "delegates": T_("delegates")}
 # A MailRule's `source`, as the providers name it, to what an Access is.
 RULE_KINDS = {"auto-forwarding": "forwarding", "filter": "filter", "inbox rule": "inbox-rule"}
 
@@ -130,6 +131,12 @@ def plan_incident(frozen: Iterable[str], actual: State, provider: IncidentSource
     return changes, warnings, held
 
 
+def _listed(words: list[Text]) -> Text:
+    """Words joined with commas, each said in the reader's language (a template of placeholders only)."""
+    template = ", ".join(f"{{w{i}}}" for i in range(len(words)))  # nothing to translate but the words
+    return Text(template, **{f"w{i}": w for i, w in enumerate(words)})
+
+
 def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
     """A frozen account whose mailbox or app grants could not be read: said, never a silent nothing."""
     if not facts_of(provider).incident.holds_mail:
@@ -143,7 +150,8 @@ def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
         warnings.append(PlanWarning(
             code="frozen-mailbox-unread", severity="high", subject=found.address,
             message=T_("{address} is frozen, but its {parts} could not be read, so nothing there is planned for "
-                       "removal: {why}", address=found.address, parts=", ".join(missing), why=why),
+                       "removal: {why}", address=found.address, parts=_listed([PART_WORDS[p] for p in missing]),
+                       why=why),
             action=T_("grant what is named, then plan again; until then check the mailbox by hand ({console})",
                       console=facts_of(provider).incident.console or "the admin console")))
     if found.grants is not None and found.grants.unavailable:
