@@ -136,3 +136,63 @@ def test_a_saved_plan_applies_the_removals_still_there(org_copy: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "delete access zengxiaoyan@acme.com/filter/f2" in done.stderr
     assert "filter/f1" not in done.stderr
+
+
+def test_the_evidence_and_the_summary_in_chinese(org_copy: Path) -> None:
+    """Every sentence of the evidence markdown and the apply's lines about it has a translation."""
+    from reconciler import i18n
+    from tests.cli_inprocess import run_main
+    from tests.i18n_support import english_left
+
+    assert run_main(org_copy, "apply", "--yes").code == 0
+    victim = org_copy / "users" / "e1012.yaml"
+    victim.write_text(victim.read_text() + "status: frozen\n")
+    directory = org_copy.parent / ".reconciler" / "directory.json"
+    data = json.loads(directory.read_text())
+    [record] = [r for r in data["users"].values() if r["user"]["email"] == "zengxiaoyan@acme.com"]
+    record["mailbox"] = {"rules": [{"source": "filter", "id": "f1", "name": "bank",
+                                    "forwards_to": ["x@evil.example"]}],
+                         "delegates": ["m@evil.example"],
+                         "sign_ins": [{"at": "2026-12-06T23:10:00+00:00", "ip": "203.0.113.77", "place": "RU"}],
+                         "app_grants": [{"kind": "oauth-token", "id": "c1", "name": "Mail Sync Pro"}]}
+    directory.write_text(json.dumps(data))
+    summary = org_copy.parent / "apply.md"
+    i18n.forget_missing()
+    run = run_main(org_copy, "--lang", "zh-CN", "apply", "--yes", "--summary", str(summary))
+    assert i18n.missing() == set(), "messages without a translation"
+    assert run.code == 0, run.stderr
+    [markdown] = (org_copy.parent / ".reconciler" / "evidence").glob("*.md")
+    text = markdown.read_text()
+    assert "# 安全事件证据：zengxiaoyan@acme.com" in text and "过滤器 bank 会把邮件转发到 x@evil.example" in text
+    data_values = ["Mail Sync Pro", "bank", "RU"]
+    assert english_left(text, data_values) == []
+    assert english_left(summary.read_text(), data_values) == []
+    assert "安全事件证据" in run.stderr
+
+
+class GraphLike(Planted):
+    """A provider double named microsoft: it can remove inbox rules only."""
+
+    name = "microsoft"
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth:
+        self.reads.append(f"mailbox {address}")
+        rule = MailRule(source="inbox rule", name="sync", id="R1", forwards_to=("x@evil.example",))
+        return MailboxHealth(rules=(rule,), delegates=("mallory@evil.example",), mailbox_ready=True)
+
+
+def test_what_a_provider_cannot_remove_is_a_high_warning_naming_the_console() -> None:
+    from reconciler.plan.incident import plan_incident
+    from reconciler.state import State, User
+
+    actual = State()
+    actual.add(User(email=ADDRESS, id="E1"))
+    actual.add(User(email="bob@acme.com", id="E2"))
+    provider = GraphLike()
+    changes, warnings, found = plan_incident([ADDRESS, "gone@acme.com"], actual, provider, ["acme.com"])
+    assert provider.reads == [f"mailbox {ADDRESS}"]  # the frozen account that exists, and no app grants here
+    assert [c.label for c in changes] == [f"delete access {ADDRESS}/inbox-rule/R1"]
+    [manual] = [w for w in warnings if w.code == "frozen-access-manual"]
+    assert manual.severity == "high" and manual.subject == f"{ADDRESS}/delegate/mallory@evil.example"
+    assert "Exchange admin center" in manual.message
+    assert set(found) == {ADDRESS}

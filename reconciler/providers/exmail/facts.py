@@ -17,8 +17,9 @@ EXMAIL = ProviderFacts(
         console=("管理后台 > 通讯录 > the member; and in the member's mailbox 设置 > 收信规则 / 自动转发 / "
                  "客户端专用密码"),
         notes=(N_("Exmail's API exposes no forwarding, mail rules (收信规则), delegates or client-specific passwords "
-                  "(客户端专用密码): check them in the member's mailbox settings; the freeze disabled the member and "
-                  "reset the password."),
+                  "(客户端专用密码): check them in the member's mailbox settings. The freeze disabled the member, "
+                  "reset the password and, with the 功能设置 secret, turned IMAP/SMTP and POP/SMTP off and forced "
+                  "secure login, so no mail client signs in with an old password."),
                N_("Exmail's login log gives sign-in IP addresses and the kind of client, but no places."))),
     display_name="腾讯企业邮箱 (Tencent Exmail)",
     # Taiwan and Hong Kong write the product's name in Traditional characters.
