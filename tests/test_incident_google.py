@@ -100,10 +100,20 @@ def test_apply_removes_them_writes_evidence_and_a_second_plan_is_no_change(org_c
     _plant(emulator, address)
     emulator.set_user_activity(address, is_enrolled_2sv=False)
     summary = org_copy.parent / "apply.md"
+    emulator.reset_stats()
     exe = Path(sys.executable).parent / "reconciler"
     done = subprocess.run([str(exe), "apply", "--yes", "--summary", str(summary)], cwd=org_copy.parent,
                           capture_output=True, text=True, env={**os.environ}, timeout=120)
     assert done.returncode == 0, done.stderr
+    # One call per removal, each as the API wants it (and nothing else of the person's was touched).
+    removals = [(m, p) for m, p in emulator.calls() if m in ("PUT", "DELETE")]
+    assert sorted(removals) == sorted([
+        ("PUT", f"/gmail/v1/users/{address}/settings/autoForwarding"),
+        ("DELETE", f"/gmail/v1/users/{address}/settings/filters/F-fwd"),
+        ("DELETE", f"/gmail/v1/users/{address}/settings/filters/F-del"),
+        ("DELETE", f"/gmail/v1/users/{address}/settings/delegates/mallory@evil.example"),
+        ("DELETE", f"/admin/directory/v1/users/{address}/tokens/{TOKEN_CLIENT}"),
+        ("DELETE", f"/admin/directory/v1/users/{address}/asps/7")])
     # The emulator no longer holds any of it; the harmless filter stays.
     settings = emulator.gmail_settings(address)
     assert settings["autoForwarding"] == {"enabled": False}
