@@ -196,3 +196,24 @@ def test_what_a_provider_cannot_remove_is_a_high_warning_naming_the_console() ->
     assert manual.severity == "high" and manual.subject == f"{ADDRESS}/delegate/mallory@evil.example"
     assert "Exchange admin center" in manual.message
     assert set(found) == {ADDRESS}
+
+
+def test_removals_count_as_one_freeze_per_account_and_never_as_deletes() -> None:
+    from reconciler.changes import FREEZING, Change
+    from reconciler.model.files import Safety
+    from reconciler.plan.safety import check_safety
+    from reconciler.state import State, User
+
+    actual = State()
+    for n in range(3):
+        actual.add(User(email=f"u{n}@acme.com", id=f"E{n}"))
+    before = {"email": ADDRESS, "id": "E9"}
+    freeze = Change(action="suspend", kind="user", key=ADDRESS, before=before, after={**before, "suspended": True},
+                    security=True, effects=FREEZING)
+    removals = [removal(a) for a in _found().accesses]
+    assert check_safety([freeze, *removals], Safety(max_freezes=1, max_deletes=0), actual) == []
+    # Removals alone (the account was frozen by an earlier apply) are that one account too.
+    assert check_safety(removals, Safety(max_freezes=1, max_deletes=0), actual) == []
+    other = [removal(Access(owner="bob@acme.com", what="delegate", id="m@evil.example"))]
+    [violation] = check_safety([freeze, *removals, *other], Safety(max_freezes=1), actual)
+    assert violation.code == "max-freezes" and "freezes 2 accounts" in violation.message
