@@ -53,11 +53,14 @@ SCOPE_TRANSFER_WRITE = AUTH + "admin.datatransfer"
 SCOPE_TRANSFER_READ = AUTH + "admin.datatransfer.readonly"  # a plan reads hand-overs
 SCOPE_REPORTS = AUTH + "admin.reports.usage.readonly"  # storage per user
 SCOPE_GMAIL_SETTINGS = AUTH + "gmail.settings.basic"  # the doctor: forwarding, filters, delegates of one mailbox
+# A frozen account's auto-forwarding and delegates are removed with this (updateAutoForwarding,
+# delegates.delete take no other Gmail scope); its filters go with gmail.settings.basic.
+SCOPE_GMAIL_SHARING = AUTH + "gmail.settings.sharing"
 SCOPE_GROUPS_SETTINGS = AUTH + "apps.groups.settings"  # the doctor: who may post to a group (no read-only scope)
 # Every scope the service account's domain-wide delegation must grant (the README lists these).
 DELEGATION: tuple[str, ...] = tuple(sorted({*SCOPES_WRITE, *SCOPES_READ, SCOPE_SECURITY, SCOPE_TRANSFER_WRITE,
                                             SCOPE_TRANSFER_READ, SCOPE_REPORTS, SCOPE_GMAIL_SETTINGS,
-                                            SCOPE_GROUPS_SETTINGS}))
+                                            SCOPE_GMAIL_SHARING, SCOPE_GROUPS_SETTINGS}))
 
 TokenCheck = Callable[[Sequence[str]], None]  # asks for a token for these scopes; GoogleAuthError if refused
 
@@ -74,6 +77,11 @@ class Clients:
     # The Gmail API acting as one person (domain-wide delegation to that user, gmail.settings.basic).
     gmail_as: Callable[[str], Any] | None = None
     groups_settings: Any = None  # Groups Settings API (apps.groups.settings): who may post to a group
+    # The Gmail API as one person with gmail.settings.sharing: a frozen account's forwarding and delegates.
+    gmail_sharing_as: Callable[[str], Any] | None = None
+    # Directory API with the user.security token, also in a read-only run: a frozen account's OAuth
+    # tokens and app passwords are listed with it (the scope has no read-only form).
+    user_security: Any = None
     # The scopes of each client's token: "core" (directory, licensing), "datatransfer", "reports", "security".
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -163,5 +171,8 @@ def build_clients(admin: str, service_account: str | None, read_only: bool,
         request_token=request_token,
         scopes=scopes,
         gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user)),
+        gmail_sharing_as=None if read_only else (
+            lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SHARING,), user))),
+        user_security=client("admin", "directory_v1", credentials_for((SCOPE_SECURITY,))),
         groups_settings=client("groupssettings", "v1", credentials_for((SCOPE_GROUPS_SETTINGS,)), "groups/v1/groups/"),
     )

@@ -13,7 +13,7 @@ from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.i18n import N_, T_, Text
-from reconciler.mailbox import MailboxHealth
+from reconciler.mailbox import AppGrants, MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
 from reconciler.providers.google.batch import (
@@ -181,6 +181,10 @@ class GoogleProvider(BaseProvider):
             return self._apply(wave, passwords)
 
     def _apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        if wave and all(c.kind == "access" for c in wave):  # a frozen account's: one call each (incident.py)
+            from reconciler.providers.google.incident import remove_access
+
+            return [remove_access(self.clients, change) for change in wave]
         if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects
                                            or (c.kind, c.action) == ("user", "delete") for c in wave):
             self.fetcher.load_lookup(self.lookup)
@@ -309,6 +313,13 @@ class GoogleProvider(BaseProvider):
         with google_errors(T_("reading the mailbox of {address}", address=address)):
             return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
+    def app_grants(self, address: str) -> AppGrants:
+        """A frozen account's OAuth tokens and app passwords (Directory tokens.list, asps.list)."""
+        from reconciler.providers.google.incident import read_app_grants
+
+        with google_errors(T_("reading the OAuth tokens and app passwords of {address}", address=address)):
+            return read_app_grants(self.clients, address.lower())
+
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or token request per capability (access.py)."""
         from reconciler.providers.google.access import AccessCheck
@@ -318,6 +329,7 @@ class GoogleProvider(BaseProvider):
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""
         for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
-                       self.clients.reports, self.clients.security, self.clients.groups_settings):
+                       self.clients.reports, self.clients.security, self.clients.groups_settings,
+                       self.clients.user_security):
             if client is not None:
                 client.close()
