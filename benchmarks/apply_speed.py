@@ -39,7 +39,7 @@ from reconciler.providers.microsoft import MicrosoftProvider  # noqa: E402
 from tests.emulators.google import GoogleEmulator  # noqa: E402
 from tests.emulators.graph import GraphEmulator  # noqa: E402
 from tests.emulators.graph.throttle import DOCUMENTED_UNITS_PER_10S, DOCUMENTED_WRITES_PER_150S  # noqa: E402
-from tests.google_support import TODAY, FakeClock, google_config, plan_for, provider, to_google  # noqa: E402
+from tests.google_support import TODAY, FakeClock, google_config, provider, to_google  # noqa: E402
 from tests.graph_clock import FakeClock as GraphClock  # noqa: E402
 
 GOOGLE_QUOTA = 2400  # calls a minute
@@ -75,6 +75,20 @@ def share(admitted: int, quota: int, window_s: float, seconds: float) -> float:
     return 1.0 if seconds <= 0 else fastest / seconds
 
 
+def fastest_serial_s(run_s: list[float], quota: int, window_s: float) -> float:
+    """The least time the emulator can take for calls that run one after the other (`run_s` each, in
+    the order they ran) and count when they have run, at most `quota` in any `window_s`: call i ends
+    no sooner than call i-1 ended plus its own run, nor than a window after call i-quota was counted.
+    (`share` leaves the run time out: the last window's calls alone take seconds to run.)"""
+    counted: list[float] = []
+    for i, run in enumerate(run_s):
+        end = (counted[-1] if counted else 0.0) + run
+        if i >= quota:
+            end = max(end, counted[i - quota] + window_s)
+        counted.append(end)
+    return counted[-1] if counted else 0.0
+
+
 def report(provider_name: str, people: int, changes: int, counts: dict[str, int], calls: int, refused: int,
            seconds: float, used: float, what: str, wall: float) -> None:
     print(f"{provider_name:<9} {people:>6,} people  {changes:>6,} changes {counts}  {calls:>6,} calls, "
@@ -98,16 +112,24 @@ def google(people: int) -> None:
                 "profiles:\n  staff: {licenses: {google: Google-Apps/1010020028}}\n"
                 "  contractor: {licenses: {google: Google-Apps/1010020027}}\n")
             config = google_config(calls=GOOGLE_QUOTA, per_seconds=60, backoff_seconds=1, retries=8)
-            plan = plan_for(org_dir, provider(config, clock=clock)).plan
-            emu.reset_stats()
-            reset_peak()
-            began, wall = clock(), time.perf_counter()
+            # One provider plans and applies, as `reconciler apply` does: the plan's reads and the
+            # apply's writes are booked in the same quota book.
             with provider(config, clock=clock) as client:
+                org, issues = load_org(org_dir)
+                plan = build_plan(org, issues, client, TODAY).plan
+                emu.reset_stats()
+                reset_peak()
+                began, wall = clock(), time.perf_counter()
                 result = apply_changes(plan.changes, client)
             seconds, stats = clock() - began, emu.stats()
             refused = stats["quota_rejections"]
+            run_s = [READ_RUN_S if entry["method"] == "GET" else CALL_RUN_S for entry in emu.call_log()
+                     if not entry.get("refused")]
+            fastest = fastest_serial_s(run_s, GOOGLE_QUOTA, 60)
+            print(f"  google: the quota alone allows {share(len(run_s), GOOGLE_QUOTA, 60, seconds):.1%}; "
+                  f"with each call's run, one after the other, at least {fastest:.1f} s", flush=True)
             report("google", people, len(plan.changes), result.counts(), stats["calls"], refused, seconds,
-                   share(stats["calls"] - refused, GOOGLE_QUOTA, 60, seconds), "2,400 calls/min",
+                   1.0 if seconds <= 0 else fastest / seconds, "2,400 calls/min and the calls' run",
                    time.perf_counter() - wall)
     finally:
         del os.environ["RECONCILER_GOOGLE_ENDPOINT"]

@@ -100,7 +100,10 @@ class MicrosoftProvider(BaseProvider):
         return self._run(read)
 
     def fetch(self, domains: Sequence[str]) -> State:
-        return self._run(lambda http: fetch_state(http, domains, self.lookup))
+        state = self._run(lambda http: fetch_state(http, domains, self.lookup))
+        # Every user of the tenant was read (each has an entry here): its size sets Graph's budget.
+        self.pacing.tenant_size(len(self.lookup.user_skus))
+        return state
 
     def dns_records(self, domain: str) -> ProviderDomainRecords | None:
         """What Microsoft 365 says this domain must publish (for `reconciler dns`)."""
