@@ -13,9 +13,22 @@ import pytest
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.providers.microsoft import MicrosoftProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV
-from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp, GraphLimits, resource_units
+from reconciler.providers.microsoft.graph import (
+    Answer,
+    Call,
+    GraphHttp,
+    GraphLimits,
+    GraphPacing,
+    resource_units,
+    units_for_users,
+)
 from tests.emulators.graph import GraphEmulator
-from tests.emulators.graph.throttle import BY_TENANT_SIZE, DOCUMENTED_UNITS_PER_10S, DOCUMENTED_WRITES_PER_150S
+from tests.emulators.graph.throttle import (
+    BY_TENANT_SIZE,
+    DOCUMENTED_UNITS_PER_10S,
+    DOCUMENTED_WRITES_PER_150S,
+    documented_units_per_10s,
+)
 from tests.graph_clock import FakeClock
 
 CONFIG = MicrosoftProviderConfig(kind="microsoft", tenant="acme.com", client_id="00000000-0000-0000-0000-000000000001")
@@ -166,3 +179,18 @@ def test_the_emulator_refuses_what_a_small_tenant_has_no_room_for(clock: FakeClo
         assert emu.stats()["throttled"] > 0 and provider.pacing.refused > 0
     finally:
         emu.stop()
+
+
+def test_the_tiers_are_microsofts_and_a_learned_budget_stays_learned(clock: FakeClock) -> None:
+    # "S - under 50 users, M - between 50 and 500 users, and L - above 500 users", in the client
+    # and in the emulator alike.
+    sizes = (0, 49, 50, 500, 501, 10_000)
+    assert [units_for_users(n) for n in sizes] == [3500, 3500, 5000, 5000, 8000, 8000]
+    assert [documented_units_per_10s(n) for n in sizes] == [units_for_users(n) for n in sizes]
+    pacing = GraphPacing(GraphLimits(), clock)
+    pacing.units.limit = 2000  # refusals taught it that another app spends the rest
+    pacing.tenant_size(600)
+    assert (pacing.units.configured, pacing.units.limit) == (8000, 2000)  # grows back towards 8,000 when calm
+    fixed = GraphPacing(GraphLimits(resource_units_per_10s=150, by_tenant_size=False), clock)
+    fixed.tenant_size(600)
+    assert (fixed.units.configured, fixed.units.limit) == (150, 150)

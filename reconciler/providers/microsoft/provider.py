@@ -101,8 +101,7 @@ class MicrosoftProvider(BaseProvider):
 
     def fetch(self, domains: Sequence[str]) -> State:
         state = self._run(lambda http: fetch_state(http, domains, self.lookup))
-        # Every user of the tenant was read (each has an entry here): its size sets Graph's budget.
-        self.pacing.tenant_size(len(self.lookup.user_skus))
+        self.pacing.tenant_size(self.lookup.users_read)  # the tenant's size sets Graph's budget
         return state
 
     def dns_records(self, domain: str) -> ProviderDomainRecords | None:
