@@ -191,6 +191,11 @@ def test_the_tiers_are_microsofts_and_a_learned_budget_stays_learned(clock: Fake
     pacing.units.limit = 2000  # refusals taught it that another app spends the rest
     pacing.tenant_size(600)
     assert (pacing.units.configured, pacing.units.limit) == (8000, 2000)  # grows back towards 8,000 when calm
+    pacing.tenant_size(40)  # read again, smaller (leavers deleted): never above the tier
+    assert (pacing.units.configured, pacing.units.limit) == (3500, 2000)
+    started_high = GraphPacing(GraphLimits(resource_units_per_10s=8000), clock)
+    started_high.tenant_size(40)
+    assert (started_high.units.configured, started_high.units.limit) == (3500, 3500)
     fixed = GraphPacing(GraphLimits(resource_units_per_10s=150, by_tenant_size=False), clock)
     fixed.tenant_size(600)
     assert (fixed.units.configured, fixed.units.limit) == (150, 150)

@@ -112,16 +112,16 @@ class GraphPacing:
 
     def tenant_size(self, users: int) -> None:
         """The tenant holds at least `users` users (those a fetch read): keep to the resource units
-        its size is documented to have. Conservative: a tenant that grows during the run keeps the
-        tier it was read at. A budget learned from refusals stays lowered (it grows back towards the
-        new one when calm, as QuotaWindow does)."""
+        its size is documented to have (`resource_units_per_10s` was the budget until then).
+        Conservative: a tenant that grows during the run keeps the tier it was read at. A budget
+        learned from refusals stays lowered, never above the tier (it grows back towards the tier
+        when calm, as QuotaWindow does)."""
         if not self.limits.by_tenant_size:
             return
-        units = max(self.limits.resource_units_per_10s, units_for_users(users))
+        units = units_for_users(users)
         lowered = self.units.limit < self.units.configured
         self.units.configured = units
-        if not lowered:
-            self.units.limit = units
+        self.units.limit = min(self.units.limit, units) if lowered else units
 
     async def take(self, calls: list[tuple[str, str]], sleep: Callable[[float], Awaitable[None]]
                    ) -> tuple[Spend, Spend | None]:
