@@ -85,17 +85,20 @@ class GoogleProvider(BaseProvider):
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self.products = list(products)
-        self.clients = clients or build_clients(config.admin, config.service_account, read_only, sleep)
+        limit = config.rate_limit
+        # One quota book for the provider's life: the plan's reads and the apply's batches are the same
+        # minute of Google's quota (its per-minute quota is the admin's, in the project's credentials).
+        self.limiter = RateLimiter(limit.calls, limit.per_seconds, clock=clock, sleep=sleep)
+        self.clients = clients or build_clients(config.admin, config.service_account, read_only, sleep, self.limiter)
         self.service_groups: dict[str, str] = {str(k): v.lower() for k, v in config.service_groups.items()}
         # Fields Google has no place for: org/ may set them, the plan says they are not managed here.
         ignored = {"group.type", "orgunit.description"}
         if not self.service_groups:
             ignored.add("user.services")
         self.ignores = frozenset(ignored)
-        limit = config.rate_limit
         self.clock = clock  # backoff and "created moments ago" are measured on it (tests pass a fake)
         self.runner = BatchRunner(
-            self._batch_uri, RateLimiter(limit.calls, limit.per_seconds, clock=clock, sleep=sleep),
+            self._batch_uri, self.limiter,
             RetryPolicy(attempts=limit.retries, base_seconds=limit.backoff_seconds), sleep=sleep, clock=clock)
         self.lookup = Lookup()
         self.fetcher = GoogleFetcher(self.clients, self.runner, config.customer, products, self.service_groups)

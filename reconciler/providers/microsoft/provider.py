@@ -100,7 +100,9 @@ class MicrosoftProvider(BaseProvider):
         return self._run(read)
 
     def fetch(self, domains: Sequence[str]) -> State:
-        return self._run(lambda http: fetch_state(http, domains, self.lookup))
+        state = self._run(lambda http: fetch_state(http, domains, self.lookup))
+        self.pacing.tenant_size(self.lookup.users_read)  # the tenant's size sets Graph's budget
+        return state
 
     def dns_records(self, domain: str) -> ProviderDomainRecords | None:
         """What Microsoft 365 says this domain must publish (for `reconciler dns`)."""

@@ -459,6 +459,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
                 self._window.popleft()
             if len(self._window) >= self.quota_per_minute:
                 self._stats.counters["quota_rejections"] += 1
+                self._stats.log[-1]["refused"] = True  # this call's entry (_count, under the same lock)
                 raise user_rate_limit()
             self._window.append(now)
 
