@@ -75,6 +75,10 @@ class MailboxHealth:
     delegates: tuple[str, ...] = ()  # addresses that may read and send as this mailbox
     sign_ins: tuple[SignIn, ...] = ()  # recent sign-ins, newest first
     deleted_on: dt.datetime | None = None  # for a deleted account: when it was deleted
+    # The account receives no mail as it is now, and its settings cannot be read until it is active
+    # again (Google: no one may act as a suspended account, which gets no new mail): what is in it
+    # does nothing for now. The parts it hides are named in `unavailable`, with why.
+    dormant: bool = False
     who_can_post: str | None = None  # for a group: "anyone", "organisation", "members", "owners", or as given
     unavailable: dict[str, str] = field(default_factory=dict)  # part (PARTS) -> why, one line
 

@@ -4,15 +4,17 @@ the real google-api-python-client against the emulator, and the real CLI where a
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from reconciler.providers.google.client import SCOPE_GMAIL_SHARING, SCOPE_SECURITY
+from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, SCOPE_GMAIL_SHARING, SCOPE_SECURITY
 from tests.applying import apply_all
 from tests.emulators.google import GoogleEmulator
 from tests.google_support import emulator, plan_for, provider, to_google
@@ -148,10 +150,16 @@ def test_apply_removes_them_writes_evidence_and_a_second_plan_is_no_change(org_c
     relative = f".reconciler/evidence/{md_file.name}"
     assert f"[{relative}]({relative})" in summary.read_text().replace("\\", "")
     assert f"Incident evidence for {address}: {relative}" in done.stderr
-    # Nothing left: the next plan changes nothing, and warns of nothing left behind.
+    # Nothing left: the next plan changes nothing. The account is suspended now, and Google mints
+    # no token to act as it, so the plan says (medium: a suspended mailbox gets no mail) that its
+    # Gmail settings cannot be read, rather than calling Gmail and raising the high alarm.
+    emulator.reset_stats()
     plan = plan_for(org_copy, provider()).plan
     assert plan.changes == []
-    assert not [w for w in plan.warnings if w.code.startswith("frozen-") and w.code != "frozen-2sv"]
+    [unread] = [w for w in plan.warnings if w.code.startswith("frozen-") and w.code != "frozen-2sv"]
+    assert (unread.code, unread.severity) == ("frozen-mailbox-unread", "medium")
+    assert "suspended" in unread.message and "active again" in (unread.action or "")
+    assert not [p for _, p in emulator.calls() if "/gmail/" in p]
 
 
 def test_a_healthy_frozen_account_plans_no_removal(org_copy: Path, emulator: GoogleEmulator) -> None:
@@ -234,3 +242,30 @@ def test_the_emulator_refuses_an_unknown_grant_like_google(emulator: GoogleEmula
         assert int(caught.value.resp.status) == 403
     finally:
         reader.close()
+
+
+def test_google_mints_no_token_to_act_as_a_suspended_account(org_copy: Path, emulator: GoogleEmulator) -> None:
+    """Suspended before it was frozen: Google refuses a Gmail token as the account (as the real
+    token endpoint does), so its forwarding cannot be read or removed; the plan says so instead of
+    failing, and still revokes its tokens and app passwords through the Directory API."""
+    _applied(org_copy)
+    address = _frozen_address(org_copy, emulator)
+    _plant(emulator, address)
+    emulator.store.user_by_key(address)["suspended"] = True  # type: ignore[index]
+    refused = emulator.identity.serve("/token", {}, _unsigned_grant(address, SCOPE_GMAIL_SETTINGS))
+    assert refused is not None and (refused.status, refused.payload) == (
+        400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"})
+    plan = plan_for(org_copy, provider()).plan
+    assert sorted(c.label for c in plan.changes if c.kind == "access") == sorted(
+        f"delete access {address}/{rest}" for rest in (f"oauth-token/{TOKEN_CLIENT}", "app-password/7"))
+    [unread] = [w for w in plan.warnings if w.code == "frozen-mailbox-unread"]
+    assert unread.severity == "medium" and "cannot be read" in unread.message
+
+
+def _unsigned_grant(subject: str, scope: str) -> bytes:
+    """The jwt-bearer form the loopback credentials send (an unsigned assertion), acting as `subject`."""
+    def part(value: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    assertion = f"{part({'alg': 'none'})}.{part({'sub': subject, 'scope': scope})}."
+    return urllib.parse.urlencode({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                                   "assertion": assertion}).encode()

@@ -145,7 +145,17 @@ def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
     missing = {part: found.health.unavailable[part] for part in MAILBOX_PARTS
                if part in found.health.unavailable and found.health.mailbox_ready is not False}
     warnings = []
-    if missing:
+    if missing and found.health.dormant:
+        # What a suspended mailbox holds does nothing until it is active again, so this is not the
+        # alarm of a live mailbox nobody can see into; the admin still has to look before reactivating.
+        warnings.append(PlanWarning(
+            code="frozen-mailbox-unread", severity="medium", subject=found.address,
+            message=T_("{address} is frozen and suspended, so its {parts} cannot be read now: {why}",
+                       address=found.address, parts=_listed([PART_WORDS[p] for p in missing]),
+                       why="; ".join(dict.fromkeys(missing.values()))),
+            action=T_("before setting it active again, check them by hand ({console})",
+                      console=facts_of(provider).incident.console or "the admin console")))
+    elif missing:
         why = "; ".join(dict.fromkeys(missing.values()))
         warnings.append(PlanWarning(
             code="frozen-mailbox-unread", severity="high", subject=found.address,

@@ -111,6 +111,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
         # The scopes domain-wide delegation grants (default: the README's list); tokens survive reset().
         self.identity = Identity(frozenset(delegation) if delegation is not None else readme_delegation(),
                                  anonymous=anonymous)
+        self.identity.suspended = self._suspended
         self.batch_seed = batch_seed
         # When the Reports API has usage data (tests pin `today` and move the lag).
         self.reports = ReportSchedule()
@@ -124,6 +125,11 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             self._window: collections.deque[float] = collections.deque()
             self._rng = random.Random(self.batch_seed)
             super().reset()
+
+    def _suspended(self, subject: str) -> bool:
+        with self._lock:
+            user = self.store.user_by_key(subject.lower())
+            return bool(user and user.get("suspended"))
 
     # --------------------------------------------------------------------------- faults
 
