@@ -1,0 +1,111 @@
+"""What reading a remote tenant costs: exact HTTP requests of the fetch (everything a no-change plan
+reads) for 300 people and 40 groups written straight into the emulators (tests/seeded_tenants.py),
+with a group over one page of members (Google: 200 a page), more people than one page with
+$expand holds (Graph: 100) and a group with more owners than Graph expands (20). Every list is
+read side by side in batches; what was read must be the whole tenant, to the last member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from reconciler.errors import ProviderError
+from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
+from reconciler.providers.microsoft.fetch import RANGE_BOUNDS, user_ranges
+from reconciler.state import Membership, State
+from tests.emulators.google import GoogleEmulator
+from tests.emulators.graph import GraphEmulator
+from tests.google_support import emulator, provider  # noqa: F401
+from tests.graph_clock import FakeClock
+from tests.seeded_tenants import Tenant, seed_google, seed_graph, tenant
+from tests.test_microsoft_provider import provider as graph_provider
+
+SHAPE = tenant(300, 40, departments=1, owners=25)  # d0: all 300 people; list0: 25 owners
+
+
+def _holds(state: State, shape: Tenant, *, managers: bool) -> None:
+    """The fetched state is the seeded tenant: every person (and manager), every membership and owner."""
+    users = state.users()
+    for address, given, family, manager in shape.people:
+        assert users[address].given_name == given and users[address].family_name == family
+        if managers:
+            assert users[address].manager == (manager or None), address
+    memberships = {(m.group, m.member): m.role for m in state.of("membership").values()
+                   if isinstance(m, Membership)}
+    for group, members in shape.groups.items():
+        owners = set(shape.owners.get(group, []))
+        for member in set(members) | owners:
+            assert memberships.get((group, member)) == ("OWNER" if member in owners else "MEMBER"), (group, member)
+    assert len(memberships) == shape.memberships
+
+
+def test_google_reads_300_people_and_40_groups_in_5_requests(emulator: GoogleEmulator) -> None:  # noqa: F811
+    seed_google(emulator, SHAPE)
+    google = provider()
+    state = google.fetch(["acme.com"])
+    google.close()
+    stats = emulator.stats()
+    # 1 customers.get (alone: the licence list needs the customer's id); 1 Directory batch with the
+    # first page of domains, domain aliases, org units, users, deleted users, groups, roles and role
+    # assignments, beside 1 Licensing batch; 1 batch of the 40 groups' members (200 a page); 1 with
+    # page 2 of d0's 300. (Read one list after another, 12 requests.)
+    assert stats["requests"] == 5, stats["by_method"]
+    assert stats["batches"] == 4
+    _holds(state, SHAPE, managers=False)
+    assert len(state.of("license")) == 300
+
+
+def test_a_group_whose_members_cannot_be_read_is_named(emulator: GoogleEmulator) -> None:  # noqa: F811
+    seed_google(emulator, tenant(30, 5))
+    emulator.fail_next("GET", r"/groups/list1@acme.com/members$", 403, "forbidden", "Not Authorized to access "
+                       "this resource/api")
+    google = provider()
+    with pytest.raises(ProviderError) as failed:
+        google.fetch(["acme.com"])
+    google.close()
+    assert str(failed.value) == ("reading the Google Workspace tenant: members of list1@acme.com: 403 forbidden: "
+                                 "Not Authorized to access this resource/api")
+
+
+@pytest.fixture
+def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphEmulator]:
+    emu = GraphEmulator(domains=("acme.com",), skus={"O365_BUSINESS_PREMIUM": 1000}, clock=FakeClock()).start()
+    monkeypatch.setenv(GRAPH_ENDPOINT_ENV, emu.url)
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+def test_graph_reads_300_people_and_40_groups_in_5_requests(graph: GraphEmulator) -> None:
+    seed_graph(graph, SHAPE)
+    graph.reset_stats()
+    microsoft = graph_provider()
+    state = microsoft.fetch(["acme.com"])
+    microsoft.close()
+    stats = graph.stats()
+    # Every read a GET in a $batch of 20. 1: domains, subscribedSkus, the first 100 people (a page
+    # with $expand holds 100), deleted users, groups, role assignments. Then 29 ranges of people,
+    # the 40 groups' members and list0's 25 owners (its expansion shows 20): 70 GETs, 3 full
+    # batches, the 10 left in 1 more. (Read one list after another, 12 requests.)
+    assert stats["requests"] == 5, stats["by_method"]
+    assert stats["by_method"]["GET /users"] == 1 + len(RANGE_BOUNDS) + 1
+    assert stats["by_method"]["GET /groups/{key}/owners"] == 1
+    _holds(state, SHAPE, managers=True)
+
+
+def test_the_ranges_of_people_miss_no_one_whatever_the_names(graph: GraphEmulator) -> None:
+    """Names on a bound, before the first, after the last, in capitals, with digits and signs: each
+    is in a range (the ranges cover every string in any order), and read once."""
+    odd = ["b@acme.com", "a@acme.com", "zz@acme.com", "zh@acme.com", "Zhang.Wei@acme.com", "0day@acme.com",
+           "_svc@acme.com", "~tilde@acme.com", "ch@acme.com", "sh.x@acme.com", "!bang@acme.com", "x'y@acme.com"]
+    for address in odd:
+        graph.add_user(address, address.split("@")[0])
+    for n in range(120):  # more than one page with $expand: the ranges are read
+        graph.add_user(f"p{n:03d}@acme.com", f"P {n}")
+    microsoft = graph_provider()
+    state = microsoft.fetch(["acme.com"])
+    microsoft.close()
+    assert {a.lower() for a in odd} | {f"p{n:03d}@acme.com" for n in range(120)} <= set(state.users())
+    assert len(user_ranges()) == len(RANGE_BOUNDS) + 1
