@@ -112,9 +112,9 @@ def _no_change_plan_of_1000(tmp_path: Path, graph: GraphEmulator, clock: FakeClo
     stats = graph.stats()
     # Every read a GET inside a $batch of 20: 1 with domains, subscribedSkus, the first 100 people
     # (managers expanded: Graph holds a page with $expand to 100 objects whatever $top asks), deleted
-    # users, groups (owners expanded) and role assignments; then the 29 ranges of userPrincipalName
-    # (a page each, two for the longest) and the 5 groups' member lists (999 members a page), 20 a
-    # batch: 3 requests (16 read one list after another).
+    # users, groups (owners expanded) and role assignments; then 20 of the 29 ranges of
+    # userPrincipalName; then the other 9, the longest range's page 2 and the 5 groups' member lists
+    # (999 members a page): 3 requests (16 read one list after another).
     assert stats["requests"] == 3, stats["by_method"]
     assert stats["by_method"]["POST /$batch"] == 3
     assert stats["by_method"]["GET /users"] == 31

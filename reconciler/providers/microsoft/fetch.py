@@ -145,10 +145,12 @@ class Reads:
             group_id = str(raw["id"])
             if not self.managed(group_address(raw, self.lookup.default_domain)) or group_id in self.members:
                 continue
-            self.members[group_id] = Listing(f"/groups/{group_id}/members?$top=999&$select=id,userPrincipalName,mail")
+            self.members[group_id] = Listing(f"/groups/{group_id}/members?$top=999&$select=id,userPrincipalName,mail",
+                                             filler=True)
             started.append(self.members[group_id])
             if len(raw.get("owners") or []) >= EXPAND_LIMIT:  # the expansion may have been cut: read them all
-                self.owners[group_id] = Listing(f"/groups/{group_id}/owners?$top=999&$select=id,userPrincipalName")
+                self.owners[group_id] = Listing(f"/groups/{group_id}/owners?$top=999&$select=id,userPrincipalName",
+                                                filler=True)
                 started.append(self.owners[group_id])
         self._seen_groups = len(self.groups.items)
         return started

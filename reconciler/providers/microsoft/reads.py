@@ -2,11 +2,15 @@
 
 A collection's own pages follow one another (a page's `@odata.nextLink` is known only when it
 comes), but pages of different collections are independent, so every round sends the next page
-of every open collection together, 20 to a `$batch` (Graph's limit). A round sends only full
-batches while more work waits (the rest joins the next round, with the pages its answers open),
-so a read of N pages costs about N / 20 requests, however the pages are spread over collections.
+of every open collection together, 20 to a `$batch` (Graph's limit). What a page starts (a page
+of groups: their member lists) is asked of `more` after each round.
 
-What a page starts (a page of groups: their member lists) is asked of `more` after each round.
+The aim is full batches: a read of N pages should cost about N / 20 requests however its pages
+are spread. The long chains (the user ranges, the group list, a list past its first page) go
+first, every round; short lists (`filler`: a group's members, usually one page) fill the last
+batch the chains leave part empty, and are kept for that rather than sent in batches of their
+own while chains remain (a round of 3 chain pages alone would be a batch of 3). A last batch
+that cannot be filled waits for the next round's pages while any batch is out this round.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class Listing:
 
     url: str  # relative to /v1.0
     follow: bool = True
+    filler: bool = False  # a short list that can wait to fill a batch (see the module's comment)
     items: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     truncated: bool = False
@@ -38,9 +43,7 @@ async def read_lists(http: GraphHttp, listings: Sequence[Listing],
     just listed whose members are 404 (a group created moments ago) is asked again (fresh.py)."""
     waiting: list[tuple[Listing, str]] = [(listing, listing.url) for listing in listings]
     while waiting:
-        # Only full batches while the rest can wait for the next round's work to join it.
-        count = len(waiting) if len(waiting) <= MAX_BATCH else len(waiting) - len(waiting) % MAX_BATCH
-        sending, waiting = waiting[:count], waiting[count:]
+        sending, waiting = _this_round(waiting)
         calls = [Call("GET", url) for _, url in sending]
 
         async def resend(positions: list[int], calls: list[Call] = calls) -> list[Answer]:
@@ -60,3 +63,21 @@ async def read_lists(http: GraphHttp, listings: Sequence[Listing],
                 listing.done = True
         # The pages that carry on go first: they are the long chains, each round one step further.
         waiting = following + waiting + [(listing, listing.url) for listing in more()]
+
+
+def _this_round(waiting: list[tuple[Listing, str]]) -> tuple[list[tuple[Listing, str]], list[tuple[Listing, str]]]:
+    """What goes now, and what waits: every chain page in full batches, the last one filled up with
+    short lists, or held back for the next round's pages while another batch goes out."""
+    chains = [item for item in waiting if not item[0].filler or item[1] != item[0].url]
+    short = [item for item in waiting if item[0].filler and item[1] == item[0].url]
+    full = len(chains) // MAX_BATCH * MAX_BATCH
+    sending, rest = chains[:full], chains[full:]
+    if rest and len(rest) + len(short) >= MAX_BATCH:
+        room = MAX_BATCH - len(rest)
+        sending, rest, short = sending + rest + short[:room], [], short[room:]
+    if not chains and len(short) >= MAX_BATCH:  # no chains left to hold room for: short lists in full batches
+        count = len(short) // MAX_BATCH * MAX_BATCH
+        sending, short = short[:count], short[count:]
+    if not sending:  # nothing else is coming this round to join a part-empty batch: it goes as it is
+        return rest + short, []
+    return sending, rest + short
