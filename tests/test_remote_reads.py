@@ -13,6 +13,7 @@ import pytest
 from reconciler.errors import ProviderError
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.providers.microsoft.fetch import RANGE_BOUNDS, user_ranges
+from reconciler.providers.microsoft.reads import Listing, _this_round
 from reconciler.state import Membership, State
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
@@ -70,7 +71,7 @@ def test_a_group_whose_members_cannot_be_read_is_named(emulator: GoogleEmulator)
 
 @pytest.fixture
 def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphEmulator]:
-    emu = GraphEmulator(domains=("acme.com",), skus={"O365_BUSINESS_PREMIUM": 1000}, clock=FakeClock()).start()
+    emu = GraphEmulator(domains=("acme.com",), skus={"O365_BUSINESS_PREMIUM": 2000}, clock=FakeClock()).start()
     monkeypatch.setenv(GRAPH_ENDPOINT_ENV, emu.url)
     try:
         yield emu
@@ -109,3 +110,44 @@ def test_the_ranges_of_people_miss_no_one_whatever_the_names(graph: GraphEmulato
     microsoft.close()
     assert {a.lower() for a in odd} | {f"p{n:03d}@acme.com" for n in range(120)} <= set(state.users())
     assert len(user_ranges()) == len(RANGE_BOUNDS) + 1
+
+
+def test_a_group_of_more_than_999_members_is_read_to_its_end(graph: GraphEmulator) -> None:
+    """A member list past its first page (999 members) is a chain like the user ranges: its next page
+    goes in the next round, and every member is read."""
+    shape = tenant(1050, 3, departments=1)  # d0: all 1,050 people
+    seed_graph(graph, shape)
+    graph.reset_stats()
+    microsoft = graph_provider()
+    state = microsoft.fetch(["acme.com"])
+    microsoft.close()
+    _holds(state, shape, managers=True)
+    assert graph.stats()["by_method"]["GET /groups/{key}/members"] == 3 + 1  # d0's page 2
+
+
+def _queue(chains: int, short: int, *, continuing: int = 0) -> list[tuple[Listing, str]]:
+    """`chains` chain pages (the first `continuing` of them past their first page), `short` short lists."""
+    out = [(Listing(f"/c{i}"), f"/c{i}?$skiptoken=x" if i < continuing else f"/c{i}") for i in range(chains)]
+    return out + [(Listing(f"/s{i}", filler=True), f"/s{i}") for i in range(short)]
+
+
+@pytest.mark.parametrize(("chains", "short", "sent", "held"), [
+    (29, 41, 40, 30),   # 1 full batch of chains, the 9 left filled up with 11 short lists
+    (25, 5, 20, 10),    # the 5 left and 5 short lists cannot fill a batch: they wait for the next round
+    (3, 0, 3, 0),       # nothing else goes this round: the 3 go as they are
+    (3, 30, 20, 13),    # 3 chain pages and 17 short lists
+    (0, 45, 40, 5),     # no chains left: short lists in full batches, the 5 wait for what those bring
+    (0, 7, 7, 0),
+    (40, 100, 40, 100),  # chains fill their batches: short lists are kept for the batches chains leave part empty
+])
+def test_a_round_sends_full_batches(chains: int, short: int, sent: int, held: int) -> None:
+    sending, waiting = _this_round(_queue(chains, short))
+    assert (len(sending), len(waiting)) == (sent, held)
+    assert [item for item in sending if not item[0].filler] == _queue(chains, 0)[:min(chains, sent)]
+
+
+def test_a_short_list_past_its_first_page_is_a_chain() -> None:
+    past = (Listing("/s0", filler=True), "/s0?$skiptoken=x")
+    sending, waiting = _this_round([*_queue(20, 0), past, *_queue(0, 30)])
+    # It goes now with the 20 chain pages, filled up with 19 short lists (a short list would wait).
+    assert past in sending and (len(sending), len(waiting)) == (40, 11)
