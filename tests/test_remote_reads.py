@@ -14,7 +14,7 @@ from reconciler.errors import ProviderError
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.providers.microsoft.fetch import RANGE_BOUNDS, user_ranges
 from reconciler.providers.microsoft.reads import Listing, _this_round
-from reconciler.state import Membership, State
+from reconciler.state import Membership, Role, State
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.google_support import emulator, provider  # noqa: F401
@@ -55,6 +55,8 @@ def test_google_reads_300_people_and_40_groups_in_5_requests(emulator: GoogleEmu
     assert stats["batches"] == 4
     _holds(state, SHAPE, managers=False)
     assert len(state.of("license")) == 300
+    assert [(r.role, r.user) for r in state.of("role").values() if isinstance(r, Role)] == [
+        ("super-admin", "admin@acme.com")]
 
 
 def test_a_group_whose_members_cannot_be_read_is_named(emulator: GoogleEmulator) -> None:  # noqa: F811

@@ -193,16 +193,19 @@ class GoogleFetcher:
             Listing("groups", lambda token: d.groups().list(
                 customer=customer, maxResults=200, pageToken=token,
                 fields="nextPageToken,groups(id,email,name,description,aliases)"), "groups", members_of),
-            Listing("roles", lambda token: d.roles().list(customer=customer, maxResults=100, pageToken=token),
-                    "items"),
+            Listing("roles", lambda token: d.roles().list(
+                customer=customer, maxResults=100, pageToken=token,
+                fields="nextPageToken,items(roleId,roleName,isSuperAdminRole)"), "items"),
             Listing("roleAssignments", lambda token: d.roleAssignments().list(
-                customer=customer, maxResults=200, pageToken=token), "items"),
+                customer=customer, maxResults=200, pageToken=token,
+                fields="nextPageToken,items(roleAssignmentId,roleId,assignedTo,scopeType)"), "items"),
         ]
         licensing = self.c.licensing.licenseAssignments()
 
         def licence_pages(product: str) -> Callable[[str | None], HttpRequest]:
             return lambda token: licensing.listForProduct(productId=product, customerId=customer_id,
-                                                          maxResults=1000, pageToken=token)
+                                                          maxResults=1000, pageToken=token,
+                                                          fields="nextPageToken,items(productId,skuId,userId)")
 
         lists += [Listing(f"licences {product}", licence_pages(product), "items")
                   for product in sorted(set(self.products))]
