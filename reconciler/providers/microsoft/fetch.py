@@ -38,9 +38,9 @@ from reconciler.providers.microsoft.translate import (
 )
 from reconciler.state import License, Membership, Role, State
 
-# Graph expands at most 20 objects of a relationship ("$expand ... returns up to 20 objects" for
-# directory objects, learn.microsoft.com/graph/query-parameters#expand): a group listed with 20
-# owners may have more, and its owners are then read in full.
+# Graph expands at most 20 objects of a relationship, with no next link for the rest (its known
+# issues, "Some limitations apply to query parameters": "$expand: For directory objects, returns a
+# maximum of 20 objects"): a group listed with 20 owners may have more, whose owners are then read.
 EXPAND_LIMIT = 20
 USERS = f"/users?$top=999&$select={USER_SELECT}&$expand=manager($select=userPrincipalName)"
 # Where the user list is cut into ranges: the letters, and the commonest pinyin initials (zh, sh,
