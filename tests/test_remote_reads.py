@@ -59,6 +59,24 @@ def test_google_reads_300_people_and_40_groups_in_5_requests(emulator: GoogleEmu
         ("super-admin", "admin@acme.com")]
 
 
+def test_an_apply_without_a_fetch_reads_its_ids_in_one_batch(emulator: GoogleEmulator) -> None:  # noqa: F811
+    """A saved plan's apply reads the ids its changes need (users, deleted users, roles and their
+    assignments) side by side too: 1 request for 300 people (4 one list after another), the same ids
+    as the plan's fetch."""
+    seed_google(emulator, SHAPE)
+    fetched = provider()
+    fetched.fetch(["acme.com"])
+    fetched.close()
+    emulator.reset_stats()
+    google = provider()
+    google.fetcher.load_lookup(google.lookup)
+    google.close()
+    assert emulator.stats()["requests"] == 1, emulator.stats()["by_method"]
+    for name in ("user_ids", "deleted_ids", "role_ids", "assignments"):
+        assert getattr(google.lookup, name) == getattr(fetched.lookup, name), name
+    assert google.lookup.assignments and len(google.lookup.user_ids) == 301
+
+
 def test_a_group_whose_members_cannot_be_read_is_named(emulator: GoogleEmulator) -> None:  # noqa: F811
     seed_google(emulator, tenant(30, 5))
     emulator.fail_next("GET", r"/groups/list1@acme.com/members$", 403, "forbidden", "Not Authorized to access "

@@ -193,12 +193,7 @@ class GoogleFetcher:
             Listing("groups", lambda token: d.groups().list(
                 customer=customer, maxResults=200, pageToken=token,
                 fields="nextPageToken,groups(id,email,name,description,aliases)"), "groups", members_of),
-            Listing("roles", lambda token: d.roles().list(
-                customer=customer, maxResults=100, pageToken=token,
-                fields="nextPageToken,items(roleId,roleName,isSuperAdminRole)"), "items"),
-            Listing("roleAssignments", lambda token: d.roleAssignments().list(
-                customer=customer, maxResults=200, pageToken=token,
-                fields="nextPageToken,items(roleAssignmentId,roleId,assignedTo,scopeType)"), "items"),
+            *self._role_lists(),
         ]
         licensing = self.c.licensing.licenseAssignments()
 
@@ -226,15 +221,32 @@ class GoogleFetcher:
 
     def load_lookup(self, lookup: Lookup) -> None:
         """The ids mutations need, for an apply on a provider that has not fetched (a saved plan)."""
-        d = self.c.directory
-        users = list_all(d.users(), "users", customer=self.customer, maxResults=500,
-                         fields="nextPageToken,users(id,primaryEmail)")
-        lookup.user_ids.update({u["primaryEmail"].lower(): u["id"] for u in users})
-        for user in list_all(d.users(), "users", customer=self.customer, maxResults=500, showDeleted="true",
-                             fields="nextPageToken,users(id,primaryEmail)"):
+        d, customer = self.c.directory, self.customer
+        users, deleted, roles, assignments = lists = [
+            Listing("users", lambda token: d.users().list(
+                customer=customer, maxResults=500, pageToken=token, fields="nextPageToken,users(id,primaryEmail)"),
+                "users"),
+            Listing("deleted", lambda token: d.users().list(
+                customer=customer, maxResults=500, showDeleted="true", pageToken=token,
+                fields="nextPageToken,users(id,primaryEmail)"), "users"),
+            *self._role_lists()]
+        read_lists(self.runner, lists)  # side by side, as the fetch's lists
+        lookup.user_ids.update({u["primaryEmail"].lower(): u["id"] for u in users.items})
+        for user in deleted.items:
             lookup.deleted_ids.setdefault(user["primaryEmail"].lower(), user["id"])
-        self._roles(State(), lookup, lambda _: True)
+        self._roles(State(), lookup, lambda _: True, roles.items, assignments.items)
         lookup.fetched = True
+
+    def _role_lists(self) -> list[Listing]:
+        """Admin roles and their assignments, as lists for `read_lists`."""
+        d, customer = self.c.directory, self.customer
+        return [
+            Listing("roles", lambda token: d.roles().list(
+                customer=customer, maxResults=100, pageToken=token,
+                fields="nextPageToken,items(roleId,roleName,isSuperAdminRole)"), "items"),
+            Listing("roleAssignments", lambda token: d.roleAssignments().list(
+                customer=customer, maxResults=200, pageToken=token,
+                fields="nextPageToken,items(roleAssignmentId,roleId,assignedTo,scopeType)"), "items")]
 
     def _services(self, members: dict[str, list[dict[str, Any]]]) -> dict[str, tuple[str, ...]]:
         """Per user, the services whose access group they are in."""
@@ -253,14 +265,10 @@ class GoogleFetcher:
                 lookup.deleted_ids[address] = user["id"]
                 state.deleted[address] = user_from_google(user, None).model_copy(update={"deleted": True})
 
-    def _roles(self, state: State, lookup: Lookup, managed: Callable[[str], bool],
-               roles: list[dict[str, Any]] | None = None, assignments: list[dict[str, Any]] | None = None) -> None:
-        """Admin roles and who holds them (read here unless the fetch read them in its batches)."""
-        d = self.c.directory
-        if roles is None:
-            roles = list_all(d.roles(), "items", customer=self.customer, maxResults=100)
-        if assignments is None:
-            assignments = list_all(d.roleAssignments(), "items", customer=self.customer, maxResults=200)
+    @staticmethod
+    def _roles(state: State, lookup: Lookup, managed: Callable[[str], bool], roles: list[dict[str, Any]],
+               assignments: list[dict[str, Any]]) -> None:
+        """Admin roles and who holds them, from the roles and assignments read (`_role_lists`)."""
         by_name = {v: k for k, v in ROLE_NAMES.items()}
         names: dict[str, str] = {}
         for role in roles:
