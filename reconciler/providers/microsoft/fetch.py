@@ -75,6 +75,7 @@ class Lookup:
     # mailNickname -> the address a group is known by: Graph chose it, so groups are matched by nickname.
     group_nicknames: dict[str, str] = field(default_factory=dict)
     fetched: bool = False  # an apply on a provider that has not fetched reads these first
+    users_read: int = 0  # the tenant's users the last fetch read (its size sets Graph's budget)
 
 
 async def fetch_state(http: GraphHttp, domains: Sequence[str], lookup: Lookup) -> State:
@@ -93,7 +94,9 @@ async def fetch_state(http: GraphHttp, domains: Sequence[str], lookup: Lookup) -
     for sku in read.skus.items:
         lookup.skus[str(sku["skuId"])] = sku
         lookup.sku_ids[str(sku["skuPartNumber"])] = str(sku["skuId"])
-    _users(state, read.users(), lookup, managed)
+    users = read.users()
+    _users(state, users, lookup, managed)
+    lookup.users_read = len(users)
     for raw in read.deleted.items:
         original = deleted_address(raw)
         if original not in lookup.ids:
