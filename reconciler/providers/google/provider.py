@@ -26,7 +26,7 @@ from reconciler.providers.google.batch import (
     result_of_error,
 )
 from reconciler.providers.google.client import Clients, build_clients
-from reconciler.providers.google.fetch import GoogleFetcher, Lookup, list_all
+from reconciler.providers.google.fetch import GoogleFetcher, Lookup, ReadFailed, list_all
 from reconciler.providers.google.handover import Unreadable, delete_blocker, hold_deletes
 from reconciler.providers.google.licences import pair_sku_changes, settle_conflicts
 from reconciler.providers.google.mutate import Mutations
@@ -65,6 +65,11 @@ def google_errors(doing: str) -> Iterator[None]:
         yield
     except HttpError as exc:
         raise said(ProviderError(), T_("{doing}: {error}", doing=what, error=result_of_error(exc).error)) from None
+    except ReadFailed as exc:  # a list call of the fetch's batches
+        if exc.group:
+            raise said(ProviderError(), T_("{doing}: members of {group}: {error}", doing=what, group=exc.group,
+                                           error=exc.result.error)) from None
+        raise said(ProviderError(), T_("{doing}: {error}", doing=what, error=exc.result.error)) from None
     except TransportError as exc:  # a GoogleAuthError, but no refusal: the token request got no answer
         raise said(ProviderError(), T_("{doing}: cannot reach Google: {error}", doing=what, error=str(exc))) from None
     except GoogleAuthError as exc:  # which scopes to grant and where, or what keyless sign-in lacks: said in full
