@@ -7,6 +7,7 @@ same name never takes it over; newcomers are numbered in ascending id order.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from reconciler.i18n import _
 from reconciler.model.files import GroupEntry, NamingFile, UserEntry
 from reconciler.model.org import Sourced
 from reconciler.romanize import (
+    Mode,
     clean_local_part,
     contains_han,
     romanize_family,
@@ -47,17 +49,33 @@ def local_base(user: UserEntry, naming: NamingFile) -> str:
     pattern = rule.pattern
     if rule.latin_pattern and not written_family_first(user):
         pattern = rule.latin_pattern
-    given = romanize_given(user.given_name, rule.transliterate)
-    family = romanize_family(user.family_name, rule.transliterate)
-    values = {
-        "given": given,
-        "family": family,
-        "given_initial": given[:1],
-        "family_initial": family[:1],
-        "id": clean_local_part(user.id.lower()),
-    }
-    raw = _PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)
-    return clean_local_part(raw)[:MAX_LOCAL_PART].strip("._-")
+    raw = []
+    for literal, placeholder in _pattern_parts(pattern):
+        raw.append(literal)
+        if placeholder is not None:
+            raw.append(_placeholder_value(user, placeholder, rule.transliterate))
+    return clean_local_part("".join(raw))[:MAX_LOCAL_PART].strip("._-")
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_parts(pattern: str) -> tuple[tuple[str, str | None], ...]:
+    """A pattern as (text, placeholder) pairs, read once, not per person ("{family}.{given}" ->
+    ("", "family"), (".", "given")); the last pair's placeholder may be None."""
+    pieces = _PLACEHOLDER.split(pattern)  # text, name, text, name, ..., text
+    return (*zip(pieces[0:-1:2], pieces[1::2], strict=True), (pieces[-1], None))
+
+
+def _placeholder_value(user: UserEntry, placeholder: str, mode: Mode) -> str:
+    # Only the placeholders the pattern names are worked out (romanizing is the costly part).
+    if placeholder in ("given", "given_initial"):
+        given = romanize_given(user.given_name, mode)
+        return given if placeholder == "given" else given[:1]
+    if placeholder in ("family", "family_initial"):
+        family = romanize_family(user.family_name, mode)
+        return family if placeholder == "family" else family[:1]
+    if placeholder == "id":
+        return clean_local_part(user.id.lower())
+    raise KeyError(placeholder)
 
 
 def fits_base(local: str, base: str) -> bool:

@@ -8,18 +8,21 @@ unique (a domain alias's addresses count as their primary's).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.i18n import T_, _
-from reconciler.model.files import GroupEntry, UserEntry
+from reconciler.model.files import GroupEntry, Profile, UserEntry
 from reconciler.model.org import DepartmentNode, Org, Sourced
 from reconciler.model.types import ProviderKind
 from reconciler.naming import assign_user_addresses, group_address, qualify
 from reconciler.romanize import display_name
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User
+
+_V = TypeVar("_V")
 
 
 @dataclass
@@ -198,7 +201,9 @@ def _other_owners(desired: State, group: str, leaving: set[str]) -> bool:
 
 
 def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str, issues: list[InputIssue]) -> None:
-    owners = [(f"user {u.value.id}", u) for u in org.users] + [(f"group {g.value.key}", g) for g in org.groups]
+    # Named only where there are aliases: most people have none.
+    owners = [(f"user {u.value.id}", u) for u in org.users if u.value.aliases] + [
+        (f"group {g.value.key}", g) for g in org.groups if g.value.aliases]
     for owner, entry in owners:
         for i, alias in enumerate(entry.value.aliases or []):
             address = qualify(alias, domain)
@@ -218,10 +223,11 @@ def _domains_and_units(org: Org, desired: State) -> None:
         desired.add(OrgUnit(path=node.path, name=dept.name, description=dept.description))
 
 
-def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
-                   departments: dict[str, DepartmentNode], scheduled: bool = False) -> User:
+def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
+                   departments: dict[str, DepartmentNode], services: Mapping[str | None, tuple[str, ...] | None],
+                   scheduled: bool = False) -> User:
+    """`services`: each profile's (None: the default's), as the resource holds them."""
     user = entry.value
-    profile = org.permissions.profiles.get(user.profile or org.default_profile() or "")
     node = departments.get(user.department or "")
     return User(
         email=address,
@@ -234,21 +240,29 @@ def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses:
         title=user.title,
         manager=addresses.get(user.manager) if user.manager else None,
         phone=user.phone,
-        services=tuple(sorted(profile.services)) if profile is not None else None,
+        services=services.get(user.profile),
         suspended=user.status != "active" and not scheduled,  # a leaver works until their day
     )
+
+
+def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | None, _V | None]:
+    """`what` of each profile, once (not per person), and under None the default profile's (for
+    people who name none); a profile that does not exist (reported by the cross-file checks) has none."""
+    found: dict[str | None, _V | None] = {name: what(profile) for name, profile in org.permissions.profiles.items()}
+    return {**found, None: found.get(org.default_profile() or "")}
 
 
 def _users(org: Org, result: Resolved, today: dt.date) -> None:
     after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
     departments = org.department_index()  # once, not per person
+    services = _by_profile(org, lambda profile: tuple(sorted(profile.services)))
     for entry in org.users:
         address = result.addresses.get(entry.value.id)
         if address is None:
             continue
         user = entry.value
         scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
-        result.desired.add(_user_resource(org, entry, address, result.addresses, departments, scheduled))
+        result.desired.add(_user_resource(entry, address, result.addresses, departments, services, scheduled))
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
@@ -314,11 +328,12 @@ def _permissions(org: Org, result: Resolved, provider_kind: ProviderKind) -> Non
     profiles = org.permissions.profiles.values()
     skus = {p.licenses[provider_kind] for p in profiles if provider_kind in p.licenses}
     desired.scopes["license"].update(skus)
+    sku_of = _by_profile(org, lambda profile: profile.licenses.get(provider_kind))
     for entry in org.users:
         address = result.addresses.get(entry.value.id)
-        profile = org.permissions.profiles.get(entry.value.profile or org.default_profile() or "")
-        if address and profile is not None and provider_kind in profile.licenses:
-            desired.add(License(user=address, sku=profile.licenses[provider_kind]))
+        sku = sku_of.get(entry.value.profile)
+        if address and sku is not None:
+            desired.add(License(user=address, sku=sku))
     for role in org.permissions.roles.values():
         desired.scopes["role"].add(role.admin_role)
         for member in role.members:

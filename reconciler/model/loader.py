@@ -68,9 +68,9 @@ class _Reader:
     def read(self, path: Path) -> YamlDocument | None:
         return self.read_file(str(path), self.show(path), os.path.islink(path))
 
-    def read_file(self, path: str, shown: str, is_link: bool) -> YamlDocument | None:
-        """Read one file; `is_link` from the folder listing (its folder is already known to be
-        inside org/, so only a link can lead out)."""
+    def read_file(self, path: str, shown: str, is_link: bool, listed_regular: bool = False) -> YamlDocument | None:
+        """Read one file; `is_link` and `listed_regular` (a regular file, not a link) from the
+        folder listing (its folder is already known to be inside org/, so only a link can lead out)."""
         if is_link and _link_loop(path):
             self.issues.append(InputIssue(SourceLocation(shown), _("symbolic link loop (the link leads back to "
                                                                    "itself); point it at a file inside org/ or "
@@ -84,7 +84,7 @@ class _Reader:
             )
             return None
         try:
-            document = load_yaml(path, shown)
+            document = load_yaml(path, shown, listed_regular=listed_regular)
         except YamlProblem as problem:
             self.issues.append(problem.issue)
             return None
@@ -108,16 +108,18 @@ class _Reader:
 
     def read_folder(self, folder: str) -> Iterator[YamlDocument]:
         """Every YAML file under org/<folder>, in path order (as path parts: `a/x` before `a-b/x`)."""
-        for parts, is_link in sorted(self._files_under(os.path.join(self.org_dir, folder), (folder,))):
-            document = self.read_file(os.path.join(self.org_dir, *parts),
-                                      printable("/".join((self.shown_org_dir, *parts))), is_link)
+        base = os.path.join(self.org_dir, "")
+        for parts, is_link, regular in sorted(self._files_under(os.path.join(self.org_dir, folder), (folder,))):
+            # Every part passed _plain_name and shown_org_dir is printable: the joined name is too.
+            document = self.read_file(base + "/".join(parts), "/".join((self.shown_org_dir, *parts)), is_link,
+                                      regular)
             if document is not None:
                 yield document
 
-    def _files_under(self, folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool]]:
-        """(path parts below org/, is a link) of each YAML file, hidden names skipped, linked
-        folders not followed (one leading outside org/ is reported)."""
-        found: list[tuple[tuple[str, ...], bool]] = []
+    def _files_under(self, folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool, bool]]:
+        """(path parts below org/, is a link, is a regular file) of each YAML file, hidden names
+        skipped, linked folders not followed (one leading outside org/ is reported)."""
+        found: list[tuple[tuple[str, ...], bool, bool]] = []
         try:
             entries = list(os.scandir(folder))
         except NotADirectoryError:
@@ -136,12 +138,14 @@ class _Reader:
                         _("symbolic link leads outside org/; org/ files must live inside org/"),
                     ))
             elif entry.name.endswith(YAML_SUFFIXES):
-                found.append(((*parts, entry.name), entry.is_symlink()))
+                found.append(((*parts, entry.name), entry.is_symlink(), entry.is_file(follow_symlinks=False)))
         return found
 
     def _plain_name(self, name: str, parts: tuple[str, ...]) -> bool:
         """A file or folder name that is one line of UTF-8 text; anything else is refused here, not
         read: such a name breaks every place it is printed (a GitHub annotation, a log line, JSON)."""
+        if name.isprintable():  # no control, surrogate or separator character: the common case, in C
+            return True
         bad = next((char for char in name if unprintable(char)), None)
         if bad is None:
             return True

@@ -24,7 +24,7 @@ from reconciler.model.yamlsource import DocumentView, PathKey
 T = TypeVar("T", bound=BaseModel)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per person, kept to the end of a run
 class Sourced(Generic[T]):
     """A validated entry and the place it came from, for located cross-file errors."""
 

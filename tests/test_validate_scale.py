@@ -1,0 +1,106 @@
+"""What the work on `validate` at 100,000 people changed keeps meaning what it meant.
+
+The loader trusts the folder listing for a file's kind and checks a name's characters in C
+first; naming reads a pattern once and works out only the placeholders it names; resolving
+works out each profile's services and licence once. Each test pins what the slower code did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from reconciler.atomicfile import NotAPlainFile, read_plain_file
+from reconciler.model.files import NamingFile, UserEntry
+from reconciler.model.loader import load_org
+from reconciler.naming import local_base
+from reconciler.resolve import resolve
+from reconciler.state import License, State, User
+
+PERSON = "id: E9001\ngiven_name: Wei\nfamily_name: Zhang\n"
+
+
+def test_a_fifo_read_as_a_listed_regular_file_is_refused_on_the_open_file(tmp_path: Path) -> None:
+    """The listing said a regular file, then a FIFO took its place: the open file is still checked,
+    and opening it does not wait for a writer."""
+    fifo = tmp_path / "e9001.yaml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | bytes] = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_plain_file(fifo, 1024, listed_regular=True))
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    assert isinstance(outcome[0], NotAPlainFile) and "FIFO" in outcome[0].what
+
+
+def test_a_fifo_among_people_is_reported_by_validate(org_copy: Path) -> None:
+    os.mkfifo(org_copy / "users" / "pipe.yaml")
+    _org, issues = load_org(org_copy)
+    assert [str(issue) for issue in issues] == [
+        "org/users/pipe.yaml: a FIFO (named pipe) is not an org/ file; org/ holds plain files only: remove it"]
+
+
+@pytest.mark.parametrize("name", ["zhang\u00a0wei.yaml", "张伟.yaml", "e\u0301.yaml"])
+def test_a_name_python_calls_unprintable_but_that_is_one_line_of_text_is_read(org_copy: Path, name: str) -> None:
+    """str.isprintable() refuses a no-break space and a combining accent alone, where the
+    loader does not: such a name falls through to the character-by-character check, and loads."""
+    (org_copy / "users" / name).write_text(PERSON, encoding="utf-8")
+    org, issues = load_org(org_copy)
+    assert issues == []
+    assert org.users_by_id()["E9001"].locate("id").path == f"org/users/{name}"
+
+
+def test_a_name_with_a_line_separator_is_still_refused(org_copy: Path) -> None:
+    (org_copy / "users" / "zhang\u2028wei.yaml").write_text(PERSON, encoding="utf-8")
+    org, issues = load_org(org_copy)
+    assert "E9001" not in org.users_by_id()
+    assert [str(issue) for issue in issues] == [
+        "org/users/zhang\\u2028wei.yaml: the name has a control character (U+2028); rename it (plain UTF-8, no "
+        "tabs or line breaks): it was not read"]
+
+
+@pytest.mark.parametrize(("pattern", "latin", "expected_han", "expected_latin"), [
+    ("{family}{given}", None, "ouyangnana", "smithanna"),
+    ("{family}.{given}", "{given}.{family}", "ouyang.nana", "anna.smith"),
+    ("{family_initial}{given}.{id}", None, "onana.e1001", "sanna.e1002"),
+    ("{given_initial}-{family}_{id}", "{given_initial}{family_initial}", "n-ouyang_e1001", "as"),
+    ("x{id}", None, "xe1001", "xe1002"),
+])
+def test_a_pattern_gives_the_same_local_part_read_once_as_read_per_person(
+        pattern: str, latin: str | None, expected_han: str, expected_latin: str) -> None:
+    naming = NamingFile.model_validate({"users": {"pattern": pattern, "latin_pattern": latin}})
+    han = UserEntry(id="E1001", given_name="娜娜", family_name="欧阳")
+    western = UserEntry(id="E1002", given_name="Anna", family_name="Smith")
+    assert (local_base(han, naming), local_base(western, naming)) == (expected_han, expected_latin)
+
+
+def test_services_and_licences_follow_each_persons_profile_or_the_default(org_copy: Path) -> None:
+    """Worked out once per profile now: a person naming none still gets org.yaml's default's."""
+    org, issues = load_org(org_copy)
+    assert issues == []
+    desired = resolve(org, State(), "local", dt.date(2026, 1, 5)).desired
+    profiles = org.permissions.profiles
+    licences = {resource.user: resource.sku for resource in desired.of("license").values()
+                if isinstance(resource, License)}
+    named = {entry.value.profile for entry in org.users}
+    assert None in named and len(named - {None}) >= 2  # the example has both kinds
+    for entry in org.users:
+        user = desired.users()[resolve_address(desired, entry.value.id)]
+        profile = profiles[entry.value.profile or "staff"]  # staff: the example's default
+        assert user.services == tuple(sorted(profile.services))
+        assert licences.get(user.email) == profile.licenses.get("local")
+
+
+def resolve_address(desired: State, user_id: str) -> str:
+    return next(u.email for u in desired.users().values() if isinstance(u, User) and u.id == user_id)
