@@ -27,11 +27,15 @@ from reconciler.romanize import (
 MAX_LOCAL_PART = 64
 _EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]")
 _DIGIT_RUNS = re.compile(r"(\d+)")
+_LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]*)([0-9]+)")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort E999 before E1000: digits compare as numbers."""
+    if (usual := _LETTERS_THEN_DIGITS.fullmatch(text)) is not None:  # E1001: the same key, sooner
+        letters, digits = usual.groups()
+        return ((1, letters), (0, int(digits))) if letters else ((0, int(digits)),)
     return tuple(
         (0, int(part)) if part.isdigit() else (1, part)
         for part in _DIGIT_RUNS.split(text) if part

@@ -13,6 +13,7 @@ nesting deep enough to exhaust the parser.
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import re
 import sys
@@ -572,7 +573,7 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
         if " #" in value:
             value = value[: value.index(" #")]
         value = value.rstrip(" ")
-        if key in data or ": " in value or value[-1] == ":" or not _plain_text(key):
+        if key in data or ": " in value or value[-1] == ":" or not _plain_key(key):
             return False
         key = sys.intern(key)  # the same few keys in every person's file
         column = match.start(2) + 1
@@ -594,6 +595,13 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
 # The first characters that can make a plain value something other than text (digits, signs,
 # `~`, `.inf`, letters of yes/no/true/null...): only values starting with one are resolved.
 _TYPED_FIRST = frozenset(first for first in _RESOLVER.yaml_implicit_resolvers if first is not None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_key(key: str) -> bool:
+    """`_plain_text` for a key: the same dozen keys start every person's file (`family_name`
+    and `title` start like `false` and `true`, and went through the resolver's patterns each time)."""
+    return _plain_text(key)
 
 
 def _plain_text(value: str) -> bool:
