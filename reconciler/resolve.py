@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TypeVar
 
 from reconciler.errors import InputIssue, SourceLocation
@@ -37,6 +36,19 @@ class Resolved:
     kept_owners: dict[str, str] = field(default_factory=dict)  # group -> leaver kept as its only owner
     # Offboarded with a future offboarded_on: still active until that day, then offboarded.
     scheduled: dict[str, dt.date] = field(default_factory=dict)  # address -> the day they leave
+
+
+class _Place:
+    """Where a claim was written, located when called: only when a problem needs it. One object
+    per claim that lives to the end of a run (a functools.partial of a bound method was three)."""
+
+    __slots__ = ("entry", "path")
+
+    def __init__(self, entry: Sourced[UserEntry] | Sourced[GroupEntry], path: tuple[str | int, ...]) -> None:
+        self.entry, self.path = entry, path
+
+    def __call__(self) -> SourceLocation:
+        return self.entry.locate(*self.path)
 
 
 class _Addresses:
@@ -89,7 +101,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     for entry in org.users:
         user = entry.value
         if user.email:
-            claims.claim(user.email, f"user {user.id}", partial(entry.locate, "email"))
+            claims.claim(user.email, f"user {user.id}", _Place(entry, ("email",)))
             holder = holders.get(user.email)
             if holder is not None and holder != user.id and holder not in org.users_by_id():
                 result.issues.append(InputIssue(entry.locate("email"),
@@ -104,7 +116,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
             result.issues.append(InputIssue(
                 g.locate("key"), _("{address} is a reserved name; give the group an explicit email or another "
                                    "key").format(address=address)))
-        claims.claim(address, f"group {g.value.key}", partial(g.locate, "email" if g.value.email else "key"))
+        claims.claim(address, f"group {g.value.key}", _Place(g, ("email",) if g.value.email else ("key",)))
     _claim_aliases(org, claims, reserved, domain, result.issues)
 
     existing = {u.id: u.email for u in actual.users().values() if u.id}
@@ -121,7 +133,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     for entry in org.users:
         derived = assignment.addresses.get(entry.value.id)
         if derived and not entry.value.email and entry.value.id not in displaced:
-            claims.claim(derived, f"user {entry.value.id}", partial(entry.locate, "id"))
+            claims.claim(derived, f"user {entry.value.id}", _Place(entry, ("id",)))
 
     _domains_and_units(org, desired)
     _users(org, result, today)
@@ -207,7 +219,7 @@ def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str
     for owner, entry in owners:
         for i, alias in enumerate(entry.value.aliases or []):
             address = qualify(alias, domain)
-            where = partial(entry.locate, "aliases", i)
+            where = _Place(entry, ("aliases", i))
             if address in reserved:
                 issues.append(InputIssue(where(), _("{address} is a reserved name (naming.yaml reserved)").format(
                     address=address)))
