@@ -144,9 +144,10 @@ def _users(org: Org, report: Report) -> None:
 
 
 def _managers(org: Org, users: Mapping[str, Sourced[UserEntry]], people: People, report: Report) -> None:
+    known = people.ids  # the set itself: People.__contains__ is a Python call per person
     for entry in org.users:
         manager = entry.value.manager
-        if manager is not None and manager not in people:
+        if manager is not None and manager not in known:
             report(entry.locate("manager"), people.missing(MANAGER_ID, manager))
     # A chain of managers that loops back has no top; the provider would accept it,
     # but every "who approves" question (and data hand-over) breaks on it.
