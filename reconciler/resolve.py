@@ -15,7 +15,7 @@ from typing import TypeVar
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.i18n import T_, _
 from reconciler.model.files import GroupEntry, Profile, UserEntry
-from reconciler.model.org import DepartmentNode, Org, Sourced
+from reconciler.model.org import DepartmentNode, DepartmentTree, Org, Sourced
 from reconciler.model.types import ProviderKind
 from reconciler.naming import assign_user_addresses, group_address, qualify
 from reconciler.romanize import display_name
@@ -301,12 +301,13 @@ def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> 
     for entry in org.users:
         if entry.value.department and entry.value.id in result.addresses:
             by_department.setdefault(entry.value.department, []).append(result.addresses[entry.value.id])
+    tree = DepartmentTree(org.departments)  # once, not per group and department
     for g in org.groups:
         group, email = g.value, emails[g.value.key]
         result.desired.add(Group(email=email, name=group.name or group.key, description=group.description,
                                  type=group.type))
         result.desired.scopes["membership"].add(email)
-        for membership in _members(org, group, email, emails, result.addresses, by_department):
+        for membership in _members(tree, group, email, emails, result.addresses, by_department):
             result.desired.add(membership)
         if group.aliases is not None:
             result.desired.scopes["alias"].add(email)
@@ -314,12 +315,12 @@ def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> 
                 result.desired.add(Alias(address=qualify(alias, domain), target=email, target_kind="group"))
 
 
-def _members(org: Org, group: GroupEntry, email: str, groups: dict[str, str], users: dict[str, str],
+def _members(tree: DepartmentTree, group: GroupEntry, email: str, groups: dict[str, str], users: dict[str, str],
              by_department: dict[str, list[str]]) -> list[Membership]:
     """Members from departments (and below), listed ids and groups, externals; owners win."""
     members: dict[str, Membership] = {}
     for dept in group.departments:
-        for key in sorted(org.department_and_below(dept)):
+        for key in sorted(tree.and_below(dept)):
             for address in by_department.get(key, []):
                 members[address] = Membership(group=email, member=address)
     for member in group.members:

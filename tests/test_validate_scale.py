@@ -17,6 +17,7 @@ import pytest
 from reconciler.atomicfile import NotAPlainFile, read_plain_file
 from reconciler.model.files import NamingFile, UserEntry
 from reconciler.model.loader import load_org
+from reconciler.model.org import DepartmentTree
 from reconciler.naming import local_base
 from reconciler.resolve import resolve
 from reconciler.state import License, State, User
@@ -104,3 +105,35 @@ def test_services_and_licences_follow_each_persons_profile_or_the_default(org_co
 
 def resolve_address(desired: State, user_id: str) -> str:
     return next(u.email for u in desired.users().values() if isinstance(u, User) and u.id == user_id)
+
+
+def test_a_department_and_all_below_it_is_found_from_one_index(tmp_path: Path) -> None:
+    """Sorted by path, not scanned per question; /sales-east is not below /sales, /sales/x is."""
+    tree_yaml = """\
+- key: sales
+  name: Sales
+  children:
+    - {key: sales-north, name: North, children: [{key: sales-north-1, name: N1}]}
+    - {key: sales-a, name: A}
+- key: sales-east
+  name: Sales East (a top department whose path starts like /sales)
+  children: [{key: east-1, name: E1}]
+- key: rd
+  name: R&D
+"""
+    org_dir = tmp_path / "org"
+    (org_dir / "users").mkdir(parents=True)
+    (org_dir / "org.yaml").write_text("name: Acme\nprovider: {kind: local}\n", encoding="utf-8")
+    (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true}\n", encoding="utf-8")
+    (org_dir / "departments.yaml").write_text(tree_yaml, encoding="utf-8")
+    org, issues = load_org(org_dir)
+    assert issues == []
+    tree = DepartmentTree(org.departments)
+    assert tree.and_below("sales") == {"sales", "sales-north", "sales-north-1", "sales-a"}
+    assert tree.and_below("sales-north") == {"sales-north", "sales-north-1"}
+    assert tree.and_below("sales-east") == {"sales-east", "east-1"}
+    assert tree.and_below("rd") == {"rd"}
+    assert tree.and_below("nowhere") == set()
+    for node in org.departments:  # as the scan over every department found it
+        prefix = node.path + "/"
+        assert tree.and_below(node.key) == {node.key} | {n.key for n in org.departments if n.path.startswith(prefix)}
