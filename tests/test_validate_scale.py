@@ -137,3 +137,19 @@ def test_a_department_and_all_below_it_is_found_from_one_index(tmp_path: Path) -
     for node in org.departments:  # as the scan over every department found it
         prefix = node.path + "/"
         assert tree.and_below(node.key) == {node.key} | {n.key for n in org.departments if n.path.startswith(prefix)}
+
+
+def test_files_are_read_in_path_order_without_the_final_sort(org_copy: Path) -> None:
+    """Each folder's names sorted and subfolders walked in place give the order of path parts:
+    users/a/x before users/a-b/x before users/a.yaml (what the duplicate-id message calls first)."""
+    places = ["a-b/x.yaml", "a.yaml", "a/x.yaml", "a/b/y.yaml", "a0.yaml", "A.yaml"]
+    for number, place in enumerate(places):
+        path = org_copy / "users" / "zz" / place
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"id: Z{number}\ngiven_name: Wei\nfamily_name: Zhang\n", encoding="utf-8")
+    org, issues = load_org(org_copy)
+    assert issues == []
+    read = [entry.locate().path.removeprefix("org/users/zz/") for entry in org.users
+            if entry.value.id.startswith("Z")]
+    assert read == sorted(places, key=lambda place: tuple(place.split("/")))
+    assert read == ["A.yaml", "a/b/y.yaml", "a/x.yaml", "a-b/x.yaml", "a.yaml", "a0.yaml"]

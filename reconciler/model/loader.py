@@ -111,7 +111,7 @@ class _Reader:
     def read_folder(self, folder: str) -> Iterator[YamlDocument]:
         """Every YAML file under org/<folder>, in path order (as path parts: `a/x` before `a-b/x`)."""
         base = os.path.join(self.org_dir, "")
-        for parts, is_link, regular in sorted(self._files_under(os.path.join(self.org_dir, folder), (folder,))):
+        for parts, is_link, regular in self._files_under(os.path.join(self.org_dir, folder), (folder,)):
             # Every part passed _plain_name and shown_org_dir is printable: the joined name is too.
             document = self.read_file(base + "/".join(parts), "/".join((self.shown_org_dir, *parts)), is_link,
                                       regular)
@@ -120,10 +120,12 @@ class _Reader:
 
     def _files_under(self, folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool, bool]]:
         """(path parts below org/, is a link, is a regular file) of each YAML file, hidden names
-        skipped, linked folders not followed (one leading outside org/ is reported)."""
+        skipped, linked folders not followed (one leading outside org/ is reported), in path order
+        (as path parts: `a/x` before `a-b/x`): each folder's names sorted, a subfolder's files at its
+        name's place, which is that order, without sorting 100,000 tuples of tuples at the end."""
         found: list[tuple[tuple[str, ...], bool, bool]] = []
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(folder), key=_name)
         except NotADirectoryError:
             return found
         except FileNotFoundError:
@@ -163,6 +165,10 @@ class _Reader:
         self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *folder, name)))),
                                       message))
         return False
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _leads_to_folder(entry: os.DirEntry[str]) -> bool:
