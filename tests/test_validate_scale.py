@@ -153,3 +153,18 @@ def test_files_are_read_in_path_order_without_the_final_sort(org_copy: Path) -> 
             if entry.value.id.startswith("Z")]
     assert read == sorted(places, key=lambda place: tuple(place.split("/")))
     assert read == ["A.yaml", "a/b/y.yaml", "a/x.yaml", "a-b/x.yaml", "a.yaml", "a0.yaml"]
+
+
+def test_files_of_one_shape_share_their_key_lines_and_each_is_located_in_its_own_file(org_copy: Path) -> None:
+    (org_copy / "users" / "z1.yaml").write_text("id: Z1\ngiven_name: Wei\nfamily_name: Zhang\nmanager: Q\n",
+                                                encoding="utf-8")
+    (org_copy / "users" / "z2.yaml").write_text("id: Z2\ngiven_name: Fang\nfamily_name: Li\nmanager: Q\n",
+                                                encoding="utf-8")
+    (org_copy / "users" / "z3.yaml").write_text("# moved down a line\nid: Z3\ngiven_name: Na\nfamily_name: Wang\n"
+                                                "manager:   Q\n", encoding="utf-8")
+    org, _issues = load_org(org_copy)
+    users = org.users_by_id()
+    first, second, third = (users[f"Z{n}"].where.document for n in (1, 2, 3))
+    assert first.flat_lines is second.flat_lines and first.flat_lines is not third.flat_lines
+    assert [str(users[f"Z{n}"].locate("manager")) for n in (1, 2, 3)] == [
+        "org/users/z1.yaml:4:10", "org/users/z2.yaml:4:10", "org/users/z3.yaml:5:12"]

@@ -76,7 +76,8 @@ class YamlDocument:
     key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     source: bytes = b""  # the file as read (once: it is hashed into the org digest too)
     # A flat file's positions, compactly (100,000 people's files stay in memory): the line of each
-    # key, and the column of a value only where it is not one space after `key:`.
+    # key (one dict shared by the files that write the same keys on the same lines: never changed),
+    # and the column of a value only where it is not one space after `key:`.
     flat_lines: dict[str, int] | None = None
     flat_columns: dict[str, int] | None = None
 
@@ -588,8 +589,25 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
             columns[key] = column
     if not data:
         return False
-    doc.data, doc.flat_lines, doc.flat_columns = data, lines, columns or None
+    doc.data, doc.flat_lines, doc.flat_columns = data, _shared_shape(lines), columns or None
     return True
+
+
+# Where each key is written, shared by every file that writes the same keys on the same lines
+# (one person's file looks like the next: 100,000 copies of one small dict were 27 MB). Never
+# changed once made; a few thousand shapes at most are kept, past that each file keeps its own.
+_SHAPES: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+MAX_SHAPES = 4096
+
+
+def _shared_shape(lines: dict[str, int]) -> dict[str, int]:
+    shape = tuple(lines.items())
+    shared = _SHAPES.get(shape)
+    if shared is not None:
+        return shared
+    if len(_SHAPES) < MAX_SHAPES:
+        _SHAPES[shape] = lines
+    return lines
 
 
 # The first characters that can make a plain value something other than text (digits, signs,
