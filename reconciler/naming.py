@@ -28,6 +28,8 @@ MAX_LOCAL_PART = 64
 _EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]")
 _DIGIT_RUNS = re.compile(r"(\d+)")
 _LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]*)([0-9]+)")
+# Lower-case ASCII letters and digits, single separators between them: what clean_local_part gives.
+_CLEAN_LOCAL = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -58,7 +60,10 @@ def local_base(user: UserEntry, naming: NamingFile) -> str:
         raw.append(literal)
         if placeholder is not None:
             raw.append(_placeholder_value(user, placeholder, rule.transliterate))
-    return clean_local_part("".join(raw))[:MAX_LOCAL_PART].strip("._-")
+    local = "".join(raw)
+    if not _CLEAN_LOCAL.fullmatch(local):  # clean_local_part leaves such a part as it is: not called
+        local = clean_local_part(local)
+    return local[:MAX_LOCAL_PART].strip("._-")
 
 
 @functools.lru_cache(maxsize=64)

@@ -168,3 +168,18 @@ def test_files_of_one_shape_share_their_key_lines_and_each_is_located_in_its_own
     assert first.flat_lines is second.flat_lines and first.flat_lines is not third.flat_lines
     assert [str(users[f"Z{n}"].locate("manager")) for n in (1, 2, 3)] == [
         "org/users/z1.yaml:4:10", "org/users/z2.yaml:4:10", "org/users/z3.yaml:5:12"]
+
+
+@pytest.mark.parametrize(("given", "family", "pattern", "expected"), [
+    ("Mary Ann", "O'Neil", "{given}.{family}", "maryann.oneil"),
+    ("Léa", "Dubois", "{family}_{given}", "dubois_lea"),
+    ("阳", "欧", "{family}.{given}.{id}", "ou.yang.e.1_0"),
+    ("-x-", "Núñez", "{given}-{family}", "x-nunez"),
+    ("😀", "Smith", "{given}.{family}", "smith"),  # an empty given name leaves no lone dot
+    ("José", "García", "{given_initial}.{family}", "j.garcia"),
+])
+def test_a_local_part_already_clean_is_kept_and_any_other_is_cleaned(
+        given: str, family: str, pattern: str, expected: str) -> None:
+    """What the slower code gave for each (clean_local_part is skipped only for a part it would keep)."""
+    naming = NamingFile.model_validate({"users": {"pattern": pattern}})
+    assert local_base(UserEntry(id="E.1_0", given_name=given, family_name=family), naming) == expected
