@@ -18,6 +18,7 @@ from reconciler.atomicfile import NotAPlainFile, read_plain_file
 from reconciler.model.files import NamingFile, UserEntry
 from reconciler.model.loader import load_org
 from reconciler.model.org import DepartmentTree
+from reconciler.model.yamlsource import NO_MARKS, load_yaml
 from reconciler.naming import local_base
 from reconciler.resolve import resolve
 from reconciler.state import License, State, User
@@ -183,3 +184,19 @@ def test_a_local_part_already_clean_is_kept_and_any_other_is_cleaned(
     """What the slower code gave for each (clean_local_part is skipped only for a part it would keep)."""
     naming = NamingFile.model_validate({"users": {"pattern": pattern}})
     assert local_base(UserEntry(id="E.1_0", given_name=given, family_name=family), naming) == expected
+
+
+def test_only_a_composed_file_has_marks_of_its_own(tmp_path: Path) -> None:
+    """A flat file keeps its positions in flat_lines: its node marks are one shared, read-only empty
+    mapping (nothing can be written into another file's marks through it)."""
+    flat, nested = tmp_path / "flat.yaml", tmp_path / "nested.yaml"
+    flat.write_text(PERSON, encoding="utf-8")
+    nested.write_text("key: sales\nmembers:\n  - E1\n  - E2\n", encoding="utf-8")
+    flat_doc, nested_doc, other_flat = (load_yaml(flat, "flat.yaml"), load_yaml(nested, "nested.yaml"),
+                                        load_yaml(flat, "flat.yaml"))
+    assert flat_doc.value_marks is other_flat.value_marks is flat_doc.key_marks is NO_MARKS
+    with pytest.raises(TypeError):
+        NO_MARKS[("x",)] = (1, 1)  # type: ignore[index]
+    assert nested_doc.value_marks is not NO_MARKS and dict(NO_MARKS) == {}
+    assert str(nested_doc.locate(("members", 1))) == "nested.yaml:4:5"
+    assert str(flat_doc.locate(("family_name",))) == "flat.yaml:3:14"

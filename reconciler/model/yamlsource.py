@@ -18,10 +18,11 @@ import functools
 import gc
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -50,6 +51,7 @@ MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 MAX_INTEGER = 2**53
 
 PathKey = tuple[str | int, ...]
+NO_MARKS: Mapping[PathKey, tuple[int, int]] = MappingProxyType({})
 # libyaml's parser where PyYAML was built with it: several times faster on 10,000 files.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -73,8 +75,10 @@ class YamlDocument:
 
     display_path: str
     data: Any
-    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    # Filled by the full reader only (a flat file keeps flat_lines): until then one shared, read-only
+    # empty mapping, not two new dicts per person's file.
+    value_marks: Mapping[PathKey, tuple[int, int]] = field(default_factory=lambda: NO_MARKS)
+    key_marks: Mapping[PathKey, tuple[int, int]] = field(default_factory=lambda: NO_MARKS)
     source: bytes = b""  # the file as read (once: it is hashed into the org digest too)
     # A flat file's positions, compactly (100,000 people's files stay in memory): the line of each
     # key (one dict shared by the files that write the same keys on the same lines: never changed),
@@ -82,7 +86,7 @@ class YamlDocument:
     flat_lines: dict[str, int] | None = None
     flat_columns: dict[str, int] | None = None
 
-    def marks(self) -> tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
+    def marks(self) -> tuple[Mapping[PathKey, tuple[int, int]], Mapping[PathKey, tuple[int, int]]]:
         """Every value's and every key's position, whichever way they are kept."""
         if self.flat_lines is None:
             return self.value_marks, self.key_marks
@@ -143,6 +147,8 @@ class _Builder:
         self.last: yaml.Node | None = None
         self.active: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
+        self.values: dict[PathKey, tuple[int, int]] = {}  # the document's marks, as they are built
+        self.keys: dict[PathKey, tuple[int, int]] = {}
 
     def problem(self, node: yaml.Node, message: str) -> YamlProblem:
         line, col = _mark(node)
@@ -152,7 +158,7 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise self.problem(node, _too_many_nodes())
-        self.doc.value_marks.setdefault(path, _mark(node))
+        self.values.setdefault(path, _mark(node))
         self.last = node
         if isinstance(node, yaml.ScalarNode):
             return self.build_scalar(node)
@@ -200,10 +206,10 @@ class _Builder:
             if isinstance(key, bool) or not isinstance(key, str | int):
                 raise self.problem(key_node, _("mapping keys must be plain text, not {key}").format(key=repr(key)))
             if key in result:
-                first = self.doc.key_marks.get((*path, key))
+                first = self.keys.get((*path, key))
                 message = (_("duplicate key {key} (first at line {line})") if first else _("duplicate key {key}"))
                 raise self.problem(key_node, message.format(key=repr(key), line=first[0] if first else 0))
-            self.doc.key_marks[(*path, key)] = _mark(key_node)
+            self.keys[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 
@@ -317,6 +323,7 @@ def _compose(doc: YamlDocument, text: str, display: str) -> YamlDocument:
 
 def _build_document(doc: YamlDocument, node: yaml.Node, text: str) -> None:
     builder = _Builder(doc)
+    doc.value_marks, doc.key_marks = builder.values, builder.keys
     try:
         # Only an alias (`*name`) makes a file expand past what it holds, and a node takes at least
         # a character: a file with neither can be built as it is (most of org/, person by person).
