@@ -7,6 +7,7 @@ same name never takes it over; newcomers are numbered in ascending id order.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from reconciler.i18n import _
 from reconciler.model.files import GroupEntry, NamingFile, UserEntry
 from reconciler.model.org import Sourced
 from reconciler.romanize import (
+    Mode,
     clean_local_part,
     contains_han,
     romanize_family,
@@ -25,11 +27,17 @@ from reconciler.romanize import (
 MAX_LOCAL_PART = 64
 _EAST_ASIAN = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]")
 _DIGIT_RUNS = re.compile(r"(\d+)")
+_LETTERS_THEN_DIGITS = re.compile(r"([A-Za-z]*)([0-9]+)")
+# Lower-case ASCII letters and digits, single separators between them: what clean_local_part gives.
+_CLEAN_LOCAL = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort E999 before E1000: digits compare as numbers."""
+    if (usual := _LETTERS_THEN_DIGITS.fullmatch(text)) is not None:  # E1001: the same key, sooner
+        letters, digits = usual.groups()
+        return ((1, letters), (0, int(digits))) if letters else ((0, int(digits)),)
     return tuple(
         (0, int(part)) if part.isdigit() else (1, part)
         for part in _DIGIT_RUNS.split(text) if part
@@ -47,17 +55,36 @@ def local_base(user: UserEntry, naming: NamingFile) -> str:
     pattern = rule.pattern
     if rule.latin_pattern and not written_family_first(user):
         pattern = rule.latin_pattern
-    given = romanize_given(user.given_name, rule.transliterate)
-    family = romanize_family(user.family_name, rule.transliterate)
-    values = {
-        "given": given,
-        "family": family,
-        "given_initial": given[:1],
-        "family_initial": family[:1],
-        "id": clean_local_part(user.id.lower()),
-    }
-    raw = _PLACEHOLDER.sub(lambda m: values[m.group(1)], pattern)
-    return clean_local_part(raw)[:MAX_LOCAL_PART].strip("._-")
+    raw = []
+    for literal, placeholder in _pattern_parts(pattern):
+        raw.append(literal)
+        if placeholder is not None:
+            raw.append(_placeholder_value(user, placeholder, rule.transliterate))
+    local = "".join(raw)
+    if not _CLEAN_LOCAL.fullmatch(local):  # clean_local_part leaves such a part as it is: not called
+        local = clean_local_part(local)
+    return local[:MAX_LOCAL_PART].strip("._-")
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern_parts(pattern: str) -> tuple[tuple[str, str | None], ...]:
+    """A pattern as (text, placeholder) pairs, read once, not per person ("{family}.{given}" ->
+    ("", "family"), (".", "given")); the last pair's placeholder may be None."""
+    pieces = _PLACEHOLDER.split(pattern)  # text, name, text, name, ..., text
+    return (*zip(pieces[0:-1:2], pieces[1::2], strict=True), (pieces[-1], None))
+
+
+def _placeholder_value(user: UserEntry, placeholder: str, mode: Mode) -> str:
+    # Only the placeholders the pattern names are worked out (romanizing is the costly part).
+    if placeholder in ("given", "given_initial"):
+        given = romanize_given(user.given_name, mode)
+        return given if placeholder == "given" else given[:1]
+    if placeholder in ("family", "family_initial"):
+        family = romanize_family(user.family_name, mode)
+        return family if placeholder == "family" else family[:1]
+    if placeholder == "id":
+        return clean_local_part(user.id.lower())
+    raise KeyError(placeholder)
 
 
 def fits_base(local: str, base: str) -> bool:

@@ -8,18 +8,20 @@ unique (a domain alias's addresses count as their primary's).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from typing import TypeVar
 
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.i18n import T_, _
-from reconciler.model.files import GroupEntry, UserEntry
-from reconciler.model.org import DepartmentNode, Org, Sourced
+from reconciler.model.files import GroupEntry, Profile, UserEntry
+from reconciler.model.org import DepartmentNode, DepartmentTree, Org, Sourced
 from reconciler.model.types import ProviderKind
 from reconciler.naming import assign_user_addresses, group_address, qualify
 from reconciler.romanize import display_name
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User
+
+_V = TypeVar("_V")
 
 
 @dataclass
@@ -34,6 +36,19 @@ class Resolved:
     kept_owners: dict[str, str] = field(default_factory=dict)  # group -> leaver kept as its only owner
     # Offboarded with a future offboarded_on: still active until that day, then offboarded.
     scheduled: dict[str, dt.date] = field(default_factory=dict)  # address -> the day they leave
+
+
+class _Place:
+    """Where a claim was written, located when called: only when a problem needs it. One object
+    per claim that lives to the end of a run (a functools.partial of a bound method was three)."""
+
+    __slots__ = ("entry", "path")
+
+    def __init__(self, entry: Sourced[UserEntry] | Sourced[GroupEntry], path: tuple[str | int, ...]) -> None:
+        self.entry, self.path = entry, path
+
+    def __call__(self) -> SourceLocation:
+        return self.entry.locate(*self.path)
 
 
 class _Addresses:
@@ -86,7 +101,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     for entry in org.users:
         user = entry.value
         if user.email:
-            claims.claim(user.email, f"user {user.id}", partial(entry.locate, "email"))
+            claims.claim(user.email, f"user {user.id}", _Place(entry, ("email",)))
             holder = holders.get(user.email)
             if holder is not None and holder != user.id and holder not in org.users_by_id():
                 result.issues.append(InputIssue(entry.locate("email"),
@@ -101,7 +116,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
             result.issues.append(InputIssue(
                 g.locate("key"), _("{address} is a reserved name; give the group an explicit email or another "
                                    "key").format(address=address)))
-        claims.claim(address, f"group {g.value.key}", partial(g.locate, "email" if g.value.email else "key"))
+        claims.claim(address, f"group {g.value.key}", _Place(g, ("email",) if g.value.email else ("key",)))
     _claim_aliases(org, claims, reserved, domain, result.issues)
 
     existing = {u.id: u.email for u in actual.users().values() if u.id}
@@ -118,7 +133,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     for entry in org.users:
         derived = assignment.addresses.get(entry.value.id)
         if derived and not entry.value.email and entry.value.id not in displaced:
-            claims.claim(derived, f"user {entry.value.id}", partial(entry.locate, "id"))
+            claims.claim(derived, f"user {entry.value.id}", _Place(entry, ("id",)))
 
     _domains_and_units(org, desired)
     _users(org, result, today)
@@ -198,11 +213,13 @@ def _other_owners(desired: State, group: str, leaving: set[str]) -> bool:
 
 
 def _claim_aliases(org: Org, claims: _Addresses, reserved: set[str], domain: str, issues: list[InputIssue]) -> None:
-    owners = [(f"user {u.value.id}", u) for u in org.users] + [(f"group {g.value.key}", g) for g in org.groups]
+    # Named only where there are aliases: most people have none.
+    owners = [(f"user {u.value.id}", u) for u in org.users if u.value.aliases] + [
+        (f"group {g.value.key}", g) for g in org.groups if g.value.aliases]
     for owner, entry in owners:
         for i, alias in enumerate(entry.value.aliases or []):
             address = qualify(alias, domain)
-            where = partial(entry.locate, "aliases", i)
+            where = _Place(entry, ("aliases", i))
             if address in reserved:
                 issues.append(InputIssue(where(), _("{address} is a reserved name (naming.yaml reserved)").format(
                     address=address)))
@@ -218,10 +235,11 @@ def _domains_and_units(org: Org, desired: State) -> None:
         desired.add(OrgUnit(path=node.path, name=dept.name, description=dept.description))
 
 
-def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
-                   departments: dict[str, DepartmentNode], scheduled: bool = False) -> User:
+def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
+                   departments: dict[str, DepartmentNode], services: Mapping[str | None, tuple[str, ...] | None],
+                   scheduled: bool = False) -> User:
+    """`services`: each profile's (None: the default's), as the resource holds them."""
     user = entry.value
-    profile = org.permissions.profiles.get(user.profile or org.default_profile() or "")
     node = departments.get(user.department or "")
     return User(
         email=address,
@@ -234,21 +252,29 @@ def _user_resource(org: Org, entry: Sourced[UserEntry], address: str, addresses:
         title=user.title,
         manager=addresses.get(user.manager) if user.manager else None,
         phone=user.phone,
-        services=tuple(sorted(profile.services)) if profile is not None else None,
+        services=services.get(user.profile),
         suspended=user.status != "active" and not scheduled,  # a leaver works until their day
     )
+
+
+def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | None, _V | None]:
+    """`what` of each profile, once (not per person), and under None the default profile's (for
+    people who name none); a profile that does not exist (reported by the cross-file checks) has none."""
+    found: dict[str | None, _V | None] = {name: what(profile) for name, profile in org.permissions.profiles.items()}
+    return {**found, None: found.get(org.default_profile() or "")}
 
 
 def _users(org: Org, result: Resolved, today: dt.date) -> None:
     after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
     departments = org.department_index()  # once, not per person
+    services = _by_profile(org, lambda profile: tuple(sorted(profile.services)))
     for entry in org.users:
         address = result.addresses.get(entry.value.id)
         if address is None:
             continue
         user = entry.value
         scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
-        result.desired.add(_user_resource(org, entry, address, result.addresses, departments, scheduled))
+        result.desired.add(_user_resource(entry, address, result.addresses, departments, services, scheduled))
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
@@ -275,12 +301,13 @@ def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> 
     for entry in org.users:
         if entry.value.department and entry.value.id in result.addresses:
             by_department.setdefault(entry.value.department, []).append(result.addresses[entry.value.id])
+    tree = DepartmentTree(org.departments)  # once, not per group and department
     for g in org.groups:
         group, email = g.value, emails[g.value.key]
         result.desired.add(Group(email=email, name=group.name or group.key, description=group.description,
                                  type=group.type))
         result.desired.scopes["membership"].add(email)
-        for membership in _members(org, group, email, emails, result.addresses, by_department):
+        for membership in _members(tree, group, email, emails, result.addresses, by_department):
             result.desired.add(membership)
         if group.aliases is not None:
             result.desired.scopes["alias"].add(email)
@@ -288,12 +315,12 @@ def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> 
                 result.desired.add(Alias(address=qualify(alias, domain), target=email, target_kind="group"))
 
 
-def _members(org: Org, group: GroupEntry, email: str, groups: dict[str, str], users: dict[str, str],
+def _members(tree: DepartmentTree, group: GroupEntry, email: str, groups: dict[str, str], users: dict[str, str],
              by_department: dict[str, list[str]]) -> list[Membership]:
     """Members from departments (and below), listed ids and groups, externals; owners win."""
     members: dict[str, Membership] = {}
     for dept in group.departments:
-        for key in sorted(org.department_and_below(dept)):
+        for key in sorted(tree.and_below(dept)):
             for address in by_department.get(key, []):
                 members[address] = Membership(group=email, member=address)
     for member in group.members:
@@ -314,11 +341,12 @@ def _permissions(org: Org, result: Resolved, provider_kind: ProviderKind) -> Non
     profiles = org.permissions.profiles.values()
     skus = {p.licenses[provider_kind] for p in profiles if provider_kind in p.licenses}
     desired.scopes["license"].update(skus)
+    sku_of = _by_profile(org, lambda profile: profile.licenses.get(provider_kind))
     for entry in org.users:
         address = result.addresses.get(entry.value.id)
-        profile = org.permissions.profiles.get(entry.value.profile or org.default_profile() or "")
-        if address and profile is not None and provider_kind in profile.licenses:
-            desired.add(License(user=address, sku=profile.licenses[provider_kind]))
+        sku = sku_of.get(entry.value.profile)
+        if address and sku is not None:
+            desired.add(License(user=address, sku=sku))
     for role in org.permissions.roles.values():
         desired.scopes["role"].add(role.admin_role)
         for member in role.members:

@@ -28,10 +28,11 @@ def check_references(org: Org, gone: Mapping[str, str] | None = None) -> list[In
     def report(location: SourceLocation, message: str) -> None:
         issues.append(InputIssue(location, message))
 
-    people = People(set(org.users_by_id()) | org.unvalidated["user"], gone or {})
+    users = org.users_by_id()  # once: 100,000 entries
+    people = People(set(users) | org.unvalidated["user"], gone or {})
     for check in (_domains, _departments, _users, _group_cycles):
         check(org, report)
-    _managers(org, people, report)
+    _managers(org, users, people, report)
     _profiles_and_roles(org, people, report)
     _groups(org, people, report)
     return issues
@@ -142,11 +143,11 @@ def _users(org: Org, report: Report) -> None:
                        address=user.personal_email, domain=own))
 
 
-def _managers(org: Org, people: People, report: Report) -> None:
-    users = org.users_by_id()
+def _managers(org: Org, users: Mapping[str, Sourced[UserEntry]], people: People, report: Report) -> None:
+    known = people.ids  # the set itself: People.__contains__ is a Python call per person
     for entry in org.users:
         manager = entry.value.manager
-        if manager is not None and manager not in people:
+        if manager is not None and manager not in known:
             report(entry.locate("manager"), people.missing(MANAGER_ID, manager))
     # A chain of managers that loops back has no top; the provider would accept it,
     # but every "who approves" question (and data hand-over) breaks on it.

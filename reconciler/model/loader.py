@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -68,9 +68,9 @@ class _Reader:
     def read(self, path: Path) -> YamlDocument | None:
         return self.read_file(str(path), self.show(path), os.path.islink(path))
 
-    def read_file(self, path: str, shown: str, is_link: bool) -> YamlDocument | None:
-        """Read one file; `is_link` from the folder listing (its folder is already known to be
-        inside org/, so only a link can lead out)."""
+    def read_file(self, path: str, shown: str, is_link: bool, listed_regular: bool = False) -> YamlDocument | None:
+        """Read one file; `is_link` and `listed_regular` (a regular file, not a link) from the
+        folder listing (its folder is already known to be inside org/, so only a link can lead out)."""
         if is_link and _link_loop(path):
             self.issues.append(InputIssue(SourceLocation(shown), _("symbolic link loop (the link leads back to "
                                                                    "itself); point it at a file inside org/ or "
@@ -84,7 +84,7 @@ class _Reader:
             )
             return None
         try:
-            document = load_yaml(path, shown)
+            document = load_yaml(path, shown, listed_regular=listed_regular)
         except YamlProblem as problem:
             self.issues.append(problem.issue)
             return None
@@ -99,7 +99,9 @@ class _Reader:
         if data is None and wrap is None:
             payload = {}
         try:
-            return model.model_validate(payload)
+            # The model's own validator, as model_validate calls it, without that call's frame:
+            # a sixth of the time of validating 100,000 people's entries.
+            return cast(M, model.__pydantic_validator__.validate_python(payload))
         except ValidationError as exc:
             if report:
                 self.issues.extend(issues_from_validation(exc, model, view, strip=1 if wrap else 0,
@@ -108,40 +110,49 @@ class _Reader:
 
     def read_folder(self, folder: str) -> Iterator[YamlDocument]:
         """Every YAML file under org/<folder>, in path order (as path parts: `a/x` before `a-b/x`)."""
-        for parts, is_link in sorted(self._files_under(os.path.join(self.org_dir, folder), (folder,))):
-            document = self.read_file(os.path.join(self.org_dir, *parts),
-                                      printable("/".join((self.shown_org_dir, *parts))), is_link)
+        base = os.path.join(self.org_dir, "")
+        for parts, is_link, regular in self._files_under(os.path.join(self.org_dir, folder), (folder,)):
+            # Every part passed _plain_name and shown_org_dir is printable: the joined name is too.
+            document = self.read_file(base + "/".join(parts), "/".join((self.shown_org_dir, *parts)), is_link,
+                                      regular)
             if document is not None:
                 yield document
 
-    def _files_under(self, folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool]]:
-        """(path parts below org/, is a link) of each YAML file, hidden names skipped, linked
-        folders not followed (one leading outside org/ is reported)."""
-        found: list[tuple[tuple[str, ...], bool]] = []
+    def _files_under(self, folder: str, parts: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool, bool]]:
+        """(path parts below org/, is a link, is a regular file) of each YAML file, hidden names
+        skipped, linked folders not followed (one leading outside org/ is reported), in path order
+        (as path parts: `a/x` before `a-b/x`): each folder's names sorted, a subfolder's files at its
+        name's place, which is that order, without sorting 100,000 tuples of tuples at the end."""
+        found: list[tuple[tuple[str, ...], bool, bool]] = []
         try:
-            entries = list(os.scandir(folder))
+            entries = sorted(os.scandir(folder), key=_name)
         except NotADirectoryError:
             return found
         except FileNotFoundError:
             return found
-        for entry in entries:
-            if entry.name.startswith(".") or not self._plain_name(entry.name, (*parts, entry.name)):
+        for entry in entries:  # 100,000 people: each step here runs as often
+            name = entry.name
+            # isprintable(): no control, surrogate or separator character, the common case, in C.
+            if name.startswith(".") or not (name.isprintable() or self._plain_name(name, parts)):
                 continue
             if entry.is_dir(follow_symlinks=False):
-                found.extend(self._files_under(entry.path, (*parts, entry.name)))
-            elif entry.is_symlink() and _leads_to_folder(entry):
+                found.extend(self._files_under(entry.path, (*parts, name)))
+                continue
+            is_link = entry.is_symlink()
+            if is_link and _leads_to_folder(entry):
                 if not self.inside_org(entry.path):
                     self.issues.append(InputIssue(
-                        SourceLocation(printable("/".join((self.shown_org_dir, *parts, entry.name)))),
+                        SourceLocation(printable("/".join((self.shown_org_dir, *parts, name)))),
                         _("symbolic link leads outside org/; org/ files must live inside org/"),
                     ))
-            elif entry.name.endswith(YAML_SUFFIXES):
-                found.append(((*parts, entry.name), entry.is_symlink()))
+            elif name.endswith(YAML_SUFFIXES):
+                found.append(((*parts, name), is_link, not is_link and entry.is_file(follow_symlinks=False)))
         return found
 
-    def _plain_name(self, name: str, parts: tuple[str, ...]) -> bool:
-        """A file or folder name that is one line of UTF-8 text; anything else is refused here, not
-        read: such a name breaks every place it is printed (a GitHub annotation, a log line, JSON)."""
+    def _plain_name(self, name: str, folder: tuple[str, ...]) -> bool:
+        """A file or folder name (in `folder`, as parts below org/) that is one line of UTF-8
+        text; anything else is refused here, not read: such a name breaks every place it is
+        printed (a GitHub annotation, a log line, JSON)."""
         bad = next((char for char in name if unprintable(char)), None)
         if bad is None:
             return True
@@ -151,8 +162,13 @@ class _Reader:
         else:
             message = _("the name has a control character (U+{code}); rename it (plain UTF-8, no tabs or line "
                         "breaks): it was not read").format(code=f"{ord(bad):04X}")
-        self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *parts)))), message))
+        self.issues.append(InputIssue(SourceLocation(printable("/".join((self.shown_org_dir, *folder, name)))),
+                                      message))
         return False
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _leads_to_folder(entry: os.DirEntry[str]) -> bool:
@@ -190,8 +206,13 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
     elif doc.data is None:
         reader.issues.append(InputIssue(doc.locate(), _("the file is empty")))
         return []
-    else:
-        items = [(doc.data, doc.sub(()))]
+    else:  # one entry, the usual file: no list of one built and walked
+        view = doc.sub(())
+        entry = reader.validate(model, doc.data, view)
+        if entry is None:
+            _note_unvalidated(reader, doc.data, model)
+            return []
+        return [Sourced(entry, view)]
     loaded = []
     invalid = 0
     for data, view in items:
@@ -201,10 +222,8 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
         invalid += entry is None
         if entry is not None:
             loaded.append(Sourced(entry, view))
-        elif isinstance(data, dict):
-            name = data.get("id" if model is UserEntry else "key")
-            if isinstance(name, str):
-                reader.unvalidated["user" if model is UserEntry else "group"].add(name)
+        else:
+            _note_unvalidated(reader, data, model)
     if invalid > MAX_INVALID_LISTED:
         reader.issues.append(InputIssue(doc.locate((MAX_INVALID_LISTED,) if isinstance(doc.data, list) else ()),
                                         ngettext("{count} more entry of this file is not valid either (not listed); "
@@ -214,6 +233,14 @@ def _typed_list(reader: _Reader, doc: YamlDocument, model: type[M]) -> list[Sour
                                                  invalid - MAX_INVALID_LISTED).format(
                                             count=f"{invalid - MAX_INVALID_LISTED:,}")))
     return loaded
+
+
+def _note_unvalidated(reader: _Reader, data: Any, model: type[BaseModel]) -> None:
+    """The id or key of an entry that failed validation (reported): references to it stay quiet."""
+    if isinstance(data, dict):
+        name = data.get("id" if model is UserEntry else "key")
+        if isinstance(name, str):
+            reader.unvalidated["user" if model is UserEntry else "group"].add(name)
 
 
 def load_settings(org_dir: Path) -> OrgFile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from reconciler.model.yamlsource import DocumentView, PathKey
 T = TypeVar("T", bound=BaseModel)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per person, kept to the end of a run
 class Sourced(Generic[T]):
     """A validated entry and the place it came from, for located cross-file errors."""
 
@@ -89,11 +90,7 @@ class Org:
 
     def department_and_below(self, key: str) -> set[str]:
         """A department's key and the keys of all departments under it."""
-        index = self.department_index()
-        if key not in index:
-            return set()
-        prefix = index[key].path + "/"
-        return {key} | {n.key for n in self.departments if n.path.startswith(prefix)}
+        return DepartmentTree(self.departments).and_below(key)
 
     def default_profile(self) -> str | None:
         if self.settings.defaults.profile:
@@ -105,6 +102,27 @@ class Org:
 
     def groups_by_key(self) -> dict[str, Sourced[GroupEntry]]:
         return {g.value.key: g for g in self.groups}
+
+
+class DepartmentTree:
+    """The departments, indexed once to answer "this one and all below it" for many keys (a
+    mailbox per department asked it of the whole tree each time: groups x departments)."""
+
+    def __init__(self, departments: list[DepartmentNode]) -> None:
+        self.index = {node.key: node for node in departments}
+        # Sorted by path, everything below /a/b (paths starting /a/b/) is one run.
+        self.by_path = sorted((node.path, node.key) for node in departments)
+
+    def and_below(self, key: str) -> set[str]:
+        if key not in self.index:
+            return set()
+        prefix = self.index[key].path + "/"
+        found = {key}
+        for path, below in self.by_path[bisect.bisect_left(self.by_path, (prefix,)):]:
+            if not path.startswith(prefix):
+                break
+            found.add(below)
+        return found
 
 
 def walk_departments(

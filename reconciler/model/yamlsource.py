@@ -12,14 +12,17 @@ nesting deep enough to exhaust the parser.
 
 from __future__ import annotations
 
+import codecs
 import errno
+import functools
 import gc
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -48,6 +51,7 @@ MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES
 MAX_INTEGER = 2**53
 
 PathKey = tuple[str | int, ...]
+NO_MARKS: Mapping[PathKey, tuple[int, int]] = MappingProxyType({})
 # libyaml's parser where PyYAML was built with it: several times faster on 10,000 files.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -63,21 +67,26 @@ class YamlProblem(Exception):
         self.issue = issue
 
 
-@dataclass
+# Slots: one document, one view and one Sourced per person stay in memory to the end of a run,
+# and an instance without a __dict__ is half the size and one object fewer for the collector.
+@dataclass(slots=True)
 class YamlDocument:
     """A parsed file: its data and where each piece of it was written."""
 
     display_path: str
     data: Any
-    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    # Filled by the full reader only (a flat file keeps flat_lines): until then one shared, read-only
+    # empty mapping, not two new dicts per person's file.
+    value_marks: Mapping[PathKey, tuple[int, int]] = field(default_factory=lambda: NO_MARKS)
+    key_marks: Mapping[PathKey, tuple[int, int]] = field(default_factory=lambda: NO_MARKS)
     source: bytes = b""  # the file as read (once: it is hashed into the org digest too)
     # A flat file's positions, compactly (100,000 people's files stay in memory): the line of each
-    # key, and the column of a value only where it is not one space after `key:`.
+    # key (one dict shared by the files that write the same keys on the same lines: never changed),
+    # and the column of a value only where it is not one space after `key:`.
     flat_lines: dict[str, int] | None = None
     flat_columns: dict[str, int] | None = None
 
-    def marks(self) -> tuple[dict[PathKey, tuple[int, int]], dict[PathKey, tuple[int, int]]]:
+    def marks(self) -> tuple[Mapping[PathKey, tuple[int, int]], Mapping[PathKey, tuple[int, int]]]:
         """Every value's and every key's position, whichever way they are kept."""
         if self.flat_lines is None:
             return self.value_marks, self.key_marks
@@ -114,7 +123,7 @@ class YamlDocument:
         return DocumentView(self, prefix)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentView:
     """A document seen from one item down (one user of a file holding a list)."""
 
@@ -138,6 +147,8 @@ class _Builder:
         self.last: yaml.Node | None = None
         self.active: set[int] = set()
         self.scalars = yaml.constructor.SafeConstructor()
+        self.values: dict[PathKey, tuple[int, int]] = {}  # the document's marks, as they are built
+        self.keys: dict[PathKey, tuple[int, int]] = {}
 
     def problem(self, node: yaml.Node, message: str) -> YamlProblem:
         line, col = _mark(node)
@@ -147,7 +158,7 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise self.problem(node, _too_many_nodes())
-        self.doc.value_marks.setdefault(path, _mark(node))
+        self.values.setdefault(path, _mark(node))
         self.last = node
         if isinstance(node, yaml.ScalarNode):
             return self.build_scalar(node)
@@ -195,20 +206,20 @@ class _Builder:
             if isinstance(key, bool) or not isinstance(key, str | int):
                 raise self.problem(key_node, _("mapping keys must be plain text, not {key}").format(key=repr(key)))
             if key in result:
-                first = self.doc.key_marks.get((*path, key))
+                first = self.keys.get((*path, key))
                 message = (_("duplicate key {key} (first at line {line})") if first else _("duplicate key {key}"))
                 raise self.problem(key_node, message.format(key=repr(key), line=first[0] if first else 0))
-            self.doc.key_marks[(*path, key)] = _mark(key_node)
+            self.keys[(*path, key)] = _mark(key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 
 
-def _read_text(path: str | Path, display: str) -> tuple[str, bytes]:
+def _read_text(path: str | Path, display: str, listed_regular: bool = False) -> tuple[str, bytes]:
     def issue(message: str, line: int = 0, col: int = 0) -> YamlProblem:
         return YamlProblem(InputIssue(SourceLocation(display, line, col), message))
 
     try:
-        raw = read_plain_file(path, MAX_FILE_BYTES)
+        raw = read_plain_file(path, MAX_FILE_BYTES, listed_regular=listed_regular)
     except NotAPlainFile as exc:
         # A FIFO would hang validate; a device (/dev/zero) would fill the memory.
         raise issue(_("{what} is not an org/ file; org/ holds plain files only: remove it").format(
@@ -220,7 +231,9 @@ def _read_text(path: str | Path, display: str) -> tuple[str, bytes]:
     except OSError as exc:
         raise issue(_("cannot read: {reason}").format(reason=_os_reason(exc))) from None
     try:
-        return raw.decode("utf-8-sig"), raw
+        # As "utf-8-sig" decodes (a BOM dropped, error positions counted after it), without that
+        # codec's Python-level call per file.
+        return (raw[3:] if raw.startswith(codecs.BOM_UTF8) else raw).decode("utf-8"), raw
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -259,17 +272,19 @@ def _count_nodes(text: str, display: str) -> None:
                         count=f"{MAX_NODES:,}")))
 
 
-def load_yaml(path: str | Path, display: str) -> YamlDocument:
-    """Parse one file. Raises `YamlProblem` with a located, readable message."""
-    text, raw = _read_text(path, display)
-    with _without_gc_pauses():
-        return _load_text(text, raw, display)
-
-
-def _load_text(text: str, raw: bytes, display: str) -> YamlDocument:
+def load_yaml(path: str | Path, display: str, *, listed_regular: bool = False) -> YamlDocument:
+    """Parse one file. Raises `YamlProblem` with a located, readable message. `listed_regular`:
+    a folder listing says it is a regular file (see `read_plain_file`)."""
+    text, raw = _read_text(path, display, listed_regular)
     doc = YamlDocument(display, None, source=raw)
-    if _read_flat_mapping(doc, text):
+    if _read_flat_mapping(doc, text):  # builds no node graph: nothing for the collector to pause for
         return doc
+    with _without_gc_pauses():
+        return _compose(doc, text, display)
+
+
+def _compose(doc: YamlDocument, text: str, display: str) -> YamlDocument:
+    """`doc` filled by the full parser (what the line reader does not take)."""
     try:
         if len(text) > 2 * MAX_NODES:  # a node takes two characters at least ("x,"): else it cannot be over
             _count_nodes(text, display)
@@ -308,6 +323,7 @@ def _load_text(text: str, raw: bytes, display: str) -> YamlDocument:
 
 def _build_document(doc: YamlDocument, node: yaml.Node, text: str) -> None:
     builder = _Builder(doc)
+    doc.value_marks, doc.key_marks = builder.values, builder.keys
     try:
         # Only an alias (`*name`) makes a file expand past what it holds, and a node takes at least
         # a character: a file with neither can be built as it is (most of org/, person by person).
@@ -568,7 +584,7 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
         if " #" in value:
             value = value[: value.index(" #")]
         value = value.rstrip(" ")
-        if key in data or ": " in value or value[-1] == ":" or not _plain_text(key):
+        if key in data or ": " in value or value[-1] == ":" or not _plain_key(key):
             return False
         key = sys.intern(key)  # the same few keys in every person's file
         column = match.start(2) + 1
@@ -583,13 +599,37 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
             columns[key] = column
     if not data:
         return False
-    doc.data, doc.flat_lines, doc.flat_columns = data, lines, columns or None
+    doc.data, doc.flat_lines, doc.flat_columns = data, _shared_shape(lines), columns or None
     return True
+
+
+# Where each key is written, shared by every file that writes the same keys on the same lines
+# (one person's file looks like the next: 100,000 copies of one small dict were 27 MB). Never
+# changed once made; a few thousand shapes at most are kept, past that each file keeps its own.
+_SHAPES: dict[tuple[tuple[str, int], ...], dict[str, int]] = {}
+MAX_SHAPES = 4096
+
+
+def _shared_shape(lines: dict[str, int]) -> dict[str, int]:
+    shape = tuple(lines.items())
+    shared = _SHAPES.get(shape)
+    if shared is not None:
+        return shared
+    if len(_SHAPES) < MAX_SHAPES:
+        _SHAPES[shape] = lines
+    return lines
 
 
 # The first characters that can make a plain value something other than text (digits, signs,
 # `~`, `.inf`, letters of yes/no/true/null...): only values starting with one are resolved.
 _TYPED_FIRST = frozenset(first for first in _RESOLVER.yaml_implicit_resolvers if first is not None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_key(key: str) -> bool:
+    """`_plain_text` for a key: the same dozen keys start every person's file (`family_name`
+    and `title` start like `false` and `true`, and went through the resolver's patterns each time)."""
+    return _plain_text(key)
 
 
 def _plain_text(value: str) -> bool:
