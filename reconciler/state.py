@@ -52,8 +52,10 @@ class Resource(BaseModel):
         return []
 
     def managed_fields(self) -> dict[str, Any]:
-        """The fields a desired resource sets; None means unmanaged."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        """The fields a desired resource sets; None means unmanaged. Read from the instance's own
+        values, which is what model_dump() gives for these flat models (no nested models), without
+        serialising 630,000 resources in a plan of 100,000 people."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 class Domain(Resource):
@@ -226,7 +228,9 @@ RESOURCE_TYPES: dict[Kind, type[Resource]] = {
 
 def changed_fields(desired: Resource, actual: Resource) -> list[str]:
     """The fields `desired` manages (sets) whose value `actual` does not have."""
-    return sorted(k for k, v in desired.managed_fields().items() if getattr(actual, k) != v)
+    if desired.__dict__ == actual.__dict__:  # the common case of a no-change plan, compared in C
+        return []
+    return sorted(k for k, v in desired.__dict__.items() if v is not None and getattr(actual, k) != v)
 
 
 def resource_from_dict(kind: Kind, data: dict[str, Any]) -> Resource:

@@ -156,6 +156,29 @@ def test_a_new_provider_reads_what_was_written(provider: LocalProvider, path: Pa
     assert contents(again) == contents(provider.fetch(DOMAINS)) == BASE
 
 
+def test_a_read_for_a_plan_lets_the_records_go_and_reads_the_file_again_when_asked(provider: LocalProvider,
+                                                                                   path: Path) -> None:
+    """At 100,000 people the records are a third of a plan's memory: once they are a State they are
+    let go, and whatever asks for them later reads the file as it is then."""
+    provider.close()
+    reader = LocalProvider(path)
+    assert contents(reader.fetch(DOMAINS)) == BASE
+    assert reader._data is None
+    writer = LocalProvider(path)
+    apply_ok(writer, create(User(email="carol@acme.com", id="E1003")))
+    writer.close()
+    assert "carol@acme.com" in reader.activity().by_user
+    assert "carol@acme.com" in reader.fetch(DOMAINS).users()
+
+
+def test_a_read_during_an_apply_keeps_the_records(provider: LocalProvider) -> None:
+    """Under the apply's lock the records in memory are the directory: a fetch keeps them."""
+    provider.fetch(DOMAINS)
+    assert provider._data is not None
+    apply_ok(provider, create(User(email="carol@acme.com", id="E1003")))
+    assert "carol@acme.com" in provider.fetch(DOMAINS).users()
+
+
 def test_a_missing_file_is_an_empty_directory(path: Path) -> None:
     assert LocalProvider(path).fetch(DOMAINS).count() == 0
     assert not path.exists()
