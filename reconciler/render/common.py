@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 from reconciler.changes import Change, Plan, said_action, said_effects, said_kind
@@ -51,6 +52,8 @@ _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 def show_value(value: Any) -> str:
+    if type(value) is str:  # most values: what the encoder does with a string, without its checks
+        return encode_basestring(value)
     if value is None:
         return _("(unset)")
     return _JSON.encode(value)

@@ -12,16 +12,24 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 
-from reconciler.changes import Change, Plan
+from reconciler.changes import Change, Plan, said_action, said_kind
 from reconciler.i18n import _, say
-from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
+from reconciler.render.common import (
+    SYMBOLS,
+    effects_text,
+    field_changes,
+    headline,
+    is_rename,
+    summary_line,
+    title,
+)
 
 COLOURS = {"create": "green", "update": "yellow", "delete": "red", "suspend": "magenta", "restore": "cyan"}
 # What Rich does not print as it is: markup and its escapes, tabs (expanded by cell width), line
@@ -45,14 +53,31 @@ Line = tuple[Part, ...]
 
 def _markup(parts: tuple[Part, ...]) -> str:
     """Rich markup of a line: text escaped part by part, styles as tags."""
-    return "".join(escape(p) if isinstance(p, str) else f"[{p.style}]{_markup(p.parts)}[/]" for p in parts)
+    return "".join([escape(p) if isinstance(p, str) else f"[{p.style}]{_markup(p.parts)}[/]" for p in parts])
 
 
 def _plain(parts: tuple[Part, ...]) -> str:
-    return "".join(p if isinstance(p, str) else _plain(p.parts) for p in parts)
+    return "".join([p if isinstance(p, str) else _plain(p.parts) for p in parts])
 
 
-def _change_lines(change: Change) -> list[Line]:
+class _Titles:
+    """`title(change)`, with the words of each action and kind looked up once per view, not per change."""
+
+    def __init__(self) -> None:
+        self._words: dict[tuple[str, str], tuple[str, str, str]] = {}
+
+    def __call__(self, change: Change) -> str:
+        if is_rename(change) and change.before:
+            return title(change)
+        words = self._words.get((change.action, change.kind))
+        if words is None:
+            words = self._words[(change.action, change.kind)] = (
+                _("{action} {kind} {key}"), said_action(change.action), said_kind(change.kind))
+        template, action, kind = words
+        return template.format(action=action, kind=kind, key=change.key)
+
+
+def _change_lines(change: Change, title: Callable[[Change], str] = title) -> list[Line]:
     colour = COLOURS[change.action]
     mark: tuple[Part, ...] = (Styled("bold red", (_("SECURITY"),)), " ") if change.security else ()
     first: Line = ("  ", Styled(colour, (SYMBOLS[change.action], " ", title(change))))
@@ -79,8 +104,9 @@ def _console(out: TextIO, colour: bool, width: int) -> Console:
 def _change_text(changes: list[Change], console: Console, colour: bool) -> Iterator[str]:
     """The changes' lines, as plain text where Rich would print it unchanged; the others are printed
     through `console` (which writes to the caller's stream) when their turn comes."""
+    titles = _Titles()
     for change in changes:
-        for line in _change_lines(change):
+        for line in _change_lines(change, titles):
             plain = _plain(line)
             if colour or _RICH_ALTERS.search(plain):
                 yield ""  # the caller writes what it holds first, so the lines keep their order
