@@ -16,7 +16,7 @@ import json
 import secrets
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from reconciler.activity import FIGURES, Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
 from reconciler.atomicfile import (
@@ -291,26 +291,25 @@ class LocalProvider(BaseProvider):
 
     def _objects(self) -> Iterator[Resource]:
         """Users, groups and what hangs off them, with internal ids turned into addresses."""
-        for record in self.data["users"].values():
-            yield User(**record["user"])
-        for record in self.data["groups"].values():
-            yield Group(**record["group"])
+        users, groups = self.data["users"], self.data["groups"]
+        # Internal id -> address, made once: 320,000 links at 100,000 people each looked up two tables.
+        address_of = {gid: record["group"]["email"] for gid, record in groups.items()}
+        address_of.update((uid, record["user"]["email"]) for uid, record in users.items())
+        for record in users.values():
+            yield User.model_validate(record["user"])
+        for record in groups.values():
+            yield Group.model_validate(record["group"])
         for address, a in self.data["aliases"].items():
-            target, kind = self._address_of(a["target"])
-            yield Alias(address=address, target=target, target_kind=kind)
+            target = a["target"]
+            yield Alias(address=address, target=address_of[target], target_kind="user" if target in users else "group")
         for m in self.data["memberships"].values():
-            member = m["member"] if m["member_type"] == "external" else self._address_of(m["member"])[0]
-            yield Membership(group=self._address_of(m["group"])[0], member=member, role=m["role"],
+            member = m["member"] if m["member_type"] == "external" else address_of[m["member"]]
+            yield Membership(group=address_of[m["group"]], member=member, role=m["role"],
                              member_type=m["member_type"])
         for lic in self.data["licenses"].values():
-            yield License(user=self._address_of(lic["user"])[0], sku=lic["sku"])
+            yield License(user=address_of[lic["user"]], sku=lic["sku"])
         for r in self.data["roles"].values():
-            yield Role(role=r["role"], user=self._address_of(r["user"])[0])
-
-    def _address_of(self, object_id: str) -> tuple[str, Literal["user", "group"]]:
-        if object_id in self.data["users"]:
-            return self.data["users"][object_id]["user"]["email"], "user"
-        return self.data["groups"][object_id]["group"]["email"], "group"
+            yield Role(role=r["role"], user=address_of[r["user"]])
 
     # --- lookups that raise like an API would ------------------------------------
 
