@@ -171,6 +171,25 @@ def test_a_read_for_a_plan_lets_the_records_go_and_reads_the_file_again_when_ask
     assert "carol@acme.com" in reader.fetch(DOMAINS).users()
 
 
+@pytest.mark.parametrize(("table", "field", "value", "kind"), [
+    ("users", "title", 42, "User"),
+    ("memberships", "role", "BOSS", "Membership"),
+])
+def test_a_record_of_the_wrong_shape_is_named_by_its_kind(provider: LocalProvider, path: Path, table: str,
+                                                           field: str, value: object, kind: str) -> None:
+    """A table's records are validated all at once; a bad one still says which kind it is, as one by one."""
+    apply_ok(provider, create(Membership(group="team@acme.com", member="alice@acme.com")))
+    provider.close()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    records = list(data[table].values())
+    (records[-1]["user"] if table == "users" else records[-1])[field] = value
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProviderError) as damaged:
+        LocalProvider(path).fetch(DOMAINS)
+    assert str(damaged.value) == (f"{path}: the directory file is damaged (ValidationError: 1 validation error "
+                                  f"for {kind}); restore it from a backup")
+
+
 def test_a_read_during_an_apply_keeps_the_records(provider: LocalProvider) -> None:
     """Under the apply's lock the records in memory are the directory: a fetch keeps them."""
     provider.fetch(DOMAINS)
