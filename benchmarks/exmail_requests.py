@@ -34,7 +34,7 @@ CORP = "wm-benchmark"
 
 def provider() -> ExmailProvider:
     return ExmailProvider(ExmailProviderConfig(kind="exmail", corp_id=CORP, domain="example.com",
-                                               calls_per_second=100_000))
+                                               calls_per_second=1000))  # the most the model takes
 
 
 def main(people: int, groups: int) -> None:

@@ -1,5 +1,5 @@
 """HTTP requests and wall time of a no-change plan against the Google emulator, for a
-synthetic tenant of N people and G groups (the target: at most 60 requests at
+synthetic tenant of N people and G groups (the target: at most 40 requests at
 10,000 people and 500 groups), and of the activity read `reconciler audit` adds.
 
     .venv/bin/python benchmarks/google_requests.py 10000 500

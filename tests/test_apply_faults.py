@@ -238,7 +238,9 @@ def test_licence_and_role_already_held_after_a_concurrent_apply_are_success(emul
 
 def test_a_role_insert_whose_answer_was_lost_is_success(emulator: GoogleEmulator) -> None:  # noqa: F811
     emulator.add_user("ann@acme.com", "Ann", "Lee")
-    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, count=2, body_regex="roleassignments")
+    # (the insert's batch, not the fetch's, which lists role assignments with a GET)
+    emulator.inject(Fault("reset", commit=True), "POST", DIRECTORY_BATCH, count=2,
+                    body_regex=r"POST \S*roleassignments")
     google = provider(clock=FakeClock())
     google.fetch(["acme.com"])
     results = google.apply([_create(Role(user="ann@acme.com", role="user-admin"))], {})

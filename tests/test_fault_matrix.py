@@ -16,6 +16,7 @@ from tests.emulators.common import MATRIX
 
 PEOPLE = 12
 RATE = 0.30
+SEEDS = (3, 4, 5, 6, 7)
 # Short read timeouts (what each timeout fault costs), yet long enough for a small company's requests.
 TIMEOUTS = {"google": 2.0, "microsoft": 1.0, "exmail": 0.5, "alimail": 0.5}
 
@@ -23,7 +24,12 @@ TIMEOUTS = {"google": 2.0, "microsoft": 1.0, "exmail": 0.5, "alimail": 0.5}
 @pytest.mark.parametrize("fault", list(MATRIX))
 @pytest.mark.parametrize("key", list(TARGETS))
 def test_one_apply_under_faults_converges_or_says_what_failed(key: str, fault: str) -> None:
-    outcome = run_cell(key, fault, RATE, PEOPLE, seed=3, timeout=TIMEOUTS[key])
+    # A run of few requests (a batched read is one or two) can draw no fault at 30 %, or draw only
+    # faults that do not apply (a stale read of a request that reads no one object): the next seed then.
+    for seed in SEEDS:
+        outcome = run_cell(key, fault, RATE, PEOPLE, seed=seed, timeout=TIMEOUTS[key])
+        if outcome.faults:
+            break
     assert outcome.faults > 0, "the fault met no request: the cell measured nothing"
     assert (outcome.duplicates, outcome.wrong_passwords) == (0, 0)
     if outcome.converged:

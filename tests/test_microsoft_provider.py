@@ -110,11 +110,14 @@ def _no_change_plan_of_1000(tmp_path: Path, graph: GraphEmulator, clock: FakeClo
     graph.reset_stats()
     assert plan_for(org_dir, provider(clock)).plan.changes == []
     stats = graph.stats()
-    # 1 domains, 1 subscribedSkus, 10 user pages (managers expanded: Graph holds a page with $expand
-    # to 100 objects whatever $top asks), 1 deleted users, 1 group page (owners expanded), 1 $batch
-    # with the 5 groups' member lists (999 members a page), 1 role assignments: 16 requests.
-    assert stats["requests"] == 16, stats["by_method"]
-    assert stats["by_method"]["GET /users"] == 10
+    # Every read a GET inside a $batch of 20: 1 with domains, subscribedSkus, the first 100 people
+    # (managers expanded: Graph holds a page with $expand to 100 objects whatever $top asks), deleted
+    # users, groups (owners expanded) and role assignments; then 20 of the 29 ranges of
+    # userPrincipalName; then the other 9, the longest range's page 2 and the 5 groups' member lists
+    # (999 members a page): 3 requests (16 read one list after another).
+    assert stats["requests"] == 3, stats["by_method"]
+    assert stats["by_method"]["POST /$batch"] == 3
+    assert stats["by_method"]["GET /users"] == 31
     assert not any(k.startswith("GET /users/{key}") for k in stats["by_method"])
 
 

@@ -32,7 +32,7 @@ from reconciler.render.markdown import (
     summary_table,
     violations_block,
 )
-from reconciler.state import KIND_ORDER
+from reconciler.state import PLAN_KINDS
 from tests.test_render import full_plan, hostile_plan
 
 
@@ -55,7 +55,7 @@ def reference_comment(plan: Plan, *, commit: str | None, limit: int, artifact_hi
     all_warnings, _left = _fit_warnings(plan.warnings, limit)
     warnings, warnings_left_out = _fit_warnings(plan.warnings, min(budget.left // 4, _size(all_warnings)))
     budget.take(_size(warnings))
-    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in KIND_ORDER}
+    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in PLAN_KINDS}
     rows: dict[int, str] = {}
     opened: set[str] = set()
     by_importance = sorted(plan.changes, key=importance)
@@ -70,7 +70,7 @@ def reference_comment(plan: Plan, *, commit: str | None, limit: int, artifact_hi
             rows[index] = row
             opened.add(change.kind)
     sections: list[str] = []
-    for kind in KIND_ORDER:
+    for kind in PLAN_KINDS:
         shown = [rows[i] for i, c in enumerate(by_importance) if c.kind == kind and i in rows]
         if shown:
             sections += [*_section_head(_section_summary(kind, len(shown), of_kind[kind])), *shown, *SECTION_TAIL]

@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.state import (
     RESOURCE_TYPES,
+    Access,
     Alias,
     Domain,
     Group,
@@ -34,6 +35,8 @@ FULL: list[Resource] = [
     Membership(group="g@acme.com", member="a@acme.com", role="OWNER", member_type="user"),
     License(user="a@acme.com", sku="standard"),
     Role(role="help-desk-admin", user="a@acme.com"),
+    Access(owner="a@acme.com", what="inbox-rule", id="r1", name="fwd", forwards_to=("x@evil.example",),
+           deletes=True, redirects=False),
 ]
 
 

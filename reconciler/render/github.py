@@ -30,7 +30,7 @@ from reconciler.render.markdown import (
     violations_block,
     warnings_heading,
 )
-from reconciler.state import KIND_ORDER, Kind
+from reconciler.state import PLAN_KINDS, Kind
 
 PLAN_MARKER = "<!-- reconciler-plan -->"
 APPLY_MARKER = "<!-- reconciler-apply -->"
@@ -213,7 +213,7 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
     warnings, warnings_left_out = _fit_warnings(plan.warnings, min(budget.left // 4, _size(all_warnings)))
     budget.take(_size(warnings))
 
-    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in KIND_ORDER}
+    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in PLAN_KINDS}
     rows: dict[int, str] = {}  # by position in `by_importance`
     opened: set[str] = set()
     by_importance = sorted(plan.changes, key=importance)  # stable: plan order within a rank
@@ -234,7 +234,7 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
     for index, row in rows.items():  # in the order of `by_importance`
         shown_of_kind.setdefault(by_importance[index].kind, []).append(row)
     sections: list[str] = []
-    for kind in KIND_ORDER:
+    for kind in PLAN_KINDS:
         shown = shown_of_kind.get(kind, [])
         if shown:
             sections += [*_section_head(_section_summary(kind, len(shown), of_kind[kind])), *shown, *SECTION_TAIL]
@@ -335,9 +335,19 @@ def handover_block(addresses: Sequence[str]) -> list[str]:
                 addresses=shown), ""]
 
 
+def evidence_block(evidence: Sequence[tuple[str, str]]) -> list[str]:
+    """The evidence report written for each frozen account (reconciler/evidence.py), linked."""
+    if not evidence:
+        return []
+    return ["**" + _("Incident evidence") + "**", "",
+            _("Written on the machine that applied, beside org/ (it holds IP addresses: keep it out of git):"), "",
+            *(f"- {cell(address)}: [{cell(path)}]({path.replace(' ', '%20')})" for address, path in evidence), ""]
+
+
 def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[Violation] = (),
                          limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None,
-                         mail: DeliveryReport | None = None, handover: Sequence[str] = ()) -> str:
+                         mail: DeliveryReport | None = None, handover: Sequence[str] = (),
+                         evidence: Sequence[tuple[str, str]] = ()) -> str:
     """What an apply did, for the job summary and a comment on the merged pull request.
 
     Failed and skipped changes come first, each with its reason; applied ones
@@ -345,7 +355,8 @@ def render_apply_summary(report: ApplyReport, *, commit: str | None = None, viol
     (`log_hint`, trusted markdown, says where the full log is).
     """
     _check_limit(limit)
-    lines = [*_apply_heading(report, commit, violations), *mail_block(mail), *handover_block(handover)]
+    lines = [*_apply_heading(report, commit, violations), *mail_block(mail), *handover_block(handover),
+             *evidence_block(evidence)]
     groups = [(name, [r for r in report.results if _group_of(r) == name])
               for name in ("failed", "skipped", "not attempted", "applied")]
     groups = [(name, results) for name, results in groups if results]

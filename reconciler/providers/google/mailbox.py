@@ -44,6 +44,10 @@ WHO_CAN_POST = {
 NO_GMAIL = T_("no Gmail mailbox: the account holds no licence that includes Gmail, or Gmail is off for its "
               "organisational unit ({place})", place="Admin console > Apps > Google Workspace > Gmail > Service status")
 GMAIL_PARTS = ("forwarding", "rules", "delegates")
+# Google mints no token to act as a suspended user (invalid_grant "Invalid email or User ID"), and a
+# suspended account receives no new mail: its Gmail settings are neither readable nor in use.
+SUSPENDED = T_("Google lets no one act as a suspended account, so its Gmail settings cannot be read; a suspended "
+               "account receives no mail, so they do nothing while it stays suspended")
 
 
 def read_mailbox(clients: Clients, customer: str, address: str, group: bool) -> MailboxHealth:
@@ -60,7 +64,10 @@ def read_mailbox(clients: Clients, customer: str, address: str, group: bool) -> 
     health.mailbox_ready = bool(user.get("isMailboxSetup", True))
     health.mail_service = health.mailbox_ready
     health.mail_service_detail = "Gmail" if health.mailbox_ready else NO_GMAIL
-    if health.mailbox_ready:
+    if health.mailbox_ready and user.get("suspended"):
+        health.dormant = True
+        health.unavailable.update({p: SUSPENDED for p in GMAIL_PARTS})
+    elif health.mailbox_ready:
         _gmail(clients, address, health)
     else:
         health.unavailable.update({p: T_("there is no Gmail mailbox to read") for p in GMAIL_PARTS})
@@ -128,7 +135,7 @@ def _gmail(clients: Clients, address: str, health: MailboxHealth) -> None:
         target = action.get("forward")
         deletes = "TRASH" in action.get("addLabelIds", [])
         if target or deletes:
-            rules.append(MailRule(source="filter", name=str(item.get("id", "")),
+            rules.append(MailRule(source="filter", name=str(item.get("id", "")), id=str(item.get("id", "")),
                                   forwards_to=(str(target).lower(),) if target else (), deletes=deletes))
     health.rules = tuple(rules)
     health.delegates = tuple(str(d["delegateEmail"]).lower() for d in delegates

@@ -30,7 +30,7 @@ import base64
 import json
 import re
 import urllib.parse
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,10 @@ class Identity:
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)  # access token -> its scopes
     subjects: dict[str, str] = field(default_factory=dict)  # access token -> the user it acts as
     requests: list[dict[str, Any]] = field(default_factory=list)  # every token request: endpoint and form
+    # Whether the directory holds `sub` suspended: Google grants no token to act as a suspended
+    # user (400 invalid_grant "Invalid email or User ID", as for one that does not exist), so the
+    # Gmail API cannot be used on a frozen account once it is suspended.
+    suspended: Callable[[str], bool] = lambda subject: False
 
     # ------------------------------------------------------------------------- the token endpoints
 
@@ -126,7 +130,10 @@ class Identity:
             return Reply(400, {"error": "invalid_scope", "error_description": "Empty or missing scope not allowed."})
         if not scopes <= self.delegation:
             return Reply(401, dict(UNAUTHORIZED_CLIENT))
-        token = self._mint(scopes, subject=str(claims.get("sub") or "") or None)
+        subject = str(claims.get("sub") or "") or None
+        if subject is not None and self.suspended(subject):
+            return Reply(400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"})
+        token = self._mint(scopes, subject=subject)
         return Reply(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     def _exchange(self, form: dict[str, str]) -> Reply:

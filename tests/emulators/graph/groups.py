@@ -20,7 +20,10 @@ GROUP = odata.Resource(
     sortable=frozenset({"displayName"}))
 LIST_OPTIONS = ("$select", "$filter", "$top", "$count", "$expand", "$orderby", "$search")
 RELATIONS = ("members", "owners")
-EXPAND_LIMIT = 20     # Graph returns at most 20 objects for an expanded relationship
+# Graph returns at most 20 objects of an expanded relationship, with no @odata.nextLink for the rest
+# (learn.microsoft.com/graph/known-issues, "Some limitations apply to query parameters": "$expand: For
+# directory objects, returns a maximum of 20 objects. No support for @odata.nextLink.").
+EXPAND_LIMIT = 20
 
 
 def render(group: dict[str, Any], q: odata.Query, *, typed: bool = False, store: Store | None = None
