@@ -38,7 +38,7 @@ from reconciler.plan.build import build_plan
 from reconciler.plan.prepare import load_checked, validate_org
 from reconciler.plan.saved import save_plan
 from reconciler.providers import open_provider, provider_kind
-from reconciler.render import render_json, render_markdown, render_text
+from reconciler.render import render_json, render_markdown, render_text, write_text
 from reconciler.render.evidence import render_evidence
 from reconciler.render.github import (
     GITHUB_COMMENT_LIMIT,
@@ -173,7 +173,7 @@ def _print_plan(plan: Plan, fmt: PlanFormat, comment: CommentOptions | None = No
     elif fmt is PlanFormat.markdown:
         sys.stdout.write(render_markdown(plan))
     else:
-        sys.stdout.write(render_text(plan, colour=sys.stdout.isatty()))
+        write_text(plan, sys.stdout, colour=sys.stdout.isatty())
     sys.stdout.flush()
 
 
@@ -230,7 +230,7 @@ def plan(
 
 
 def _confirm(plan: Plan, count: int) -> None:
-    sys.stdout.write(render_text(plan, colour=sys.stdout.isatty()))
+    write_text(plan, sys.stdout, colour=sys.stdout.isatty())
     if not sys.stdin.isatty():
         raise UserError(_("not applying: no terminal to confirm on; pass --yes to apply without asking"))
     # The answer stays the word `yes` in every language: typed on purpose, never a reflex.

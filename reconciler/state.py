@@ -58,8 +58,10 @@ class Resource(BaseModel):
         return []
 
     def managed_fields(self) -> dict[str, Any]:
-        """The fields a desired resource sets; None means unmanaged."""
-        return {k: v for k, v in self.model_dump().items() if v is not None}
+        """The fields a desired resource sets; None means unmanaged. Read from the instance's own
+        values, which is what model_dump() gives for these flat models (no nested models), without
+        serialising 630,000 resources in a plan of 100,000 people."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 class Domain(Resource):
@@ -260,11 +262,27 @@ RESOURCE_TYPES: dict[Kind, type[Resource]] = {
 
 def changed_fields(desired: Resource, actual: Resource) -> list[str]:
     """The fields `desired` manages (sets) whose value `actual` does not have."""
-    return sorted(k for k, v in desired.managed_fields().items() if getattr(actual, k) != v)
+    if desired.__dict__ == actual.__dict__:  # the common case of a no-change plan, compared in C
+        return []
+    return sorted(k for k, v in desired.__dict__.items() if v is not None and getattr(actual, k) != v)
 
 
 def resource_from_dict(kind: Kind, data: dict[str, Any]) -> Resource:
     return RESOURCE_TYPES[kind].model_validate(data)
+
+
+# pydantic keeps with every instance the set of fields it was given (`model_fields_set`): 728 bytes
+# for a user, more than its values (464), and a plan of 100,000 people holds 630,000 resources. The
+# sets are few and alike, so a State's resources share one per distinct set: pydantic only reads
+# it, and copies it before changing it (model_copy). Nothing here changes one in place.
+_FIELDS_SETS: dict[tuple[str, ...], set[str]] = {}
+
+
+def _share_fields_set(resource: Resource) -> None:
+    given = resource.__pydantic_fields_set__
+    shared = _FIELDS_SETS.setdefault(tuple(given), given)
+    if shared is not given:
+        object.__setattr__(resource, "__pydantic_fields_set__", shared)
 
 
 @dataclass
@@ -281,6 +299,7 @@ class State:
     deleted: dict[str, User] = field(default_factory=dict)
 
     def add(self, resource: Resource) -> None:
+        _share_fields_set(resource)
         self.resources[resource.kind][resource.key] = resource
 
     def get(self, kind: Kind, key: str) -> Resource | None:

@@ -156,6 +156,48 @@ def test_a_new_provider_reads_what_was_written(provider: LocalProvider, path: Pa
     assert contents(again) == contents(provider.fetch(DOMAINS)) == BASE
 
 
+def test_a_read_for_a_plan_lets_the_records_go_and_reads_the_file_again_when_asked(provider: LocalProvider,
+                                                                                   path: Path) -> None:
+    """At 100,000 people the records are a third of a plan's memory: once they are a State they are
+    let go, and whatever asks for them later reads the file as it is then."""
+    provider.close()
+    reader = LocalProvider(path)
+    assert contents(reader.fetch(DOMAINS)) == BASE
+    assert reader._data is None
+    writer = LocalProvider(path)
+    apply_ok(writer, create(User(email="carol@acme.com", id="E1003")))
+    writer.close()
+    assert "carol@acme.com" in reader.activity().by_user
+    assert "carol@acme.com" in reader.fetch(DOMAINS).users()
+
+
+@pytest.mark.parametrize(("table", "field", "value", "kind"), [
+    ("users", "title", 42, "User"),
+    ("memberships", "role", "BOSS", "Membership"),
+])
+def test_a_record_of_the_wrong_shape_is_named_by_its_kind(provider: LocalProvider, path: Path, table: str,
+                                                           field: str, value: object, kind: str) -> None:
+    """A table's records are validated all at once; a bad one still says which kind it is, as one by one."""
+    apply_ok(provider, create(Membership(group="team@acme.com", member="alice@acme.com")))
+    provider.close()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    records = list(data[table].values())
+    (records[-1]["user"] if table == "users" else records[-1])[field] = value
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProviderError) as damaged:
+        LocalProvider(path).fetch(DOMAINS)
+    assert str(damaged.value) == (f"{path}: the directory file is damaged (ValidationError: 1 validation error "
+                                  f"for {kind}); restore it from a backup")
+
+
+def test_a_read_during_an_apply_keeps_the_records(provider: LocalProvider) -> None:
+    """Under the apply's lock the records in memory are the directory: a fetch keeps them."""
+    provider.fetch(DOMAINS)
+    assert provider._data is not None
+    apply_ok(provider, create(User(email="carol@acme.com", id="E1003")))
+    assert "carol@acme.com" in provider.fetch(DOMAINS).users()
+
+
 def test_a_missing_file_is_an_empty_directory(path: Path) -> None:
     assert LocalProvider(path).fetch(DOMAINS).count() == 0
     assert not path.exists()

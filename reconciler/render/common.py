@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 from reconciler.changes import Change, Plan, said_action, said_effects, said_kind
@@ -45,12 +46,17 @@ def summary_line(plan: Plan) -> str:
                                              restore=counts.get("restore", 0))
 
 
+# json.dumps(value, ensure_ascii=False) makes an encoder per call (only the all-default one is
+# kept); one made once says the same, and a first plan shows 700,000 values at 100,000 people.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def show_value(value: Any) -> str:
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if type(value) is str:  # most values: what the encoder does with a string, without its checks
+        return encode_basestring(value)
     if value is None:
         return _("(unset)")
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON.encode(value)
 
 
 def is_rename(change: Change) -> bool:

@@ -18,10 +18,11 @@ from reconciler.errors import InputIssue
 from reconciler.i18n import N_, _, ngettext, say
 from reconciler.mail.onboarding import DeliveryReport
 from reconciler.providers.base import ChangeResult
-from reconciler.render.common import SYMBOLS
+from reconciler.render.common import SYMBOLS, summary_line
 from reconciler.render.markdown import (
     cell,
     change_row,
+    footer_line,
     render_markdown,
     section_summary,
     summary_table,
@@ -184,16 +185,21 @@ def render_comment(plan: Plan, *, commit: str | None = None, limit: int = GITHUB
     ("the `plan` artifact of [this run](URL)"); everything from the plan is escaped.
     """
     _check_limit(limit)
-    markdown = render_markdown(plan)
-    summary, rest = markdown.split("\n", 1)
-    heading = [PLAN_MARKER, summary, ""]
+    heading = [PLAN_MARKER, f"### {summary_line(plan)}", ""]
     if commit:
         heading += [_("Planned at commit {commit}.").format(commit=cell(commit)), ""]
-    full = _join(heading[:-1]) + rest
-    if len(full) <= limit:
-        return full
-    footer = markdown.rstrip("\n").rsplit("\n", 1)[1]
-    return _cut_comment(plan, heading, footer, limit, artifact_hint)
+    # Every change is a row of at least its key and the table's marks: when those alone pass the
+    # limit, the whole plan cannot fit and is not rendered (31 MB of markdown at 100,000 people).
+    if sum(len(change.key) + _ROW_MARKS for change in plan.changes) <= limit:
+        full = _join(heading[:-1]) + render_markdown(plan).split("\n", 1)[1]
+        if len(full) <= limit:
+            return full
+    return _cut_comment(plan, heading, footer_line(plan), limit, artifact_hint)
+
+
+# The least a change's row (`change_row`) and its line break take besides its key, which its
+# title always holds: "| `+` | " + title + " | " + details + " |" + "\n".
+_ROW_MARKS = 14
 
 
 def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifact_hint: str | None) -> str:
@@ -212,6 +218,8 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
     opened: set[str] = set()
     by_importance = sorted(plan.changes, key=importance)  # stable: plan order within a rank
     for index, change in enumerate(by_importance):
+        if len(change.key) + _ROW_MARKS > budget.left:
+            continue  # the row cannot fit: not rendered (once the budget is spent, most of them)
         row = change_row(change)
         cost = len(row) + 1
         if change.kind not in opened:  # the longest label this section can get
@@ -222,9 +230,12 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
             rows[index] = row
             opened.add(change.kind)
 
+    shown_of_kind: dict[Kind, list[str]] = {}
+    for index, row in rows.items():  # in the order of `by_importance`
+        shown_of_kind.setdefault(by_importance[index].kind, []).append(row)
     sections: list[str] = []
     for kind in PLAN_KINDS:
-        shown = [rows[i] for i, c in enumerate(by_importance) if c.kind == kind and i in rows]
+        shown = shown_of_kind.get(kind, [])
         if shown:
             sections += [*_section_head(_section_summary(kind, len(shown), of_kind[kind])), *shown, *SECTION_TAIL]
     note = _note((total - len(rows), total), (warnings_left_out, warnings_total), artifact_hint)

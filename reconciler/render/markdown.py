@@ -95,10 +95,15 @@ def render_markdown(plan: Plan) -> str:
         lines += [warnings_heading(len(plan.warnings)), ""]
         lines += [f"- {cell(w.said())}" for w in plan.warnings]
         lines.append("")
+    lines.append(footer_line(plan))
+    return "\n".join(lines) + "\n"
+
+
+def footer_line(plan: Plan) -> str:
+    """The last line: the provider and the digest of org/ the plan was made from."""
     if plan.org_digest:
         footer = _("provider {provider} · org/ digest {digest}").format(provider=cell(plan.provider),
                                                                         digest=cell(plan.org_digest[:19]))
     else:
         footer = _("provider {provider}").format(provider=cell(plan.provider))
-    lines.append(f"<sub>{footer}</sub>")
-    return "\n".join(lines) + "\n"
+    return f"<sub>{footer}</sub>"

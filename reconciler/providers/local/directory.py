@@ -16,7 +16,9 @@ import json
 import secrets
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
+
+from pydantic import TypeAdapter, ValidationError
 
 from reconciler.activity import FIGURES, Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
 from reconciler.atomicfile import (
@@ -88,8 +90,23 @@ class LocalProvider(BaseProvider):
         self._lock: TextIO | None = None
         self._ids: dict[str, tuple[str, str]] = {}  # address -> (table, internal id)
         self.existed = path.exists()  # a new directory: nothing was read, and the first apply creates it
-        self.data = self._read()
+        self._data: dict[str, Any] | None = self._read()
         self._reindex()
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The directory as the file holds it. `fetch` lets it go once it has turned it into a State,
+        unless an apply holds the lock (a third of a no-change plan's memory at 100,000 people: the
+        records, their password hashes, and the State made of them); whatever needs it after that
+        reads the file again, as an apply does anyway when it takes the lock."""
+        if self._data is None:
+            self._data = self._read()
+            self._reindex()
+        return self._data
+
+    @data.setter
+    def data(self, value: dict[str, Any]) -> None:
+        self._data = value
 
     def review_changes(self, changes: Sequence[Change]) -> list[PlanWarning]:
         if self.existed:
@@ -161,10 +178,13 @@ class LocalProvider(BaseProvider):
 
     def fetch(self, domains: Sequence[str]) -> State:
         try:
-            return self._fetch(domains)
+            state = self._fetch(domains)
         except (KeyError, TypeError, ValueError) as exc:  # ValidationError is a ValueError
             raise ProviderError(_("{path}: the directory file is damaged ({error}); restore it from a backup").format(
                 path=self.path, error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")) from None
+        if self._lock is None:  # read for a plan: the State is what is needed from now on (the
+            self._data = None   # address index stays: it is small, and right for the same file)
+        return state
 
     def _fetch(self, domains: Sequence[str]) -> State:
         wanted = set(domains)
@@ -280,26 +300,23 @@ class LocalProvider(BaseProvider):
 
     def _objects(self) -> Iterator[Resource]:
         """Users, groups and what hangs off them, with internal ids turned into addresses."""
-        for record in self.data["users"].values():
-            yield User(**record["user"])
-        for record in self.data["groups"].values():
-            yield Group(**record["group"])
+        users, groups = self.data["users"], self.data["groups"]
+        # Internal id -> address, made once: 320,000 links at 100,000 people each looked up two tables.
+        address_of = {gid: record["group"]["email"] for gid, record in groups.items()}
+        address_of.update((uid, record["user"]["email"]) for uid, record in users.items())
+        yield from _validated(User, [record["user"] for record in users.values()])
+        yield from _validated(Group, [record["group"] for record in groups.values()])
         for address, a in self.data["aliases"].items():
-            target, kind = self._address_of(a["target"])
-            yield Alias(address=address, target=target, target_kind=kind)
-        for m in self.data["memberships"].values():
-            member = m["member"] if m["member_type"] == "external" else self._address_of(m["member"])[0]
-            yield Membership(group=self._address_of(m["group"])[0], member=member, role=m["role"],
-                             member_type=m["member_type"])
-        for lic in self.data["licenses"].values():
-            yield License(user=self._address_of(lic["user"])[0], sku=lic["sku"])
+            target = a["target"]
+            yield Alias(address=address, target=address_of[target], target_kind="user" if target in users else "group")
+        yield from _validated(Membership, [
+            {"group": address_of[m["group"]], "role": m["role"], "member_type": m["member_type"],
+             "member": m["member"] if m["member_type"] == "external" else address_of[m["member"]]}
+            for m in self.data["memberships"].values()])
+        yield from _validated(License, [{"user": address_of[lic["user"]], "sku": lic["sku"]}
+                                        for lic in self.data["licenses"].values()])
         for r in self.data["roles"].values():
-            yield Role(role=r["role"], user=self._address_of(r["user"])[0])
-
-    def _address_of(self, object_id: str) -> tuple[str, Literal["user", "group"]]:
-        if object_id in self.data["users"]:
-            return self.data["users"][object_id]["user"]["email"], "user"
-        return self.data["groups"][object_id]["group"]["email"], "group"
+            yield Role(role=r["role"], user=address_of[r["user"]])
 
     # --- lookups that raise like an API would ------------------------------------
 
@@ -592,6 +609,22 @@ class LocalProvider(BaseProvider):
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+
+_LISTS: dict[type[Resource], TypeAdapter[list[Any]]] = {}
+
+
+def _validated(kind: type[Resource], records: list[dict[str, Any]]) -> list[Resource]:
+    """A table's records validated in one call (100,000 users: 0.6 s instead of 1.1 one by one).
+    When one fails, they are validated again one by one, so the error is the first bad record's
+    own, as it was."""
+    adapter = _LISTS.get(kind)
+    if adapter is None:
+        adapter = _LISTS[kind] = TypeAdapter(list[kind])  # type: ignore[valid-type]
+    try:
+        return adapter.validate_python(records)
+    except ValidationError:
+        return [kind.model_validate(record) for record in records]
 
 
 def _dump_by_record(data: dict[str, Any], out: TextIO) -> None:
