@@ -28,6 +28,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 DOMAIN = "reconciler"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -176,6 +177,31 @@ def say(text: str) -> str:
         return text
     values = {name: say(value) if isinstance(value, str) else value for name, value in text.values.items()}
     return _(text.template).format(**values)
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def said(error: E, text: Text) -> E:
+    """An error said twice: its message in the reader's language where the CLI prints it (once, as
+    the run's error line), and `text` (English as a str) kept on it for JSON (an access check's
+    detail, a doctor's "not available" reason, a plan warning), which never changes with the
+    language. `english(error)` gives that Text back."""
+    error.args = (say(text), *error.args[1:])
+    error.text = text  # type: ignore[attr-defined]  # any exception may carry one
+    return error
+
+
+def english(error: BaseException) -> str:
+    """The error's sentence for JSON: English, said in the reader's language where shown (its
+    Text, kept by `said` or given as the error's message), else its message as it is (a
+    service's own answer, the same in every language)."""
+    text = getattr(error, "text", None)
+    if isinstance(text, Text):
+        return text
+    if len(error.args) == 1 and isinstance(error.args[0], Text):
+        return error.args[0]
+    return str(error)
 
 
 def N_(message: str) -> str:

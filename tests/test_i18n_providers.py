@@ -21,7 +21,7 @@ import pytest
 
 from reconciler import i18n
 from reconciler.errors import ProviderError
-from reconciler.i18n import N_
+from reconciler.i18n import N_, english
 from reconciler.model.loader import load_org
 from reconciler.plan.build import Planned, build_plan
 from reconciler.providers import open_provider
@@ -37,7 +37,6 @@ from reconciler.providers.google.provider import google_errors
 from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT_ENV
 from reconciler.providers.microsoft.grants import ASSIGN_ROLE, CONSENT, DIRECTORY_ROLES, GRANT_CONSENT
 from reconciler.providers.retrying import ATTEMPTS
-from reconciler.providers.said import english
 from tests.applying import apply_all
 from tests.cli_inprocess import Run, run_main
 from tests.emulators.alimail import AlimailEmulator

@@ -29,7 +29,7 @@ import dns.rdatatype
 import dns.resolver
 
 from reconciler.errors import UserError
-from reconciler.i18n import T_, Text, say
+from reconciler.i18n import T_, Text, said
 
 LookupStatus = Literal["answer", "nodata", "nxdomain", "servfail", "refused", "timeout", "error"]
 FAILURES: frozenset[str] = frozenset({"servfail", "refused", "timeout", "error"})
@@ -37,15 +37,12 @@ MAX_CHAIN = 8
 
 
 class NameserverError(UserError):
-    """A nameserver that cannot be used. Its message is a `Text`: said in the reader's language where
-    the CLI prints it, English where a plan warning (JSON) carries it."""
+    """A nameserver that cannot be used. Its message is a `Text`, kept by `i18n.said`: said in the
+    reader's language where the CLI prints it, English where a plan warning (JSON) carries it."""
 
     def __init__(self, message: Text) -> None:
         super().__init__(message)
-        self.text = message
-
-    def __str__(self) -> str:
-        return say(self.text)
+        said(self, message)
 
 
 @dataclass(frozen=True, order=True)

@@ -14,13 +14,12 @@ from reconciler.dns.expected import ExpectedRecordsSource, expected_records
 from reconciler.dns.query import DnsClient, Nameserver, parse_nameserver, system_nameservers
 from reconciler.dns.report import DnsReport, DomainReport
 from reconciler.errors import ProviderError, UserError
-from reconciler.i18n import T_, Text, _
+from reconciler.i18n import T_, Text, _, english
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.messages import describe
 from reconciler.model.org import Org
 from reconciler.model.records import RequiredRecord
 from reconciler.providers.facts import facts_of
-from reconciler.providers.said import english
 
 _RECORDS = TypeAdapter(list[RequiredRecord])
 
@@ -105,9 +104,9 @@ def dns_warnings(
     """Every DNS finding that is not ok, as plan warnings: a plan never fails only for DNS."""
     try:
         report = check_org(org, provider_kind, make_client(nameserver, timeout, retries), records_from_provider)
-    except UserError as error:  # a NameserverError keeps its Text: the plan's JSON stays English
+    except UserError as error:  # a NameserverError keeps its Text (i18n.said): the plan's JSON stays English
         return [PlanWarning(code="dns-not-checked", severity="medium",
-                            message=T_("DNS not checked: {error}", error=getattr(error, "text", str(error))))]
+                            message=T_("DNS not checked: {error}", error=english(error)))]
     warnings = [PlanWarning(code="dns-provider-records-unread", severity="low", message=T_("DNS: {note}", note=note))
                 for note in report.notes]
     for domain in report.domains:

@@ -17,7 +17,7 @@ from reconciler.dns.report import DnsReport
 from reconciler.dns.run import zone_todo
 from reconciler.doctor.model import DoctorReport
 from reconciler.errors import InputIssue, ProviderError, UserError
-from reconciler.i18n import T_, Text, _
+from reconciler.i18n import T_, Text, _, english
 from reconciler.mailbox import MailboxHealth, MailRule, SignIn
 from reconciler.model.files import UserEntry
 from reconciler.model.org import Org
@@ -25,7 +25,6 @@ from reconciler.model.suggest import closest
 from reconciler.plan.diff import match_users
 from reconciler.plan.prepare import Prepared, prepare
 from reconciler.providers.base import BaseProvider
-from reconciler.providers.said import english
 from reconciler.state import Alias, Group, Membership, User
 
 # Checks `reconciler dns` runs, for one org (narrowed to one domain by the caller).
@@ -457,8 +456,8 @@ class Doctor:
         narrowed = dataclasses.replace(self.org, domains=[d for d in self.org.domains if d.value.name == domain])
         try:
             checked = self.dns_check(narrowed)
-        except UserError as error:  # a NameserverError keeps its Text: the JSON stays English
-            report.unavailable["dns"] = getattr(error, "text", str(error))
+        except UserError as error:  # a NameserverError keeps its Text (i18n.said): the JSON stays English
+            report.unavailable["dns"] = english(error)
             return
         bad = 0
         for found in (f for d in checked.domains for f in d.findings):

@@ -20,9 +20,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, said
 from reconciler.providers.pacing import Sleep, backoff_s
-from reconciler.providers.said import said
 
 T = TypeVar("T")
 

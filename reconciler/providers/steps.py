@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from reconciler.changes import Change, ChangeResult
-from reconciler.providers.said import english
+from reconciler.i18n import english
 
 C = TypeVar("C")
 # Builds the calls of one step when its round comes (so it can use ids earlier rounds learnt).

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, english
 from reconciler.providers.alimail.client import SECRET_ENV, AlimailClient
 from reconciler.providers.base import AccessResult, Capability
-from reconciler.providers.said import english
 
 WHERE = T_("admin console: API开放平台 > 应用: check the application ID and put its Secret in {variable}; tick the "
            "organisation (部门) and account (用户) permissions", variable=SECRET_ENV)

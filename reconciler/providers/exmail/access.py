@@ -12,10 +12,9 @@ import datetime as dt
 from collections.abc import Collection
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, english
 from reconciler.providers.base import AccessResult, Capability
 from reconciler.providers.exmail.client import APP_NAMES, SECRET_ENV, App, ExmailClient
-from reconciler.providers.said import english
 
 # What Exmail's API has no place for at all: no grant can fix it (as Microsoft's missing data
 # hand-over), so it is no missing access; the plan says what it leaves out.

@@ -16,9 +16,8 @@ from collections.abc import Collection, Sequence
 
 from reconciler.activity import Activity, ActivityReport, MailUsage, UsageDay, UsageReport, sums_of
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, english
 from reconciler.providers.exmail.client import ExmailClient
-from reconciler.providers.said import english
 
 WINDOW_DAYS = 30
 NOT_IN_API = {

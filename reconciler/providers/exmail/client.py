@@ -26,11 +26,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import N_, T_
+from reconciler.i18n import N_, T_, said
 from reconciler.providers.emulator import loopback_endpoint
 from reconciler.providers.pacing import Clock, Pacer, Sleep, TokenCache
 from reconciler.providers.retrying import Transient, with_retries
-from reconciler.providers.said import said
 
 __all__ = ["Clock", "ExmailClient", "ExmailError", "Sleep"]
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 import datetime as dt
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, english
 from reconciler.mailbox import MailboxHealth, SignIn
 from reconciler.providers.exmail.client import ExmailClient
 from reconciler.providers.exmail.directory import Directory
-from reconciler.providers.said import english
 
 WINDOW_DAYS = 30
 HOW = {1: "web", 2: "mobile", 3: "QQMail app", 4: "mail client", 5: "other"}

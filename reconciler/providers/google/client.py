@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_, _
+from reconciler.i18n import T_, _, said
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
 from reconciler.providers.pacing import QuotaWindow
-from reconciler.providers.said import said
 
 ENDPOINT_ENV = "RECONCILER_GOOGLE_ENDPOINT"
 AUTH = "https://www.googleapis.com/auth/"

@@ -24,8 +24,7 @@ from typing import Any
 
 from reconciler.changes import Change, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
-from reconciler.providers.said import english
+from reconciler.i18n import T_, english
 
 DONE, FAILED = "completed", "failed"
 TRANSFER_READ_SCOPE = "https://www.googleapis.com/auth/admin.datatransfer.readonly"

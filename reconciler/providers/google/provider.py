@@ -12,7 +12,7 @@ from typing import Any
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.i18n import N_, T_, Text
+from reconciler.i18n import N_, T_, Text, english, said
 from reconciler.mailbox import AppGrants, MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
@@ -33,7 +33,6 @@ from reconciler.providers.google.mutate import Mutations
 from reconciler.providers.google.translate import (
     domains_from_google,
 )
-from reconciler.providers.said import english, said
 from reconciler.providers.steps import StepRounds
 from reconciler.state import (
     KIND_ORDER,

@@ -31,13 +31,12 @@ from reconciler.atomicfile import (
 )
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_, _
+from reconciler.i18n import T_, _, said
 from reconciler.mailbox import AppGrants, MailboxHealth
 from reconciler.passwords import generate_password, hash_password
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.local.facts import RESTORE_DAYS
 from reconciler.providers.local.mailbox import read_app_grants, read_mailbox, remove_planted
-from reconciler.providers.said import said
 from reconciler.state import (
     KIND_ORDER,
     Access,

@@ -17,9 +17,8 @@ import datetime as dt
 from typing import Any
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, said
 from reconciler.mailbox import PARTS, AppGrant, AppGrants, MailboxHealth, MailRule, SignIn
-from reconciler.providers.said import said
 
 
 def _not_planted(key: str) -> str:

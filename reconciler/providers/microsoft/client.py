@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_, _
+from reconciler.i18n import T_, _, said
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
-from reconciler.providers.said import said
 
 ENDPOINT_ENV = "RECONCILER_GRAPH_ENDPOINT"
 TIMEOUT = 60.0  # seconds; a request that times out is retried (graph.py), a create only after a look

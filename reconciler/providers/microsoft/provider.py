@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
-from reconciler.i18n import T_
+from reconciler.i18n import T_, said
 from reconciler.mailbox import MailboxHealth
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.model.records import ProviderDomainRecords
@@ -30,7 +30,6 @@ from reconciler.providers.microsoft.licences import disabled_plans, services_of
 from reconciler.providers.microsoft.mutate import Mutations, Step
 from reconciler.providers.microsoft.swaps import pair_licence_swaps
 from reconciler.providers.microsoft.translate import SECURITY, domain_from_graph, group_kind
-from reconciler.providers.said import said
 from reconciler.providers.steps import StepRounds
 from reconciler.state import KIND_ORDER, Domain, State
 
