@@ -29,6 +29,11 @@ def run_main(org_dir: Path, *args: str) -> Run:
     saved = sys.argv, sys.stdout, sys.stderr
     sys.argv = ["reconciler", "--org", str(org_dir), *args]
     sys.stdout, sys.stderr = out, err
+    # Click names the program from `__main__`'s package when it has one ("python -m pytest"); the
+    # console script's has none, so the name comes from argv[0]: `reconciler`, as in a shell.
+    main_module = sys.modules["__main__"]
+    package = getattr(main_module, "__package__", None)
+    main_module.__package__ = None
     code: int | str | None = None
     try:
         cli.main()
@@ -36,6 +41,7 @@ def run_main(org_dir: Path, *args: str) -> Run:
         code = done.code
     finally:
         sys.argv, sys.stdout, sys.stderr = saved  # main() gives the language back itself
+        main_module.__package__ = package
     assert isinstance(code, int), f"main() ended without an exit code: {code!r}"
     return Run(code, _text(out), _text(err))
 

@@ -97,10 +97,12 @@ def test_help_in_chinese(how: tuple[str, ...]) -> None:
 
 
 def test_every_help_page_speaks_chinese() -> None:
+    """Through the CLI's entry point in this process, one page after another (the pages are the
+    same as in a subprocess: test_help_in_chinese runs the installed command)."""
     for command in ("validate", "apply", "dns", "access", "doctor", "audit", "usage", "import", "config",
                     "config get", "schemas"):
-        page = cli("--lang", "zh-CN", *command.split(), "--help")
-        assert page.returncode == 0, page.stderr
+        page = run_main(EXAMPLE_ORG, "--lang", "zh-CN", *command.split(), "--help")
+        assert page.code == 0, page.stderr
         assert "用法：" in page.stdout and "显示此帮助并退出。" in page.stdout
         assert english_left(page.stdout) == [], command
 
@@ -124,10 +126,11 @@ def test_every_help_page_speaks_chinese() -> None:
      "错误：没有命令 'nosuch'。（参见 reconciler --help）"),
 ])
 def test_a_usage_error_in_each_language(args: tuple[str, ...], english: str, chinese: str) -> None:
-    said = cli("--org", str(EXAMPLE_ORG), *args)
-    assert (said.returncode, said.stderr.strip()) == (1, english)
-    said = cli("--org", str(EXAMPLE_ORG), "--lang", "zh-CN", *args)
-    assert (said.returncode, said.stderr.strip()) == (1, chinese)
+    """Through the CLI's entry point in this process (the next test runs the installed command)."""
+    said = run_main(EXAMPLE_ORG, *args)
+    assert (said.code, said.stderr.strip()) == (1, english)
+    said = run_main(EXAMPLE_ORG, "--lang", "zh-CN", *args)
+    assert (said.code, said.stderr.strip()) == (1, chinese)
     assert english_left(said.stderr) == []
 
 
