@@ -55,6 +55,8 @@ from tests.test_mail import CHEN, EMILY, NOW, TODAY, WELCOME_EN, WELCOME_ZH, rep
 
 from .conftest import EXAMPLE_ORG
 
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
+
 __all__ = ["repo", "seeded_directory"]  # fixtures, shared with test_mail
 
 KINDS = ("local", "google", "microsoft", "exmail", "alimail")

@@ -46,6 +46,8 @@ from tests.emulators.graph import GraphEmulator
 from tests.emulators.graph import seed as graph_seed
 from tests.test_dns import _free_port, _nsd_binary
 
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
+
 RECONCILER = Path(sys.executable).parent / "reconciler"
 TODAY = dt.date(2026, 11, 29)
 QUOTA_MB = 10_000

@@ -14,6 +14,8 @@ import pytest
 from benchmarks.fault_matrix import TARGETS, run_cell
 from tests.emulators.common import MATRIX
 
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
+
 PEOPLE = 12
 RATE = 0.30
 # Short read timeouts (each timeout fault costs one in real time), yet long enough for a small

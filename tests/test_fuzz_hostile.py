@@ -14,11 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 
 from tests.cli_inprocess import run_main
 from tests.hostile_trees import Mutation, apply, check_run, fresh_tree, trees
 from tests.test_odd_paths import run_cli
+
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
 
 FUZZ: dict[str, Any] = dict(deadline=None, database=None, derandomize=True, print_blob=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
