@@ -45,7 +45,7 @@ from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT
 from reconciler.state import User
 from tests import google_support, test_microsoft_provider
 from tests.applying import apply_all
-from tests.cli_inprocess import run_main
+from tests.cli_inprocess import run_in
 from tests.conftest import EXAMPLE_ORG
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
@@ -107,14 +107,8 @@ def cli(tenant: Tenant, *args: str) -> subprocess.CompletedProcess[str]:
 def doctor(tenant: Tenant, address: str, zone: str = "good") -> tuple[int, dict[str, Any]]:
     """`reconciler doctor ADDRESS --format json` through the CLI's entry point in this process, run
     as `cli` runs the command: in the tenant's folder, with its environment."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", GOOGLE_ENDPOINT_ENV, GRAPH_ENDPOINT_ENV):
-            patch.delenv(name, raising=False)
-        for name, value in {"NO_COLOR": "1", "COLUMNS": "250", **tenant.env}.items():
-            patch.setenv(name, value)
-        patch.chdir(tenant.repo)
-        run = run_main(tenant.repo / "org", "doctor", address, "--format", "json", "--nameserver", tenant.zones[zone],
-                       "--today", TODAY.isoformat())
+    run = run_in(tenant.repo, tenant.env, "doctor", address, "--format", "json", "--nameserver", tenant.zones[zone],
+                 "--today", TODAY.isoformat(), unset=(GOOGLE_ENDPOINT_ENV, GRAPH_ENDPOINT_ENV))
     assert run.stderr == "", run.stderr
     return run.code, json.loads(run.stdout)
 
