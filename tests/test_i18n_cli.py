@@ -90,9 +90,14 @@ def test_help_in_chinese(how: tuple[str, ...]) -> None:
         assert option in plan.stdout
     assert english_left(plan.stdout) == []
     assert "…" not in plan.stdout, "a Chinese help text cut instead of wrapped"
-    # Narrower (Typer cuts a long option's name below 80 columns, in English too).
+    # Narrower (Typer cuts a long option's name below 80 columns, in English too), through the entry
+    # point in this process: Typer's console reads COLUMNS for each page.
     for page, columns in ((("--help",), "60"), (("plan", "--help"), "80"), (("import", "--help"), "80")):
-        narrow = cli(*how, *page, COLUMNS=columns, **env)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in {"NO_COLOR": "1", "COLUMNS": columns, **env}.items():
+                patch.setenv(name, value)
+            narrow = run_main(EXAMPLE_ORG, *how, *page)
+        assert narrow.code == 0 and "用法：" in narrow.stdout, narrow.stderr
         assert "…" not in narrow.stdout, narrow.stdout
 
 
