@@ -63,7 +63,8 @@ def needs_of(org: Org, provider: BaseProvider) -> dict[Capability, str]:
     needs: dict[Capability, str] = {
         "read": T_("every plan reads the directory"),
         "write": T_("apply creates, changes and suspends accounts, groups and memberships"),
-        "sign-out": T_("offboarding and freezing sign people out and reset their passwords"),
+        "sign-out": T_("offboarding and freezing sign people out and reset their passwords; a freeze also removes "
+                       "the account's forwarding, rules, delegates, OAuth tokens and app passwords"),
         "data-transfer": T_("offboarding hands a leaver's files and calendars over"),
         "activity": T_("reconciler audit, and the plan's report on frozen accounts"),
         "mailbox": T_("reconciler doctor reads a mailbox's forwarding, rules, delegates and sign-ins"),

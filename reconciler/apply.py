@@ -27,6 +27,7 @@ from reconciler.i18n import T_, _
 from reconciler.model.org import Org
 from reconciler.passwords import generate_password
 from reconciler.plan.build import build_plan
+from reconciler.plan.incident import Found
 from reconciler.plan.order import wave_key
 from reconciler.plan.saved import load_plan, matching_fresh, pending_changes
 from reconciler.providers.base import BaseProvider, Writer
@@ -112,18 +113,21 @@ def waves(changes: Sequence[Change]) -> list[list[Change]]:
 
 
 def changes_to_apply(org: Org, load_issues: list[InputIssue], provider: BaseProvider, plan_file: Path | None,
-                     today: dt.date | None = None) -> tuple[Plan, list[Change]]:
+                     today: dt.date | None = None) -> tuple[Plan, list[Change], dict[str, Found]]:
     """The plan to apply and the changes of it still to do: always a fresh plan (its safety checks
     are the ones that count); with a saved plan (`plan_file`), only if the fresh plan is what the
-    saved one still has to do, so a stale or edited file never reaches the provider."""
+    saved one still has to do, so a stale or edited file never reaches the provider. The third
+    value is what each frozen account held when read, before anything is removed (the evidence)."""
     saved = None if plan_file is None else load_plan(plan_file)
     if saved is not None and saved.provider != provider.name:
         raise UserError(_("{file} was made for provider {saved}, not {provider}").format(
             file=plan_file, saved=saved.provider, provider=provider.name))
     fresh = build_plan(org, load_issues, provider, today)
     if saved is None:
-        return fresh.plan, list(fresh.plan.changes)
-    return fresh.plan, matching_fresh(pending_changes(saved, fresh.actual, org.digest), fresh.plan)
+        return fresh.plan, list(fresh.plan.changes), fresh.frozen
+    accesses = frozenset(a.key for found in fresh.frozen.values() for a in found.accesses)
+    todo = pending_changes(saved, fresh.actual, org.digest, accesses)
+    return fresh.plan, matching_fresh(todo, fresh.plan), fresh.frozen
 
 
 def _new_passwords(wave: Sequence[Change], on_creating: OnCreating | None) -> dict[str, str]:

@@ -38,6 +38,7 @@ ACTION_WORDS: dict[Action, str] = {
 KIND_WORDS: dict[Kind, str] = {
     "domain": N_("domain"), "orgunit": N_("orgunit"), "user": N_("user"), "group": N_("group"),
     "alias": N_("alias"), "membership": N_("membership"), "license": N_("license"), "role": N_("role"),
+    "access": N_("access"),
 }
 EFFECT_WORDS: dict[Effect, str] = {
     "sign_out": N_("sign out every session"),

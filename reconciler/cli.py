@@ -270,7 +270,7 @@ OUTCOME_WORDS = {"applied": N_("applied"), "failed": N_("failed"), "skipped": N_
                  "not-attempted": N_("not attempted")}
 
 
-def _report(report: ApplyReport, hand_over: list[str]) -> None:
+def _report(report: ApplyReport, hand_over: list[str], evidence: Sequence[tuple[str, str]] = ()) -> None:
     counts = report.counts()
     for result in report.failed:
         outcome = _(OUTCOME_WORDS["not-attempted" if result.code == "not-attempted" else result.outcome])
@@ -297,6 +297,8 @@ def _report(report: ApplyReport, hand_over: list[str]) -> None:
         err.print(_("[yellow]First passwords to hand over in person[/] ({count}; nothing mailed them: "
                     "reset each at the provider, then hand it over):").format(count=len(hand_over))
                   + "\n  " + escape("\n  ".join(hand_over)))
+    for address, path in evidence:
+        err.print(escape(_("Incident evidence for {address}: {path}").format(address=address, path=path)))
     if not report.ok:
         raise UserError(_("{count} changes were not applied; fix the cause and run apply again (it converges)").format(
             count=counts["failed"] + counts["skipped"]))
@@ -320,26 +322,31 @@ def apply(
     today: TodayOpt = None,
 ) -> None:
     from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
+    from reconciler.evidence import finish_evidence, start_evidence, write_evidence
     from reconciler.mail.step import OnboardingMail
     from reconciler.providers import open_provider, provider_kind
     from reconciler.render import render_text
+    from reconciler.render.evidence import render_evidence
     from reconciler.render.github import render_apply_summary
 
     if os.environ.get(READ_ONLY_ENV) == "1":
         raise UserError(_("not applying: {variable}=1 marks this job as read-only (a plan or drift check); "
                           "changes are applied by the apply workflow").format(variable=READ_ONLY_ENV))
 
+    evidence: list[tuple[str, str]] = []  # (frozen address, its evidence report), once the apply wrote them
+
     def write_summary(report: ApplyReport, violations: list[Violation] | None = None,
                       delivered: DeliveryReport | None = None, handover: Sequence[str] = ()) -> None:
         if summary is not None:
             summary.write_text(render_apply_summary(report, commit=commit, violations=violations or [],
-                                                    mail=delivered, handover=handover), encoding="utf-8")
+                                                    mail=delivered, handover=handover, evidence=evidence),
+                               encoding="utf-8")
 
     org, issues = load_checked(OPTIONS.org_dir)
     with OnboardingMail(org, org.settings.onboarding, provider_kind(provider, org)) as mail:
         with open_provider(provider, org) as handle:  # closed (locks, connections) before the mail step
             try:
-                the_plan, changes = changes_to_apply(org, issues, handle, plan_file, _today(today))
+                the_plan, changes, frozen = changes_to_apply(org, issues, handle, plan_file, _today(today))
             except ProviderError as error:  # the provider cannot be read: nothing was changed
                 write_summary(ApplyReport(stopped=Stopped(str(error), False, error)))
                 raise
@@ -359,15 +366,27 @@ def apply(
             mail.settle(changes)  # what an apply killed mid-wave left: does that account exist now?
             if not yes:
                 _confirm(the_plan, len(changes))
+            records = start_evidence(frozen, changes, handle.name)  # what the plan read, before any removal
             with _progress(len(changes)) as progress:
                 report = apply_changes(changes, handle, progress, on_created=mail.on_created,
                                        on_creating=mail.on_creating)
+            finish_evidence(records, report)
+            evidence += [(r.address, _shown_path(path, org.root))
+                         for r, path in zip(records, write_evidence(records, org.root, render_evidence), strict=True)]
         hand_over = _hand_over(org, report)
         write_summary(report, handover=hand_over)  # first: it must exist even if the mail step fails badly
         _print_mail(mail.deliver())
         write_summary(report, delivered=mail.report, handover=hand_over)
-        _report(report, hand_over)
+        _report(report, hand_over, evidence)
         mail.raise_if_unsent()
+
+
+def _shown_path(path: Path, root: Path) -> str:
+    """An evidence file as the summary names it: relative to the folder holding org/ where it can be."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _hand_over(org: Org, report: ApplyReport) -> list[str]:

@@ -1,7 +1,8 @@
 """What a provider can tell about one mailbox beyond the directory, read for `reconciler
 doctor ADDRESS`: whether the account may sign in, whether mail is switched on for it, what
 it does with incoming mail (forwarding, rules, delegates), where it signed in from, and for a
-group who may post to it. Read for one address at a time; never compared or changed by a plan.
+group who may post to it. Read for one address at a time, by the doctor, and by a plan for each
+account org/ sets `status: frozen` (plan/incident.py), which plans the removal of what it finds.
 
 Each part a provider cannot read is named in `unavailable` (part -> why, one line), so the
 doctor says "not available" instead of guessing; a part it read and found empty is not there.
@@ -26,6 +27,29 @@ class MailRule:
     deletes: bool = False  # the message is deleted or moved to the trash
     redirects: bool = False  # the message goes elsewhere without staying in this mailbox
     enabled: bool = True
+    id: str = ""  # what the provider removes it by (a filter's or rule's id); "" for auto-forwarding
+
+
+@dataclass(frozen=True)
+class AppGrant:
+    """An app the person let into the account without a password prompt next time: an OAuth token
+    (listed by client id and app name, never the token itself) or an app password (by its id and
+    name, never the password)."""
+
+    kind: str  # "oauth-token" or "app-password"
+    id: str  # the client id or the app password's code id: what the provider revokes it by
+    name: str  # the app's name as the person saw it (displayText, the app password's label)
+    scopes: tuple[str, ...] = ()  # what an OAuth token may do
+    created: dt.datetime | None = None
+    last_used: dt.datetime | None = None
+
+
+@dataclass
+class AppGrants:
+    """One account's OAuth tokens and app passwords, or why they could not be listed."""
+
+    grants: tuple[AppGrant, ...] = ()
+    unavailable: str | None = None  # why they could not be read (a refused grant names the grant)
 
 
 @dataclass(frozen=True)

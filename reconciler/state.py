@@ -13,7 +13,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-Kind = Literal["domain", "orgunit", "user", "group", "alias", "membership", "license", "role"]
+Kind = Literal["domain", "orgunit", "user", "group", "alias", "membership", "license", "role", "access"]
+# "access" is not in KIND_ORDER: no State holds it and no diff makes it. It is what keeps a frozen
+# account's mail or sign-in reachable by someone else (forwarding, a rule, a delegate, an OAuth
+# token, an app password), planned for removal by plan/incident.py from what the provider reads.
 # Creation order: what later kinds refer to comes first. Deletion runs in reverse.
 KIND_ORDER: tuple[Kind, ...] = (
     "domain",
@@ -25,6 +28,9 @@ KIND_ORDER: tuple[Kind, ...] = (
     "license",
     "role",
 )
+# Every kind a plan may hold, in the order reports show them: "access" (a frozen account's
+# forwarding, rules, delegates, tokens) is planned from what the provider reads, never diffed.
+PLAN_KINDS: tuple[Kind, ...] = (*KIND_ORDER, "access")
 # Kinds that are sets hanging off an owner: only owners org/ manages are diffed.
 COLLECTION_KINDS: frozenset[Kind] = frozenset({"alias", "membership", "license", "role"})
 
@@ -219,8 +225,36 @@ class Role(Resource):
         return [("user", self.user)]
 
 
+# What an Access is, as the plan and the evidence name it.
+AccessWhat = Literal["forwarding", "filter", "inbox-rule", "delegate", "oauth-token", "app-password"]
+ACCESS_WHATS: tuple[AccessWhat, ...] = ("forwarding", "filter", "inbox-rule", "delegate", "oauth-token",
+                                        "app-password")
+
+
+class Access(Resource):
+    """Something of one account that lets mail or a sign-in reach someone else: removed when the
+    account is frozen (a security incident), never compared with org/."""
+
+    kind: ClassVar[Kind] = "access"
+    owner: str  # the frozen account's address
+    what: AccessWhat
+    id: str = ""  # the provider's id for it (a filter id, a client id, a code id; "" for auto-forwarding)
+    name: str | None = None  # what a person knows it by: the app's name, the rule's name, the delegate
+    forwards_to: tuple[str, ...] = ()
+    deletes: bool = False
+    redirects: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.owner}/{self.what}" + (f"/{self.id}" if self.id else "")
+
+    @property
+    def anchor(self) -> str:
+        return self.owner
+
+
 RESOURCE_TYPES: dict[Kind, type[Resource]] = {
-    cls.kind: cls for cls in (Domain, OrgUnit, User, Group, Alias, Membership, License, Role)
+    cls.kind: cls for cls in (Domain, OrgUnit, User, Group, Alias, Membership, License, Role, Access)
 }
 
 

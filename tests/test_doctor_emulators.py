@@ -119,7 +119,7 @@ def test_inbox_rules_need_a_mailbox_and_the_permission(graph: GraphEmulator) -> 
     assert get(graph, f"/users/{ALICE}/mailFolders/inbox/messageRules")[0] == 200
     status, body = get(graph, f"/users/{BOB}/mailFolders/inbox/messageRules")
     assert (status, body["error"]["code"]) == (404, "MailboxNotEnabledForRESTAPI")
-    graph.revoke("MailboxSettings.Read")
+    graph.revoke("MailboxSettings.ReadWrite")
     status, body = get(graph, f"/users/{ALICE}/mailFolders/inbox/messageRules")
     assert (status, body["error"]["code"]) == (403, "Authorization_RequestDenied")
 
@@ -145,7 +145,7 @@ def test_a_password_never_comes_back(graph: GraphEmulator) -> None:
 
 
 def test_the_doctor_says_which_grant_a_refused_read_needs(graph: GraphEmulator) -> None:
-    graph.revoke("MailboxSettings.Read")
+    graph.revoke("MailboxSettings.ReadWrite")
     graph.premium = False
     health = test_microsoft_provider.provider().mailbox_health(ALICE)
     assert health.unavailable["rules"].endswith(RULES_NEED)

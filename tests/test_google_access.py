@@ -120,13 +120,15 @@ def test_an_identity_with_every_grant_can_do_everything(emulator: GoogleEmulator
     results = _check(emulator, CAPABILITIES, read_only=read_only)
     assert {c: r.ok for c, r in results.items()} == dict.fromkeys(CAPABILITIES, True)
     assert results["read"].detail == "listed 1 user(s)"
-    assert results["sign-out"].detail == f"Google gave a token for {AUTH}admin.directory.user.security"
+    assert results["sign-out"].detail == (f"Google gave a token for {AUTH}admin.directory.user.security "
+                                          f"{AUTH}gmail.settings.sharing")
 
 
 @pytest.mark.parametrize(("capability", "read_only", "scope"), [
     ("read", True, "admin.directory.user.readonly"),
     ("write", False, "admin.directory.orgunit"),
     ("sign-out", False, "admin.directory.user.security"),
+    ("sign-out", False, "gmail.settings.sharing"),  # a freeze turns forwarding off and removes delegates
     ("licenses", True, "apps.licensing"),
     ("admin-roles", True, "admin.directory.rolemanagement.readonly"),
     ("data-transfer", True, "admin.datatransfer.readonly"),

@@ -32,7 +32,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
 LAYERS: list[set[str]] = [
     {"cli"},
     {"render"},
-    {"importer", "audit", "doctor", "apply", "config_query", "access", "usage"},
+    {"importer", "audit", "doctor", "apply", "config_query", "access", "usage", "evidence"},
     {"plan"},
     {"dns", "mail"},
     {"resolve", "naming"},

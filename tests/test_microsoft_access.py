@@ -84,8 +84,8 @@ def test_an_app_granted_what_the_readme_lists_can_do_everything(tenant: GraphEmu
     results = provider().check_access(CAPABILITIES)
     assert [(r.capability, r.ok) for r in results] == [(c, True) for c in CAPABILITIES]
     details = {r.capability: r.detail for r in results}
-    assert details["sign-out"] == ("may end sessions; holds the directory roles User Administrator and Privileged "
-                                   "Authentication Administrator")
+    assert details["sign-out"] == ("may end sessions, may remove a frozen account's inbox rules; holds the directory "
+                                   "roles User Administrator and Privileged Authentication Administrator")
     assert details["write"] == ("may change users, may change groups, may change group members, may restore deleted "
                                 "users")
     assert tenant.stats()["requests"] == 3  # one $batch of probes, then the app's service principal and its roles
@@ -106,7 +106,7 @@ def _role(name: str) -> str:
 @pytest.mark.parametrize(("missing", "capability", "detail"), [
     ("AuditLog.Read.All", "activity", _consent("AuditLog.Read.All")),
     ("Reports.Read.All", "activity", _consent("Reports.Read.All")),
-    ("MailboxSettings.Read", "mailbox", _consent("MailboxSettings.Read")),
+    ("MailboxSettings.ReadWrite", "mailbox", _consent("MailboxSettings.Read")),
     ("RoleManagement.ReadWrite.Directory", "admin-roles", _consent("RoleManagement.ReadWrite.Directory")),
     ("Domain.ReadWrite.All", "domains", _consent("Domain.ReadWrite.All")),
     ("Directory.ReadWrite.All", "write", _consent("Directory.ReadWrite.All")),
@@ -128,6 +128,8 @@ def test_an_app_missing_one_grant_is_told_which_and_where(tenant: GraphEmulator,
                                                      "sure it holds the directory roles User Administrator and ")
     elif missing == "AuditLog.Read.All":  # the doctor reads the sign-in log too
         assert others == ["mailbox"] and results["mailbox"].detail == detail
+    elif missing == "MailboxSettings.ReadWrite":  # a freeze removes a frozen account's inbox rules too
+        assert others == ["sign-out"] and results["sign-out"].detail == _consent("MailboxSettings.ReadWrite")
     else:
         assert others == []
 

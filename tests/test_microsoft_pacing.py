@@ -13,9 +13,22 @@ import pytest
 from reconciler.model.files import MicrosoftProviderConfig
 from reconciler.providers.microsoft import MicrosoftProvider
 from reconciler.providers.microsoft.client import ENDPOINT_ENV
-from reconciler.providers.microsoft.graph import Answer, Call, GraphHttp, GraphLimits, resource_units
+from reconciler.providers.microsoft.graph import (
+    Answer,
+    Call,
+    GraphHttp,
+    GraphLimits,
+    GraphPacing,
+    resource_units,
+    units_for_users,
+)
 from tests.emulators.graph import GraphEmulator
-from tests.emulators.graph.throttle import DOCUMENTED_UNITS_PER_10S, DOCUMENTED_WRITES_PER_150S
+from tests.emulators.graph.throttle import (
+    BY_TENANT_SIZE,
+    DOCUMENTED_UNITS_PER_10S,
+    DOCUMENTED_WRITES_PER_150S,
+    documented_units_per_10s,
+)
 from tests.graph_clock import FakeClock
 
 CONFIG = MicrosoftProviderConfig(kind="microsoft", tenant="acme.com", client_id="00000000-0000-0000-0000-000000000001")
@@ -116,3 +129,73 @@ def test_the_default_limits_are_microsofts_documented_ones() -> None:
     assert (limits.resource_units_per_10s, limits.writes_per_150s) == (DOCUMENTED_UNITS_PER_10S["S"],
                                                                       DOCUMENTED_WRITES_PER_150S)
     assert asyncio.iscoroutinefunction(GraphHttp.batch)
+
+
+def tiered(clock: FakeClock, monkeypatch: pytest.MonkeyPatch, users: int) -> GraphEmulator:
+    """A tenant of `users` users whose resource-unit budget is the one Microsoft documents for its size."""
+    emu = GraphEmulator(domains=("acme.com",), clock=clock, resource_units_per_10s=BY_TENANT_SIZE).start()
+    monkeypatch.setenv(ENDPOINT_ENV, emu.url)
+    for n in range(users):
+        emu.add_user(f"user{n}@acme.com", f"User {n}")
+    return emu
+
+
+@pytest.mark.parametrize(("users", "units", "seconds"), [(600, 8000, 10.0), (40, 3500, 40.0)])
+def test_the_resource_units_are_the_ones_of_the_tenants_size(clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+                                                            users: int, units: int, seconds: float) -> None:
+    # After the fetch has read the tenant's users, the client keeps to the budget of its size: 600
+    # users are a large tenant (8,000 units per 10 s), 40 a small one (3,500). 16,000 reads of 1
+    # unit then take 10 s (8,000 at once, 8,000 when they leave the window) or 40 s (3,500 a
+    # window), and Graph refuses none.
+    emu = tiered(clock, monkeypatch, users)
+    try:
+        # One batch at a time: a wait on the fake clock moves time for the batches in flight too,
+        # which would then be answered (and counted) 10 s late.
+        provider = MicrosoftProvider(CONFIG, sleep=clock.sleep, clock=clock, limits=GraphLimits(concurrent=1))
+        assert provider.pacing.units.limit == DOCUMENTED_UNITS_PER_10S["S"]  # nothing read yet: the smallest
+        provider.fetch(["acme.com"])
+        assert provider.pacing.units.limit == units
+        clock.now += 10  # the fetch's units have left the window
+        emu.reset_stats()
+        began = clock()
+        answers = run_calls(provider, [Call("GET", "/users?$top=5") for _ in range(16_000)])
+        assert all(a.ok for a in answers)
+        stats = emu.stats()
+        assert (stats["throttled"], stats["resource_units"], stats["batches"]) == (0, 16_000, 800)
+        assert clock() - began == pytest.approx(seconds, abs=1e-9)
+    finally:
+        emu.stop()
+
+
+def test_the_emulator_refuses_what_a_small_tenant_has_no_room_for(clock: FakeClock,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # A client that believed a 40-user tenant had a large one's 8,000 units would be refused.
+    emu = tiered(clock, monkeypatch, 40)
+    try:
+        limits = GraphLimits(resource_units_per_10s=8000, by_tenant_size=False)
+        provider = MicrosoftProvider(CONFIG, sleep=clock.sleep, clock=clock, limits=limits)
+        answers = run_calls(provider, [Call("GET", "/users?$top=5") for _ in range(8000)])
+        assert all(a.ok for a in answers)
+        assert emu.stats()["throttled"] > 0 and provider.pacing.refused > 0
+    finally:
+        emu.stop()
+
+
+def test_the_tiers_are_microsofts_and_a_learned_budget_stays_learned(clock: FakeClock) -> None:
+    # "S - under 50 users, M - between 50 and 500 users, and L - above 500 users", in the client
+    # and in the emulator alike.
+    sizes = (0, 49, 50, 500, 501, 10_000)
+    assert [units_for_users(n) for n in sizes] == [3500, 3500, 5000, 5000, 8000, 8000]
+    assert [documented_units_per_10s(n) for n in sizes] == [units_for_users(n) for n in sizes]
+    pacing = GraphPacing(GraphLimits(), clock)
+    pacing.units.limit = 2000  # refusals taught it that another app spends the rest
+    pacing.tenant_size(600)
+    assert (pacing.units.configured, pacing.units.limit) == (8000, 2000)  # grows back towards 8,000 when calm
+    pacing.tenant_size(40)  # read again, smaller (leavers deleted): never above the tier
+    assert (pacing.units.configured, pacing.units.limit) == (3500, 2000)
+    started_high = GraphPacing(GraphLimits(resource_units_per_10s=8000), clock)
+    started_high.tenant_size(40)
+    assert (started_high.units.configured, started_high.units.limit) == (3500, 3500)
+    fixed = GraphPacing(GraphLimits(resource_units_per_10s=150, by_tenant_size=False), clock)
+    fixed.tenant_size(600)
+    assert (fixed.units.configured, fixed.units.limit) == (150, 150)

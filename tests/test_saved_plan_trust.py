@@ -199,7 +199,7 @@ def test_a_saved_plan_resumes_after_a_crash_and_applies_only_the_fresh_changes(o
     assert issues == []
     provider = LocalProvider(path)
     try:
-        plan, todo = changes_to_apply(org, issues, provider, None)
+        plan, todo, _ = changes_to_apply(org, issues, provider, None)
     finally:
         provider.close()
     saved = tmp_path / "plan.json"
@@ -209,7 +209,7 @@ def test_a_saved_plan_resumes_after_a_crash_and_applies_only_the_fresh_changes(o
 
     provider = LocalProvider(path)
     try:
-        fresh, rest = changes_to_apply(org, issues, provider, saved)
+        fresh, rest, _ = changes_to_apply(org, issues, provider, saved)
     finally:
         provider.close()
     remaining = saved_plans.load_plan(saved).changes[half:]

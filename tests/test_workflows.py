@@ -549,7 +549,10 @@ class Runner:
             if not source.exists():
                 assert inputs["if-no-files-found"] == "error"
                 return "failure"
-            self.github.artifacts[inputs["name"]] = Path(shutil.copy2(source, self.github.root / inputs["name"]))
+            if source.is_dir():  # a folder is uploaded whole (the incident evidence)
+                self.github.artifacts[inputs["name"]] = Path(shutil.copytree(source, self.github.root / inputs["name"]))
+            else:
+                self.github.artifacts[inputs["name"]] = Path(shutil.copy2(source, self.github.root / inputs["name"]))
         elif action == "marocchino/sticky-pull-request-comment":
             number = self.context["github"]["event"]["pull_request"]["number"]
             body = inputs.get("message") or (self.workspace / inputs["path"]).read_text(encoding="utf-8")
@@ -628,8 +631,11 @@ PLAN_STEPS = ["Check out the pull request", "Set up Python", "Install reconciler
 APPLY_STEPS = ["Check out main", "Set up Python", "Install reconciler", "Validate org/",
                "Read the provider from org/org.yaml", "Restore the local provider's directory file",
                "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Apply",
-               "Keep the local provider's directory file", "Keep the onboarding mail ledger", "Job summary",
-               "Comment the result on the merged pull request"]
+               "Keep the incident evidence", "Keep the local provider's directory file",
+               "Keep the onboarding mail ledger", "Job summary", "Comment the result on the merged pull request"]
+
+
+EVIDENCE = "Keep the incident evidence"  # skipped unless the apply froze an account
 
 
 def outcomes(names: list[str], failed: tuple[str, ...] = (), skipped: tuple[str, ...] = ()) -> dict[str, str]:
@@ -662,7 +668,8 @@ def test_a_pull_request_adding_an_employee_is_planned_then_applied_on_merge(gith
     github.merged(MERGE_SHA, 7)
     job = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA).run()
     assert job.outcomes == outcomes(APPLY_STEPS, skipped=(
-        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger"))
+        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger",
+        EVIDENCE))
     assert users_of(github.directory)["wangxiaoming@acme.com"].id == "E2001"
     ((number, body),) = [(c["number"], c["body"]) for c in github.gh["pr_comments"]]
     assert number == 7
@@ -879,6 +886,28 @@ def test_expressions_follow_githubs_rules() -> None:
     assert [as_text(v) for v in (None, True, 2.0, "x")] == ["", "true", "2", "x"]
 
 
+def test_a_freeze_keeps_its_evidence_as_a_private_artifact_never_in_the_repository(github: GitHub,
+                                                                                   repo: Path) -> None:
+    applied_main(github, repo)
+    [(_, cached)] = github.caches  # the directory file as the earlier apply left it: plant an intruder's rule
+    data = json.loads(cached.read_text(encoding="utf-8"))
+    [record] = [r for r in data["users"].values() if r["user"]["email"] == "zengxiaoyan@acme.com"]
+    record["mailbox"] = {"rules": [{"source": "filter", "id": "f1", "forwards_to": ["x@evil.example"]}],
+                         "sign_ins": [{"at": "2026-12-06T23:10:00+00:00", "ip": "203.0.113.77", "place": "RU"}]}
+    cached.write_text(json.dumps(data), encoding="utf-8")
+    victim = repo / "org" / "users" / "e1012.yaml"
+    victim.write_text(victim.read_text(encoding="utf-8") + "status: frozen\n", encoding="utf-8")
+    github.merged(MERGE_SHA, 7)
+    job = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA).run()
+    assert job.outcomes == outcomes(APPLY_STEPS, skipped=(
+        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger"))
+    kept = github.artifacts["incident-evidence"]
+    [evidence] = kept.glob("zengxiaoyan@acme.com-*.json")
+    assert json.loads(evidence.read_text(encoding="utf-8"))["sign_ins"][0]["ip"] == "203.0.113.77"
+    assert "**Incident evidence**" in job.summary and "203.0.113.77" not in job.summary
+    assert ".reconciler/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()  # the template's
+
+
 def test_the_onboarding_mail_ledger_is_kept_between_applies(github: GitHub, repo: Path,
                                                              smtp_server: StartServer) -> None:
     """A welcome the mail server refused is sent by the next apply run, which finds it in the kept ledger."""
@@ -893,14 +922,15 @@ def test_the_onboarding_mail_ledger_is_kept_between_applies(github: GitHub, repo
                                                        encoding="utf-8")
     github.merged(MERGE_SHA, 7)
     first = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA).run()
-    assert first.outcomes == outcomes(APPLY_STEPS, failed=("Apply",), skipped=("Sign in to Google (keyless)",))
+    assert first.outcomes == outcomes(APPLY_STEPS, failed=("Apply",),
+                                      skipped=("Sign in to Google (keyless)", EVIDENCE))
     assert "**Onboarding mail**\n\n0 sent, 1 to retry on the next apply" in first.summary
     assert [k for k, _ in github.caches if k.startswith("reconciler-mail-ledger-")] == [
         f"reconciler-mail-ledger-{1000 + github.runs}-1"]
     assert server.inbox.received == []
 
     second = Runner(github, "apply.yml", repo, "workflow_dispatch", {}, MERGE_SHA).run()
-    assert second.outcomes == outcomes(APPLY_STEPS, skipped=("Sign in to Google (keyless)",))
+    assert second.outcomes == outcomes(APPLY_STEPS, skipped=("Sign in to Google (keyless)", EVIDENCE))
     assert "No changes to apply" in second.step("Apply").stderr
     assert "sent welcome mail for wangxiaoming@acme.com (E2001) to the personal address" in second.step(
         "Apply").stderr
@@ -991,7 +1021,8 @@ def test_an_org_yaml_without_a_provider_block_runs_every_workflow(github: GitHub
     github.merged(MERGE_SHA, 7)
     apply = Runner(github, "apply.yml", repo, "push", {}, MERGE_SHA)
     assert apply.run().outcomes == outcomes(APPLY_STEPS, skipped=(
-        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger"))
+        "Restore the onboarding mail ledger", "Sign in to Google (keyless)", "Keep the onboarding mail ledger",
+        EVIDENCE))
     assert apply.context["steps"]["provider"]["outputs"] == {**local, "ledger": ""}
     assert users_of(github.directory)["wangxiaoming@acme.com"].id == "E2001"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.changes import Change, Plan, PlanWarning
 from reconciler.errors import InputIssue
@@ -12,6 +12,7 @@ from reconciler.mail.routes import password_warnings
 from reconciler.model.org import Org
 from reconciler.plan.diff import Policy, diff
 from reconciler.plan.frozen import review_frozen
+from reconciler.plan.incident import Found, plan_incident
 from reconciler.plan.order import order_changes
 from reconciler.plan.prepare import prepare
 from reconciler.plan.renames import old_address_warnings
@@ -106,6 +107,9 @@ def acting_account(org: Org, provider: BaseProvider, addresses: dict[str, str],
 class Planned:
     plan: Plan
     actual: State
+    # What each frozen account held when the plan read it, before anything was removed (the
+    # evidence report an apply writes), by address.
+    frozen: dict[str, Found] = field(default_factory=dict)
 
 
 def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, today: dt.date | None = None, *,
@@ -118,10 +122,15 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
     changes, unsupported = split_unsupported(result.changes, provider.supports)
     result.warnings.extend(unsupported)
     changes = _say_until_when_restorable(changes, provider.restore_days, ready.today)
-    owed, frozen = review_frozen(ready.resolved.frozen, ready.actual, changes, provider,
+    owed, frozen, two_step = review_frozen(ready.resolved.frozen, ready.actual, changes, provider,
                                  frozenset(result.protected))
     changes += owed
     result.warnings.extend(frozen)
+    removals, left, found = plan_incident(ready.resolved.frozen, ready.actual, provider,
+                                   {*ready.actual.of("domain"), *ready.resolved.desired.of("domain")},
+                                   frozenset(result.protected), two_step)
+    changes += removals
+    result.warnings.extend(left)
     changes, resets = plan_resets(org, ready.resolved.addresses, ready.actual, changes, ready.today,
                                   asked_resets(org), provider.name)
     result.warnings.extend(resets)
@@ -141,4 +150,4 @@ def build_plan(org: Org, load_issues: list[InputIssue], provider: BaseProvider, 
         created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         managed_users=sum(1 for u in ready.actual.users().values() if u.id),
     ).with_summary()
-    return Planned(plan, ready.actual)
+    return Planned(plan, ready.actual, found)

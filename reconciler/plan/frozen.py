@@ -23,11 +23,13 @@ from reconciler.state import State
 
 
 def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], provider: ActivitySource,
-                  protected: frozenset[str] = frozenset()) -> tuple[list[Change], list[PlanWarning]]:
-    """Freezes still owed to accounts that were already suspended, and a 2SV word on each frozen one."""
+                  protected: frozenset[str] = frozenset()
+                  ) -> tuple[list[Change], list[PlanWarning], ActivityReport | None]:
+    """Freezes still owed to accounts that were already suspended, a 2SV word on each frozen one,
+    and the 2SV report read for them (the evidence report keeps it; None: no frozen account)."""
     present = sorted(a for a in frozen if a in actual.users())
     if not present:
-        return [], []
+        return [], [], None
     report = provider.activity(present, figures=("two_step",))
     changing = {c.key for c in changes if c.kind == "user"}
     owed = []
@@ -41,7 +43,7 @@ def review_frozen(frozen: Iterable[str], actual: State, changes: list[Change], p
                                reason=T_("frozen: security incident; the account was already suspended, so only "
                                          "its sessions are signed out and its password reset")))
     return owed, [PlanWarning(code="frozen-2sv", severity="high", subject=a, message=_message(a, report))
-                  for a in present]
+                  for a in present], report
 
 
 def _message(address: str, report: ActivityReport) -> Text:

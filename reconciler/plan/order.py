@@ -27,6 +27,10 @@ def wave_key(change: Change) -> tuple[int, int, int]:
 
 
 def _sort_key(change: Change, leaving: frozenset[str] = frozenset()) -> tuple[int, int, int, str]:
+    if change.kind == "access":
+        # A frozen account's forwarding, rules, delegates and tokens go first, before its freeze:
+        # once suspended, the mailbox may no longer be reachable as the person (Gmail's settings API).
+        return 0, -len(KIND_ORDER), 0, change.key
     rank = KIND_ORDER.index(change.kind)
     depth = 0
     if change.kind == "orgunit":

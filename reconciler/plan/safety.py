@@ -28,8 +28,15 @@ def _removes_user(change: Change) -> bool:
 
 
 def _freezes(change: Change) -> bool:
-    """A security freeze (status: frozen): counted apart, since an incident is not a removal."""
-    return change.kind == "user" and change.security
+    """A security freeze (status: frozen), or the removal of a frozen account's forwarding, rules,
+    delegates or tokens: counted apart, since an incident is not a removal."""
+    return change.security and change.kind in ("user", "access")
+
+
+def _frozen_accounts(changes: list[Change]) -> int:
+    """How many accounts the plan freezes: an account counts once, however many of its accesses go."""
+    return len({c.key if c.kind == "user" else (c.before or {}).get("owner", c.key) for c in changes
+                if _freezes(c)})
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def check_safety(changes: list[Change], safety: Safety, actual: State,
             message=T_("the plan deletes or suspends {count} users, groups or org units, over "
                        "safety.max_deletes = {limit}", count=len(removals), limit=safety.max_deletes),
             action=proceed("safety.max_deletes")))
-    freezes = sum(1 for c in changes if _freezes(c))
+    freezes = _frozen_accounts(changes)
     if freezes > safety.max_freezes:
         violations.append(Violation(
             code="max-freezes", subject="safety.max_freezes",

@@ -62,8 +62,11 @@ def load_plan(path: Path) -> Plan:
             path=path, where=where, reason=first["msg"])) from None
 
 
-def _matches(change: Change, side: dict[str, object] | None, actual: State) -> bool:
+def _matches(change: Change, side: dict[str, object] | None, actual: State,
+             accesses: frozenset[str] = frozenset()) -> bool:
     key = change.before_key if side is change.before else change.key
+    if change.kind == "access":  # read per frozen account, never in a State: `accesses` is what is there now
+        return (key in accesses) == (side is not None)
     current = actual.get(change.kind, key)
     if side is not None and side.get("deleted"):
         current = actual.deleted.get(key)
@@ -78,15 +81,17 @@ def _matches(change: Change, side: dict[str, object] | None, actual: State) -> b
     return side is not change.before or not changed_fields(current, expected)
 
 
-def pending_changes(plan: Plan, actual: State, org_digest: str) -> list[Change]:
-    """The changes still to do, or StalePlan if the provider or org/ moved since planning."""
+def pending_changes(plan: Plan, actual: State, org_digest: str,
+                    accesses: frozenset[str] = frozenset()) -> list[Change]:
+    """The changes still to do, or StalePlan if the provider or org/ moved since planning
+    (`accesses`: the keys of the frozen accounts' accesses found now)."""
     if plan.org_digest and org_digest and plan.org_digest != org_digest:
         raise StalePlan(_("org/ changed since this plan was made; run `reconciler plan` again"))
     todo, moved = [], []
     for change in plan.changes:
-        if _matches(change, change.before, actual):
+        if _matches(change, change.before, actual, accesses):
             todo.append(change)
-        elif _matches(change, change.after, actual):
+        elif _matches(change, change.after, actual, accesses):
             continue  # done by an earlier, interrupted apply
         else:
             moved.append(change.said_label())

@@ -17,7 +17,9 @@ them directly (mypy checks every override's signature against the one declared h
     check_access(capabilities)           can this identity do what org/ needs? (reconciler access)
     usage(addresses, today, days)        storage, mail sent/received, daily history (reconciler usage)
     mailbox_health(address, group)       one mailbox: sign-in, mail service, forwarding, rules,
-                                         delegates, recent sign-ins, deletion date (reconciler doctor)
+                                         delegates, recent sign-ins, deletion date (reconciler doctor;
+                                         a plan, for each frozen account)
+    app_grants(address) -> AppGrants     one account's OAuth tokens and app passwords (frozen accounts)
     acting_as() -> address | None        the user account whose rights it uses (a plan never removes it)
 
 Features that need only a part of a provider take one of the narrow protocols below
@@ -38,7 +40,7 @@ from reconciler.activity import FIGURES, USAGE_FIGURES, ActivityReport, UsageRep
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.i18n import T_, _
-from reconciler.mailbox import MailboxHealth
+from reconciler.mailbox import AppGrants, MailboxHealth
 from reconciler.model.records import ProviderDomainRecords
 from reconciler.model.types import ProviderKind
 from reconciler.providers.facts import ProviderFacts, facts_of
@@ -168,6 +170,12 @@ class BaseProvider(ABC):
         with why (a refused grant names the grant). Default: it reads none of it."""
         return MailboxHealth.nothing(self._not_reported())
 
+    def app_grants(self, address: str) -> AppGrants:
+        """The OAuth tokens and app passwords of one account (a plan reads them for each frozen
+        account, to revoke them), by client id or code id and app name, never a secret. Reads
+        only; what it cannot read is `unavailable`, with why. Default: it reports none."""
+        return AppGrants(unavailable=self._not_reported())
+
     def _not_reported(self) -> str:
         return T_("the {provider} provider does not report it", provider=self.name)
 
@@ -219,6 +227,17 @@ class MailboxHealthSource(Protocol):
     """One mailbox as the service sees it (doctor)."""
 
     def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth: ...
+
+
+class IncidentSource(Protocol):
+    """What a frozen account left behind: its mailbox and the apps it let in (plan, evidence)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def mailbox_health(self, address: str, group: bool = False) -> MailboxHealth: ...
+
+    def app_grants(self, address: str) -> AppGrants: ...
 
 
 class DnsRecordSource(Protocol):

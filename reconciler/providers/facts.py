@@ -29,6 +29,24 @@ class DnsFacts:
 
 
 @dataclass(frozen=True)
+class IncidentFacts:
+    """What a freeze (status: frozen) can take away at this provider beyond suspending the account,
+    signing it out and resetting its password (plan/incident.py, the evidence report)."""
+
+    # What its apply removes ("forwarding", "filter", "inbox-rule", "delegate", "oauth-token",
+    # "app-password"); what it finds but cannot remove becomes a high warning naming `console`.
+    removes: frozenset[str] = frozenset()
+    lists_app_grants: bool = False  # its `app_grants` hook lists OAuth tokens and app passwords
+    # False where a part it cannot read means there is none (the local directory holds only what
+    # trials plant): no warning then. True for a real service, where it is a gap to warn about.
+    holds_mail: bool = True
+    console: str = ""  # the console page where an admin removes by hand what the API cannot
+    # English sentences (N_) the evidence report carries: what the freeze covers already, and what
+    # must be checked by hand because the API does not show it.
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProviderFacts:
     kind: str
     display_name: str  # "Google Workspace": in welcome mail, DNS reports and messages
@@ -52,6 +70,7 @@ class ProviderFacts:
     old_address_note: str = ""  # where the old address is kept, in the provider's words
     # Whether its API can set a new password on an existing account (a helpdesk password_reset).
     resets_passwords: bool = True
+    incident: IncidentFacts = field(default_factory=IncidentFacts)
 
     def name_in(self, locale: str) -> str:
         """The name a reader of `locale` knows the provider by."""

@@ -27,7 +27,7 @@ from reconciler.render.markdown import (
     violations_block,
     warnings_heading,
 )
-from reconciler.state import KIND_ORDER, Kind
+from reconciler.state import PLAN_KINDS, Kind
 
 if TYPE_CHECKING:  # annotations only: `validate --format github` loads this module, not apply's or mail's
     from reconciler.apply import ApplyReport
@@ -210,7 +210,7 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
     warnings, warnings_left_out = _fit_warnings(plan.warnings, min(budget.left // 4, _size(all_warnings)))
     budget.take(_size(warnings))
 
-    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in KIND_ORDER}
+    of_kind = {kind: sum(1 for c in plan.changes if c.kind == kind) for kind in PLAN_KINDS}
     rows: dict[int, str] = {}  # by position in `by_importance`
     opened: set[str] = set()
     by_importance = sorted(plan.changes, key=importance)  # stable: plan order within a rank
@@ -226,7 +226,7 @@ def _cut_comment(plan: Plan, heading: list[str], footer: str, limit: int, artifa
             opened.add(change.kind)
 
     sections: list[str] = []
-    for kind in KIND_ORDER:
+    for kind in PLAN_KINDS:
         shown = [rows[i] for i, c in enumerate(by_importance) if c.kind == kind and i in rows]
         if shown:
             sections += [*_section_head(_section_summary(kind, len(shown), of_kind[kind])), *shown, *SECTION_TAIL]
@@ -327,9 +327,19 @@ def handover_block(addresses: Sequence[str]) -> list[str]:
                 addresses=shown), ""]
 
 
+def evidence_block(evidence: Sequence[tuple[str, str]]) -> list[str]:
+    """The evidence report written for each frozen account (reconciler/evidence.py), linked."""
+    if not evidence:
+        return []
+    return ["**" + _("Incident evidence") + "**", "",
+            _("Written on the machine that applied, beside org/ (it holds IP addresses: keep it out of git):"), "",
+            *(f"- {cell(address)}: [{cell(path)}]({path.replace(' ', '%20')})" for address, path in evidence), ""]
+
+
 def render_apply_summary(report: ApplyReport, *, commit: str | None = None, violations: Sequence[Violation] = (),
                          limit: int = GITHUB_COMMENT_LIMIT, log_hint: str | None = None,
-                         mail: DeliveryReport | None = None, handover: Sequence[str] = ()) -> str:
+                         mail: DeliveryReport | None = None, handover: Sequence[str] = (),
+                         evidence: Sequence[tuple[str, str]] = ()) -> str:
     """What an apply did, for the job summary and a comment on the merged pull request.
 
     Failed and skipped changes come first, each with its reason; applied ones
@@ -337,7 +347,8 @@ def render_apply_summary(report: ApplyReport, *, commit: str | None = None, viol
     (`log_hint`, trusted markdown, says where the full log is).
     """
     _check_limit(limit)
-    lines = [*_apply_heading(report, commit, violations), *mail_block(mail), *handover_block(handover)]
+    lines = [*_apply_heading(report, commit, violations), *mail_block(mail), *handover_block(handover),
+             *evidence_block(evidence)]
     groups = [(name, [r for r in report.results if _group_of(r) == name])
               for name in ("failed", "skipped", "not attempted", "applied")]
     groups = [(name, results) for name, results in groups if results]

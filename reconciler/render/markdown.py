@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from reconciler.changes import ACTIONS, Change, Plan, Violation, said_action, said_kind
 from reconciler.i18n import _, ngettext, say
 from reconciler.render.common import SYMBOLS, effects_text, field_changes, headline, summary_line, title
-from reconciler.state import KIND_ORDER, Kind
+from reconciler.state import PLAN_KINDS, Kind
 
 # Markdown punctuation that would turn data into emphasis, links, code or strike-through.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]~#!])")
@@ -70,7 +70,7 @@ def violations_block(violations: Sequence[Violation]) -> list[str]:
 def summary_table(plan: Plan) -> list[str]:
     rows = ["| " + _("kind") + " | " + " | ".join(said_action(a) for a in ACTIONS) + " |",
             "|---" * (len(ACTIONS) + 1) + "|"]
-    for kind in KIND_ORDER:
+    for kind in PLAN_KINDS:
         of_kind = [c for c in plan.changes if c.kind == kind]
         if of_kind:
             counts = [str(sum(1 for c in of_kind if c.action == a)) for a in ACTIONS]
@@ -83,7 +83,7 @@ def render_markdown(plan: Plan) -> str:
     lines += violations_block(plan.violations)
     if plan.changes:
         lines += [*summary_table(plan), ""]
-    for kind in KIND_ORDER:
+    for kind in PLAN_KINDS:
         of_kind = [c for c in plan.changes if c.kind == kind]
         if not of_kind:
             continue

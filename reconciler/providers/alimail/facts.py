@@ -7,9 +7,19 @@ mxn.mxhichina.com (5) and mxw.mxhichina.com (10), which still deliver; the SPF p
 DKIM key is per domain and shown in the admin console only (no API returns it).
 """
 
-from reconciler.providers.facts import DnsFacts, ProviderFacts
+from reconciler.i18n import N_
+from reconciler.providers.facts import DnsFacts, IncidentFacts, ProviderFacts
 
 ALIMAIL = ProviderFacts(
+    # Its open platform shows no forwarding, mail rules, delegates or app passwords: a freeze cannot
+    # remove them, and the plan says where to look instead (a high warning).
+    incident=IncidentFacts(
+        console=("管理后台 > 组织与用户 > the account; and in the account's webmail 设置 > 自动转发 / 来信分类 / "
+                 "三方客户端安全密码"),
+        notes=(N_("Alibaba Mail's open platform exposes no forwarding, mail rules (来信分类), delegates or third-party "
+                  "client passwords: check them in the account's webmail settings; the freeze set the account to "
+                  "FREEZE, and its password is reset in the admin console (no confirmed API call does it)."),
+               N_("Alibaba Mail gives only the last sign-in and its IP address, no log and no places."))),
     kind="alimail",
     old_address_on_rename="cannot",  # no documented way to change an account's address
     resets_passwords=False,  # resetPassword's method is not confirmed by Alibaba's pages (README)

@@ -6,10 +6,21 @@ mxbiz2.qq.com (10), TXT "v=spf1 include:spf.mail.qq.com ~all". The DKIM key is p
 shown in the admin console only (no API returns it).
 """
 
-from reconciler.providers.facts import DnsFacts, ProviderFacts
+from reconciler.i18n import N_
+from reconciler.providers.facts import DnsFacts, IncidentFacts, ProviderFacts
 
 EXMAIL = ProviderFacts(
     kind="exmail",
+    # Its API shows no forwarding, 收信规则, delegates or 客户端专用密码: a freeze cannot remove them,
+    # and the plan says where to look instead (a high warning).
+    incident=IncidentFacts(
+        console=("管理后台 > 通讯录 > the member; and in the member's mailbox 设置 > 收信规则 / 自动转发 / "
+                 "客户端专用密码"),
+        notes=(N_("Exmail's API exposes no forwarding, mail rules (收信规则), delegates or client-specific passwords "
+                  "(客户端专用密码): check them in the member's mailbox settings. The freeze disabled the member, "
+                  "reset the password and, with the 功能设置 secret, turned IMAP/SMTP and POP/SMTP off and forced "
+                  "secure login, so no mail client signs in with an old password."),
+               N_("Exmail's login log gives sign-in IP addresses and the kind of client, but no places."))),
     display_name="腾讯企业邮箱 (Tencent Exmail)",
     # Taiwan and Hong Kong write the product's name in Traditional characters.
     names_in={"zh-TW": "騰訊企業郵箱 (Tencent Exmail)", "zh-HK": "騰訊企業郵箱 (Tencent Exmail)"},

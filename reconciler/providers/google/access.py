@@ -22,6 +22,7 @@ from reconciler.providers.base import AccessResult, Capability
 from reconciler.providers.google.batch import CallResult, result_of_error, result_of_refusal
 from reconciler.providers.google.client import (
     SCOPE_GMAIL_SETTINGS,
+    SCOPE_GMAIL_SHARING,
     SCOPE_GROUPS_SETTINGS,
     SCOPE_SECURITY,
     SCOPES_WRITE,
@@ -31,6 +32,7 @@ from reconciler.providers.google.credentials import DELEGATION_PLACE, ScopesRefu
 from reconciler.providers.google.fetch import RETRIES, Lookup
 
 DOCTOR_SCOPES = (SCOPE_GMAIL_SETTINGS, SCOPE_GROUPS_SETTINGS)  # reconciler doctor: Gmail settings, who may post
+FREEZE_SCOPES = (SCOPE_SECURITY, SCOPE_GMAIL_SHARING)  # sign-out and token revocation; a frozen mailbox's settings
 DOMAIN_SCOPE = "https://www.googleapis.com/auth/admin.directory.domain"
 ROLES_PLACE = "Admin console > Account > Admin roles"
 # The admin privilege each capability needs (Google's "Administrator privilege definitions").
@@ -97,7 +99,9 @@ class AccessCheck:
         probes: dict[Capability, tuple[Callable[[], str], tuple[str, ...]]] = {
             "read": (self._read, core),
             "write": (lambda: self._token(SCOPES_WRITE), SCOPES_WRITE),
-            "sign-out": (lambda: self._token((SCOPE_SECURITY,)), (SCOPE_SECURITY,)),
+            # users.signOut, and a freeze's revocation of tokens and app passwords, take user.security;
+            # turning a frozen account's forwarding off and removing its delegates, gmail.settings.sharing.
+            "sign-out": (lambda: self._token(FREEZE_SCOPES), FREEZE_SCOPES),
             "licenses": (self._licenses, core),
             "admin-roles": (self._admin_roles, core),
             "data-transfer": (self._transfers, self.clients.scopes.get("datatransfer", ())),

@@ -47,6 +47,8 @@ MAX_BATCH = 1000
 # The smallest batch worth sending while more calls wait: below it, wait for the quota to free more.
 MIN_BATCH = 20
 QUOTA_SHARE = 8  # a batch holds at most 1/QUOTA_SHARE of the per-minute quota (_batch_size)
+# How long a batch should take Google to run (_batch_size): its calls' quota is freed this late.
+BATCH_RUN_S = 1.0
 RATE_LIMIT_REASONS = {"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"}
 NOT_READY = "User creation is not complete"
 VISIBLE_WITHIN = 120.0  # seconds after its insert that a new user or group may still answer 404
@@ -176,6 +178,54 @@ def _over_quota(result: CallResult | None) -> bool:
         result.status == 403 and result.reason in RATE_LIMIT_REASONS))
 
 
+def _refused_for_quota(status: int, content: bytes | str) -> bool:
+    """A single call's answer that says Google refused it for quota (429, or a rate-limit 403)."""
+    if status == 429:
+        return True
+    if status != 403:
+        return False
+    try:
+        error = json.loads(content)["error"]
+        return str((error.get("errors") or [{}])[0].get("reason", "")) in RATE_LIMIT_REASONS
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return False
+
+
+class BookedHttp:
+    """The HTTP object a client's single calls (a page of users.list, customers.get ...) go through:
+    each request is booked in the quota book the batches draw on (`RateLimiter`) before it goes, and
+    settled when its answer came. A plan's reads and the apply's writes made moments later are in
+    the same minute of Google's quota, so the apply's first batches know the minute is partly spent
+    instead of learning it from refusals. Every attempt of googleapiclient's own retries is booked
+    (Google counts each); batch requests pass through unbooked (BatchRunner books their calls), and
+    so do token requests (the wrapped AuthorizedHttp makes them on its own HTTP object)."""
+
+    def __init__(self, inner: Any, book: QuotaWindow) -> None:
+        self.inner = inner
+        self.book = book
+
+    def request(self, uri: str, method: str = "GET", body: Any = None, headers: Any = None,
+                *args: Any, **kwargs: Any) -> Any:
+        if _is_batch(uri):
+            return self.inner.request(uri, method, body, headers, *args, **kwargs)
+        spend = self.book.take(1)
+        refused = 0
+        try:
+            response, content = self.inner.request(uri, method, body, headers, *args, **kwargs)
+            refused = int(_refused_for_quota(int(response.status), content))
+            return response, content
+        finally:  # settled whatever happens: an open booking would hold its room for good
+            self.book.settle(spend, refused)
+
+    def __getattr__(self, name: str) -> Any:  # credentials, http, close ...: the wrapped object's
+        return getattr(self.inner, name)
+
+
+def _is_batch(uri: str) -> bool:
+    path = uri.split("://", 1)[-1].partition("/")[2]
+    return any(path.startswith(batch_path) for _, batch_path in BATCH_PATHS)
+
+
 @dataclass
 class RetryPolicy:
     attempts: int = 8
@@ -198,6 +248,7 @@ class BatchRunner:
         self.clock = clock
         self.http_requests = 0
         self.quota_refusals = 0  # calls Google refused for quota (403 rate limit, 429)
+        self.run_s_per_call: float | None = None  # how long the last batch took, per call (_batch_size)
 
     def run(self, calls: Sequence[HttpRequest], fresh: Sequence[Fresh] | None = None,
             checks: Sequence[ReadBack | None] | None = None) -> list[CallResult]:
@@ -311,10 +362,18 @@ class BatchRunner:
                 self._send_batch(uri, calls, chunk, results)
 
     def _batch_size(self) -> int:
-        """At most an eighth of the quota a batch: its calls count from its answer (the latest they can
-        have run), so the quota they hold is freed a batch's run time late; a small batch keeps
-        that loss small (a batch of 300 of 2,400 a minute: a few seconds a minute)."""
-        return max(MIN_BATCH, min(MAX_BATCH, self.limiter.limit // QUOTA_SHARE))
+        """As many calls as Google runs in about BATCH_RUN_S (by how long the last batch took), never
+        more than an eighth of the quota: a batch's calls count from its answer (the latest they can
+        have run), so the quota they hold is freed a batch's run time late, and each window's batches
+        wait that much longer for the last window's to free (a batch of 300 calls of 10 ms: 3 s a
+        minute; of 100: 1 s). Never under MIN_BATCH: a batch's round trip has a cost of its own. Until
+        a batch has been answered, how long Google takes is unknown: the first one is the smallest."""
+        largest = max(MIN_BATCH, min(MAX_BATCH, self.limiter.limit // QUOTA_SHARE))
+        if self.run_s_per_call is None:
+            return min(MIN_BATCH, largest)
+        if self.run_s_per_call <= 0:
+            return largest
+        return max(MIN_BATCH, min(largest, int(BATCH_RUN_S / self.run_s_per_call)))
 
     @staticmethod
     def _refused_tokens(calls: Sequence[HttpRequest], pending: list[int]) -> dict[int, CallResult]:
@@ -359,8 +418,12 @@ class BatchRunner:
         for index in chunk:
             batch.add(calls[index], request_id=str(index))
         self.http_requests += 1
+        began = self.clock()
         try:
             self._execute(batch, chunk, results)
+            if not any(results[index] is None or results[index].status == NO_ANSWER  # type: ignore[union-attr]
+                       for index in chunk):
+                self.run_s_per_call = (self.clock() - began) / len(chunk)
         finally:  # settled whatever happens: an open booking would hold its room for good
             refused = sum(1 for index in chunk if _over_quota(results[index]))
             self.quota_refusals += refused

@@ -26,6 +26,7 @@ from typing import Any
 from reconciler.errors import ProviderError
 from reconciler.i18n import T_, _
 from reconciler.providers.emulator import loopback_endpoint as emulator_endpoint
+from reconciler.providers.pacing import QuotaWindow
 from reconciler.providers.said import said
 
 ENDPOINT_ENV = "RECONCILER_GOOGLE_ENDPOINT"
@@ -53,11 +54,14 @@ SCOPE_TRANSFER_WRITE = AUTH + "admin.datatransfer"
 SCOPE_TRANSFER_READ = AUTH + "admin.datatransfer.readonly"  # a plan reads hand-overs
 SCOPE_REPORTS = AUTH + "admin.reports.usage.readonly"  # storage per user
 SCOPE_GMAIL_SETTINGS = AUTH + "gmail.settings.basic"  # the doctor: forwarding, filters, delegates of one mailbox
+# A frozen account's auto-forwarding and delegates are removed with this (updateAutoForwarding,
+# delegates.delete take no other Gmail scope); its filters go with gmail.settings.basic.
+SCOPE_GMAIL_SHARING = AUTH + "gmail.settings.sharing"
 SCOPE_GROUPS_SETTINGS = AUTH + "apps.groups.settings"  # the doctor: who may post to a group (no read-only scope)
 # Every scope the service account's domain-wide delegation must grant (the README lists these).
 DELEGATION: tuple[str, ...] = tuple(sorted({*SCOPES_WRITE, *SCOPES_READ, SCOPE_SECURITY, SCOPE_TRANSFER_WRITE,
                                             SCOPE_TRANSFER_READ, SCOPE_REPORTS, SCOPE_GMAIL_SETTINGS,
-                                            SCOPE_GROUPS_SETTINGS}))
+                                            SCOPE_GMAIL_SHARING, SCOPE_GROUPS_SETTINGS}))
 
 TokenCheck = Callable[[Sequence[str]], None]  # asks for a token for these scopes; GoogleAuthError if refused
 
@@ -74,6 +78,11 @@ class Clients:
     # The Gmail API acting as one person (domain-wide delegation to that user, gmail.settings.basic).
     gmail_as: Callable[[str], Any] | None = None
     groups_settings: Any = None  # Groups Settings API (apps.groups.settings): who may post to a group
+    # The Gmail API as one person with gmail.settings.sharing: a frozen account's forwarding and delegates.
+    gmail_sharing_as: Callable[[str], Any] | None = None
+    # Directory API with the user.security token, also in a read-only run: a frozen account's OAuth
+    # tokens and app passwords are listed with it (the scope has no read-only form).
+    user_security: Any = None
     # The scopes of each client's token: "core" (directory, licensing), "datatransfer", "reports", "security".
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -113,13 +122,17 @@ def _credentials(admin: str, service_account: str | None, scopes: list[str],
 
 
 def build_clients(admin: str, service_account: str | None, read_only: bool,
-                  sleep: Callable[[float], None] = time.sleep) -> Clients:
-    """The API clients; `sleep` waits between tries of a token request that got no answer."""
+                  sleep: Callable[[float], None] = time.sleep, book: QuotaWindow | None = None) -> Clients:
+    """The API clients; `sleep` waits between tries of a token request that got no answer; `book`:
+    the quota book every single call of the Admin SDK and Licensing clients is booked in (the one
+    the batches draw on: batch.BookedHttp); the Gmail and Groups Settings APIs have quotas of their own."""
     try:
         import google_auth_httplib2  # type: ignore[import-untyped]
         import httplib2  # type: ignore[import-untyped]
         from googleapiclient.discovery import build
+        from googleapiclient.http import build_http
 
+        from reconciler.providers.google.batch import BookedHttp
         from reconciler.providers.google.credentials import LoopbackDelegation
     except ImportError:
         raise ProviderError(_("the Google provider needs google-api-python-client: {command}").format(
@@ -146,12 +159,16 @@ def build_clients(admin: str, service_account: str | None, read_only: bool,
         scopes["security"] = (SCOPE_SECURITY,)
     core = credentials_for(scopes["core"])
 
-    def client(api: str, version: str, credentials: Any, service_path: str = "") -> Any:
+    def client(api: str, version: str, credentials: Any, service_path: str = "", booked: bool = True) -> Any:
         # An endpoint replaces the document's root URL and service path both; the Groups Settings
         # API is the one whose service path is not empty (groups/v1/groups/).
         moved = None if options is None else {"api_endpoint": options["api_endpoint"] + service_path}
-        return build(api, version, credentials=credentials, client_options=moved, static_discovery=True,
-                     cache_discovery=False)
+        if book is None or not booked:
+            return build(api, version, credentials=credentials, client_options=moved, static_discovery=True,
+                         cache_discovery=False)
+        # What build() makes of `credentials` (an AuthorizedHttp on a new httplib2.Http), booked.
+        http = BookedHttp(google_auth_httplib2.AuthorizedHttp(credentials, http=build_http()), book)
+        return build(api, version, http=http, client_options=moved, static_discovery=True, cache_discovery=False)
 
     return Clients(
         directory=client("admin", "directory_v1", core),
@@ -162,6 +179,10 @@ def build_clients(admin: str, service_account: str | None, read_only: bool,
         security=None if read_only else client("admin", "directory_v1", credentials_for(scopes["security"])),
         request_token=request_token,
         scopes=scopes,
-        gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user)),
-        groups_settings=client("groupssettings", "v1", credentials_for((SCOPE_GROUPS_SETTINGS,)), "groups/v1/groups/"),
+        gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user), booked=False),
+        gmail_sharing_as=None if read_only else (
+            lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SHARING,), user), booked=False)),
+        user_security=client("admin", "directory_v1", credentials_for((SCOPE_SECURITY,))),
+        groups_settings=client("groupssettings", "v1", credentials_for((SCOPE_GROUPS_SETTINGS,)), "groups/v1/groups/",
+                               booked=False),
     )

@@ -1,6 +1,7 @@
 """Facts of Google Workspace (see reconciler.providers.facts)."""
 
-from reconciler.providers.facts import DnsFacts, ProviderFacts
+from reconciler.i18n import N_
+from reconciler.providers.facts import DnsFacts, IncidentFacts, ProviderFacts
 
 GOOGLE = ProviderFacts(
     kind="google",
@@ -13,7 +14,16 @@ GOOGLE = ProviderFacts(
     },
     old_address_on_rename="keeps",
     old_address_note="Google keeps the old address as an alias",
-    restore_days=20,  # Google keeps a deleted user restorable for 20 days
+    restore_days=20,
+    incident=IncidentFacts(
+        removes=frozenset({"forwarding", "filter", "delegate", "oauth-token", "app-password"}),
+        lists_app_grants=True,
+        console="Admin console > Directory > Users > (the person) > Security; Gmail settings as the person",
+        notes=(N_("Google's sign-out (users.signOut) ends web and device sessions; the OAuth tokens and app "
+                  "passwords listed here are revoked one by one, since a token outlives a sign-out."),
+               N_("Google's login audit gives sign-in addresses but no places: see Admin console > Reporting > "
+                  "Audit and investigation > User log events.")),
+    ),  # Google keeps a deleted user restorable for 20 days
     # Licence names admins know, by "productId/skuId".
     sku_names={
         "Google-Apps/1010020027": "business-starter",

@@ -128,7 +128,7 @@ def _gmail(clients: Clients, address: str, health: MailboxHealth) -> None:
         target = action.get("forward")
         deletes = "TRASH" in action.get("addLabelIds", [])
         if target or deletes:
-            rules.append(MailRule(source="filter", name=str(item.get("id", "")),
+            rules.append(MailRule(source="filter", name=str(item.get("id", "")), id=str(item.get("id", "")),
                                   forwards_to=(str(target).lower(),) if target else (), deletes=deletes))
     health.rules = tuple(rules)
     health.delegates = tuple(str(d["delegateEmail"]).lower() for d in delegates

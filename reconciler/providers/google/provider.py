@@ -13,7 +13,7 @@ from reconciler.activity import FIGURES, ActivityReport, UsageReport
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.i18n import N_, T_, Text
-from reconciler.mailbox import MailboxHealth
+from reconciler.mailbox import AppGrants, MailboxHealth
 from reconciler.model.files import GoogleProviderConfig
 from reconciler.providers.base import AccessResult, BaseProvider, Capability
 from reconciler.providers.google.batch import (
@@ -85,17 +85,20 @@ class GoogleProvider(BaseProvider):
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.config = config
         self.products = list(products)
-        self.clients = clients or build_clients(config.admin, config.service_account, read_only, sleep)
+        limit = config.rate_limit
+        # One quota book for the provider's life: the plan's reads and the apply's batches are the same
+        # minute of Google's quota (its per-minute quota is the admin's, in the project's credentials).
+        self.limiter = RateLimiter(limit.calls, limit.per_seconds, clock=clock, sleep=sleep)
+        self.clients = clients or build_clients(config.admin, config.service_account, read_only, sleep, self.limiter)
         self.service_groups: dict[str, str] = {str(k): v.lower() for k, v in config.service_groups.items()}
         # Fields Google has no place for: org/ may set them, the plan says they are not managed here.
         ignored = {"group.type", "orgunit.description"}
         if not self.service_groups:
             ignored.add("user.services")
         self.ignores = frozenset(ignored)
-        limit = config.rate_limit
         self.clock = clock  # backoff and "created moments ago" are measured on it (tests pass a fake)
         self.runner = BatchRunner(
-            self._batch_uri, RateLimiter(limit.calls, limit.per_seconds, clock=clock, sleep=sleep),
+            self._batch_uri, self.limiter,
             RetryPolicy(attempts=limit.retries, base_seconds=limit.backoff_seconds), sleep=sleep, clock=clock)
         self.lookup = Lookup()
         self.fetcher = GoogleFetcher(self.clients, self.runner, config.customer, products, self.service_groups)
@@ -181,6 +184,10 @@ class GoogleProvider(BaseProvider):
             return self._apply(wave, passwords)
 
     def _apply(self, wave: Sequence[Change], passwords: Mapping[str, str]) -> list[ChangeResult]:
+        if wave and all(c.kind == "access" for c in wave):  # a frozen account's: one call each (incident.py)
+            from reconciler.providers.google.incident import remove_access
+
+            return [remove_access(self.clients, change) for change in wave]
         if not self.lookup.fetched and any(c.kind == "role" or c.action == "restore" or c.effects
                                            or (c.kind, c.action) == ("user", "delete") for c in wave):
             self.fetcher.load_lookup(self.lookup)
@@ -309,6 +316,13 @@ class GoogleProvider(BaseProvider):
         with google_errors(T_("reading the mailbox of {address}", address=address)):
             return read_mailbox(self.clients, self.config.customer, address.lower(), group)
 
+    def app_grants(self, address: str) -> AppGrants:
+        """A frozen account's OAuth tokens and app passwords (Directory tokens.list, asps.list)."""
+        from reconciler.providers.google.incident import read_app_grants
+
+        with google_errors(T_("reading the OAuth tokens and app passwords of {address}", address=address)):
+            return read_app_grants(self.clients, address.lower())
+
     def check_access(self, capabilities: Collection[Capability]) -> list[AccessResult]:
         """One harmless read or token request per capability (access.py)."""
         from reconciler.providers.google.access import AccessCheck
@@ -318,6 +332,7 @@ class GoogleProvider(BaseProvider):
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""
         for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
-                       self.clients.reports, self.clients.security, self.clients.groups_settings):
+                       self.clients.reports, self.clients.security, self.clients.groups_settings,
+                       self.clients.user_security):
             if client is not None:
                 client.close()

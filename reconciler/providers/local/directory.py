@@ -30,14 +30,15 @@ from reconciler.atomicfile import (
 from reconciler.changes import Change, ChangeResult, PlanWarning
 from reconciler.errors import ProviderError
 from reconciler.i18n import T_, _
-from reconciler.mailbox import MailboxHealth
+from reconciler.mailbox import AppGrants, MailboxHealth
 from reconciler.passwords import generate_password, hash_password
 from reconciler.providers.base import BaseProvider
 from reconciler.providers.local.facts import RESTORE_DAYS
-from reconciler.providers.local.mailbox import read_mailbox
+from reconciler.providers.local.mailbox import read_app_grants, read_mailbox, remove_planted
 from reconciler.providers.said import said
 from reconciler.state import (
     KIND_ORDER,
+    Access,
     Alias,
     Domain,
     Group,
@@ -266,6 +267,12 @@ class LocalProvider(BaseProvider):
             return MailboxHealth.nothing(T_("the directory file {path} does not exist yet: nothing was read",
                                              path=str(self.path)))
         return read_mailbox(self.data, address, group, self.path)
+
+    def app_grants(self, address: str) -> AppGrants:
+        """The OAuth tokens and app passwords planted under a record's "mailbox" (local/mailbox.py)."""
+        if not self.existed:
+            return AppGrants()
+        return read_app_grants(self.data, address, self.path)
 
     def list_domains(self) -> list[Domain]:
         """Every domain of the directory (for `reconciler import`)."""
@@ -515,6 +522,11 @@ class LocalProvider(BaseProvider):
         key, _row = self._membership_key(Membership.model_validate(change.before))
         if self.data["memberships"].pop(key, None) is None:
             raise Refused(404, "notFound", f"Resource Not Found: member {change.key}")
+
+    def _delete_access(self, change: Change, _: Mapping[str, str]) -> None:
+        """A frozen account's forwarding, rule, delegate or app grant, out of what was planted."""
+        access = Access.model_validate(change.before)
+        remove_planted(self.data["users"][self._user_id(access.owner)], access.what, access.id)
 
     def _create_license(self, change: Change, _: Mapping[str, str]) -> None:
         lic = License.model_validate(change.after)

@@ -4,7 +4,8 @@ is what trials and tests plant under a record's "mailbox" (like "activity"):
     {"sign_in_blocked": false, "mail_service": true, "mail_service_detail": "...", "mailbox_ready": true,
      "rules": [{"source": "filter", "name": "...", "forwards_to": ["..."], "deletes": false,
                 "redirects": false, "enabled": true}],
-     "delegates": ["..."], "sign_ins": [{"at": "ISO 8601", "ip": "...", "place": "...", "how": "..."}]}
+     "delegates": ["..."], "sign_ins": [{"at": "ISO 8601", "ip": "...", "place": "...", "how": "..."}],
+     "app_grants": [{"kind": "oauth-token" | "app-password", "id": "...", "name": "...", "scopes": ["..."]}]}
 
 and a group record's "who_can_post". A part not planted is not available (the directory cannot
 say), never "fine". A deleted user's deletion time is the directory's own.
@@ -17,7 +18,7 @@ from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.i18n import T_
-from reconciler.mailbox import PARTS, MailboxHealth, MailRule, SignIn
+from reconciler.mailbox import PARTS, AppGrant, AppGrants, MailboxHealth, MailRule, SignIn
 from reconciler.providers.said import said
 
 
@@ -63,6 +64,7 @@ def _user(record: dict[str, Any], address: str) -> MailboxHealth:
         mail_service_detail=planted.get("mail_service_detail"),
         mailbox_ready=_flag(planted.get("mailbox_ready")),
         rules=tuple(MailRule(source=str(r.get("source", "rule")), name=str(r.get("name", "")),
+                             id=str(r.get("id", r.get("name", ""))),
                              forwards_to=tuple(str(a).lower() for a in r.get("forwards_to", ())),
                              deletes=bool(r.get("deletes")), redirects=bool(r.get("redirects")),
                              enabled=bool(r.get("enabled", True))) for r in planted.get("rules", ())),
@@ -71,6 +73,40 @@ def _user(record: dict[str, Any], address: str) -> MailboxHealth:
                                       how=s.get("how")) for s in planted.get("sign_ins", ())),
                               key=lambda s: s.at, reverse=True)),
         unavailable=unavailable)
+
+
+def read_app_grants(data: dict[str, Any], address: str, path: object) -> AppGrants:
+    """The OAuth tokens and app passwords planted under a record's "mailbox" (none planted: none)."""
+    address = address.lower()
+    for record in data["users"].values():
+        if str(record["user"]["email"]).lower() != address:
+            continue
+        planted = record.get("mailbox")
+        try:
+            return AppGrants(grants=tuple(
+                AppGrant(kind=str(g["kind"]), id=str(g["id"]), name=str(g.get("name") or g["id"]),
+                         scopes=tuple(str(s) for s in g.get("scopes", ())))
+                for g in (planted.get("app_grants", ()) if isinstance(planted, dict) else ())))
+        except (TypeError, KeyError, AttributeError) as exc:
+            raise said(ProviderError(), T_("{path}: the mailbox of {address} is damaged ({error})", path=str(path),
+                                           address=address, error=str(exc))) from None
+    return AppGrants()
+
+
+def remove_planted(record: dict[str, Any], what: str, key: str) -> None:
+    """Take one planted access out of a user record (a freeze's removal); gone already is done."""
+    planted = record.get("mailbox")
+    if not isinstance(planted, dict):
+        return
+    if what == "delegate":
+        planted["delegates"] = [d for d in planted.get("delegates", ()) if str(d).lower() != key]
+    elif what in ("oauth-token", "app-password"):
+        planted["app_grants"] = [g for g in planted.get("app_grants", ())
+                                 if not (g.get("kind") == what and str(g.get("id")) == key)]
+    elif what == "forwarding":
+        planted["rules"] = [r for r in planted.get("rules", ()) if r.get("source") != "auto-forwarding"]
+    else:
+        planted["rules"] = [r for r in planted.get("rules", ()) if str(r.get("id", r.get("name", ""))) != key]
 
 
 def _group(data: dict[str, Any], address: str) -> MailboxHealth:

@@ -48,7 +48,10 @@ def probes(base: str) -> dict[Capability, list[Probe]]:
                   T_("may restore deleted users"), absent=True),
         ],
         "sign-out": [Probe(Call("POST", f"/users/{NOBODY}/revokeSignInSessions", {}), "User.ReadWrite.All",
-                           T_("may end sessions"), absent=True)],
+                           T_("may end sessions"), absent=True),
+                     # A freeze also deletes the frozen account's forwarding and deleting inbox rules.
+                     Probe(Call("DELETE", f"/users/{NOBODY}/mailFolders/inbox/messageRules/{NOBODY}"),
+                           "MailboxSettings.ReadWrite", T_("may remove a frozen account's inbox rules"), absent=True)],
         "licenses": [
             Probe(Call("GET", "/subscribedSkus"), "Organization.Read.All", T_("read the tenant's licences")),
             Probe(Call("POST", f"/users/{NOBODY}/assignLicense", {"addLicenses": [], "removeLicenses": []}),

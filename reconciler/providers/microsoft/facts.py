@@ -1,6 +1,7 @@
 """Facts of Microsoft 365 (see reconciler.providers.facts)."""
 
-from reconciler.providers.facts import DnsFacts, ProviderFacts
+from reconciler.i18n import N_
+from reconciler.providers.facts import DnsFacts, IncidentFacts, ProviderFacts
 
 MICROSOFT = ProviderFacts(
     kind="microsoft",
@@ -16,6 +17,16 @@ MICROSOFT = ProviderFacts(
                       "address; see the mailbox's email addresses in the Exchange admin center, and remove it "
                       "there if it must stop receiving mail"),
     restore_days=30,  # deleted users stay in Entra ID's deleted items for 30 days
+    incident=IncidentFacts(
+        removes=frozenset({"inbox-rule"}),  # DELETE /users/{id}/mailFolders/inbox/messageRules/{id}
+        console="Exchange admin center > Recipients > Mailboxes > the mailbox (Mail flow settings > Email "
+                "forwarding; Delegation)",
+        notes=(N_("revokeSignInSessions (done by the freeze) also invalidates every refresh token the person's apps "
+                  "hold, so OAuth grants and app sessions must sign in again; Microsoft Graph has no per-app token "
+                  "list to revoke one by one."),
+               N_("Graph does not expose the mailbox's forwarding address (Exchange's ForwardingSmtpAddress) or its "
+                  "delegates (mailbox permissions): check them in Exchange admin center > Recipients > Mailboxes > "
+                  "the mailbox > Mail flow settings > Email forwarding, and > Delegation."))),
     # Licence names admins know, by skuPartNumber.
     sku_names={
         "O365_BUSINESS_ESSENTIALS": "business-basic",

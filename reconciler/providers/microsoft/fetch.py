@@ -44,6 +44,7 @@ class Lookup:
     # mailNickname -> the address a group is known by: Graph chose it, so groups are matched by nickname.
     group_nicknames: dict[str, str] = field(default_factory=dict)
     fetched: bool = False  # an apply on a provider that has not fetched reads these first
+    users_read: int = 0  # the tenant's users the last fetch read (its size sets Graph's budget)
 
 
 async def fetch_state(http: GraphHttp, domains: Sequence[str], lookup: Lookup) -> State:
@@ -64,6 +65,7 @@ async def fetch_state(http: GraphHttp, domains: Sequence[str], lookup: Lookup) -
         lookup.sku_ids[str(sku["skuPartNumber"])] = str(sku["skuId"])
     users = await http.get_all(f"/users?$top=999&$select={USER_SELECT}&$expand=manager($select=userPrincipalName)")
     _users(state, users, lookup, managed)
+    lookup.users_read = len(users)
     deleted = await http.get_all(f"/directory/deletedItems/microsoft.graph.user?$top=999&$select={USER_SELECT}")
     for raw in deleted:
         original = deleted_address(raw)

@@ -18,7 +18,7 @@ APPLICATION_PERMISSIONS: dict[str, str] = {
     "Organization.Read.All": "the tenant's licences (subscribedSkus)",
     "AuditLog.Read.All": "last sign-in and 2-step verification (audit, frozen accounts)",
     "Reports.Read.All": "mailbox storage (audit)",
-    "MailboxSettings.Read": "a mailbox's inbox rules (doctor)",
+    "MailboxSettings.ReadWrite": "a mailbox's inbox rules (doctor reads them; a freeze removes a frozen account's)",
 }
 # Entra ID directory roles assigned to the app itself (Graph permissions alone cannot do these).
 DIRECTORY_ROLES: dict[str, str] = {

@@ -47,19 +47,32 @@ BASE_UNITS = (("GET", "users", 2), ("GET", "groups/*/members", 3), ("GET", "grou
               ("POST", "directoryObjects/getByIds", 3), ("POST", "getObjectsById", 3))
 
 
+# Resource units per 10 s for one application in one tenant, by the tenant's size (Microsoft's note
+# under the identity limits: "S - under 50 users, M - between 50 and 500 users, and L - above 500").
+UNITS_BY_SIZE = ((50, 3500), (501, 5000))  # (fewer users than this, units); else:
+UNITS_LARGE = 8000
+
+
+def units_for_users(users: int) -> int:
+    """The documented resource units per 10 s of a tenant of `users` users."""
+    return next((units for below, units in UNITS_BY_SIZE if users < below), UNITS_LARGE)
+
+
 @dataclass(frozen=True)
 class GraphLimits:
     """What one app may spend in one tenant, as Microsoft documents it for identity and access
     (learn.microsoft.com/graph/throttling-limits, "Identity and access service limits"): resource
     units per 10 seconds per application+tenant pair (3,500 for a tenant under 50 users, 5,000 up
-    to 500, 8,000 above: the smallest is the default, as it holds for every tenant), and 3,000
-    writes per 2 minutes 30 seconds. Graph documents no number of concurrent requests for the
-    directory (Outlook's is 4 per app): `$batch` requests go at most `concurrent` at a time,
-    which is what hides each one's round trip; the budgets, not concurrency, set the pace."""
+    to 500, 8,000 above), and 3,000 writes per 2 minutes 30 seconds. Until the tenant's users have
+    been read, the smallest budget (it holds for every tenant); with `by_tenant_size`, the tier of
+    the users read after that (GraphPacing.tenant_size). Graph documents no number of concurrent
+    requests for the directory (Outlook's is 4 per app): `$batch` requests go at most `concurrent`
+    at a time, which is what hides each one's round trip; the budgets, not concurrency, set the pace."""
 
     resource_units_per_10s: int = 3500
     writes_per_150s: int = 3000
     concurrent: int = 4
+    by_tenant_size: bool = True
 
 
 def resource_units(method: str, url: str) -> int:
@@ -96,6 +109,19 @@ class GraphPacing:
         self.writes = QuotaWindow(limits.writes_per_150s, 150.0, clock)
         self.refused = 0  # requests Graph answered 429
         self._waiting: list[asyncio.Future[None]] = []  # requests waiting for an answer to free room
+
+    def tenant_size(self, users: int) -> None:
+        """The tenant holds at least `users` users (those a fetch read): keep to the resource units
+        its size is documented to have (`resource_units_per_10s` was the budget until then).
+        Conservative: a tenant that grows during the run keeps the tier it was read at. A budget
+        learned from refusals stays lowered, never above the tier (it grows back towards the tier
+        when calm, as QuotaWindow does)."""
+        if not self.limits.by_tenant_size:
+            return
+        units = units_for_users(users)
+        lowered = self.units.limit < self.units.configured
+        self.units.configured = units
+        self.units.limit = min(self.units.limit, units) if lowered else units
 
     async def take(self, calls: list[tuple[str, str]], sleep: Callable[[float], Awaitable[None]]
                    ) -> tuple[Spend, Spend | None]:

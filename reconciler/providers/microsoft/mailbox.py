@@ -119,6 +119,7 @@ async def _rules(http: GraphHttp, user_id: str, health: MailboxHealth) -> None:
         deletes = bool(actions.get("delete") or actions.get("permanentDelete"))
         if forwards or deletes:
             rules.append(MailRule(source="inbox rule", name=str(rule.get("displayName") or rule.get("id") or ""),
+                                  id=str(rule.get("id") or ""),
                                   forwards_to=forwards, deletes=deletes,
                                   redirects=bool(actions.get("redirectTo")) or deletes,
                                   enabled=bool(rule.get("isEnabled", True))))

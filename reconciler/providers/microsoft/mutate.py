@@ -16,7 +16,7 @@ from reconciler.providers.microsoft.licences import disabled_plans
 from reconciler.providers.microsoft.translate import ROLE_TEMPLATES, SECURITY, group_body, user_body
 from reconciler.providers.steps import Step as StepOf
 from reconciler.providers.steps import Unsupported
-from reconciler.state import Domain, Group, License, Membership, Role, User
+from reconciler.state import Access, Domain, Group, License, Membership, Role, User
 
 Step = StepOf[Call]
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -56,6 +56,15 @@ class Mutations:
         if found is None:
             raise Unsupported(T_("{address} does not exist in the tenant", address=address))
         return found
+
+    def _access(self, change: Change, _: str | None) -> list[Step]:
+        """A frozen account's inbox rule (the only access Graph can remove: mailbox forwarding and
+        delegates are Exchange's, not Graph's; the plan warns of those instead)."""
+        access = Access.model_validate(change.before)
+        if access.what != "inbox-rule":
+            raise Unsupported(T_("Microsoft Graph cannot remove {what}", what=access.what))
+        rule = urllib.parse.quote(access.id, safe="")
+        return [lambda: [Call("DELETE", f"/users/{self.oid(access.owner)}/mailFolders/inbox/messageRules/{rule}")]]
 
     def _domain(self, change: Change, _: str | None) -> list[Step]:
         if change.action == "create":

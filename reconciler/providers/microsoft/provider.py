@@ -100,7 +100,9 @@ class MicrosoftProvider(BaseProvider):
         return self._run(read)
 
     def fetch(self, domains: Sequence[str]) -> State:
-        return self._run(lambda http: fetch_state(http, domains, self.lookup))
+        state = self._run(lambda http: fetch_state(http, domains, self.lookup))
+        self.pacing.tenant_size(self.lookup.users_read)  # the tenant's size sets Graph's budget
+        return state
 
     def dns_records(self, domain: str) -> ProviderDomainRecords | None:
         """What Microsoft 365 says this domain must publish (for `reconciler dns`)."""
@@ -223,7 +225,7 @@ class MicrosoftProvider(BaseProvider):
 
             answers = await ask_again(answers, lagging, resend, http.sleep, lambda k: k)
             for (i, __), answer in zip(batch, answers, strict=True):
-                if answer.ok or self._already_done(answer):
+                if answer.ok or self._already_done(answer) or self._gone_already(rounds.wave[i], answer):
                     self._remember(rounds.wave[i], answer)
                 else:
                     rounds.fail(i, answer.error)
@@ -243,6 +245,12 @@ class MicrosoftProvider(BaseProvider):
         """A re-run after a crash: the reference we add exists already, exactly as wanted."""
         message = str((answer.body.get("error") or {}).get("message", ""))
         return answer.status == 400 and ALREADY_THERE in message
+
+    @staticmethod
+    def _gone_already(change: Change, answer: Answer) -> bool:
+        """A frozen account's inbox rule that is not there any more (removed by the person, or by an
+        apply that died before it said so): its removal is done."""
+        return change.kind == "access" and answer.status == 404
 
     def _remember(self, change: Change, answer: Answer) -> None:
         body: dict[str, Any] = answer.body

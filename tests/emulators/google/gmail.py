@@ -50,6 +50,51 @@ def list_delegates(call: Call) -> Result:
     return Result(200, {"delegates": list(delegates)} if delegates else {})
 
 
+# Removals (a frozen account's): the scopes are the discovery document's, checked by the server:
+# updateAutoForwarding and delegates.delete take only gmail.settings.sharing, filters.delete
+# gmail.settings.basic. An id the mailbox does not hold is Gmail's 404 "Requested entity was not found."
+NOT_FOUND = ("notFound", "Requested entity was not found.")
+
+
+@handles("gmail.users.settings.updateAutoForwarding")
+def update_auto_forwarding(call: Call) -> Result:
+    settings = _mailbox(call)
+    body = call.json()
+    if body.get("enabled"):
+        # Gmail forwards only to an address the person verified first (forwardingAddresses).
+        target = str(body.get("emailAddress") or "").lower()
+        verified = {str(a.get("forwardingEmail", "")).lower() for a in settings.get("forwardingAddresses", [])
+                    if a.get("verificationStatus") == "accepted"}
+        if target not in verified:
+            raise ApiError(400, "failedPrecondition", "Unverified forwarding address")
+        settings["autoForwarding"] = {"enabled": True, "emailAddress": target,
+                                      "disposition": body.get("disposition", "leaveInInbox")}
+    else:
+        settings["autoForwarding"] = {"enabled": False}
+    return Result(200, dict(settings["autoForwarding"]))
+
+
+@handles("gmail.users.settings.filters.delete")
+def delete_filter(call: Call) -> Result:
+    filters = _mailbox(call).setdefault("filters", [])
+    found = next((f for f in filters if f.get("id") == call.param("id")), None)
+    if found is None:
+        raise ApiError(404, *NOT_FOUND)
+    filters.remove(found)
+    return Result(204)
+
+
+@handles("gmail.users.settings.delegates.delete")
+def delete_delegate(call: Call) -> Result:
+    delegates = _mailbox(call).setdefault("delegates", [])
+    wanted = str(call.param("delegateEmail")).lower()
+    found = next((d for d in delegates if str(d.get("delegateEmail", "")).lower() == wanted), None)
+    if found is None:
+        raise ApiError(404, *NOT_FOUND)
+    delegates.remove(found)
+    return Result(204)
+
+
 # --------------------------------------------------------------------------- Groups Settings API
 # A group made through the Directory API starts with "Who can post: Anyone on the web"
 # (Google Workspace Admin Help, "Create and manage groups using APIs", API group defaults).

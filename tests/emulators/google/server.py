@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from ..common import CONTROL_PREFIX, Answer, Fault, LoopbackEmulator, RequestHandler
-from . import admin, gmail, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
+from . import admin, gmail, grants, groups, licensing, transfers, users  # noqa: F401  (they register their handlers)
 from . import batch as batchwire
 from . import fields as fieldmask
 from .auth import Identity, readme_delegation
@@ -272,6 +272,30 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
             if delegates is not None:
                 settings["delegates"] = delegates
 
+    def set_app_grants(self, email: str, *, tokens: list[dict[str, Any]] | None = None,
+                       asps: list[dict[str, Any]] | None = None) -> None:
+        """Plant a user's OAuth tokens (clientId, displayText, scopes, ...) and app passwords (codeId,
+        name, creationTime, lastTimeUsed), as the person (or an intruder) issued them."""
+        with self._lock:
+            user = self.store.user_by_key(email.lower())
+            if user is None:
+                raise ValueError(f"no user {email!r}")
+            grants = self.store.app_grants.setdefault(user["id"], {"tokens": [], "asps": []})
+            if tokens is not None:
+                grants["tokens"] = [{"kind": "admin#directory#token", "userKey": user["id"], **t} for t in tokens]
+            if asps is not None:
+                grants["asps"] = [{"kind": "admin#directory#asp", "userKey": user["id"], **a} for a in asps]
+
+    def app_grants(self, email: str) -> dict[str, list[dict[str, Any]]]:
+        """A user's OAuth tokens and app passwords as the emulator holds them now."""
+        user = self.store.user_by_key(email.lower())
+        assert user is not None, email
+        return self.store.app_grants.get(user["id"], {"tokens": [], "asps": []})
+
+    def gmail_settings(self, email: str) -> dict[str, Any]:
+        """A mailbox's Gmail settings as the emulator holds them now."""
+        return self.store.gmail.get(email.lower(), {})
+
     def set_group_settings(self, email: str, **settings: str) -> None:
         """Plant a group's Groups Settings (whoCanPostMessage="ALL_MEMBERS_CAN_POST", ...)."""
         from .gmail import GROUP_DEFAULTS
@@ -435,6 +459,7 @@ class GoogleEmulator(LoopbackEmulator[ApiError]):
                 self._window.popleft()
             if len(self._window) >= self.quota_per_minute:
                 self._stats.counters["quota_rejections"] += 1
+                self._stats.log[-1]["refused"] = True  # this call's entry (_count, under the same lock)
                 raise user_rate_limit()
             self._window.append(now)
 

@@ -89,6 +89,8 @@ class Store:
     addresses: dict[str, tuple[str, str]] = field(default_factory=dict)  # address -> ("user"|"group", id)
     gmail: dict[str, dict[str, Any]] = field(default_factory=dict)  # address -> Gmail settings (gmail.py)
     group_settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # group id -> Groups Settings (gmail.py)
+    # user id -> {"tokens": [Token], "asps": [Asp]}: the apps the person let in (grants.py)
+    app_grants: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._counter = itertools.count(1)

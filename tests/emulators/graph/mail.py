@@ -10,6 +10,10 @@
   userPrincipalName, ipAddress, clientAppUsed, location), newest first; ``$filter`` on
   userPrincipalName (eq) and ``$top`` (at most 1000).
 
+- ``DELETE /users/{id|upn}/mailFolders/inbox/messageRules/{id}`` (MailboxSettings.ReadWrite only):
+  a frozen account's rule removed; 204, and for a rule the mailbox does not hold 404
+  ``ErrorItemNotFound`` "The specified object was not found in the store.", as Exchange answers.
+
 Tests plant both with ``GraphEmulator.set_message_rules`` and ``add_sign_in``.
 """
 
@@ -19,7 +23,7 @@ import re
 from typing import Any
 
 from . import errors
-from .core import Request, Response, context, json_response, route
+from .core import Request, Response, context, json_response, no_content, route
 from .errors import GraphError
 from .reports import require_premium
 from .state import Store
@@ -47,6 +51,17 @@ def list_message_rules(store: Store, request: Request, key: str) -> Response:
     rules = store.message_rules.get(user["id"], [])
     return json_response(200, {"@odata.context": context(request, f"users('{user['id']}')/mailFolders('inbox')/"
                                                                    "messageRules"), "value": list(rules)})
+
+
+@route("DELETE", "/users/{key}/mailFolders/inbox/messageRules/{rule}")
+def delete_message_rule(store: Store, request: Request, key: str, rule: str) -> Response:
+    user = _mailbox_owner(store, key)
+    rules = store.message_rules.get(user["id"], [])
+    found = next((r for r in rules if r["id"] == rule), None)
+    if found is None:
+        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+    rules.remove(found)
+    return no_content()
 
 
 @route("GET", "/auditLogs/signIns")

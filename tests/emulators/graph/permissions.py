@@ -28,7 +28,7 @@ from . import errors, seed
 DEFAULT_PERMISSIONS = frozenset({
     "User.ReadWrite.All", "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Directory.ReadWrite.All",
     "RoleManagement.ReadWrite.Directory", "Domain.ReadWrite.All", "Organization.Read.All", "AuditLog.Read.All",
-    "Reports.Read.All", "MailboxSettings.Read",
+    "Reports.Read.All", "MailboxSettings.ReadWrite",
 })
 DEFAULT_ROLES = ("User Administrator", "Privileged Authentication Administrator")
 DEFAULT_APP_ID = "00000000-0000-0000-0000-000000000001"
@@ -101,6 +101,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/reports/getMailboxUsageDetail(period='{period}')"): REPORTS,
     ("GET", "/reports/getEmailActivityUserDetail(period='{period}')"): REPORTS,
     ("GET", "/users/{key}/mailFolders/inbox/messageRules"): MAILBOX_SETTINGS,
+    ("DELETE", "/users/{key}/mailFolders/inbox/messageRules/{rule}"): frozenset({"MailboxSettings.ReadWrite"}),
     ("GET", "/auditLogs/signIns"): AUDIT_LOG,
 }
 # Roles that may reset the password of a user without admin roles; of an admin, only the last two.

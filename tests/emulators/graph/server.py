@@ -66,7 +66,7 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
 
     def __init__(self, *, tenant_domain: str = "acme.com", domains: Sequence[str] = ("acme.com",),
                  skus: Mapping[str, int] | None = None, latency_ms: float = 0,
-                 resource_units_per_10s: int | None = None, batch_seed: int | None = 0,
+                 resource_units_per_10s: int | str | None = None, batch_seed: int | None = 0,
                  writes_per_150s: int | None = None, concurrent_requests: int | None = None,
                  consistency_delay_s: float = 0,
                  strict_paths: bool = False, clock: Callable[[], float] = time.time,
@@ -76,11 +76,14 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         ``consistency_delay_s``: how long a new object cannot be found by key (404), measured on
         ``clock`` (inject one to let a test's sleeper move time instead of waiting);
         ``permissions`` and ``directory_roles``: what the calling app (``app_id``) was granted,
-        by default exactly what the README asks for."""
+        by default exactly what the README asks for; ``resource_units_per_10s``: a number, None (no
+        limit) or ``throttle.BY_TENANT_SIZE`` (Microsoft's documented budget for the users held)."""
         super().__init__(latency_ms=latency_ms)
         seats = dict(skus) if skus is not None else {"O365_BUSINESS_PREMIUM": 100}
         self._config = (tenant_domain, tuple(domains), seats)
         self._app_config = (app_id, frozenset(permissions), tuple(directory_roles))
+        if isinstance(resource_units_per_10s, str) and resource_units_per_10s != throttle.BY_TENANT_SIZE:
+            raise ValueError(f"resource_units_per_10s: a number, None or {throttle.BY_TENANT_SIZE!r}")
         self.resource_units_per_10s = resource_units_per_10s
         self.writes_per_150s = writes_per_150s
         # At most this many HTTP requests served at once (None: any number); past it, 429.
@@ -101,7 +104,8 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
             self.store.visibility_delay_s = self.consistency_delay_s
             self.store.app = App.of(*self._app_config)
             self._throttle_retry_after = 1
-            self._budget = throttle.Budget(self.resource_units_per_10s, self.writes_per_150s)
+            units = self.resource_units_per_10s  # (BY_TENANT_SIZE: set at each request, by the users held)
+            self._budget = throttle.Budget(None if isinstance(units, str) else units, self.writes_per_150s)
             self._concurrency = throttle.Concurrency()
             self._rng = random.Random(self.batch_seed)
             self._fail_after: Faults[GraphError] = Faults()
@@ -494,6 +498,8 @@ class GraphEmulator(LoopbackEmulator[GraphError]):
         except GraphError as error:
             return _error(error, request.headers)
         units = throttle.cost(found.cost, request.query)
+        if self.resource_units_per_10s == throttle.BY_TENANT_SIZE:
+            self._budget.units.budget = throttle.documented_units_per_10s(len(self.store.users))
         wait = self._budget.admit(self._now(), request.method, units)
         if wait:
             return _error(errors.too_many_requests(wait, self._scope()), request.headers)

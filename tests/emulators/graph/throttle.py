@@ -24,6 +24,15 @@ WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # 2 minutes 30 seconds. Tests and benchmarks that measure pacing set the emulator to these.
 DOCUMENTED_UNITS_PER_10S = {"S": 3500, "M": 5000, "L": 8000}
 DOCUMENTED_WRITES_PER_150S = 3000
+# `resource_units_per_10s` of an emulator whose unit budget is the one its tenant's size earns,
+# by the users it holds at each request (a tenant that grows past 50 or 500 users moves up a tier).
+BY_TENANT_SIZE = "by tenant size"
+
+
+def documented_units_per_10s(users: int) -> int:
+    """Microsoft's note under the table: "S - under 50 users, M - between 50 and 500 users, and L -
+    above 500 users"."""
+    return DOCUMENTED_UNITS_PER_10S["S" if users < 50 else "M" if users <= 500 else "L"]
 
 
 def cost(base: int, query: Mapping[str, str]) -> int:
