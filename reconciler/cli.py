@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from reconciler.mail.onboarding import DeliveryReport
     from reconciler.model.org import Org
 
+
 def _show_flags_without_a_type() -> None:
     """Help shows ``--yes`` alone, not ``--yes <bool>``.
 
