@@ -28,11 +28,12 @@ check: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/reconciler validate
 
-## The test suite (what CI runs).
+## The test suite (what CI runs). worksteal: a worker that runs out of tests takes some of the other's
+## queue, so neither idles at the end behind a few slow cells (crash, doctor, workflows).
 test: $(STAMP)
 	$(BIN)/ruff check reconciler tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 ## Regenerate schemas/*.schema.json from the models.
 schemas: $(STAMP)

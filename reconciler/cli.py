@@ -16,38 +16,29 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.exceptions import TyperException
 
 from reconciler import i18n
-from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
-from reconciler.changes import ChangeResult, Plan, Violation
 from reconciler.errors import ProviderError, UnsafePlan, UserError, ValidationFailed
-from reconciler.evidence import finish_evidence, start_evidence, write_evidence
 from reconciler.i18n import N_, _, ngettext, say
-from reconciler.mail.onboarding import DeliveryReport
-from reconciler.mail.step import OnboardingMail
 from reconciler.model.loader import org_locale
-from reconciler.model.org import Org
-from reconciler.plan.build import build_plan
 from reconciler.plan.prepare import load_checked, validate_org
-from reconciler.plan.saved import save_plan
-from reconciler.providers import open_provider, provider_kind
-from reconciler.render import render_json, render_markdown, render_text, write_text
-from reconciler.render.evidence import render_evidence
-from reconciler.render.github import (
-    GITHUB_COMMENT_LIMIT,
-    render_annotations,
-    render_apply_summary,
-    render_comment,
-    render_violations,
-)
+from reconciler.render.github import GITHUB_COMMENT_LIMIT, render_annotations
 from reconciler.render.help import command_of, said_usage_error, speak_help_page
+
+# What only some commands use is imported in them: every run, `--version` and `validate`
+# included, would otherwise load the mail step (smtplib, ssl, email), the apply and plan
+# machinery and Rich's progress bars. tests/test_cli_imports.py keeps it that way.
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyReport
+    from reconciler.changes import ChangeResult, Plan, Violation
+    from reconciler.mail.onboarding import DeliveryReport
+    from reconciler.model.org import Org
 
 
 def _show_flags_without_a_type() -> None:
@@ -164,6 +155,9 @@ def validate(
 
 
 def _print_plan(plan: Plan, fmt: PlanFormat, comment: CommentOptions | None = None) -> None:
+    from reconciler.render import render_json, render_markdown, write_text
+    from reconciler.render.github import render_comment
+
     if fmt is PlanFormat.json:
         sys.stdout.write(render_json(plan))
     elif fmt is PlanFormat.comment:
@@ -203,6 +197,11 @@ def plan(
         "--dns", help=N_("Also check DNS; findings become plan warnings."))] = False,
     nameserver: Annotated[str | None, typer.Option("--nameserver", help=N_("HOST[:PORT] for --dns."))] = None,
 ) -> None:
+    from reconciler.plan.build import build_plan
+    from reconciler.plan.saved import save_plan
+    from reconciler.providers import open_provider
+    from reconciler.render.github import render_violations
+
     org, issues = load_checked(OPTIONS.org_dir)
     with open_provider(provider, org, read_only=True) as handle:
         try:
@@ -230,6 +229,8 @@ def plan(
 
 
 def _confirm(plan: Plan, count: int) -> None:
+    from reconciler.render import write_text
+
     write_text(plan, sys.stdout, colour=sys.stdout.isatty())
     if not sys.stdin.isatty():
         raise UserError(_("not applying: no terminal to confirm on; pass --yes to apply without asking"))
@@ -243,6 +244,8 @@ def _confirm(plan: Plan, count: int) -> None:
 def _progress(total: int) -> Iterator[Callable[[ChangeResult], None]]:
     """A bar on a terminal; in CI logs, one line per change for small plans, every 10% for large ones."""
     if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(TextColumn(_("applying")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("apply", total=total)
@@ -319,6 +322,14 @@ def apply(
     commit: CommitOpt = None,
     today: TodayOpt = None,
 ) -> None:
+    from reconciler.apply import ApplyReport, Stopped, apply_changes, changes_to_apply
+    from reconciler.evidence import finish_evidence, start_evidence, write_evidence
+    from reconciler.mail.step import OnboardingMail
+    from reconciler.providers import open_provider, provider_kind
+    from reconciler.render import render_text
+    from reconciler.render.evidence import render_evidence
+    from reconciler.render.github import render_apply_summary
+
     if os.environ.get(READ_ONLY_ENV) == "1":
         raise UserError(_("not applying: {variable}=1 marks this job as read-only (a plan or drift check); "
                           "changes are applied by the apply workflow").format(variable=READ_ONLY_ENV))
@@ -399,6 +410,7 @@ def dns(
     retries: Annotated[int, typer.Option("--retries", help=N_("Tries after the first on a timeout or SERVFAIL."))] = 1,
 ) -> None:
     from reconciler.dns.run import check_domains
+    from reconciler.providers import open_provider, provider_kind
     from reconciler.providers.facts import facts_of
     from reconciler.render.dns import render_dns
 
@@ -424,6 +436,7 @@ def access(
     fmt: Annotated[Format, typer.Option("--format", help=N_("text, markdown or json."))] = Format.text,
 ) -> None:
     from reconciler.access import check_access_of
+    from reconciler.providers import open_provider
     from reconciler.render.access import render_access
 
     org, issues = load_checked(OPTIONS.org_dir)
@@ -457,6 +470,7 @@ def doctor(
 ) -> None:
     from reconciler.dns.run import check_org, make_client
     from reconciler.doctor import check_address, diagnose
+    from reconciler.providers import open_provider, provider_kind
     from reconciler.providers.facts import facts_of
     from reconciler.render.doctor import render_doctor
 
@@ -498,6 +512,7 @@ def audit(
     today: TodayOpt = None,
 ) -> None:
     from reconciler.audit import audit_provider, exit_code
+    from reconciler.providers import open_provider
     from reconciler.render.audit import render_audit
 
     org, issues = load_checked(OPTIONS.org_dir)
@@ -553,6 +568,7 @@ def usage(
 ) -> None:
     from reconciler.atomicfile import atomic_write
     from reconciler.audit import exit_code
+    from reconciler.providers import open_provider
     from reconciler.render.usage import render_usage
     from reconciler.usage import usage_of_provider
 
@@ -574,6 +590,8 @@ def usage(
 def _import_progress() -> Iterator[Callable[[int, int], None]]:
     """A bar on a terminal; in CI logs, a line every 10% of an import of 500 files or more."""
     if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(TextColumn(_("writing org/")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
             task = bar.add_task("import", total=None)
@@ -617,6 +635,8 @@ def import_command(
 ) -> None:
     from reconciler.importer import check_target
     from reconciler.importer.tenant import adopt_tenant, bare_org, provider_block
+    from reconciler.providers import open_provider
+    from reconciler.render import render_text
 
     check_target(into, force)
     config = provider_block(provider, into, admin=admin, customer=customer, tenant=tenant, client_id=client_id,

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ def run_main(org_dir: Path, *args: str) -> Run:
     saved = sys.argv, sys.stdout, sys.stderr
     sys.argv = ["reconciler", "--org", str(org_dir), *args]
     sys.stdout, sys.stderr = out, err
+    # Click names the program from `__main__`'s package when it has one ("python -m pytest"); the
+    # console script's has none, so the name comes from argv[0]: `reconciler`, as in a shell.
+    main_module = sys.modules["__main__"]
+    package = getattr(main_module, "__package__", None)
+    main_module.__package__ = None
     code: int | str | None = None
     try:
         cli.main()
@@ -36,6 +44,7 @@ def run_main(org_dir: Path, *args: str) -> Run:
         code = done.code
     finally:
         sys.argv, sys.stdout, sys.stderr = saved  # main() gives the language back itself
+        main_module.__package__ = package
     assert isinstance(code, int), f"main() ended without an exit code: {code!r}"
     return Run(code, _text(out), _text(err))
 
@@ -45,3 +54,20 @@ def _text(stream: io.TextIOWrapper) -> str:
     buffer = stream.buffer
     assert isinstance(buffer, io.BytesIO)
     return buffer.getvalue().decode("utf-8")
+
+
+# What a subprocess of the tests is not given: colour forced on by the environment of the run.
+NO_TERMINAL = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def run_in(repo: Path, env: Mapping[str, str], *args: str, unset: Iterable[str] = ()) -> Run:
+    """`reconciler ARGS` as a test's subprocess runs it in `repo` (org/ there, no terminal, `env`
+    added, `unset` and NO_TERMINAL removed), through the entry point in this process: for the many
+    runs whose output is the test, without a Python start and the provider SDK's import each."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (*NO_TERMINAL, *unset):
+            patch.delenv(name, raising=False)
+        for name, value in {"NO_COLOR": "1", "COLUMNS": "250", **env}.items():
+            patch.setenv(name, value)
+        patch.chdir(repo)
+        return run_main(repo / "org", *args)

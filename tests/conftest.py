@@ -88,6 +88,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `slow` (seconds a test: kill points, workflows, one CLI process per cause)
+    run first, in their order; the rest keep theirs. `make test` gives each worker a contiguous
+    share of this list and lets an idle worker take from the other's queue (--dist worksteal):
+    the slow tests start at once, and the many short ones fill the end, so neither worker is left
+    alone with a 15-second test while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def org_copy(tmp_path: Path) -> Path:
     """A writable copy of the example org/ (in tmp_path/repo/org), with its own directory file."""

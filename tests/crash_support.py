@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.mail.ledger import Ledger
+from tests.cli_inprocess import run_in
 from tests.emulators.common.httpd import Answer
 from tests.secret_scan import files_under, find_secrets
 from tests.smtp_support import SMTP_SECRET, Inbox, Received
@@ -264,6 +265,9 @@ class Tenant:
     accounts: Callable[[], list[str]]  # the address of every user account at the provider
     emulator: Any = None
     outputs: dict[str, str] = field(default_factory=dict)  # every stdout and stderr, for the secret scan
+    # The runs that are not killed through the CLI's entry point in this process (the killed apply
+    # is always a process of its own): what they read and write is on disk, as for a process.
+    in_process: bool = False
 
     def environ(self) -> dict[str, str]:
         # The tests' language stays (RECONCILER_LANG: en-US): the example org.yaml says zh-CN.
@@ -272,8 +276,13 @@ class Tenant:
         return environ
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([str(RECONCILER), *args], cwd=self.repo, env=self.environ(),
-                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+        if self.in_process:
+            ours = [name for name in os.environ if name.startswith("RECONCILER_") and name != "RECONCILER_LANG"]
+            done = run_in(self.repo, {"RECONCILER_SMTP_PASSWORD": SMTP_SECRET, **self.env}, *args, unset=ours)
+            result = subprocess.CompletedProcess([str(RECONCILER), *args], done.code, done.stdout, done.stderr)
+        else:
+            result = subprocess.run([str(RECONCILER), *args], cwd=self.repo, env=self.environ(),
+                                    stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
         self._keep(" ".join(args), result.stdout, result.stderr)
         return result
 

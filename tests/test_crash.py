@@ -55,6 +55,8 @@ from tests.test_mail import CHEN, EMILY, NOW, TODAY, WELCOME_EN, WELCOME_ZH, rep
 
 from .conftest import EXAMPLE_ORG
 
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
+
 __all__ = ["repo", "seeded_directory"]  # fixtures, shared with test_mail
 
 KINDS = ("local", "google", "microsoft", "exmail", "alimail")
@@ -110,6 +112,10 @@ def tenant(request: pytest.FixtureRequest, tmp_path: Path, smtp_server: StartSer
            cert: Cert) -> Iterator[tuple[Tenant, Server]]:
     server = smtp_server(tls=cert.server_context(), auth=True)
     made, stop = make_tenant(request.param, tmp_path / "repo", server, cert)
+    # The applies and plans after each kill run the CLI's entry point in this process (the killed
+    # apply is a real process, and benchmarks/crash.py runs every step as one): each state they
+    # start from is on disk and at the provider, as a new process finds it.
+    made.in_process = True
     try:
         yield made, server
     finally:

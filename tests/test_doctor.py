@@ -1,7 +1,12 @@
 """`reconciler doctor ADDRESS` end to end: the example org applied to each provider (the local
 directory file, the Google emulator, the Graph emulator), one problem planted per cause at the
-provider, and the domain served by a real nsd. The real command, in a subprocess, must name each
-planted cause first, and report nothing for a healthy account.
+provider, and the domain served by a real nsd. The CLI must name each planted cause first, and
+report nothing for a healthy account.
+
+The diagnoses (`--format json`) run the CLI's entry point in this process, in the tenant's folder
+and environment: a process each would spend most of this file's time starting Python and loading
+the provider's SDK, fifty times over. The text view, the usage errors and the `dns` runs that build
+the zones run the installed command in a subprocess, as a person's shell does.
 
 The DNS zone of acme.com is what `reconciler dns` itself asks to publish for that provider (read
 from a first nsd serving a bare zone), so a healthy domain is healthy by the tool's own rules; the
@@ -40,11 +45,14 @@ from reconciler.providers.microsoft.client import ENDPOINT_ENV as GRAPH_ENDPOINT
 from reconciler.state import User
 from tests import google_support, test_microsoft_provider
 from tests.applying import apply_all
+from tests.cli_inprocess import run_in
 from tests.conftest import EXAMPLE_ORG
 from tests.emulators.google import GoogleEmulator
 from tests.emulators.graph import GraphEmulator
 from tests.emulators.graph import seed as graph_seed
 from tests.test_dns import _free_port, _nsd_binary
+
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
 
 RECONCILER = Path(sys.executable).parent / "reconciler"
 TODAY = dt.date(2026, 11, 29)
@@ -97,10 +105,12 @@ def cli(tenant: Tenant, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def doctor(tenant: Tenant, address: str, zone: str = "good") -> tuple[int, dict[str, Any]]:
-    result = cli(tenant, "doctor", address, "--format", "json", "--nameserver", tenant.zones[zone],
-                 "--today", TODAY.isoformat())
-    assert result.stderr == "", result.stderr
-    return result.returncode, json.loads(result.stdout)
+    """`reconciler doctor ADDRESS --format json` through the CLI's entry point in this process, run
+    as `cli` runs the command: in the tenant's folder, with its environment."""
+    run = run_in(tenant.repo, tenant.env, "doctor", address, "--format", "json", "--nameserver", tenant.zones[zone],
+                 "--today", TODAY.isoformat(), unset=(GOOGLE_ENDPOINT_ENV, GRAPH_ENDPOINT_ENV))
+    assert run.stderr == "", run.stderr
+    return run.code, json.loads(run.stdout)
 
 
 def codes(report: dict[str, Any]) -> list[str]:

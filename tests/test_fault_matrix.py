@@ -14,11 +14,15 @@ import pytest
 from benchmarks.fault_matrix import TARGETS, run_cell
 from tests.emulators.common import MATRIX
 
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
+
 PEOPLE = 12
 RATE = 0.30
 SEEDS = (3, 4, 5, 6, 7)
-# Short read timeouts (what each timeout fault costs), yet long enough for a small company's requests.
-TIMEOUTS = {"google": 2.0, "microsoft": 1.0, "exmail": 0.5, "alimail": 0.5}
+# Short read timeouts (each timeout fault costs one in real time), yet long enough for a small
+# company's requests on a loaded machine: 12 people make Google batches of a few calls, not the
+# benchmark's thousand (whose default timeouts, benchmarks/fault_matrix.py's, stay as they are).
+TIMEOUTS = {"google": 1.0, "microsoft": 0.5, "exmail": 0.5, "alimail": 0.5}
 
 
 @pytest.mark.parametrize("fault", list(MATRIX))

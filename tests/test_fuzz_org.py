@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,8 @@ from reconciler.errors import InputIssue, ValidationFailed
 from reconciler.model.loader import load_org
 from reconciler.plan.prepare import validate_org
 from tests.conftest import EXAMPLE_ORG
+
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
 
 FILES = sorted(p.relative_to(EXAMPLE_ORG).as_posix() for p in EXAMPLE_ORG.rglob("*.yaml"))
 

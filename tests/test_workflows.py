@@ -37,6 +37,8 @@ from reconciler.providers.local import LocalProvider
 from tests.applying import apply_all
 from tests.smtp_support import StartServer
 
+pytestmark = pytest.mark.slow  # runs first in `make test` (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 NAMES = ["apply.yml", "audit.yml", "ci.yml", "drift.yml", "plan.yml"]

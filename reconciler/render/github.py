@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reconciler.apply import ApplyReport
 from reconciler.changes import Action, Change, Plan, PlanWarning, Violation, said_kind, said_list
 from reconciler.errors import InputIssue
 from reconciler.i18n import N_, _, ngettext, say
-from reconciler.mail.onboarding import DeliveryReport
-from reconciler.providers.base import ChangeResult
 from reconciler.render.common import SYMBOLS, summary_line
 from reconciler.render.markdown import (
     cell,
@@ -31,6 +29,11 @@ from reconciler.render.markdown import (
     warnings_heading,
 )
 from reconciler.state import PLAN_KINDS, Kind
+
+if TYPE_CHECKING:  # annotations only: `validate --format github` loads this module, not apply's or mail's
+    from reconciler.apply import ApplyReport
+    from reconciler.mail.onboarding import DeliveryReport
+    from reconciler.providers.base import ChangeResult
 
 PLAN_MARKER = "<!-- reconciler-plan -->"
 APPLY_MARKER = "<!-- reconciler-apply -->"

@@ -16,12 +16,14 @@ with a translated prefix, and the errors are recognised by their English shape a
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 import typer
 import typer.main
-import typer.rich_utils as rich_utils
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
@@ -41,7 +43,6 @@ HELP_PAGE_WORDS: dict[str, tuple[str, str, str]] = {
     "REQUIRED_LONG_STRING": ("[", N_("required"), "]"),
     "DEPRECATED_STRING": ("(", N_("deprecated"), ") "),
 }
-ENGLISH_HELP_PAGE = {name: getattr(rich_utils, name) for name in HELP_PAGE_WORDS}
 SHOW_HELP = "Show this message and exit."  # the help option's own help, in Typer's Click
 N_("Show this message and exit.")
 N_("Usage: ")
@@ -85,23 +86,47 @@ def said_usage_error(message: str) -> str:
     return message
 
 
-def speak_help_page() -> None:
-    """Typer's help-page words in the language of this run (English given back for English)."""
+# typer.rich_utils loads Rich's markdown and syntax highlighting (markdown_it, pygments), which
+# only a help page draws: a run that draws none never imports it. It is changed when a page is
+# drawn in another language (each command's format_help says it first), and given its English
+# back at the end of every run that loaded it. Its English is kept on first import, before any change.
+RICH_UTILS = "typer.rich_utils"
+
+
+@cache
+def _typer_help_page() -> tuple[ModuleType, dict[str, Any]]:
+    """typer.rich_utils and its English, as Typer made them."""
+    import typer.rich_utils as rich_utils
+
+    english = {name: getattr(rich_utils, name) for name in HELP_PAGE_WORDS}
+    english.update(_get_parameter_help=rich_utils._get_parameter_help,
+                   _make_command_help=rich_utils._make_command_help)
+    return rich_utils, english
+
+
+def speak_help_page(*, drawing: bool = False) -> None:
+    """Typer's help-page words in the language of this run (English given back for English).
+
+    Unless a page is `drawing`, a typer.rich_utils not yet loaded is left so: nothing reads it.
+    """
     english = i18n.language() == i18n.SOURCE_LANGUAGE
+    if RICH_UTILS not in sys.modules and (english or not drawing):
+        return  # never loaded, so never changed: Typer loads it in English if it draws a page
+    rich_utils, typer_english = _typer_help_page()
+    if english:
+        for name, value in typer_english.items():
+            setattr(rich_utils, name, value)
+        return
     for name, (before, words, after) in HELP_PAGE_WORDS.items():
-        if english:
-            setattr(rich_utils, name, ENGLISH_HELP_PAGE[name])
-        else:
-            setattr(rich_utils, name, before + _(words).format(value="{}") + after)
-    rich_utils._get_parameter_help = ENGLISH_PARAMETER_HELP if english else _folded_parameter_help
-    rich_utils._make_command_help = ENGLISH_COMMAND_HELP if english else _folded_command_help
+        setattr(rich_utils, name, before + _(words).format(value="{}") + after)
+    rich_utils._get_parameter_help = _folded_parameter_help  # type: ignore[attr-defined]
+    rich_utils._make_command_help = _folded_command_help  # type: ignore[attr-defined]
 
 
 # Rich wraps a line only at spaces, and a Chinese sentence has none: an option's help longer
 # than its column would be cut with "…". A Chinese line may break between any two characters
 # (never before a closing mark like "，" or after an opening one like "（"), and not inside a
 # Latin word: the help is wrapped that way. English keeps Typer's own, unchanged.
-ENGLISH_PARAMETER_HELP = rich_utils._get_parameter_help
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _CLOSING = "，。：；、）》」』！？"
 _OPENING = "（《「『"
@@ -110,16 +135,13 @@ _OPENING = "（《「『"
 _UNIT = re.compile(rf"\s+|[{_OPENING}]*(?:[{_CJK}]|[^\s{_CJK}]+)[{_CLOSING}]*")
 
 
-ENGLISH_COMMAND_HELP = rich_utils._make_command_help
-
-
 def _folded_command_help(**given: Any) -> Any:
-    shown = ENGLISH_COMMAND_HELP(**given)
+    shown = _typer_help_page()[1]["_make_command_help"](**given)
     return ChineseWrapped(shown) if isinstance(shown, Text) else shown
 
 
 def _folded_parameter_help(**given: Any) -> Any:
-    columns = ENGLISH_PARAMETER_HELP(**given)
+    columns = _typer_help_page()[1]["_get_parameter_help"](**given)
     columns.renderables = [ChineseWrapped(item) if isinstance(item, Text) else item for item in columns.renderables]
     return columns
 
@@ -177,6 +199,7 @@ def _translate(command: Any) -> None:
             param.help = _(text)
     command.get_help_option = _with_translated_help(command.get_help_option)
     command.format_usage = _usage_with_prefix(command)
+    command.format_help = _speaking_first(command.format_help)
     for sub in getattr(command, "commands", {}).values():
         _translate(sub)
 
@@ -189,6 +212,14 @@ def _with_translated_help(original: Callable[[Any], Any]) -> Callable[[Any], Any
             option.help = _(SHOW_HELP)
         return option
     return get_help_option
+
+
+def _speaking_first(format_help: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """A command's format_help that puts Typer's help-page words in this run's language first."""
+    def speaking_format_help(ctx: Any, formatter: Any) -> None:
+        speak_help_page(drawing=True)
+        format_help(ctx, formatter)
+    return speaking_format_help
 
 
 def _usage_with_prefix(command: Any) -> Callable[[Any, Any], None]:
