@@ -806,10 +806,12 @@ def test_plan_warnings_never_fail_the_plan(tmp_path: Path) -> None:
         message="DNS not checked: --nameserver '127.0.0.1:99999': the port must be a number from 1 to 65535")]
 
 
-def test_unknown_format_is_a_user_error(tmp_path: Path) -> None:
-    org = make_org(tmp_path, GOOGLE, ["gmail-ok.test"])
+def test_unknown_format_is_a_user_error() -> None:
+    # A report made without asking anyone: the format is refused before anything is drawn (the
+    # CLI's --format is a choice, refused before any query; this is the renderer's own guard).
+    report = DnsReport(provider="google", nameservers=["127.0.0.1:53"])
     with pytest.raises(UserError, match="unknown format 'yaml'; use text, markdown or json"):
-        run_dns_check(org, "google", "127.0.0.1", 1.0, 0, "yaml")
+        render_dns(report, "yaml")
 
 
 # --- pieces -------------------------------------------------------------------------------------------------

@@ -140,13 +140,13 @@ def tiered(clock: FakeClock, monkeypatch: pytest.MonkeyPatch, users: int) -> Gra
     return emu
 
 
-@pytest.mark.parametrize(("users", "units", "seconds"), [(600, 8000, 10.0), (40, 3500, 40.0)])
+@pytest.mark.parametrize(("users", "units", "seconds"), [(600, 8000, 10.0), (40, 3500, 20.0)])
 def test_the_resource_units_are_the_ones_of_the_tenants_size(clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
                                                             users: int, units: int, seconds: float) -> None:
     # After the fetch has read the tenant's users, the client keeps to the budget of its size: 600
-    # users are a large tenant (8,000 units per 10 s), 40 a small one (3,500). 16,000 reads of 1
-    # unit then take 10 s (8,000 at once, 8,000 when they leave the window) or 40 s (3,500 a
-    # window), and Graph refuses none.
+    # users are a large tenant (8,000 units per 10 s), 40 a small one (3,500). 9,000 reads of 1
+    # unit then take 10 s (8,000 at once, 1,000 when they leave the window) or 20 s (3,500 a
+    # window: at 0, 10 and 20 s), and Graph refuses none.
     emu = tiered(clock, monkeypatch, users)
     try:
         # One batch at a time: a wait on the fake clock moves time for the batches in flight too,
@@ -158,10 +158,10 @@ def test_the_resource_units_are_the_ones_of_the_tenants_size(clock: FakeClock, m
         clock.now += 10  # the fetch's units have left the window
         emu.reset_stats()
         began = clock()
-        answers = run_calls(provider, [Call("GET", "/users?$top=5") for _ in range(16_000)])
+        answers = run_calls(provider, [Call("GET", "/users?$top=5") for _ in range(9_000)])
         assert all(a.ok for a in answers)
         stats = emu.stats()
-        assert (stats["throttled"], stats["resource_units"], stats["batches"]) == (0, 16_000, 800)
+        assert (stats["throttled"], stats["resource_units"], stats["batches"]) == (0, 9_000, 450)
         assert clock() - began == pytest.approx(seconds, abs=1e-9)
     finally:
         emu.stop()
