@@ -24,13 +24,14 @@ class Run:
     stderr: str
 
 
-def run_main(org_dir: Path, *args: str) -> Run:
+def run_main(org_dir: Path | None, *args: str) -> Run:
+    """`reconciler --org ORG_DIR ARGS` (no --org when `org_dir` is None: the default, ./org)."""
     from reconciler import cli
 
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
     saved = sys.argv, sys.stdout, sys.stderr
-    sys.argv = ["reconciler", "--org", str(org_dir), *args]
+    sys.argv = ["reconciler", *(["--org", str(org_dir)] if org_dir is not None else []), *args]
     sys.stdout, sys.stderr = out, err
     # Click names the program from `__main__`'s package when it has one ("python -m pytest"); the
     # console script's has none, so the name comes from argv[0]: `reconciler`, as in a shell.
@@ -60,9 +61,11 @@ def _text(stream: io.TextIOWrapper) -> str:
 NO_TERMINAL = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 
 
-def run_in(repo: Path, env: Mapping[str, str], *args: str, unset: Iterable[str] = ()) -> Run:
+def run_in(repo: Path, env: Mapping[str, str], *args: str, unset: Iterable[str] = (),
+           org: Path | str | None = "org") -> Run:
     """`reconciler ARGS` as a test's subprocess runs it in `repo` (org/ there, no terminal, `env`
-    added, `unset` and NO_TERMINAL removed), through the entry point in this process: for the many
+    added, `unset` and NO_TERMINAL removed; `--org repo/ORG`, a path as given, or None for no
+    --org), through the entry point in this process: for the many
     runs whose output is the test, without a Python start and the provider SDK's import each."""
     with pytest.MonkeyPatch.context() as patch:
         for name in (*NO_TERMINAL, *unset):
@@ -70,4 +73,4 @@ def run_in(repo: Path, env: Mapping[str, str], *args: str, unset: Iterable[str] 
         for name, value in {"NO_COLOR": "1", "COLUMNS": "250", **env}.items():
             patch.setenv(name, value)
         patch.chdir(repo)
-        return run_main(repo / "org", *args)
+        return run_main(repo / org if isinstance(org, str) else org, *args)

@@ -1,4 +1,6 @@
-"""`reconciler config get KEY`: the real console script in a subprocess, on small org/ trees in tmp_path.
+"""`reconciler config get KEY` on small org/ trees in tmp_path: through the CLI's entry point in
+this process (as a subprocess runs it: the tree's folder, no terminal), and the real console
+script in a subprocess where CI's use of it is the test.
 
 The CI workflows rely on it for the provider's kind and the local directory
 file's path, so the defaults (no `provider:` at all) matter as much as the
@@ -15,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_inprocess import NO_TERMINAL, Run, run_in
 
 RECONCILER = Path(sys.executable).parent / "reconciler"
 
@@ -35,28 +39,32 @@ onboarding:
 """
 
 
-def config_get(repo: Path, *args: str, org: str | None = None) -> subprocess.CompletedProcess[str]:
+def config_get(repo: Path, *args: str, org: str | None = None) -> Run:
     """`reconciler [--org ORG] config get ARGS` in `repo`, with no terminal, as CI runs it."""
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
-    env.update(NO_COLOR="1", COLUMNS="250")
-    result = subprocess.run([str(RECONCILER), *(["--org", org] if org else []), "config", "get", *args],
-                            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = run_in(repo, {}, "config", "get", *args, org=Path(org) if org else None)
     assert "Traceback" not in result.stderr, result.stderr
     assert "internal error" not in result.stderr, result.stderr
     return result
 
 
+def console_script(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed `reconciler config get ARGS` in a subprocess: what the workflows call."""
+    env = {k: v for k, v in os.environ.items() if k not in NO_TERMINAL}
+    env.update(NO_COLOR="1", COLUMNS="250")
+    return subprocess.run([str(RECONCILER), "config", "get", *args], cwd=repo, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
 def value(repo: Path, *args: str) -> str:
     result = config_get(repo, *args)
-    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert (result.code, result.stderr) == (0, ""), result.stderr
     return result.stdout
 
 
 def error(repo: Path, *args: str) -> str:
     """The message of a failed run: exit 1, nothing on stdout."""
     result = config_get(repo, *args)
-    assert (result.returncode, result.stdout) == (1, ""), (result.returncode, result.stdout)
+    assert (result.code, result.stdout) == (1, ""), (result.code, result.stdout)
     return result.stderr
 
 
@@ -78,6 +86,17 @@ def test_an_org_yaml_without_provider_gets_the_defaults(tmp_path: Path) -> None:
     assert value(repo, "defaults.profile") == "\n"
     assert value(repo, "onboarding.ledger") == "\n"
     assert value(repo, "onboarding.ledger", "--format", "json") == "null\n"
+
+
+def test_the_installed_command_prints_the_value_and_a_located_error(tmp_path: Path) -> None:
+    """The workflows call the console script: its value on stdout, its refusal on stderr, exit 1."""
+    repo = make_repo(tmp_path, "name: Acme\n")
+    done = console_script(repo, "provider.kind")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "local\n", "")
+    (repo / "org" / "org.yaml").write_text("name: Acme\nprovider: {kind: nowhere}\n", encoding="utf-8")
+    refused = console_script(repo, "provider.kind")
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert "org/org.yaml:2:" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_the_values_org_yaml_writes_win(tmp_path: Path) -> None:
@@ -187,8 +206,8 @@ def test_a_missing_org_yaml_or_folder(tmp_path: Path) -> None:
 def test_the_org_option_picks_the_folder(tmp_path: Path) -> None:
     make_repo(tmp_path / "elsewhere", GOOGLE)
     result = config_get(tmp_path, "provider.kind", org="elsewhere/repo/org")
-    assert (result.returncode, result.stdout) == (0, "google\n")
+    assert (result.code, result.stdout) == (0, "google\n")
     (tmp_path / "elsewhere" / "repo" / "org" / "org.yaml").write_text("name: [\n", encoding="utf-8")
     result = config_get(tmp_path, "provider.kind", org=str(tmp_path / "elsewhere" / "repo" / "org"))
-    assert result.returncode == 1
+    assert result.code == 1
     assert result.stderr.startswith("org/org.yaml:2:1: invalid YAML: "), result.stderr  # as validate shows it
