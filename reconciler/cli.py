@@ -755,6 +755,8 @@ def _run() -> None:
     except TyperException as usage:  # bad options; 2 is taken by --detailed-exitcode
         # One shape for every error: "error: ..." (Click would print "Error:" under a usage block).
         message = usage.format_message() if hasattr(usage, "format_message") else str(usage)
+        if not message.strip():  # a group asked for no command (`reconciler config`): its help is shown above
+            message = "Missing command."  # Click's own words for the top level, said by said_usage_error
         command = getattr(getattr(usage, "ctx", None), "command_path", "reconciler")
         err.print(_("[red]error:[/] {message} (see {command} --help)").format(
             message=escape(said_usage_error(message)), command=escape(command)))

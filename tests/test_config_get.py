@@ -211,3 +211,13 @@ def test_the_org_option_picks_the_folder(tmp_path: Path) -> None:
     result = config_get(tmp_path, "provider.kind", org=str(tmp_path / "elsewhere" / "repo" / "org"))
     assert result.code == 1
     assert result.stderr.startswith("org/org.yaml:2:1: invalid YAML: "), result.stderr  # as validate shows it
+
+
+def test_config_without_a_subcommand_says_the_command_is_missing(tmp_path: Path) -> None:
+    """As `reconciler` alone does: the group's help, then one error line that says what is missing
+    (it was "error:  (see reconciler config --help)", an empty message)."""
+    repo = make_repo(tmp_path, "name: Acme\n")
+    result = run_in(repo, {}, "config", org=None)
+    assert result.code == 1
+    assert "get" in result.stdout + result.stderr  # the group's help lists its command
+    assert result.stderr.strip().splitlines()[-1] == "error: Missing command. (see reconciler config --help)"
