@@ -127,7 +127,7 @@ def plan_incident(frozen: Iterable[str], actual: State, provider: IncidentSource
                     code="frozen-access-manual", severity="high", subject=access.key,
                     message=T_("{address} is frozen and has {what}; the {provider} provider cannot remove it: "
                                "remove it by hand ({console})", address=address, what=describe(access),
-                               provider=provider.name, console=incident.console or "the admin console")))
+                               provider=provider.name, console=_console(provider.name))))
     return changes, warnings, held
 
 
@@ -137,6 +137,16 @@ def _listed(words: list[Text]) -> Text:
     return Text(template, **{f"w{i}": w for i, w in enumerate(words)})
 
 
+def _console(provider: str) -> str:
+    """Where an admin acts by hand at this provider (every provider names its page)."""
+    return facts_of(provider).incident.console or "the admin console"
+
+
+def _grant_then_check(console: str) -> Text:
+    return T_("grant what is named, then plan again; until then check the mailbox by hand ({console})",
+              console=console)
+
+
 def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
     """A frozen account whose mailbox or app grants could not be read: said, never a silent nothing."""
     if not facts_of(provider).incident.holds_mail:
@@ -144,31 +154,29 @@ def unread_warnings(found: Found, provider: str) -> list[PlanWarning]:
     # No mailbox at all (no mail licence): nothing in it can forward or delete; the evidence says so.
     missing = {part: found.health.unavailable[part] for part in MAILBOX_PARTS
                if part in found.health.unavailable and found.health.mailbox_ready is not False}
+    console = _console(provider)
     warnings = []
-    if missing and found.health.dormant:
-        # What a suspended mailbox holds does nothing until it is active again, so this is not the
-        # alarm of a live mailbox nobody can see into; the admin still has to look before reactivating.
-        warnings.append(PlanWarning(
-            code="frozen-mailbox-unread", severity="medium", subject=found.address,
-            message=T_("{address} is frozen and suspended, so its {parts} cannot be read now: {why}",
-                       address=found.address, parts=_listed([PART_WORDS[p] for p in missing]),
-                       why="; ".join(dict.fromkeys(missing.values()))),
-            action=T_("before setting it active again, check them by hand ({console})",
-                      console=facts_of(provider).incident.console or "the admin console")))
-    elif missing:
+    if missing:
+        parts = _listed([PART_WORDS[p] for p in missing])
         why = "; ".join(dict.fromkeys(missing.values()))
-        warnings.append(PlanWarning(
-            code="frozen-mailbox-unread", severity="high", subject=found.address,
-            message=T_("{address} is frozen, but its {parts} could not be read, so nothing there is planned for "
-                       "removal: {why}", address=found.address, parts=_listed([PART_WORDS[p] for p in missing]),
-                       why=why),
-            action=T_("grant what is named, then plan again; until then check the mailbox by hand ({console})",
-                      console=facts_of(provider).incident.console or "the admin console")))
+        if found.health.dormant:
+            # What a suspended mailbox holds does nothing until it is active again, so this is not
+            # the alarm of a live mailbox nobody can see into; the admin still looks before reactivating.
+            warnings.append(PlanWarning(
+                code="frozen-mailbox-unread", severity="medium", subject=found.address,
+                message=T_("{address} is frozen and suspended, so its {parts} cannot be read now: {why}",
+                           address=found.address, parts=parts, why=why),
+                action=T_("before setting it active again, check them by hand ({console})", console=console)))
+        else:
+            warnings.append(PlanWarning(
+                code="frozen-mailbox-unread", severity="high", subject=found.address,
+                message=T_("{address} is frozen, but its {parts} could not be read, so nothing there is planned "
+                           "for removal: {why}", address=found.address, parts=parts, why=why),
+                action=_grant_then_check(console)))
     if found.grants is not None and found.grants.unavailable:
         warnings.append(PlanWarning(
             code="frozen-tokens-unread", severity="high", subject=found.address,
             message=T_("{address} is frozen, but its OAuth tokens and app passwords could not be listed, so none is "
                        "planned for revocation: {why}", address=found.address, why=found.grants.unavailable),
-            action=T_("grant what is named, then plan again; until then check the mailbox by hand ({console})",
-                      console=facts_of(provider).incident.console or "the admin console")))
+            action=_grant_then_check(console)))
     return warnings

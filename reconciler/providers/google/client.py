@@ -169,19 +169,22 @@ def build_clients(admin: str, service_account: str | None, read_only: bool,
         http = BookedHttp(google_auth_httplib2.AuthorizedHttp(credentials, http=build_http()), book)
         return build(api, version, http=http, client_options=moved, static_discovery=True, cache_discovery=False)
 
+    # One Directory client with the user.security token: it lists a frozen account's tokens and app
+    # passwords in every run (the scope has no read-only form) and, in a writing run, revokes them.
+    user_security = client("admin", "directory_v1", credentials_for((SCOPE_SECURITY,)))
     return Clients(
         directory=client("admin", "directory_v1", core),
         licensing=client("licensing", "v1", core),
         root=root,
         datatransfer=client("admin", "datatransfer_v1", credentials_for(scopes["datatransfer"])),
         reports=client("admin", "reports_v1", credentials_for(scopes["reports"])),
-        security=None if read_only else client("admin", "directory_v1", credentials_for(scopes["security"])),
+        security=None if read_only else user_security,
         request_token=request_token,
         scopes=scopes,
         gmail_as=lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SETTINGS,), user), booked=False),
         gmail_sharing_as=None if read_only else (
             lambda user: client("gmail", "v1", credentials_for((SCOPE_GMAIL_SHARING,), user), booked=False)),
-        user_security=client("admin", "directory_v1", credentials_for((SCOPE_SECURITY,))),
+        user_security=user_security,
         groups_settings=client("groupssettings", "v1", credentials_for((SCOPE_GROUPS_SETTINGS,)), "groups/v1/groups/",
                                booked=False),
     )

@@ -24,11 +24,10 @@ from reconciler.mailbox import AppGrant, AppGrants
 from reconciler.providers.google.batch import result_of_error
 from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, SCOPE_GMAIL_SHARING, SCOPE_SECURITY, Clients
 from reconciler.providers.google.fetch import RETRIES
-from reconciler.providers.google.mailbox import DELEGATION_PAGE
+from reconciler.providers.google.mailbox import first_line, needs
 from reconciler.state import Access, resource_from_dict
 
-SECURITY_NEEDS = T_("it needs {scope} in the service account's domain-wide delegation ({place})",
-                    scope=SCOPE_SECURITY, place=DELEGATION_PAGE)
+SECURITY_NEEDS = needs(SCOPE_SECURITY)
 
 
 def read_app_grants(clients: Clients, address: str) -> AppGrants:
@@ -39,7 +38,7 @@ def read_app_grants(clients: Clients, address: str) -> AppGrants:
         tokens = users.tokens().list(userKey=address).execute(num_retries=RETRIES).get("items", [])
         asps = users.asps().list(userKey=address).execute(num_retries=RETRIES).get("items", [])
     except RefreshError as exc:
-        return AppGrants(unavailable=T_("Google refused a token ({error}): {needs}", error=_first_line(exc),
+        return AppGrants(unavailable=T_("Google refused a token ({error}): {needs}", error=first_line(exc),
                                         needs=SECURITY_NEEDS))
     except HttpError as exc:
         if int(exc.resp.status) not in (401, 403):
@@ -66,7 +65,7 @@ def remove_access(clients: Clients, change: Change) -> ChangeResult:
     try:
         request.execute(num_retries=RETRIES)
     except RefreshError as exc:
-        return ChangeResult(change, "failed", T_("Google refused a token ({error}): {needs}", error=_first_line(exc),
+        return ChangeResult(change, "failed", T_("Google refused a token ({error}): {needs}", error=first_line(exc),
                                                  needs=_needs(access)), code="provider-refused")
     except HttpError as exc:
         if int(exc.resp.status) != 404:  # 404: removed already (by the person, or an apply that died)
@@ -107,10 +106,8 @@ def _request(clients: Clients, access: Access) -> tuple[Any, Any]:
 
 
 def _needs(access: Access) -> str:
-    scope = {"oauth-token": SCOPE_SECURITY, "app-password": SCOPE_SECURITY, "filter": SCOPE_GMAIL_SETTINGS}.get(
-        access.what, SCOPE_GMAIL_SHARING)
-    return T_("it needs {scope} in the service account's domain-wide delegation ({place})", scope=scope,
-              place=DELEGATION_PAGE)
+    return needs({"oauth-token": SCOPE_SECURITY, "app-password": SCOPE_SECURITY, "filter": SCOPE_GMAIL_SETTINGS}.get(
+        access.what, SCOPE_GMAIL_SHARING))
 
 
 def _millis(value: Any) -> dt.datetime | None:
@@ -121,6 +118,3 @@ def _millis(value: Any) -> dt.datetime | None:
         return None
     return dt.datetime.fromtimestamp(millis / 1000, dt.UTC) if millis > 0 else None
 
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

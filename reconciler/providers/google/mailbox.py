@@ -22,19 +22,25 @@ from typing import Any
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 
-from reconciler.i18n import T_
+from reconciler.i18n import T_, Text
 from reconciler.mailbox import MailboxHealth, MailRule
 from reconciler.providers.google.client import SCOPE_GMAIL_SETTINGS, SCOPE_GROUPS_SETTINGS, Clients
 from reconciler.providers.google.fetch import RETRIES, list_all
 
 USER_FIELDS = "primaryEmail,suspended,changePasswordAtNextLogin,isMailboxSetup"
 DELEGATION_PAGE = "Admin console > Security > Access and data control > API controls > Manage domain-wide delegation"
-GMAIL_NEEDS = T_("it needs {scope} in the service account's domain-wide delegation ({place})",
-                 scope=SCOPE_GMAIL_SETTINGS, place=DELEGATION_PAGE)
+
+
+def needs(scope: str) -> Text:
+    """What a refused call needs: `scope` in the domain-wide delegation, and where that is set."""
+    return T_("it needs {scope} in the service account's domain-wide delegation ({place})", scope=scope,
+              place=DELEGATION_PAGE)
+
+
+GMAIL_NEEDS = needs(SCOPE_GMAIL_SETTINGS)
 SIGN_INS = T_("Google's login audit gives sign-in addresses but no places; see {place}",
               place="Admin console > Reporting > Audit and investigation > User log events")
-POSTING_NEEDS = T_("it needs {scope} in the service account's domain-wide delegation ({place})",
-                   scope=SCOPE_GROUPS_SETTINGS, place=DELEGATION_PAGE)
+POSTING_NEEDS = needs(SCOPE_GROUPS_SETTINGS)
 # whoCanPostMessage, in the words of the Admin console's "Who can post".
 WHO_CAN_POST = {
     "ANYONE_CAN_POST": T_("anyone, also outside the company"), "ALL_IN_DOMAIN_CAN_POST": T_("anyone in the company"),
@@ -81,7 +87,7 @@ def _group(clients: Clients, address: str) -> MailboxHealth:
         settings = clients.groups_settings.groups().get(groupUniqueId=address, alt="json").execute(num_retries=RETRIES)
     except RefreshError as exc:
         return MailboxHealth(unavailable={"posting": T_("Google refused a Groups Settings token ({error}): {needs}",
-                                                        error=_first_line(exc), needs=POSTING_NEEDS)})
+                                                        error=first_line(exc), needs=POSTING_NEEDS)})
     except HttpError as exc:
         if int(exc.resp.status) not in (401, 403, 404):
             raise
@@ -113,7 +119,7 @@ def _gmail(clients: Clients, address: str, health: MailboxHealth) -> None:
         filters = settings.filters().list(userId=address).execute(num_retries=RETRIES).get("filter", [])
         delegates = settings.delegates().list(userId=address).execute(num_retries=RETRIES).get("delegates", [])
     except RefreshError as exc:
-        why = T_("Google refused a Gmail token ({error}): {needs}", error=_first_line(exc), needs=GMAIL_NEEDS)
+        why = T_("Google refused a Gmail token ({error}): {needs}", error=first_line(exc), needs=GMAIL_NEEDS)
         health.unavailable.update({p: why for p in GMAIL_PARTS})
         return
     except HttpError as exc:
@@ -149,5 +155,5 @@ def _reason(exc: HttpError) -> str:
         return str(exc.reason)
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -336,7 +336,6 @@ class GoogleProvider(BaseProvider):
     def close(self) -> None:
         """Close the HTTP connections of the API clients (they would linger until exit)."""
         for client in (self.clients.directory, self.clients.licensing, self.clients.datatransfer,
-                       self.clients.reports, self.clients.security, self.clients.groups_settings,
-                       self.clients.user_security):
+                       self.clients.reports, self.clients.groups_settings, self.clients.user_security):
             if client is not None:
                 client.close()
