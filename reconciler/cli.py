@@ -28,8 +28,8 @@ from reconciler.errors import ProviderError, UnsafePlan, UserError, ValidationFa
 from reconciler.i18n import N_, _, ngettext, say
 from reconciler.model.loader import org_locale
 from reconciler.plan.prepare import load_checked, validate_org
-from reconciler.render.github import GITHUB_COMMENT_LIMIT, render_annotations
 from reconciler.render.help import command_of, said_usage_error, speak_help_page
+from reconciler.render.limits import GITHUB_COMMENT_LIMIT
 
 # What only some commands use is imported in them: every run, `--version` and `validate`
 # included, would otherwise load the mail step (smtplib, ssl, email), the apply and plan
@@ -145,6 +145,8 @@ def validate(
         resolved = validate_org(org, issues)
     except ValidationFailed as failed:
         if fmt is ValidateFormat.github:
+            from reconciler.render.github import render_annotations
+
             sys.stdout.write(render_annotations(failed.issues))
             sys.stdout.flush()
         raise
@@ -200,7 +202,7 @@ def plan(
     from reconciler.plan.build import build_plan
     from reconciler.plan.saved import save_plan
     from reconciler.providers import open_provider
-    from reconciler.render.github import render_violations
+    from reconciler.render.github import render_annotations, render_violations
 
     org, issues = load_checked(OPTIONS.org_dir)
     with open_provider(provider, org, read_only=True) as handle:

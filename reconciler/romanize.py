@@ -42,6 +42,7 @@ name before calling.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -443,7 +444,9 @@ def _read_han(run: str) -> str:
     """Pinyin for a run of Han characters, syllables joined without a
     separator (张伟 -> zhangwei) as Chinese addresses write them."""
     # Imported on first use: its dictionaries take half a second to load, which every command
-    # that reads no Chinese name (config get, dns, access, --version) would pay otherwise.
+    # that reads no Chinese name (config get, dns, access, --version) would pay otherwise. They are
+    # only read here (nothing loads custom readings into them), so pypinyin need not copy them first.
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
     from pypinyin import Style, lazy_pinyin
 
     syllables = lazy_pinyin(run, style=Style.NORMAL, errors=_read_other)

@@ -12,34 +12,48 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reconciler.changes import PlanWarning
+from reconciler import collector
 from reconciler.errors import InputIssue, ValidationFailed
 from reconciler.i18n import T_
 from reconciler.model.crossref import check_references
 from reconciler.model.loader import load_org
 from reconciler.model.org import Org
 from reconciler.model.types import ProviderKind
-from reconciler.providers.base import BaseProvider
 from reconciler.resolve import Resolved, resolve
 from reconciler.state import State
+
+# `validate` needs neither (tests/test_cli_imports.py): the provider contract and the plan's
+# warnings are loaded by the commands that read a provider.
+if TYPE_CHECKING:
+    from reconciler.changes import PlanWarning
+    from reconciler.providers.base import BaseProvider
 
 
 def load_checked(org_dir: Path) -> tuple[Org, list[InputIssue]]:
     """org/ read and schema-checked, with every problem of the mail templates it needs (a
-    broken template fails `validate` and `plan`, never halfway through an apply)."""
-    org, issues = load_org(org_dir)
-    if org.settings.onboarding is not None:
-        from reconciler.mail.onboarding import check_templates
+    broken template fails `validate` and `plan`, never halfway through an apply). The cycle
+    collector is paused meanwhile (see reconciler/collector.py)."""
+    with collector.paused():
+        org, issues = load_org(org_dir)
+        if org.settings.onboarding is not None:
+            from reconciler.mail.onboarding import check_templates
 
-        issues = [*issues, *check_templates(org, org.settings.onboarding, org.settings.provider.kind)]
+            issues = [*issues, *check_templates(org, org.settings.onboarding, org.settings.provider.kind)]
     return org, issues
 
 
 def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None = None,
                  provider_kind: ProviderKind = "local", today: dt.date | None = None) -> Resolved:
     """All checks that need no provider (and, given `actual`, the address ones that do);
-    ValidationFailed with every problem at once."""
+    ValidationFailed with every problem at once. The cycle collector is paused meanwhile."""
+    with collector.paused():
+        return _validated(org, load_issues, actual, provider_kind, today)
+
+
+def _validated(org: Org, load_issues: list[InputIssue], actual: State | None, provider_kind: ProviderKind,
+               today: dt.date | None) -> Resolved:
     # People the provider holds whose file is gone: a reference to one of them is said as a leaver's.
     filed = set(org.users_by_id())
     gone = {u.id: u.email for u in (actual or State()).users().values() if u.id and u.id not in filed}
@@ -53,6 +67,8 @@ def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None =
 
 def drop_ignored_fields(desired: State, ignores: frozenset[str]) -> list[PlanWarning]:
     """Fields the provider has no place for become unmanaged; say so once per field that org/ sets."""
+    from reconciler.changes import PlanWarning
+
     warnings = []
     for name in sorted(ignores):
         kind, _dot, field_name = name.partition(".")

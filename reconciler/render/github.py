@@ -17,6 +17,7 @@ from reconciler.changes import Action, Change, Plan, PlanWarning, Violation, sai
 from reconciler.errors import InputIssue
 from reconciler.i18n import N_, _, ngettext, say
 from reconciler.render.common import SYMBOLS, summary_line
+from reconciler.render.limits import GITHUB_COMMENT_LIMIT
 from reconciler.render.markdown import (
     cell,
     change_row,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # annotations only: `validate --format github` loads this mod
 
 PLAN_MARKER = "<!-- reconciler-plan -->"
 APPLY_MARKER = "<!-- reconciler-apply -->"
-GITHUB_COMMENT_LIMIT = 65_536  # characters GitHub accepts in an issue or pull-request comment
 MIN_LIMIT = 2_000  # below this not even the summary and the note are sure to fit
 ERROR_ANNOTATIONS_PER_STEP = 10  # GitHub shows at most this many error annotations of one step
 
