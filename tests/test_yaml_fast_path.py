@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import yaml
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.model import yamlsource
+from reconciler.model.loader import load_org
 from reconciler.model.yamlsource import (
     _FLAT_TEXT,
     _LOADER,
@@ -228,3 +230,37 @@ def test_files_to_trim_cut_or_build_go_to_the_line_reader(text: str) -> None:
         for _ in range(2):  # by the rows, then by the layout's pattern where one was made
             assert usual_read(text) is None, text
     assert_agree(text)
+
+
+def people_written_alike(folder: Path) -> None:
+    """Many people's files in a few layouts (so the usual reader compiles their patterns), some with
+    what it must leave to the line reader or the full one: a comment after a value, a trailing
+    space, a date, `: ` in a value, a list, a value the schema refuses; a value further right."""
+    odd = {7: "title: Staff # for now\n", 8: "title: Staff \n", 9: "password_reset: 2026-01-05\n",
+           10: "title: a: b\n", 11: "aliases:\n  - x.y\n", 12: "title: Note:\n", 13: "manager: E1\n",
+           14: "# moved\ntitle: Staff\n", 15: "title: \u00a0\n", 16: "status: gone\n", 17: "locale: no\n",
+           18: "title:   Staff\n", 19: "title: Note:", 20: "title: Staff "}
+    for n in range(120):
+        text = f"id: E{5000 + n}\ngiven_name: {'Olivia' if n % 3 else '伟'}\nfamily_name: 何\n"
+        if n % 2:
+            text += "department: management\n"
+        text += odd.get(n % 40, "title: Staff\n")
+        (folder / f"e{5000 + n}.yaml").write_text(text, encoding="utf-8")
+
+
+def loaded(org_dir: Path) -> tuple[object, ...]:
+    org, issues = load_org(org_dir)
+    places = [(entry.value.model_dump(), [(field, entry.locate(field), entry.locate(field, key=True))
+                                          for field in (*entry.value.model_fields_set, "nowhere")])
+              for entry in org.users]
+    return [str(issue) for issue in issues], places, org.digest, org.unvalidated
+
+
+def test_an_org_loads_the_same_with_and_without_the_usual_reader(org_copy: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    people_written_alike(org_copy / "users")
+    with fresh_layouts(pattern_after=4):
+        fast = loaded(org_copy)
+        assert any(layout.pattern is not None for layout in yamlsource._PATTERNED)
+    monkeypatch.setattr(yamlsource, "_read_usual_flat", lambda doc, text: False)
+    assert fast == loaded(org_copy)
