@@ -116,10 +116,10 @@ def read_plain_file(path: str | Path, limit: int, *, listed_regular: bool = Fals
     A FIFO would block `read` forever and /dev/zero never ends, so the kind is checked before
     opening (a socket cannot even be opened) and again on the open file (it may have been swapped),
     which is opened without blocking; the read stops one byte past the limit, whatever the size
-    said. `listed_regular`: the caller's folder listing already says a regular file, not a link,
-    is there (os.scandir knows without a call), so the check before opening is not made again
-    (100,000 people's files: a stat each); the open file is still checked. Raises NotAPlainFile,
-    FileTooLarge or another OSError.
+    said, and ends after one read where the size said was the whole file. `listed_regular`: the
+    caller's folder listing already says a regular file, not a link, is there (os.scandir knows
+    without a call), so the check before opening is not made again (100,000 people's files: a stat
+    each); the open file is still checked. Raises NotAPlainFile, FileTooLarge or another OSError.
     """
     if not listed_regular:
         info = os.stat(path)
@@ -132,7 +132,14 @@ def read_plain_file(path: str | Path, limit: int, *, listed_regular: bool = Fals
             raise NotAPlainFile(_what(info.st_mode))
         if info.st_size > limit:
             raise FileTooLarge(info.st_size, limit)
-        chunks, total = [], 0
+        # One read where the size said is the whole file (every file of org/, most often): asked for a
+        # byte more, a file that grew since is read on, as one that gave less (shrunk, a short read).
+        first = os.read(fd, info.st_size + 1)
+        if len(first) == info.st_size:
+            return first
+        chunks, total = [first], len(first)
+        if total > limit:
+            raise FileTooLarge(total, limit)
         while chunk := os.read(fd, min(1 << 20, limit + 1 - total)):
             chunks.append(chunk)
             total += len(chunk)

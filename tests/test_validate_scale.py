@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.atomicfile import NotAPlainFile, read_plain_file
+from reconciler.atomicfile import FileTooLarge, NotAPlainFile, read_plain_file
 from reconciler.model.files import NamingFile, UserEntry
 from reconciler.model.loader import load_org
 from reconciler.model.org import DepartmentTree
@@ -44,6 +44,99 @@ def test_a_fifo_read_as_a_listed_regular_file_is_refused_on_the_open_file(tmp_pa
     reader.join(timeout=10)
     assert not reader.is_alive(), "reading a FIFO blocked"
     assert isinstance(outcome[0], NotAPlainFile) and "FIFO" in outcome[0].what
+
+
+def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes asked of every os.read from here on."""
+    asked: list[int] = []
+    real_read = os.read
+
+    def read(fd: int, size: int) -> bytes:
+        asked.append(size)
+        return real_read(fd, size)
+
+    monkeypatch.setattr(os, "read", read)
+    return asked
+
+
+def test_a_file_whose_size_says_it_all_is_read_in_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """100,000 people's files: one read each, not a second one to find the end."""
+    person = tmp_path / "e9001.yaml"
+    person.write_text(PERSON)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    asked = counting_reads(monkeypatch)
+    assert read_plain_file(person, 1024, listed_regular=True) == PERSON.encode()
+    assert asked == [len(PERSON) + 1]
+    assert read_plain_file(empty, 1024) == b""
+    assert asked == [len(PERSON) + 1, 1]
+
+
+def growing_after_fstat(monkeypatch: pytest.MonkeyPatch, path: Path, extra: bytes) -> None:
+    """`extra` written at the end of `path` just after the reader asked its size."""
+    real_fstat = os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        with path.open("ab") as out:
+            out.write(extra)
+        return info
+
+    monkeypatch.setattr(os, "fstat", fstat)
+
+
+def test_a_file_that_grows_after_its_size_was_asked_is_read_to_its_end(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    person = tmp_path / "e9001.yaml"
+    person.write_text(PERSON)
+    growing_after_fstat(monkeypatch, person, b"title: Staff\n")
+    assert read_plain_file(person, 1024, listed_regular=True) == PERSON.encode() + b"title: Staff\n"
+
+
+def test_a_file_that_grows_past_the_limit_after_its_size_was_asked_is_refused(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    person = tmp_path / "e9001.yaml"
+    person.write_text(PERSON)
+    growing_after_fstat(monkeypatch, person, b"x" * 2048)
+    asked = counting_reads(monkeypatch)
+    with pytest.raises(FileTooLarge) as refused:
+        read_plain_file(person, 1024, listed_regular=True)
+    assert refused.value.size == 1025  # never more than a byte past the limit read
+    assert sum(asked) <= 1025
+
+
+def test_a_file_that_shrinks_after_its_size_was_asked_is_read_as_it_is(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    person = tmp_path / "e9001.yaml"
+    person.write_text(PERSON)
+    real_fstat = os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        person.write_text("id: E9001\n")  # truncated and rewritten: shorter than the size said
+        return info
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    assert read_plain_file(person, 1024, listed_regular=True) == b"id: E9001\n"
+
+
+def test_people_given_the_same_fields_share_one_set_of_them(org_copy: Path) -> None:
+    """pydantic keeps with every entry the set of fields it was given (728 bytes a person): entries
+    given the same fields share one; the set is still each entry's own answer, and a copy's own."""
+    (org_copy / "users" / "e9001.yaml").write_text(PERSON)
+    (org_copy / "users" / "e9002.yaml").write_text(PERSON.replace("E9001", "E9002").replace("Wei", "Na"))
+    (org_copy / "users" / "e9003.yaml").write_text(PERSON.replace("E9001", "E9003") + "title: Staff\n")
+    org, issues = load_org(org_copy)
+    assert issues == []
+    users = {entry.value.id: entry.value for entry in org.users}
+    first, second, third = users["E9001"], users["E9002"], users["E9003"]
+    assert first.model_fields_set is second.model_fields_set == {"id", "given_name", "family_name"}
+    assert third.model_fields_set == {"id", "given_name", "family_name", "title"}
+    assert first.model_dump(exclude_unset=True) == {"id": "E9001", "given_name": "Wei", "family_name": "Zhang"}
+    changed = first.model_copy(update={"title": "Lead"})
+    assert "title" in changed.model_fields_set and second.model_fields_set == {"id", "given_name", "family_name"}
+    distinct = {id(entry.value.model_fields_set) for entry in org.users}
+    assert len(distinct) == len({frozenset(entry.value.model_fields_set) for entry in org.users})
 
 
 def test_a_fifo_among_people_is_reported_by_validate(org_copy: Path) -> None:

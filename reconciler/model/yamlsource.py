@@ -16,6 +16,7 @@ import codecs
 import errno
 import functools
 import gc
+import operator
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -556,8 +557,9 @@ def _likely_cause(text: str, line: int, column: int) -> str:
 # Composing a node graph costs 20 times more than reading such lines, so they are read here,
 # to the same data and positions; anything else (indentation, lists, quotes, anchors, tags,
 # flow style, tabs, characters YAML refuses or reads as line breaks, a key twice) goes to the
-# full parser, which also gives every error its message. tests/test_yaml_fast_path.py checks
-# that both readers agree on generated text.
+# full parser, which also gives every error its message. The usual file (nothing to trim, cut or
+# build) is read in a few passes over its whole text, the rest line by line; tests/test_yaml_fast_path.py
+# checks that all three readers agree on generated text.
 _FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): +([^-?:,\[\]{}#&*!|>'\"%@`\s][^\n]*)")
 # Printable characters YAML reads in a plain value, minus its extra line breaks and the BOM.
 _FLAT_TEXT = re.compile("[\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
@@ -569,6 +571,114 @@ def _read_flat_mapping(doc: YamlDocument, text: str) -> bool:
     False, with `doc` untouched, when the file is anything else."""
     if not _FLAT_TEXT.fullmatch(text):
         return False
+    return _read_usual_flat(doc, text) or _read_flat_lines(doc, text)
+
+
+# A plain value's first character and the rest of its line (`_FLAT_LINE`'s second group).
+_FLAT_VALUE = r"([^-?:,\[\]{}#&*!|>'\"%@`\s][^\n]*)"
+_BLANK_OR_COMMENT = r"(?:#[^\n]*|[^\S\n]*)"  # [^\S\n]: what str.isspace() says is a space, on one line
+# Every line of a flat file, as findall gives it: (`key:` and its spaces, the rest of the line) for a
+# `key: value` line (as _FLAT_LINE reads it), ('', '') for a blank or whole-line comment. Each
+# alternative spans a whole line, so a line that is none of these gives no row at all.
+_FLAT_ROWS = re.compile(r"^(?:([A-Za-z_][A-Za-z0-9_]*: +)" + _FLAT_VALUE + "|" + _BLANK_OR_COMMENT + ")$",
+                        re.MULTILINE)
+_first_character = operator.itemgetter(0)
+
+
+@dataclass(slots=True)
+class _Layout:
+    """The `key: ` parts of a flat file's lines, the same in every file written alike, and what they say."""
+
+    keys: tuple[str, ...]
+    lines: dict[str, int]
+    columns: dict[str, int] | None
+    heads: tuple[str, ...]
+    seen: int = 0
+    # The whole text of a file laid out so, each value a group: one match where findall makes a row a
+    # line. Compiled (a quarter of a millisecond) once the layout is common.
+    pattern: re.Pattern[str] | None = None
+
+
+# Layouts by the lines' `key: ` parts ('' for a blank or comment line): a few per org/, as people's
+# files are written alike; None for one the line reader must judge (a key twice, `yes:`, no key).
+_LAYOUTS: dict[tuple[str, ...], _Layout | None] = {}
+# A layout's pattern is compiled once it was read this often, for this many layouts at most: a
+# pattern saves a few microseconds a file, so only common layouts repay it, whatever org/ holds.
+PATTERN_AFTER = 32
+MAX_PATTERNS = 64
+_PATTERNED: list[_Layout] = []
+# The common layout last read, by the number of lines: the next file of as many lines is most often laid out so.
+_RECENT: dict[int, _Layout] = {}
+
+
+def _read_usual_flat(doc: YamlDocument, text: str) -> bool:
+    """`_read_flat_lines` for the usual file, in a few passes over the whole text instead of steps per
+    line (100,000 people's files): every line `key: text`, blank or a comment, and nothing that
+    reader would trim, cut or build (a comment after a value, trailing spaces, `: ` in a value or
+    one ending in `:`, a number, a date, a bool). False, with `doc` untouched, for anything else:
+    the line reader then reads it (or refuses it) as it always has."""
+    newlines = text.count("\n")
+    layout = _RECENT.get(newlines)
+    match = layout.pattern.fullmatch(text) if layout is not None and layout.pattern is not None else None
+    if match is not None and layout is not None:
+        values = match.groups()
+    else:
+        rows = _FLAT_ROWS.findall(text)
+        if len(rows) != newlines + 1:  # a line of another kind
+            return False
+        heads, values = zip(*rows, strict=True)
+        layout = _LAYOUTS[heads] if heads in _LAYOUTS else _new_layout(heads)
+        if layout is None:
+            return False
+        _note_seen(layout, newlines)
+        values = tuple(value for value in values if value)  # a key's value is never empty: it has a first character
+    # What the line reader cuts or refuses: ` #` (a comment after a value), trailing spaces, `:` at
+    # the end, `: ` inside a value (a comment with any of these goes to it too).
+    if " #" in text or " \n" in text or ":\n" in text or text.endswith((" ", ":")) or text.count(": ") != len(values):
+        return False
+    if not _TYPED_FIRST.isdisjoint(map(_first_character, values)) and not all(map(_plain_text, values)):
+        return False  # a number, a date, a bool: built by the line reader, as the full reader builds it
+    doc.data = dict(zip(layout.keys, values, strict=True))
+    doc.flat_lines, doc.flat_columns = layout.lines, layout.columns
+    return True
+
+
+def _new_layout(heads: tuple[str, ...]) -> _Layout | None:
+    keys: list[str] = []
+    lines: dict[str, int] = {}
+    columns: dict[str, int] = {}
+    layout = None
+    for row, head in enumerate(heads):
+        if not head:
+            continue
+        key = sys.intern(head[: head.index(":")])
+        if key in lines or not _plain_key(key):
+            break
+        keys.append(key)
+        lines[key] = row + 1
+        if len(head) != len(key) + 2:  # the value's column, where it is not one space after `key:`
+            columns[key] = len(head) + 1
+    else:
+        if keys:
+            layout = _Layout(tuple(keys), _shared_shape(lines), columns or None, heads)
+    if len(_LAYOUTS) < MAX_SHAPES:
+        _LAYOUTS[heads] = layout
+    return layout
+
+
+def _note_seen(layout: _Layout, newlines: int) -> None:
+    layout.seen += 1
+    if layout.pattern is None and layout.seen >= PATTERN_AFTER and len(_PATTERNED) < MAX_PATTERNS:
+        layout.pattern = re.compile("\n".join(re.escape(head) + _FLAT_VALUE if head else _BLANK_OR_COMMENT
+                                              for head in layout.heads))
+        _PATTERNED.append(layout)
+    if layout.pattern is not None:
+        _RECENT[newlines] = layout
+
+
+def _read_flat_lines(doc: YamlDocument, text: str) -> bool:
+    """`_read_flat_mapping` line by line, for text the character check passed: the reader of every
+    flat file `_read_usual_flat` does not take, and the one it must agree with."""
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     columns: dict[str, int] = {}
