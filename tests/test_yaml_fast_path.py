@@ -39,7 +39,11 @@ TRICKY = st.sampled_from([
     "Wang", "王伟", "欧阳 娜", " ", "  ", "#", " #c", ":", ": ", "-", "- ", "?", ",", "[a]", "{b}", "&a", "*a", "!x",
     "|", ">", "'", '"', "%", "@", "`", "\t", "\xa0", "\u2028", "\x85", "\ufeff", "\r", "\uffff", "\ud7ff",
     "1", "0x1F", "1e3", "2026-01-05", "2026-02-30", "true", "~", "null", ".inf", "1_000", "0o17", "+1", "😀", "é",
+    '"+86 139"', "'007'", '""', "''", '"a\\"b"', "'it''s'", '"x"y', "'a' # c", '"#: "', "'\"'", '"\'"', '"yes"',
 ])
+# Quoted values people write (a phone number, a code that would read as a number), whole.
+QUOTED = st.sampled_from(['"+86 139 1600 1000"', "'007'", '"yes"', "'a: b # c'", '""', '"王伟"', "'x'  # note",
+                          '"a\\tb"', '"a"b', "'it''s'", '"a" #c', '"a"#c', "'x' "])
 VALUES = st.lists(st.one_of(SAFE, SAFE, SAFE, TRICKY), min_size=1, max_size=4).map("".join)
 KEY_VALUE = st.tuples(KEYS, SEPARATORS, VALUES).map("".join)
 LINES = st.one_of(
@@ -49,7 +53,8 @@ LINES = st.one_of(
 TEXTS = st.lists(LINES, max_size=6).map("\n".join) | st.lists(LINES, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
 
 # Texts close to what people write, so the fast reader takes most of them.
-NEAR_FLAT = st.lists(st.one_of(st.tuples(KEYS, st.just(": "), VALUES).map("".join), st.just("# note")),
+NEAR_FLAT = st.lists(st.one_of(st.tuples(KEYS, st.just(": "), VALUES).map("".join), st.just("# note"),
+                               st.tuples(KEYS, st.sampled_from([": ", ":  "]), QUOTED).map("".join)),
                      min_size=1, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
 
 
@@ -159,6 +164,8 @@ def test_fast_reader_agrees_on_near_flat_text(text: str) -> None:
     ("id: E1 # comment\nstart: 2026-01-05\nactive: yes\nn: 0x1F\n",
      {"id": "E1", "start": dt.date(2026, 1, 5), "active": True, "n": 31}),
     ("title: C#-developer\nurl: http://x\n", {"title": "C#-developer", "url": "http://x"}),
+    ('id: E1\nphone: "+86 139 1600 1000"\ncode:   \'007\'  # kept as text\n',
+     {"id": "E1", "phone": "+86 139 1600 1000", "code": "007"}),
 ])
 def test_flat_files_are_read_by_the_fast_reader(text: str, expected: dict[str, object]) -> None:
     doc = YamlDocument("f.yaml", None)
@@ -168,7 +175,8 @@ def test_flat_files_are_read_by_the_fast_reader(text: str, expected: dict[str, o
 
 
 @pytest.mark.parametrize("text", [
-    "id: E1\nid: E2\n", "aliases:\n- a\n", "aliases: [a]\n", "name: 'x'\n", "a: &x b\n", "a: !!str 1\n",
+    "id: E1\nid: E2\n", "aliases:\n- a\n", "aliases: [a]\n", "name: 'it''s'\n",
+    'a: "b\\\\n"\n', 'a: "x"y\n', "a: &x b\n", "a: !!str 1\n",
     "a:\tb\n", "a: b\r\n", "a: b\u2028c\n", "yes: b\n", "a:\n", "title: Note:\n", "a: b: c\n", "", "# only\n",
     "a: 2026-02-30\n",
 ])

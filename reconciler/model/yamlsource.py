@@ -561,6 +561,11 @@ def _likely_cause(text: str, line: int, column: int) -> str:
 # build) is read in a few passes over its whole text, the rest line by line; tests/test_yaml_fast_path.py
 # checks that all three readers agree on generated text.
 _FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): +([^-?:,\[\]{}#&*!|>'\"%@`\s][^\n]*)")
+# A `key: "quoted value"` line (double quotes without an escape, single quotes without a quote
+# inside), then spaces or a comment: how people write a phone number ("+86 139 1600 1000") or a
+# value that would otherwise read as something else ('007', "yes"). Its text is what is between the
+# quotes, always text, and its place is the opening quote's, as the full reader has it.
+_QUOTED_LINE = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*): +(?:"([^"\\]*)"|'([^']*)')(?: +#[^\n]*| *)""")
 # Printable characters YAML reads in a plain value, minus its extra line breaks and the BOM.
 _FLAT_TEXT = re.compile("[\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                         "\U00010000-\U0010ffff]*")
@@ -689,7 +694,9 @@ def _read_flat_lines(doc: YamlDocument, text: str) -> bool:
             continue
         match = _FLAT_LINE.fullmatch(line)
         if match is None:
-            return False
+            if not _read_quoted_line(line, number, data, lines, columns):
+                return False
+            continue
         key, value = match.groups()
         if " #" in value:
             value = value[: value.index(" #")]
@@ -710,6 +717,26 @@ def _read_flat_lines(doc: YamlDocument, text: str) -> bool:
     if not data:
         return False
     doc.data, doc.flat_lines, doc.flat_columns = data, _shared_shape(lines), columns or None
+    return True
+
+
+def _read_quoted_line(line: str, number: int, data: dict[str, Any], lines: dict[str, int],
+                      columns: dict[str, int]) -> bool:
+    """Add a `key: "quoted"` line (line `number`) to what `_read_flat_lines` gathers; False if it is
+    not one, or names a key again or one that is not plain text."""
+    match = _QUOTED_LINE.fullmatch(line)
+    if match is None:
+        return False
+    key = match.group(1)
+    if key in data or not _plain_key(key):
+        return False
+    key = sys.intern(key)
+    double, single = match.group(2), match.group(3)
+    data[key] = double if double is not None else single
+    lines[key] = number
+    column = match.start(2) if double is not None else match.start(3)  # the opening quote's, counted from 1
+    if column != len(key) + 3:
+        columns[key] = column
     return True
 
 
