@@ -17,7 +17,7 @@ from reconciler.i18n import T_, _
 from reconciler.model.files import GroupEntry, Profile, UserEntry
 from reconciler.model.org import DepartmentNode, DepartmentTree, Org, Sourced
 from reconciler.model.types import ProviderKind
-from reconciler.naming import assign_user_addresses, group_address, qualify
+from reconciler.naming import Bases, assign_user_addresses, derive_bases, group_address, qualify
 from reconciler.romanize import display_name
 from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User
 
@@ -125,10 +125,11 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     # leaver's or renamed person's address to a newcomer would deliver their mail to a stranger.
     at_provider = {claims.canonical(a) for kind in ("user", "group", "alias") for a in actual.of(kind)}
     taken = set(claims.owners) | at_provider
-    assignment = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
+    bases = derive_bases(org.users, org.naming)  # once for both assignments
+    assignment = assign_user_addresses(bases, org.naming, domain, taken, existing, adoptable)
     result.issues.extend(assignment.issues)
     result.addresses = assignment.addresses
-    displaced = _displaced_by_explicit_emails(org, claims, existing, adoptable, at_provider)
+    displaced = _displaced_by_explicit_emails(org, bases, claims, existing, adoptable, at_provider)
     result.issues.extend(displaced.values())
     for entry in org.users:
         derived = assignment.addresses.get(entry.value.id)
@@ -143,7 +144,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     return result
 
 
-def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[str, str],
+def _displaced_by_explicit_emails(org: Org, bases: Bases, claims: _Addresses, existing: dict[str, str],
                                   adoptable: frozenset[str], at_provider: set[str]) -> dict[str, InputIssue]:
     """People whose derived address an explicit `email:` takes, by id, each with the issue said at
     the file that claims it.
@@ -160,7 +161,7 @@ def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[s
     domain = org.primary_domain or ""
     # Everything taken as before, but the explicit user addresses (unless the provider holds them).
     taken = {a for a in claims.owners if a not in explicit} | at_provider
-    unclaimed = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
+    unclaimed = assign_user_addresses(bases, org.naming, domain, taken, existing, adoptable)
     where_of = {e.value.id: e for e in org.users}
     displaced: dict[str, InputIssue] = {}
     for user_id, address in unclaimed.addresses.items():
