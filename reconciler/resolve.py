@@ -19,7 +19,16 @@ from reconciler.model.org import DepartmentNode, DepartmentTree, Org, Sourced
 from reconciler.model.types import ProviderKind
 from reconciler.naming import Bases, assign_user_addresses, derive_bases, group_address, qualify
 from reconciler.romanize import display_name
-from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User
+from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User, trusted
+
+# Resources made of what org/ validated already, one per person or membership, built without
+# validating it again (state.trusted).
+_USER = trusted(User, "email", "id", "given_name", "family_name", "display_name", "orgunit", "department", "title",
+                "manager", "phone", "services", "suspended")
+_LICENSE = trusted(License, "user", "sku")
+_MEMBER = trusted(Membership, "group", "member")
+_TYPED_MEMBER = trusted(Membership, "group", "member", "member_type")
+_OWNER = trusted(Membership, "group", "member", "role")
 
 _V = TypeVar("_V")
 
@@ -242,7 +251,7 @@ def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str,
     """`services`: each profile's (None: the default's), as the resource holds them."""
     user = entry.value
     node = departments.get(user.department or "")
-    return User(
+    return _USER(
         email=address,
         id=user.id,
         given_name=user.given_name,
@@ -323,17 +332,17 @@ def _members(tree: DepartmentTree, group: GroupEntry, email: str, groups: dict[s
     for dept in group.departments:
         for key in sorted(tree.and_below(dept)):
             for address in by_department.get(key, []):
-                members[address] = Membership(group=email, member=address)
+                members[address] = _MEMBER(group=email, member=address)
     for member in group.members:
         if member in groups:
-            members[groups[member]] = Membership(group=email, member=groups[member], member_type="group")
+            members[groups[member]] = _TYPED_MEMBER(group=email, member=groups[member], member_type="group")
         elif member in users:
-            members[users[member]] = Membership(group=email, member=users[member])
+            members[users[member]] = _MEMBER(group=email, member=users[member])
     for external in group.external_members:
-        members[external] = Membership(group=email, member=external, member_type="external")
+        members[external] = _TYPED_MEMBER(group=email, member=external, member_type="external")
     for owner in group.owners:
         if owner in users:
-            members[users[owner]] = Membership(group=email, member=users[owner], role="OWNER")
+            members[users[owner]] = _OWNER(group=email, member=users[owner], role="OWNER")
     return list(members.values())
 
 
@@ -347,7 +356,7 @@ def _permissions(org: Org, result: Resolved, provider_kind: ProviderKind) -> Non
         address = result.addresses.get(entry.value.id)
         sku = sku_of.get(entry.value.profile)
         if address and sku is not None:
-            desired.add(License(user=address, sku=sku))
+            desired.add(_LICENSE(user=address, sku=sku))
     for role in org.permissions.roles.values():
         desired.scopes["role"].add(role.admin_role)
         for member in role.members:

@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 import reconciler.naming as naming_module
 from reconciler.model.files import NamingFile, UserEntry
@@ -17,7 +18,7 @@ from reconciler.model.loader import load_org
 from reconciler.model.org import Sourced
 from reconciler.naming import derive_bases, local_base, natural_key
 from reconciler.resolve import resolve
-from reconciler.state import State
+from reconciler.state import License, Membership, Resource, State, User, trusted
 
 TODAY = dt.date(2026, 1, 5)
 
@@ -80,3 +81,53 @@ def test_resolving_with_an_explicit_email_romanizes_each_name_once(tmp_path: Pat
     assert [str(issue) for issue in resolved.issues] == [
         "org/users/e3999.yaml:4:8: zhangwei@acme.com is the address naming.yaml gives user E3000 "
         "(org/users/e3000.yaml:1:5); choose another address here, or give E3000 an explicit email too"]
+
+
+def rebuilt(resource: Resource) -> Resource:
+    """The resource as pydantic builds it from the fields it was given, every value validated."""
+    return type(resource)(**{name: getattr(resource, name) for name in resource.model_fields_set})
+
+
+def test_resources_built_without_revalidation_are_what_validation_builds(org_copy: Path) -> None:
+    """Users, memberships (members, owners, groups, externals) and licences are built from values
+    org/ validated, without pydantic's __init__: field for field, in pydantic's order, with the same
+    fields set, equal and hashing alike, and each value of the type validation gives."""
+    (org_copy / "users" / "e9002.yaml").write_text(  # a leaver, so suspended is True somewhere
+        "id: E9002\ngiven_name: Fang\nfamily_name: Li\nstatus: offboarded\n", encoding="utf-8")
+    org, issues = load_org(org_copy)
+    assert issues == []
+    desired = resolve(org, State(), "local", TODAY).desired
+    kinds_seen: dict[str, set[tuple[str, ...]]] = {}
+    for resource in desired:
+        again = rebuilt(resource)
+        assert list(resource.__dict__.items()) == list(again.__dict__.items())
+        assert [type(v) for v in resource.__dict__.values()] == [type(v) for v in again.__dict__.values()]
+        assert resource.model_fields_set == again.model_fields_set
+        assert resource == again and hash(resource) == hash(again)
+        assert (resource.__pydantic_extra__, resource.__pydantic_private__) == (None, None)
+        assert resource.model_dump() == again.model_dump()
+        assert resource.model_copy(update={"email": "x@acme.com"} if isinstance(resource, User) else {}) is not resource
+        kinds_seen.setdefault(resource.kind, set()).add(tuple(sorted(resource.model_fields_set)))
+    # The example holds every shape the trusted builders make.
+    assert {("group", "member"), ("group", "member", "member_type"), ("group", "member", "role")} <= \
+        kinds_seen["membership"]
+    assert kinds_seen["license"] == {("sku", "user")}
+    assert any(isinstance(r, User) and r.suspended for r in desired.users().values())
+    assert any(isinstance(m, Membership) and m.member_type == "external" for m in desired.of("membership").values())
+    assert any(isinstance(m, Membership) and m.member_type == "group" for m in desired.of("membership").values())
+
+
+def test_a_trusted_builder_refuses_what_the_model_would() -> None:
+    with pytest.raises(TypeError):
+        trusted(License, "user")  # sku is required
+    with pytest.raises(TypeError):
+        trusted(License, "user", "sku", "seats")  # no such field
+    build = trusted(License, "user", "sku")
+    with pytest.raises(TypeError):
+        build(user="a@acme.com")
+    with pytest.raises(TypeError):
+        build(user="a@acme.com", sku="x", seats=3)
+    licence = build(user="a@acme.com", sku="standard")
+    with pytest.raises(ValidationError):  # frozen like any other
+        licence.sku = "other"  # type: ignore[misc]
+    assert licence == License(user="a@acme.com", sku="standard") and licence.key == "a@acme.com/standard"
