@@ -131,3 +131,37 @@ def test_a_trusted_builder_refuses_what_the_model_would() -> None:
     with pytest.raises(ValidationError):  # frozen like any other
         licence.sku = "other"  # type: ignore[misc]
     assert licence == License(user="a@acme.com", sku="standard") and licence.key == "a@acme.com/standard"
+
+
+def test_an_address_kept_at_the_provider_that_a_group_claims_is_still_reported(tmp_path: Path) -> None:
+    """Derived addresses are claimed only where a claim can fail: one a person keeps at the
+    provider can be a group's (the group's claim came first); numbered ones never clash."""
+    org_dir = small_org(tmp_path)
+    write_people(org_dir, [("E1", "伟", "张", None), ("E2", "伟", "张", None), ("E3", "Anna", "Smith", None)])
+    (org_dir / "groups").mkdir()
+    (org_dir / "groups" / "zhangwei.yaml").write_text("key: zhangwei\n", encoding="utf-8")
+    org, issues = load_org(org_dir)
+    assert issues == []
+    actual = State()
+    actual.add(User(email="zhangwei@acme.com", id="E1"))
+    resolved = resolve(org, actual, "local", TODAY)
+    assert [str(issue) for issue in resolved.issues] == [
+        "org/users/e1.yaml:1:5: address zhangwei@acme.com is already used by group zhangwei "
+        "(org/groups/zhangwei.yaml:1:6)"]
+    assert resolved.addresses == {"E1": "zhangwei@acme.com", "E2": "zhangwei2@acme.com", "E3": "smithanna@acme.com"}
+
+
+def test_derived_addresses_outside_the_managed_domains_are_still_each_reported(tmp_path: Path) -> None:
+    """A primary domain that is also an alias (said by the cross-file checks) leaves every derived
+    address outside the managed domains: each is still said, as before."""
+    org_dir = small_org(tmp_path)
+    (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true, alias_of: acme.cn}\n"
+                                          "- {name: acme.cn}\n", encoding="utf-8")
+    write_people(org_dir, [("E1", "伟", "张", None), ("E2", "Anna", "Smith", None)])
+    org, _issues = load_org(org_dir)
+    resolved = resolve(org, State(), "local", TODAY)
+    assert [str(issue) for issue in resolved.issues] == [
+        "org/users/e1.yaml:1:5: zhangwei@acme.com is not in a managed domain; acme.com is an alias of acme.cn, use "
+        "that",
+        "org/users/e2.yaml:1:5: smithanna@acme.com is not in a managed domain; acme.com is an alias of acme.cn, use "
+        "that"]

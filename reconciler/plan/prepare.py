@@ -41,8 +41,9 @@ def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None =
     """All checks that need no provider (and, given `actual`, the address ones that do);
     ValidationFailed with every problem at once."""
     # People the provider holds whose file is gone: a reference to one of them is said as a leaver's.
-    filed = set(org.users_by_id())
-    gone = {u.id: u.email for u in (actual or State()).users().values() if u.id and u.id not in filed}
+    held = (actual or State()).users().values()
+    filed = {u.value.id for u in org.users} if held else set()  # none to compare offline (`validate`)
+    gone = {u.id: u.email for u in held if u.id and u.id not in filed}
     issues = list(load_issues) + check_references(org, gone)
     resolved = resolve(org, actual or State(), provider_kind, today or dt.date.today())
     issues.extend(resolved.issues)
