@@ -292,8 +292,6 @@ def _shared_fields_set(given: set[str]) -> set[str]:
 
 def _share_fields_set(resource: Resource) -> None:
     given = resource.__pydantic_fields_set__
-    if id(given) in _SHARED_IDS:
-        return
     shared = _shared_fields_set(given)
     if shared is not given:
         object.__setattr__(resource, "__pydantic_fields_set__", shared)
@@ -353,7 +351,8 @@ class State:
     deleted: dict[str, User] = field(default_factory=dict)
 
     def add(self, resource: Resource) -> None:
-        _share_fields_set(resource)
+        if id(resource.__pydantic_fields_set__) not in _SHARED_IDS:  # most are shared already: no call
+            _share_fields_set(resource)
         self.resources[resource.kind][resource.key] = resource
 
     def get(self, kind: Kind, key: str) -> Resource | None:

@@ -7,12 +7,14 @@ explicit email) and once per distinct name unless the pattern names the id.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 import reconciler.naming as naming_module
+from reconciler.model.crossref import _manager_loops
 from reconciler.model.files import NamingFile, UserEntry
 from reconciler.model.loader import load_org
 from reconciler.model.org import Sourced
@@ -165,3 +167,32 @@ def test_derived_addresses_outside_the_managed_domains_are_still_each_reported(t
         "that",
         "org/users/e2.yaml:1:5: smithanna@acme.com is not in a managed domain; acme.com is an alias of acme.cn, use "
         "that"]
+
+
+def loops_walked_apart(manager_of: dict[str, str | None]) -> dict[str, tuple[list[str], int]]:
+    """The manager loops as found before, each walk in a dict of its own: the reference."""
+    done: set[str] = set()
+    loops: dict[str, tuple[list[str], int]] = {}
+    for start in manager_of:
+        walk: dict[str, int] = {}
+        current: str | None = start
+        while current is not None and current in manager_of and current not in done and current not in walk:
+            walk[current] = len(walk)
+            current = manager_of[current]
+        if current is not None and current in walk:
+            loop = list(walk)[walk[current]:]
+            if len(loop) > 1:
+                loops.update((person, (loop, place)) for place, person in enumerate(loop))
+        done.update(walk)
+    return loops
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_manager_loops_found_in_one_walk_are_those_found_before(seed: int) -> None:
+    """Random managers (unknown ids, none, oneself, trees, loops of every length, chains into loops)."""
+    rng = random.Random(seed)
+    people = [f"E{n}" for n in range(rng.randrange(1, 60))]
+    rng.shuffle(people)
+    choices: list[str | None] = [*people, None, "E999", *people[:3]]
+    manager_of = {person: rng.choice(choices) for person in people}
+    assert _manager_loops(manager_of) == loops_walked_apart(manager_of)
