@@ -108,7 +108,8 @@ class Bases:
     addresses twice (with and without the explicit claims), and romanizing and sorting 100,000
     people is most of assigning them."""
 
-    people: list[tuple[Sourced[UserEntry], str | None]]
+    entries: list[Sourced[UserEntry]]  # in ascending id order
+    bases: list[str | None]  # each one's, side by side (not 100,000 pairs)
 
 
 def derive_bases(users: Iterable[Sourced[UserEntry]], naming: NamingFile) -> Bases:
@@ -118,18 +119,19 @@ def derive_bases(users: Iterable[Sourced[UserEntry]], naming: NamingFile) -> Bas
     # Names repeat (张伟 is thousands of people in a large company): the same name gives the
     # same base, unless the pattern names the id.
     by_name: dict[tuple[str, str, str], str] = {}
-    people: list[tuple[Sourced[UserEntry], str | None]] = []
-    for entry in sorted(users, key=lambda e: natural_key(e.value.id)):
+    entries = sorted(users, key=lambda e: natural_key(e.value.id))
+    bases: list[str | None] = []
+    for entry in entries:
         user = entry.value
         if user.email:
-            people.append((entry, None))
+            bases.append(None)
             continue
         name = (user.given_name, user.family_name, user.id if uses_id else "")
         base = by_name.get(name)
         if base is None:
             base = by_name[name] = local_base(user, naming)
-        people.append((entry, base))
-    return Bases(people)
+        bases.append(base)
+    return Bases(entries, bases)
 
 
 def assign_user_addresses(
@@ -149,14 +151,15 @@ def assign_user_addresses(
     without an id yet: a user whose derived address is one of them takes it
     over (adopting a tenant) instead of being numbered around it.
     """
-    bases = users if isinstance(users, Bases) else derive_bases(users, naming)
+    derived = users if isinstance(users, Bases) else derive_bases(users, naming)
     reserved = {f"{r}@{domain}" for r in naming.reserved}
     used = set(taken) | reserved
     result: dict[str, str] = {}
     issues: list[InputIssue] = []
-    pending: list[tuple[Sourced[UserEntry], str]] = []
+    pending: list[Sourced[UserEntry]] = []
+    pending_bases: list[str] = []
     adopted: set[str] = set()
-    for entry, base in bases.people:
+    for entry, base in zip(derived.entries, derived.bases, strict=True):
         user = entry.value
         if base is None:
             result[user.id] = user.email or ""
@@ -172,17 +175,19 @@ def assign_user_addresses(
             result[user.id] = current  # still fits the name: never renumbered by a newcomer
             used.add(current)
             continue
-        if current is None and f"{base}@{domain}" in adoptable and f"{base}@{domain}" not in adopted:
+        if current is None and adoptable and f"{base}@{domain}" in adoptable and f"{base}@{domain}" not in adopted:
             result[user.id] = f"{base}@{domain}"
             adopted.add(result[user.id])
             continue
-        pending.append((entry, base))
+        pending.append(entry)
+        pending_bases.append(base)
     # Where the search for each base's next free number resumes: `used` only grows, so every
     # number below it is taken for good. Without it, 20,000 people of one name cost 200 million probes.
     next_number: dict[str, int] = {}
-    for entry, base in pending:  # in id order: the people were walked in it
+    fail = naming.users.collision == "fail"
+    for entry, base in zip(pending, pending_bases, strict=True):  # in id order: the people were walked in it
         address, next_number[base] = _first_free(base, domain, used, next_number.get(base, 1))
-        if address != f"{base}@{domain}" and naming.users.collision == "fail":
+        if fail and address != f"{base}@{domain}":
             issues.append(InputIssue(entry.locate("given_name"),
                 _("the derived address {address} is already taken and naming.yaml says collision: fail; add an "
                   "explicit email").format(address=f"{base}@{domain}")))

@@ -45,10 +45,10 @@ def test_bases_worked_out_once_per_name_are_each_persons_own(pattern: str, latin
     naming = NamingFile.model_validate({"users": {"pattern": pattern, "latin_pattern": latin}})
     entries = [Sourced(UserEntry(id=i, given_name=g, family_name=f, email=e), None)  # type: ignore[arg-type]
                for i, g, f, e in SAME_NAMES]
-    derived = derive_bases(entries, naming).people
-    assert [entry.value.id for entry, _base in derived] == sorted((i for i, *_rest in SAME_NAMES), key=natural_key)
-    assert [base for _entry, base in derived] == [
-        None if entry.value.email else local_base(entry.value, naming) for entry, _base in derived]
+    derived = derive_bases(entries, naming)
+    assert [entry.value.id for entry in derived.entries] == sorted((i for i, *_rest in SAME_NAMES), key=natural_key)
+    assert derived.bases == [None if entry.value.email else local_base(entry.value, naming)
+                             for entry in derived.entries]
 
 
 def small_org(root: Path) -> Path:
