@@ -15,7 +15,7 @@ from typing import TypeVar
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.i18n import T_, _
 from reconciler.model.files import GroupEntry, Profile, UserEntry
-from reconciler.model.org import DepartmentNode, DepartmentTree, Org, Sourced
+from reconciler.model.org import DepartmentTree, Org, Sourced
 from reconciler.model.types import ProviderKind
 from reconciler.naming import Bases, assign_user_addresses, derive_bases, group_address, qualify
 from reconciler.romanize import display_name
@@ -152,7 +152,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
             claims.claim(derived, f"user {entry.value.id}", _Place(entry, ("id",)))
 
     _domains_and_units(org, desired)
-    _users(org, result, today)
+    _users(org, result, today, provider_kind)
     _groups(org, result, group_emails, domain)
     _permissions(org, result, provider_kind)
     _offboarding_removals(org, result)
@@ -251,19 +251,18 @@ def _domains_and_units(org: Org, desired: State) -> None:
         desired.add(OrgUnit(path=node.path, name=dept.name, description=dept.description))
 
 
-def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
-                   departments: dict[str, DepartmentNode], services: Mapping[str | None, tuple[str, ...] | None],
-                   scheduled: bool = False) -> User:
-    """`services`: each profile's (None: the default's), as the resource holds them."""
-    user = entry.value
-    node = departments.get(user.department or "")
+def _user_resource(user: UserEntry, address: str, addresses: dict[str, str], orgunits: dict[str, str],
+                   services: Mapping[str | None, tuple[str, ...] | None], scheduled: bool,
+                   shown: dict[tuple[str, str], str]) -> User:
+    """`orgunits`: each department's org unit path; `services`: each profile's (None: the default's),
+    as the resource holds them; `shown`: display names put together so far, by (given, family)."""
     return _USER(
         email=address,
         id=user.id,
         given_name=user.given_name,
         family_name=user.family_name,
-        display_name=user.display_name or display_name(user.given_name, user.family_name),
-        orgunit=node.path if node else None,
+        display_name=user.display_name or _shown(user.given_name, user.family_name, shown),
+        orgunit=orgunits.get(user.department) if user.department else None,
         department=user.department,
         title=user.title,
         manager=addresses.get(user.manager) if user.manager else None,
@@ -273,6 +272,14 @@ def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str,
     )
 
 
+def _shown(given: str, family: str, shown: dict[tuple[str, str], str]) -> str:
+    """A display name, put together once per distinct name: the people who share it share one string."""
+    name = shown.get((given, family))
+    if name is None:
+        name = shown[given, family] = display_name(given, family)
+    return name
+
+
 def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | None, _V | None]:
     """`what` of each profile, once (not per person), and under None the default profile's (for
     people who name none); a profile that does not exist (reported by the cross-file checks) has none."""
@@ -280,17 +287,26 @@ def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | No
     return {**found, None: found.get(org.default_profile() or "")}
 
 
-def _users(org: Org, result: Resolved, today: dt.date) -> None:
+def _users(org: Org, result: Resolved, today: dt.date, provider_kind: ProviderKind) -> None:
+    """Each person's account, and the licence their profile gives them (in the same walk over
+    100,000 people; the licences' scopes are _permissions')."""
     after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
-    departments = org.department_index()  # once, not per person
+    orgunits = {node.key: node.path for node in org.departments}  # once, not per person
     services = _by_profile(org, lambda profile: tuple(sorted(profile.services)))
+    sku_of = _by_profile(org, lambda profile: profile.licenses.get(provider_kind))
+    shown: dict[tuple[str, str], str] = {}
+    addresses, add = result.addresses, result.desired.add
     for entry in org.users:
-        address = result.addresses.get(entry.value.id)
+        user = entry.value
+        address = addresses.get(user.id)
         if address is None:
             continue
-        user = entry.value
         scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
-        result.desired.add(_user_resource(entry, address, result.addresses, departments, services, scheduled))
+        add(_user_resource(user, address, addresses, orgunits, services, scheduled, shown))
+        if (sku := sku_of.get(user.profile)) is not None:
+            add(_LICENSE(user=address, sku=sku))
+        if user.status == "active" and user.aliases is None:  # most people: nothing more to say
+            continue
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
@@ -356,13 +372,7 @@ def _permissions(org: Org, result: Resolved, provider_kind: ProviderKind) -> Non
     desired = result.desired
     profiles = org.permissions.profiles.values()
     skus = {p.licenses[provider_kind] for p in profiles if provider_kind in p.licenses}
-    desired.scopes["license"].update(skus)
-    sku_of = _by_profile(org, lambda profile: profile.licenses.get(provider_kind))
-    for entry in org.users:
-        address = result.addresses.get(entry.value.id)
-        sku = sku_of.get(entry.value.profile)
-        if address and sku is not None:
-            desired.add(_LICENSE(user=address, sku=sku))
+    desired.scopes["license"].update(skus)  # each person's licence is added with their account (_users)
     for role in org.permissions.roles.values():
         desired.scopes["role"].add(role.admin_role)
         for member in role.members:

@@ -346,9 +346,6 @@ def romanize_given(given: str, mode: Mode) -> str:
     return clean_local_part(_read_mixed(_normalize(given)))
 
 
-# Names repeat, so each distinct one is put together once, and the people who share it share
-# one string (a hundred thousand people hold far fewer names).
-@functools.lru_cache(maxsize=1 << 16)
 def display_name(given: str, family: str) -> str:
     """Human-readable full name in the order the name's culture uses.
 

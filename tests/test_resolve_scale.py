@@ -196,3 +196,21 @@ def test_manager_loops_found_in_one_walk_are_those_found_before(seed: int) -> No
     choices: list[str | None] = [*people, None, "E999", *people[:3]]
     manager_of = {person: rng.choice(choices) for person in people}
     assert _manager_loops(manager_of) == loops_walked_apart(manager_of)
+
+
+@pytest.mark.parametrize("provider_kind", ["local", "google", "microsoft"])
+def test_licences_made_with_each_account_are_one_per_person_in_file_order(org_copy: Path, provider_kind: str) -> None:
+    """Made in the walk that makes the accounts (not a walk of their own): the same licences, in
+    the order of org/users, and only for people who get an address."""
+    org, issues = load_org(org_copy)
+    assert issues == []
+    resolved = resolve(org, State(), provider_kind, TODAY)  # type: ignore[arg-type]
+    default = org.default_profile()
+    expected = []
+    for entry in org.users:
+        profile = org.permissions.profiles.get(entry.value.profile or default or "")
+        sku = profile.licenses.get(provider_kind) if profile else None  # type: ignore[call-overload]
+        if sku is not None and entry.value.id in resolved.addresses:
+            expected.append(f"{resolved.addresses[entry.value.id]}/{sku}")
+    assert list(resolved.desired.of("license")) == expected
+    assert (len(expected) > 0) == any(provider_kind in p.licenses for p in org.permissions.profiles.values())
