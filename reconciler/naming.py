@@ -44,6 +44,21 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
+def in_id_order(users: Iterable[Sourced[UserEntry]]) -> list[Sourced[UserEntry]]:
+    """The people sorted by natural_key of their ids. Where every id is letters then digits (E1001),
+    as in most companies, one flat key (the letters, the number) orders them as natural_key does
+    (no letters, '', sorts first there too), in a third of the tuples (and of the collector's work)."""
+    entries = list(users)
+    usual = _LETTERS_THEN_DIGITS.fullmatch
+    keys: list[tuple[str, int]] = []
+    for entry in entries:
+        if (match := usual(entry.value.id)) is None:
+            return sorted(entries, key=lambda e: natural_key(e.value.id))
+        letters, digits = match.groups()
+        keys.append((letters, int(digits)))
+    return [entries[i] for i in sorted(range(len(entries)), key=keys.__getitem__)]
+
+
 def written_family_first(user: UserEntry) -> bool:
     names = user.given_name + user.family_name
     return contains_han(names) or bool(_EAST_ASIAN.search(names))
@@ -119,7 +134,7 @@ def derive_bases(users: Iterable[Sourced[UserEntry]], naming: NamingFile) -> Bas
     # Names repeat (张伟 is thousands of people in a large company): the same name gives the
     # same base, unless the pattern names the id.
     by_name: dict[tuple[str, str, str], str] = {}
-    entries = sorted(users, key=lambda e: natural_key(e.value.id))
+    entries = in_id_order(users)
     bases: list[str | None] = []
     for entry in entries:
         user = entry.value

@@ -18,7 +18,7 @@ from reconciler.model.crossref import _manager_loops
 from reconciler.model.files import NamingFile, UserEntry
 from reconciler.model.loader import load_org
 from reconciler.model.org import Sourced
-from reconciler.naming import derive_bases, local_base, natural_key
+from reconciler.naming import derive_bases, in_id_order, local_base, natural_key
 from reconciler.resolve import resolve
 from reconciler.state import License, Membership, Resource, State, User, trusted
 
@@ -214,3 +214,19 @@ def test_licences_made_with_each_account_are_one_per_person_in_file_order(org_co
             expected.append(f"{resolved.addresses[entry.value.id]}/{sku}")
     assert list(resolved.desired.of("license")) == expected
     assert (len(expected) > 0) == any(provider_kind in p.licenses for p in org.permissions.profiles.values())
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_people_in_id_order_are_in_natural_key_order(seed: int) -> None:
+    """The flat key for ids of letters then digits orders as natural_key (ties kept in file order:
+    E7 and E007 are one number); any other id takes everyone the full way."""
+    rng = random.Random(seed)
+    usual = ["E7", "E007", "E1000", "E999", "e5", "A12", "12", "0012", "Zz3", "E10", "E01", "7"]
+    unusual = ["E1-2", "x", "E1a", "1E", "E.10", "ab12cd3"]
+    ids = [rng.choice(usual) + ("" if rng.random() < 0.7 else str(rng.randrange(100))) for _ in range(40)]
+    if seed % 2:
+        ids.append(rng.choice(unusual))
+    rng.shuffle(ids)
+    entries = [Sourced(UserEntry(id=i, given_name="Wei", family_name="Zhang"), None)  # type: ignore[arg-type]
+               for i in ids]
+    assert list(map(id, in_id_order(entries))) == list(map(id, sorted(entries, key=lambda e: natural_key(e.value.id))))
