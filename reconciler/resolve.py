@@ -97,7 +97,10 @@ class _Addresses:
         return True
 
 
-def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date) -> Resolved:
+def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date, *, accounts: bool = True) -> Resolved:
+    """`accounts` False: the desired State holds no user or licence resources, for a caller that
+    uses only the problems, the addresses and the rest (`validate`): none is found in making them,
+    and they were most of resolving 100,000 people, and a second copy of every person."""
     desired = State()
     result = Resolved(desired)
     domain = org.primary_domain
@@ -152,7 +155,7 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
             claims.claim(derived, f"user {entry.value.id}", _Place(entry, ("id",)))
 
     _domains_and_units(org, desired)
-    _users(org, result, today, provider_kind)
+    _users(org, result, today, provider_kind, accounts)
     _groups(org, result, group_emails, domain)
     _permissions(org, result, provider_kind)
     _offboarding_removals(org, result)
@@ -287,9 +290,10 @@ def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | No
     return {**found, None: found.get(org.default_profile() or "")}
 
 
-def _users(org: Org, result: Resolved, today: dt.date, provider_kind: ProviderKind) -> None:
+def _users(org: Org, result: Resolved, today: dt.date, provider_kind: ProviderKind, accounts: bool = True) -> None:
     """Each person's account, and the licence their profile gives them (in the same walk over
-    100,000 people; the licences' scopes are _permissions')."""
+    100,000 people; the licences' scopes are _permissions'), unless not `accounts`; and what each
+    one's status means (frozen, leaving, leaving on a day, due for deletion) always."""
     after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
     orgunits = {node.key: node.path for node in org.departments}  # once, not per person
     services = _by_profile(org, lambda profile: tuple(sorted(profile.services)))
@@ -302,30 +306,36 @@ def _users(org: Org, result: Resolved, today: dt.date, provider_kind: ProviderKi
         if address is None:
             continue
         scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
-        add(_user_resource(user, address, addresses, orgunits, services, scheduled, shown))
-        if (sku := sku_of.get(user.profile)) is not None:
-            add(_LICENSE(user=address, sku=sku))
-        if user.status == "active" and user.aliases is None:  # most people: nothing more to say
-            continue
+        if accounts:
+            add(_user_resource(user, address, addresses, orgunits, services, scheduled, shown))
+            if (sku := sku_of.get(user.profile)) is not None:
+                add(_LICENSE(user=address, sku=sku))
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
                 result.desired.add(Alias(address=qualify(alias, address.split("@")[1]), target=address))
-        if user.status == "frozen":
-            result.frozen.add(address)
-        if scheduled:
-            assert user.offboarded_on is not None
-            result.scheduled[address] = user.offboarded_on
-        elif user.status == "offboarded":
-            result.not_created.add(address)
-            if user.offboarded_on is None:
-                result.offboarding[address] = T_("offboarded; no offboarded_on date, so it is never deleted")
-            elif user.offboarded_on + after <= today:
-                result.due_for_deletion[address] = user.offboarded_on + after
-            else:
-                result.offboarding[address] = T_("offboarded on {day}; deleted from {due}",
-                                                 day=user.offboarded_on.isoformat(),
-                                                 due=(user.offboarded_on + after).isoformat())
+        if user.status != "active":  # most people are: nothing more to say
+            _status(result, user, address, scheduled, today, after)
+
+
+def _status(result: Resolved, user: UserEntry, address: str, scheduled: bool, today: dt.date,
+            after: dt.timedelta) -> None:
+    """What a person's status other than active means: frozen, leaving (on a day), due for deletion."""
+    if user.status == "frozen":
+        result.frozen.add(address)
+    if scheduled:
+        assert user.offboarded_on is not None
+        result.scheduled[address] = user.offboarded_on
+    elif user.status == "offboarded":
+        result.not_created.add(address)
+        if user.offboarded_on is None:
+            result.offboarding[address] = T_("offboarded; no offboarded_on date, so it is never deleted")
+        elif user.offboarded_on + after <= today:
+            result.due_for_deletion[address] = user.offboarded_on + after
+        else:
+            result.offboarding[address] = T_("offboarded on {day}; deleted from {due}",
+                                             day=user.offboarded_on.isoformat(),
+                                             due=(user.offboarded_on + after).isoformat())
 
 
 def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> None:

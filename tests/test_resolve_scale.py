@@ -7,7 +7,10 @@ explicit email) and once per distinct name unless the pattern names the id.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from reconciler.resolve import resolve
 from reconciler.state import License, Membership, Resource, State, User, trusted
 
 TODAY = dt.date(2026, 1, 5)
+RECONCILER = Path(sys.executable).parent / "reconciler"
 
 
 def write_people(org_dir: Path, people: list[tuple[str, str, str, str | None]]) -> None:
@@ -230,3 +234,56 @@ def test_people_in_id_order_are_in_natural_key_order(seed: int) -> None:
     entries = [Sourced(UserEntry(id=i, given_name="Wei", family_name="Zhang"), None)  # type: ignore[arg-type]
                for i in ids]
     assert list(map(id, in_id_order(entries))) == list(map(id, sorted(entries, key=lambda e: natural_key(e.value.id))))
+
+
+LEAVERS = {  # file -> text: every status, with and without dates, in department groups, one an owner
+    "e9101.yaml": "id: E9101\ngiven_name: Old\nfamily_name: Leaver\ndepartment: sales\nstatus: offboarded\n"
+                  "offboarded_on: 2025-01-02\naliases: [old.leaver]\n",
+    "e9102.yaml": "id: E9102\ngiven_name: Soon\nfamily_name: Leaver\ndepartment: sales\nstatus: offboarded\n"
+                  "offboarded_on: 2026-03-01\n",
+    "e9103.yaml": "id: E9103\ngiven_name: Lately\nfamily_name: Leaver\ndepartment: sales-east\nstatus: offboarded\n"
+                  "offboarded_on: 2025-12-30\n",
+    "e9104.yaml": "id: E9104\ngiven_name: Never\nfamily_name: Deleted\ndepartment: sales\nstatus: offboarded\n",
+    "e9105.yaml": "id: E9105\ngiven_name: Ice\nfamily_name: Cold\ndepartment: sales\nstatus: frozen\n",
+    "e9106.yaml": "id: E9106\ngiven_name: Paused\nfamily_name: Person\nstatus: suspended\nprofile: contractor\n",
+}
+
+
+def leavers_org(org_copy: Path) -> Path:
+    for name, text in LEAVERS.items():
+        (org_copy / "users" / name).write_text(text, encoding="utf-8")
+    org_yaml = org_copy / "org.yaml"
+    org_yaml.write_text(org_yaml.read_text(encoding="utf-8").replace(
+        "lifecycle:\n", "lifecycle:\n  remove_from_groups: true\n  remove_licenses: true\n"), encoding="utf-8")
+    return org_copy
+
+
+def test_resolving_without_accounts_leaves_out_only_the_users_and_their_licences(org_copy: Path) -> None:
+    """What `validate` asks for: the same problems, addresses, memberships (leavers' taken out),
+    aliases, roles, statuses and scopes; only no user or licence resources."""
+    org, issues = load_org(leavers_org(org_copy))
+    assert issues == []
+    full = resolve(org, State(), "local", TODAY)
+    light = resolve(org, State(), "local", TODAY, accounts=False)
+    assert full.desired.users() and full.desired.of("license") and full.frozen and full.scheduled
+    assert full.due_for_deletion and full.offboarding and full.not_created
+    assert (light.desired.users(), light.desired.of("license")) == ({}, {})
+    for kind in ("domain", "orgunit", "group", "alias", "membership", "role"):
+        assert list(light.desired.of(kind).items()) == list(full.desired.of(kind).items()), kind  # type: ignore[arg-type]
+    assert light.desired.scopes == full.desired.scopes
+    assert [str(issue) for issue in light.issues] == [str(issue) for issue in full.issues]
+    for name in ("addresses", "due_for_deletion", "not_created", "frozen", "offboarding", "kept_owners", "scheduled"):
+        assert getattr(light, name) == getattr(full, name), name
+
+
+def test_validate_counts_the_memberships_a_plan_would_hold(org_copy: Path) -> None:
+    """`validate` resolves without accounts: its count is still the desired memberships, leavers
+    taken out of their groups."""
+    org, _issues = load_org(leavers_org(org_copy))
+    memberships = len(resolve(org, State(), "local", dt.date.today()).desired.of("membership"))
+    result = subprocess.run([str(RECONCILER), "validate"], cwd=org_copy.parent, capture_output=True, text=True,
+                            env={**os.environ, "NO_COLOR": "1", "COLUMNS": "250"}, timeout=120, check=False)
+    assert (result.returncode, result.stdout) == (0, "")
+    assert result.stderr == (f"org/ is valid: {len(org.users)} users, {len(org.groups)} groups, "
+                             f"{len(org.departments)} departments, {len(org.domains)} domains, "
+                             f"{memberships} memberships.\n")
