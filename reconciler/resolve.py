@@ -177,6 +177,11 @@ def _displaced_by_explicit_emails(org: Org, bases: Bases, claims: _Addresses, ex
     if not explicit:
         return {}
     domain = org.primary_domain or ""
+    if domain in claims.plain_domains and not _any_derivable(explicit, bases, domain):
+        # Every derived address is a base, or a base numbered, in the primary domain: an explicit
+        # address that is neither (ceo@) is one nobody's numbering ever reaches, so without the
+        # explicit claims everyone would get what they got with them, and nobody is displaced.
+        return {}
     # Everything taken as before, but the explicit user addresses (unless the provider holds them).
     taken = {a for a in claims.owners if a not in explicit} | at_provider
     unclaimed = assign_user_addresses(bases, org.naming, domain, taken, existing, adoptable)
@@ -195,6 +200,19 @@ def _displaced_by_explicit_emails(org: Org, bases: Bases, claims: _Addresses, ex
         displaced[user_id] = InputIssue(claimant.locate("email"), message.format(
             address=address, id=user_id, where=where_of[user_id].locate("id")))
     return displaced
+
+
+def _any_derivable(explicit: Mapping[str, object], bases: Bases, domain: str) -> bool:
+    """Whether any of the explicit addresses is in `domain` and is a base or a base followed by
+    digits (what naming could give someone; more than it gives, never less)."""
+    known = set(bases.bases)
+    for address in explicit:
+        local, _at, where = address.rpartition("@")
+        if where != domain:
+            continue
+        if local in known or any(local[i:].isdigit() and local[:i] in known for i in range(1, len(local))):
+            return True
+    return False
 
 
 def _owner_said(owner: str) -> str:

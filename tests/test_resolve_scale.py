@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 import reconciler.naming as naming_module
+import reconciler.resolve as resolve_module
 from reconciler.model.crossref import _manager_loops
 from reconciler.model.files import NamingFile, UserEntry
 from reconciler.model.loader import load_org
@@ -287,3 +288,57 @@ def test_validate_counts_the_memberships_a_plan_would_hold(org_copy: Path) -> No
     assert result.stderr == (f"org/ is valid: {len(org.users)} users, {len(org.groups)} groups, "
                              f"{len(org.departments)} departments, {len(org.domains)} domains, "
                              f"{memberships} memberships.\n")
+
+
+EXPLICIT_CHOICES = ["zhangwei@acme.com", "zhangwei3@acme.com", "smithanna@acme.com", "smithanna02@acme.com",
+                    "ceo@acme.com", "boss7@acme.com", "zhangwei2@acme.cn", "lina@acme.com", "lina12@acme.cn"]
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_displaced_people_are_found_the_same_when_no_explicit_address_is_derivable(
+        tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second assignment (without the explicit claims) is skipped where no explicit address is
+    a base or a numbered base in the primary domain: the problems and addresses are those of the
+    full way, with people at the provider holding addresses too."""
+    rng = random.Random(seed)
+    org_dir = small_org(tmp_path)
+    (org_dir / "domains.yaml").write_text("- {name: acme.com, primary: true}\n- {name: acme.cn, alias_of: acme.com}\n",
+                                          encoding="utf-8")
+    names = [("伟", "张"), ("Anna", "Smith"), ("娜", "李"), ("Wei", "Zhang")]
+    explicit = rng.sample(EXPLICIT_CHOICES, rng.randrange(1, 4))
+    people = []
+    for n in range(12):
+        given, family = rng.choice(names)
+        people.append((f"E{n + 1}", given, family, explicit.pop() if explicit and rng.random() < 0.3 else None))
+    write_people(org_dir, people)
+    org, issues = load_org(org_dir)
+    assert issues == []
+    actual = State()
+    for user_id, address in rng.sample([("E1", "zhangwei@acme.com"), ("E2", "smithanna@acme.com"),
+                                        ("E3", "lina@acme.com"), ("E4", "zhangwei2@acme.com")], 2):
+        actual.add(User(email=address, id=user_id))
+    quick = resolve(org, actual, "local", TODAY)
+    monkeypatch.setattr(resolve_module, "_any_derivable", lambda *_args: True)
+    full = resolve(org, actual, "local", TODAY)
+    assert [str(issue) for issue in quick.issues] == [str(issue) for issue in full.issues]
+    assert quick.addresses == full.addresses
+
+
+def test_an_explicit_address_no_one_could_be_given_costs_no_second_assignment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    org_dir = small_org(tmp_path)
+    write_people(org_dir, [("E1", "伟", "张", None), ("E2", "Big", "Boss", "ceo@acme.com"),
+                           ("E3", "Anna", "Smith", "annasmith@acme.com")])
+    org, _issues = load_org(org_dir)
+    calls: list[object] = []
+    real = resolve_module.assign_user_addresses
+    monkeypatch.setattr(resolve_module, "assign_user_addresses", lambda *args: calls.append(args) or real(*args))
+    assert resolve(org, State(), "local", TODAY).issues == []
+    assert len(calls) == 1  # ceo@ and annasmith@ are no one's base (smithanna is E3's)
+    write_people(org_dir, [("E2", "Big", "Boss", "zhangwei@acme.com")])
+    org, _issues = load_org(org_dir)
+    calls.clear()
+    assert [str(issue) for issue in resolve(org, State(), "local", TODAY).issues] == [
+        "org/users/e2.yaml:4:8: zhangwei@acme.com is the address naming.yaml gives user E1 (org/users/e1.yaml:1:5); "
+        "choose another address here, or give E1 an explicit email too"]
+    assert len(calls) == 2
