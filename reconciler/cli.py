@@ -142,7 +142,7 @@ def validate(
 ) -> None:
     org, issues = load_checked(OPTIONS.org_dir)
     try:
-        resolved = validate_org(org, issues)
+        resolved = validate_org(org, issues, accounts=False)  # checks and counts only: no accounts built
     except ValidationFailed as failed:
         if fmt is ValidateFormat.github:
             from reconciler.render.github import render_annotations

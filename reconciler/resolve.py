@@ -15,11 +15,20 @@ from typing import TypeVar
 from reconciler.errors import InputIssue, SourceLocation
 from reconciler.i18n import T_, _
 from reconciler.model.files import GroupEntry, Profile, UserEntry
-from reconciler.model.org import DepartmentNode, DepartmentTree, Org, Sourced
+from reconciler.model.org import DepartmentTree, Org, Sourced
 from reconciler.model.types import ProviderKind
-from reconciler.naming import assign_user_addresses, group_address, qualify
+from reconciler.naming import Bases, assign_user_addresses, derive_bases, group_address, qualify
 from reconciler.romanize import display_name
-from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User
+from reconciler.state import Alias, Domain, Group, License, Membership, OrgUnit, Role, State, User, trusted
+
+# Resources made of what org/ validated already, one per person or membership, built without
+# validating it again (state.trusted).
+_USER = trusted(User, "email", "id", "given_name", "family_name", "display_name", "orgunit", "department", "title",
+                "manager", "phone", "services", "suspended")
+_LICENSE = trusted(License, "user", "sku")
+_MEMBER = trusted(Membership, "group", "member")
+_TYPED_MEMBER = trusted(Membership, "group", "member", "member_type")
+_OWNER = trusted(Membership, "group", "member", "role")
 
 _V = TypeVar("_V")
 
@@ -88,7 +97,10 @@ class _Addresses:
         return True
 
 
-def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date) -> Resolved:
+def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date, *, accounts: bool = True) -> Resolved:
+    """`accounts` False: the desired State holds no user or licence resources, for a caller that
+    uses only the problems, the addresses and the rest (`validate`): none is found in making them,
+    and they were most of resolving 100,000 people, and a second copy of every person."""
     desired = State()
     result = Resolved(desired)
     domain = org.primary_domain
@@ -125,25 +137,32 @@ def resolve(org: Org, actual: State, provider_kind: ProviderKind, today: dt.date
     # leaver's or renamed person's address to a newcomer would deliver their mail to a stranger.
     at_provider = {claims.canonical(a) for kind in ("user", "group", "alias") for a in actual.of(kind)}
     taken = set(claims.owners) | at_provider
-    assignment = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
+    bases = derive_bases(org.users, org.naming)  # once for both assignments
+    assignment = assign_user_addresses(bases, org.naming, domain, taken, existing, adoptable)
     result.issues.extend(assignment.issues)
     result.addresses = assignment.addresses
-    displaced = _displaced_by_explicit_emails(org, claims, existing, adoptable, at_provider)
+    displaced = _displaced_by_explicit_emails(org, bases, claims, existing, adoptable, at_provider)
     result.issues.extend(displaced.values())
+    # Derived addresses differ from each other (each was assigned from what was left), so only one
+    # claimed already, or outside the managed domains, can be a second claim: the others are not
+    # registered (nothing claims after them), saving 100,000 claims that cannot fail. All are in
+    # the primary domain: where it is a plain one, each address is its own canonical form.
+    primary_is_plain = domain in claims.plain_domains
     for entry in org.users:
         derived = assignment.addresses.get(entry.value.id)
-        if derived and not entry.value.email and entry.value.id not in displaced:
+        if derived and not entry.value.email and entry.value.id not in displaced and (
+                not primary_is_plain or derived in claims.owners):
             claims.claim(derived, f"user {entry.value.id}", _Place(entry, ("id",)))
 
     _domains_and_units(org, desired)
-    _users(org, result, today)
+    _users(org, result, today, provider_kind, accounts)
     _groups(org, result, group_emails, domain)
     _permissions(org, result, provider_kind)
     _offboarding_removals(org, result)
     return result
 
 
-def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[str, str],
+def _displaced_by_explicit_emails(org: Org, bases: Bases, claims: _Addresses, existing: dict[str, str],
                                   adoptable: frozenset[str], at_provider: set[str]) -> dict[str, InputIssue]:
     """People whose derived address an explicit `email:` takes, by id, each with the issue said at
     the file that claims it.
@@ -158,9 +177,14 @@ def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[s
     if not explicit:
         return {}
     domain = org.primary_domain or ""
+    if domain in claims.plain_domains and not _any_derivable(explicit, bases, domain):
+        # Every derived address is a base, or a base numbered, in the primary domain: an explicit
+        # address that is neither (ceo@) is one nobody's numbering ever reaches, so without the
+        # explicit claims everyone would get what they got with them, and nobody is displaced.
+        return {}
     # Everything taken as before, but the explicit user addresses (unless the provider holds them).
     taken = {a for a in claims.owners if a not in explicit} | at_provider
-    unclaimed = assign_user_addresses(org.users, org.naming, domain, taken, existing, adoptable)
+    unclaimed = assign_user_addresses(bases, org.naming, domain, taken, existing, adoptable)
     where_of = {e.value.id: e for e in org.users}
     displaced: dict[str, InputIssue] = {}
     for user_id, address in unclaimed.addresses.items():
@@ -176,6 +200,19 @@ def _displaced_by_explicit_emails(org: Org, claims: _Addresses, existing: dict[s
         displaced[user_id] = InputIssue(claimant.locate("email"), message.format(
             address=address, id=user_id, where=where_of[user_id].locate("id")))
     return displaced
+
+
+def _any_derivable(explicit: Mapping[str, object], bases: Bases, domain: str) -> bool:
+    """Whether any of the explicit addresses is in `domain` and is a base or a base followed by
+    digits (what naming could give someone; more than it gives, never less)."""
+    known = set(bases.bases)
+    for address in explicit:
+        local, _at, where = address.rpartition("@")
+        if where != domain:
+            continue
+        if local in known or any(local[i:].isdigit() and local[:i] in known for i in range(1, len(local))):
+            return True
+    return False
 
 
 def _owner_said(owner: str) -> str:
@@ -235,19 +272,18 @@ def _domains_and_units(org: Org, desired: State) -> None:
         desired.add(OrgUnit(path=node.path, name=dept.name, description=dept.description))
 
 
-def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str, str],
-                   departments: dict[str, DepartmentNode], services: Mapping[str | None, tuple[str, ...] | None],
-                   scheduled: bool = False) -> User:
-    """`services`: each profile's (None: the default's), as the resource holds them."""
-    user = entry.value
-    node = departments.get(user.department or "")
-    return User(
+def _user_resource(user: UserEntry, address: str, addresses: dict[str, str], orgunits: dict[str, str],
+                   services: Mapping[str | None, tuple[str, ...] | None], scheduled: bool,
+                   shown: dict[tuple[str, str], str]) -> User:
+    """`orgunits`: each department's org unit path; `services`: each profile's (None: the default's),
+    as the resource holds them; `shown`: display names put together so far, by (given, family)."""
+    return _USER(
         email=address,
         id=user.id,
         given_name=user.given_name,
         family_name=user.family_name,
-        display_name=user.display_name or display_name(user.given_name, user.family_name),
-        orgunit=node.path if node else None,
+        display_name=user.display_name or _shown(user.given_name, user.family_name, shown),
+        orgunit=orgunits.get(user.department) if user.department else None,
         department=user.department,
         title=user.title,
         manager=addresses.get(user.manager) if user.manager else None,
@@ -257,6 +293,14 @@ def _user_resource(entry: Sourced[UserEntry], address: str, addresses: dict[str,
     )
 
 
+def _shown(given: str, family: str, shown: dict[tuple[str, str], str]) -> str:
+    """A display name, put together once per distinct name: the people who share it share one string."""
+    name = shown.get((given, family))
+    if name is None:
+        name = shown[given, family] = display_name(given, family)
+    return name
+
+
 def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | None, _V | None]:
     """`what` of each profile, once (not per person), and under None the default profile's (for
     people who name none); a profile that does not exist (reported by the cross-file checks) has none."""
@@ -264,36 +308,52 @@ def _by_profile(org: Org, what: Callable[[Profile], _V | None]) -> dict[str | No
     return {**found, None: found.get(org.default_profile() or "")}
 
 
-def _users(org: Org, result: Resolved, today: dt.date) -> None:
+def _users(org: Org, result: Resolved, today: dt.date, provider_kind: ProviderKind, accounts: bool = True) -> None:
+    """Each person's account, and the licence their profile gives them (in the same walk over
+    100,000 people; the licences' scopes are _permissions'), unless not `accounts`; and what each
+    one's status means (frozen, leaving, leaving on a day, due for deletion) always."""
     after = dt.timedelta(days=org.settings.lifecycle.offboard_after_days)
-    departments = org.department_index()  # once, not per person
+    orgunits = {node.key: node.path for node in org.departments}  # once, not per person
     services = _by_profile(org, lambda profile: tuple(sorted(profile.services)))
+    sku_of = _by_profile(org, lambda profile: profile.licenses.get(provider_kind))
+    shown: dict[tuple[str, str], str] = {}
+    addresses, add = result.addresses, result.desired.add
     for entry in org.users:
-        address = result.addresses.get(entry.value.id)
+        user = entry.value
+        address = addresses.get(user.id)
         if address is None:
             continue
-        user = entry.value
         scheduled = user.status == "offboarded" and user.offboarded_on is not None and user.offboarded_on > today
-        result.desired.add(_user_resource(entry, address, result.addresses, departments, services, scheduled))
+        if accounts:
+            add(_user_resource(user, address, addresses, orgunits, services, scheduled, shown))
+            if (sku := sku_of.get(user.profile)) is not None:
+                add(_LICENSE(user=address, sku=sku))
         if user.aliases is not None:
             result.desired.scopes["alias"].add(address)
             for alias in user.aliases:
                 result.desired.add(Alias(address=qualify(alias, address.split("@")[1]), target=address))
-        if user.status == "frozen":
-            result.frozen.add(address)
-        if scheduled:
-            assert user.offboarded_on is not None
-            result.scheduled[address] = user.offboarded_on
-        elif user.status == "offboarded":
-            result.not_created.add(address)
-            if user.offboarded_on is None:
-                result.offboarding[address] = T_("offboarded; no offboarded_on date, so it is never deleted")
-            elif user.offboarded_on + after <= today:
-                result.due_for_deletion[address] = user.offboarded_on + after
-            else:
-                result.offboarding[address] = T_("offboarded on {day}; deleted from {due}",
-                                                 day=user.offboarded_on.isoformat(),
-                                                 due=(user.offboarded_on + after).isoformat())
+        if user.status != "active":  # most people are: nothing more to say
+            _status(result, user, address, scheduled, today, after)
+
+
+def _status(result: Resolved, user: UserEntry, address: str, scheduled: bool, today: dt.date,
+            after: dt.timedelta) -> None:
+    """What a person's status other than active means: frozen, leaving (on a day), due for deletion."""
+    if user.status == "frozen":
+        result.frozen.add(address)
+    if scheduled:
+        assert user.offboarded_on is not None
+        result.scheduled[address] = user.offboarded_on
+    elif user.status == "offboarded":
+        result.not_created.add(address)
+        if user.offboarded_on is None:
+            result.offboarding[address] = T_("offboarded; no offboarded_on date, so it is never deleted")
+        elif user.offboarded_on + after <= today:
+            result.due_for_deletion[address] = user.offboarded_on + after
+        else:
+            result.offboarding[address] = T_("offboarded on {day}; deleted from {due}",
+                                             day=user.offboarded_on.isoformat(),
+                                             due=(user.offboarded_on + after).isoformat())
 
 
 def _groups(org: Org, result: Resolved, emails: dict[str, str], domain: str) -> None:
@@ -322,17 +382,17 @@ def _members(tree: DepartmentTree, group: GroupEntry, email: str, groups: dict[s
     for dept in group.departments:
         for key in sorted(tree.and_below(dept)):
             for address in by_department.get(key, []):
-                members[address] = Membership(group=email, member=address)
+                members[address] = _MEMBER(group=email, member=address)
     for member in group.members:
         if member in groups:
-            members[groups[member]] = Membership(group=email, member=groups[member], member_type="group")
+            members[groups[member]] = _TYPED_MEMBER(group=email, member=groups[member], member_type="group")
         elif member in users:
-            members[users[member]] = Membership(group=email, member=users[member])
+            members[users[member]] = _MEMBER(group=email, member=users[member])
     for external in group.external_members:
-        members[external] = Membership(group=email, member=external, member_type="external")
+        members[external] = _TYPED_MEMBER(group=email, member=external, member_type="external")
     for owner in group.owners:
         if owner in users:
-            members[users[owner]] = Membership(group=email, member=users[owner], role="OWNER")
+            members[users[owner]] = _OWNER(group=email, member=users[owner], role="OWNER")
     return list(members.values())
 
 
@@ -340,13 +400,7 @@ def _permissions(org: Org, result: Resolved, provider_kind: ProviderKind) -> Non
     desired = result.desired
     profiles = org.permissions.profiles.values()
     skus = {p.licenses[provider_kind] for p in profiles if provider_kind in p.licenses}
-    desired.scopes["license"].update(skus)
-    sku_of = _by_profile(org, lambda profile: profile.licenses.get(provider_kind))
-    for entry in org.users:
-        address = result.addresses.get(entry.value.id)
-        sku = sku_of.get(entry.value.profile)
-        if address and sku is not None:
-            desired.add(License(user=address, sku=sku))
+    desired.scopes["license"].update(skus)  # each person's licence is added with their account (_users)
     for role in org.permissions.roles.values():
         desired.scopes["role"].add(role.admin_role)
         for member in role.members:

@@ -166,19 +166,21 @@ def _manager_loops(manager_of: Mapping[str, str | None]) -> dict[str, tuple[list
     anyone seen before visits every person once: linear, where following each chain anew was
     cubic (a chain of 20,000 people never finished).
     """
-    done: set[str] = set()
+    walk_of: dict[str, int] = {}  # everyone walked so far -> the walk that reached them
     loops: dict[str, tuple[list[str], int]] = {}
-    for start in manager_of:
-        walk: dict[str, int] = {}  # this walk's people, in order
+    for number, start in enumerate(manager_of):
+        if start in walk_of:  # most people: reached already as someone's manager, or walked from
+            continue
+        walk: list[str] = []  # this walk's people, in order
         current: str | None = start
-        while current is not None and current in manager_of and current not in done and current not in walk:
-            walk[current] = len(walk)
+        while current is not None and current in manager_of and current not in walk_of:
+            walk_of[current] = number
+            walk.append(current)
             current = manager_of[current]
-        if current is not None and current in walk:
-            loop = list(walk)[walk[current]:]
+        if current is not None and walk_of.get(current) == number:  # back to someone of this walk
+            loop = walk[walk.index(current):]
             if len(loop) > 1:  # one's own manager is said apart
                 loops.update((person, (loop, place)) for place, person in enumerate(loop))
-        done.update(walk)
     return loops
 
 

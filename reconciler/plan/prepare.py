@@ -45,20 +45,23 @@ def load_checked(org_dir: Path) -> tuple[Org, list[InputIssue]]:
 
 
 def validate_org(org: Org, load_issues: list[InputIssue], actual: State | None = None,
-                 provider_kind: ProviderKind = "local", today: dt.date | None = None) -> Resolved:
+                 provider_kind: ProviderKind = "local", today: dt.date | None = None, *,
+                 accounts: bool = True) -> Resolved:
     """All checks that need no provider (and, given `actual`, the address ones that do);
-    ValidationFailed with every problem at once. The cycle collector is paused meanwhile."""
+    ValidationFailed with every problem at once. `accounts` False: for checking only, the desired
+    State leaves out the users and licences (see resolve). The cycle collector is paused meanwhile."""
     with collector.paused():
-        return _validated(org, load_issues, actual, provider_kind, today)
+        return _validated(org, load_issues, actual, provider_kind, today, accounts)
 
 
 def _validated(org: Org, load_issues: list[InputIssue], actual: State | None, provider_kind: ProviderKind,
-               today: dt.date | None) -> Resolved:
+               today: dt.date | None, accounts: bool) -> Resolved:
     # People the provider holds whose file is gone: a reference to one of them is said as a leaver's.
-    filed = set(org.users_by_id())
-    gone = {u.id: u.email for u in (actual or State()).users().values() if u.id and u.id not in filed}
+    held = (actual or State()).users().values()
+    filed = {u.value.id for u in org.users} if held else set()  # none to compare offline (`validate`)
+    gone = {u.id: u.email for u in held if u.id and u.id not in filed}
     issues = list(load_issues) + check_references(org, gone)
-    resolved = resolve(org, actual or State(), provider_kind, today or dt.date.today())
+    resolved = resolve(org, actual or State(), provider_kind, today or dt.date.today(), accounts=accounts)
     issues.extend(resolved.issues)
     if issues:
         raise ValidationFailed(issues)
