@@ -32,9 +32,14 @@ class Listing:
     url: str  # relative to /v1.0
     follow: bool = True
     filler: bool = False  # a short list that can wait to fill a batch (see the module's comment)
+    # A read that may be refused as a query Graph does not take (400): it ends with `refused`
+    # set, for the caller to read another way, instead of failing the whole fetch.
+    refusable: bool = False
     items: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
     truncated: bool = False
+    next_url: str | None = None  # where a truncated listing would have gone on
+    refused: str | None = None  # Graph's words, where a refusable read was refused
 
 
 async def read_lists(http: GraphHttp, listings: Sequence[Listing],
@@ -53,6 +58,9 @@ async def read_lists(http: GraphHttp, listings: Sequence[Listing],
         following: list[tuple[Listing, str]] = []
         for (listing, _), answer in zip(sending, answers, strict=True):
             if not answer.ok:
+                if listing.refusable and answer.status == 400:
+                    listing.refused, listing.done = answer.error, True
+                    continue
                 raise ProviderError(f"GET {listing.url.split('?')[0]}: {answer.error}")
             listing.items.extend(answer.body.get("value", []))
             next_link = answer.body.get("@odata.nextLink")
@@ -60,6 +68,7 @@ async def read_lists(http: GraphHttp, listings: Sequence[Listing],
                 following.append((listing, http.relative(str(next_link))))
             else:
                 listing.truncated = bool(next_link)
+                listing.next_url = http.relative(str(next_link)) if next_link else None
                 listing.done = True
         # The pages that carry on go first: they are the long chains, each round one step further.
         waiting = following + waiting + [(listing, listing.url) for listing in more()]

@@ -251,6 +251,10 @@ class Resource:
     filterable: frozenset[str]
     expandable: frozenset[str] = frozenset()
     sortable: frozenset[str] = frozenset({"displayName"})
+    # (property, operator) pairs Graph takes only as advanced queries, beyond ADVANCED_OPERATORS:
+    # Microsoft's table of filters on directory objects marks them per property (accountEnabled
+    # `ge`, companyName `eq`...), and where its pages disagree a test sets the stricter reading.
+    advanced_pairs: frozenset[tuple[str, str]] = frozenset()
 
 
 def parse(raw: Mapping[str, str], headers: Mapping[str, str], *, resource: Resource | None,
@@ -313,7 +317,22 @@ def _filter(text: str, resource: Resource, names: frozenset[str], advanced: bool
             raise errors.unfilterable(value, resource.name)
         if kind == "operator" and value in ADVANCED_OPERATORS and not advanced:
             raise errors.advanced_query_needed(value)
+    if not advanced:
+        for name, operator in _comparisons(tree):
+            if (name, operator) in resource.advanced_pairs:
+                raise errors.advanced_query_needed(operator)
     return tree
+
+
+def _comparisons(node: Node) -> Iterable[tuple[str, str]]:
+    """(property, operator) of each comparison outside a lambda."""
+    if node[0] in ("or", "and"):
+        for child in node[1]:
+            yield from _comparisons(child)
+    elif node[0] == "not":
+        yield from _comparisons(node[1])
+    elif node[0] in ("cmp", "func"):
+        yield node[2][0], node[1]
 
 
 def _expand(text: str, resource: Resource) -> dict[str, list[str] | None]:
