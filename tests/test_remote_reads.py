@@ -7,6 +7,8 @@ read side by side in batches; what was read must be the whole tenant, to the las
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -16,7 +18,7 @@ from reconciler.providers.microsoft.fetch import RANGE_BOUNDS, user_ranges
 from reconciler.providers.microsoft.reads import Listing, _this_round
 from reconciler.state import Membership, Role, State
 from tests.emulators.google import GoogleEmulator
-from tests.emulators.graph import GraphEmulator
+from tests.emulators.graph import GraphEmulator, users
 from tests.google_support import emulator, provider  # noqa: F401
 from tests.graph_clock import FakeClock
 from tests.seeded_tenants import Tenant, seed_google, seed_graph, tenant
@@ -101,13 +103,18 @@ def graph(monkeypatch: pytest.MonkeyPatch) -> Iterator[GraphEmulator]:
         emu.stop()
 
 
-def test_graph_reads_300_people_and_40_groups_in_5_requests(graph: GraphEmulator) -> None:
+def _fetched_seeded(graph: GraphEmulator) -> tuple[State, dict[str, Any]]:
+    """The state a fetch reads from the emulator seeded with SHAPE, and the requests it took."""
     seed_graph(graph, SHAPE)
     graph.reset_stats()
     microsoft = graph_provider()
     state = microsoft.fetch(["acme.com"])
     microsoft.close()
-    stats = graph.stats()
+    return state, graph.stats()
+
+
+def test_graph_reads_300_people_and_40_groups_in_5_requests(graph: GraphEmulator) -> None:
+    state, stats = _fetched_seeded(graph)
     # Every read a GET in a $batch of 20. 1: domains, subscribedSkus, the first 100 people (a page
     # with $expand holds 100), deleted users, groups, role assignments. Then the 29 ranges of people
     # with 11 of the 41 short lists (the 40 groups' members, list0's 25 owners: its expansion shows
@@ -180,17 +187,8 @@ def test_people_are_read_whole_where_graph_refuses_the_ranges(graph: GraphEmulat
     """Microsoft's table of filters on directory objects leaves `ge` on userPrincipalName out: a tenant
     that takes it only as an advanced query (which cannot $expand) refuses 28 of the 29 ranges. The
     list is then read on from the first page, as one chain: everyone is there, at 1 request per 100."""
-    from dataclasses import replace
-
-    from tests.emulators.graph import users
-
     monkeypatch.setattr(users, "USER", replace(users.USER, advanced_pairs=frozenset({("userPrincipalName", "ge")})))
-    seed_graph(graph, SHAPE)
-    graph.reset_stats()
-    microsoft = graph_provider()
-    state = microsoft.fetch(["acme.com"])
-    microsoft.close()
-    stats = graph.stats()
+    state, stats = _fetched_seeded(graph)
     _holds(state, SHAPE, managers=True)
     assert len(state.users()) == len(SHAPE.people)
     # The first page, the 29 ranges (28 refused, `le 'b'` read), then pages 2 and 3 of the whole list,
