@@ -52,9 +52,16 @@ LINES = st.one_of(
 )
 TEXTS = st.lists(LINES, max_size=6).map("\n".join) | st.lists(LINES, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
 
+# Lists in brackets: mostly `[a, b.c]` as people write aliases, and what is near it.
+FLOW_WORDS = st.sampled_from(["a", "nana.ouyang", "b-c", "王伟", "é", "E1", "1", "yes", "a b", "a:b", "a: b", "#x",
+                              "x#", "-x", "", "~", "'q'", "[x]", "😀"])
+FLOWS = st.builds(lambda words, comma, opening, closing: opening + comma.join(words) + closing,
+                  st.lists(FLOW_WORDS, max_size=3), st.sampled_from([", "] * 4 + [",", " , ", ",  "]),
+                  st.sampled_from(["["] * 4 + ["[ "]), st.sampled_from(["]"] * 4 + [" ]", "] # c", "]x", "]  ", "],"]))
 # Texts close to what people write, so the fast reader takes most of them.
 NEAR_FLAT = st.lists(st.one_of(st.tuples(KEYS, st.just(": "), VALUES).map("".join), st.just("# note"),
-                               st.tuples(KEYS, st.sampled_from([": ", ":  "]), QUOTED).map("".join)),
+                               st.tuples(KEYS, st.sampled_from([": ", ":  "]), QUOTED).map("".join),
+                               st.tuples(KEYS, st.sampled_from([": ", ":  "]), FLOWS).map("".join)),
                      min_size=1, max_size=6).map(lambda ls: "\n".join(ls) + "\n")
 
 
@@ -166,6 +173,8 @@ def test_fast_reader_agrees_on_near_flat_text(text: str) -> None:
     ("title: C#-developer\nurl: http://x\n", {"title": "C#-developer", "url": "http://x"}),
     ('id: E1\nphone: "+86 139 1600 1000"\ncode:   \'007\'  # kept as text\n',
      {"id": "E1", "phone": "+86 139 1600 1000", "code": "007"}),
+    ("id: E1\naliases: [nana.ouyang, nana]  # old addresses\nlists: []\n",
+     {"id": "E1", "aliases": ["nana.ouyang", "nana"], "lists": []}),
 ])
 def test_flat_files_are_read_by_the_fast_reader(text: str, expected: dict[str, object]) -> None:
     doc = YamlDocument("f.yaml", None)
@@ -175,7 +184,7 @@ def test_flat_files_are_read_by_the_fast_reader(text: str, expected: dict[str, o
 
 
 @pytest.mark.parametrize("text", [
-    "id: E1\nid: E2\n", "aliases:\n- a\n", "aliases: [a]\n", "name: 'it''s'\n",
+    "id: E1\nid: E2\n", "aliases:\n- a\n", "aliases: [a,b]\n", "aliases: [1]\n", "name: 'it''s'\n",
     'a: "b\\\\n"\n', 'a: "x"y\n', "a: &x b\n", "a: !!str 1\n",
     "a:\tb\n", "a: b\r\n", "a: b\u2028c\n", "yes: b\n", "a:\n", "title: Note:\n", "a: b: c\n", "", "# only\n",
     "a: 2026-02-30\n",

@@ -554,6 +554,13 @@ _FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): +([^-?:,\[\]{}#&*!|>'\"%@`\s
 # value that would otherwise read as something else ('007', "yes"). Its text is what is between the
 # quotes, always text, and its place is the opening quote's, as the full reader has it.
 _QUOTED_LINE = re.compile(r"""([A-Za-z_][A-Za-z0-9_]*): +(?:"([^"\\]*)"|'([^']*)')(?: +#[^\n]*| *)""")
+# A `key: [a, b.c]` line: a short list of plain words (a person's aliases), written the one usual
+# way (one space after each comma, none inside the brackets, no `:` or `#` in a word), then spaces
+# or a comment. Anything else in brackets goes to the full parser.
+_FLOW_WORD = r"[^-?:,\[\]{}#&*!|>'\"%@`\s][^,\[\]{}#:\s]*"
+_FLOW_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*): +\[((?:" + _FLOW_WORD + r")(?:, " + _FLOW_WORD
+                        + r")*)?\](?: +#[^\n]*| *)")
+_FLOW_WORDS = re.compile(_FLOW_WORD)
 # Printable characters YAML reads in a plain value, minus its extra line breaks and the BOM.
 _FLAT_TEXT = re.compile("[\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                         "\U00010000-\U0010ffff]*")
@@ -675,6 +682,7 @@ def _read_flat_lines(doc: YamlDocument, text: str) -> bool:
     data: dict[str, Any] = {}
     lines: dict[str, int] = {}
     columns: dict[str, int] = {}
+    items: dict[PathKey, tuple[int, int]] = {}  # where each word of a `[a, b]` list is
     number = 0
     for line in text.split("\n"):
         number += 1
@@ -682,7 +690,8 @@ def _read_flat_lines(doc: YamlDocument, text: str) -> bool:
             continue
         match = _FLAT_LINE.fullmatch(line)
         if match is None:
-            if not _read_quoted_line(line, number, data, lines, columns):
+            if not (_read_quoted_line(line, number, data, lines, columns)
+                    or _read_flow_line(line, number, data, lines, columns, items)):
                 return False
             continue
         key, value = match.groups()
@@ -704,7 +713,39 @@ def _read_flat_lines(doc: YamlDocument, text: str) -> bool:
             columns[key] = column
     if not data:
         return False
+    if items:  # the compact positions hold one per key: this file keeps every position, as the full reader does
+        doc.data = data
+        doc.value_marks = {(): (min(lines.values()), 1),
+                           **{(key,): (line, columns.get(key, len(key) + 3)) for key, line in lines.items()}, **items}
+        doc.key_marks = {(key,): (line, 1) for key, line in lines.items()}
+        return True
     doc.data, doc.flat_lines, doc.flat_columns = data, _shared_shape(lines), columns or None
+    return True
+
+
+def _read_flow_line(line: str, number: int, data: dict[str, Any], lines: dict[str, int], columns: dict[str, int],
+                    items: dict[PathKey, tuple[int, int]]) -> bool:
+    """Add a `key: [a, b]` line (line `number`) to what `_read_flat_lines` gathers, each word's place
+    in `items`; False if it is not one, names a key again or one that is not plain text, or a word
+    reads as something other than text (`[1, yes]`)."""
+    match = _FLOW_LINE.fullmatch(line)
+    if match is None:
+        return False
+    key = match.group(1)
+    if key in data or not _plain_key(key):
+        return False
+    inner = match.group(2)
+    words = list(_FLOW_WORDS.finditer(line, match.start(2), match.end(2))) if inner is not None else []
+    if not all(_plain_text(word.group()) for word in words):
+        return False
+    key = sys.intern(key)
+    data[key] = [word.group() for word in words]
+    lines[key] = number
+    column = line.index("[", match.end(1)) + 1  # the list's place: its opening bracket
+    if column != len(key) + 3:
+        columns[key] = column
+    for index, word in enumerate(words):
+        items[(key, index)] = (number, word.start() + 1)
     return True
 
 
