@@ -25,8 +25,11 @@ def dump(data: object) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
-def write_org(root: Path, people: int, seed: int = 7, lists: int = 0) -> Path:
-    """`lists` adds that many distribution lists of 5 to 40 random members each."""
+def write_org(root: Path, people: int, seed: int = 7, lists: int = 0, *, written: bool = False) -> Path:
+    """`lists` adds that many distribution lists of 5 to 40 random members each. `written`: files
+    as people write them, not as a YAML library dumps them: each person's phone number in quotes
+    (`phone: "+86 139 0001 0002"`) and one person in ten with old addresses as aliases
+    (`aliases: [old.name, name]`), the parts of a file a reader could handle differently."""
     rng = random.Random(seed)
     org = root / "org"
     (org / "users").mkdir(parents=True, exist_ok=True)
@@ -61,7 +64,12 @@ def write_org(root: Path, people: int, seed: int = 7, lists: int = 0) -> Path:
                 "title": "Staff", "profile": "contractor" if rng.random() < 0.05 else "staff"}
         if i:
             user["manager"] = f"E{100000 + rng.randrange(0, i)}"
-        (org / "users" / f"{uid.lower()}.yaml").write_text(dump(user))
+        text = dump(user)
+        if written:
+            text += f'phone: "+86 139 {i % 10_000:04d} {i // 10_000:04d}"\n'
+            if i % 10 == 0:
+                text += f"aliases: [old{i}, former.e{i}]\n"
+        (org / "users" / f"{uid.lower()}.yaml").write_text(text)
     for t in tops:
         (org / "groups" / f"{t}.yaml").write_text(dump({"key": t, "type": "mailbox", "departments": [t]}))
     (org / "groups" / "everyone.yaml").write_text(dump({"key": "everyone", "members": tops}))
