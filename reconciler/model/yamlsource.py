@@ -728,22 +728,14 @@ def _read_flow_line(line: str, number: int, data: dict[str, Any], lines: dict[st
     """Add a `key: [a, b]` line (line `number`) to what `_read_flat_lines` gathers, each word's place
     in `items`; False if it is not one, names a key again or one that is not plain text, or a word
     reads as something other than text (`[1, yes]`)."""
-    match = _FLOW_LINE.fullmatch(line)
+    match = _new_key_line(_FLOW_LINE, line, data)
     if match is None:
         return False
-    key = match.group(1)
-    if key in data or not _plain_key(key):
-        return False
-    inner = match.group(2)
-    words = list(_FLOW_WORDS.finditer(line, match.start(2), match.end(2))) if inner is not None else []
+    words = list(_FLOW_WORDS.finditer(line, match.start(2), match.end(2))) if match.group(2) is not None else []
     if not all(_plain_text(word.group()) for word in words):
         return False
-    key = sys.intern(key)
-    data[key] = [word.group() for word in words]
-    lines[key] = number
-    column = line.index("[", match.end(1)) + 1  # the list's place: its opening bracket
-    if column != len(key) + 3:
-        columns[key] = column
+    key = _place(match.group(1), [word.group() for word in words], number, line.index("[", match.end(1)) + 1,
+                 data, lines, columns)  # the list's place: its opening bracket
     for index, word in enumerate(words):
         items[(key, index)] = (number, word.start() + 1)
     return True
@@ -753,20 +745,35 @@ def _read_quoted_line(line: str, number: int, data: dict[str, Any], lines: dict[
                       columns: dict[str, int]) -> bool:
     """Add a `key: "quoted"` line (line `number`) to what `_read_flat_lines` gathers; False if it is
     not one, or names a key again or one that is not plain text."""
-    match = _QUOTED_LINE.fullmatch(line)
+    match = _new_key_line(_QUOTED_LINE, line, data)
     if match is None:
         return False
-    key = match.group(1)
-    if key in data or not _plain_key(key):
-        return False
-    key = sys.intern(key)
     double, single = match.group(2), match.group(3)
-    data[key] = double if double is not None else single
+    # The text between the quotes, placed at the opening quote (counted from 1: the text's start).
+    if double is not None:
+        _place(match.group(1), double, number, match.start(2), data, lines, columns)
+    else:
+        _place(match.group(1), single, number, match.start(3), data, lines, columns)
+    return True
+
+
+def _new_key_line(pattern: re.Pattern[str], line: str, data: dict[str, Any]) -> re.Match[str] | None:
+    """`pattern`'s match of the whole line, if its key (group 1) is plain text not given before."""
+    match = pattern.fullmatch(line)
+    if match is None or match.group(1) in data or not _plain_key(match.group(1)):
+        return None
+    return match
+
+
+def _place(key: str, value: Any, number: int, column: int, data: dict[str, Any], lines: dict[str, int],
+           columns: dict[str, int]) -> str:
+    """Keep a key's value, its line and (where it is not one space after `key:`) its column."""
+    key = sys.intern(key)  # the same few keys in every person's file
+    data[key] = value
     lines[key] = number
-    column = match.start(2) if double is not None else match.start(3)  # the opening quote's, counted from 1
     if column != len(key) + 3:
         columns[key] = column
-    return True
+    return key
 
 
 # Where each key is written, shared by every file that writes the same keys on the same lines
