@@ -9,7 +9,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from reconciler.apply import ApplyReport
 from reconciler.changes import ChangeResult
@@ -115,23 +117,32 @@ def _cli(org_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ}, timeout=180)
 
 
-def test_a_saved_plan_applies_the_removals_still_there(org_copy: Path) -> None:
-    assert _cli(org_copy, "apply", "--yes").returncode == 0
+VICTIM = "zengxiaoyan@acme.com"  # org/users/e1012.yaml
+
+
+def _freeze_victim(org_copy: Path) -> None:
     victim = org_copy / "users" / "e1012.yaml"
     victim.write_text(victim.read_text() + "status: frozen\n")
+
+
+def _set_mailbox(org_copy: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Plant in the local directory file what the victim's mailbox holds (`change` of what it held)."""
     directory = org_copy.parent / ".reconciler" / "directory.json"
     data = json.loads(directory.read_text())
-    [record] = [r for r in data["users"].values() if r["user"]["email"] == "zengxiaoyan@acme.com"]
-    record["mailbox"] = {"rules": [{"source": "filter", "id": "f1", "forwards_to": ["x@evil.example"]},
-                                   {"source": "filter", "id": "f2", "deletes": True}]}
+    [record] = [r for r in data["users"].values() if r["user"]["email"] == VICTIM]
+    record["mailbox"] = change(record.get("mailbox") or {})
     directory.write_text(json.dumps(data))
+
+
+def test_a_saved_plan_applies_the_removals_still_there(org_copy: Path) -> None:
+    assert _cli(org_copy, "apply", "--yes").returncode == 0
+    _freeze_victim(org_copy)
+    _set_mailbox(org_copy, lambda _: {"rules": [{"source": "filter", "id": "f1", "forwards_to": ["x@evil.example"]},
+                                                {"source": "filter", "id": "f2", "deletes": True}]})
     saved = org_copy.parent / "plan.json"
     assert _cli(org_copy, "plan", "--out", str(saved)).returncode == 0
     # The person removed one rule themselves after the plan was made: it is done, not a stale plan.
-    data = json.loads(directory.read_text())
-    [record] = [r for r in data["users"].values() if r["user"]["email"] == "zengxiaoyan@acme.com"]
-    record["mailbox"]["rules"] = record["mailbox"]["rules"][1:]
-    directory.write_text(json.dumps(data))
+    _set_mailbox(org_copy, lambda box: {**box, "rules": box["rules"][1:]})
     done = _cli(org_copy, "apply", "--yes", str(saved))
     assert done.returncode == 0, done.stderr
     assert "delete access zengxiaoyan@acme.com/filter/f2" in done.stderr
@@ -145,17 +156,12 @@ def test_the_evidence_and_the_summary_in_chinese(org_copy: Path) -> None:
     from tests.i18n_support import english_left
 
     assert run_main(org_copy, "apply", "--yes").code == 0
-    victim = org_copy / "users" / "e1012.yaml"
-    victim.write_text(victim.read_text() + "status: frozen\n")
-    directory = org_copy.parent / ".reconciler" / "directory.json"
-    data = json.loads(directory.read_text())
-    [record] = [r for r in data["users"].values() if r["user"]["email"] == "zengxiaoyan@acme.com"]
-    record["mailbox"] = {"rules": [{"source": "filter", "id": "f1", "name": "bank",
-                                    "forwards_to": ["x@evil.example"]}],
-                         "delegates": ["m@evil.example"],
-                         "sign_ins": [{"at": "2026-12-06T23:10:00+00:00", "ip": "203.0.113.77", "place": "RU"}],
-                         "app_grants": [{"kind": "oauth-token", "id": "c1", "name": "Mail Sync Pro"}]}
-    directory.write_text(json.dumps(data))
+    _freeze_victim(org_copy)
+    _set_mailbox(org_copy, lambda _: {
+        "rules": [{"source": "filter", "id": "f1", "name": "bank", "forwards_to": ["x@evil.example"]}],
+        "delegates": ["m@evil.example"],
+        "sign_ins": [{"at": "2026-12-06T23:10:00+00:00", "ip": "203.0.113.77", "place": "RU"}],
+        "app_grants": [{"kind": "oauth-token", "id": "c1", "name": "Mail Sync Pro"}]})
     summary = org_copy.parent / "apply.md"
     i18n.forget_missing()
     run = run_main(org_copy, "--lang", "zh-CN", "apply", "--yes", "--summary", str(summary))

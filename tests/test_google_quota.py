@@ -47,13 +47,25 @@ def reads(runner_owner: Any, count: int) -> list[Any]:
     return [users.get(userKey=USER, fields="id") for _ in range(count)]
 
 
+def updates(runner_owner: Any, count: int) -> list[Any]:
+    users = runner_owner.clients.directory.users()
+    return [users.patch(userKey=USER, body={"orgUnitPath": "/"}, fields="id") for _ in range(count)]
+
+
+def timed(clock: FakeClock, google: Any, calls: list[Any]) -> tuple[list[Any], float]:
+    """The results of running `calls` in the provider's batches, and the seconds it took; the provider is closed."""
+    began = clock()
+    results = google.runner.run(calls)
+    seconds = clock() - began
+    google.close()
+    return results, seconds
+
+
 def run(clock: FakeClock, emu: GoogleEmulator, configured: int, count: int) -> tuple[BatchRunner, float]:
     google = provider(google_config(calls=configured, per_seconds=60, retries=12, backoff_seconds=1), clock=clock)
-    began = clock()
-    results = google.runner.run(reads(google, count))
-    google.close()
+    results, seconds = timed(clock, google, reads(google, count))
     assert all(r.ok for r in results), next(r.error for r in results if not r.ok)
-    return google.runner, clock() - began
+    return google.runner, seconds
 
 
 def share_of_quota(calls: int, quota: int, seconds: float) -> float:
@@ -71,13 +83,7 @@ def test_calls_that_take_time_to_run_never_overrun_the_quota(clock: FakeClock, m
     emu = start(clock, monkeypatch, quota=2400, call_run_s=0.01, read_run_s=0.001)
     stop.append(emu)
     google = provider(google_config(calls=2400, per_seconds=60, retries=12, backoff_seconds=1), clock=clock)
-    users = google.clients.directory.users()
-    calls = [users.patch(userKey=USER, body={"orgUnitPath": "/"}, fields="id") for _ in range(2400)] + reads(
-        google, 9600)
-    began = clock()
-    results = google.runner.run(calls)
-    seconds = clock() - began
-    google.close()
+    results, seconds = timed(clock, google, updates(google, 2400) + reads(google, 9600))
     assert all(r.ok for r in results)
     stats = emu.stats()
     assert (stats["quota_rejections"], google.runner.quota_refusals) == (0, 0)
@@ -146,12 +152,7 @@ def test_the_plans_reads_and_the_applys_writes_share_one_quota_book(clock: FakeC
     google.fetch(["acme.com"])
     reads = emu.stats()["calls"]  # every single call of the fetch (a page of users, of groups, of roles ...)
     assert reads > 0 and google.limiter.used() == reads
-    users = google.clients.directory.users()
-    began = clock()
-    results = google.runner.run([users.patch(userKey=USER, body={"orgUnitPath": "/"}, fields="id")
-                                 for _ in range(100)])
-    seconds = clock() - began
-    google.close()
+    results, seconds = timed(clock, google, updates(google, 100))
     assert all(r.ok for r in results)
     stats = emu.stats()
     assert (stats["quota_rejections"], google.runner.quota_refusals) == (0, 0)
@@ -171,12 +172,7 @@ def test_a_batch_holds_what_google_runs_in_about_a_second(clock: FakeClock, monk
     emu = start(clock, monkeypatch, quota=600, call_run_s=0.05)
     stop.append(emu)
     google = provider(google_config(calls=600, per_seconds=60, retries=12, backoff_seconds=1), clock=clock)
-    users = google.clients.directory.users()
-    began = clock()
-    results = google.runner.run([users.patch(userKey=USER, body={"orgUnitPath": "/"}, fields="id")
-                                 for _ in range(1200)])
-    seconds = clock() - began
-    google.close()
+    results, seconds = timed(clock, google, updates(google, 1200))
     assert all(r.ok for r in results)
     stats = emu.stats()
     assert (stats["calls"], stats["batches"], stats["quota_rejections"]) == (1200, 60, 0)

@@ -66,12 +66,17 @@ RULES = [
 ]
 
 
-def test_microsoft_plans_the_removal_of_forwarding_and_deleting_inbox_rules(org_copy: Path,
-                                                                           graph: GraphEmulator) -> None:
+def _frozen_with_rules(org_copy: Path, graph: GraphEmulator) -> None:
+    """The org applied to the Graph emulator, then the victim frozen in org/ with RULES in their inbox."""
     to_microsoft(org_copy)
     assert apply_all(plan_for(org_copy).plan.changes, provider()).ok
     _freeze(org_copy)
     graph.set_message_rules(VICTIM, RULES)
+
+
+def test_microsoft_plans_the_removal_of_forwarding_and_deleting_inbox_rules(org_copy: Path,
+                                                                           graph: GraphEmulator) -> None:
+    _frozen_with_rules(org_copy, graph)
     graph.reset_stats()
     plan = plan_for(org_copy).plan
     access = sorted((c.label, c.reason) for c in plan.changes if c.kind == "access")
@@ -91,10 +96,7 @@ def test_microsoft_plans_the_removal_of_forwarding_and_deleting_inbox_rules(org_
 
 def test_microsoft_apply_removes_them_and_writes_evidence_with_sign_ins(org_copy: Path,
                                                                         graph: GraphEmulator) -> None:
-    to_microsoft(org_copy)
-    assert apply_all(plan_for(org_copy).plan.changes, provider()).ok
-    _freeze(org_copy)
-    graph.set_message_rules(VICTIM, RULES)
+    _frozen_with_rules(org_copy, graph)
     graph.add_sign_in(VICTIM, dt.datetime(2026, 12, 6, 23, 10, tzinfo=dt.UTC), "203.0.113.77", "RU", "Moscow")
     graph.add_sign_in(VICTIM, dt.datetime(2026, 12, 6, 9, 0, tzinfo=dt.UTC), "198.51.100.4", "CN", "Shanghai")
     summary = org_copy.parent / "apply.md"

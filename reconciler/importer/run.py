@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from reconciler import collector
 from reconciler.errors import UserError
 from reconciler.i18n import T_, _
 from reconciler.importer.departments import from_attributes, from_orgunits
@@ -166,9 +167,11 @@ def settle_addresses(into: Path, state: State, kind: ProviderKind, addresses: di
     Returns the tree's validation problems and the ids that were given an email here."""
     fixed: list[str] = []
     for __ in range(3):
-        org, issues = load_org(into)
-        issues += check_references(org)
-        resolved = resolve(org, state, kind, dt.date.today())
+        with collector.paused():  # as a plan reads and resolves org/ (reconciler/collector.py)
+            org, issues = load_org(into)
+            issues += check_references(org)
+            # Only the addresses and the problems are looked at: the accounts are not built.
+            resolved = resolve(org, state, kind, dt.date.today(), accounts=False)
         issues += resolved.issues
         wrong = [e.value.id for e in org.users if e.value.email is None and e.value.id in addresses
                  and resolved.addresses.get(e.value.id) != addresses[e.value.id]]
